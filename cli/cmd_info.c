@@ -1,0 +1,37 @@
+/* cvxrelu info: describe a model file. */
+#include "common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_info(int argc, char **argv)
+{
+    if (argc != 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        printf("Usage: cvxrelu info MODEL\n\nPrint what a model file holds.\n"
+               "Exit codes: 0 success, 1 usage error, 2 file error.\n");
+        return argc == 1 ? EXIT_OK : EXIT_USAGE;
+    }
+    cvxrelu_model *m = NULL;
+    cvxrelu_error err = {{0}};
+    if (cvxrelu_model_load(argv[0], &m, &err)) {
+        die_msg("%s", err.msg);
+        return EXIT_DATA;
+    }
+    const cvxrelu_encoding *e = m->enc;
+    printf("model       %s (format %d)\n", m->kind == CVXRELU_MODEL_GATED ? "gated ReLU" : "ReLU",
+           CVXRELU_MODEL_FORMAT_VERSION);
+    printf("task        %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    printf("inputs      %zu raw features -> %zu (%s, %s)\n", e->d_raw, e->d,
+           e->standardize ? "standardized" : "as given", e->bias ? "bias column" : "no bias");
+    printf("outputs     %zu\n", e->c);
+    if (e->n_classes) {
+        printf("classes     %zu:", e->n_classes);
+        for (size_t i = 0; i < e->n_classes; i++) printf(" %s", e->classes[i]);
+        printf("\n");
+    }
+    printf("neurons     %zu (from %zu patterns)\n", m->m, m->patterns);
+    printf("lambda      %.6g\n", m->lambda);
+    printf("objective   %.10e (duality gap %.3e at training time)\n", m->objective, m->gap);
+    cvxrelu_model_free(m);
+    return EXIT_OK;
+}

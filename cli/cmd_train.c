@@ -1,0 +1,631 @@
+/* cvxrelu train / demo: fit a model, print the iteration table, write model and metrics. */
+#include "common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef CVXRELU_DATA_DIR
+#define CVXRELU_DATA_DIR "data"
+#endif
+
+typedef struct {
+    const char *train_path, *test_path, *model_out, *json_out, *trace_out;
+    const char *gates_path, *warm_path;
+    data_opts data;
+    cvxrelu_task task;
+    int standardize, bias;
+    double test_frac;
+    size_t patterns;
+    int patterns_given;
+    double lambda, beta;
+    int lambda_given, beta_given;
+    uint64_t seed;
+    double eps, time_limit;
+    size_t max_iter;
+} train_opts;
+
+static void train_opts_default(train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    data_opts_default(&o->data);
+    cvxrelu_settings s;
+    cvxrelu_settings_default(&s);
+    o->task = CVXRELU_TASK_AUTO;
+    o->standardize = 1;
+    o->bias = 1;
+    o->patterns = 100;
+    o->lambda = s.lambda;
+    o->eps = s.eps_gap;
+    o->max_iter = s.max_iter;
+    o->time_limit = s.time_limit_s;
+}
+
+static void train_help(void)
+{
+    printf("Usage: cvxrelu train TRAIN_FILE [options]\n"
+           "\n"
+           "Train a two-layer network by solving the gated-ReLU convex program (DESIGN 3.1)\n"
+           "to a certified duality gap, and recover the network (DESIGN 3.3).\n"
+           "\n"
+           "Options:\n"
+           "  --model gated    the convex program (default and only choice in this version: gated)\n"
+           "  --patterns P     distinct activation patterns to sample (default 100)\n"
+           "  --gates FILE     CSV of gate vectors (one per row, d values in the transformed\n"
+           "                   input space; d = features + 1 with the bias column, features\n"
+           "                   with --raw); used first, then sampling fills up to --patterns\n"
+           "                   if that option is also given\n"
+           "  --lambda L       regularization on the canonical scale (default 1e-3)\n"
+           "  --beta B         the papers' scale instead: lambda = B / (n c)\n"
+           "  --seed S         seed for gates and the train/test split (default 0)\n"
+           "  --test FILE      evaluate on this file\n"
+           "  --test-frac F    hold out this fraction of TRAIN_FILE for testing (default 0)\n"
+           "  --task T         regression | classification (default: guessed from labels)\n"
+           "  --raw            no standardization and no bias column\n"
+           "  --no-standardize, --no-bias   turn off one of the two\n"
+           "  --warm-start M   start from model file M (its gates come first)\n"
+           "  --eps E          relative duality-gap tolerance (default 1e-6)\n"
+           "  --max-iter K     iteration limit (default 10000)\n"
+           "  --time-limit S   seconds (default: none)\n"
+           "  -o FILE          write the model (atomically)\n"
+           "  --json FILE      write metrics as JSON (atomically)\n"
+           "  --trace FILE     write every iteration as CSV\n"
+           "  -q               quiet: no iteration table\n"
+           "  -v               verbose\n"
+           "%s"
+           "\n"
+           "Exit codes: 0 success (also when a limit stopped the solver: see \"exit\"),\n"
+           "1 usage error, 2 data or file error, 3 numerical failure or out of memory.\n",
+           data_opts_help());
+}
+
+static int parse_train(int argc, char **argv, train_opts *o, int need_file)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int used = data_opts_parse(&o->data, argc, argv, i);
+        if (used < 0) return -1;
+        if (used > 0) {
+            i += used - 1;
+            continue;
+        }
+#define VAL()                                                  \
+    do {                                                       \
+        if (!v) {                                              \
+            die_msg("%s: expected a value (see --help)", a);   \
+            return -1;                                         \
+        }                                                      \
+        i++;                                                   \
+    } while (0)
+        if (strcmp(a, "--model") == 0) {
+            VAL();
+            if (strcmp(v, "gated") != 0) {
+                die_msg("--model: expected 'gated', got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--patterns") == 0) {
+            VAL();
+            if (parse_size_opt(a, v, &o->patterns)) return -1;
+            if (o->patterns == 0) {
+                die_msg("--patterns: expected a positive integer, got \"%s\"", v);
+                return -1;
+            }
+            o->patterns_given = 1;
+        } else if (strcmp(a, "--gates") == 0) {
+            VAL();
+            o->gates_path = v;
+        } else if (strcmp(a, "--lambda") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->lambda)) return -1;
+            if (o->lambda < 0) {
+                die_msg("--lambda: expected a number >= 0, got \"%s\"", v);
+                return -1;
+            }
+            o->lambda_given = 1;
+        } else if (strcmp(a, "--beta") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->beta)) return -1;
+            if (o->beta < 0) {
+                die_msg("--beta: expected a number >= 0, got \"%s\"", v);
+                return -1;
+            }
+            o->beta_given = 1;
+        } else if (strcmp(a, "--seed") == 0) {
+            VAL();
+            if (parse_u64_opt(a, v, &o->seed)) return -1;
+        } else if (strcmp(a, "--test") == 0) {
+            VAL();
+            o->test_path = v;
+        } else if (strcmp(a, "--test-frac") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->test_frac)) return -1;
+            if (o->test_frac < 0 || o->test_frac >= 1) {
+                die_msg("--test-frac: expected a number in [0, 1), got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--task") == 0) {
+            VAL();
+            if (strcmp(v, "regression") == 0) o->task = CVXRELU_TASK_REGRESSION;
+            else if (strcmp(v, "classification") == 0) o->task = CVXRELU_TASK_CLASSIFICATION;
+            else {
+                die_msg("--task: expected regression or classification, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--raw") == 0) {
+            o->standardize = 0;
+            o->bias = 0;
+        } else if (strcmp(a, "--no-standardize") == 0) {
+            o->standardize = 0;
+        } else if (strcmp(a, "--no-bias") == 0) {
+            o->bias = 0;
+        } else if (strcmp(a, "--warm-start") == 0) {
+            VAL();
+            o->warm_path = v;
+        } else if (strcmp(a, "--eps") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->eps)) return -1;
+            if (!(o->eps > 0)) {
+                die_msg("--eps: expected a positive number, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--max-iter") == 0) {
+            VAL();
+            if (parse_size_opt(a, v, &o->max_iter)) return -1;
+        } else if (strcmp(a, "--time-limit") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->time_limit)) return -1;
+            if (o->time_limit < 0) {
+                die_msg("--time-limit: expected seconds >= 0, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            VAL();
+            o->model_out = v;
+        } else if (strcmp(a, "--json") == 0) {
+            VAL();
+            o->json_out = v;
+        } else if (strcmp(a, "--trace") == 0) {
+            VAL();
+            o->trace_out = v;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            g_quiet = 1;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            g_verbose = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            die_msg("unknown option \"%s\" (see cvxrelu train --help)", a);
+            return -1;
+        } else if (!o->train_path) {
+            o->train_path = a;
+        } else {
+            die_msg("unexpected argument \"%s\" (one training file expected)", a);
+            return -1;
+        }
+#undef VAL
+    }
+    if (need_file && !o->train_path) {
+        die_msg("train: expected a training file (see cvxrelu train --help)");
+        return -1;
+    }
+    if (o->lambda_given && o->beta_given) {
+        die_msg("give --lambda or --beta, not both");
+        return -1;
+    }
+    if (o->test_path && o->test_frac > 0) {
+        die_msg("give --test or --test-frac, not both");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------- iteration log */
+
+typedef struct {
+    FILE *trace;
+    double last_print;
+    size_t printed;
+    double eps;
+} log_ctx;
+
+static void log_header(void)
+{
+    note("%6s %14s %14s %10s %10s %7s %9s\n", "iter", "objective", "dual", "rel_gap", "step",
+         "active", "time_s");
+}
+
+static void log_row(const cvxrelu_iterate_info *it, const char *mark)
+{
+    note("%6zu %14.8e %14.8e %10.3e %10.3e %7zu %9.3f%s\n", it->iter, it->objective, it->dual,
+         it->gap / fmax(1.0, fabs(it->objective)), it->step, it->active, it->time_s, mark);
+}
+
+static void on_iterate(const cvxrelu_iterate_info *it, void *user)
+{
+    log_ctx *lc = user;
+    if (lc->trace)
+        fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d\n", it->iter, it->objective,
+                it->dual, it->gap, it->step, it->active, it->time_s, it->restart);
+    if (g_quiet) return;
+    int show = it->iter < 10 || it->iter % 50 == 0 || it->time_s - lc->last_print >= 2.0 ||
+               it->gap <= lc->eps * fmax(1.0, fabs(it->objective));
+    if (g_verbose || show) {
+        log_row(it, it->restart ? "  r" : "");
+        lc->last_print = it->time_s;
+        lc->printed++;
+    }
+}
+
+/* ---------------------------------------------------------------- train */
+
+typedef struct {
+    cvxrelu_dataset *train, *test;
+    cvxrelu_encoding *enc;
+    double *X, *Y, *Xt, *Yt, *G0, *U0;
+    size_t m0;
+    cvxrelu_patterns *pat;
+    cvxrelu_solver *solver;
+    cvxrelu_model *model, *warm;
+    FILE *trace;
+    jbuf json;
+} train_state;
+
+static void train_state_free(train_state *t)
+{
+    cvxrelu_dataset_free(t->train);
+    cvxrelu_dataset_free(t->test);
+    cvxrelu_encoding_free(t->enc);
+    free(t->X);
+    free(t->Y);
+    free(t->Xt);
+    free(t->Yt);
+    free(t->G0);
+    free(t->U0);
+    cvxrelu_patterns_free(t->pat);
+    cvxrelu_solver_free(t->solver);
+    cvxrelu_model_free(t->model);
+    cvxrelu_model_free(t->warm);
+    if (t->trace) fclose(t->trace);
+    jb_free(&t->json);
+}
+
+static int lib_error(cvxrelu_status st, const cvxrelu_error *err)
+{
+    die_msg("%s", err->msg[0] ? err->msg : cvxrelu_status_string(st));
+    return st == CVXRELU_ERR_NOMEM || st == CVXRELU_ERR_NUMERIC ? EXIT_SOLVER : EXIT_DATA;
+}
+
+/* Gates and starting weights of a warm-start model, in this run's space. */
+static int warm_start_weights(train_state *t, const char *path)
+{
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st = cvxrelu_model_load(path, &t->warm, &err);
+    if (st) return lib_error(st, &err);
+    const cvxrelu_model *w = t->warm;
+    if (w->kind != CVXRELU_MODEL_GATED || w->d != t->enc->d || w->enc->c != t->enc->c) {
+        die_msg("%s: cannot warm-start: model has %zu inputs and %zu outputs, this run %zu and %zu",
+                path, w->d, w->enc->c, t->enc->d, t->enc->c);
+        return EXIT_DATA;
+    }
+    for (size_t k = 0; k < w->enc->d_raw; k++) {
+        if (w->enc->standardize != t->enc->standardize || w->enc->bias != t->enc->bias ||
+            (t->enc->standardize && (w->enc->mean[k] != t->enc->mean[k] ||
+                                     w->enc->scale[k] != t->enc->scale[k]))) {
+            die_msg("%s: cannot warm-start: the model was trained with another input transform "
+                    "(different data or standardization options)", path);
+            return EXIT_DATA;
+        }
+    }
+    return EXIT_OK;
+}
+
+static void print_banner(const train_opts *o, const train_state *t, double lambda)
+{
+    const size_t n = t->train->n, c = t->enc->c;
+    note("cvxrelu %s | gated ReLU group lasso, R-FISTA | BLAS: %s\n", CVXRELU_VERSION,
+         cvxrelu_blas_info());
+    note("data %s: n=%zu d=%zu (+%s) c=%zu task=%s | patterns %zu of %zu gates drawn\n",
+         o->train_path, n, t->enc->d_raw, t->enc->bias ? "bias" : "no bias", c,
+         t->enc->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression",
+         t->pat->P, t->pat->sampled);
+    note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu\n", lambda,
+         lambda * (double)(n * c), o->eps, (unsigned long long)o->seed);
+}
+
+static int run_train(const train_opts *o, int is_demo)
+{
+    train_state t;
+    memset(&t, 0, sizeof t);
+    int rc = EXIT_OK;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    double t0 = 0;
+
+    if ((rc = load_data(o->train_path, &o->data, &t.train))) goto done;
+    if (!t.train->has_labels) {
+        die_msg("%s: training data needs a label column", o->train_path);
+        rc = EXIT_DATA;
+        goto done;
+    }
+    if (o->test_path) {
+        if ((rc = load_data(o->test_path, &o->data, &t.test))) goto done;
+    } else if (o->test_frac > 0) {
+        cvxrelu_dataset *all = t.train;
+        t.train = NULL;
+        st = cvxrelu_dataset_split(all, o->test_frac, o->seed, &t.train, &t.test, &err);
+        cvxrelu_dataset_free(all);
+        if (st) {
+            rc = lib_error(st, &err);
+            goto done;
+        }
+    }
+    if ((st = cvxrelu_encoding_fit(t.train, o->task, o->standardize, o->bias, &t.enc, &err)) ||
+        (st = cvxrelu_encoding_features(t.enc, t.train, &t.X, &err)) ||
+        (st = cvxrelu_encoding_targets(t.enc, t.train, &t.Y, &err))) {
+        rc = lib_error(st, &err);
+        goto done;
+    }
+    if (t.test && ((st = cvxrelu_encoding_features(t.enc, t.test, &t.Xt, &err)) ||
+                   (st = cvxrelu_encoding_targets(t.enc, t.test, &t.Yt, &err)))) {
+        rc = lib_error(st, &err);
+        goto done;
+    }
+    const size_t n = t.train->n, d = t.enc->d, c = t.enc->c;
+    const double lambda = o->beta_given ? o->beta / (double)(n * c) : o->lambda;
+
+    /* gates: the warm-start model's, then a gates file's, then sampled ones */
+    if (o->warm_path && (rc = warm_start_weights(&t, o->warm_path))) goto done;
+    size_t mw = t.warm ? t.warm->m : 0, mg = 0;
+    double *Gf = NULL;
+    if (o->gates_path) {
+        if ((st = cvxrelu_gates_read(o->gates_path, d, &Gf, &mg, &err))) {
+            rc = lib_error(st, &err);
+            goto done;
+        }
+    }
+    t.m0 = mw + mg;
+    if (t.m0) {
+        t.G0 = malloc((t.m0 ? t.m0 : 1) * d * sizeof(double));
+        if (!t.G0) {
+            free(Gf);
+            die_msg("out of memory");
+            rc = EXIT_SOLVER;
+            goto done;
+        }
+        if (mw) memcpy(t.G0, t.warm->G, mw * d * sizeof(double));
+        if (mg) memcpy(t.G0 + mw * d, Gf, mg * d * sizeof(double));
+    }
+    free(Gf);
+    size_t P = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
+    if (t.warm && !o->patterns_given && !o->gates_path) P = 0; /* the model's own patterns */
+    st = cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed, 0, &t.pat, &err);
+    if (st) {
+        rc = lib_error(st, &err);
+        goto done;
+    }
+    if (P > 0 && t.pat->P < P)
+        note("note: only %zu distinct patterns found in %zu draws (asked for %zu)\n", t.pat->P,
+             t.pat->sampled, P);
+
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    set.lambda = lambda;
+    set.eps_gap = o->eps;
+    set.max_iter = o->max_iter;
+    set.time_limit_s = o->time_limit;
+    log_ctx lc = {NULL, -1e9, 0, o->eps};
+    if (o->trace_out) {
+        t.trace = fopen(o->trace_out, "w");
+        if (!t.trace) {
+            die_msg("%s: cannot open for writing", o->trace_out);
+            rc = EXIT_DATA;
+            goto done;
+        }
+        fprintf(t.trace, "iter,objective,dual,gap,step,active,time_s,restart\n");
+        lc.trace = t.trace;
+    }
+    set.callback = on_iterate;
+    set.callback_data = &lc;
+    if ((st = cvxrelu_solver_new(t.X, n, d, t.Y, c, t.pat, &set, &t.solver, &err))) {
+        rc = lib_error(st, &err);
+        goto done;
+    }
+    if (t.warm) {
+        /* u_ik = a_j w_j for the neuron with the gate of pattern i and output k;
+           the warm model's gates are the first patterns, in order, when distinct */
+        size_t md = t.pat->P * c * d;
+        t.U0 = calloc(md ? md : 1, sizeof(double));
+        if (!t.U0) {
+            die_msg("out of memory");
+            rc = EXIT_SOLVER;
+            goto done;
+        }
+        for (size_t j = 0; j < t.warm->m; j++) {
+            for (size_t i = 0; i < t.pat->P; i++) {
+                if (memcmp(t.pat->gates + i * d, t.warm->G + j * d, d * sizeof(double)) == 0) {
+                    double *u = t.U0 + (i * c + t.warm->out[j]) * d;
+                    for (size_t k = 0; k < d; k++) u[k] += t.warm->a[j] * t.warm->W[j * d + k];
+                    break;
+                }
+            }
+        }
+        cvxrelu_solver_set_weights(t.solver, t.U0);
+    }
+
+    print_banner(o, &t, lambda);
+    log_header();
+    t0 = 0;
+    cvxrelu_result res;
+    st = cvxrelu_solver_solve(t.solver, &res, &err);
+    if (st) {
+        rc = lib_error(st, &err);
+        goto done;
+    }
+    if (t.trace) {
+        int bad = fclose(t.trace) != 0;
+        t.trace = NULL;
+        if (bad) {
+            die_msg("%s: write failed", o->trace_out);
+            rc = EXIT_DATA;
+            goto done;
+        }
+    }
+    (void)t0;
+    const double rel_gap = res.gap / fmax(1.0, fabs(res.objective));
+    note("exit: %s after %zu iterations | objective %.10e | gap %.3e (relative %.3e) | "
+         "active %zu of %zu groups\n",
+         cvxrelu_exit_string(res.exit), res.iterations, res.objective, res.gap, rel_gap,
+         res.active_groups, t.pat->P * c);
+    note("time: solve %.3f s, of which BLAS %.3f s (%zu passes over X) | lambda_max %.6g\n",
+         res.solve_time_s, res.gemm_time_s, res.matvecs, res.lambda_max);
+
+    /* the network, and a check that it reproduces the convex fit */
+    cvxrelu_encoding *enc = t.enc;
+    t.enc = NULL;
+    if ((st = cvxrelu_model_from_gated(t.pat, cvxrelu_solver_weights(t.solver), c, lambda, enc,
+                                       &t.model, &err))) {
+        rc = lib_error(st, &err);
+        goto done;
+    }
+    t.model->objective = res.objective;
+    t.model->gap = res.gap;
+    double *Yc = malloc(n * c * sizeof(double)), *Yn = malloc(n * c * sizeof(double));
+    if (!Yc || !Yn) {
+        free(Yc);
+        free(Yn);
+        die_msg("out of memory");
+        rc = EXIT_SOLVER;
+        goto done;
+    }
+    cvxrelu_solver_predict_train(t.solver, Yc);
+    cvxrelu_model_forward(t.model, t.X, n, Yn);
+    double maxdiff = 0.0;
+    for (size_t i = 0; i < n * c; i++) maxdiff = fmax(maxdiff, fabs(Yc[i] - Yn[i]));
+    metrics mtr = compute_metrics(t.model->enc, Yn, t.Y, n);
+    free(Yc);
+    free(Yn);
+    double netobj = cvxrelu_model_objective(t.model, t.X, t.Y, n, lambda);
+    metrics mte = {NAN, NAN};
+    if (t.test) {
+        double *Yt = malloc((t.test->n ? t.test->n : 1) * c * sizeof(double));
+        if (!Yt) {
+            die_msg("out of memory");
+            rc = EXIT_SOLVER;
+            goto done;
+        }
+        cvxrelu_model_forward(t.model, t.Xt, t.test->n, Yt);
+        mte = compute_metrics(t.model->enc, Yt, t.Yt, t.test->n);
+        free(Yt);
+    }
+    const int cls = t.model->enc->task == CVXRELU_TASK_CLASSIFICATION;
+    if (cls)
+        note("network: %zu neurons | train accuracy %.4f%s", t.model->m, mtr.accuracy,
+             t.test ? "" : "\n");
+    else
+        note("network: %zu neurons | train mse %.6g%s", t.model->m, mtr.mse, t.test ? "" : "\n");
+    if (t.test) note(cls ? " | test accuracy %.4f (n=%zu)\n" : " | test mse %.6g (n=%zu)\n",
+                     cls ? mte.accuracy : mte.mse, t.test->n);
+    note("certificate: the sampled convex program's optimum lies in [%.10e, %.10e]\n", res.dual,
+         res.objective);
+    if (g_verbose)
+        note("recovered network objective %.10e; max |network - convex| on training rows %.3e\n",
+             netobj, maxdiff);
+
+    if (is_demo) {
+        printf("demo: %s, %zu train / %zu test rows, %zu patterns, lambda %g\n", o->train_path,
+               n, t.test ? t.test->n : 0, t.pat->P, lambda);
+        printf("test accuracy   %.4f\n", mte.accuracy);
+        printf("objective       %.10e\n", res.objective);
+        printf("duality gap     %.3e (relative %.3e, %s)\n", res.gap, rel_gap,
+               cvxrelu_exit_string(res.exit));
+        printf("lower bound     %.10e (dual value: no better solution of this program exists)\n",
+               res.dual);
+        printf("time            %.3f s (%zu iterations)\n", res.solve_time_s, res.iterations);
+    }
+
+    if (o->model_out && (st = cvxrelu_model_save(t.model, o->model_out, &err))) {
+        rc = lib_error(st, &err);
+        goto done;
+    }
+    if (o->json_out) {
+        jbuf *j = &t.json;
+        jb_open(j);
+        jb_str(j, "version", CVXRELU_VERSION);
+        jb_str(j, "model", "gated");
+        jb_str(j, "solver", "rfista");
+        jb_str(j, "task", cls ? "classification" : "regression");
+        jb_int(j, "n", (long long)n);
+        jb_int(j, "d", (long long)t.model->enc->d_raw);
+        jb_int(j, "outputs", (long long)c);
+        jb_num(j, "lambda", lambda);
+        jb_num(j, "beta", lambda * (double)(n * c));
+        jb_num(j, "lambda_max", res.lambda_max);
+        jb_int(j, "patterns", (long long)t.pat->P);
+        jb_int(j, "gates_drawn", (long long)t.pat->sampled);
+        jb_num(j, "objective", res.objective);
+        jb_num(j, "loss", res.loss);
+        jb_num(j, "penalty", res.penalty);
+        jb_num(j, "dual_value", res.dual);
+        jb_num(j, "duality_gap", res.gap);
+        jb_num(j, "relative_gap", rel_gap);
+        jb_num(j, "eps_gap", o->eps);
+        jb_str(j, "exit", cvxrelu_exit_string(res.exit));
+        jb_int(j, "iterations", (long long)res.iterations);
+        jb_num(j, "solve_time_s", res.solve_time_s);
+        jb_num(j, "blas_time_s", res.gemm_time_s);
+        jb_int(j, "passes_over_x", (long long)res.matvecs);
+        jb_int(j, "active_neurons", (long long)t.model->m);
+        jb_num(j, "network_objective", netobj);
+        jb_num(j, "recovery_max_abs_diff", maxdiff);
+        if (cls) {
+            jb_num(j, "train_accuracy", mtr.accuracy);
+            if (t.test) jb_num(j, "test_accuracy", mte.accuracy);
+        }
+        jb_num(j, "train_mse", mtr.mse);
+        if (t.test) jb_num(j, "test_mse", mte.mse);
+        if (t.test) jb_int(j, "test_n", (long long)t.test->n);
+        jb_int(j, "seed", (long long)o->seed);
+        jb_str(j, "blas", cvxrelu_blas_info());
+        jb_close(j);
+        if ((rc = jb_write(j, o->json_out))) goto done;
+    }
+done:
+    train_state_free(&t);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    train_opts_default(&o);
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            train_help();
+            return EXIT_OK;
+        }
+    if (parse_train(argc, argv, &o, 1)) return EXIT_USAGE;
+    return run_train(&o, 0);
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("Usage: cvxrelu demo [train options]\n\n"
+                   "Train a gated-ReLU network on the bundled breast-cancer data (569 rows,\n"
+                   "30 features, 2 classes; 30%% held out with seed 0) with 100 patterns and\n"
+                   "lambda 1e-3, and print test accuracy, objective, duality gap and time.\n"
+                   "Options of 'cvxrelu train' override these.  Data: %s\n",
+                   CVXRELU_DATA_DIR);
+            return EXIT_OK;
+        }
+    train_opts o;
+    train_opts_default(&o);
+    o.train_path = CVXRELU_DATA_DIR "/breast_cancer.csv";
+    o.test_frac = 0.3;
+    o.patterns = 100;
+    o.lambda = 1e-3;
+    o.seed = 0;
+    if (parse_train(argc, argv, &o, 0)) return EXIT_USAGE;
+    return run_train(&o, 1);
+}

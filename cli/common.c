@@ -1,0 +1,261 @@
+/* Messages, option parsing and data loading shared by the subcommands. */
+#include "common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int g_quiet = 0;
+int g_verbose = 0;
+
+void die_msg(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("cvxrelu: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void note(const char *fmt, ...)
+{
+    if (g_quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
+int parse_double_opt(const char *opt, const char *val, double *out)
+{
+    char *e;
+    if (!val) {
+        die_msg("%s: expected a value", opt);
+        return -1;
+    }
+    errno = 0;
+    double v = strtod(val, &e);
+    if (e == val || *e || errno || !isfinite(v)) {
+        die_msg("%s: expected a finite number, got \"%s\"", opt, val);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_u64_opt(const char *opt, const char *val, uint64_t *out)
+{
+    char *e;
+    if (!val) {
+        die_msg("%s: expected a value", opt);
+        return -1;
+    }
+    errno = 0;
+    unsigned long long v = strtoull(val, &e, 10);
+    if (e == val || *e || errno || val[0] == '-') {
+        die_msg("%s: expected a non-negative integer, got \"%s\"", opt, val);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int parse_size_opt(const char *opt, const char *val, size_t *out)
+{
+    uint64_t v;
+    if (parse_u64_opt(opt, val, &v)) return -1;
+    if (v > (uint64_t)SIZE_MAX) {
+        die_msg("%s: %s is too large", opt, val);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+void data_opts_default(data_opts *o)
+{
+    cvxrelu_read_opts_default(&o->read);
+    o->format_name = "auto";
+}
+
+const char *data_opts_help(void)
+{
+    return "Data options:\n"
+           "  --format F       csv | libsvm | idx | auto (default: auto, by file name)\n"
+           "  --label-col K    CSV label column, 0-based (default: the last column)\n"
+           "  --header / --no-header   CSV header row (default: auto-detected)\n";
+}
+
+int data_opts_parse(data_opts *o, int argc, char **argv, int i)
+{
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--format") == 0) {
+        if (!v) {
+            die_msg("--format: expected csv, libsvm, idx or auto");
+            return -1;
+        }
+        if (strcmp(v, "csv") == 0) o->read.format = CVXRELU_FORMAT_CSV;
+        else if (strcmp(v, "libsvm") == 0) o->read.format = CVXRELU_FORMAT_LIBSVM;
+        else if (strcmp(v, "idx") == 0) o->read.format = CVXRELU_FORMAT_IDX;
+        else if (strcmp(v, "auto") == 0) o->read.format = CVXRELU_FORMAT_AUTO;
+        else {
+            die_msg("--format: expected csv, libsvm, idx or auto, got \"%s\"", v);
+            return -1;
+        }
+        o->format_name = v;
+        return 2;
+    }
+    if (strcmp(a, "--label-col") == 0) {
+        size_t k;
+        if (parse_size_opt(a, v, &k)) return -1;
+        if (k > 1000000) {
+            die_msg("--label-col: %zu is too large", k);
+            return -1;
+        }
+        o->read.label_col = (int)k;
+        return 2;
+    }
+    if (strcmp(a, "--header") == 0) {
+        o->read.header = 1;
+        return 1;
+    }
+    if (strcmp(a, "--no-header") == 0) {
+        o->read.header = 0;
+        return 1;
+    }
+    return 0;
+}
+
+int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out)
+{
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st = cvxrelu_dataset_read(path, &o->read, out, &err);
+    if (st) {
+        die_msg("%s", err.msg[0] ? err.msg : cvxrelu_status_string(st));
+        return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
+    }
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static void jb_put(jbuf *j, const char *s, size_t n)
+{
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = (j->cap ? 2 * j->cap : 1024) + n;
+        char *p = realloc(j->s, cap);
+        if (!p) return; /* the write later reports the truncated buffer */
+        j->s = p;
+        j->cap = cap;
+    }
+    memcpy(j->s + j->len, s, n);
+    j->len += n;
+    j->s[j->len] = '\0';
+}
+
+static void jb_key(jbuf *j, const char *key)
+{
+    jb_put(j, j->first ? "\n  \"" : ",\n  \"", j->first ? 4 : 5);
+    j->first = 0;
+    jb_put(j, key, strlen(key));
+    jb_put(j, "\": ", 3);
+}
+
+void jb_open(jbuf *j)
+{
+    memset(j, 0, sizeof *j);
+    j->first = 1;
+    jb_put(j, "{", 1);
+}
+
+void jb_num(jbuf *j, const char *key, double v)
+{
+    char b[64];
+    jb_key(j, key);
+    if (isfinite(v))
+        snprintf(b, sizeof b, "%.17g", v);
+    else
+        snprintf(b, sizeof b, "null");
+    jb_put(j, b, strlen(b));
+}
+
+void jb_int(jbuf *j, const char *key, long long v)
+{
+    char b[32];
+    jb_key(j, key);
+    snprintf(b, sizeof b, "%lld", v);
+    jb_put(j, b, strlen(b));
+}
+
+void jb_str(jbuf *j, const char *key, const char *v)
+{
+    jb_key(j, key);
+    jb_put(j, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        char b[8];
+        if (*p == '"' || *p == '\\') {
+            b[0] = '\\';
+            b[1] = *p;
+            jb_put(j, b, 2);
+        } else if ((unsigned char)*p < 0x20) {
+            snprintf(b, sizeof b, "\\u%04x", (unsigned)(unsigned char)*p);
+            jb_put(j, b, 6);
+        } else {
+            jb_put(j, p, 1);
+        }
+    }
+    jb_put(j, "\"", 1);
+}
+
+void jb_close(jbuf *j) { jb_put(j, "\n}\n", 3); }
+
+void jb_free(jbuf *j)
+{
+    free(j->s);
+    j->s = NULL;
+}
+
+static cvxrelu_status write_buf(FILE *f, void *user, cvxrelu_error *err)
+{
+    const jbuf *j = user;
+    (void)err;
+    if (j->len && fwrite(j->s, 1, j->len, f) != j->len) return CVXRELU_ERR_IO;
+    return CVXRELU_OK;
+}
+
+int jb_write(const jbuf *j, const char *path)
+{
+    cvxrelu_error err = {{0}};
+    if (!j->s) {
+        die_msg("%s: out of memory composing JSON", path);
+        return EXIT_SOLVER;
+    }
+    if (cvxrelu_write_atomic(path, write_buf, (void *)j, &err)) {
+        die_msg("%s", err.msg);
+        return EXIT_DATA;
+    }
+    return EXIT_OK;
+}
+
+metrics compute_metrics(const cvxrelu_encoding *enc, const double *Yhat, const double *Y,
+                        size_t n)
+{
+    metrics mt = {NAN, NAN};
+    const size_t c = enc->c;
+    double se = 0.0;
+    for (size_t i = 0; i < n * c; i++) se += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
+    mt.mse = n ? se / (double)(n * c) : NAN;
+    if (enc->task == CVXRELU_TASK_CLASSIFICATION && n) {
+        size_t ok = 0;
+        for (size_t i = 0; i < n; i++)
+            ok += cvxrelu_encoding_decide(enc, Yhat + i * c) ==
+                  cvxrelu_encoding_decide(enc, Y + i * c);
+        mt.accuracy = (double)ok / (double)n;
+    }
+    return mt;
+}

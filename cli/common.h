@@ -1,0 +1,74 @@
+/* Shared pieces of the command-line front end (uses only the public header). */
+#ifndef CVXRELU_CLI_COMMON_H
+#define CVXRELU_CLI_COMMON_H
+
+#include "cvxrelu.h"
+
+#include <stddef.h>
+
+/* Exit codes, documented in --help and docs/cli.md. */
+enum {
+    EXIT_OK = 0,
+    EXIT_USAGE = 1,   /* bad command line */
+    EXIT_DATA = 2,    /* unreadable or malformed file, data that does not fit the model */
+    EXIT_SOLVER = 3,  /* numerical failure or out of memory while training */
+    EXIT_INTERRUPTED = 130
+};
+
+extern int g_quiet;   /* -q */
+extern int g_verbose; /* -v */
+
+/* Messages to stderr, prefixed "cvxrelu: ". */
+void die_msg(const char *fmt, ...);
+void note(const char *fmt, ...);
+
+/* Option parsing helpers: return 0 on success, print a usage error otherwise. */
+int parse_double_opt(const char *opt, const char *val, double *out);
+int parse_size_opt(const char *opt, const char *val, size_t *out);
+int parse_u64_opt(const char *opt, const char *val, uint64_t *out);
+
+/* Data-reading options shared by train / predict / eval. */
+typedef struct {
+    cvxrelu_read_opts read;
+    const char *format_name;
+} data_opts;
+
+void data_opts_default(data_opts *o);
+/* Handles --format, --label-col, --header, --no-header; returns the number of
+   argv entries consumed (0 = not a data option, -1 = error). */
+int data_opts_parse(data_opts *o, int argc, char **argv, int i);
+const char *data_opts_help(void);
+
+/* Read a data set; on failure print the library's message. */
+int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out);
+
+/* Growing string buffer for JSON output. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int first;
+} jbuf;
+void jb_open(jbuf *j);
+void jb_num(jbuf *j, const char *key, double v);
+void jb_int(jbuf *j, const char *key, long long v);
+void jb_str(jbuf *j, const char *key, const char *v);
+void jb_close(jbuf *j);
+void jb_free(jbuf *j);
+/* Write the buffer atomically; returns an exit code. */
+int jb_write(const jbuf *j, const char *path);
+
+/* Metrics of predictions Yhat against encoded targets Y. */
+typedef struct {
+    double mse;       /* (1/N) ||Yhat - Y||^2 (regression) */
+    double accuracy;  /* fraction correct (classification) */
+} metrics;
+metrics compute_metrics(const cvxrelu_encoding *enc, const double *Yhat, const double *Y,
+                        size_t n);
+
+int cmd_train(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+#endif

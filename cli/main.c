@@ -1,0 +1,85 @@
+/* cvxrelu: command-line front end.  Dispatches to the subcommands. */
+#define _POSIX_C_SOURCE 200809L
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "cvxrelu %s: train ReLU networks by convex optimization, with certificates\n"
+            "\n"
+            "Usage: cvxrelu COMMAND [options]   (cvxrelu COMMAND --help for details)\n"
+            "\n"
+            "Commands:\n"
+            "  train    fit a model to a data file and certify it by a duality gap\n"
+            "  predict  predictions of a saved model on new data\n"
+            "  eval     accuracy / mean squared error of a saved model on labelled data\n"
+            "  info     describe a model file\n"
+            "  demo     train on bundled data and print accuracy, objective, gap, time\n"
+            "\n"
+            "  --version   print the version\n"
+            "\n"
+            "Exit codes: 0 success, 1 usage error, 2 data or file error,\n"
+            "3 numerical failure or out of memory.\n"
+            "Environment: OPENBLAS_CORETYPE selects the BLAS kernel; when unset, cvxrelu\n"
+            "picks the fastest one this CPU supports (set CVXRELU_NO_BLAS_TUNE=1 to keep\n"
+            "OpenBLAS's own choice).\n",
+            CVXRELU_VERSION);
+}
+
+/*
+ * Debian's OpenBLAS 0.3.21 misdetects recent CPUs as old cores and runs its
+ * slow kernels; it reads OPENBLAS_CORETYPE when it is loaded, so the only way
+ * to choose for the user is to set it and start again.
+ */
+static void select_blas_kernel(char **argv)
+{
+    if (getenv("OPENBLAS_CORETYPE") || getenv("CVXRELU_NO_BLAS_TUNE")) return;
+#if defined(__x86_64__) && defined(__GNUC__)
+    const char *core = NULL;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        core = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        core = "Haswell";
+    if (!core) return;
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    setenv("CVXRELU_NO_BLAS_TUNE", "1", 1); /* never loop */
+    execv("/proc/self/exe", argv);
+    /* exec failed: carry on with OpenBLAS's own choice */
+#else
+    (void)argv;
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    select_blas_kernel(argv);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    int sub_argc = argc - 2;
+    char **sub_argv = argv + 2;
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("cvxrelu %s\n", CVXRELU_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "train") == 0) return cmd_train(sub_argc, sub_argv);
+    if (strcmp(cmd, "predict") == 0) return cmd_predict(sub_argc, sub_argv);
+    if (strcmp(cmd, "eval") == 0) return cmd_eval(sub_argc, sub_argv);
+    if (strcmp(cmd, "info") == 0) return cmd_info(sub_argc, sub_argv);
+    if (strcmp(cmd, "demo") == 0) return cmd_demo(sub_argc, sub_argv);
+    die_msg("unknown command \"%s\" (try cvxrelu --help)", cmd);
+    return EXIT_USAGE;
+}

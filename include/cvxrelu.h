@@ -1,0 +1,364 @@
+/*
+ * cvxrelu: training ReLU networks by convex optimization, with certificates.
+ *
+ * The one public header of libcvxrelu.  Conventions:
+ *   - every fallible call returns a cvxrelu_status; on failure an optional
+ *     cvxrelu_error receives a message naming the file, the line and what was
+ *     expected (parsers) or what was wrong (everything else);
+ *   - _new/_load functions set *out to NULL on failure and leak nothing;
+ *     every _free function accepts NULL;
+ *   - matrices are dense, row-major, double precision: X is n x d with one
+ *     sample per row, Y is n x c;
+ *   - inputs are borrowed (read during the call only) unless documented;
+ *   - the objective scale is DESIGN.md section 1:
+ *         (1/(2N)) ||Yhat - Y||_F^2 + lambda * sum of group norms,  N = n c;
+ *   - the library never prints to stdout and never exits; times are seconds.
+ */
+#ifndef CVXRELU_H
+#define CVXRELU_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CVXRELU_VERSION "0.1.0"
+#define CVXRELU_MODEL_FORMAT_VERSION 1
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum {
+    CVXRELU_OK = 0,
+    CVXRELU_ERR_NOMEM,       /* out of memory */
+    CVXRELU_ERR_INVALID,     /* invalid argument */
+    CVXRELU_ERR_IO,          /* cannot open / read / write a file */
+    CVXRELU_ERR_FORMAT,      /* malformed input file */
+    CVXRELU_ERR_NUMERIC,     /* NaN / Inf or numerical breakdown */
+    CVXRELU_ERR_UNSUPPORTED  /* valid request that this build cannot do */
+} cvxrelu_status;
+
+/* A static string for a status code ("out of memory", ...). */
+const char *cvxrelu_status_string(cvxrelu_status s);
+
+/* Detailed message of the last failure of a call that was given this struct. */
+typedef struct {
+    char msg[512];
+} cvxrelu_error;
+
+/* ---------------------------------------------------------------- data sets */
+
+typedef enum {
+    CVXRELU_FORMAT_AUTO = 0, /* by extension: .csv, .svm/.libsvm/.txt, idx/-ubyte */
+    CVXRELU_FORMAT_CSV,
+    CVXRELU_FORMAT_LIBSVM,
+    CVXRELU_FORMAT_IDX       /* images file; labels from a companion file */
+} cvxrelu_format;
+
+typedef struct {
+    cvxrelu_format format;
+    int label_col;       /* CSV: 0-based label column; -1 = last (default) */
+    int header;          /* CSV: -1 auto-detect (default), 0 no, 1 yes */
+    int has_labels;      /* 1 (default): the file holds a label column */
+    size_t n_features;   /* LIBSVM: 0 = infer from the largest index (default) */
+    const char *idx_labels; /* IDX: path of the labels file; NULL = derive
+                               "...-images-idx3-ubyte" -> "...-labels-idx1-ubyte" */
+} cvxrelu_read_opts;
+
+void cvxrelu_read_opts_default(cvxrelu_read_opts *o);
+
+/*
+ * A loaded data set.  Labels are kept both as text (label_text[i], always set
+ * when has_labels) and as numbers (label_value[i], NaN where the text is not a
+ * number).  Owned by the data set.
+ */
+typedef struct {
+    size_t n, d;
+    double *X;            /* n x d, row-major */
+    int has_labels;
+    char **label_text;    /* n strings, or NULL when !has_labels */
+    double *label_value;  /* n numbers, or NULL when !has_labels */
+    char **feature_names; /* d strings (from a CSV header), or NULL */
+    char *source;         /* file name, for messages */
+} cvxrelu_dataset;
+
+cvxrelu_status cvxrelu_dataset_read(const char *path, const cvxrelu_read_opts *opts,
+                                    cvxrelu_dataset **out, cvxrelu_error *err);
+/* Build from memory (copies X and the labels); labels may be NULL. */
+cvxrelu_status cvxrelu_dataset_from_arrays(size_t n, size_t d, const double *X,
+                                           const double *labels,
+                                           cvxrelu_dataset **out, cvxrelu_error *err);
+/* Rows idx[0..m-1] of src as a new data set. */
+cvxrelu_status cvxrelu_dataset_subset(const cvxrelu_dataset *src, const size_t *idx,
+                                      size_t m, cvxrelu_dataset **out, cvxrelu_error *err);
+/* Seeded random split: a fraction test_frac of the rows goes to *test. */
+cvxrelu_status cvxrelu_dataset_split(const cvxrelu_dataset *src, double test_frac,
+                                     uint64_t seed, cvxrelu_dataset **train,
+                                     cvxrelu_dataset **test, cvxrelu_error *err);
+void cvxrelu_dataset_free(cvxrelu_dataset *ds);
+
+/* ----------------------------------------------------- tasks and encodings */
+
+typedef enum {
+    CVXRELU_TASK_AUTO = 0,
+    CVXRELU_TASK_REGRESSION,
+    CVXRELU_TASK_CLASSIFICATION
+} cvxrelu_task;
+
+/*
+ * How raw inputs and labels map to the training space: column standardization,
+ * the bias column, and the class list.  Fitted on training data, stored in the
+ * model, applied at prediction.
+ */
+typedef struct {
+    cvxrelu_task task;     /* REGRESSION or CLASSIFICATION once fitted */
+    size_t d_raw;          /* columns of the raw data */
+    size_t d;              /* columns after the transform (d_raw + bias) */
+    size_t c;              /* outputs: 1 (regression, two classes) or #classes */
+    int standardize;       /* 1: x <- (x - mean) / scale */
+    int bias;              /* 1: append a column of ones */
+    double *mean;          /* d_raw */
+    double *scale;         /* d_raw; 1 for constant columns */
+    size_t n_classes;      /* 0 for regression */
+    char **classes;        /* n_classes label strings, sorted (numerically if all numeric) */
+} cvxrelu_encoding;
+
+cvxrelu_status cvxrelu_encoding_fit(const cvxrelu_dataset *train, cvxrelu_task task,
+                                    int standardize, int bias, cvxrelu_encoding **out,
+                                    cvxrelu_error *err);
+/* X (n x enc->d) from raw features; checks the column count. */
+cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
+                                         const cvxrelu_dataset *ds, double **X_out,
+                                         cvxrelu_error *err);
+/*
+ * Y (n x enc->c) from labels: the value (regression), +-1 (two classes, the
+ * second class is +1) or one-hot 0/1 (more classes).  A label not seen in
+ * training is an error naming the row.
+ */
+cvxrelu_status cvxrelu_encoding_targets(const cvxrelu_encoding *enc,
+                                        const cvxrelu_dataset *ds, double **Y_out,
+                                        cvxrelu_error *err);
+/* Class index of an output row (argmax, or sign for one output). */
+size_t cvxrelu_encoding_decide(const cvxrelu_encoding *enc, const double *yrow);
+void cvxrelu_encoding_free(cvxrelu_encoding *enc);
+
+/* -------------------------------------------------------------- arrangements */
+
+/*
+ * Distinct activation patterns s_i = 1[X g_i > 0] of the rows of X, each with
+ * the gate g_i that generated it.  Bits are packed, n bits per pattern in
+ * words_per_pattern 64-bit words, row j in bit (j % 64) of word (j / 64).
+ */
+typedef struct {
+    size_t n, d, P;
+    size_t words_per_pattern;
+    uint64_t *bits;       /* P * words_per_pattern */
+    double *gates;        /* P x d, row-major */
+    size_t sampled;       /* gates drawn (before duplicates were dropped) */
+} cvxrelu_patterns;
+
+/*
+ * Draw gates g ~ N(0, I_d) from one stream seeded by seed until P distinct
+ * non-zero patterns are found or max_draws gates were drawn (0 = 10 P + 100).
+ * Nested: the patterns of a run with P = k are the first k of any run with
+ * P > k and the same seed.
+ */
+cvxrelu_status cvxrelu_patterns_sample(const double *X, size_t n, size_t d, size_t P,
+                                       uint64_t seed, size_t max_draws,
+                                       cvxrelu_patterns **out, cvxrelu_error *err);
+/*
+ * General form: the patterns of the m0 given gates G0 (m0 x d) first, then
+ * sampled gates (stream seeded by seed) until P distinct patterns are held
+ * (P <= m0: none sampled).  Duplicates and the all-zero pattern are dropped.
+ */
+cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
+                                      const double *G0, size_t m0, size_t P,
+                                      uint64_t seed, size_t max_draws,
+                                      cvxrelu_patterns **out, cvxrelu_error *err);
+/* Patterns of user-given gates (G is m x d); duplicates and zero patterns dropped. */
+cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
+                                           const double *G, size_t m,
+                                           cvxrelu_patterns **out, cvxrelu_error *err);
+static inline int cvxrelu_pattern_bit(const cvxrelu_patterns *p, size_t i, size_t j)
+{
+    return (int)((p->bits[i * p->words_per_pattern + j / 64] >> (j % 64)) & 1u);
+}
+void cvxrelu_patterns_free(cvxrelu_patterns *p);
+
+/* Read gates from a CSV file (one gate per row, d numbers, no label). */
+cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
+                                  size_t *m_out, cvxrelu_error *err);
+
+/* --------------------------------------------------------------- solving */
+
+typedef enum {
+    CVXRELU_SOLVER_RFISTA = 0 /* gated ReLU group lasso, DESIGN 4.1 */
+} cvxrelu_solver_kind;
+
+typedef enum {
+    CVXRELU_EXIT_CONVERGED = 0,   /* relative gap <= eps_gap */
+    CVXRELU_EXIT_MAX_ITER,
+    CVXRELU_EXIT_TIME_LIMIT,
+    CVXRELU_EXIT_INTERRUPTED,
+    CVXRELU_EXIT_STALLED          /* no progress possible at machine precision */
+} cvxrelu_exit;
+
+const char *cvxrelu_exit_string(cvxrelu_exit e);
+
+/* One row of the iteration log / trace file. */
+typedef struct {
+    size_t iter;
+    double objective;  /* primal objective at the current iterate */
+    double dual;       /* best dual value so far */
+    double gap;        /* objective - dual (absolute) */
+    double step;       /* step size */
+    size_t active;     /* non-zero groups */
+    double time_s;     /* since solve start */
+    int restart;       /* 1 if momentum was reset at this iteration */
+} cvxrelu_iterate_info;
+
+typedef void (*cvxrelu_callback)(const cvxrelu_iterate_info *info, void *user);
+
+typedef struct {
+    cvxrelu_solver_kind solver; /* default CVXRELU_SOLVER_RFISTA */
+    double lambda;              /* default 1e-3 */
+    double eps_gap;             /* relative gap tolerance, default 1e-6 */
+    size_t max_iter;            /* default 10000 */
+    double time_limit_s;        /* default 0 = none */
+    double step_init;           /* default 0 = estimate from ||X||^2 */
+    int warm_start;             /* default 1: start from the current weights */
+    cvxrelu_callback callback;  /* default NULL; called every iteration */
+    void *callback_data;
+    volatile int *interrupt;    /* default NULL; solve stops when *interrupt != 0 */
+} cvxrelu_settings;
+
+void cvxrelu_settings_default(cvxrelu_settings *s);
+
+typedef struct {
+    cvxrelu_exit exit;
+    size_t iterations;
+    double objective;       /* primal objective at the returned weights */
+    double loss;            /* data term of it */
+    double penalty;         /* lambda * sum of group norms */
+    double dual;            /* a dual-feasible value: a lower bound on the optimum */
+    double gap;             /* objective - dual, >= 0 */
+    double lambda_max;      /* smallest lambda giving U = 0 */
+    size_t active_groups;   /* non-zero u_ik */
+    size_t matvecs;         /* GEMM passes over X (products X U and X^T M) */
+    double solve_time_s;
+    double gemm_time_s;     /* of which inside BLAS */
+} cvxrelu_result;
+
+/*
+ * A solver bound to one problem: X (n x d), Y (n x c), the patterns.  X, Y and
+ * the patterns are borrowed and must outlive the solver.  The weights U are
+ * owned: (P c) x d, row (i c + k) is u_ik (group-major, each group contiguous).  Repeated solves warm-start;
+ * cvxrelu_solver_set_lambda + solve walks a regularization path.
+ */
+typedef struct cvxrelu_solver cvxrelu_solver;
+
+cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d,
+                                  const double *Y, size_t c,
+                                  const cvxrelu_patterns *patterns,
+                                  const cvxrelu_settings *settings,
+                                  cvxrelu_solver **out, cvxrelu_error *err);
+cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
+                                    cvxrelu_error *err);
+cvxrelu_status cvxrelu_solver_set_lambda(cvxrelu_solver *s, double lambda);
+/* Copy in / out the weights U ((P c) x d, row-major). */
+cvxrelu_status cvxrelu_solver_set_weights(cvxrelu_solver *s, const double *U);
+const double *cvxrelu_solver_weights(const cvxrelu_solver *s);
+/* Predictions of the convex model on the training rows (n x c). */
+cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yhat);
+/* Gradient of the data term at the current weights ((P c) x d) and the
+   primal objective; exposed for tests. */
+cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s, double *G, double *obj);
+void cvxrelu_solver_free(cvxrelu_solver *s);
+
+/* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N (DESIGN 3.1). */
+double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y,
+                          size_t c, const cvxrelu_patterns *patterns);
+
+/* Prox of t*lambda*||.||_2 in place on a vector of length m (group soft-threshold). */
+void cvxrelu_prox_group(double *u, size_t m, double t_lambda);
+
+/* ----------------------------------------------------------------- models */
+
+typedef enum {
+    CVXRELU_MODEL_GATED = 0, /* neuron j: a_j 1[x.g_j > 0] x.w_j */
+    CVXRELU_MODEL_RELU       /* neuron j: a_j (x.w_j)_+ */
+} cvxrelu_model_kind;
+
+/*
+ * A trained two-layer network over the encoded inputs.  Neuron j feeds output
+ * out[j] only (block-diagonal second layer).  Owned arrays.
+ */
+typedef struct {
+    cvxrelu_model_kind kind;
+    cvxrelu_encoding *enc;   /* owned */
+    size_t m;                /* neurons */
+    size_t d;                /* = enc->d */
+    double *W;               /* m x d first-layer weights */
+    double *G;               /* m x d gates (gated models), else NULL */
+    double *a;               /* m output weights */
+    size_t *out;             /* m output indices in [0, c) */
+    double lambda;
+    /* training summary, informational */
+    size_t patterns;
+    double objective;
+    double gap;
+} cvxrelu_model;
+
+/*
+ * Recover the network of DESIGN 3.3 from a solved gated program: for each
+ * non-zero u_ik a neuron u/sqrt||u|| with gate g_i and output weight
+ * sqrt||u||.  Takes ownership of enc (also on failure).
+ */
+cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
+                                        const double *U, size_t c, double lambda,
+                                        cvxrelu_encoding *enc, cvxrelu_model **out,
+                                        cvxrelu_error *err);
+/* Network output on already-encoded rows X (n x d): Yhat n x c. */
+void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n,
+                           double *Yhat);
+/* Encode raw rows and run the network: Yhat n x c (allocated). */
+cvxrelu_status cvxrelu_model_predict(const cvxrelu_model *m, const cvxrelu_dataset *ds,
+                                     double **Yhat_out, cvxrelu_error *err);
+/* Non-convex objective (1/(2N))||f(X)-Y||^2 + (lambda/2) sum (||w_j||^2 + a_j^2). */
+double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const double *Y,
+                               size_t n, double lambda);
+cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path,
+                                  cvxrelu_error *err);
+cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out,
+                                  cvxrelu_error *err);
+void cvxrelu_model_free(cvxrelu_model *m);
+
+/* ------------------------------------------------------------ synthetic data */
+
+/*
+ * A planted teacher, reproducible from a seed: X has i.i.d. N(0,1) entries
+ * (n x d); a ReLU teacher with `hidden` neurons w_j ~ N(0, I/d) and output
+ * weights a_jk ~ N(0,1) gives Y = sum_j (X w_j)_+ a_j^T + noise * N(0,1)
+ * (n x c).  Both arrays are allocated.
+ */
+cvxrelu_status cvxrelu_synthetic_teacher(size_t n, size_t d, size_t c, size_t hidden,
+                                         double noise, uint64_t seed, double **X_out,
+                                         double **Y_out, cvxrelu_error *err);
+
+/* --------------------------------------------------------------- utilities */
+
+/* Name of the BLAS library and kernel in use (e.g. "OpenBLAS 0.3.21 SkylakeX"). */
+const char *cvxrelu_blas_info(void);
+
+/* Write a file atomically: fn writes to a temporary stream, which is renamed
+   over path only when fn returns CVXRELU_OK and the stream flushed cleanly. */
+typedef cvxrelu_status (*cvxrelu_writer)(FILE *f, void *user, cvxrelu_error *err);
+cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *user,
+                                    cvxrelu_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CVXRELU_H */

@@ -1,0 +1,48 @@
+/* Private declarations shared by the library's source files. */
+#ifndef CVXRELU_INTERNAL_H
+#define CVXRELU_INTERNAL_H
+
+#include "cvxrelu.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#if defined(__GNUC__)
+#define CR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CR_PRINTF(a, b)
+#endif
+
+/* Fill err (may be NULL) with a formatted message; returns st. */
+cvxrelu_status cr_fail(cvxrelu_error *err, cvxrelu_status st, const char *fmt, ...)
+    CR_PRINTF(3, 4);
+
+/* Allocation with overflow-checked sizes; NULL on overflow or failure. */
+void *cr_malloc(size_t count, size_t size);
+void *cr_calloc(size_t count, size_t size);
+void *cr_realloc(void *p, size_t count, size_t size);
+char *cr_strdup(const char *s);
+/* a * b without overflow; 0 on success, -1 on overflow. */
+int cr_mul_ok(size_t a, size_t b, size_t *out);
+
+/* Seeded generator: xoshiro256** seeded through splitmix64. */
+typedef struct {
+    uint64_t s[4];
+    int has_spare;
+    double spare;
+} cr_rng;
+
+void cr_rng_seed(cr_rng *r, uint64_t seed);
+uint64_t cr_rng_next(cr_rng *r);
+double cr_rng_uniform(cr_rng *r);  /* in (0, 1) */
+double cr_rng_normal(cr_rng *r);   /* N(0, 1), polar Box-Muller */
+size_t cr_rng_below(cr_rng *r, size_t n); /* uniform in [0, n) */
+
+/* Wall clock in seconds. */
+double cr_now(void);
+
+/* Parse a double from the whole of [s, end); 0 on success. */
+int cr_parse_double(const char *s, const char *end, double *out);
+
+#endif

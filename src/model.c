@@ -1,0 +1,142 @@
+/* The trained network: recovery from the convex solution (DESIGN 3.3), forward pass. */
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+void cvxrelu_model_free(cvxrelu_model *m)
+{
+    if (!m) return;
+    cvxrelu_encoding_free(m->enc);
+    free(m->W);
+    free(m->G);
+    free(m->a);
+    free(m->out);
+    free(m);
+}
+
+cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns, const double *U,
+                                        size_t c, double lambda, cvxrelu_encoding *enc,
+                                        cvxrelu_model **out, cvxrelu_error *err)
+{
+    *out = NULL;
+    if (!patterns || !U || !enc || c == 0 || enc->d != patterns->d || enc->c != c) {
+        cvxrelu_encoding_free(enc);
+        return cr_fail(err, CVXRELU_ERR_INVALID, "model: inconsistent patterns, weights and encoding");
+    }
+    const size_t d = patterns->d, groups = patterns->P * c;
+    size_t active = 0;
+    for (size_t g = 0; g < groups; g++)
+        if (cblas_dnrm2((int)d, U + g * d, 1) > 0.0) active++;
+    cvxrelu_model *m = calloc(1, sizeof *m);
+    if (!m) goto fail;
+    m->kind = CVXRELU_MODEL_GATED;
+    m->enc = enc;
+    enc = NULL;
+    m->d = d;
+    m->lambda = lambda;
+    m->patterns = patterns->P;
+    m->W = cr_malloc(active, d * sizeof(double));
+    m->G = cr_malloc(active, d * sizeof(double));
+    m->a = cr_malloc(active, sizeof(double));
+    m->out = cr_malloc(active, sizeof(size_t));
+    if (!m->W || !m->G || !m->a || !m->out) goto fail;
+    size_t j = 0;
+    for (size_t g = 0; g < groups; g++) {
+        const double *u = U + g * d;
+        double nrm = cblas_dnrm2((int)d, u, 1);
+        if (!(nrm > 0.0)) continue;
+        double sq = sqrt(nrm);
+        for (size_t k = 0; k < d; k++) m->W[j * d + k] = u[k] / sq;
+        memcpy(m->G + j * d, patterns->gates + (g / c) * d, d * sizeof(double));
+        m->a[j] = sq;
+        m->out[j] = g % c;
+        j++;
+    }
+    m->m = active;
+    *out = m;
+    return CVXRELU_OK;
+fail:
+    cvxrelu_encoding_free(enc);
+    cvxrelu_model_free(m);
+    return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+}
+
+void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n, double *Yhat)
+{
+    const size_t d = m->d, c = m->enc->c, nn = m->m;
+    memset(Yhat, 0, n * c * sizeof(double));
+    if (nn == 0) return;
+    /* rows in blocks so the n x m temporaries stay small */
+    size_t nb = (size_t)(1u << 20) / nn;
+    if (nb < 64) nb = 64;
+    double *Z = cr_malloc(nb, nn * sizeof(double));
+    double *H = m->G ? cr_malloc(nb, nn * sizeof(double)) : NULL;
+    if (!Z || (m->G && !H)) {
+        /* no memory for blocks: neuron by neuron with dot products */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < nn; j++) {
+                double z = cblas_ddot((int)d, X + i * d, 1, m->W + j * d, 1);
+                double on = m->G ? (cblas_ddot((int)d, X + i * d, 1, m->G + j * d, 1) > 0.0)
+                                 : (z > 0.0);
+                if (on) Yhat[i * c + m->out[j]] += m->a[j] * z;
+            }
+        free(Z);
+        free(H);
+        return;
+    }
+    for (size_t r0 = 0; r0 < n; r0 += nb) {
+        size_t b = n - r0 < nb ? n - r0 : nb;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)nn, (int)d, 1.0,
+                    X + r0 * d, (int)d, m->W, (int)d, 0.0, Z, (int)nn);
+        if (H)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)nn, (int)d, 1.0,
+                        X + r0 * d, (int)d, m->G, (int)d, 0.0, H, (int)nn);
+        for (size_t i = 0; i < b; i++) {
+            const double *z = Z + i * nn;
+            const double *h = H ? H + i * nn : z;
+            double *y = Yhat + (r0 + i) * c;
+            for (size_t j = 0; j < nn; j++)
+                if (h[j] > 0.0) y[m->out[j]] += m->a[j] * z[j];
+        }
+    }
+    free(Z);
+    free(H);
+}
+
+cvxrelu_status cvxrelu_model_predict(const cvxrelu_model *m, const cvxrelu_dataset *ds,
+                                     double **Yhat_out, cvxrelu_error *err)
+{
+    *Yhat_out = NULL;
+    double *X = NULL;
+    cvxrelu_status st = cvxrelu_encoding_features(m->enc, ds, &X, err);
+    if (st) return st;
+    double *Yhat = cr_malloc(ds->n, m->enc->c * sizeof(double));
+    if (!Yhat) {
+        free(X);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "predict: out of memory");
+    }
+    cvxrelu_model_forward(m, X, ds->n, Yhat);
+    free(X);
+    *Yhat_out = Yhat;
+    return CVXRELU_OK;
+}
+
+double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const double *Y,
+                               size_t n, double lambda)
+{
+    const size_t c = m->enc->c, d = m->d;
+    double *Yhat = cr_malloc(n, c * sizeof(double));
+    if (!Yhat) return NAN;
+    cvxrelu_model_forward(m, X, n, Yhat);
+    double loss = 0.0;
+    for (size_t i = 0; i < n * c; i++) loss += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
+    free(Yhat);
+    double reg = 0.0;
+    for (size_t j = 0; j < m->m; j++) {
+        double w = cblas_dnrm2((int)d, m->W + j * d, 1);
+        reg += w * w + m->a[j] * m->a[j];
+    }
+    return loss / (2.0 * (double)(n * c)) + 0.5 * lambda * reg;
+}

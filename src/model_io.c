@@ -1,0 +1,315 @@
+/* Text model files (magic + version, key value lines, %.17g) and atomic writes. */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *user,
+                                    cvxrelu_error *err)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp) return cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        cvxrelu_status st = cr_fail(err, CVXRELU_ERR_IO, "%s: cannot create a file there: %s",
+                                    path, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    cvxrelu_status st = fn(f, user, err);
+    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int eno = errno;
+    if (fclose(f) != 0) bad = 1;
+    if (st == CVXRELU_OK && bad)
+        st = cr_fail(err, CVXRELU_ERR_IO, "%s: write failed: %s", path, strerror(eno));
+    if (st == CVXRELU_OK && rename(tmp, path) != 0)
+        st = cr_fail(err, CVXRELU_ERR_IO, "%s: cannot rename into place: %s", path,
+                     strerror(errno));
+    if (st != CVXRELU_OK) unlink(tmp);
+    free(tmp);
+    return st;
+}
+
+static const char *kind_name(cvxrelu_model_kind k)
+{
+    return k == CVXRELU_MODEL_GATED ? "gated" : "relu";
+}
+
+static void put_vec(FILE *f, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) fprintf(f, " %.17g", v[i]);
+}
+
+static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
+{
+    const cvxrelu_model *m = user;
+    const cvxrelu_encoding *e = m->enc;
+    fprintf(f, "cvxrelu-model %d\n", CVXRELU_MODEL_FORMAT_VERSION);
+    fprintf(f, "kind %s\n", kind_name(m->kind));
+    fprintf(f, "task %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    fprintf(f, "d_raw %zu\nd %zu\noutputs %zu\n", e->d_raw, e->d, e->c);
+    fprintf(f, "standardize %d\nbias %d\n", e->standardize, e->bias);
+    fprintf(f, "lambda %.17g\npatterns %zu\nobjective %.17g\ngap %.17g\n", m->lambda,
+            m->patterns, m->objective, m->gap);
+    fprintf(f, "classes %zu\n", e->n_classes);
+    for (size_t i = 0; i < e->n_classes; i++) {
+        if (strpbrk(e->classes[i], "\r\n"))
+            return cr_fail(err, CVXRELU_ERR_INVALID, "class label %zu contains a line break", i + 1);
+        fprintf(f, "class %s\n", e->classes[i]);
+    }
+    fputs("mean", f);
+    put_vec(f, e->mean, e->d_raw);
+    fputs("\nscale", f);
+    put_vec(f, e->scale, e->d_raw);
+    fprintf(f, "\nneurons %zu\n", m->m);
+    for (size_t j = 0; j < m->m; j++) {
+        fprintf(f, "n %zu %.17g", m->out[j], m->a[j]);
+        put_vec(f, m->W + j * m->d, m->d);
+        if (m->G) put_vec(f, m->G + j * m->d, m->d);
+        fputc('\n', f);
+    }
+    fputs("end\n", f);
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path, cvxrelu_error *err)
+{
+    if (!m || !path) return cr_fail(err, CVXRELU_ERR_INVALID, "model_save: missing argument");
+    for (size_t i = 0; i < m->m * m->d; i++)
+        if (!isfinite(m->W[i]) || (m->G && !isfinite(m->G[i])))
+            return cr_fail(err, CVXRELU_ERR_NUMERIC, "%s: refusing to save non-finite weights", path);
+    return cvxrelu_write_atomic(path, write_model, (void *)m, err);
+}
+
+/* ---------------------------------------------------------------- reader */
+
+typedef struct {
+    FILE *f;
+    const char *path;
+    size_t line;
+    char *buf;
+    size_t cap;
+    cvxrelu_error *err;
+} reader;
+
+/* Next line without its end; NULL at end of file. */
+static char *next_line(reader *r)
+{
+    size_t len = 0;
+    int ch;
+    if (feof(r->f)) return NULL;
+    while ((ch = fgetc(r->f)) != EOF && ch != '\n') {
+        if (len + 2 > r->cap) {
+            size_t cap = r->cap ? 2 * r->cap : 256;
+            char *b = realloc(r->buf, cap);
+            if (!b) return NULL;
+            r->buf = b;
+            r->cap = cap;
+        }
+        r->buf[len++] = (char)ch;
+    }
+    if (ch == EOF && len == 0) return NULL;
+    if (!r->buf) {
+        r->buf = malloc(256);
+        if (!r->buf) return NULL;
+        r->cap = 256;
+    }
+    if (len > 0 && r->buf[len - 1] == '\r') len--;
+    r->buf[len] = '\0';
+    r->line++;
+    return r->buf;
+}
+
+/* Read a line "key rest"; *rest points past the key and one space. */
+static cvxrelu_status expect_key(reader *r, const char *key, char **rest)
+{
+    char *l = next_line(r);
+    size_t kl = strlen(key);
+    if (!l) {
+        return cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: file ends early (truncated?): expected '%s'",
+                       r->path, r->line + 1, key);
+    }
+    if (strncmp(l, key, kl) != 0 || (l[kl] != ' ' && l[kl] != '\0'))
+        return cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: expected '%s ...'", r->path, r->line, key);
+    *rest = l[kl] ? l + kl + 1 : l + kl;
+    return CVXRELU_OK;
+}
+
+static cvxrelu_status key_size(reader *r, const char *key, size_t *v)
+{
+    char *rest, *e;
+    cvxrelu_status st = expect_key(r, key, &rest);
+    if (st) return st;
+    errno = 0;
+    unsigned long long x = strtoull(rest, &e, 10);
+    if (e == rest || *e || errno || rest[0] == '-')
+        return cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: %s: expected a non-negative integer, got \"%s\"",
+                       r->path, r->line, key, rest);
+    *v = (size_t)x;
+    return CVXRELU_OK;
+}
+
+/* Parse exactly count numbers from s. */
+static cvxrelu_status numbers(reader *r, const char *what, char *s, double *v, size_t count)
+{
+    char *p = s, *e;
+    for (size_t i = 0; i < count; i++) {
+        errno = 0;
+        v[i] = strtod(p, &e);
+        if (e == p || !isfinite(v[i]))
+            return cr_fail(r->err, CVXRELU_ERR_FORMAT,
+                           "%s:%zu: %s: expected %zu finite numbers, number %zu is missing or bad",
+                           r->path, r->line, what, count, i + 1);
+        p = e;
+    }
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p)
+        return cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: %s: expected %zu numbers, found more",
+                       r->path, r->line, what, count);
+    return CVXRELU_OK;
+}
+
+static cvxrelu_status key_double(reader *r, const char *key, double *v)
+{
+    char *rest;
+    cvxrelu_status st = expect_key(r, key, &rest);
+    if (st) return st;
+    if (strcmp(rest, "nan") == 0 || strcmp(rest, "-nan") == 0) { /* an unsolved summary */
+        *v = NAN;
+        return CVXRELU_OK;
+    }
+    return numbers(r, key, rest, v, 1);
+}
+
+cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu_error *err)
+{
+    *out = NULL;
+    reader r = {NULL, path, 0, NULL, 0, err};
+    cvxrelu_model *m = NULL;
+    cvxrelu_status st;
+    r.f = fopen(path, "rb");
+    if (!r.f) return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char *l = next_line(&r);
+    int version = -1;
+    if (!l || sscanf(l, "cvxrelu-model %d", &version) != 1) {
+        st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:1: expected 'cvxrelu-model VERSION' (not a cvxrelu model file)", path);
+        goto fail;
+    }
+    if (version != CVXRELU_MODEL_FORMAT_VERSION) {
+        st = cr_fail(err, CVXRELU_ERR_FORMAT,
+                     "%s:1: unsupported model format version %d (this build reads version %d)",
+                     path, version, CVXRELU_MODEL_FORMAT_VERSION);
+        goto fail;
+    }
+    st = CVXRELU_ERR_NOMEM;
+    m = calloc(1, sizeof *m);
+    if (!m) goto fail;
+    m->enc = calloc(1, sizeof *m->enc);
+    if (!m->enc) goto fail;
+    cvxrelu_encoding *e = m->enc;
+    char *rest;
+    if ((st = expect_key(&r, "kind", &rest))) goto fail;
+    if (strcmp(rest, "gated") == 0) m->kind = CVXRELU_MODEL_GATED;
+    else if (strcmp(rest, "relu") == 0) m->kind = CVXRELU_MODEL_RELU;
+    else { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected kind 'gated' or 'relu', got \"%s\"", path, r.line, rest); goto fail; }
+    if ((st = expect_key(&r, "task", &rest))) goto fail;
+    if (strcmp(rest, "classification") == 0) e->task = CVXRELU_TASK_CLASSIFICATION;
+    else if (strcmp(rest, "regression") == 0) e->task = CVXRELU_TASK_REGRESSION;
+    else { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected task 'classification' or 'regression', got \"%s\"", path, r.line, rest); goto fail; }
+    size_t sd, bias;
+    if ((st = key_size(&r, "d_raw", &e->d_raw)) || (st = key_size(&r, "d", &e->d)) ||
+        (st = key_size(&r, "outputs", &e->c)) || (st = key_size(&r, "standardize", &sd)) ||
+        (st = key_size(&r, "bias", &bias)))
+        goto fail;
+    e->standardize = sd != 0;
+    e->bias = bias != 0;
+    if (e->d != e->d_raw + (size_t)e->bias || e->c == 0 || e->d_raw == 0 || e->d_raw > (1u << 28) || e->c > (1u << 20)) {
+        st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: inconsistent sizes (d_raw %zu, d %zu, bias %d, outputs %zu)",
+                     path, r.line, e->d_raw, e->d, e->bias, e->c);
+        goto fail;
+    }
+    m->d = e->d;
+    if ((st = key_double(&r, "lambda", &m->lambda)) || (st = key_size(&r, "patterns", &m->patterns)) ||
+        (st = key_double(&r, "objective", &m->objective)) || (st = key_double(&r, "gap", &m->gap)) ||
+        (st = key_size(&r, "classes", &e->n_classes)))
+        goto fail;
+    if (e->task == CVXRELU_TASK_CLASSIFICATION
+            ? (e->n_classes < 2 || e->c != (e->n_classes == 2 ? 1 : e->n_classes))
+            : (e->n_classes != 0)) {
+        st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: %zu classes do not fit %zu outputs", path,
+                     r.line, e->n_classes, e->c);
+        goto fail;
+    }
+    st = CVXRELU_ERR_NOMEM;
+    e->classes = e->n_classes ? calloc(e->n_classes, sizeof(char *)) : NULL;
+    e->mean = cr_malloc(e->d_raw, sizeof(double));
+    e->scale = cr_malloc(e->d_raw, sizeof(double));
+    if ((e->n_classes && !e->classes) || !e->mean || !e->scale) goto fail;
+    for (size_t i = 0; i < e->n_classes; i++) {
+        if ((st = expect_key(&r, "class", &rest))) goto fail;
+        if (!(e->classes[i] = cr_strdup(rest))) { st = CVXRELU_ERR_NOMEM; goto fail; }
+    }
+    if ((st = expect_key(&r, "mean", &rest)) || (st = numbers(&r, "mean", rest, e->mean, e->d_raw)) ||
+        (st = expect_key(&r, "scale", &rest)) || (st = numbers(&r, "scale", rest, e->scale, e->d_raw)))
+        goto fail;
+    for (size_t k = 0; k < e->d_raw; k++)
+        if (!(e->scale[k] > 0.0)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: scale %zu must be > 0", path, r.line, k + 1); goto fail; }
+    size_t nn;
+    if ((st = key_size(&r, "neurons", &nn))) goto fail;
+    if (nn > (1u << 26)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: implausible neuron count %zu", path, r.line, nn); goto fail; }
+    const size_t d = m->d, per = 1 + (m->kind == CVXRELU_MODEL_GATED ? 2 * d : d);
+    double *row = cr_malloc(per + 1, sizeof(double));
+    m->W = cr_malloc(nn, d * sizeof(double));
+    m->G = m->kind == CVXRELU_MODEL_GATED ? cr_malloc(nn, d * sizeof(double)) : NULL;
+    m->a = cr_malloc(nn, sizeof(double));
+    m->out = cr_malloc(nn, sizeof(size_t));
+    if (!row || !m->W || (m->kind == CVXRELU_MODEL_GATED && !m->G) || !m->a || !m->out) {
+        free(row);
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    for (size_t j = 0; j < nn; j++) {
+        char *e2;
+        if ((st = expect_key(&r, "n", &rest))) { free(row); goto fail; }
+        errno = 0;
+        unsigned long long o = strtoull(rest, &e2, 10);
+        if (e2 == rest || *e2 != ' ' || o >= e->c) {
+            free(row);
+            st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected an output index below %zu", path, r.line, e->c);
+            goto fail;
+        }
+        if ((st = numbers(&r, "neuron", e2, row, per))) { free(row); goto fail; }
+        m->out[j] = (size_t)o;
+        m->a[j] = row[0];
+        memcpy(m->W + j * d, row + 1, d * sizeof(double));
+        if (m->G) memcpy(m->G + j * d, row + 1 + d, d * sizeof(double));
+    }
+    free(row);
+    m->m = nn;
+    if ((st = expect_key(&r, "end", &rest))) goto fail;
+    if (next_line(&r)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected end of file after 'end'", path, r.line); goto fail; }
+    fclose(r.f);
+    free(r.buf);
+    *out = m;
+    return CVXRELU_OK;
+fail:
+    if (st == CVXRELU_ERR_NOMEM) cr_fail(err, st, "%s: out of memory", path);
+    fclose(r.f);
+    free(r.buf);
+    cvxrelu_model_free(m);
+    return st;
+}

@@ -1,0 +1,354 @@
+/* The solver object, the masked GEMM kernels and the one driver loop. */
+#include "solver.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+void cvxrelu_settings_default(cvxrelu_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->solver = CVXRELU_SOLVER_RFISTA;
+    s->lambda = 1e-3;
+    s->eps_gap = 1e-6;
+    s->max_iter = 10000;
+    s->time_limit_s = 0.0;
+    s->step_init = 0.0;
+    s->warm_start = 1;
+    s->callback = NULL;
+    s->callback_data = NULL;
+    s->interrupt = NULL;
+}
+
+/* The registry: one entry per cvxrelu_solver_kind. */
+static const cr_solver_type *solver_type(cvxrelu_solver_kind k)
+{
+    switch (k) {
+    case CVXRELU_SOLVER_RFISTA: return &cr_rfista_type;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ kernels */
+
+void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
+{
+    const size_t n = s->n, d = s->d, c = s->c, m = s->m, P = s->P;
+    const size_t nw = s->pat->words_per_pattern;
+    const uint64_t *bits = s->pat->bits;
+    memset(Yhat, 0, n * c * sizeof(double));
+    for (size_t r0 = 0; r0 < n; r0 += s->nb) {
+        size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
+        double t0 = cr_now();
+        /* Z = X_b U^T : nb x m */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)m, (int)d, 1.0,
+                    s->X + r0 * d, (int)d, U, (int)d, 0.0, s->work, (int)m);
+        s->gemm_time += cr_now() - t0;
+        for (size_t jl = 0; jl < nb; jl++) {
+            size_t j = r0 + jl;
+            const double *z = s->work + jl * m;
+            double *yh = Yhat + j * c;
+            const uint64_t *w = bits + j / 64;
+            unsigned sh = (unsigned)(j % 64);
+            if (c == 1) {
+                double acc = 0.0;
+                for (size_t i = 0; i < P; i++)
+                    acc += (double)((w[i * nw] >> sh) & 1u) * z[i];
+                yh[0] = acc;
+            } else {
+                for (size_t i = 0; i < P; i++) {
+                    if ((w[i * nw] >> sh) & 1u)
+                        for (size_t k = 0; k < c; k++) yh[k] += z[i * c + k];
+                }
+            }
+        }
+    }
+    s->matvecs++;
+}
+
+void cr_backward(cvxrelu_solver *s, const double *R, double *G)
+{
+    const size_t n = s->n, d = s->d, c = s->c, m = s->m, P = s->P;
+    const size_t nw = s->pat->words_per_pattern;
+    const uint64_t *bits = s->pat->bits;
+    for (size_t r0 = 0; r0 < n; r0 += s->nb) {
+        size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
+        for (size_t jl = 0; jl < nb; jl++) {
+            size_t j = r0 + jl;
+            double *mrow = s->work + jl * m;
+            const double *r = R + j * c;
+            const uint64_t *w = bits + j / 64;
+            unsigned sh = (unsigned)(j % 64);
+            for (size_t i = 0; i < P; i++) {
+                double b = (double)((w[i * nw] >> sh) & 1u);
+                for (size_t k = 0; k < c; k++) mrow[i * c + k] = b * r[k];
+            }
+        }
+        double t0 = cr_now();
+        /* G (+)= M_b^T X_b : m x d */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)nb, 1.0,
+                    s->work, (int)m, s->X + r0 * d, (int)d, r0 == 0 ? 0.0 : 1.0, G, (int)d);
+        s->gemm_time += cr_now() - t0;
+    }
+    s->matvecs++;
+}
+
+double cr_max_group_norm(const double *G, size_t m, size_t d)
+{
+    double best = 0.0;
+    for (size_t g = 0; g < m; g++) {
+        double v = cblas_dnrm2((int)d, G + g * d, 1);
+        if (v > best) best = v;
+    }
+    return best;
+}
+
+double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active)
+{
+    double sum = 0.0;
+    size_t a = 0;
+    for (size_t g = 0; g < m; g++) {
+        double v = cblas_dnrm2((int)d, U + g * d, 1);
+        sum += v;
+        a += v > 0.0;
+    }
+    if (active) *active = a;
+    return sum;
+}
+
+double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda)
+{
+    /* Theta = -alpha R / N with alpha = min(1, lambda N / gmax):
+       D = <Theta, Y> - (N/2)||Theta||^2 */
+    double Nd = (double)N;
+    double alpha = 1.0;
+    if (gmax > 0.0 && lambda * Nd < gmax) alpha = lambda * Nd / gmax;
+    double ry = 0.0, rr = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        ry += R[i] * Y[i];
+        rr += R[i] * R[i];
+    }
+    return -alpha * ry / Nd - alpha * alpha * rr / (2.0 * Nd);
+}
+
+void cvxrelu_prox_group(double *u, size_t m, double t_lambda)
+{
+    double nrm = cblas_dnrm2((int)m, u, 1);
+    double f = nrm > t_lambda ? 1.0 - t_lambda / nrm : 0.0;
+    if (f == 0.0)
+        memset(u, 0, m * sizeof(double));
+    else
+        cblas_dscal((int)m, f, u, 1);
+}
+
+/* ---------------------------------------------------------- the object */
+
+cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const double *Y,
+                                  size_t c, const cvxrelu_patterns *patterns,
+                                  const cvxrelu_settings *settings, cvxrelu_solver **out,
+                                  cvxrelu_error *err)
+{
+    *out = NULL;
+    if (!X || !Y || !patterns || n == 0 || d == 0 || c == 0)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "solver: X, Y and patterns are required");
+    if (patterns->n != n || patterns->d != d)
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "solver: patterns were built for %zu x %zu data, X is %zu x %zu",
+                       patterns->n, patterns->d, n, d);
+    cvxrelu_settings def;
+    if (!settings) {
+        cvxrelu_settings_default(&def);
+        settings = &def;
+    }
+    if (!(settings->lambda >= 0.0) || !isfinite(settings->lambda))
+        return cr_fail(err, CVXRELU_ERR_INVALID, "solver: lambda must be a finite number >= 0");
+    if (!(settings->eps_gap > 0.0))
+        return cr_fail(err, CVXRELU_ERR_INVALID, "solver: eps_gap must be > 0");
+    const cr_solver_type *type = solver_type(settings->solver);
+    if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind");
+    size_t m, md, nc;
+    if (cr_mul_ok(patterns->P, c, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc) ||
+        m > (size_t)INT32_MAX || n > (size_t)INT32_MAX || d > (size_t)INT32_MAX)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "solver: problem dimensions overflow");
+    for (size_t i = 0; i < nc; i++)
+        if (!isfinite(Y[i]))
+            return cr_fail(err, CVXRELU_ERR_NUMERIC, "solver: target %zu is not finite", i + 1);
+
+    cvxrelu_solver *s = calloc(1, sizeof *s);
+    if (!s) goto fail;
+    s->X = X;
+    s->n = n;
+    s->d = d;
+    s->Y = Y;
+    s->c = c;
+    s->pat = patterns;
+    s->P = patterns->P;
+    s->m = m;
+    s->N = (double)nc;
+    s->set = *settings;
+    s->type = type;
+    s->lambda_max = -1.0;
+    s->kept_lambda = NAN;
+    /* rows per block: the block workspace holds about 8 M doubles */
+    size_t nb = (size_t)(8u << 20) / (m ? m : 1);
+    if (nb < 256) nb = 256;
+    if (nb > n) nb = n;
+    s->nb = nb;
+    s->U = cr_calloc(md, sizeof(double));
+    s->work = cr_malloc(nb, m * sizeof(double));
+    if (!s->U || !s->work) goto fail;
+    *out = s;
+    return CVXRELU_OK;
+fail:
+    cvxrelu_solver_free(s);
+    return cr_fail(err, CVXRELU_ERR_NOMEM, "solver: out of memory (P=%zu, c=%zu, d=%zu)",
+                   patterns->P, c, d);
+}
+
+void cvxrelu_solver_free(cvxrelu_solver *s)
+{
+    if (!s) return;
+    free(s->U);
+    free(s->work);
+    free(s);
+}
+
+cvxrelu_status cvxrelu_solver_set_lambda(cvxrelu_solver *s, double lambda)
+{
+    if (!s || !(lambda >= 0.0) || !isfinite(lambda)) return CVXRELU_ERR_INVALID;
+    s->set.lambda = lambda;
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_solver_set_weights(cvxrelu_solver *s, const double *U)
+{
+    if (!s || !U) return CVXRELU_ERR_INVALID;
+    for (size_t i = 0; i < s->m * s->d; i++)
+        if (!isfinite(U[i])) return CVXRELU_ERR_NUMERIC;
+    memcpy(s->U, U, s->m * s->d * sizeof(double));
+    return CVXRELU_OK;
+}
+
+const double *cvxrelu_solver_weights(const cvxrelu_solver *s) { return s ? s->U : NULL; }
+
+cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yhat)
+{
+    if (!s || !Yhat) return CVXRELU_ERR_INVALID;
+    /* the kernels only touch the workspace and counters */
+    cr_forward((cvxrelu_solver *)s, s->U, Yhat);
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, double *obj)
+{
+    cvxrelu_solver *s = (cvxrelu_solver *)s_;
+    if (!s || !G) return CVXRELU_ERR_INVALID;
+    size_t nc = s->n * s->c;
+    double *R = cr_malloc(nc, sizeof(double));
+    if (!R) return CVXRELU_ERR_NOMEM;
+    cr_forward(s, s->U, R);
+    double loss = 0.0;
+    for (size_t i = 0; i < nc; i++) {
+        R[i] -= s->Y[i];
+        loss += R[i] * R[i];
+    }
+    cr_backward(s, R, G);
+    cblas_dscal((int)(s->m * s->d), 1.0 / s->N, G, 1);
+    if (obj)
+        *obj = loss / (2.0 * s->N) + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, NULL);
+    free(R);
+    return CVXRELU_OK;
+}
+
+double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y, size_t c,
+                          const cvxrelu_patterns *patterns)
+{
+    cvxrelu_solver *s;
+    if (cvxrelu_solver_new(X, n, d, Y, c, patterns, NULL, &s, NULL)) return NAN;
+    double *G = cr_malloc(s->m, d * sizeof(double));
+    double lm = NAN;
+    if (G) {
+        cr_backward(s, Y, G);
+        lm = cr_max_group_norm(G, s->m, d) / s->N;
+    }
+    free(G);
+    cvxrelu_solver_free(s);
+    return lm;
+}
+
+/* ------------------------------------------------------------ the driver */
+
+cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
+                                    cvxrelu_error *err)
+{
+    if (!s || !res) return cr_fail(err, CVXRELU_ERR_INVALID, "solve: missing argument");
+    memset(res, 0, sizeof *res);
+    if (!s->set.warm_start) memset(s->U, 0, s->m * s->d * sizeof(double));
+    double t_start = cr_now();
+    s->matvecs = 0;
+    s->gemm_time = 0.0;
+    void *state = NULL;
+    cvxrelu_iterate_info info;
+    memset(&info, 0, sizeof info);
+    cvxrelu_status st = s->type->init(s, &state, &info);
+    if (st) return cr_fail(err, st, "solve: %s", cvxrelu_status_string(st));
+    info.time_s = cr_now() - t_start;
+    if (s->set.callback) s->set.callback(&info, s->set.callback_data);
+
+    cvxrelu_exit ex = CVXRELU_EXIT_MAX_ITER;
+    size_t it = 0;
+    const double eps = s->set.eps_gap;
+    if (info.gap <= eps * fmax(1.0, fabs(info.objective))) {
+        ex = CVXRELU_EXIT_CONVERGED;
+    } else {
+        for (it = 1; it <= s->set.max_iter; it++) {
+            if (s->set.interrupt && *s->set.interrupt) {
+                ex = CVXRELU_EXIT_INTERRUPTED;
+                it--;
+                break;
+            }
+            if (s->set.time_limit_s > 0.0 && cr_now() - t_start >= s->set.time_limit_s) {
+                ex = CVXRELU_EXIT_TIME_LIMIT;
+                it--;
+                break;
+            }
+            int stalled = 0;
+            st = s->type->iterate(s, state, &info, &stalled);
+            if (st) {
+                s->type->free(state);
+                return cr_fail(err, st, "solve: iteration %zu: %s", it,
+                               cvxrelu_status_string(st));
+            }
+            info.iter = it;
+            info.time_s = cr_now() - t_start;
+            if (s->set.callback) s->set.callback(&info, s->set.callback_data);
+            if (!isfinite(info.objective)) {
+                s->type->free(state);
+                return cr_fail(err, CVXRELU_ERR_NUMERIC,
+                               "solve: objective became %g at iteration %zu", info.objective, it);
+            }
+            if (info.gap <= eps * fmax(1.0, fabs(info.objective))) {
+                ex = CVXRELU_EXIT_CONVERGED;
+                break;
+            }
+            if (stalled) {
+                ex = CVXRELU_EXIT_STALLED;
+                break;
+            }
+        }
+        if (it > s->set.max_iter) it = s->set.max_iter;
+    }
+    st = s->type->finish(s, state, res);
+    s->type->free(state);
+    if (st) return cr_fail(err, st, "solve: %s", cvxrelu_status_string(st));
+    res->exit = ex;
+    res->iterations = it;
+    res->matvecs = s->matvecs;
+    res->gemm_time_s = s->gemm_time;
+    res->solve_time_s = cr_now() - t_start;
+    /* the final, exact certificate may prove convergence the running one missed */
+    if (ex != CVXRELU_EXIT_CONVERGED && res->gap <= eps * fmax(1.0, fabs(res->objective)) &&
+        ex != CVXRELU_EXIT_INTERRUPTED && ex != CVXRELU_EXIT_TIME_LIMIT)
+        res->exit = CVXRELU_EXIT_CONVERGED;
+    return CVXRELU_OK;
+}

@@ -1,0 +1,57 @@
+/* Private: the solver object, its kernels and the solver-type table. */
+#ifndef CVXRELU_SOLVER_H
+#define CVXRELU_SOLVER_H
+
+#include "internal.h"
+
+/* One solver's mathematics; the driver loop in solver.c owns the rest. */
+typedef struct {
+    const char *name;
+    /* Allocate state and evaluate the starting point (s->U). */
+    cvxrelu_status (*init)(cvxrelu_solver *s, void **state, cvxrelu_iterate_info *info);
+    /* One iteration; fills info (objective, dual, gap, step, active); sets
+       *stalled when no further progress is possible. */
+    cvxrelu_status (*iterate)(cvxrelu_solver *s, void *state, cvxrelu_iterate_info *info,
+                              int *stalled);
+    /* Final exact certificate at s->U. */
+    cvxrelu_status (*finish)(cvxrelu_solver *s, void *state, cvxrelu_result *res);
+    void (*free)(void *state);
+} cr_solver_type;
+
+extern const cr_solver_type cr_rfista_type;
+
+struct cvxrelu_solver {
+    const double *X;
+    size_t n, d;
+    const double *Y;
+    size_t c;
+    const cvxrelu_patterns *pat;
+    size_t P, m;          /* m = P c groups */
+    double N;             /* n c */
+    cvxrelu_settings set;
+    double *U;            /* m x d, owned */
+    double *work;         /* nb x m block workspace */
+    size_t nb;
+    double lambda_max;    /* < 0 until computed */
+    double step;          /* last step size, reused by warm starts; 0 = unknown */
+    double lipschitz;     /* upper bound on the data term's gradient Lipschitz constant */
+    double kept_dual;     /* best dual value found by earlier solves ... */
+    double kept_lambda;   /* ... at this lambda (NaN: none); a dual value stays valid */
+    size_t matvecs;
+    double gemm_time;
+    const cr_solver_type *type;
+};
+
+/* Yhat (n x c) = sum_i D_i X u_ik for the weights U (m x d). */
+void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat);
+/* G (m x d), row i c + k = X^T D_i R_k (unscaled). */
+void cr_backward(cvxrelu_solver *s, const double *R, double *G);
+/* Largest row norm of G (m x d). */
+double cr_max_group_norm(const double *G, size_t m, size_t d);
+/* Sum of row norms of U and the number of non-zero rows. */
+double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
+/* Dual value of DESIGN 4.2 from a residual R = Yhat - Y (N entries) and
+   gmax = max_{i,k} ||X^T D_i R_k||. */
+double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
+
+#endif

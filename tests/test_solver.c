@@ -1,0 +1,415 @@
+#define _POSIX_C_SOURCE 200809L
+/*
+ * Solver tests whose truth comes from mathematics: finite differences, the
+ * prox optimality conditions, lambda_max, duality gaps, per-group optimality
+ * conditions, exact recovery of the network, nested sampling.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cvxrelu.h"
+
+typedef struct {
+    size_t n, d, c;
+    double *X, *Y;
+    cvxrelu_patterns *pat;
+} problem;
+
+static void problem_make(problem *p, size_t n, size_t d, size_t c, size_t P, uint64_t seed)
+{
+    p->n = n;
+    p->d = d;
+    p->c = c;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, c, 3, 0.1, seed, &p->X, &p->Y, NULL),
+                     CVXRELU_OK);
+    /* a bias-like column so patterns are not symmetric */
+    for (size_t i = 0; i < n; i++) p->X[i * d + d - 1] = 1.0;
+    assert_int_equal(cvxrelu_patterns_sample(p->X, n, d, P, seed + 1, 0, &p->pat, NULL),
+                     CVXRELU_OK);
+}
+
+static void problem_free(problem *p)
+{
+    free(p->X);
+    free(p->Y);
+    cvxrelu_patterns_free(p->pat);
+}
+
+static double objective_at(const problem *p, const double *U, double lambda)
+{
+    /* direct evaluation from the definition, bit by bit */
+    const size_t n = p->n, d = p->d, c = p->c, P = p->pat->P;
+    double loss = 0.0, pen = 0.0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t k = 0; k < c; k++) {
+            double y = 0.0;
+            for (size_t i = 0; i < P; i++) {
+                if (!cvxrelu_pattern_bit(p->pat, i, j)) continue;
+                for (size_t l = 0; l < d; l++) y += p->X[j * d + l] * U[(i * c + k) * d + l];
+            }
+            loss += (y - p->Y[j * c + k]) * (y - p->Y[j * c + k]);
+        }
+    for (size_t g = 0; g < P * c; g++) {
+        double s = 0.0;
+        for (size_t l = 0; l < d; l++) s += U[g * d + l] * U[g * d + l];
+        pen += sqrt(s);
+    }
+    return loss / (2.0 * (double)(n * c)) + lambda * pen;
+}
+
+static void test_gradient_finite_differences(void **state)
+{
+    (void)state;
+    for (size_t c = 1; c <= 3; c += 2) {
+        problem p;
+        problem_make(&p, 40, 4, c, 6, 11 + c);
+        cvxrelu_settings set;
+        cvxrelu_settings_default(&set);
+        set.lambda = 0.0; /* the data term alone */
+        cvxrelu_solver *s;
+        assert_int_equal(cvxrelu_solver_new(p.X, p.n, p.d, p.Y, c, p.pat, &set, &s, NULL), 0);
+        size_t md = p.pat->P * c * p.d;
+        double *U = malloc(md * sizeof(double)), *G = malloc(md * sizeof(double));
+        for (size_t i = 0; i < md; i++) U[i] = 0.3 * sin(1.0 + (double)i);
+        assert_int_equal(cvxrelu_solver_set_weights(s, U), 0);
+        double f0;
+        assert_int_equal(cvxrelu_solver_gradient(s, G, &f0), 0);
+        assert_true(fabs(f0 - objective_at(&p, U, 0.0)) <= 1e-12 * fmax(1.0, f0));
+        double maxerr = 0.0, h = 1e-6;
+        for (size_t i = 0; i < md; i++) {
+            double save = U[i];
+            U[i] = save + h;
+            double fp = objective_at(&p, U, 0.0);
+            U[i] = save - h;
+            double fm = objective_at(&p, U, 0.0);
+            U[i] = save;
+            maxerr = fmax(maxerr, fabs((fp - fm) / (2 * h) - G[i]));
+        }
+        printf("# gradient vs central differences (c=%zu): max error %.2e\n", c, maxerr);
+        assert_true(maxerr < 1e-7);
+        free(U);
+        free(G);
+        cvxrelu_solver_free(s);
+        problem_free(&p);
+    }
+}
+
+static void test_prox_identity(void **state)
+{
+    (void)state;
+    /* p = prox(u) minimizes 0.5||p - u||^2 + tl ||p||: optimality conditions */
+    double u[5] = {0.3, -1.2, 0.5, 2.0, -0.1}, p[5];
+    for (double tl = 0.0; tl < 4.0; tl += 0.37) {
+        memcpy(p, u, sizeof u);
+        cvxrelu_prox_group(p, 5, tl);
+        double np = 0.0, nu = 0.0;
+        for (int i = 0; i < 5; i++) {
+            np += p[i] * p[i];
+            nu += u[i] * u[i];
+        }
+        np = sqrt(np);
+        nu = sqrt(nu);
+        if (np > 0.0) {
+            for (int i = 0; i < 5; i++) assert_true(fabs(u[i] - p[i] - tl * p[i] / np) < 1e-14);
+        } else {
+            assert_true(nu <= tl + 1e-14);
+        }
+        /* and it is a minimizer: no perturbation does better */
+        double best = 0.5 * 0.0 + tl * np;
+        for (int i = 0; i < 5; i++) best += 0.5 * (p[i] - u[i]) * (p[i] - u[i]);
+        for (int trial = 0; trial < 50; trial++) {
+            double q[5], nq = 0.0, val = 0.0;
+            for (int i = 0; i < 5; i++) {
+                q[i] = p[i] + 0.01 * sin(trial * 7.0 + i);
+                nq += q[i] * q[i];
+                val += 0.5 * (q[i] - u[i]) * (q[i] - u[i]);
+            }
+            val += tl * sqrt(nq);
+            assert_true(val >= best - 1e-14);
+        }
+    }
+}
+
+static cvxrelu_solver *solve(const problem *p, double lambda, double eps, cvxrelu_result *res)
+{
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    set.lambda = lambda;
+    set.eps_gap = eps;
+    set.max_iter = 100000;
+    cvxrelu_solver *s;
+    assert_int_equal(cvxrelu_solver_new(p->X, p->n, p->d, p->Y, p->c, p->pat, &set, &s, NULL), 0);
+    assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
+    return s;
+}
+
+static void test_lambda_max(void **state)
+{
+    (void)state;
+    problem p;
+    problem_make(&p, 60, 5, 2, 10, 3);
+    double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    assert_true(lm > 0.0);
+    cvxrelu_result res;
+    cvxrelu_solver *s = solve(&p, lm, 1e-9, &res);
+    assert_int_equal(res.active_groups, 0);
+    assert_int_equal(res.exit, CVXRELU_EXIT_CONVERGED);
+    assert_true(fabs(res.lambda_max - lm) <= 1e-12 * lm);
+    const double *U = cvxrelu_solver_weights(s);
+    for (size_t i = 0; i < p.pat->P * p.c * p.d; i++) assert_true(U[i] == 0.0);
+    cvxrelu_solver_free(s);
+    s = solve(&p, 0.98 * lm, 1e-9, &res);
+    printf("# lambda_max %.6g: at 0.98 lambda_max %zu active groups\n", lm, res.active_groups);
+    assert_true(res.active_groups >= 1);
+    assert_int_equal(res.exit, CVXRELU_EXIT_CONVERGED);
+    cvxrelu_solver_free(s);
+    problem_free(&p);
+}
+
+/* Per-group optimality: u != 0: grad + lambda u/||u|| = 0; u = 0: ||grad|| <= lambda. */
+static void check_kkt(const problem *p, cvxrelu_solver *s, double lambda, double tol)
+{
+    size_t m = p->pat->P * p->c, d = p->d;
+    double *G = malloc(m * d * sizeof(double));
+    assert_int_equal(cvxrelu_solver_gradient(s, G, NULL), 0);
+    const double *U = cvxrelu_solver_weights(s);
+    double worst = 0.0;
+    for (size_t g = 0; g < m; g++) {
+        double nu = 0.0, ng = 0.0;
+        for (size_t l = 0; l < d; l++) {
+            nu += U[g * d + l] * U[g * d + l];
+            ng += G[g * d + l] * G[g * d + l];
+        }
+        nu = sqrt(nu);
+        ng = sqrt(ng);
+        if (nu > 0.0) {
+            double r = 0.0;
+            for (size_t l = 0; l < d; l++) {
+                double e = G[g * d + l] + lambda * U[g * d + l] / nu;
+                r += e * e;
+            }
+            worst = fmax(worst, sqrt(r) / lambda);
+        } else {
+            worst = fmax(worst, (ng - lambda) / lambda);
+        }
+    }
+    printf("# worst relative optimality-condition residual %.2e\n", worst);
+    assert_true(worst <= tol);
+    free(G);
+}
+
+static void test_random_problems_gap_and_kkt(void **state)
+{
+    (void)state;
+    const size_t cs[] = {1, 2, 1, 3};
+    for (int t = 0; t < 4; t++) {
+        problem p;
+        problem_make(&p, 50 + 30 * (size_t)t, 3 + (size_t)t, cs[t], 8 + 4 * (size_t)t, 100 + (uint64_t)t);
+        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lambda = lm * (t % 2 ? 0.05 : 0.2);
+        cvxrelu_result res;
+        cvxrelu_solver *s = solve(&p, lambda, 1e-6, &res);
+        printf("# problem %d: n=%zu d=%zu c=%zu P=%zu obj %.10g gap %.2e iters %zu active %zu\n",
+               t, p.n, p.d, p.c, p.pat->P, res.objective, res.gap, res.iterations,
+               res.active_groups);
+        assert_int_equal(res.exit, CVXRELU_EXIT_CONVERGED);
+        assert_true(res.gap >= 0.0);
+        assert_true(res.gap <= 1e-6 * fmax(1.0, fabs(res.objective)));
+        /* the reported objective is the definition's */
+        double direct = objective_at(&p, cvxrelu_solver_weights(s), lambda);
+        assert_true(fabs(direct - res.objective) <= 1e-12 * fmax(1.0, direct));
+        cvxrelu_solver_free(s);
+        /* to a tight gap the optimality conditions hold closely */
+        s = solve(&p, lambda, 1e-11, &res);
+        printf("# tight solve: %s after %zu iterations, gap %.2e\n", cvxrelu_exit_string(res.exit),
+               res.iterations, res.gap);
+        assert_int_equal(res.exit, CVXRELU_EXIT_CONVERGED);
+        check_kkt(&p, s, lambda, 1e-6);
+        cvxrelu_solver_free(s);
+        problem_free(&p);
+    }
+}
+
+static void test_recovery_matches_convex(void **state)
+{
+    (void)state;
+    problem p;
+    problem_make(&p, 120, 6, 3, 20, 7);
+    double lambda = 0.05 * cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    cvxrelu_result res;
+    cvxrelu_solver *s = solve(&p, lambda, 1e-8, &res);
+    cvxrelu_encoding *enc = calloc(1, sizeof *enc);
+    enc->task = CVXRELU_TASK_REGRESSION;
+    enc->d_raw = p.d;
+    enc->d = p.d;
+    enc->c = p.c;
+    enc->mean = calloc(p.d, sizeof(double));
+    enc->scale = malloc(p.d * sizeof(double));
+    for (size_t k = 0; k < p.d; k++) enc->scale[k] = 1.0;
+    cvxrelu_model *m;
+    assert_int_equal(cvxrelu_model_from_gated(p.pat, cvxrelu_solver_weights(s), p.c, lambda,
+                                              enc, &m, NULL), 0);
+    assert_int_equal(m->m, res.active_groups);
+    double *Yc = malloc(p.n * p.c * sizeof(double)), *Yn = malloc(p.n * p.c * sizeof(double));
+    cvxrelu_solver_predict_train(s, Yc);
+    cvxrelu_model_forward(m, p.X, p.n, Yn);
+    double maxdiff = 0.0, scale = 0.0;
+    for (size_t i = 0; i < p.n * p.c; i++) {
+        maxdiff = fmax(maxdiff, fabs(Yc[i] - Yn[i]));
+        scale = fmax(scale, fabs(Yc[i]));
+    }
+    printf("# recovered network vs convex model: max |diff| %.2e (scale %.2g)\n", maxdiff, scale);
+    assert_true(maxdiff <= 1e-10 * fmax(1.0, scale));
+    /* the non-convex objective of the recovered network equals the convex one */
+    double netobj = cvxrelu_model_objective(m, p.X, p.Y, p.n, lambda);
+    assert_true(fabs(netobj - res.objective) <= 1e-10 * fmax(1.0, res.objective));
+
+    /* save / load round trip is bit-exact */
+    char dir[] = "/tmp/cvxrelu_test_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/model.txt", dir);
+    assert_int_equal(cvxrelu_model_save(m, path, NULL), 0);
+    cvxrelu_model *m2;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st = cvxrelu_model_load(path, &m2, &err);
+    if (st) printf("# %s\n", err.msg);
+    assert_int_equal(st, 0);
+    assert_int_equal(m2->m, m->m);
+    assert_memory_equal(m2->W, m->W, m->m * m->d * sizeof(double));
+    assert_memory_equal(m2->G, m->G, m->m * m->d * sizeof(double));
+    assert_memory_equal(m2->a, m->a, m->m * sizeof(double));
+    assert_memory_equal(m2->out, m->out, m->m * sizeof(size_t));
+    assert_true(m2->lambda == m->lambda);
+    cvxrelu_model_free(m2);
+    remove(path);
+    rmdir(dir);
+
+    free(Yc);
+    free(Yn);
+    cvxrelu_model_free(m);
+    cvxrelu_solver_free(s);
+    problem_free(&p);
+}
+
+static void test_warm_start_and_path(void **state)
+{
+    (void)state;
+    problem p;
+    problem_make(&p, 80, 4, 1, 12, 21);
+    double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    cvxrelu_result res;
+    cvxrelu_solver *s = solve(&p, 0.1 * lm, 1e-8, &res);
+    double obj = res.objective;
+    /* solving again from the solution: certified at once */
+    assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
+    assert_true(res.iterations <= 1);
+    assert_true(fabs(res.objective - obj) <= 1e-8 * fmax(1.0, obj));
+    /* a regularization path: objective values decrease with lambda */
+    double prev = INFINITY;
+    for (double f = 0.8; f >= 0.01; f *= 0.5) {
+        assert_int_equal(cvxrelu_solver_set_lambda(s, f * lm), 0);
+        assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
+        assert_int_equal(res.exit, CVXRELU_EXIT_CONVERGED);
+        assert_true(res.objective <= prev);
+        prev = res.objective;
+    }
+    cvxrelu_solver_free(s);
+    problem_free(&p);
+}
+
+static void test_patterns_nested_and_distinct(void **state)
+{
+    (void)state;
+    problem p;
+    problem_make(&p, 70, 5, 1, 30, 5);
+    cvxrelu_patterns *small;
+    assert_int_equal(cvxrelu_patterns_sample(p.X, p.n, p.d, 10, 6, 0, &small, NULL), 0);
+    /* p.pat was sampled with seed 5 + 1 = 6 too */
+    assert_int_equal(small->P, 10);
+    assert_memory_equal(small->gates, p.pat->gates, 10 * p.d * sizeof(double));
+    assert_memory_equal(small->bits, p.pat->bits, 10 * small->words_per_pattern * 8);
+    for (size_t i = 0; i < p.pat->P; i++) {
+        int any = 0;
+        for (size_t j = 0; j < p.n; j++) {
+            double z = 0.0;
+            for (size_t l = 0; l < p.d; l++) z += p.X[j * p.d + l] * p.pat->gates[i * p.d + l];
+            assert_int_equal(cvxrelu_pattern_bit(p.pat, i, j), z > 0.0);
+            any |= z > 0.0;
+        }
+        assert_true(any);
+        for (size_t k = 0; k < i; k++) {
+            int same = 1;
+            for (size_t j = 0; j < p.n; j++)
+                same &= cvxrelu_pattern_bit(p.pat, i, j) == cvxrelu_pattern_bit(p.pat, k, j);
+            assert_false(same);
+        }
+    }
+    /* asking for more patterns than exist stops at the distinct ones:
+       1-D data with a bias column has at most 2n patterns */
+    double X1[2 * 6];
+    for (int j = 0; j < 6; j++) {
+        X1[2 * j] = (double)j - 2.5;
+        X1[2 * j + 1] = 1.0;
+    }
+    cvxrelu_patterns *all;
+    assert_int_equal(cvxrelu_patterns_sample(X1, 6, 2, 1000, 1, 5000, &all, NULL), 0);
+    assert_true(all->P <= 2 * 6);
+    assert_true(all->P >= 8);
+    cvxrelu_patterns_free(all);
+    cvxrelu_patterns_free(small);
+    problem_free(&p);
+}
+
+static void test_model_file_errors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cvxrelu_test_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/bad.txt", dir);
+    const char *cases[][2] = {
+        {"cvxrelu-model 99\nkind gated\n", "unsupported model format version 99"},
+        {"hello\n", ":1: expected 'cvxrelu-model"},
+        {"cvxrelu-model 1\nkind gated\ntask regression\nd_raw 2\nd 3\n", "truncated"},
+        {"", ":1: expected"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f = fopen(path, "w");
+        fputs(cases[i][0], f);
+        fclose(f);
+        cvxrelu_model *m = (cvxrelu_model *)1;
+        cvxrelu_error err = {{0}};
+        assert_int_equal(cvxrelu_model_load(path, &m, &err), CVXRELU_ERR_FORMAT);
+        assert_null(m);
+        printf("# %s\n", err.msg);
+        assert_non_null(strstr(err.msg, cases[i][1]));
+        assert_non_null(strstr(err.msg, "bad.txt"));
+    }
+    remove(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradient_finite_differences),
+        cmocka_unit_test(test_prox_identity),
+        cmocka_unit_test(test_lambda_max),
+        cmocka_unit_test(test_random_problems_gap_and_kkt),
+        cmocka_unit_test(test_recovery_matches_convex),
+        cmocka_unit_test(test_warm_start_and_path),
+        cmocka_unit_test(test_patterns_nested_and_distinct),
+        cmocka_unit_test(test_model_file_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
