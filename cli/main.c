@@ -25,9 +25,10 @@ static void usage(FILE *f)
             "\n"
             "Exit codes: 0 success, 1 usage error, 2 data or file error,\n"
             "3 numerical failure or out of memory.\n"
-            "Environment: OPENBLAS_CORETYPE selects the BLAS kernel; when unset, cvxrelu\n"
-            "picks the fastest one this CPU supports (set CVXRELU_NO_BLAS_TUNE=1 to keep\n"
-            "OpenBLAS's own choice).\n",
+            "BLAS: when OpenBLAS picks a slower kernel than this CPU supports (Debian's\n"
+            "0.3.21 often does), cvxrelu restarts itself with OPENBLAS_CORETYPE set to\n"
+            "the fast one; CVXRELU_NO_BLAS_TUNE=1 keeps OpenBLAS's own choice.  The\n"
+            "kernel in use is printed in the banner of 'train'.\n",
             CVXRELU_VERSION);
 }
 
@@ -38,23 +39,13 @@ static void usage(FILE *f)
  */
 static void select_blas_kernel(char **argv)
 {
-    if (getenv("OPENBLAS_CORETYPE") || getenv("CVXRELU_NO_BLAS_TUNE")) return;
-#if defined(__x86_64__) && defined(__GNUC__)
-    const char *core = NULL;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-        core = "SkylakeX";
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        core = "Haswell";
+    if (getenv("CVXRELU_NO_BLAS_TUNE")) return;
+    const char *core = cvxrelu_blas_better_core();
     if (!core) return;
     setenv("OPENBLAS_CORETYPE", core, 1);
     setenv("CVXRELU_NO_BLAS_TUNE", "1", 1); /* never loop */
     execv("/proc/self/exe", argv);
     /* exec failed: carry on with OpenBLAS's own choice */
-#else
-    (void)argv;
-#endif
 }
 
 int main(int argc, char **argv)

@@ -352,6 +352,18 @@ cvxrelu_status cvxrelu_synthetic_teacher(size_t n, size_t d, size_t c, size_t hi
 /* Name of the BLAS library and kernel in use (e.g. "OpenBLAS 0.3.21 SkylakeX"). */
 const char *cvxrelu_blas_info(void);
 
+/*
+ * The OpenBLAS kernel this CPU should use ("SkylakeX" with AVX-512, "Haswell"
+ * with AVX2, NULL when no better choice is known) if the one in use
+ * (OpenBLAS's own detection) is slower; NULL when the running one is fine.
+ * OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded, so acting on this
+ * needs a restart of the process (the CLI does that).
+ */
+const char *cvxrelu_blas_better_core(void);
+
+/* Threads of the BLAS (process-wide, as OpenBLAS offers no other way); 0 = all cores. */
+void cvxrelu_blas_set_threads(int threads);
+
 /* Write a file atomically: fn writes to a temporary stream, which is renamed
    over path only when fn returns CVXRELU_OK and the stream flushed cleanly. */
 typedef cvxrelu_status (*cvxrelu_writer)(FILE *f, void *user, cvxrelu_error *err);

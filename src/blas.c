@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 const char *cvxrelu_blas_info(void)
 {
@@ -16,4 +17,31 @@ const char *cvxrelu_blas_info(void)
     snprintf(buf, sizeof buf, "%s; core %s; %d threads", cfg ? cfg : "OpenBLAS",
              core ? core : "unknown", openblas_get_num_threads());
     return buf;
+}
+
+void cvxrelu_blas_set_threads(int threads)
+{
+    if (threads <= 0) threads = openblas_get_num_procs();
+    openblas_set_num_threads(threads);
+}
+
+const char *cvxrelu_blas_better_core(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    const char *core = openblas_get_corename();
+    if (!core) return NULL;
+    __builtin_cpu_init();
+    int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    static const char *const avx512_cores[] = {"skylakex", "cooperlake", "sapphirerapids"};
+    static const char *const avx2_cores[] = {"haswell", "zen"};
+    for (size_t i = 0; i < sizeof avx512_cores / sizeof *avx512_cores; i++)
+        if (strcasecmp(core, avx512_cores[i]) == 0) return NULL;
+    if (avx512) return "SkylakeX";
+    for (size_t i = 0; i < sizeof avx2_cores / sizeof *avx2_cores; i++)
+        if (strcasecmp(core, avx2_cores[i]) == 0) return NULL;
+    if (avx2) return "Haswell";
+#endif
+    return NULL;
 }
