@@ -63,12 +63,14 @@ static int load_both(const predict_opts *o, cvxrelu_model **m, cvxrelu_dataset *
     }
     int rc = load_data(o->data_path, &o->data, ds);
     if (rc == EXIT_OK && !need_labels && (*ds)->d + 1 == (*m)->enc->d_raw) {
-        /* one column short: the file has no label column */
-        data_opts nolab = o->data;
-        nolab.read.has_labels = 0;
-        cvxrelu_dataset_free(*ds);
-        *ds = NULL;
-        rc = load_data(o->data_path, &nolab, ds);
+        /* one column short: perhaps the file has no label column */
+        cvxrelu_read_opts nolab = o->data.read;
+        nolab.has_labels = 0;
+        cvxrelu_dataset *all = NULL;
+        if (cvxrelu_dataset_read(o->data_path, &nolab, &all, NULL) == CVXRELU_OK) {
+            cvxrelu_dataset_free(*ds);
+            *ds = all;
+        }
     }
     if (rc == EXIT_OK && need_labels && !(*ds)->has_labels) {
         die_msg("%s: evaluation needs a label column", o->data_path);

@@ -617,7 +617,9 @@ int cmd_demo(int argc, char **argv)
                    "Train a gated-ReLU network on the bundled breast-cancer data (569 rows,\n"
                    "30 features, 2 classes; 30%% held out with seed 0) with 100 patterns and\n"
                    "lambda 1e-3, and print test accuracy, objective, duality gap and time.\n"
-                   "Options of 'cvxrelu train' override these.  Data: %s\n",
+                   "Options of 'cvxrelu train' override these.  Data: %s\n\n"
+                   "Exit codes: 0 success, 1 usage error, 2 data or file error,\n"
+                   "3 numerical failure or out of memory.\n",
                    CVXRELU_DATA_DIR);
             return EXIT_OK;
         }

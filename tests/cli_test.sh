@@ -1,0 +1,132 @@
+#!/bin/sh
+# End-to-end tests of the cvxrelu command line: the contract of the core
+# issue, every bad input (message naming file and line, exit code 2, no
+# output file), and the round trips train -> model -> predict / eval.
+# Usage: cli_test.sh CVXRELU_BINARY FIXTURES_DIR DATA_DIR
+set -u
+BIN=$1
+FIX=$2
+DATA=$3
+T=$(mktemp -d /tmp/cvxrelu_cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { echo "ok   - $1"; }
+fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
+
+# expect_error NAME EXPECTED_RC MESSAGE_SUBSTRING... -- ARGS: run, check rc,
+# check stderr holds every substring, check no model / prediction was written.
+expect_error() {
+  name=$1; want=$2; shift 2
+  subs=""
+  while [ "$1" != "--" ]; do subs="$subs|$1"; shift; done
+  shift
+  rm -f "$T/out.model" "$T/out.pred" "$T/out.json"
+  "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
+  rc=$?
+  ok=1
+  [ "$rc" = "$want" ] || { ok=0; echo "  exit code $rc, expected $want"; }
+  IFS='|'
+  for s in $subs; do
+    [ -z "$s" ] && continue
+    grep -qF -- "$s" "$T/stderr" || { ok=0; echo "  stderr lacks \"$s\""; }
+  done
+  unset IFS
+  for f in out.model out.pred out.json; do
+    [ -e "$T/$f" ] && { ok=0; echo "  $f was written"; }
+  done
+  ls "$T" | grep -q '\.tmp\.' && { ok=0; echo "  a temporary file was left behind"; }
+  [ $ok = 1 ] && pass "$name" || { fail "$name"; sed 's/^/  | /' "$T/stderr"; }
+}
+
+TRAIN="train -q -o $T/out.model --json $T/out.json --patterns 10"
+
+# ---- bad data, each: file and line named, exit 2, nothing written
+expect_error "empty file" 2 "empty.csv" "empty" -- $TRAIN "$FIX/bad/empty.csv"
+expect_error "header only" 2 "header_only.csv" -- $TRAIN "$FIX/bad/header_only.csv"
+expect_error "ragged rows" 2 "ragged.csv:3" "expected 4 fields" -- $TRAIN "$FIX/bad/ragged.csv"
+expect_error "non-numeric feature" 2 "nonnumeric.csv:3" "abc" -- $TRAIN "$FIX/bad/nonnumeric.csv"
+expect_error "NaN feature" 2 "nan.csv:4" "finite" -- $TRAIN "$FIX/bad/nan.csv"
+expect_error "Inf feature" 2 "inf.csv:" "finite" -- $TRAIN "$FIX/bad/inf.csv"
+expect_error "missing label" 2 "missing_label.csv:" "label" -- $TRAIN "$FIX/bad/missing_label.csv"
+expect_error "libsvm bad token" 2 "bad_token.svm:2" -- $TRAIN "$FIX/bad/bad_token.svm"
+expect_error "libsvm index order" 2 "nonincreasing.svm:3" -- $TRAIN "$FIX/bad/nonincreasing.svm"
+expect_error "missing file" 2 "nope.csv" -- $TRAIN "$T/nope.csv"
+
+# ---- a good model, then data that does not fit it
+"$BIN" train -q "$FIX/good.csv" --patterns 8 --lambda 1e-3 -o "$T/good.model" --json "$T/good.json"
+rc=$?
+[ $rc = 0 ] && [ -s "$T/good.model" ] && pass "train on good.csv" || fail "train on good.csv (rc $rc)"
+expect_error "column-count mismatch" 2 "good_2feat.csv" "expected 3" -- predict "$T/good.model" "$FIX/good_2feat.csv" -o "$T/out.pred"
+
+# ---- model files: unknown version, truncated, garbage
+sed '1s/.*/cvxrelu-model 7/' "$T/good.model" >"$T/v7.model"
+expect_error "unknown model version" 2 "v7.model:1" "version 7" -- predict "$T/v7.model" "$FIX/good.csv" -o "$T/out.pred"
+head -c 400 "$T/good.model" >"$T/trunc.model"
+expect_error "truncated model" 2 "trunc.model:" -- predict "$T/trunc.model" "$FIX/good.csv" -o "$T/out.pred"
+lines=$(wc -l <"$T/good.model")
+head -n $((lines - 2)) "$T/good.model" >"$T/trunc2.model"
+expect_error "model cut at a line end" 2 "trunc2.model:" -- predict "$T/trunc2.model" "$FIX/good.csv" -o "$T/out.pred"
+expect_error "not a model" 2 "good.csv:1" "cvxrelu-model" -- predict "$FIX/good.csv" "$FIX/good.csv" -o "$T/out.pred"
+
+# ---- usage errors: exit 1
+expect_error "unknown option" 1 "--bogus" -- train "$FIX/good.csv" --bogus
+expect_error "zero patterns" 1 "--patterns" -- train "$FIX/good.csv" --patterns 0 -o "$T/out.model"
+expect_error "negative patterns" 1 "--patterns" -- train "$FIX/good.csv" --patterns -5 -o "$T/out.model"
+expect_error "bad lambda" 1 "--lambda" -- train "$FIX/good.csv" --lambda abc -o "$T/out.model"
+expect_error "negative lambda" 1 "--lambda" -- train "$FIX/good.csv" --lambda -1 -o "$T/out.model"
+expect_error "lambda and beta" 1 "not both" -- train "$FIX/good.csv" --lambda 1 --beta 1 -o "$T/out.model"
+expect_error "no command" 1 "Usage" --
+expect_error "unknown command" 1 "frobnicate" -- frobnicate
+expect_error "predict without data" 1 "MODEL and DATA" -- predict "$T/good.model"
+
+# ---- help and version
+for c in train predict eval info demo; do
+  "$BIN" $c --help >"$T/help" 2>&1 && grep -q "Usage: cvxrelu $c" "$T/help" && grep -q "Exit codes" "$T/help" \
+    && pass "$c --help" || fail "$c --help"
+done
+"$BIN" --version | grep -q "^cvxrelu [0-9]" && pass "--version" || fail "--version"
+
+# ---- JSON contract of train
+for k in objective duality_gap iterations solve_time_s exit patterns active_neurons lambda train_accuracy; do
+  grep -q "\"$k\":" "$T/good.json" || { fail "JSON key $k"; continue; }
+done
+pass "JSON keys of train"
+
+# ---- predict: labels, one per line, with or without the label column; atomic output
+"$BIN" predict "$T/good.model" "$FIX/good.csv" -o "$T/p1" && [ "$(wc -l <"$T/p1")" = 12 ] \
+  && ! grep -qvE '^(yes|no)$' "$T/p1" && pass "predict writes class labels" || fail "predict writes class labels"
+cut -d, -f1-3 "$FIX/good.csv" >"$T/nolabel.csv"
+"$BIN" predict "$T/good.model" "$T/nolabel.csv" -o "$T/p2" && cmp -s "$T/p1" "$T/p2" \
+  && pass "predict ignores the label column" || fail "predict ignores the label column"
+"$BIN" eval "$T/good.model" "$FIX/good.csv" --json "$T/e.json" >/dev/null && grep -q '"accuracy":' "$T/e.json" \
+  && pass "eval" || fail "eval"
+"$BIN" info "$T/good.model" | grep -q "classes     2: no yes" && pass "info" || fail "info"
+
+# ---- the training report agrees with predict on the training data:
+# train accuracy from JSON equals the fraction of predict's labels that match
+acc=$(sed -n 's/.*"train_accuracy": \([0-9.e+-]*\).*/\1/p' "$T/good.json")
+match=$(cut -d, -f4 "$FIX/good.csv" | tail -n +2 | paste -d' ' - "$T/p1" | awk '$1==$2{k++} END{printf "%.6f", k/NR}')
+awk -v a="$acc" -v b="$match" 'BEGIN{exit !(a - b < 1e-9 && b - a < 1e-9)}' \
+  && pass "train accuracy ($acc) matches predict ($match)" || fail "train accuracy ($acc) vs predict ($match)"
+
+# ---- regression: bundled diabetes, values out; --raw with a gates file reproduces a run
+"$BIN" train -q "$DATA/diabetes.csv" --test-frac 0.25 --patterns 20 --lambda 1e-2 -o "$T/r.model" --json "$T/r.json" \
+  && grep -q '"test_mse":' "$T/r.json" && pass "regression train" || fail "regression train"
+"$BIN" predict "$T/r.model" "$DATA/diabetes.csv" -o "$T/r.pred" && [ "$(wc -l <"$T/r.pred")" = 442 ] \
+  && pass "regression predict" || fail "regression predict"
+printf '0.5,-1,0.25\n-0.3,0.8,1\n1,1,-1\n' >"$T/gates.csv"
+"$BIN" train -q "$FIX/good.csv" --raw --gates "$T/gates.csv" --lambda 1e-3 --json "$T/g1.json" \
+  && "$BIN" train -q "$FIX/good.csv" --raw --gates "$T/gates.csv" --lambda 1e-3 --seed 99 --json "$T/g2.json" \
+  && [ "$(grep '"objective"' "$T/g1.json")" = "$(grep '"objective"' "$T/g2.json")" ] \
+  && grep -q '"patterns": 3' "$T/g1.json" && pass "--raw --gates is reproducible" || fail "--raw --gates"
+printf '0.5,-1\n' >"$T/gates_short.csv"
+expect_error "gates of wrong width" 2 "gates_short.csv:1" -- train -q "$FIX/good.csv" --raw --gates "$T/gates_short.csv" -o "$T/out.model"
+
+# ---- warm start from a model: the same optimum, fewer iterations than a cold start
+"$BIN" train -q "$FIX/good.csv" --patterns 8 --lambda 1e-3 --warm-start "$T/good.model" --json "$T/w.json" \
+  && it=$(sed -n 's/.*"iterations": \([0-9]*\).*/\1/p' "$T/w.json") \
+  && it0=$(sed -n 's/.*"iterations": \([0-9]*\).*/\1/p' "$T/good.json") && [ "$it" -lt "$it0" ] \
+  && pass "warm start: $it iterations, cold start $it0" || fail "warm start ($it vs $it0)"
+
+echo "$fails failure(s)"
+[ $fails = 0 ]
