@@ -455,7 +455,7 @@ static int run_train(const train_opts *o, int is_demo)
     }
 
     /* small products run faster on one thread than split across cores */
-    if ((double)n * (double)(t.pat->P * c) * (double)d < 2e7) cvxrelu_blas_set_threads(1);
+    cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, t.pat->P * c));
     print_banner(o, &t, lambda);
     log_header();
     cvxrelu_result res;

@@ -45,3 +45,8 @@ const char *cvxrelu_blas_better_core(void)
 #endif
     return NULL;
 }
+
+int cvxrelu_blas_threads_for(size_t n, size_t d, size_t m)
+{
+    return (double)n * (double)d * (double)m < 2e7 ? 1 : 0;
+}

@@ -33,9 +33,7 @@ static const cr_solver_type *solver_type(cvxrelu_solver_kind k)
 
 void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
 {
-    const size_t n = s->n, d = s->d, c = s->c, m = s->m, P = s->P;
-    const size_t nw = s->pat->words_per_pattern;
-    const uint64_t *bits = s->pat->bits;
+    const size_t n = s->n, d = s->d, c = s->c, m = s->m, wr = s->wr;
     memset(Yhat, 0, n * c * sizeof(double));
     for (size_t r0 = 0; r0 < n; r0 += s->nb) {
         size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
@@ -44,21 +42,23 @@ void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)m, (int)d, 1.0,
                     s->X + r0 * d, (int)d, U, (int)d, 0.0, s->work, (int)m);
         s->gemm_time += cr_now() - t0;
+        /* mask-and-sum: Yhat_jk = sum over the patterns i that hold row j of Z_j,ik */
         for (size_t jl = 0; jl < nb; jl++) {
-            size_t j = r0 + jl;
+            const uint64_t *rb = s->rowbits + (r0 + jl) * wr;
             const double *z = s->work + jl * m;
-            double *yh = Yhat + j * c;
-            const uint64_t *w = bits + j / 64;
-            unsigned sh = (unsigned)(j % 64);
-            if (c == 1) {
-                double acc = 0.0;
-                for (size_t i = 0; i < P; i++)
-                    acc += (double)((w[i * nw] >> sh) & 1u) * z[i];
-                yh[0] = acc;
-            } else {
-                for (size_t i = 0; i < P; i++) {
-                    if ((w[i * nw] >> sh) & 1u)
-                        for (size_t k = 0; k < c; k++) yh[k] += z[i * c + k];
+            double *yh = Yhat + (r0 + jl) * c;
+            for (size_t w = 0; w < wr; w++) {
+                uint64_t b = rb[w];
+                const double *zw = z + 64 * w * c;
+                if (c == 1) {
+                    double acc = 0.0;
+                    for (; b; b &= b - 1) acc += zw[__builtin_ctzll(b)];
+                    yh[0] += acc;
+                } else {
+                    for (; b; b &= b - 1) {
+                        const double *zi = zw + (size_t)__builtin_ctzll(b) * c;
+                        for (size_t k = 0; k < c; k++) yh[k] += zi[k];
+                    }
                 }
             }
         }
@@ -68,20 +68,27 @@ void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
 
 void cr_backward(cvxrelu_solver *s, const double *R, double *G)
 {
-    const size_t n = s->n, d = s->d, c = s->c, m = s->m, P = s->P;
-    const size_t nw = s->pat->words_per_pattern;
-    const uint64_t *bits = s->pat->bits;
+    const size_t n = s->n, d = s->d, c = s->c, m = s->m, P = s->P, wr = s->wr;
     for (size_t r0 = 0; r0 < n; r0 += s->nb) {
         size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
+        /* M_b: row j holds R_j in the columns of the patterns that hold row j */
         for (size_t jl = 0; jl < nb; jl++) {
-            size_t j = r0 + jl;
+            const uint64_t *rb = s->rowbits + (r0 + jl) * wr;
             double *mrow = s->work + jl * m;
-            const double *r = R + j * c;
-            const uint64_t *w = bits + j / 64;
-            unsigned sh = (unsigned)(j % 64);
-            for (size_t i = 0; i < P; i++) {
-                double b = (double)((w[i * nw] >> sh) & 1u);
-                for (size_t k = 0; k < c; k++) mrow[i * c + k] = b * r[k];
+            const double *r = R + (r0 + jl) * c;
+            for (size_t w = 0; w < wr; w++) {
+                const uint64_t b = rb[w];
+                const size_t lim = P - 64 * w < 64 ? P - 64 * w : 64;
+                double *mw = mrow + 64 * w * c;
+                if (c == 1) {
+                    const double r1 = r[0];
+                    for (size_t t = 0; t < lim; t++) mw[t] = (double)((b >> t) & 1u) * r1;
+                } else {
+                    for (size_t t = 0; t < lim; t++) {
+                        const double on = (double)((b >> t) & 1u);
+                        for (size_t k = 0; k < c; k++) mw[t * c + k] = on * r[k];
+                    }
+                }
             }
         }
         double t0 = cr_now();
@@ -196,7 +203,14 @@ cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const dou
     s->nb = nb;
     s->U = cr_calloc(md, sizeof(double));
     s->work = cr_malloc(nb, m * sizeof(double));
-    if (!s->U || !s->work) goto fail;
+    s->wr = (s->P + 63) / 64;
+    s->rowbits = cr_calloc(n, s->wr * sizeof(uint64_t));
+    if (!s->U || !s->work || !s->rowbits) goto fail;
+    for (size_t i = 0; i < s->P; i++) {
+        const uint64_t *pb = patterns->bits + i * patterns->words_per_pattern;
+        for (size_t j = 0; j < n; j++)
+            if ((pb[j / 64] >> (j % 64)) & 1u) s->rowbits[j * s->wr + i / 64] |= (uint64_t)1 << (i % 64);
+    }
     *out = s;
     return CVXRELU_OK;
 fail:
@@ -210,6 +224,7 @@ void cvxrelu_solver_free(cvxrelu_solver *s)
     if (!s) return;
     free(s->U);
     free(s->work);
+    free(s->rowbits);
     free(s);
 }
 

@@ -31,6 +31,9 @@ struct cvxrelu_solver {
     cvxrelu_settings set;
     double *U;            /* m x d, owned */
     double *work;         /* nb x m block workspace */
+    uint64_t *rowbits;    /* the patterns transposed: row j holds bit i of pattern i
+                             in word j * wr + i / 64 (for the mask-and-sum loops) */
+    size_t wr;            /* words per row: ceil(P / 64) */
     size_t nb;
     double lambda_max;    /* < 0 until computed */
     double step;          /* last step size, reused by warm starts; 0 = unknown */
