@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now(void)
 {
@@ -233,6 +234,19 @@ static int bench_fmnist(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* the same fast BLAS kernel the CLI selects (see cli/main.c) */
+    const char *core = getenv("CVXRELU_NO_BLAS_TUNE") ? NULL : cvxrelu_blas_better_core();
+    if (core) {
+        setenv("OPENBLAS_CORETYPE", core, 1);
+        setenv("CVXRELU_NO_BLAS_TUNE", "1", 1);
+        execv("/proc/self/exe", argv);
+    }
+    if (argc >= 2 && strcmp(argv[1], "core") == 0) {
+        const char *info = cvxrelu_blas_info();
+        const char *p = strstr(info, "core ");
+        printf("%.*s\n", p ? (int)strcspn(p + 5, ";") : 0, p ? p + 5 : "");
+        return 0;
+    }
     if (argc >= 2 && strcmp(argv[1], "teacher") == 0) return bench_teacher(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "fmnist") == 0) return bench_fmnist(argc - 2, argv + 2);
     fprintf(stderr, "usage: bench_gated teacher|fmnist [options]\n");
