@@ -74,9 +74,11 @@ def rfista(X, Y, S, lam, eps=1e-6, max_iter=20000):
             un = prox(v - t * G, t * lam)
             D = un - v
             Yn = forward(X, S, un)
-            Rn = Yn - Y
-            fn = 0.5 * np.vdot(Rn, Rn) / N
-            if fn <= fv + np.vdot(G, D) + np.vdot(D, D) / (2 * t):
+            # f(u+) <= f(v) + <G, D> + ||D||^2/(2t). f is quadratic, so f(u+) - f(v) - <G, D>
+            # = ||Yhat(D)||^2/(2N) exactly; testing that form avoids the cancellation in
+            # f(u+) - f(v) which otherwise stalls the search near the optimum.
+            E = Yn - Yv
+            if np.vdot(E, E) / N <= np.vdot(D, D) / t:
                 break
             t *= 0.8
         t *= 1.25

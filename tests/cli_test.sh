@@ -128,5 +128,18 @@ expect_error "gates of wrong width" 2 "gates_short.csv:1" -- train -q "$FIX/good
   && it0=$(sed -n 's/.*"iterations": \([0-9]*\).*/\1/p' "$T/good.json") && [ "$it" -lt "$it0" ] \
   && pass "warm start: $it iterations, cold start $it0" || fail "warm start ($it vs $it0)"
 
+# ---- a limit is an outcome, not an error: exit 0, model written, the gap reached reported
+"$BIN" train -q "$DATA/breast_cancer.csv" --patterns 50 --lambda 1e-4 --max-iter 3 -o "$T/lim.model" --json "$T/lim.json" \
+  && grep -q '"exit": "iteration_limit"' "$T/lim.json" && grep -q '"iterations": 3,' "$T/lim.json" && [ -s "$T/lim.model" ] \
+  && pass "iteration limit is an outcome" || fail "iteration limit is an outcome"
+
+# ---- LIBSVM and gzip CSV inputs train too
+awk -F, 'NR > 1 { printf "%s", ($NF == "yes" ? "+1" : "-1"); for (i = 1; i < NF; i++) printf " %d:%s", i, $i; print "" }' \
+  "$FIX/good.csv" >"$T/good.svm"
+"$BIN" train -q "$T/good.svm" --patterns 8 --json "$T/svm.json" && grep -q '"n": 12' "$T/svm.json" \
+  && pass "LIBSVM input" || fail "LIBSVM input"
+"$BIN" train -q "$DATA/digits.csv.gz" --patterns 20 --lambda 1e-3 --test-frac 0.3 --max-iter 200 --json "$T/dig.json" \
+  && grep -q '"outputs": 10' "$T/dig.json" && pass "gzip CSV, ten classes" || fail "gzip CSV, ten classes"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]
