@@ -7,8 +7,9 @@
 int cmd_info(int argc, char **argv)
 {
     if (argc != 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
-        printf("Usage: cvxrelu info MODEL\n\nPrint what a model file holds.\n"
-               "Exit codes: 0 success, 1 usage error, 2 file error.\n");
+        fprintf(argc == 1 ? stdout : stderr,
+                "Usage: cvxrelu info MODEL\n\nPrint what a model file holds.\n"
+                "Exit codes: 0 success, 1 usage error, 2 file error.\n");
         return argc == 1 ? EXIT_OK : EXIT_USAGE;
     }
     cvxrelu_model *m = NULL;

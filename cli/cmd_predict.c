@@ -23,7 +23,8 @@ static int parse_predict(int argc, char **argv, predict_opts *o, const char *cmd
             i += used - 1;
             continue;
         }
-        if (strcmp(a, "-o") == 0 || strcmp(a, "--json") == 0) {
+        if ((strcmp(a, "-o") == 0 && strcmp(cmd, "predict") == 0) ||
+            (strcmp(a, "--json") == 0 && strcmp(cmd, "eval") == 0)) {
             if (i + 1 >= argc) {
                 die_msg("%s: expected a file name", a);
                 return -1;

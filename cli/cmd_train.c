@@ -19,8 +19,8 @@ typedef struct {
     double test_frac;
     size_t patterns;
     int patterns_given;
-    double lambda, beta;
-    int lambda_given, beta_given;
+    double lambda, beta, lambda_ratio;
+    int lambda_given, beta_given, ratio_given;
     uint64_t seed;
     double eps, time_limit;
     size_t max_iter;
@@ -58,6 +58,8 @@ static void train_help(void)
            "                   if that option is also given\n"
            "  --lambda L       regularization on the canonical scale (default 1e-3)\n"
            "  --beta B         the papers' scale instead: lambda = B / (n c)\n"
+           "  --lambda-ratio R lambda = R * lambda_max, the smallest lambda giving the zero\n"
+           "                   network on these patterns (scale-free; e.g. 0.01)\n"
            "  --seed S         seed for gates and the train/test split (default 0)\n"
            "  --test FILE      evaluate on this file\n"
            "  --test-frac F    hold out this fraction of TRAIN_FILE for testing (default 0)\n"
@@ -132,6 +134,14 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                 return -1;
             }
             o->beta_given = 1;
+        } else if (strcmp(a, "--lambda-ratio") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->lambda_ratio)) return -1;
+            if (o->lambda_ratio < 0) {
+                die_msg("--lambda-ratio: expected a number >= 0, got \"%s\"", v);
+                return -1;
+            }
+            o->ratio_given = 1;
         } else if (strcmp(a, "--seed") == 0) {
             VAL();
             if (parse_u64_opt(a, v, &o->seed)) return -1;
@@ -208,8 +218,8 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         die_msg("train: expected a training file (see cvxrelu train --help)");
         return -1;
     }
-    if (o->lambda_given && o->beta_given) {
-        die_msg("give --lambda or --beta, not both");
+    if (o->lambda_given + o->beta_given + o->ratio_given > 1) {
+        die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
         return -1;
     }
     if (o->test_path && o->test_frac > 0) {
@@ -327,8 +337,8 @@ static void print_banner(const train_opts *o, const train_state *t, double lambd
     const size_t n = t->train->n, c = t->enc->c;
     note("cvxrelu %s | gated ReLU group lasso, R-FISTA | BLAS: %s\n", CVXRELU_VERSION,
          cvxrelu_blas_info());
-    note("data %s: n=%zu d=%zu (+%s) c=%zu task=%s | patterns %zu of %zu gates drawn\n",
-         o->train_path, n, t->enc->d_raw, t->enc->bias ? "bias" : "no bias", c,
+    note("data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
+         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c,
          t->enc->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression",
          t->pat->P, t->pat->sampled);
     note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu\n", lambda,
@@ -373,7 +383,7 @@ static int run_train(const train_opts *o, int is_demo)
         goto done;
     }
     const size_t n = t.train->n, d = t.enc->d, c = t.enc->c;
-    const double lambda = o->beta_given ? o->beta / (double)(n * c) : o->lambda;
+    double lambda = o->beta_given ? o->beta / (double)(n * c) : o->lambda;
 
     /* gates: the warm-start model's, then a gates file's, then sampled ones */
     if (o->warm_path && (rc = warm_start_weights(&t, o->warm_path))) goto done;
@@ -409,6 +419,15 @@ static int run_train(const train_opts *o, int is_demo)
         note("note: only %zu distinct patterns found in %zu draws (asked for %zu)\n", t.pat->P,
              t.pat->sampled, P);
 
+    if (o->ratio_given) {
+        double lmax = cvxrelu_lambda_max(t.X, n, d, t.Y, c, t.pat);
+        if (!isfinite(lmax)) {
+            die_msg("out of memory computing lambda_max");
+            rc = EXIT_SOLVER;
+            goto done;
+        }
+        lambda = o->lambda_ratio * lmax;
+    }
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.lambda = lambda;
@@ -442,14 +461,23 @@ static int run_train(const train_opts *o, int is_demo)
             rc = EXIT_SOLVER;
             goto done;
         }
+        /* each warm neuron joins the pattern its gate generates (the first gate
+           of a duplicated pattern represents it; the weights add up) */
+        cvxrelu_patterns *wp = NULL;
         for (size_t j = 0; j < t.warm->m; j++) {
+            if ((st = cvxrelu_patterns_from_gates(t.X, n, d, t.warm->G + j * d, 1, &wp, &err))) {
+                wp = NULL; /* an all-zero pattern on this data: the neuron is silent */
+                continue;
+            }
+            size_t nw = t.pat->words_per_pattern;
             for (size_t i = 0; i < t.pat->P; i++) {
-                if (memcmp(t.pat->gates + i * d, t.warm->G + j * d, d * sizeof(double)) == 0) {
+                if (memcmp(t.pat->bits + i * nw, wp->bits, nw * sizeof(uint64_t)) == 0) {
                     double *u = t.U0 + (i * c + t.warm->out[j]) * d;
                     for (size_t k = 0; k < d; k++) u[k] += t.warm->a[j] * t.warm->W[j * d + k];
                     break;
                 }
             }
+            cvxrelu_patterns_free(wp);
         }
         cvxrelu_solver_set_weights(t.solver, t.U0);
     }
@@ -626,10 +654,10 @@ int cmd_demo(int argc, char **argv)
     train_opts o;
     train_opts_default(&o);
     o.train_path = CVXRELU_DATA_DIR "/breast_cancer.csv";
-    o.test_frac = 0.3;
     o.patterns = 100;
     o.lambda = 1e-3;
     o.seed = 0;
     if (parse_train(argc, argv, &o, 0)) return EXIT_USAGE;
+    if (!o.test_path && o.test_frac == 0) o.test_frac = 0.3;
     return run_train(&o, 1);
 }

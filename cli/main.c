@@ -39,7 +39,8 @@ static void usage(FILE *f)
  */
 static void select_blas_kernel(char **argv)
 {
-    if (getenv("CVXRELU_NO_BLAS_TUNE")) return;
+    const char *no = getenv("CVXRELU_NO_BLAS_TUNE");
+    if (no && *no && strcmp(no, "0") != 0) return;
     const char *core = cvxrelu_blas_better_core();
     if (!core) return;
     setenv("OPENBLAS_CORETYPE", core, 1);

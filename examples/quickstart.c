@@ -3,7 +3,7 @@
  * sampled activation patterns, the gated-ReLU program solved to a certified
  * duality gap, and the recovered network.
  *
- *   cc quickstart.c $(pkg-config --cflags --libs cvxrelu) -o quickstart
+ *   cc quickstart.c $(pkg-config --cflags --libs --static cvxrelu) -o quickstart
  */
 #include <cvxrelu.h>
 
@@ -14,7 +14,7 @@ int main(void)
 {
     const size_t n = 200, d = 5, P = 40;
     double *X, *Y;
-    cvxrelu_error err;
+    cvxrelu_error err = {{0}};
     if (cvxrelu_synthetic_teacher(n, d, 1, 4, 0.05, 42, &X, &Y, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;

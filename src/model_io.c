@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *user,
@@ -23,6 +24,10 @@ cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *u
         free(tmp);
         return st;
     }
+    /* mkstemp creates 0600; give the file the mode a plain fopen would */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);
