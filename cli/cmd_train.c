@@ -22,7 +22,8 @@ typedef struct {
     double lambda, beta, lambda_ratio;
     int lambda_given, beta_given, ratio_given;
     uint64_t seed;
-    double eps, time_limit;
+    double eps, eps_feas, time_limit;
+    int relu;          /* --model relu */
     size_t max_iter;
 } train_opts;
 
@@ -38,6 +39,7 @@ static void train_opts_default(train_opts *o)
     o->patterns = 100;
     o->lambda = s.lambda;
     o->eps = s.eps_gap;
+    o->eps_feas = s.eps_feas;
     o->max_iter = s.max_iter;
     o->time_limit = s.time_limit_s;
 }
@@ -50,7 +52,11 @@ static void train_help(void)
            "to a certified duality gap, and recover the network (DESIGN 3.3).\n"
            "\n"
            "Options:\n"
-           "  --model gated    the convex program (default and only choice in this version: gated)\n"
+           "  --model M        gated (default): the gated-ReLU group lasso, R-FISTA;\n"
+           "                   relu: the exact ReLU program over the sampled patterns\n"
+           "                   (cone constraints), R-FISTA whose prox projects onto\n"
+           "                   each pattern's cone (DESIGN 3.2)\n"
+           "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n"
            "  --patterns P     distinct activation patterns to sample (default 100)\n"
            "  --gates FILE     CSV of gate vectors (one per row, d values in the transformed\n"
            "                   input space; d = features + 1 with the bias column, features\n"
@@ -103,8 +109,17 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     } while (0)
         if (strcmp(a, "--model") == 0) {
             VAL();
-            if (strcmp(v, "gated") != 0) {
-                die_msg("--model: expected 'gated', got \"%s\"", v);
+            if (strcmp(v, "gated") == 0) o->relu = 0;
+            else if (strcmp(v, "relu") == 0) o->relu = 1;
+            else {
+                die_msg("--model: expected 'gated' or 'relu', got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--eps-feas") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->eps_feas)) return -1;
+            if (!(o->eps_feas > 0)) {
+                die_msg("--eps-feas: expected a positive number, got \"%s\"", v);
                 return -1;
             }
         } else if (strcmp(a, "--patterns") == 0) {
@@ -238,24 +253,30 @@ typedef struct {
     double eps;
 } log_ctx;
 
+static int g_log_viol = 0; /* the ReLU program adds a violation column */
+
 static void log_header(void)
 {
-    note("%6s %14s %14s %10s %10s %7s %9s\n", "iter", "objective", "dual", "rel_gap", "step",
-         "active", "time_s");
+    note("%6s %14s %14s %10s %10s %7s %9s%s\n", "iter", "objective", "dual", "rel_gap", "step",
+         "active", "time_s", g_log_viol ? "  violation" : "");
 }
 
 static void log_row(const cvxrelu_iterate_info *it, const char *mark)
 {
-    note("%6zu %14.8e %14.8e %10.3e %10.3e %7zu %9.3f%s\n", it->iter, it->objective, it->dual,
-         it->gap / fmax(1.0, fabs(it->objective)), it->step, it->active, it->time_s, mark);
+    char viol[32] = "";
+    if (g_log_viol) snprintf(viol, sizeof viol, " %10.3e", it->violation);
+    note("%6zu %14.8e %14.8e %10.3e %10.3e %7zu %9.3f%s%s\n", it->iter, it->objective, it->dual,
+         isfinite(it->gap) ? it->gap / fmax(1.0, fabs(it->objective)) : INFINITY, it->step,
+         it->active, it->time_s, viol, mark);
 }
 
 static void on_iterate(const cvxrelu_iterate_info *it, void *user)
 {
     log_ctx *lc = user;
     if (lc->trace)
-        fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d\n", it->iter, it->objective,
-                it->dual, it->gap, it->step, it->active, it->time_s, it->restart);
+        fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
+                it->objective, it->dual, it->gap, it->step, it->active, it->time_s, it->restart,
+                it->violation);
     if (g_quiet) return;
     /* iterations 0-9, then 10, 20, ..., 100, 200, ..., and at least every 5 s */
     size_t every = 1;
@@ -335,7 +356,9 @@ static int warm_start_weights(train_state *t, const char *path)
 static void print_banner(const train_opts *o, const train_state *t, double lambda)
 {
     const size_t n = t->train->n, c = t->enc->c;
-    note("cvxrelu %s | gated ReLU group lasso, R-FISTA | BLAS: %s\n", CVXRELU_VERSION,
+    note("cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
+         o->relu ? "exact ReLU (cone-constrained), R-FISTA with cone-projection prox"
+                 : "gated ReLU group lasso, R-FISTA",
          cvxrelu_blas_info());
     note("data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
          o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c,
@@ -432,6 +455,9 @@ static int run_train(const train_opts *o, int is_demo)
     cvxrelu_settings_default(&set);
     set.lambda = lambda;
     set.eps_gap = o->eps;
+    set.eps_feas = o->eps_feas;
+    if (o->relu) set.solver = CVXRELU_SOLVER_RELU;
+    g_log_viol = o->relu;
     set.max_iter = o->max_iter;
     set.time_limit_s = o->time_limit;
     log_ctx lc = {NULL, -1e9, 0, o->eps};
@@ -442,7 +468,7 @@ static int run_train(const train_opts *o, int is_demo)
             rc = EXIT_DATA;
             goto done;
         }
-        fprintf(t.trace, "iter,objective,dual,gap,step,active,time_s,restart\n");
+        fprintf(t.trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
         lc.trace = t.trace;
     }
     set.callback = on_iterate;
@@ -512,8 +538,11 @@ static int run_train(const train_opts *o, int is_demo)
     /* the network, and a check that it reproduces the convex fit */
     cvxrelu_encoding *enc = t.enc;
     t.enc = NULL;
-    if ((st = cvxrelu_model_from_gated(t.pat, cvxrelu_solver_weights(t.solver), c, lambda, enc,
-                                       &t.model, &err))) {
+    st = o->relu ? cvxrelu_model_from_relu(t.pat, cvxrelu_solver_weights(t.solver), c, lambda,
+                                           enc, &t.model, &err)
+                 : cvxrelu_model_from_gated(t.pat, cvxrelu_solver_weights(t.solver), c, lambda,
+                                            enc, &t.model, &err);
+    if (st) {
         rc = lib_error(st, &err);
         goto done;
     }
@@ -581,8 +610,8 @@ static int run_train(const train_opts *o, int is_demo)
         jbuf *j = &t.json;
         jb_open(j);
         jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", "gated");
-        jb_str(j, "solver", "rfista");
+        jb_str(j, "model", o->relu ? "relu" : "gated");
+        jb_str(j, "solver", o->relu ? "alm" : "rfista");
         jb_str(j, "task", cls ? "classification" : "regression");
         jb_int(j, "n", (long long)n);
         jb_int(j, "d", (long long)t.model->enc->d_raw);
@@ -605,6 +634,9 @@ static int run_train(const train_opts *o, int is_demo)
         jb_num(j, "blas_time_s", res.gemm_time_s);
         jb_int(j, "passes_over_x", (long long)res.matvecs);
         jb_int(j, "active_neurons", (long long)t.model->m);
+        if (o->relu) {
+            jb_num(j, "constraint_violation", res.violation);
+        }
         jb_num(j, "network_objective", netobj);
         jb_num(j, "recovery_max_abs_diff", maxdiff);
         if (cls) {

@@ -194,7 +194,10 @@ cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
 /* --------------------------------------------------------------- solving */
 
 typedef enum {
-    CVXRELU_SOLVER_RFISTA = 0 /* gated ReLU group lasso, DESIGN 4.1 */
+    CVXRELU_SOLVER_RFISTA = 0, /* gated ReLU group lasso (DESIGN 3.1) by R-FISTA (4.1) */
+    CVXRELU_SOLVER_RELU        /* exact ReLU, cone-constrained program (DESIGN 3.2) by
+                                  R-FISTA with the exact prox of lambda||.|| + cone
+                                  indicator (shrinkage of the cone projection) */
 } cvxrelu_solver_kind;
 
 typedef enum {
@@ -217,6 +220,7 @@ typedef struct {
     size_t active;     /* non-zero groups */
     double time_s;     /* since solve start */
     int restart;       /* 1 if momentum was reset at this iteration */
+    double violation;  /* ReLU: relative cone violation of the iterate (0 for gated) */
 } cvxrelu_iterate_info;
 
 typedef void (*cvxrelu_callback)(const cvxrelu_iterate_info *info, void *user);
@@ -225,6 +229,8 @@ typedef struct {
     cvxrelu_solver_kind solver; /* default CVXRELU_SOLVER_RFISTA */
     double lambda;              /* default 1e-3 */
     double eps_gap;             /* relative gap tolerance, default 1e-6 */
+    double eps_feas;            /* ReLU: largest relative cone violation accepted, default 1e-6
+                                   (iterates are feasible up to rounding by construction) */
     size_t max_iter;            /* default 10000 */
     double time_limit_s;        /* default 0 = none */
     double step_init;           /* default 0 = estimate from ||X||^2 */
@@ -246,6 +252,8 @@ typedef struct {
     double gap;             /* objective - dual, >= 0 */
     double lambda_max;      /* smallest lambda giving U = 0 */
     size_t active_groups;   /* non-zero u_ik */
+    double violation;       /* ReLU: max relative cone violation of the last iterate,
+                               before the final rounding repair (after it: feasible) */
     size_t matvecs;         /* GEMM passes over X (products X U and X^T M) */
     double solve_time_s;
     double gemm_time_s;     /* of which inside BLAS */
@@ -254,7 +262,9 @@ typedef struct {
 /*
  * A solver bound to one problem: X (n x d), Y (n x c), the patterns.  X, Y and
  * the patterns are borrowed and must outlive the solver.  The weights U are
- * owned: (P c) x d, row (i c + k) is u_ik (group-major, each group contiguous).  Repeated solves warm-start;
+ * owned: (P c) x d, row (i c + k) is u_ik (group-major, each group contiguous),
+ * for the gated program; (2 P c) x d for the ReLU program, row 2 (i c + k) is v_ik and row
+ * 2 (i c + k) + 1 is w_ik (the groups of DESIGN 3.2).  Repeated solves warm-start;
  * cvxrelu_solver_set_lambda + solve walks a regularization path.
  */
 typedef struct cvxrelu_solver cvxrelu_solver;
@@ -320,6 +330,14 @@ cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
                                         const double *U, size_t c, double lambda,
                                         cvxrelu_encoding *enc, cvxrelu_model **out,
                                         cvxrelu_error *err);
+/*
+ * The ReLU network of DESIGN 3.3 from a solved cone-constrained program (U as
+ * in the ReLU solver): v != 0 gives a neuron v/sqrt||v|| with output weight
+ * +sqrt||v||, w != 0 one with -sqrt||w||.  Takes ownership of enc.
+ */
+cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
+                                       size_t c, double lambda, cvxrelu_encoding *enc,
+                                       cvxrelu_model **out, cvxrelu_error *err);
 /* Network output on already-encoded rows X (n x d): Yhat n x c. */
 void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n,
                            double *Yhat);

@@ -63,6 +63,51 @@ fail:
     return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
 }
 
+cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
+                                       size_t c, double lambda, cvxrelu_encoding *enc,
+                                       cvxrelu_model **out, cvxrelu_error *err)
+{
+    *out = NULL;
+    if (!patterns || !U || !enc || c == 0 || enc->d != patterns->d || enc->c != c) {
+        cvxrelu_encoding_free(enc);
+        return cr_fail(err, CVXRELU_ERR_INVALID, "model: inconsistent patterns, weights and encoding");
+    }
+    const size_t d = patterns->d, groups = 2 * patterns->P * c;
+    size_t active = 0;
+    for (size_t g = 0; g < groups; g++)
+        if (cblas_dnrm2((int)d, U + g * d, 1) > 0.0) active++;
+    cvxrelu_model *m = calloc(1, sizeof *m);
+    if (!m) goto fail;
+    m->kind = CVXRELU_MODEL_RELU;
+    m->enc = enc;
+    enc = NULL;
+    m->d = d;
+    m->lambda = lambda;
+    m->patterns = patterns->P;
+    m->W = cr_malloc(active, d * sizeof(double));
+    m->a = cr_malloc(active, sizeof(double));
+    m->out = cr_malloc(active, sizeof(size_t));
+    if (!m->W || !m->a || !m->out) goto fail;
+    size_t j = 0;
+    for (size_t g = 0; g < groups; g++) {
+        const double *u = U + g * d;
+        double nrm = cblas_dnrm2((int)d, u, 1);
+        if (!(nrm > 0.0)) continue;
+        double sq = sqrt(nrm);
+        for (size_t k = 0; k < d; k++) m->W[j * d + k] = u[k] / sq;
+        m->a[j] = g % 2 ? -sq : sq; /* v: +sqrt||v||, w: -sqrt||w|| */
+        m->out[j] = (g / 2) % c;
+        j++;
+    }
+    m->m = active;
+    *out = m;
+    return CVXRELU_OK;
+fail:
+    cvxrelu_encoding_free(enc);
+    cvxrelu_model_free(m);
+    return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+}
+
 void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n, double *Yhat)
 {
     const size_t d = m->d, c = m->enc->c, nn = m->m;

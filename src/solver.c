@@ -11,6 +11,7 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->solver = CVXRELU_SOLVER_RFISTA;
     s->lambda = 1e-3;
     s->eps_gap = 1e-6;
+    s->eps_feas = 1e-6;
     s->max_iter = 10000;
     s->time_limit_s = 0.0;
     s->step_init = 0.0;
@@ -25,6 +26,7 @@ static const cr_solver_type *solver_type(cvxrelu_solver_kind k)
 {
     switch (k) {
     case CVXRELU_SOLVER_RFISTA: return &cr_rfista_type;
+    case CVXRELU_SOLVER_RELU: return &cr_relu_type;
     }
     return NULL;
 }
@@ -174,7 +176,8 @@ cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const dou
     const cr_solver_type *type = solver_type(settings->solver);
     if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind");
     size_t m, md, nc;
-    if (cr_mul_ok(patterns->P, c, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc) ||
+    const size_t per_group = settings->solver == CVXRELU_SOLVER_RELU ? 2 : 1;
+    if (cr_mul_ok(patterns->P, c, &m) || cr_mul_ok(m, per_group, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc) ||
         m > (size_t)INT32_MAX || n > (size_t)INT32_MAX || d > (size_t)INT32_MAX)
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: problem dimensions overflow");
     for (size_t i = 0; i < nc; i++)
@@ -250,6 +253,10 @@ cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yha
 {
     if (!s || !Yhat) return CVXRELU_ERR_INVALID;
     /* the kernels only touch the workspace and counters */
+    if (s->set.solver == CVXRELU_SOLVER_RELU) {
+        cr_relu_predict((cvxrelu_solver *)s, Yhat);
+        return CVXRELU_OK;
+    }
     cr_forward((cvxrelu_solver *)s, s->U, Yhat);
     return CVXRELU_OK;
 }
@@ -258,6 +265,7 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
 {
     cvxrelu_solver *s = (cvxrelu_solver *)s_;
     if (!s || !G) return CVXRELU_ERR_INVALID;
+    if (s->set.solver != CVXRELU_SOLVER_RFISTA) return CVXRELU_ERR_UNSUPPORTED;
     size_t nc = s->n * s->c;
     double *R = cr_malloc(nc, sizeof(double));
     if (!R) return CVXRELU_ERR_NOMEM;

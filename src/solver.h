@@ -19,6 +19,7 @@ typedef struct {
 } cr_solver_type;
 
 extern const cr_solver_type cr_rfista_type;
+extern const cr_solver_type cr_relu_type;
 
 struct cvxrelu_solver {
     const double *X;
@@ -26,7 +27,7 @@ struct cvxrelu_solver {
     const double *Y;
     size_t c;
     const cvxrelu_patterns *pat;
-    size_t P, m;          /* m = P c groups */
+    size_t P, m;          /* m groups: P c (gated) or 2 P c (ReLU) */
     double N;             /* n c */
     cvxrelu_settings set;
     double *U;            /* m x d, owned */
@@ -47,6 +48,8 @@ struct cvxrelu_solver {
 
 /* Yhat (n x c) = sum_i D_i X u_ik for the weights U (m x d). */
 void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat);
+/* ReLU program: predictions (n x c) of the current weights. */
+void cr_relu_predict(cvxrelu_solver *s, double *Yhat);
 /* G (m x d), row i c + k = X^T D_i R_k (unscaled). */
 void cr_backward(cvxrelu_solver *s, const double *R, double *G);
 /* Largest row norm of G (m x d). */

@@ -1,0 +1,28 @@
+/* Private: projection onto the cone of one activation pattern (DESIGN 3.2, 3.4). */
+#ifndef CVXRELU_CONE_H
+#define CVXRELU_CONE_H
+
+#include "internal.h"
+
+typedef struct {
+    const double *X;  /* n x d, rows x_j */
+    const double *a;  /* n signs: +1 inside the pattern, -1 outside */
+    size_t n, d;
+    double xmax;      /* max_j ||x_j|| */
+} cr_cone;
+
+/* Doubles of workspace cr_cone_project needs. */
+#define CR_CONE_WORK(n, d) (2 * (d) + (d) * (d) + (n))
+
+/*
+ * u = P_K(y) and z = X u, given zy = X y.  S (capacity d) holds the active rows
+ * of the last projection of this group and is updated (warm start); *ns_io is
+ * its size.  Returns 0.
+ */
+int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double *u, double *z,
+                    size_t *S, size_t *ns_io, double *work);
+/* ||P_K(y)|| (scratch u: d, z: n). */
+double cr_cone_project_norm(const cr_cone *k, const double *y, const double *zy, size_t *S,
+                            size_t *ns_io, double *work, double *u_scratch, double *z_scratch);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * Exact ReLU training (DESIGN 3.2): the cone-constrained group lasso
+ *
+ *   min (1/(2N)) sum_k ||sum_i D_i X (v_ik - w_ik) - Y_k||^2 + lambda sum (||v_ik|| + ||w_ik||)
+ *   s.t. v_ik, w_ik in K_i = {u : A_i X u >= 0},   A_i = 2 D_i - I,
+ *
+ * by R-FISTA with the exact prox of lambda ||.|| + indicator(K_i).  For a closed
+ * convex cone K the prox of t lambda ||.|| + i_K is the shrinkage of the
+ * projection: writing u = r w (||w|| = 1, w in K), the objective
+ * (1/2)||u - y||^2 + t lambda r is minimized by r = (<w, y> - t lambda)_+ and
+ * w = P_K(y)/||P_K(y)||, because max over unit w in K of <w, y> is ||P_K(y)||
+ * (Moreau).  So every iterate satisfies the cone constraints up to rounding,
+ * and no multiplier or penalty has to be tuned.
+ *
+ * Certificate: the Lagrangian dual of the program is
+ *   max <Theta, Y> - (N/2)||Theta||^2  s.t.  min_{mu >= 0} ||X^T (s D_i Theta_k + A_i mu)|| <= lambda,
+ * for each group (s = +1 for v, -1 for w), and that minimum equals ||P_{K_i}(h)||
+ * with h = s X^T D_i Theta_k (Moreau again: the polar cone is {-X^T A_i mu}).
+ * Theta = -R/N scaled by min(1, lambda / max ||P_K(h)||) is dual feasible; h is
+ * minus the gradient, so one product and one projection per group give the bound.
+ */
+#include "cone.h"
+#include "solver.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#define DUAL_EVERY 10
+
+typedef struct {
+    double *Uprev, *V, *Unew, *Grad, *Ytr;  /* m x d */
+    double *Zk, *Znew, *Zy, *Mt;             /* m x n (group-major) */
+    double *Yk, *Yprev, *Yv, *Ynew, *R;      /* n x c */
+    double *sign;                            /* P x n: +1 inside pattern i, -1 outside */
+    size_t *set, *nset, *dset, *ndset;       /* warm active sets per group (d each) */
+    double *work, *uscr, *zscr;
+    double xmax;
+    double beta, mom, best_dual;
+    size_t since_dual;
+} relu_state;
+
+static void relu_free(void *p)
+{
+    relu_state *st = p;
+    if (!st) return;
+    void *bufs[] = {st->Uprev, st->V, st->Unew, st->Grad, st->Ytr, st->Zk, st->Znew, st->Zy,
+                    st->Mt, st->Yk, st->Yprev, st->Yv, st->Ynew, st->R, st->sign, st->set,
+                    st->nset, st->dset, st->ndset, st->work, st->uscr, st->zscr};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
+    free(st);
+}
+
+/* predictions from group-major products Z (m x n) */
+static void predictions(const cvxrelu_solver *s, const double *Z, double *Yhat)
+{
+    const size_t n = s->n, c = s->c, nw = s->pat->words_per_pattern;
+    memset(Yhat, 0, n * c * sizeof(double));
+    for (size_t i = 0; i < s->P; i++) {
+        const uint64_t *bits = s->pat->bits + i * nw;
+        for (size_t k = 0; k < c; k++) {
+            const double *zv = Z + (2 * (i * c + k)) * n, *zw = zv + n;
+            for (size_t w = 0; w < nw; w++)
+                for (uint64_t b = bits[w]; b; b &= b - 1) {
+                    size_t j = 64 * w + (size_t)__builtin_ctzll(b);
+                    Yhat[j * c + k] += zv[j] - zw[j];
+                }
+        }
+    }
+}
+
+/* Zt (m x n) = U X^T */
+static void products(cvxrelu_solver *s, const double *U, double *Zt)
+{
+    double t0 = cr_now();
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->m, (int)s->n, (int)s->d, 1.0, U,
+                (int)s->d, s->X, (int)s->d, 0.0, Zt, (int)s->n);
+    s->gemm_time += cr_now() - t0;
+    s->matvecs++;
+}
+
+/* Grad (m x d) = X^T s D_i R_k / N per group */
+static void loss_gradient(cvxrelu_solver *s, relu_state *st, const double *R)
+{
+    const size_t n = s->n, c = s->c, nw = s->pat->words_per_pattern;
+    const double invN = 1.0 / s->N;
+    memset(st->Mt, 0, s->m * n * sizeof(double));
+    for (size_t i = 0; i < s->P; i++) {
+        const uint64_t *bits = s->pat->bits + i * nw;
+        for (size_t k = 0; k < c; k++) {
+            double *mv = st->Mt + (2 * (i * c + k)) * n, *mw = mv + n;
+            for (size_t w = 0; w < nw; w++)
+                for (uint64_t b = bits[w]; b; b &= b - 1) {
+                    size_t j = 64 * w + (size_t)__builtin_ctzll(b);
+                    mv[j] = R[j * c + k] * invN;
+                    mw[j] = -mv[j];
+                }
+        }
+    }
+    double t0 = cr_now();
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->m, (int)s->d, (int)n, 1.0,
+                st->Mt, (int)n, s->X, (int)s->d, 0.0, st->Grad, (int)s->d);
+    s->gemm_time += cr_now() - t0;
+    s->matvecs++;
+}
+
+static cr_cone cone_of(const cvxrelu_solver *s, const relu_state *st, size_t g)
+{
+    cr_cone k = {s->X, st->sign + (g / (2 * s->c)) * s->n, s->n, s->d, st->xmax};
+    return k;
+}
+
+/* The dual bound at residual R, with Grad the loss gradient there. */
+static void dual_update(cvxrelu_solver *s, relu_state *st, const double *R)
+{
+    const size_t m = s->m, d = s->d, n = s->n;
+    /* h_g = -Grad_g; products of h with X go to Zy */
+    for (size_t i = 0; i < m * d; i++) st->Ytr[i] = -st->Grad[i];
+    products(s, st->Ytr, st->Zy);
+    double gmax = 0.0;
+    for (size_t g = 0; g < m; g++) {
+        cr_cone k = cone_of(s, st, g);
+        double v = cr_cone_project_norm(&k, st->Ytr + g * d, st->Zy + g * n, st->dset + g * d,
+                                        &st->ndset[g], st->work, st->uscr, st->zscr);
+        if (v > gmax) gmax = v;
+    }
+    double dual = cr_dual_value(R, s->Y, n * s->c, gmax * s->N, s->set.lambda);
+    if (dual > st->best_dual) st->best_dual = dual;
+    st->since_dual = 0;
+}
+
+static double sqres(const double *Yhat, const double *Y, double *R, size_t N)
+{
+    double acc = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        R[i] = Yhat[i] - Y[i];
+        acc += R[i] * R[i];
+    }
+    return acc;
+}
+
+static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate_info *info)
+{
+    const size_t n = s->n, d = s->d, m = s->m, P = s->P, nc = n * s->c;
+    relu_state *st = calloc(1, sizeof *st);
+    if (!st) return CVXRELU_ERR_NOMEM;
+    int ok = 1;
+    double **md_b[] = {&st->Uprev, &st->V, &st->Unew, &st->Grad, &st->Ytr};
+    double **mn_b[] = {&st->Zk, &st->Znew, &st->Zy, &st->Mt};
+    double **nc_b[] = {&st->Yk, &st->Yprev, &st->Yv, &st->Ynew, &st->R};
+    for (size_t i = 0; i < 5; i++) ok &= (*md_b[i] = cr_malloc(m, d * sizeof(double))) != NULL;
+    for (size_t i = 0; i < 4; i++) ok &= (*mn_b[i] = cr_malloc(m, n * sizeof(double))) != NULL;
+    for (size_t i = 0; i < 5; i++) ok &= (*nc_b[i] = cr_malloc(nc, sizeof(double))) != NULL;
+    ok &= (st->sign = cr_malloc(P, n * sizeof(double))) != NULL;
+    ok &= (st->set = cr_malloc(m, d * sizeof(size_t))) != NULL;
+    ok &= (st->dset = cr_malloc(m, d * sizeof(size_t))) != NULL;
+    ok &= (st->nset = cr_calloc(m, sizeof(size_t))) != NULL;
+    ok &= (st->ndset = cr_calloc(m, sizeof(size_t))) != NULL;
+    ok &= (st->work = cr_malloc(CR_CONE_WORK(n, d), sizeof(double))) != NULL;
+    ok &= (st->uscr = cr_malloc(d, sizeof(double))) != NULL;
+    ok &= (st->zscr = cr_malloc(n, sizeof(double))) != NULL;
+    if (!ok) {
+        relu_free(st);
+        return CVXRELU_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < P; i++)
+        for (size_t j = 0; j < n; j++) st->sign[i * n + j] = cvxrelu_pattern_bit(s->pat, i, j) ? 1.0 : -1.0;
+    st->xmax = 0.0;
+    for (size_t j = 0; j < n; j++) st->xmax = fmax(st->xmax, cblas_dnrm2((int)d, s->X + j * d, 1));
+    if (!(st->xmax > 0.0)) st->xmax = 1.0;
+    st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
+
+    /* start from the projection of the given weights (feasible from the start) */
+    products(s, s->U, st->Zy);
+    for (size_t g = 0; g < m; g++) {
+        cr_cone k = cone_of(s, st, g);
+        cr_cone_project(&k, s->U + g * d, st->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
+                        st->set + g * d, &st->nset[g], st->work);
+    }
+    memcpy(s->U, st->Unew, m * d * sizeof(double));
+    predictions(s, st->Zk, st->Yk);
+    double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    loss_gradient(s, st, st->R);
+    dual_update(s, st, st->R);
+
+    if (s->set.step_init > 0.0)
+        s->step = s->set.step_init;
+    else if (s->step <= 0.0) {
+        /* ||[D X, -D X]||^2 / N <= 2 ||X||_F^2 max_j #patterns(j) / N: a safe first step */
+        size_t maxcount = 0;
+        for (size_t j = 0; j < n; j++) {
+            size_t cnt = 0;
+            for (size_t i = 0; i < P; i++) cnt += st->sign[i * n + j] > 0.0;
+            if (cnt > maxcount) maxcount = cnt;
+        }
+        double fro = 0.0;
+        for (size_t j = 0; j < n; j++) fro += cblas_ddot((int)d, s->X + j * d, 1, s->X + j * d, 1);
+        s->step = s->N / (2.0 * fro * (double)(maxcount ? maxcount : 1));
+    }
+    memcpy(st->Uprev, s->U, m * d * sizeof(double));
+    memcpy(st->Yprev, st->Yk, nc * sizeof(double));
+    st->beta = 0.0;
+    st->mom = 1.0;
+    size_t active;
+    info->objective = loss + s->set.lambda * cr_group_norm_sum(s->U, m, d, &active);
+    info->dual = st->best_dual;
+    info->gap = info->objective - st->best_dual;
+    info->step = s->step;
+    info->active = active;
+    *state = st;
+    return CVXRELU_OK;
+}
+
+static double violation(const cvxrelu_solver *s, const relu_state *st, const double *U,
+                        const double *Z);
+
+static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_iterate_info *info,
+                                   int *stalled)
+{
+    relu_state *st = state;
+    const size_t n = s->n, d = s->d, m = s->m, md = m * d, nc = n * s->c;
+    const double lambda = s->set.lambda, b = st->beta;
+
+    if (b == 0.0) {
+        memcpy(st->V, s->U, md * sizeof(double));
+        memcpy(st->Yv, st->Yk, nc * sizeof(double));
+    } else {
+        for (size_t i = 0; i < md; i++) st->V[i] = s->U[i] + b * (s->U[i] - st->Uprev[i]);
+        for (size_t i = 0; i < nc; i++) st->Yv[i] = st->Yk[i] + b * (st->Yk[i] - st->Yprev[i]);
+    }
+    sqres(st->Yv, s->Y, st->R, nc);
+    loss_gradient(s, st, st->R);
+    if (++st->since_dual >= DUAL_EVERY) dual_update(s, st, st->R);
+
+    double t = s->step, tcurv = 0.0;
+    int tries = 0;
+    for (;;) {
+        for (size_t i = 0; i < md; i++) st->Ytr[i] = st->V[i] - t * st->Grad[i];
+        products(s, st->Ytr, st->Zy);
+        for (size_t g = 0; g < m; g++) {
+            cr_cone k = cone_of(s, st, g);
+            double *u = st->Unew + g * d, *z = st->Znew + g * n;
+            cr_cone_project(&k, st->Ytr + g * d, st->Zy + g * n, u, z, st->set + g * d,
+                            &st->nset[g], st->work);
+            double nu = 0.0;
+            for (size_t l = 0; l < d; l++) nu += u[l] * u[l];
+            nu = sqrt(nu);
+            double f = nu > t * lambda ? 1.0 - t * lambda / nu : 0.0;
+            if (f == 0.0) {
+                memset(u, 0, d * sizeof(double));
+                memset(z, 0, n * sizeof(double));
+            } else if (f != 1.0) {
+                for (size_t l = 0; l < d; l++) u[l] *= f;
+                for (size_t j = 0; j < n; j++) z[j] *= f;
+            }
+        }
+        predictions(s, st->Znew, st->Ynew);
+        double curv = 0.0, quad = 0.0;
+        for (size_t i = 0; i < nc; i++) curv += (st->Ynew[i] - st->Yv[i]) * (st->Ynew[i] - st->Yv[i]);
+        for (size_t i = 0; i < md; i++) quad += (st->Unew[i] - st->V[i]) * (st->Unew[i] - st->V[i]);
+        tcurv = quad > 0.0 ? t * curv / (s->N * quad) : 0.0;
+        if (tcurv <= 1.0) break;
+        t *= 0.8;
+        if (++tries > 200 || t < 1e-30) {
+            *stalled = 1;
+            break;
+        }
+    }
+    double rs = 0.0;
+    for (size_t i = 0; i < md; i++) rs += (st->Unew[i] - s->U[i]) * (st->V[i] - st->Unew[i]);
+    int restart = rs > 0.0;
+    double *tmp = st->Uprev;
+    st->Uprev = s->U;
+    s->U = st->Unew;
+    st->Unew = tmp;
+    tmp = st->Zk;
+    st->Zk = st->Znew;
+    st->Znew = tmp;
+    tmp = st->Yprev;
+    st->Yprev = st->Yk;
+    st->Yk = st->Ynew;
+    st->Ynew = tmp;
+    s->step = tcurv <= 0.5 ? t * 1.25 : t;
+    if (restart) {
+        st->mom = 1.0;
+        st->beta = 0.0;
+    } else {
+        double mom_next = 0.5 * (1.0 + sqrt(1.0 + 4.0 * st->mom * st->mom));
+        st->beta = (st->mom - 1.0) / mom_next;
+        st->mom = mom_next;
+    }
+    size_t active;
+    double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    info->objective = loss + lambda * cr_group_norm_sum(s->U, m, d, &active);
+    info->dual = st->best_dual;
+    info->violation = violation(s, st, s->U, st->Zk);
+    info->gap = info->violation <= s->set.eps_feas ? info->objective - st->best_dual : INFINITY;
+    info->step = t;
+    info->active = active;
+    info->restart = restart;
+    return CVXRELU_OK;
+}
+
+/* Largest violation relative to max_j ||x_j|| max_g ||u_g||. */
+static double violation(const cvxrelu_solver *s, const relu_state *st, const double *U,
+                        const double *Z)
+{
+    double worst = 0.0, umax = 0.0;
+    for (size_t g = 0; g < s->m; g++) umax = fmax(umax, cblas_dnrm2((int)s->d, U + g * s->d, 1));
+    if (umax == 0.0) return 0.0;
+    for (size_t g = 0; g < s->m; g++) {
+        const double *a = st->sign + (g / (2 * s->c)) * s->n, *z = Z + g * s->n;
+        for (size_t j = 0; j < s->n; j++) {
+            double e = -a[j] * z[j];
+            worst = e > worst ? e : worst;
+        }
+    }
+    return worst / (st->xmax * umax);
+}
+
+static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result *res)
+{
+    relu_state *st = state;
+    const size_t n = s->n, d = s->d, m = s->m, nc = n * s->c;
+    res->violation = violation(s, st, s->U, st->Zk);
+    /* rounding can leave violations of a few ulps: move each offending group
+       into its cone along the pattern's interior gate, a_j x_j . g_i > 0 */
+    products(s, s->pat->gates, st->Zy); /* first P rows: X g_i, as Zy[i n + j] */
+    int moved = 0;
+    for (size_t g = 0; g < m; g++) {
+        size_t i = g / (2 * s->c);
+        const double *a = st->sign + i * n, *z = st->Zk + g * n, *xg = st->Zy + i * n;
+        double tt = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            double az = a[j] * z[j], ag = a[j] * xg[j];
+            if (az < 0.0 && ag > 0.0) tt = fmax(tt, -az / ag);
+        }
+        if (tt > 0.0) {
+            cblas_daxpy((int)d, tt * (1.0 + 1e-9), s->pat->gates + i * d, 1, s->U + g * d, 1);
+            moved = 1;
+        }
+    }
+    if (moved) {
+        products(s, s->U, st->Zk);
+        predictions(s, st->Zk, st->Yk);
+    }
+    double rr = sqres(st->Yk, s->Y, st->R, nc);
+    loss_gradient(s, st, st->R);
+    dual_update(s, st, st->R);
+    size_t active;
+    res->loss = rr / (2.0 * s->N);
+    res->penalty = s->set.lambda * cr_group_norm_sum(s->U, m, d, &active);
+    res->objective = res->loss + res->penalty;
+    res->dual = st->best_dual;
+    res->gap = res->objective - res->dual;
+    if (res->gap < 0.0 && res->gap > -1e-12 * fmax(1.0, fabs(res->objective))) res->gap = 0.0;
+    res->active_groups = active;
+    s->kept_dual = st->best_dual;
+    s->kept_lambda = s->set.lambda;
+    res->lambda_max = NAN;
+    return CVXRELU_OK;
+}
+
+void cr_relu_predict(cvxrelu_solver *s, double *Yhat)
+{
+    double *Z = cr_malloc(s->m, s->n * sizeof(double));
+    if (!Z) return;
+    products(s, s->U, Z);
+    predictions(s, Z, Yhat);
+    free(Z);
+}
+
+const cr_solver_type cr_relu_type = {"projected R-FISTA", relu_init, relu_iterate, relu_finish,
+                                     relu_free};
