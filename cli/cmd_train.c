@@ -24,6 +24,8 @@ typedef struct {
     uint64_t seed;
     double eps, eps_feas, time_limit;
     int relu;          /* --model relu */
+    int all_patterns;  /* --patterns all */
+    int decompose;     /* --decompose: 0 none, 1 closed form, 2 min-norm */
     size_t max_iter;
 } train_opts;
 
@@ -57,7 +59,13 @@ static void train_help(void)
            "                   (cone constraints), R-FISTA whose prox projects onto\n"
            "                   each pattern's cone (DESIGN 3.2)\n"
            "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n"
-           "  --patterns P     distinct activation patterns to sample (default 100)\n"
+           "  --patterns P     distinct activation patterns to sample (default 100);\n"
+           "                   'all' enumerates every pattern (data spanning at most 2\n"
+           "                   dimensions, e.g. one feature + bias): the program is then\n"
+           "                   the global optimum of the network of any width\n"
+           "  --decompose [closed|min-norm]  gated: turn the solution into a ReLU\n"
+           "                   network with exactly the same fit (cone decomposition,\n"
+           "                   DESIGN 3.4; default min-norm) and report the sharpness paid\n"
            "  --gates FILE     CSV of gate vectors (one per row, d values in the transformed\n"
            "                   input space; d = features + 1 with the bias column, features\n"
            "                   with --raw); used first, then sampling fills up to --patterns\n"
@@ -122,8 +130,22 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                 die_msg("--eps-feas: expected a positive number, got \"%s\"", v);
                 return -1;
             }
+        } else if (strcmp(a, "--decompose") == 0) {
+            /* optional value: closed | min-norm (default min-norm) */
+            o->decompose = 2;
+            if (v && strcmp(v, "closed") == 0) {
+                o->decompose = 1;
+                i++;
+            } else if (v && strcmp(v, "min-norm") == 0) {
+                i++;
+            }
         } else if (strcmp(a, "--patterns") == 0) {
             VAL();
+            if (strcmp(v, "all") == 0) {
+                o->all_patterns = 1;
+                o->patterns_given = 1;
+                continue;
+            }
             if (parse_size_opt(a, v, &o->patterns)) return -1;
             if (o->patterns == 0) {
                 die_msg("--patterns: expected a positive integer, got \"%s\"", v);
@@ -235,6 +257,14 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     }
     if (o->lambda_given + o->beta_given + o->ratio_given > 1) {
         die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
+        return -1;
+    }
+    if (o->decompose && o->relu) {
+        die_msg("--decompose turns a gated solution into a ReLU network: use it with --model gated");
+        return -1;
+    }
+    if (o->all_patterns && (o->gates_path || o->warm_path)) {
+        die_msg("--patterns all already holds every pattern: no --gates or --warm-start");
         return -1;
     }
     if (o->test_path && o->test_frac > 0) {
@@ -433,7 +463,8 @@ static int run_train(const train_opts *o, int is_demo)
     free(Gf);
     size_t P = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
     if (t.warm && !o->patterns_given && !o->gates_path) P = 0; /* the model's own patterns */
-    st = cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed, 0, &t.pat, &err);
+    st = o->all_patterns ? cvxrelu_patterns_enumerate(t.X, n, d, &t.pat, &err)
+                         : cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed, 0, &t.pat, &err);
     if (st) {
         rc = lib_error(st, &err);
         goto done;
@@ -548,6 +579,46 @@ static int run_train(const train_opts *o, int is_demo)
     }
     t.model->objective = res.objective;
     t.model->gap = res.gap;
+    double sharpness = NAN, decomp_diff = NAN;
+    if (o->decompose) {
+        /* the ReLU network with the gated network's fit: replace the model */
+        double *Ur = NULL;
+        if ((st = cvxrelu_decompose_gated(t.X, n, d, t.pat, cvxrelu_solver_weights(t.solver), c,
+                                          o->decompose == 1 ? CVXRELU_DECOMPOSE_CLOSED_FORM
+                                                            : CVXRELU_DECOMPOSE_MIN_NORM,
+                                          &Ur, &sharpness, &err))) {
+            rc = lib_error(st, &err);
+            goto done;
+        }
+        cvxrelu_encoding *enc2 = t.model->enc;
+        t.model->enc = NULL;
+        cvxrelu_model *gated = t.model;
+        t.model = NULL;
+        st = cvxrelu_model_from_relu(t.pat, Ur, c, lambda, enc2, &t.model, &err);
+        free(Ur);
+        if (st) {
+            cvxrelu_model_free(gated);
+            rc = lib_error(st, &err);
+            goto done;
+        }
+        t.model->objective = res.objective;
+        t.model->gap = res.gap;
+        double *Yg = malloc(n * c * sizeof(double)), *Yr = malloc(n * c * sizeof(double));
+        if (Yg && Yr) {
+            gated->enc = t.model->enc; /* borrowed for the forward pass */
+            cvxrelu_model_forward(gated, t.X, n, Yg);
+            gated->enc = NULL;
+            cvxrelu_model_forward(t.model, t.X, n, Yr);
+            decomp_diff = 0.0;
+            for (size_t i = 0; i < n * c; i++) decomp_diff = fmax(decomp_diff, fabs(Yg[i] - Yr[i]));
+        }
+        free(Yg);
+        free(Yr);
+        cvxrelu_model_free(gated);
+        note("decomposition (%s): %zu ReLU neurons, sharpness paid %.6f, max |ReLU - gated| on "
+             "training rows %.3e\n", o->decompose == 1 ? "closed form" : "min-norm",
+             t.model->m, sharpness, decomp_diff);
+    }
     double *Yc = malloc(n * c * sizeof(double)), *Yn = malloc(n * c * sizeof(double));
     if (!Yc || !Yn) {
         free(Yc);
@@ -610,7 +681,7 @@ static int run_train(const train_opts *o, int is_demo)
         jbuf *j = &t.json;
         jb_open(j);
         jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", o->relu ? "relu" : "gated");
+        jb_str(j, "model", o->relu ? "relu" : o->decompose ? "gated+decompose" : "gated");
         jb_str(j, "solver", o->relu ? "alm" : "rfista");
         jb_str(j, "task", cls ? "classification" : "regression");
         jb_int(j, "n", (long long)n);
@@ -634,6 +705,12 @@ static int run_train(const train_opts *o, int is_demo)
         jb_num(j, "blas_time_s", res.gemm_time_s);
         jb_int(j, "passes_over_x", (long long)res.matvecs);
         jb_int(j, "active_neurons", (long long)t.model->m);
+        if (o->decompose) {
+            jb_str(j, "decomposition", o->decompose == 1 ? "closed" : "min-norm");
+            jb_num(j, "sharpness_ratio", sharpness);
+            jb_num(j, "decomposition_max_abs_diff", decomp_diff);
+        }
+        if (o->all_patterns) jb_str(j, "patterns_mode", "all");
         if (o->relu) {
             jb_num(j, "constraint_violation", res.violation);
         }

@@ -181,6 +181,15 @@ cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
 cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
                                            const double *G, size_t m,
                                            cvxrelu_patterns **out, cvxrelu_error *err);
+/*
+ * Every distinct non-zero pattern of X, when the rows of X span at most two
+ * dimensions (e.g. one feature plus the bias column): at most 2n patterns,
+ * each with a gate strictly inside its cone.  With all patterns the convex
+ * programs are exact for networks of any width.  Rank above 2 is
+ * CVXRELU_ERR_UNSUPPORTED (the count grows like n^rank), with the rank in err.
+ */
+cvxrelu_status cvxrelu_patterns_enumerate(const double *X, size_t n, size_t d,
+                                          cvxrelu_patterns **out, cvxrelu_error *err);
 static inline int cvxrelu_pattern_bit(const cvxrelu_patterns *p, size_t i, size_t j)
 {
     return (int)((p->bits[i * p->words_per_pattern + j / 64] >> (j % 64)) & 1u);
@@ -338,6 +347,26 @@ cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
 cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, double lambda, cvxrelu_encoding *enc,
                                        cvxrelu_model **out, cvxrelu_error *err);
+/* How a gated solution is split into cone-feasible pairs (DESIGN 3.4). */
+typedef enum {
+    CVXRELU_DECOMPOSE_CLOSED_FORM = 0, /* w = t g_i, v = u + t g_i with the least t */
+    CVXRELU_DECOMPOSE_MIN_NORM         /* min ||v|| + ||w|| over v - w = u, v, w in K_i
+                                          (an SOCP per group, by a barrier method) */
+} cvxrelu_decompose_method;
+
+/*
+ * Cone decomposition of a gated solution U ((P c) x d, as the R-FISTA solver
+ * holds it) into the weights of the ReLU program ((2 P c) x d, as the ReLU
+ * solver holds them): u_ik = v_ik - w_ik with v_ik, w_ik in K_i, so the
+ * ReLU network has exactly the gated network's predictions on X.  *ratio is
+ * the sharpness paid: sum (||v|| + ||w||) / sum ||u|| >= 1 (1 when U = 0).
+ * Urelu is allocated.
+ */
+cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
+                                       const cvxrelu_patterns *patterns, const double *U,
+                                       size_t c, cvxrelu_decompose_method method,
+                                       double **Urelu_out, double *ratio,
+                                       cvxrelu_error *err);
 /* Network output on already-encoded rows X (n x d): Yhat n x c. */
 void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n,
                            double *Yhat);

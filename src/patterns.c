@@ -1,4 +1,5 @@
 /* Hyperplane arrangements: sampled gates, distinct bit-packed patterns (DESIGN 2). */
+#define _DEFAULT_SOURCE
 #include "internal.h"
 
 #include <cblas.h>
@@ -183,6 +184,90 @@ cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
         return cr_fail(err, CVXRELU_ERR_INVALID, "patterns: no gates given");
     }
     return cvxrelu_patterns_build(X, n, d, G, m, 0, 0, 0, out, err);
+}
+
+static int cmp_angle(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+cvxrelu_status cvxrelu_patterns_enumerate(const double *X, size_t n, size_t d,
+                                          cvxrelu_patterns **out, cvxrelu_error *err)
+{
+    *out = NULL;
+    if (!X || n == 0 || d == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "patterns: empty data");
+    /* an orthonormal basis of the rows' span by modified Gram-Schmidt */
+    double xmax = 0.0;
+    for (size_t j = 0; j < n; j++) xmax = fmax(xmax, cblas_dnrm2((int)d, X + j * d, 1));
+    if (!(xmax > 0.0)) return cr_fail(err, CVXRELU_ERR_INVALID, "patterns: X is zero");
+    double *basis = cr_calloc(3, d * sizeof(double)), *r = cr_malloc(d, sizeof(double));
+    double *ang = cr_malloc(2 * n + 2, sizeof(double)), *G = NULL;
+    cvxrelu_status st = CVXRELU_ERR_NOMEM;
+    if (!basis || !r || !ang) goto done;
+    size_t rank = 0;
+    for (size_t j = 0; j < n && rank <= 2; j++) {
+        memcpy(r, X + j * d, d * sizeof(double));
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t b = 0; b < rank; b++)
+                cblas_daxpy((int)d, -cblas_ddot((int)d, r, 1, basis + b * d, 1), basis + b * d, 1, r, 1);
+        double nr = cblas_dnrm2((int)d, r, 1);
+        if (nr > 1e-9 * xmax) {
+            for (size_t k = 0; k < d; k++) basis[rank * d + k] = r[k] / nr;
+            rank++;
+        }
+    }
+    if (rank > 2) {
+        st = cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
+                     "patterns: enumerating all patterns needs data whose rows span at most 2 "
+                     "dimensions (one feature and the bias column); these span at least %zu",
+                     rank);
+        goto done;
+    }
+    size_t m = 0;
+    if (rank == 1) {
+        G = cr_malloc(2, d * sizeof(double));
+        if (!G) goto done;
+        for (size_t k = 0; k < d; k++) {
+            G[k] = basis[k];
+            G[d + k] = -basis[k];
+        }
+        m = 2;
+    } else {
+        /* in the plane of the basis, row j is b_j; the pattern changes where
+           h . b_j = 0, at angles phi_j +- pi/2: gates at the midpoints */
+        size_t na = 0;
+        for (size_t j = 0; j < n; j++) {
+            double b1 = cblas_ddot((int)d, X + j * d, 1, basis, 1);
+            double b2 = cblas_ddot((int)d, X + j * d, 1, basis + d, 1);
+            if (hypot(b1, b2) <= 1e-12 * xmax) continue;
+            double phi = atan2(b2, b1);
+            for (int sgn = -1; sgn <= 1; sgn += 2) {
+                double a = phi + sgn * M_PI_2;
+                while (a < 0.0) a += 2.0 * M_PI;
+                while (a >= 2.0 * M_PI) a -= 2.0 * M_PI;
+                ang[na++] = a;
+            }
+        }
+        qsort(ang, na, sizeof(double), cmp_angle);
+        G = cr_malloc(na ? na : 1, d * sizeof(double));
+        if (!G) goto done;
+        for (size_t q = 0; q < na; q++) {
+            double lo = ang[q], hi = q + 1 < na ? ang[q + 1] : ang[0] + 2.0 * M_PI;
+            if (hi - lo <= 1e-12) continue; /* the same boundary twice */
+            double th = 0.5 * (lo + hi);
+            for (size_t k = 0; k < d; k++) G[m * d + k] = cos(th) * basis[k] + sin(th) * basis[d + k];
+            m++;
+        }
+    }
+    st = cvxrelu_patterns_build(X, n, d, G, m, 0, 0, 0, out, err);
+done:
+    if (st == CVXRELU_ERR_NOMEM) cr_fail(err, st, "patterns: out of memory");
+    free(basis);
+    free(r);
+    free(ang);
+    free(G);
+    return st;
 }
 
 void cvxrelu_patterns_free(cvxrelu_patterns *p)

@@ -323,20 +323,25 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
     relu_state *st = state;
     const size_t n = s->n, d = s->d, m = s->m, nc = n * s->c;
     res->violation = violation(s, st, s->U, st->Zk);
-    /* rounding can leave violations of a few ulps: move each offending group
-       into its cone along the pattern's interior gate, a_j x_j . g_i > 0 */
+    /* Rounding leaves active constraints at a few ulps on either side of 0, so
+       move each group strictly inside its cone along the pattern's interior
+       gate (a_j x_j . g_i > 0): every row then keeps its sign under any
+       summation order, and the ReLU network's pattern is the program's. */
     products(s, s->pat->gates, st->Zy); /* first P rows: X g_i, as Zy[i n + j] */
     int moved = 0;
     for (size_t g = 0; g < m; g++) {
+        double nu = cblas_dnrm2((int)d, s->U + g * d, 1);
+        if (nu == 0.0) continue;
+        const double margin = 1e-12 * st->xmax * nu;
         size_t i = g / (2 * s->c);
         const double *a = st->sign + i * n, *z = st->Zk + g * n, *xg = st->Zy + i * n;
         double tt = 0.0;
         for (size_t j = 0; j < n; j++) {
             double az = a[j] * z[j], ag = a[j] * xg[j];
-            if (az < 0.0 && ag > 0.0) tt = fmax(tt, -az / ag);
+            if (az < margin && ag > 0.0) tt = fmax(tt, (margin - az) / ag);
         }
         if (tt > 0.0) {
-            cblas_daxpy((int)d, tt * (1.0 + 1e-9), s->pat->gates + i * d, 1, s->U + g * d, 1);
+            cblas_daxpy((int)d, tt, s->pat->gates + i * d, 1, s->U + g * d, 1);
             moved = 1;
         }
     }

@@ -1,0 +1,222 @@
+/*
+ * The exact ReLU program (DESIGN 3.2-3.4): certified gaps, feasibility,
+ * recovery of the network (objective and predictions), the gated program as
+ * a lower bound, cone decompositions, exhaustive patterns on 1-D data.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvxrelu.h"
+
+static cvxrelu_encoding *plain_encoding(size_t d, size_t c)
+{
+    cvxrelu_encoding *enc = calloc(1, sizeof *enc);
+    enc->task = CVXRELU_TASK_REGRESSION;
+    enc->d_raw = d;
+    enc->d = d;
+    enc->c = c;
+    enc->mean = calloc(d, sizeof(double));
+    enc->scale = malloc(d * sizeof(double));
+    for (size_t k = 0; k < d; k++) enc->scale[k] = 1.0;
+    return enc;
+}
+
+static cvxrelu_solver *solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
+                             const cvxrelu_patterns *pat, cvxrelu_solver_kind kind, double lambda,
+                             double eps, cvxrelu_result *res)
+{
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    set.solver = kind;
+    set.lambda = lambda;
+    set.eps_gap = eps;
+    set.max_iter = 200000;
+    cvxrelu_solver *s;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st = cvxrelu_solver_new(X, n, d, Y, c, pat, &set, &s, &err);
+    if (st) printf("# %s\n", err.msg);
+    assert_int_equal(st, 0);
+    assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
+    return s;
+}
+
+static void test_relu_recovery_and_certificate(void **state)
+{
+    (void)state;
+    const size_t cs[] = {1, 3, 1};
+    for (int t = 0; t < 3; t++) {
+        size_t n = 60 + 20 * (size_t)t, d = 4, c = cs[t];
+        double *X, *Y;
+        assert_int_equal(cvxrelu_synthetic_teacher(n, d, c, 3, 0.1, 50 + (uint64_t)t, &X, &Y, NULL), 0);
+        for (size_t j = 0; j < n; j++) X[j * d + d - 1] = 1.0;
+        cvxrelu_patterns *pat;
+        assert_int_equal(cvxrelu_patterns_sample(X, n, d, 12, 9 + (uint64_t)t, 0, &pat, NULL), 0);
+        double lambda = 0.05 * cvxrelu_lambda_max(X, n, d, Y, c, pat);
+        cvxrelu_result rr, rg;
+        cvxrelu_solver *sr = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, lambda, 1e-8, &rr);
+        cvxrelu_solver *sg = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RFISTA, lambda, 1e-8, &rg);
+        printf("# n=%zu c=%zu P=%zu: relu %.10g (gap %.1e, %zu it, violation %.1e), gated %.10g\n",
+               n, c, pat->P, rr.objective, rr.gap, rr.iterations, rr.violation, rg.objective);
+        assert_int_equal(rr.exit, CVXRELU_EXIT_CONVERGED);
+        assert_true(rr.gap >= 0.0 && rr.gap <= 1e-8 * fmax(1.0, rr.objective));
+        /* the gated program relaxes the ReLU one: its certified lower bound is below */
+        assert_true(rg.dual <= rr.objective);
+        assert_true(rr.dual <= rr.objective);
+        cvxrelu_model *m;
+        assert_int_equal(cvxrelu_model_from_relu(pat, cvxrelu_solver_weights(sr), c, lambda,
+                                                 plain_encoding(d, c), &m, NULL), 0);
+        assert_int_equal(m->kind, CVXRELU_MODEL_RELU);
+        double *Yc = malloc(n * c * sizeof(double)), *Yn = malloc(n * c * sizeof(double));
+        cvxrelu_solver_predict_train(sr, Yc);
+        cvxrelu_model_forward(m, X, n, Yn);
+        double diff = 0.0;
+        for (size_t i = 0; i < n * c; i++) diff = fmax(diff, fabs(Yc[i] - Yn[i]));
+        double netobj = cvxrelu_model_objective(m, X, Y, n, lambda);
+        printf("#   network objective %.12g vs convex %.12g; max |prediction diff| %.1e\n", netobj,
+               rr.objective, diff);
+        assert_true(diff <= 1e-8);
+        assert_true(fabs(netobj - rr.objective) <= 1e-6 * fmax(1.0, rr.objective));
+        /* every cone constraint holds exactly for the returned weights */
+        const double *U = cvxrelu_solver_weights(sr);
+        for (size_t g = 0; g < 2 * pat->P * c; g++) {
+            size_t i = g / (2 * c);
+            for (size_t j = 0; j < n; j++) {
+                double z = 0.0;
+                for (size_t l = 0; l < d; l++) z += X[j * d + l] * U[g * d + l];
+                if (cvxrelu_pattern_bit(pat, i, j)) assert_true(z >= 0.0);
+                else assert_true(z <= 0.0);
+            }
+        }
+        free(Yc);
+        free(Yn);
+        cvxrelu_model_free(m);
+        cvxrelu_solver_free(sr);
+        cvxrelu_solver_free(sg);
+        cvxrelu_patterns_free(pat);
+        free(X);
+        free(Y);
+    }
+}
+
+static void test_decomposition(void **state)
+{
+    (void)state;
+    size_t n = 80, d = 5, c = 2;
+    double *X, *Y;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, c, 4, 0.1, 77, &X, &Y, NULL), 0);
+    for (size_t j = 0; j < n; j++) X[j * d + d - 1] = 1.0;
+    cvxrelu_patterns *pat;
+    assert_int_equal(cvxrelu_patterns_sample(X, n, d, 15, 3, 0, &pat, NULL), 0);
+    double lambda = 0.03 * cvxrelu_lambda_max(X, n, d, Y, c, pat);
+    cvxrelu_result rg, rr;
+    cvxrelu_solver *sg = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RFISTA, lambda, 1e-9, &rg);
+    cvxrelu_solver *sr = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, lambda, 1e-9, &rr);
+    double *Yg = malloc(n * c * sizeof(double)), *Yr = malloc(n * c * sizeof(double));
+    cvxrelu_solver_predict_train(sg, Yg);
+    double ratios[2];
+    for (int method = 0; method < 2; method++) {
+        double *Ur;
+        assert_int_equal(cvxrelu_decompose_gated(X, n, d, pat, cvxrelu_solver_weights(sg), c,
+                                                 (cvxrelu_decompose_method)method, &Ur,
+                                                 &ratios[method], NULL), 0);
+        cvxrelu_model *m;
+        assert_int_equal(cvxrelu_model_from_relu(pat, Ur, c, lambda, plain_encoding(d, c), &m, NULL), 0);
+        cvxrelu_model_forward(m, X, n, Yr);
+        double diff = 0.0;
+        for (size_t i = 0; i < n * c; i++) diff = fmax(diff, fabs(Yg[i] - Yr[i]));
+        /* the decomposed network is feasible for the ReLU program: its value is
+           at least that program's certified lower bound */
+        double netobj = cvxrelu_model_objective(m, X, Y, n, lambda);
+        printf("# %s: sharpness %.6f, max |ReLU - gated| %.1e, network objective %.8g >= "
+               "ReLU optimum %.8g >= gated %.8g\n", method ? "min-norm" : "closed form",
+               ratios[method], diff, netobj, rr.objective, rg.objective);
+        assert_true(diff <= 1e-10);
+        assert_true(ratios[method] >= 1.0);
+        assert_true(netobj >= rr.dual - 1e-12);
+        /* its objective is the gated fit plus lambda times the paid norms */
+        double pen_g = rg.penalty;
+        assert_true(fabs(netobj - (rg.loss + pen_g * ratios[method])) <= 1e-8 * fmax(1.0, netobj));
+        free(Ur);
+        cvxrelu_model_free(m);
+    }
+    assert_true(ratios[1] <= ratios[0] * (1.0 + 1e-12));
+    free(Yg);
+    free(Yr);
+    cvxrelu_solver_free(sg);
+    cvxrelu_solver_free(sr);
+    cvxrelu_patterns_free(pat);
+    free(X);
+    free(Y);
+}
+
+/* 1-D data with a bias column: the patterns are exactly the threshold sets
+   {j : x_j > theta} and {j : x_j < theta} */
+static void test_enumeration_1d(void **state)
+{
+    (void)state;
+    const size_t n = 17;
+    double X[2 * 17], x[17];
+    for (size_t j = 0; j < n; j++) {
+        x[j] = sin(3.0 * (double)j + 1.0) * 2.0; /* distinct, unsorted */
+        X[2 * j] = x[j];
+        X[2 * j + 1] = 1.0;
+    }
+    cvxrelu_patterns *pat;
+    assert_int_equal(cvxrelu_patterns_enumerate(X, n, 2, &pat, NULL), 0);
+    /* brute force: all non-empty threshold sets, both directions */
+    size_t expected = 0;
+    uint64_t seen[2 * 17 + 2];
+    for (size_t t = 0; t <= n; t++) {
+        for (int dir = 0; dir < 2; dir++) {
+            uint64_t set = 0;
+            for (size_t j = 0; j < n; j++) {
+                size_t rank = 0;
+                for (size_t l = 0; l < n; l++) rank += x[l] < x[j];
+                int in = dir ? rank >= t : rank < t;
+                if (in) set |= (uint64_t)1 << j;
+            }
+            int dup = set == 0;
+            for (size_t q = 0; q < expected && !dup; q++) dup = seen[q] == set;
+            if (!dup) seen[expected++] = set;
+        }
+    }
+    printf("# 1-D, n=%zu: %zu patterns enumerated, %zu by brute force\n", n, pat->P, expected);
+    assert_int_equal(pat->P, expected);
+    for (size_t i = 0; i < pat->P; i++) {
+        uint64_t set = pat->bits[i * pat->words_per_pattern];
+        int found = 0;
+        for (size_t q = 0; q < expected; q++) found |= seen[q] == set;
+        assert_true(found);
+        /* the gate is strictly inside its cone */
+        for (size_t j = 0; j < n; j++) {
+            double z = X[2 * j] * pat->gates[2 * i] + pat->gates[2 * i + 1];
+            assert_true(fabs(z) > 0.0);
+        }
+    }
+    cvxrelu_patterns_free(pat);
+    /* rank 3 is refused with the reason */
+    double X3[3 * 5] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 2, 1, 0};
+    cvxrelu_error err = {{0}};
+    assert_int_equal(cvxrelu_patterns_enumerate(X3, 5, 3, &pat, &err), CVXRELU_ERR_UNSUPPORTED);
+    assert_null(pat);
+    assert_non_null(strstr(err.msg, "at most 2"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_relu_recovery_and_certificate),
+        cmocka_unit_test(test_decomposition),
+        cmocka_unit_test(test_enumeration_1d),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
