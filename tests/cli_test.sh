@@ -141,5 +141,19 @@ awk -F, 'NR > 1 { printf "%s", ($NF == "yes" ? "+1" : "-1"); for (i = 1; i < NF;
 "$BIN" train -q "$DATA/digits.csv.gz" --patterns 20 --lambda 1e-3 --test-frac 0.3 --max-iter 200 --json "$T/dig.json" \
   && grep -q '"outputs": 10' "$T/dig.json" && pass "gzip CSV, ten classes" || fail "gzip CSV, ten classes"
 
+# ---- the exact ReLU program and the cone decomposition
+expect_error "--patterns all on high-rank data" 2 "at most 2" -- train -q "$FIX/good.csv" --model relu --patterns all -o "$T/out.model"
+expect_error "unknown model" 1 "--model" -- train -q "$FIX/good.csv" --model bogus -o "$T/out.model"
+expect_error "--decompose with relu" 1 "--model gated" -- train -q "$FIX/good.csv" --model relu --decompose -o "$T/out.model"
+expect_error "--patterns all with --gates" 1 "every pattern" -- train -q "$FIX/good.csv" --patterns all --gates "$T/gates.csv" -o "$T/out.model"
+"$BIN" train -q "$DATA/breast_cancer.csv" --model relu --patterns 20 --lambda 1e-3 --test-frac 0.3 -o "$T/relu.model" --json "$T/relu.json" \
+  && grep -q '"model": "relu"' "$T/relu.json" && grep -q '"constraint_violation":' "$T/relu.json" \
+  && awk -F': ' '/"objective":/ {o=$2} /"network_objective":/ {w=$2} END {sub(",","",o); sub(",","",w); o += 0; w += 0; d=o-w; if (d<0) d=-d; exit !(d <= 1e-6*(o>1?o:1))}' "$T/relu.json" \
+  && "$BIN" info "$T/relu.model" | grep -q "ReLU" && "$BIN" predict "$T/relu.model" "$DATA/breast_cancer.csv" -o "$T/relu.pred" \
+  && pass "relu: trains, network objective = convex objective, predicts" || fail "relu train / predict"
+"$BIN" train -q "$DATA/breast_cancer.csv" --patterns 20 --lambda 1e-3 --decompose --json "$T/dec.json" \
+  && awk -F': ' '/"sharpness_ratio":/ {sub(",","",$2); r=$2} /"decomposition_max_abs_diff":/ {sub(",","",$2); e=$2} END {exit !(r + 0 >= 1 && e + 0 <= 1e-9)}' "$T/dec.json" \
+  && pass "decomposition: same fit, sharpness >= 1" || fail "decomposition"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]
