@@ -5,7 +5,8 @@
  *       planted-teacher regression n=1000, d=20, P=100, lambda=1e-3, solved to
  *       relative gap 1e-6; median time of K runs; --dump writes X, Y, S as CSV
  *       so bench/run can give the identical problem to the NumPy baseline.
- *   bench_gated fmnist [--iters K] [--patterns P] [--lambda L] [--dir DIR]
+ *   bench_gated teacher-relu   the same problem, exact ReLU program (DESIGN 3.2)
+ *   bench_gated fmnist [--relu] [--time-limit S] [--iters K] [--patterns P] [--lambda L] [--dir DIR]
  *       Fashion-MNIST (60000 x 784, 10 classes): time per R-FISTA iteration
  *       against the time of the two GEMMs one iteration needs (X U^T and
  *       M^T X at full size), measured in the same run; test accuracy.
@@ -59,7 +60,7 @@ static void dump_csv(const char *dir, const char *name, const double *A, size_t 
     fclose(f);
 }
 
-static int bench_teacher(int argc, char **argv)
+static int bench_teacher(int argc, char **argv, int relu)
 {
     const size_t n = 1000, d = 20, P = 100;
     const double lambda = 1e-3;
@@ -93,6 +94,7 @@ static int bench_teacher(int argc, char **argv)
         set.lambda = lambda;
         set.eps_gap = 1e-6;
         set.max_iter = 100000;
+        if (relu) set.solver = CVXRELU_SOLVER_RELU;
         cvxrelu_solver *s;
         if (cvxrelu_solver_new(X, n, d, Y, 1, pat, &set, &s, &err)) die("solver", &err);
         double t0 = now();
@@ -100,7 +102,9 @@ static int bench_teacher(int argc, char **argv)
         times[r] = now() - t0;
         cvxrelu_solver_free(s);
     }
-    printf("problem teacher n=%zu d=%zu P=%zu lambda=%g eps=1e-6\n", n, d, pat->P, lambda);
+    printf("problem teacher n=%zu d=%zu P=%zu lambda=%g eps=1e-6 model=%s\n", n, d, pat->P,
+           lambda, relu ? "relu" : "gated");
+    if (relu) printf("violation %.3e\n", res.violation);
     printf("blas %s\n", cvxrelu_blas_info());
     printf("exit %s\n", cvxrelu_exit_string(res.exit));
     printf("iterations %zu\n", res.iterations);
@@ -128,12 +132,15 @@ static int bench_fmnist(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist";
     size_t iters = 30, P = 100;
-    double lambda = 1e-4;
+    double lambda = 1e-4, time_limit = 0.0;
+    int relu = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) iters = (size_t)atol(argv[++i]);
         else if (strcmp(argv[i], "--patterns") == 0 && i + 1 < argc) P = (size_t)atol(argv[++i]);
         else if (strcmp(argv[i], "--lambda") == 0 && i + 1 < argc) lambda = atof(argv[++i]);
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
+        else if (strcmp(argv[i], "--relu") == 0) relu = 1;
+        else if (strcmp(argv[i], "--time-limit") == 0 && i + 1 < argc) time_limit = atof(argv[++i]);
     }
     char tr[1024], te[1024];
     snprintf(tr, sizeof tr, "%s/train-images-idx3-ubyte.gz", dir);
@@ -184,7 +191,9 @@ static int bench_fmnist(int argc, char **argv)
     cvxrelu_settings_default(&set);
     set.lambda = lambda;
     set.max_iter = iters;
+    set.time_limit_s = time_limit;
     set.callback = on_iter;
+    if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;
     if (cvxrelu_solver_new(X, n, d, Y, c, pat, &set, &s, &err)) die("solver", &err);
     cvxrelu_result res;
@@ -192,7 +201,8 @@ static int bench_fmnist(int argc, char **argv)
     cvxrelu_model *model;
     cvxrelu_encoding *enc2;
     if (cvxrelu_encoding_fit(dtr, CVXRELU_TASK_CLASSIFICATION, 1, 1, &enc2, &err)) die("enc", &err);
-    if (cvxrelu_model_from_gated(pat, cvxrelu_solver_weights(s), c, lambda, enc2, &model, &err))
+    if ((relu ? cvxrelu_model_from_relu : cvxrelu_model_from_gated)(
+            pat, cvxrelu_solver_weights(s), c, lambda, enc2, &model, &err))
         die("model", &err);
     double *Yh = malloc(nt * c * sizeof(double));
     cvxrelu_model_forward(model, Xt, nt, Yh);
@@ -202,7 +212,8 @@ static int bench_fmnist(int argc, char **argv)
 
     /* per iteration: the passes beyond one forward + one backward are line-search retries */
     double per_iter = res.solve_time_s / (double)(res.iterations ? res.iterations : 1);
-    printf("problem fashion-mnist n=%zu d=%zu c=%zu P=%zu lambda=%g\n", n, d, c, pat->P, lambda);
+    printf("problem fashion-mnist n=%zu d=%zu c=%zu P=%zu lambda=%g model=%s\n", n, d, c, pat->P,
+           lambda, relu ? "relu" : "gated");
     printf("blas %s\n", cvxrelu_blas_info());
     printf("load_s %.2f patterns_s %.2f\n", t_load, t_pat);
     printf("gemm_xu_s %.4f\n", median(g1, 3));
@@ -247,7 +258,9 @@ int main(int argc, char **argv)
         printf("%.*s\n", p ? (int)strcspn(p + 5, ";") : 0, p ? p + 5 : "");
         return 0;
     }
-    if (argc >= 2 && strcmp(argv[1], "teacher") == 0) return bench_teacher(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "teacher") == 0) return bench_teacher(argc - 2, argv + 2, 0);
+    if (argc >= 2 && strcmp(argv[1], "teacher-relu") == 0)
+        return bench_teacher(argc - 2, argv + 2, 1);
     if (argc >= 2 && strcmp(argv[1], "fmnist") == 0) return bench_fmnist(argc - 2, argv + 2);
     fprintf(stderr, "usage: bench_gated teacher|fmnist [options]\n");
     return 1;
