@@ -131,8 +131,9 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                 return -1;
             }
         } else if (strcmp(a, "--decompose") == 0) {
-            /* optional value: closed | min-norm (default min-norm) */
-            o->decompose = 2;
+            /* optional value: closed | min-norm (default: min-norm where its
+               barrier method is affordable, see below) */
+            o->decompose = 3;
             if (v && strcmp(v, "closed") == 0) {
                 o->decompose = 1;
                 i++;
@@ -398,8 +399,11 @@ static void print_banner(const train_opts *o, const train_state *t, double lambd
          lambda * (double)(n * c), o->eps, (unsigned long long)o->seed);
 }
 
-static int run_train(const train_opts *o, int is_demo)
+static int run_train(const train_opts *o_in, int is_demo)
 {
+    train_opts o_copy = *o_in;
+    train_opts *o = &o_copy;
+    int o_decompose_auto = 0;
     train_state t;
     memset(&t, 0, sizeof t);
     int rc = EXIT_OK;
@@ -489,6 +493,10 @@ static int run_train(const train_opts *o, int is_demo)
     set.eps_feas = o->eps_feas;
     if (o->relu) set.solver = CVXRELU_SOLVER_RELU;
     g_log_viol = o->relu;
+    if (o->relu && d > 200)
+        note("note: the ReLU program projects onto each pattern's cone at every step, at a cost "
+             "growing with n d and with up to d active rows per cone; with d = %zu expect slow "
+             "progress (the gated program with --decompose is the scalable route)\n", d);
     set.max_iter = o->max_iter;
     set.time_limit_s = o->time_limit;
     log_ctx lc = {NULL, -1e9, 0, o->eps};
@@ -580,6 +588,15 @@ static int run_train(const train_opts *o, int is_demo)
     t.model->objective = res.objective;
     t.model->gap = res.gap;
     double sharpness = NAN, decomp_diff = NAN;
+    if (o->decompose == 3) {
+        /* min-norm costs Newton steps of n d^2 per neuron: affordable on small data only */
+        o_decompose_auto = (double)n * (double)d * (double)d <= 2e8 ? 2 : 1;
+        o->decompose = o_decompose_auto;
+        if (o_decompose_auto == 1)
+            note("note: --decompose uses the closed form here (n d^2 = %.3g is too large for the "
+                 "min-norm barrier method; ask for it with --decompose min-norm)\n",
+                 (double)n * (double)d * (double)d);
+    }
     if (o->decompose) {
         /* the ReLU network with the gated network's fit: replace the model */
         double *Ur = NULL;
