@@ -12,32 +12,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Solve the SPD system (Gram of the rows in S) s = rhs by Cholesky in place; -1 if singular. */
-static int chol_solve(double *A, double *b, size_t k)
-{
-    for (size_t j = 0; j < k; j++) {
-        double v = A[j * k + j];
-        for (size_t l = 0; l < j; l++) v -= A[j * k + l] * A[j * k + l];
-        if (!(v > 1e-13 * (fabs(A[j * k + j]) + 1e-300))) return -1;
-        A[j * k + j] = sqrt(v);
-        for (size_t i = j + 1; i < k; i++) {
-            double w = A[i * k + j];
-            for (size_t l = 0; l < j; l++) w -= A[i * k + l] * A[j * k + l];
-            A[i * k + j] = w / A[j * k + j];
-        }
-    }
-    for (size_t i = 0; i < k; i++) {
-        for (size_t l = 0; l < i; l++) b[i] -= A[i * k + l] * b[l];
-        b[i] /= A[i * k + i];
-    }
-    for (size_t i = k; i-- > 0;) {
-        for (size_t l = i + 1; l < k; l++) b[i] -= A[l * k + i] * b[l];
-        b[i] /= A[i * k + i];
-    }
-    return 0;
-}
-
-/* s_S = argmin ||y + sum_{l in S} s_l c_l||  (c_l = a_l x_l): (C_S C_S^T) s = -C_S y */
 static double dot(const double *x, const double *y, size_t d)
 {
     double acc = 0.0;
@@ -45,6 +19,8 @@ static double dot(const double *x, const double *y, size_t d)
     return acc;
 }
 
+/* s_S = argmin ||y + sum_{l in S} s_l c_l||  (c_l = a_l x_l): (C_S C_S^T) s = -C_S y;
+   -1 when the rows of S are (numerically) dependent */
 static int ls_on_set(const cr_cone *k, const double *y, const size_t *S, size_t ns, double *s,
                      double *gram)
 {
@@ -57,7 +33,9 @@ static int ls_on_set(const cr_cone *k, const double *y, const size_t *S, size_t 
         }
         s[p] = -k->a[S[p]] * dot(xp, y, d);
     }
-    return chol_solve(gram, s, ns);
+    if (cr_chol(gram, ns, 1e-13)) return -1;
+    cr_chol_solve(gram, s, ns);
+    return 0;
 }
 
 /* u = y + sum_S mu_l a_l x_l and cz = a .* (X u) */

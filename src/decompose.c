@@ -17,33 +17,6 @@
 #include <math.h>
 #include <string.h>
 
-static int chol(double *A, size_t k)
-{
-    for (size_t j = 0; j < k; j++) {
-        double v = A[j * k + j];
-        for (size_t l = 0; l < j; l++) v -= A[j * k + l] * A[j * k + l];
-        if (!(v > 0.0)) return -1;
-        A[j * k + j] = sqrt(v);
-        for (size_t i = j + 1; i < k; i++) {
-            double w = A[i * k + j];
-            for (size_t l = 0; l < j; l++) w -= A[i * k + l] * A[j * k + l];
-            A[i * k + j] = w / A[j * k + j];
-        }
-    }
-    return 0;
-}
-
-static void chol_solve(const double *L, double *b, size_t k)
-{
-    for (size_t i = 0; i < k; i++) {
-        for (size_t l = 0; l < i; l++) b[i] -= L[i * k + l] * b[l];
-        b[i] /= L[i * k + i];
-    }
-    for (size_t i = k; i-- > 0;) {
-        for (size_t l = i + 1; l < k; l++) b[i] -= L[l * k + i] * b[l];
-        b[i] /= L[i * k + i];
-    }
-}
 
 typedef struct {
     const double *C; /* n x d rows a_j x_j */
@@ -123,8 +96,8 @@ static void center(barrier *B, double *x, double tau)
         for (size_t a = 0; a < k; a++)
             for (size_t bb = a + 1; bb < k; bb++) B->H[a * k + bb] = B->H[bb * k + a];
         for (size_t a = 0; a < k; a++) B->dx[a] = -B->g[a];
-        if (chol(B->H, k)) return;
-        chol_solve(B->H, B->dx, k);
+        if (cr_chol(B->H, k, 0.0)) return;
+        cr_chol_solve(B->H, B->dx, k);
         double dec = 0.0;
         for (size_t a = 0; a < k; a++) dec -= B->g[a] * B->dx[a];
         if (dec < 1e-12) return;

@@ -39,6 +39,12 @@ double cr_rng_uniform(cr_rng *r);  /* in (0, 1) */
 double cr_rng_normal(cr_rng *r);   /* N(0, 1), polar Box-Muller */
 size_t cr_rng_below(cr_rng *r, size_t n); /* uniform in [0, n) */
 
+/* Small dense SPD systems (k x k, row-major): Cholesky in place (lower
+   triangle), -1 when a pivot falls below rel_tol times its diagonal entry;
+   then the solve with the factor, b overwritten by the solution. */
+int cr_chol(double *A, size_t k, double rel_tol);
+void cr_chol_solve(const double *L, double *b, size_t k);
+
 /* Wall clock in seconds. */
 double cr_now(void);
 

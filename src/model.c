@@ -16,42 +16,50 @@ void cvxrelu_model_free(cvxrelu_model *m)
     free(m);
 }
 
-cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns, const double *U,
-                                        size_t c, double lambda, cvxrelu_encoding *enc,
-                                        cvxrelu_model **out, cvxrelu_error *err)
+/*
+ * The network of DESIGN 3.3 from convex weights U: per non-zero group u a
+ * neuron u/sqrt||u|| with output weight +-sqrt||u||.  Gated: groups i c + k,
+ * gate g_i, sign +.  ReLU: groups 2 (i c + k) + e, no gate, sign - for e = 1.
+ */
+static cvxrelu_status model_from_groups(cvxrelu_model_kind kind, const cvxrelu_patterns *patterns,
+                                        const double *U, size_t c, double lambda,
+                                        cvxrelu_encoding *enc, cvxrelu_model **out,
+                                        cvxrelu_error *err)
 {
     *out = NULL;
     if (!patterns || !U || !enc || c == 0 || enc->d != patterns->d || enc->c != c) {
         cvxrelu_encoding_free(enc);
         return cr_fail(err, CVXRELU_ERR_INVALID, "model: inconsistent patterns, weights and encoding");
     }
-    const size_t d = patterns->d, groups = patterns->P * c;
+    const int relu = kind == CVXRELU_MODEL_RELU;
+    const size_t d = patterns->d, per = relu ? 2 : 1, groups = per * patterns->P * c;
     size_t active = 0;
     for (size_t g = 0; g < groups; g++)
         if (cblas_dnrm2((int)d, U + g * d, 1) > 0.0) active++;
     cvxrelu_model *m = calloc(1, sizeof *m);
     if (!m) goto fail;
-    m->kind = CVXRELU_MODEL_GATED;
+    m->kind = kind;
     m->enc = enc;
     enc = NULL;
     m->d = d;
     m->lambda = lambda;
     m->patterns = patterns->P;
     m->W = cr_malloc(active, d * sizeof(double));
-    m->G = cr_malloc(active, d * sizeof(double));
+    m->G = relu ? NULL : cr_malloc(active, d * sizeof(double));
     m->a = cr_malloc(active, sizeof(double));
     m->out = cr_malloc(active, sizeof(size_t));
-    if (!m->W || !m->G || !m->a || !m->out) goto fail;
+    if (!m->W || (!relu && !m->G) || !m->a || !m->out) goto fail;
     size_t j = 0;
     for (size_t g = 0; g < groups; g++) {
         const double *u = U + g * d;
         double nrm = cblas_dnrm2((int)d, u, 1);
         if (!(nrm > 0.0)) continue;
         double sq = sqrt(nrm);
+        size_t ik = g / per; /* i c + k */
         for (size_t k = 0; k < d; k++) m->W[j * d + k] = u[k] / sq;
-        memcpy(m->G + j * d, patterns->gates + (g / c) * d, d * sizeof(double));
-        m->a[j] = sq;
-        m->out[j] = g % c;
+        if (!relu) memcpy(m->G + j * d, patterns->gates + (ik / c) * d, d * sizeof(double));
+        m->a[j] = relu && g % 2 ? -sq : sq; /* v: +sqrt||v||, w: -sqrt||w|| */
+        m->out[j] = ik % c;
         j++;
     }
     m->m = active;
@@ -63,49 +71,18 @@ fail:
     return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
 }
 
+cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns, const double *U,
+                                        size_t c, double lambda, cvxrelu_encoding *enc,
+                                        cvxrelu_model **out, cvxrelu_error *err)
+{
+    return model_from_groups(CVXRELU_MODEL_GATED, patterns, U, c, lambda, enc, out, err);
+}
+
 cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, double lambda, cvxrelu_encoding *enc,
                                        cvxrelu_model **out, cvxrelu_error *err)
 {
-    *out = NULL;
-    if (!patterns || !U || !enc || c == 0 || enc->d != patterns->d || enc->c != c) {
-        cvxrelu_encoding_free(enc);
-        return cr_fail(err, CVXRELU_ERR_INVALID, "model: inconsistent patterns, weights and encoding");
-    }
-    const size_t d = patterns->d, groups = 2 * patterns->P * c;
-    size_t active = 0;
-    for (size_t g = 0; g < groups; g++)
-        if (cblas_dnrm2((int)d, U + g * d, 1) > 0.0) active++;
-    cvxrelu_model *m = calloc(1, sizeof *m);
-    if (!m) goto fail;
-    m->kind = CVXRELU_MODEL_RELU;
-    m->enc = enc;
-    enc = NULL;
-    m->d = d;
-    m->lambda = lambda;
-    m->patterns = patterns->P;
-    m->W = cr_malloc(active, d * sizeof(double));
-    m->a = cr_malloc(active, sizeof(double));
-    m->out = cr_malloc(active, sizeof(size_t));
-    if (!m->W || !m->a || !m->out) goto fail;
-    size_t j = 0;
-    for (size_t g = 0; g < groups; g++) {
-        const double *u = U + g * d;
-        double nrm = cblas_dnrm2((int)d, u, 1);
-        if (!(nrm > 0.0)) continue;
-        double sq = sqrt(nrm);
-        for (size_t k = 0; k < d; k++) m->W[j * d + k] = u[k] / sq;
-        m->a[j] = g % 2 ? -sq : sq; /* v: +sqrt||v||, w: -sqrt||w|| */
-        m->out[j] = (g / 2) % c;
-        j++;
-    }
-    m->m = active;
-    *out = m;
-    return CVXRELU_OK;
-fail:
-    cvxrelu_encoding_free(enc);
-    cvxrelu_model_free(m);
-    return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+    return model_from_groups(CVXRELU_MODEL_RELU, patterns, U, c, lambda, enc, out, err);
 }
 
 void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n, double *Yhat)

@@ -255,10 +255,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             }
         }
         predictions(s, st->Znew, st->Ynew);
-        double curv = 0.0, quad = 0.0;
-        for (size_t i = 0; i < nc; i++) curv += (st->Ynew[i] - st->Yv[i]) * (st->Ynew[i] - st->Yv[i]);
-        for (size_t i = 0; i < md; i++) quad += (st->Unew[i] - st->V[i]) * (st->Unew[i] - st->V[i]);
-        tcurv = quad > 0.0 ? t * curv / (s->N * quad) : 0.0;
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -266,29 +263,13 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             break;
         }
     }
-    double rs = 0.0;
-    for (size_t i = 0; i < md; i++) rs += (st->Unew[i] - s->U[i]) * (st->V[i] - st->Unew[i]);
-    int restart = rs > 0.0;
-    double *tmp = st->Uprev;
-    st->Uprev = s->U;
-    s->U = st->Unew;
-    st->Unew = tmp;
-    tmp = st->Zk;
+    int restart = cr_fista_momentum(s->U, st->Unew, st->V, md, &st->beta, &st->mom);
+    cr_rotate(&st->Uprev, &s->U, &st->Unew);
+    double *z_old = st->Zk; /* Zk <- Znew; the old products become scratch */
     st->Zk = st->Znew;
-    st->Znew = tmp;
-    tmp = st->Yprev;
-    st->Yprev = st->Yk;
-    st->Yk = st->Ynew;
-    st->Ynew = tmp;
-    s->step = tcurv <= 0.5 ? t * 1.25 : t;
-    if (restart) {
-        st->mom = 1.0;
-        st->beta = 0.0;
-    } else {
-        double mom_next = 0.5 * (1.0 + sqrt(1.0 + 4.0 * st->mom * st->mom));
-        st->beta = (st->mom - 1.0) / mom_next;
-        st->mom = mom_next;
-    }
+    st->Znew = z_old;
+    cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
+    s->step = cr_next_step(t, tcurv);
     size_t active;
     double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     info->objective = loss + lambda * cr_group_norm_sum(s->U, m, d, &active);

@@ -181,20 +181,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
         for (size_t g = 0; g < m; g++) cvxrelu_prox_group(st->Unew + g * d, d, t * lambda);
         cr_forward(s, st->Unew, st->Ynew);
         fnew = sq_residual(st->Ynew, s->Y, st->R, nc) / (2.0 * s->N);
-        /* The data term is quadratic, so f(u+) - f(v) - <grad f(v), u+ - v> is
-           exactly ||A (u+ - v)||^2 / (2N) = ||Yhat(u+) - Yhat(v)||^2 / (2N): the
-           test below is the backtracking condition of DESIGN 4.1 without the
-           cancellation that makes it meaningless near the optimum. */
-        double curv = 0.0, quad = 0.0;
-        for (size_t i = 0; i < nc; i++) {
-            double dy = st->Ynew[i] - st->Yv[i];
-            curv += dy * dy;
-        }
-        for (size_t i = 0; i < md; i++) {
-            double dlt = st->Unew[i] - st->V[i];
-            quad += dlt * dlt;
-        }
-        tcurv = quad > 0.0 ? t * curv / (s->N * quad) : 0.0;
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -203,34 +190,11 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
         }
     }
 
-    /* gradient-mapping restart test */
-    double rs = 0.0;
-    for (size_t i = 0; i < md; i++) rs += (st->Unew[i] - s->U[i]) * (st->V[i] - st->Unew[i]);
-    int restart = rs > 0.0;
-
-    /* rotate buffers: Uprev <- U <- Unew, Yprev <- Yk <- Ynew */
-    double *tmp = st->Uprev;
-    st->Uprev = s->U;
-    s->U = st->Unew;
-    st->Unew = tmp;
-    tmp = st->Yprev;
-    st->Yprev = st->Yk;
-    st->Yk = st->Ynew;
-    st->Ynew = tmp;
+    int restart = cr_fista_momentum(s->U, st->Unew, st->V, md, &st->beta, &st->mom);
+    cr_rotate(&st->Uprev, &s->U, &st->Unew);
+    cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
     st->fk = fnew;
-
-    /* Grow the step after an easy one: the local curvature along the step used
-       at most half of the quadratic bound 1/t.  Growing after every step
-       would make every other iteration pay for a failed trial. */
-    s->step = tcurv <= 0.5 ? t * 1.25 : t;
-    if (restart) {
-        st->mom = 1.0;
-        st->beta = 0.0;
-    } else {
-        double mom_next = 0.5 * (1.0 + sqrt(1.0 + 4.0 * st->mom * st->mom));
-        st->beta = (st->mom - 1.0) / mom_next;
-        st->mom = mom_next;
-    }
+    s->step = cr_next_step(t, tcurv);
 
     size_t active;
     double pen = lambda * cr_group_norm_sum(s->U, m, d, &active);

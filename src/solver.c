@@ -150,6 +150,31 @@ void cvxrelu_prox_group(double *u, size_t m, double t_lambda)
         cblas_dscal((int)m, f, u, 1);
 }
 
+double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
+                     const double *V, size_t md, double t, double N)
+{
+    double curv = 0.0, quad = 0.0;
+    for (size_t i = 0; i < nc; i++) curv += (Ynew[i] - Yv[i]) * (Ynew[i] - Yv[i]);
+    for (size_t i = 0; i < md; i++) quad += (Unew[i] - V[i]) * (Unew[i] - V[i]);
+    return quad > 0.0 ? t * curv / (N * quad) : 0.0;
+}
+
+int cr_fista_momentum(const double *U, const double *Unew, const double *V, size_t md,
+                      double *beta, double *mom)
+{
+    double rs = 0.0;
+    for (size_t i = 0; i < md; i++) rs += (Unew[i] - U[i]) * (V[i] - Unew[i]);
+    if (rs > 0.0) {
+        *mom = 1.0;
+        *beta = 0.0;
+        return 1;
+    }
+    double mom_next = 0.5 * (1.0 + sqrt(1.0 + 4.0 * *mom * *mom));
+    *beta = (*mom - 1.0) / mom_next;
+    *mom = mom_next;
+    return 0;
+}
+
 /* ---------------------------------------------------------- the object */
 
 cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const double *Y,

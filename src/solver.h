@@ -60,4 +60,27 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
    gmax = max_{i,k} ||X^T D_i R_k||. */
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
 
+/* ---- R-FISTA bookkeeping shared by the solvers (DESIGN 4.1) ---- */
+
+/* The backtracking ratio for a quadratic data term: with D = Unew - V,
+   f(Unew) - f(V) - <grad f(V), D> = ||Yhat(Unew) - Yhat(V)||^2 / (2N) exactly, so
+   the test f(Unew) <= f(V) + <grad, D> + ||D||^2/(2t) reads ratio <= 1 with
+   ratio = t ||Ynew - Yv||^2 / (N ||D||^2), free of cancellation near the optimum. */
+double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
+                     const double *V, size_t md, double t, double N);
+/* Gradient-mapping restart test and the momentum update; returns 1 on restart. */
+int cr_fista_momentum(const double *U, const double *Unew, const double *V, size_t md,
+                      double *beta, double *mom);
+/* Grow the step after an easy one (the ratio used at most half of the bound):
+   growing after every step would make every other iteration pay a failed trial. */
+static inline double cr_next_step(double t, double ratio) { return ratio <= 0.5 ? 1.25 * t : t; }
+/* prev <- cur <- next, the old prev becoming the next scratch buffer */
+static inline void cr_rotate(double **prev, double **cur, double **next)
+{
+    double *tmp = *prev;
+    *prev = *cur;
+    *cur = *next;
+    *next = tmp;
+}
+
 #endif

@@ -147,6 +147,34 @@ size_t cr_rng_below(cr_rng *r, size_t n)
     return (size_t)(x % (uint64_t)n);
 }
 
+int cr_chol(double *A, size_t k, double rel_tol)
+{
+    for (size_t j = 0; j < k; j++) {
+        double v = A[j * k + j];
+        for (size_t l = 0; l < j; l++) v -= A[j * k + l] * A[j * k + l];
+        if (!(v > rel_tol * fabs(A[j * k + j]))) return -1;
+        A[j * k + j] = sqrt(v);
+        for (size_t i = j + 1; i < k; i++) {
+            double w = A[i * k + j];
+            for (size_t l = 0; l < j; l++) w -= A[i * k + l] * A[j * k + l];
+            A[i * k + j] = w / A[j * k + j];
+        }
+    }
+    return 0;
+}
+
+void cr_chol_solve(const double *L, double *b, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        for (size_t l = 0; l < i; l++) b[i] -= L[i * k + l] * b[l];
+        b[i] /= L[i * k + i];
+    }
+    for (size_t i = k; i-- > 0;) {
+        for (size_t l = i + 1; l < k; l++) b[i] -= L[l * k + i] * b[l];
+        b[i] /= L[i * k + i];
+    }
+}
+
 double cr_now(void)
 {
     struct timespec ts;
