@@ -1,10 +1,13 @@
 /* cvxrelu train / demo: fit a model, print the iteration table, write model and metrics. */
+#define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef CVXRELU_DATA_DIR
 #define CVXRELU_DATA_DIR "data"
@@ -23,6 +26,7 @@ typedef struct {
     int lambda_given, beta_given, ratio_given;
     uint64_t seed;
     double eps, eps_feas, time_limit;
+    double max_memory_gb; /* 0: the machine's physical memory */
     int relu;          /* --model relu */
     int all_patterns;  /* --patterns all */
     int decompose;     /* --decompose: 0 none, 1 closed form, 2 min-norm */
@@ -82,6 +86,8 @@ static void train_help(void)
            "  --no-standardize, --no-bias   turn off one of the two\n"
            "  --warm-start M   start from model file M (its gates come first)\n"
            "  --eps E          relative duality-gap tolerance (default 1e-6)\n"
+           "  --max-memory G   refuse problems whose solver needs more than G GiB\n"
+           "                   (default: the machine's physical memory)\n"
            "  --max-iter K     iteration limit (default 10000)\n"
            "  --time-limit S   seconds (default: none)\n"
            "  -o FILE          write the model (atomically)\n"
@@ -92,7 +98,8 @@ static void train_help(void)
            "%s"
            "\n"
            "Exit codes: 0 success (also when a limit stopped the solver: see \"exit\"),\n"
-           "1 usage error, 2 data or file error, 3 numerical failure or out of memory.\n",
+           "1 usage error, 2 data or file error, 3 numerical failure or out of memory,\n"
+           "130 interrupted by SIGINT/SIGTERM (the model of the last iterate is written).\n",
            data_opts_help());
 }
 
@@ -121,6 +128,13 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             else if (strcmp(v, "relu") == 0) o->relu = 1;
             else {
                 die_msg("--model: expected 'gated' or 'relu', got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--max-memory") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->max_memory_gb)) return -1;
+            if (!(o->max_memory_gb > 0)) {
+                die_msg("--max-memory: expected a positive number of GiB, got \"%s\"", v);
                 return -1;
             }
         } else if (strcmp(a, "--eps-feas") == 0) {
@@ -323,6 +337,25 @@ static void on_iterate(const cvxrelu_iterate_info *it, void *user)
 
 /* ---------------------------------------------------------------- train */
 
+/* SIGINT / SIGTERM during a solve: stop at the next iteration, keep the model */
+static volatile sig_atomic_t g_interrupt = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupt = 1;
+}
+
+static void catch_signals(int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 typedef struct {
     cvxrelu_dataset *train, *test;
     cvxrelu_encoding *enc;
@@ -467,6 +500,26 @@ static int run_train(const train_opts *o_in, int is_demo)
     free(Gf);
     size_t P = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
     if (t.warm && !o->patterns_given && !o->gates_path) P = 0; /* the model's own patterns */
+    {
+        /* refuse before any work what cannot fit: the solver's buffers plus the patterns */
+        size_t Pest = o->all_patterns ? 2 * n : (P > t.m0 ? P : t.m0);
+        size_t need = cvxrelu_solver_memory(n, d, c, Pest, o->relu ? CVXRELU_SOLVER_RELU
+                                                                  : CVXRELU_SOLVER_RFISTA);
+        double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
+                                            : (double)sysconf(_SC_PHYS_PAGES) *
+                                                  (double)sysconf(_SC_PAGESIZE);
+        if (need == SIZE_MAX || (double)need > limit) {
+            die_msg("this problem needs about %.3g GiB for the solver (n=%zu, d=%zu, c=%zu, "
+                    "P=%zu, %s) and %.3g GiB are available%s: refused before starting",
+                    need == SIZE_MAX ? INFINITY : (double)need / 1073741824.0, n, d, c, Pest,
+                    o->relu ? "relu" : "gated", limit / 1073741824.0,
+                    o->max_memory_gb > 0 ? " (--max-memory)" : "");
+            rc = EXIT_SOLVER;
+            goto done;
+        }
+        if (g_verbose)
+            note("memory: the solver needs about %.3g GiB\n", (double)need / 1073741824.0);
+    }
     st = o->all_patterns ? cvxrelu_patterns_enumerate(t.X, n, d, &t.pat, &err)
                          : cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed, 0, &t.pat, &err);
     if (st) {
@@ -512,6 +565,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     }
     set.callback = on_iterate;
     set.callback_data = &lc;
+    set.interrupt = &g_interrupt;
     if ((st = cvxrelu_solver_new(t.X, n, d, t.Y, c, t.pat, &set, &t.solver, &err))) {
         rc = lib_error(st, &err);
         goto done;
@@ -552,6 +606,8 @@ static int run_train(const train_opts *o_in, int is_demo)
     print_banner(o, &t, lambda);
     log_header();
     cvxrelu_result res;
+    g_interrupt = 0;
+    catch_signals(1);
     st = cvxrelu_solver_solve(t.solver, &res, &err);
     if (st) {
         rc = lib_error(st, &err);
@@ -745,7 +801,12 @@ static int run_train(const train_opts *o_in, int is_demo)
         jb_close(j);
         if ((rc = jb_write(j, o->json_out))) goto done;
     }
+    if (rc == EXIT_OK && res.exit == CVXRELU_EXIT_INTERRUPTED) {
+        note("interrupted: the model and metrics of the last iterate were written\n");
+        rc = EXIT_INTERRUPTED;
+    }
 done:
+    catch_signals(0);
     train_state_free(&t);
     return rc;
 }

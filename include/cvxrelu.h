@@ -17,6 +17,7 @@
 #ifndef CVXRELU_H
 #define CVXRELU_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -246,7 +247,8 @@ typedef struct {
     int warm_start;             /* default 1: start from the current weights */
     cvxrelu_callback callback;  /* default NULL; called every iteration */
     void *callback_data;
-    volatile int *interrupt;    /* default NULL; solve stops when *interrupt != 0 */
+    volatile sig_atomic_t *interrupt; /* default NULL; the solve stops at the next iteration
+                                         when *interrupt != 0 (set it from a signal handler) */
 } cvxrelu_settings;
 
 void cvxrelu_settings_default(cvxrelu_settings *s);
@@ -295,6 +297,11 @@ cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yha
    primal objective; exposed for tests. */
 cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s, double *G, double *obj);
 void cvxrelu_solver_free(cvxrelu_solver *s);
+
+/* Bytes a solver of this kind allocates for n x d data, c outputs and P
+   patterns (X, Y and the patterns themselves not included); SIZE_MAX when
+   the count overflows.  For refusing a problem before any work starts. */
+size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind);
 
 /* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N (DESIGN 3.1). */
 double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y,

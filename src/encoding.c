@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -99,19 +100,23 @@ static void fit_scaling(cvxrelu_encoding *enc, const cvxrelu_dataset *ds)
         enc->scale[j] = 1.0;
     }
     if (!enc->standardize || n == 0) return;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) enc->mean[j] += ds->X[i * d + j];
-    for (size_t j = 0; j < d; j++) enc->mean[j] /= (double)n;
-    double *var = enc->scale; /* accumulate in place, then take roots */
-    for (size_t j = 0; j < d; j++) var[j] = 0.0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) {
-            double t = ds->X[i * d + j] - enc->mean[j];
-            var[j] += t * t;
-        }
+    /* per column, in units of its largest magnitude, so that data near the
+       limits of double (1e308) neither overflows the sums nor the scale */
     for (size_t j = 0; j < d; j++) {
-        double sd = sqrt(var[j] / (double)n);
-        enc->scale[j] = sd <= 1e-12 * fmax(1.0, fabs(enc->mean[j])) ? 1.0 : sd;
+        double amax = 0.0;
+        for (size_t i = 0; i < n; i++) amax = fmax(amax, fabs(ds->X[i * d + j]));
+        if (amax == 0.0) continue;
+        double mean = 0.0, var = 0.0;
+        for (size_t i = 0; i < n; i++) mean += ds->X[i * d + j] / amax;
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double t = ds->X[i * d + j] / amax - mean;
+            var += t * t;
+        }
+        double sd = sqrt(var / (double)n);
+        enc->mean[j] = mean * amax;
+        enc->scale[j] = sd <= 1e-12 * fmax(1.0, fabs(mean)) ? 1.0 : sd * amax;
+        if (!(enc->scale[j] >= DBL_MIN)) enc->scale[j] = 1.0; /* underflowed: treat as constant */
     }
 }
 
@@ -188,7 +193,18 @@ cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
     for (size_t i = 0; i < ds->n; i++) {
         const double *x = ds->X + i * dr;
         double *z = X + i * d;
-        for (size_t j = 0; j < dr; j++) z[j] = (x[j] - enc->mean[j]) / enc->scale[j];
+        for (size_t j = 0; j < dr; j++) {
+            z[j] = (x[j] - enc->mean[j]) / enc->scale[j];
+            if (!isfinite(z[j])) /* x - mean overflowed: divide first */
+                z[j] = x[j] / enc->scale[j] - enc->mean[j] / enc->scale[j];
+            if (!isfinite(z[j])) {
+                free(X);
+                return cr_fail(err, CVXRELU_ERR_NUMERIC,
+                               "%s: row %zu, column %zu: %g is out of range for the model's "
+                               "scaling of that column (mean %g, scale %g)",
+                               src_name(ds), i + 1, j + 1, x[j], enc->mean[j], enc->scale[j]);
+            }
+        }
         if (enc->bias) z[dr] = 1.0;
     }
     *X_out = X;

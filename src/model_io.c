@@ -94,9 +94,14 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
 cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path, cvxrelu_error *err)
 {
     if (!m || !path) return cr_fail(err, CVXRELU_ERR_INVALID, "model_save: missing argument");
-    for (size_t i = 0; i < m->m * m->d; i++)
-        if (!isfinite(m->W[i]) || (m->G && !isfinite(m->G[i])))
-            return cr_fail(err, CVXRELU_ERR_NUMERIC, "%s: refusing to save non-finite weights", path);
+    int bad = 0;
+    for (size_t i = 0; i < m->m * m->d; i++) bad |= !isfinite(m->W[i]) || (m->G && !isfinite(m->G[i]));
+    for (size_t j = 0; j < m->m; j++) bad |= !isfinite(m->a[j]);
+    for (size_t k = 0; k < m->enc->d_raw; k++)
+        bad |= !isfinite(m->enc->mean[k]) || !isfinite(m->enc->scale[k]) || !(m->enc->scale[k] > 0.0);
+    if (bad)
+        return cr_fail(err, CVXRELU_ERR_NUMERIC,
+                       "%s: refusing to save a model with non-finite numbers", path);
     return cvxrelu_write_atomic(path, write_model, (void *)m, err);
 }
 

@@ -205,9 +205,17 @@ cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const dou
     if (cr_mul_ok(patterns->P, c, &m) || cr_mul_ok(m, per_group, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc) ||
         m > (size_t)INT32_MAX || n > (size_t)INT32_MAX || d > (size_t)INT32_MAX)
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: problem dimensions overflow");
+    /* squares of entries beyond 1e150 overflow: refuse rather than return NaN */
     for (size_t i = 0; i < nc; i++)
-        if (!isfinite(Y[i]))
-            return cr_fail(err, CVXRELU_ERR_NUMERIC, "solver: target %zu is not finite", i + 1);
+        if (!isfinite(Y[i]) || fabs(Y[i]) > 1e150)
+            return cr_fail(err, CVXRELU_ERR_NUMERIC,
+                           "solver: target %zu is %g: targets must be finite and below 1e150 in "
+                           "magnitude (rescale them)", i / c + 1, Y[i]);
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(X[i]) || fabs(X[i]) > 1e150)
+            return cr_fail(err, CVXRELU_ERR_NUMERIC,
+                           "solver: feature %zu of row %zu is %g: features must be finite and "
+                           "below 1e150 in magnitude (standardize them)", i % d + 1, i / d + 1, X[i]);
 
     cvxrelu_solver *s = calloc(1, sizeof *s);
     if (!s) goto fail;
@@ -306,6 +314,40 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
         *obj = loss / (2.0 * s->N) + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, NULL);
     free(R);
     return CVXRELU_OK;
+}
+
+/* a*b + c with overflow saturating to SIZE_MAX */
+static size_t sat_muladd(size_t a, size_t b, size_t c)
+{
+    size_t p;
+    if (cr_mul_ok(a, b, &p) || p > SIZE_MAX - c) return SIZE_MAX;
+    return p + c;
+}
+
+size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind)
+{
+    const size_t per = kind == CVXRELU_SOLVER_RELU ? 2 : 1;
+    size_t m, md, nc;
+    if (cr_mul_ok(P, c * per, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc)) return SIZE_MAX;
+    size_t doubles = 0;
+    if (kind == CVXRELU_SOLVER_RELU) {
+        /* U + 5 (m x d), 4 (m x n) products, 5 (n x c), signs P x n, active sets 2 (m x d) */
+        doubles = sat_muladd(md, 8, 0);
+        doubles = sat_muladd(m, 4 * n, doubles);
+        doubles = sat_muladd(nc, 5, doubles);
+        doubles = sat_muladd(P, n, doubles);
+    } else {
+        /* U + 4 (m x d), one row block of nb x m, 5 (n x c) */
+        size_t nb = (size_t)(8u << 20) / (m ? m : 1);
+        if (nb < 256) nb = 256;
+        if (nb > n) nb = n;
+        doubles = sat_muladd(md, 5, 0);
+        doubles = sat_muladd(nb, m, doubles);
+        doubles = sat_muladd(nc, 5, doubles);
+    }
+    size_t words = sat_muladd(n, (P + 63) / 64, 0); /* transposed pattern bits */
+    size_t total = sat_muladd(doubles, sizeof(double), 0);
+    return sat_muladd(words, sizeof(uint64_t), total);
 }
 
 double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y, size_t c,
