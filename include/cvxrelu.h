@@ -66,6 +66,9 @@ typedef struct {
     size_t n_features;   /* LIBSVM: 0 = infer from the largest index (default) */
     const char *idx_labels; /* IDX: path of the labels file; NULL = derive
                                "...-images-idx3-ubyte" -> "...-labels-idx1-ubyte" */
+    double max_bytes;    /* refuse data whose dense matrix needs more bytes than this
+                            (sparse LIBSVM files with large indices); 0 = the machine's
+                            physical memory (default) */
 } cvxrelu_read_opts;
 
 void cvxrelu_read_opts_default(cvxrelu_read_opts *o);

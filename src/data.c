@@ -25,6 +25,7 @@ void cvxrelu_read_opts_default(cvxrelu_read_opts *o)
     o->has_labels = 1;
     o->n_features = 0;
     o->idx_labels = NULL;
+    o->max_bytes = 0.0;
 }
 
 /* ------------------------------------------------------------ whole files */
@@ -479,7 +480,17 @@ static cvxrelu_status read_libsvm(const char *path, char *buf, size_t len,
         goto fail;
     }
     size_t cells;
-    if (cr_mul_ok(ds->n, ds->d, &cells) || !(ds->X = cr_calloc(cells, sizeof *ds->X))) {
+    const double limit = o->max_bytes > 0.0 ? o->max_bytes : cr_physical_memory();
+    if (cr_mul_ok(ds->n, ds->d, &cells) || (double)cells * sizeof(double) > limit) {
+        /* a large feature index makes the dense matrix huge: refuse, don't thrash */
+        st = cr_fail(err, CVXRELU_ERR_NOMEM,
+                     "%s: %zu rows x %zu features (the largest index) need %.3g GiB stored "
+                     "densely, more than the %.3g GiB allowed",
+                     path, ds->n, ds->d, (double)ds->n * (double)ds->d * 8.0 / 1073741824.0,
+                     limit / 1073741824.0);
+        goto fail;
+    }
+    if (!(ds->X = cr_calloc(cells, sizeof *ds->X))) {
         st = nomem(err, path);
         goto fail;
     }

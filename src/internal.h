@@ -45,6 +45,9 @@ size_t cr_rng_below(cr_rng *r, size_t n); /* uniform in [0, n) */
 int cr_chol(double *A, size_t k, double rel_tol);
 void cr_chol_solve(const double *L, double *b, size_t k);
 
+/* Physical memory of this machine in bytes (a large value when unknown). */
+double cr_physical_memory(void);
+
 /* Wall clock in seconds. */
 double cr_now(void);
 

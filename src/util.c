@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *cvxrelu_status_string(cvxrelu_status s)
 {
@@ -173,6 +174,12 @@ void cr_chol_solve(const double *L, double *b, size_t k)
         for (size_t l = i + 1; l < k; l++) b[i] -= L[l * k + i] * b[l];
         b[i] /= L[i * k + i];
     }
+}
+
+double cr_physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : 1e18;
 }
 
 double cr_now(void)
