@@ -62,15 +62,31 @@ static int load_both(const predict_opts *o, cvxrelu_model **m, cvxrelu_dataset *
         die_msg("%s", err.msg);
         return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
     }
-    int rc = load_data(o->data_path, &o->data, ds);
-    if (rc == EXIT_OK && !need_labels && (*ds)->d + 1 == (*m)->enc->d_raw) {
-        /* one column short: perhaps the file has no label column */
-        cvxrelu_read_opts nolab = o->data.read;
-        nolab.has_labels = 0;
-        cvxrelu_dataset *all = NULL;
-        if (cvxrelu_dataset_read(o->data_path, &nolab, &all, NULL) == CVXRELU_OK) {
-            cvxrelu_dataset_free(*ds);
-            *ds = all;
+    int rc;
+    if (need_labels) {
+        rc = load_data(o->data_path, &o->data, ds);
+    } else {
+        /* with or without a label column: read as labelled first; when that fails
+           or leaves one feature too few, the file may hold features only */
+        cvxrelu_error e1 = {{0}};
+        cvxrelu_status s1 = cvxrelu_dataset_read(o->data_path, &o->data.read, ds, &e1);
+        if (s1 != CVXRELU_OK || (*ds)->d + 1 == (*m)->enc->d_raw) {
+            cvxrelu_read_opts nolab = o->data.read;
+            nolab.has_labels = 0;
+            cvxrelu_dataset *all = NULL;
+            if (cvxrelu_dataset_read(o->data_path, &nolab, &all, NULL) == CVXRELU_OK &&
+                all->d == (*m)->enc->d_raw) {
+                cvxrelu_dataset_free(*ds);
+                *ds = all;
+                s1 = CVXRELU_OK;
+            } else {
+                cvxrelu_dataset_free(all);
+            }
+        }
+        rc = EXIT_OK;
+        if (s1 != CVXRELU_OK) {
+            die_msg("%s", e1.msg[0] ? e1.msg : cvxrelu_status_string(s1));
+            rc = s1 == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
         }
     }
     if (rc == EXIT_OK && need_labels && !(*ds)->has_labels) {

@@ -5,6 +5,8 @@
 # Usage: cli_test.sh CVXRELU_BINARY FIXTURES_DIR DATA_DIR
 set -u
 BIN=$1
+# CVXRELU_TEST_WRAPPER (e.g. valgrind ...) runs every cvxrelu command under it
+W=${CVXRELU_TEST_WRAPPER:-}
 FIX=$2
 DATA=$3
 T=$(mktemp -d /tmp/cvxrelu_cli.XXXXXX)
@@ -21,7 +23,7 @@ expect_error() {
   while [ "$1" != "--" ]; do subs="$subs|$1"; shift; done
   shift
   rm -f "$T/out.model" "$T/out.pred" "$T/out.json"
-  "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
+  $W "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
   rc=$?
   ok=1
   [ "$rc" = "$want" ] || { ok=0; echo "  exit code $rc, expected $want"; }
@@ -53,7 +55,7 @@ expect_error "libsvm index order" 2 "nonincreasing.svm:3" -- $TRAIN "$FIX/bad/no
 expect_error "missing file" 2 "nope.csv" -- $TRAIN "$T/nope.csv"
 
 # ---- a good model, then data that does not fit it
-"$BIN" train -q "$FIX/good.csv" --patterns 8 --lambda 1e-3 -o "$T/good.model" --json "$T/good.json"
+$W "$BIN" train -q "$FIX/good.csv" --patterns 8 --lambda 1e-3 -o "$T/good.model" --json "$T/good.json"
 rc=$?
 [ $rc = 0 ] && [ -s "$T/good.model" ] && pass "train on good.csv" || fail "train on good.csv (rc $rc)"
 expect_error "column-count mismatch" 2 "good_2feat.csv" "expected 3" -- predict "$T/good.model" "$FIX/good_2feat.csv" -o "$T/out.pred"
@@ -81,10 +83,10 @@ expect_error "predict without data" 1 "MODEL and DATA" -- predict "$T/good.model
 
 # ---- help and version
 for c in train predict eval info demo; do
-  "$BIN" $c --help >"$T/help" 2>&1 && grep -q "Usage: cvxrelu $c" "$T/help" && grep -q "Exit codes" "$T/help" \
+  $W "$BIN" $c --help >"$T/help" 2>&1 && grep -q "Usage: cvxrelu $c" "$T/help" && grep -q "Exit codes" "$T/help" \
     && pass "$c --help" || fail "$c --help"
 done
-"$BIN" --version | grep -q "^cvxrelu [0-9]" && pass "--version" || fail "--version"
+$W "$BIN" --version | grep -q "^cvxrelu [0-9]" && pass "--version" || fail "--version"
 
 # ---- JSON contract of train
 for k in objective duality_gap iterations solve_time_s exit patterns active_neurons lambda train_accuracy; do
@@ -93,14 +95,14 @@ done
 pass "JSON keys of train"
 
 # ---- predict: labels, one per line, with or without the label column; atomic output
-"$BIN" predict "$T/good.model" "$FIX/good.csv" -o "$T/p1" && [ "$(wc -l <"$T/p1")" = 12 ] \
+$W "$BIN" predict "$T/good.model" "$FIX/good.csv" -o "$T/p1" && [ "$(wc -l <"$T/p1")" = 12 ] \
   && ! grep -qvE '^(yes|no)$' "$T/p1" && pass "predict writes class labels" || fail "predict writes class labels"
 cut -d, -f1-3 "$FIX/good.csv" >"$T/nolabel.csv"
-"$BIN" predict "$T/good.model" "$T/nolabel.csv" -o "$T/p2" && cmp -s "$T/p1" "$T/p2" \
+$W "$BIN" predict "$T/good.model" "$T/nolabel.csv" -o "$T/p2" && cmp -s "$T/p1" "$T/p2" \
   && pass "predict ignores the label column" || fail "predict ignores the label column"
-"$BIN" eval "$T/good.model" "$FIX/good.csv" --json "$T/e.json" >/dev/null && grep -q '"accuracy":' "$T/e.json" \
+$W "$BIN" eval "$T/good.model" "$FIX/good.csv" --json "$T/e.json" >/dev/null && grep -q '"accuracy":' "$T/e.json" \
   && pass "eval" || fail "eval"
-"$BIN" info "$T/good.model" | grep -q "classes     2: no yes" && pass "info" || fail "info"
+$W "$BIN" info "$T/good.model" | grep -q "classes     2: no yes" && pass "info" || fail "info"
 
 # ---- the training report agrees with predict on the training data:
 # train accuracy from JSON equals the fraction of predict's labels that match
@@ -110,35 +112,35 @@ awk -v a="$acc" -v b="$match" 'BEGIN{exit !(a - b < 1e-9 && b - a < 1e-9)}' \
   && pass "train accuracy ($acc) matches predict ($match)" || fail "train accuracy ($acc) vs predict ($match)"
 
 # ---- regression: bundled diabetes, values out; --raw with a gates file reproduces a run
-"$BIN" train -q "$DATA/diabetes.csv" --test-frac 0.25 --patterns 20 --lambda 1e-2 -o "$T/r.model" --json "$T/r.json" \
+$W "$BIN" train -q "$DATA/diabetes.csv" --test-frac 0.25 --patterns 20 --lambda 1e-2 -o "$T/r.model" --json "$T/r.json" \
   && grep -q '"test_mse":' "$T/r.json" && pass "regression train" || fail "regression train"
-"$BIN" predict "$T/r.model" "$DATA/diabetes.csv" -o "$T/r.pred" && [ "$(wc -l <"$T/r.pred")" = 442 ] \
+$W "$BIN" predict "$T/r.model" "$DATA/diabetes.csv" -o "$T/r.pred" && [ "$(wc -l <"$T/r.pred")" = 442 ] \
   && pass "regression predict" || fail "regression predict"
 printf '0.5,-1,0.25\n-0.3,0.8,1\n1,1,-1\n' >"$T/gates.csv"
-"$BIN" train -q "$FIX/good.csv" --raw --gates "$T/gates.csv" --lambda 1e-3 --json "$T/g1.json" \
-  && "$BIN" train -q "$FIX/good.csv" --raw --gates "$T/gates.csv" --lambda 1e-3 --seed 99 --json "$T/g2.json" \
+$W "$BIN" train -q "$FIX/good.csv" --raw --gates "$T/gates.csv" --lambda 1e-3 --json "$T/g1.json" \
+  && $W "$BIN" train -q "$FIX/good.csv" --raw --gates "$T/gates.csv" --lambda 1e-3 --seed 99 --json "$T/g2.json" \
   && [ "$(grep '"objective"' "$T/g1.json")" = "$(grep '"objective"' "$T/g2.json")" ] \
   && grep -q '"patterns": 3' "$T/g1.json" && pass "--raw --gates is reproducible" || fail "--raw --gates"
 printf '0.5,-1\n' >"$T/gates_short.csv"
 expect_error "gates of wrong width" 2 "gates_short.csv:1" -- train -q "$FIX/good.csv" --raw --gates "$T/gates_short.csv" -o "$T/out.model"
 
 # ---- warm start from a model: the same optimum, fewer iterations than a cold start
-"$BIN" train -q "$FIX/good.csv" --patterns 8 --lambda 1e-3 --warm-start "$T/good.model" --json "$T/w.json" \
+$W "$BIN" train -q "$FIX/good.csv" --patterns 8 --lambda 1e-3 --warm-start "$T/good.model" --json "$T/w.json" \
   && it=$(sed -n 's/.*"iterations": \([0-9]*\).*/\1/p' "$T/w.json") \
   && it0=$(sed -n 's/.*"iterations": \([0-9]*\).*/\1/p' "$T/good.json") && [ "$it" -lt "$it0" ] \
   && pass "warm start: $it iterations, cold start $it0" || fail "warm start ($it vs $it0)"
 
 # ---- a limit is an outcome, not an error: exit 0, model written, the gap reached reported
-"$BIN" train -q "$DATA/breast_cancer.csv" --patterns 50 --lambda 1e-4 --max-iter 3 -o "$T/lim.model" --json "$T/lim.json" \
+$W "$BIN" train -q "$DATA/breast_cancer.csv" --patterns 50 --lambda 1e-4 --max-iter 3 -o "$T/lim.model" --json "$T/lim.json" \
   && grep -q '"exit": "iteration_limit"' "$T/lim.json" && grep -q '"iterations": 3,' "$T/lim.json" && [ -s "$T/lim.model" ] \
   && pass "iteration limit is an outcome" || fail "iteration limit is an outcome"
 
 # ---- LIBSVM and gzip CSV inputs train too
 awk -F, 'NR > 1 { printf "%s", ($NF == "yes" ? "+1" : "-1"); for (i = 1; i < NF; i++) printf " %d:%s", i, $i; print "" }' \
   "$FIX/good.csv" >"$T/good.svm"
-"$BIN" train -q "$T/good.svm" --patterns 8 --json "$T/svm.json" && grep -q '"n": 12' "$T/svm.json" \
+$W "$BIN" train -q "$T/good.svm" --patterns 8 --json "$T/svm.json" && grep -q '"n": 12' "$T/svm.json" \
   && pass "LIBSVM input" || fail "LIBSVM input"
-"$BIN" train -q "$DATA/digits.csv.gz" --patterns 20 --lambda 1e-3 --test-frac 0.3 --max-iter 200 --json "$T/dig.json" \
+$W "$BIN" train -q "$DATA/digits.csv.gz" --patterns 20 --lambda 1e-3 --test-frac 0.3 --max-iter 200 --json "$T/dig.json" \
   && grep -q '"outputs": 10' "$T/dig.json" && pass "gzip CSV, ten classes" || fail "gzip CSV, ten classes"
 
 # ---- the exact ReLU program and the cone decomposition
@@ -146,12 +148,12 @@ expect_error "--patterns all on high-rank data" 2 "at most 2" -- train -q "$FIX/
 expect_error "unknown model" 1 "--model" -- train -q "$FIX/good.csv" --model bogus -o "$T/out.model"
 expect_error "--decompose with relu" 1 "--model gated" -- train -q "$FIX/good.csv" --model relu --decompose -o "$T/out.model"
 expect_error "--patterns all with --gates" 1 "every pattern" -- train -q "$FIX/good.csv" --patterns all --gates "$T/gates.csv" -o "$T/out.model"
-"$BIN" train -q "$DATA/breast_cancer.csv" --model relu --patterns 20 --lambda 1e-3 --test-frac 0.3 -o "$T/relu.model" --json "$T/relu.json" \
+$W "$BIN" train -q "$DATA/breast_cancer.csv" --model relu --patterns 20 --lambda 1e-3 --test-frac 0.3 -o "$T/relu.model" --json "$T/relu.json" \
   && grep -q '"model": "relu"' "$T/relu.json" && grep -q '"constraint_violation":' "$T/relu.json" \
   && awk -F': ' '/"objective":/ {o=$2} /"network_objective":/ {w=$2} END {sub(",","",o); sub(",","",w); o += 0; w += 0; d=o-w; if (d<0) d=-d; exit !(d <= 1e-6*(o>1?o:1))}' "$T/relu.json" \
-  && "$BIN" info "$T/relu.model" | grep -q "ReLU" && "$BIN" predict "$T/relu.model" "$DATA/breast_cancer.csv" -o "$T/relu.pred" \
+  && $W "$BIN" info "$T/relu.model" | grep -q "ReLU" && $W "$BIN" predict "$T/relu.model" "$DATA/breast_cancer.csv" -o "$T/relu.pred" \
   && pass "relu: trains, network objective = convex objective, predicts" || fail "relu train / predict"
-"$BIN" train -q "$DATA/breast_cancer.csv" --patterns 20 --lambda 1e-3 --decompose --json "$T/dec.json" \
+$W "$BIN" train -q "$DATA/breast_cancer.csv" --patterns 20 --lambda 1e-3 --decompose --json "$T/dec.json" \
   && awk -F': ' '/"sharpness_ratio":/ {sub(",","",$2); r=$2} /"decomposition_max_abs_diff":/ {sub(",","",$2); e=$2} END {exit !(r + 0 >= 1 && e + 0 <= 1e-9)}' "$T/dec.json" \
   && pass "decomposition: same fit, sharpness >= 1" || fail "decomposition"
 

@@ -1,0 +1,79 @@
+#!/bin/sh
+# Hostile data and conditions (docs/reliability.md has the table; every row is a case here).
+# Each case: the expected exit code, a message when it is an error, and never a NaN or Inf
+# in a written model file.  Usage: hostile_test.sh CVXRELU_BINARY DATA_DIR
+set -u
+BIN=$1
+DATA=$2
+W=${CVXRELU_TEST_WRAPPER:-}
+T=$(mktemp -d /tmp/cvxrelu_hostile.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+# case NAME WANT_RC STDERR_SUBSTRING(or "") -- ARGS
+case_() {
+  name=$1; want=$2; sub=$3; shift 4
+  rm -f "$T/m.model" "$T/m.json"
+  $W "$BIN" "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  ok=1
+  [ "$rc" = "$want" ] || { ok=0; echo "  exit $rc, expected $want"; }
+  [ -z "$sub" ] || grep -qF -- "$sub" "$T/err" || { ok=0; echo "  stderr lacks \"$sub\""; }
+  if [ -f "$T/m.model" ] && grep -qiE '(^| )(-?nan|-?inf)' "$T/m.model"; then ok=0; echo "  NaN/Inf in the model"; fi
+  if [ $ok = 1 ]; then echo "ok   - $name"; else echo "FAIL - $name"; sed 's/^/  | /' "$T/err" | tail -5; fails=$((fails + 1)); fi
+}
+M="-q -o $T/m.model --json $T/m.json"
+
+printf 'a,b,c,y\n1,5,1,p\n2,5,2,q\n3,5,3,p\n4,5,4,q\n5,5,5,p\n' >"$T/constdup.csv"
+case_ "constant and duplicate columns" 0 "" -- train "$T/constdup.csv" --patterns 50 $M
+case_ "constant and duplicate columns, relu" 0 "" -- train "$T/constdup.csv" --patterns 50 --model relu $M
+printf 'a,b,y\n1,2,p\n1,2,p\n1,2,q\n3,4,q\n3,4,q\n' >"$T/duprows.csv"
+case_ "duplicate rows with conflicting labels" 0 "" -- train "$T/duprows.csv" --patterns 20 $M
+printf 'a,b,y\n1,2,p\n3,4,p\n5,6,p\n' >"$T/oneclass.csv"
+case_ "a single class" 2 "only one class" -- train "$T/oneclass.csv" $M
+printf 'a,b,y\n1e300,-1e300,1\n-1e300,1e300,2\n1e-300,5e307,3\n1.7e308,-1.7e308,4\n' >"$T/huge.csv"
+case_ "features near the limits of double" 0 "" -- train "$T/huge.csv" --patterns 20 $M
+printf 'a,y\n1,1e200\n2,3\n3,4\n' >"$T/hugey.csv"
+case_ "targets beyond 1e150" 3 "below 1e150" -- train "$T/hugey.csv" $M
+case_ "raw features near 1e300" 3 "standardize them" -- train "$T/huge.csv" --raw $M
+printf 'a,b,y\n1,2,1\n1,2,2\n1,2,3\n' >"$T/zeroraw.csv"
+printf 'a,b,y\n0,0,1\n0,0,2\n0,0,3\n' >"$T/zeros.csv"
+case_ "all-zero features without bias: no pattern" 2 "no non-zero activation pattern" -- train "$T/zeros.csv" --raw $M
+printf 'a,b,c,d,e,f,y\n1,2,3,4,5,6,1\n2,1,0,3,1,1,2\n' >"$T/nlessd.csv"
+case_ "n < d" 0 "" -- train "$T/nlessd.csv" --patterns 20 $M
+printf 'x,y\n1,2\n2,3\n3,5\n4,4\n' >"$T/d1.csv"
+case_ "d = 1" 0 "" -- train "$T/d1.csv" --patterns 20 $M
+case_ "d = 1, all patterns, relu" 0 "" -- train "$T/d1.csv" --patterns all --model relu $M
+case_ "more patterns than exist" 0 "only" -- train "$T/d1.csv" --patterns 500 -o "$T/m.model" --json "$T/m.json"
+grep -q '"patterns": [1-8],' "$T/m.json" || { echo "FAIL - more patterns than exist: count"; fails=$((fails + 1)); }
+case_ "pattern count overflowing size_t" 3 "refused before starting" -- train "$T/d1.csv" --patterns 18446744073709551615 $M
+case_ "a problem beyond --max-memory" 3 "refused before starting" -- train "$DATA/iris.csv" --patterns 100 --model relu --max-memory 0.0001 $M
+printf '1 1:1 999999999999:2\n-1 2:1\n' >"$T/sparse.svm"
+case_ "LIBSVM index too large to store densely" 3 "GiB" -- train "$T/sparse.svm" $M
+case_ "pattern count not a number" 1 "--patterns" -- train "$T/d1.csv" --patterns 1e3 $M
+case_ "time limit: an outcome, model written" 0 "" -- train "$DATA/digits.csv.gz" --patterns 200 --lambda 1e-6 --eps 1e-14 --time-limit 0.5 $M
+grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - time limit: outcome / model"; fails=$((fails + 1)); }
+# prediction on values the model's scaling cannot represent
+printf 'x,y\n0.1,2\n0.2,3\n0.3,5\n0.4,4\n' >"$T/small.csv"
+"$BIN" train -q "$T/small.csv" --patterns 5 -o "$T/d1.model"
+printf 'x\n1.7e308\n' >"$T/far.csv"
+case_ "prediction input out of the model's range" 2 "out of range" -- predict "$T/d1.model" "$T/far.csv" -o "$T/p.txt"
+[ -e "$T/p.txt" ] && { echo "FAIL - out-of-range prediction wrote a file"; fails=$((fails + 1)); }
+
+# SIGINT and SIGTERM during a solve: exit 130, the model of the last iterate, outcome interrupted
+for sig in INT TERM; do
+  rm -f "$T/m.model" "$T/m.json"
+  $W "$BIN" train -q "$DATA/digits.csv.gz" --patterns 300 --lambda 1e-7 --eps 1e-14 -o "$T/m.model" --json "$T/m.json" 2>"$T/err" &
+  pid=$!
+  sleep 2
+  kill -$sig $pid
+  wait $pid
+  rc=$?
+  if [ $rc = 130 ] && grep -q '"exit": "interrupted"' "$T/m.json" && "$BIN" info "$T/m.model" >/dev/null \
+     && ! ls "$T" | grep -q '\.tmp\.'; then
+    echo "ok   - SIG$sig: exit 130, model and metrics written, outcome interrupted"
+  else
+    echo "FAIL - SIG$sig (rc $rc)"; cat "$T/err"; fails=$((fails + 1))
+  fi
+done
+echo "$fails failure(s)"
+[ $fails = 0 ]
