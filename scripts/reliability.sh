@@ -1,0 +1,34 @@
+#!/bin/sh
+# The reliability jobs of CI: the whole test suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, the CLI end-to-end and hostile-data tests under
+# valgrind memcheck, and a bounded fuzz run of every input format.
+# Usage: scripts/reliability.sh [FUZZ_SECONDS]   (default 60 per format)
+set -eu
+cd "$(dirname "$0")/.."
+need=""
+for p in clang libclang-rt-14-dev valgrind; do
+  dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+if [ -n "$need" ]; then
+  [ "$(id -u)" = 0 ] || { echo "reliability: missing packages:$need" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+fi
+
+echo "== ASan + UBSan: the whole test suite"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCVXRELU_WERROR=ON \
+  -DCMAKE_C_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" >/dev/null
+cmake --build build-asan -j2 >/dev/null
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j2)
+
+echo "== valgrind memcheck: CLI end-to-end and hostile-data tests"
+# valgrind 3.19 has no AVX-512: keep OpenBLAS on its AVX2 kernel
+export OPENBLAS_CORETYPE=Haswell CVXRELU_NO_BLAS_TUNE=1 OPENBLAS_NUM_THREADS=1
+export CVXRELU_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+[ -x build/cvxrelu ] || make build >/dev/null
+sh tests/cli_test.sh build/cvxrelu tests/fixtures data
+sh tests/hostile_test.sh build/cvxrelu data
+unset CVXRELU_TEST_WRAPPER OPENBLAS_CORETYPE CVXRELU_NO_BLAS_TUNE OPENBLAS_NUM_THREADS
+
+echo "== fuzzing: ${1:-60} s per format"
+scripts/fuzz.sh "${1:-60}"
