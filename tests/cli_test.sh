@@ -148,12 +148,12 @@ expect_error "--patterns all on high-rank data" 2 "at most 2" -- train -q "$FIX/
 expect_error "unknown model" 1 "--model" -- train -q "$FIX/good.csv" --model bogus -o "$T/out.model"
 expect_error "--decompose with relu" 1 "--model gated" -- train -q "$FIX/good.csv" --model relu --decompose -o "$T/out.model"
 expect_error "--patterns all with --gates" 1 "every pattern" -- train -q "$FIX/good.csv" --patterns all --gates "$T/gates.csv" -o "$T/out.model"
-$W "$BIN" train -q "$DATA/breast_cancer.csv" --model relu --patterns 20 --lambda 1e-3 --test-frac 0.3 -o "$T/relu.model" --json "$T/relu.json" \
+$W "$BIN" train -q "$DATA/breast_cancer.csv" --model relu --patterns 10 --lambda 1e-3 --test-frac 0.3 -o "$T/relu.model" --json "$T/relu.json" \
   && grep -q '"model": "relu"' "$T/relu.json" && grep -q '"constraint_violation":' "$T/relu.json" \
   && awk -F': ' '/"objective":/ {o=$2} /"network_objective":/ {w=$2} END {sub(",","",o); sub(",","",w); o += 0; w += 0; d=o-w; if (d<0) d=-d; exit !(d <= 1e-6*(o>1?o:1))}' "$T/relu.json" \
   && $W "$BIN" info "$T/relu.model" | grep -q "ReLU" && $W "$BIN" predict "$T/relu.model" "$DATA/breast_cancer.csv" -o "$T/relu.pred" \
   && pass "relu: trains, network objective = convex objective, predicts" || fail "relu train / predict"
-$W "$BIN" train -q "$DATA/breast_cancer.csv" --patterns 20 --lambda 1e-3 --decompose --json "$T/dec.json" \
+$W "$BIN" train -q "$DATA/breast_cancer.csv" --patterns 8 --lambda 1e-3 --decompose --json "$T/dec.json" \
   && awk -F': ' '/"sharpness_ratio":/ {sub(",","",$2); r=$2} /"decomposition_max_abs_diff":/ {sub(",","",$2); e=$2} END {exit !(r + 0 >= 1 && e + 0 <= 1e-9)}' "$T/dec.json" \
   && pass "decomposition: same fit, sharpness >= 1" || fail "decomposition"
 

@@ -61,10 +61,15 @@ case_ "prediction input out of the model's range" 2 "out of range" -- predict "$
 
 # SIGINT and SIGTERM during a solve: exit 130, the model of the last iterate, outcome interrupted
 for sig in INT TERM; do
-  rm -f "$T/m.model" "$T/m.json"
-  $W "$BIN" train -q "$DATA/digits.csv.gz" --patterns 300 --lambda 1e-7 --eps 1e-14 -o "$T/m.model" --json "$T/m.json" 2>"$T/err" &
+  rm -f "$T/m.model" "$T/m.json" "$T/trace.csv"
+  $W "$BIN" train -q "$DATA/digits.csv.gz" --patterns 300 --lambda 1e-7 --eps 1e-14 --max-iter 20000 \
+    -o "$T/m.model" --json "$T/m.json" --trace "$T/trace.csv" 2>"$T/err" &
   pid=$!
-  sleep 2
+  # signal once the solve runs (the trace has iterations; slow under valgrind)
+  for i in $(seq 1 600); do
+    [ -f "$T/trace.csv" ] && [ "$(wc -l <"$T/trace.csv")" -ge 3 ] && break
+    sleep 0.5
+  done
   kill -$sig $pid
   wait $pid
   rc=$?
