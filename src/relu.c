@@ -221,13 +221,8 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     const size_t n = s->n, d = s->d, m = s->m, md = m * d, nc = n * s->c;
     const double lambda = s->set.lambda, b = st->beta;
 
-    if (b == 0.0) {
-        memcpy(st->V, s->U, md * sizeof(double));
-        memcpy(st->Yv, st->Yk, nc * sizeof(double));
-    } else {
-        for (size_t i = 0; i < md; i++) st->V[i] = s->U[i] + b * (s->U[i] - st->Uprev[i]);
-        for (size_t i = 0; i < nc; i++) st->Yv[i] = st->Yk[i] + b * (st->Yk[i] - st->Yprev[i]);
-    }
+    cr_extrapolate(st->V, s->U, st->Uprev, md, b);
+    cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
     sqres(st->Yv, s->Y, st->R, nc);
     loss_gradient(s, st, st->R);
     if (++st->since_dual >= DUAL_EVERY) dual_update(s, st, st->R);

@@ -162,13 +162,8 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     const double lambda = s->set.lambda, b = st->beta;
 
     /* extrapolated point V and its predictions */
-    if (b == 0.0) {
-        memcpy(st->V, s->U, md * sizeof(double));
-        memcpy(st->Yv, st->Yk, nc * sizeof(double));
-    } else {
-        for (size_t i = 0; i < md; i++) st->V[i] = s->U[i] + b * (s->U[i] - st->Uprev[i]);
-        for (size_t i = 0; i < nc; i++) st->Yv[i] = st->Yk[i] + b * (st->Yk[i] - st->Yprev[i]);
-    }
+    cr_extrapolate(st->V, s->U, st->Uprev, md, b);
+    cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
     sq_residual(st->Yv, s->Y, st->R, nc);
     if (!(b == 0.0 && st->grad_at_U)) gradient_and_dual(s, st, st->R);
     st->grad_at_U = 0;

@@ -74,6 +74,16 @@ int cr_fista_momentum(const double *U, const double *Unew, const double *V, size
 /* Grow the step after an easy one (the ratio used at most half of the bound):
    growing after every step would make every other iteration pay a failed trial. */
 static inline double cr_next_step(double t, double ratio) { return ratio <= 0.5 ? 1.25 * t : t; }
+/* out = cur + b (cur - prev): the FISTA extrapolation (a copy when b = 0) */
+static inline void cr_extrapolate(double *out, const double *cur, const double *prev, size_t len,
+                                  double b)
+{
+    if (b == 0.0) {
+        for (size_t i = 0; i < len; i++) out[i] = cur[i];
+        return;
+    }
+    for (size_t i = 0; i < len; i++) out[i] = cur[i] + b * (cur[i] - prev[i]);
+}
 /* prev <- cur <- next, the old prev becoming the next scratch buffer */
 static inline void cr_rotate(double **prev, double **cur, double **next)
 {
