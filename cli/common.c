@@ -192,6 +192,12 @@ void jb_int(jbuf *j, const char *key, long long v)
     jb_put(j, b, strlen(b));
 }
 
+void jb_bool(jbuf *j, const char *key, int v)
+{
+    jb_key(j, key);
+    jb_put(j, v ? "true" : "false", v ? 4 : 5);
+}
+
 void jb_str(jbuf *j, const char *key, const char *v)
 {
     jb_key(j, key);

@@ -52,6 +52,7 @@ void jb_open(jbuf *j);
 void jb_num(jbuf *j, const char *key, double v);
 void jb_int(jbuf *j, const char *key, long long v);
 void jb_str(jbuf *j, const char *key, const char *v);
+void jb_bool(jbuf *j, const char *key, int v);
 void jb_close(jbuf *j);
 void jb_free(jbuf *j);
 /* Write the buffer atomically; returns an exit code. */
@@ -70,5 +71,13 @@ int cmd_demo(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_certify(int argc, char **argv);
+
+/* The certificate of a network (cmd_certify.c): a text report on stdout
+   (unless quiet) and, when j is not NULL, its fields in the JSON object. */
+void certificate_report(const cvxrelu_certificate *c, size_t n, jbuf *j);
+/* Parse a comma-separated list of bound names (cheap,spectral,sdp,subsets,exact
+   or all) into a mask; -1 on error (message printed). */
+int parse_bounds_opt(const char *val, unsigned *mask);
 
 #endif

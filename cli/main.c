@@ -18,6 +18,8 @@ static void usage(FILE *f)
             "  train    fit a model to a data file and certify it by a duality gap\n"
             "  predict  predictions of a saved model on new data\n"
             "  eval     accuracy / mean squared error of a saved model on labelled data\n"
+            "  certify  upper and certified lower bounds on the global optimum for a\n"
+            "           ReLU network (any width, trained by any method)\n"
             "  info     describe a model file\n"
             "  demo     train on bundled data and print accuracy, objective, gap, time\n"
             "\n"
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "train") == 0) return cmd_train(sub_argc, sub_argv);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(sub_argc, sub_argv);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(sub_argc, sub_argv);
+    if (strcmp(cmd, "certify") == 0) return cmd_certify(sub_argc, sub_argv);
     if (strcmp(cmd, "info") == 0) return cmd_info(sub_argc, sub_argv);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(sub_argc, sub_argv);
     die_msg("unknown command \"%s\" (try cvxrelu --help)", cmd);

@@ -204,6 +204,17 @@ void cvxrelu_patterns_free(cvxrelu_patterns *p);
 cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
                                   size_t *m_out, cvxrelu_error *err);
 
+/*
+ * Read a network's weights from a plain-text file (CSV syntax as for gates;
+ * docs/formats.md "Weights files"): one neuron per row, "a,w_1,...,w_d" for
+ * one output, "k,a,w_1,...,w_d" (k = 0-based output index) for c > 1.  d is
+ * the width of the inputs the weights act on.  W (m x d), a (m) and out (m)
+ * are allocated.
+ */
+cvxrelu_status cvxrelu_weights_read(const char *path, size_t d, size_t c, double **W_out,
+                                    double **a_out, size_t **out_out, size_t *m_out,
+                                    cvxrelu_error *err);
+
 /* --------------------------------------------------------------- solving */
 
 typedef enum {
@@ -391,6 +402,136 @@ cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path,
 cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out,
                                   cvxrelu_error *err);
 void cvxrelu_model_free(cvxrelu_model *m);
+
+/*
+ * A network from plain arrays (e.g. trained elsewhere, or by the local
+ * methods below): m neurons, W m x d, output weights a (m), neuron j feeds
+ * output out[j] < enc->c.  Arrays are copied; takes ownership of enc (also
+ * on failure).
+ */
+cvxrelu_status cvxrelu_model_from_arrays(cvxrelu_model_kind kind, size_t m, const double *W,
+                                         const double *a, const size_t *out, double lambda,
+                                         cvxrelu_encoding *enc, cvxrelu_model **out_model,
+                                         cvxrelu_error *err);
+
+/* --------------------------------------------- certificates (DESIGN 5, [KP24]) */
+
+/* Which upper bound on s(v) = max_{||u||<=1} |v.(X u)_+| was computed. */
+typedef enum {
+    CVXRELU_SBOUND_CHEAP = 0,   /* sum_{S+} v_j ||x_j|| (and S-) */
+    CVXRELU_SBOUND_SPECTRAL,    /* ||X_{S+}||_2 ||v_{S+}||_2 (and S-) */
+    CVXRELU_SBOUND_SDP,         /* dual of the max-cut SDP relaxation (eigenvalue form) */
+    CVXRELU_SBOUND_SUBSETS,     /* exhaustive over subsets of S+ / S- (small n) */
+    CVXRELU_SBOUND_EXACT,       /* exact s(v): rank(X) <= 2, all arrangement arcs */
+    CVXRELU_SBOUND_COUNT
+} cvxrelu_sbound;
+
+const char *cvxrelu_sbound_string(cvxrelu_sbound b);
+
+typedef struct {
+    unsigned bounds;        /* bit mask of (1u << cvxrelu_sbound) to try; default all */
+    size_t sdp_max_rows;    /* SDP bound only when |S+|, |S-| <= this; default 600 */
+    size_t subsets_max_rows;/* exhaustive subsets when |S+|, |S-| <= this; default 20 */
+    size_t samples;         /* Gaussian directions of the necessary check; default 2000 */
+    uint64_t seed;          /* of those directions; default 1 */
+    double tol;             /* certified_optimal when (UB - LB) <= tol * UB; default 1e-6 */
+} cvxrelu_certify_settings;
+
+void cvxrelu_certify_settings_default(cvxrelu_certify_settings *s);
+
+typedef struct {
+    double upper_bound;     /* UB: the network's objective (canonical scale) */
+    double lower_bound;     /* LB <= p*, from the tightest valid bound */
+    double ratio;           /* UB / LB (inf when LB <= 0) */
+    double lambda, beta;    /* beta = lambda N */
+    size_t outputs;         /* c: the bound is summed over the outputs' decoupled
+                               problems (block-diagonal networks, DESIGN 5) */
+    cvxrelu_sbound used;    /* the bound giving LB (for most outputs when c > 1) */
+    unsigned used_mask;     /* bit b set: bound b was the tightest for some output */
+    double sbar[CVXRELU_SBOUND_COUNT]; /* each bound, max over outputs of sbar_k / beta
+                                          (so <= 1 means dual feasible); NAN if not
+                                          computed for every output */
+    double s_over_beta;     /* max over outputs of the tightest sbar_k / beta */
+    double s_sampled;       /* necessary check: a LOWER estimate of max_k s(v_k) / beta,
+                               from sampled directions and the network's own neurons */
+    int descent_found;      /* s_sampled > 1 + tol: a new neuron would lower the objective */
+    int dual_feasible;      /* sbar <= beta for every output with the used bound */
+    int certified_optimal;  /* UB - LB <= tol UB: optimal to relative accuracy tol */
+    double sqrt_log_2n;     /* sqrt(log 2n), the scale of [KP24]'s approximation ratio */
+    double time_s;
+} cvxrelu_certificate;
+
+/*
+ * Certify a ReLU network (kind RELU) on encoded data X (n x d), Y (n x c) at
+ * its lambda (DESIGN 5): UB is the network's objective, LB the weak-duality
+ * bound built from v = Y - f(X) and the tightest computed s-bound.  Valid
+ * for every network of the same architecture class (block-diagonal or
+ * shared outputs) and any width.
+ */
+cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const double *Y,
+                               size_t n, double lambda, const cvxrelu_certify_settings *s,
+                               cvxrelu_certificate *cert, cvxrelu_error *err);
+
+/* Theoretical width of [KP24] for the data's n and d at failure probability
+   delta: 320 (sqrt(n/d) + 1)^2 log(n/delta) (informational). */
+double cvxrelu_kp24_width(size_t n, size_t d, double delta);
+
+/* ------------------------------------- local (non-convex) training, [KP24] */
+
+typedef enum {
+    CVXRELU_OPT_GD = 0,   /* full-batch gradient descent */
+    CVXRELU_OPT_SGD,      /* minibatch stochastic gradient */
+    CVXRELU_OPT_ADAM      /* Adam on minibatches (full batch when batch = 0) */
+} cvxrelu_optimizer;
+
+typedef struct {
+    cvxrelu_optimizer method; /* default GD */
+    size_t width;          /* neurons per output (block-diagonal second layer); default 50 */
+    double lambda;         /* weight decay lambda/2 on both layers (canonical scale); 1e-3 */
+    double lr;             /* step size; default 0.1 (GD/SGD), 1e-3 for Adam if left 0 */
+    size_t steps;          /* parameter updates; default 1000 */
+    size_t batch;          /* minibatch rows for SGD/Adam; 0 = full batch; default 32 */
+    double init_scale;     /* w_j ~ N(0, init_scale^2 / d I), a_j ~ N(0, init_scale^2 / m);
+                              default 1 */
+    uint64_t seed;         /* init and minibatches; default 1 */
+    size_t record_every;   /* K: record statistics every K steps (and at 0 and the end); 10 */
+    double beta1, beta2, adam_eps; /* 0.9, 0.999, 1e-8 */
+    double time_limit_s;   /* 0 = none */
+    volatile sig_atomic_t *interrupt; /* stops at the next step when != 0 */
+} cvxrelu_local_settings;
+
+void cvxrelu_local_settings_default(cvxrelu_local_settings *s);
+
+/* One row of the pattern statistics: at step `step`, on all n rows. */
+typedef struct {
+    size_t step;
+    double objective;        /* full-data objective (canonical scale) */
+    size_t changed_neurons;  /* neurons whose pattern 1[X w_j > 0] differs from step 0 */
+    double mean_hamming;     /* mean over neurons of the number of rows that changed */
+    double time_s;
+} cvxrelu_local_record;
+
+typedef struct {
+    size_t steps;            /* updates done */
+    int interrupted;         /* stopped by interrupt or time limit */
+    double objective, loss, penalty; /* at the returned weights, full data */
+    cvxrelu_local_record *records; /* owned: free with cvxrelu_local_result_free */
+    size_t n_records;
+    double time_s;
+} cvxrelu_local_result;
+
+/*
+ * Train the non-convex two-layer ReLU network with weight decay on X (n x d),
+ * Y (n x c): F = (1/(2N)) ||f(X) - Y||^2 + (lambda/2) sum_j (||w_j||^2 + a_j^2),
+ * f_k(x) = sum_{j in block k} a_j (x.w_j)_+, width neurons per output.
+ * On return W ((c width) x d, row j = neuron j, block k = rows k width ..) and
+ * a (c width) hold the trained weights (allocated).
+ */
+cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const double *Y,
+                                   size_t c, const cvxrelu_local_settings *s,
+                                   double **W_out, double **a_out, cvxrelu_local_result *res,
+                                   cvxrelu_error *err);
+void cvxrelu_local_result_free(cvxrelu_local_result *res);
 
 /* ------------------------------------------------------------ synthetic data */
 

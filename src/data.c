@@ -879,3 +879,92 @@ fail:
     free(G);
     return st;
 }
+
+cvxrelu_status cvxrelu_weights_read(const char *path, size_t d, size_t c, double **W_out,
+                                    double **a_out, size_t **out_out, size_t *m_out,
+                                    cvxrelu_error *err)
+{
+    if (!W_out || !a_out || !out_out || !m_out || !path)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "weights_read: NULL argument");
+    *W_out = NULL;
+    *a_out = NULL;
+    *out_out = NULL;
+    *m_out = 0;
+    if (d == 0 || c == 0)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "weights_read: expected d >= 1 and c >= 1");
+    const size_t lead = c == 1 ? 1 : 2, want = d + lead;
+    char *buf;
+    size_t len, line, m = 0, cap = 0;
+    cvxrelu_status st = slurp(path, &buf, &len, err);
+    if (st != CVXRELU_OK) return st;
+    csv_reader r;
+    csv_init(&r, path, buf, len);
+    double *W = NULL, *a = NULL;
+    size_t *out = NULL;
+    int rc, first = 1;
+    while ((rc = csv_next(&r, &line, &st, err)) > 0) {
+        if (r.nfields != want) {
+            st = cr_fail(err, FMT,
+                         "%s:%zu: expected %zu values (%s%zu input weights), got %zu", path, line,
+                         want, c == 1 ? "output weight, " : "output index, output weight, ", d,
+                         r.nfields);
+            goto fail;
+        }
+        if (first) { /* an optional header: any non-number */
+            first = 0;
+            size_t j = 0;
+            while (j < want && is_number(r.fields[j])) j++;
+            if (j < want) continue;
+        }
+        if (m == cap) {
+            size_t nc = cap ? 2 * cap : 16, cells;
+            double *nw = cr_mul_ok(nc, d, &cells) ? NULL : cr_realloc(W, cells, sizeof *W);
+            if (nw) W = nw;
+            double *na = nw ? cr_realloc(a, nc, sizeof *a) : NULL;
+            if (na) a = na;
+            size_t *no = na ? cr_realloc(out, nc, sizeof *out) : NULL;
+            if (!no) { st = nomem(err, path); goto fail; }
+            out = no;
+            cap = nc;
+        }
+        out[m] = 0;
+        if (c > 1) {
+            double k;
+            st = parse_finite(r.fields[0], path, line, "output index", 1, &k, err);
+            if (st != CVXRELU_OK) goto fail;
+            if (!(k >= 0.0 && k < (double)c && k == floor(k))) {
+                st = cr_fail(err, FMT, "%s:%zu: field 1: expected an output index 0..%zu, got %s",
+                             path, line, c - 1, r.fields[0]);
+                goto fail;
+            }
+            out[m] = (size_t)k;
+        }
+        st = parse_finite(r.fields[lead - 1], path, line, "output weight", lead, a + m, err);
+        if (st != CVXRELU_OK) goto fail;
+        for (size_t j = 0; j < d; j++) {
+            st = parse_finite(r.fields[lead + j], path, line, "weight", lead + j + 1,
+                              W + m * d + j, err);
+            if (st != CVXRELU_OK) goto fail;
+        }
+        m++;
+    }
+    if (rc < 0) goto fail;
+    if (m == 0) {
+        st = cr_fail(err, FMT, "%s: expected at least one neuron row, got none", path);
+        goto fail;
+    }
+    free(r.fields);
+    free(buf);
+    *W_out = W;
+    *a_out = a;
+    *out_out = out;
+    *m_out = m;
+    return CVXRELU_OK;
+fail:
+    free(r.fields);
+    free(buf);
+    free(W);
+    free(a);
+    free(out);
+    return st;
+}

@@ -162,3 +162,59 @@ double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const do
     }
     return loss / (2.0 * (double)(n * c)) + 0.5 * lambda * reg;
 }
+
+cvxrelu_status cvxrelu_model_from_arrays(cvxrelu_model_kind kind, size_t m, const double *W,
+                                         const double *a, const size_t *out, double lambda,
+                                         cvxrelu_encoding *enc, cvxrelu_model **out_model,
+                                         cvxrelu_error *err)
+{
+    *out_model = NULL;
+    if (!enc || kind != CVXRELU_MODEL_RELU || (m > 0 && (!W || !a || !out))) {
+        cvxrelu_encoding_free(enc);
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "model: a network from arrays needs kind relu, weights and an encoding");
+    }
+    const size_t d = enc->d;
+    for (size_t j = 0; j < m; j++) {
+        if (out[j] >= enc->c) {
+            size_t c = enc->c;
+            cvxrelu_encoding_free(enc);
+            return cr_fail(err, CVXRELU_ERR_INVALID,
+                           "model: neuron %zu feeds output %zu, but there are %zu outputs", j,
+                           out[j], c);
+        }
+        int finite = isfinite(a[j]);
+        for (size_t k = 0; k < d; k++) finite = finite && isfinite(W[j * d + k]);
+        if (!finite) {
+            cvxrelu_encoding_free(enc);
+            return cr_fail(err, CVXRELU_ERR_INVALID, "model: neuron %zu has a non-finite weight",
+                           j);
+        }
+    }
+    cvxrelu_model *md = calloc(1, sizeof *md);
+    if (!md) goto fail;
+    md->kind = kind;
+    md->enc = enc;
+    enc = NULL;
+    md->d = d;
+    md->m = m;
+    md->lambda = lambda;
+    md->objective = NAN;
+    md->gap = NAN;
+    size_t mm = m ? m : 1;
+    md->W = cr_malloc(mm, d * sizeof(double));
+    md->a = cr_malloc(mm, sizeof(double));
+    md->out = cr_malloc(mm, sizeof(size_t));
+    if (!md->W || !md->a || !md->out) goto fail;
+    if (m) {
+        memcpy(md->W, W, m * d * sizeof(double));
+        memcpy(md->a, a, m * sizeof(double));
+        memcpy(md->out, out, m * sizeof(size_t));
+    }
+    *out_model = md;
+    return CVXRELU_OK;
+fail:
+    cvxrelu_encoding_free(enc);
+    cvxrelu_model_free(md);
+    return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+}
