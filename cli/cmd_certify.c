@@ -40,7 +40,7 @@ int parse_bounds_opt(const char *val, unsigned *mask)
     return 0;
 }
 
-void certificate_report(const cvxrelu_certificate *c, size_t n, jbuf *j)
+void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j)
 {
     char used[96] = "";
     for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++)
@@ -48,21 +48,21 @@ void certificate_report(const cvxrelu_certificate *c, size_t n, jbuf *j)
             if (used[0]) strcat(used, "+");
             strcat(used, cvxrelu_sbound_string((cvxrelu_sbound)b));
         }
-    if (!g_quiet) {
-        printf("certificate (DESIGN 5): lambda %g (beta = lambda N = %g), %zu rows, %zu output%s\n",
+    if (f) {
+        fprintf(f, "certificate (DESIGN 5): lambda %g (beta = lambda N = %g), %zu rows, %zu output%s\n",
                c->lambda, c->beta, n, c->outputs, c->outputs == 1 ? "" : "s");
-        printf("  upper bound  %.10e  (the network's objective)\n", c->upper_bound);
-        printf("  lower bound  %.10e  (weak duality, s-bound: %s)\n", c->lower_bound, used);
-        printf("  UB/LB        %.6g     (sqrt(log 2n) = %.4g for scale)\n", c->ratio,
+        fprintf(f, "  upper bound  %.10e  (the network's objective)\n", c->upper_bound);
+        fprintf(f, "  lower bound  %.10e  (weak duality, s-bound: %s)\n", c->lower_bound, used);
+        fprintf(f, "  UB/LB        %.6g     (sqrt(log 2n) = %.4g for scale)\n", c->ratio,
                c->sqrt_log_2n);
-        printf("  bounds on s(v)/beta:");
+        fprintf(f, "  bounds on s(v)/beta:");
         for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++) {
-            if (isnan(c->sbar[b])) printf("  %s -", cvxrelu_sbound_string((cvxrelu_sbound)b));
-            else printf("  %s %.6g", cvxrelu_sbound_string((cvxrelu_sbound)b), c->sbar[b]);
+            if (isnan(c->sbar[b])) fprintf(f, "  %s -", cvxrelu_sbound_string((cvxrelu_sbound)b));
+            else fprintf(f, "  %s %.6g", cvxrelu_sbound_string((cvxrelu_sbound)b), c->sbar[b]);
         }
-        printf("\n  dual feasible %s, certified optimal %s\n", c->dual_feasible ? "yes" : "no",
+        fprintf(f, "\n  dual feasible %s, certified optimal %s\n", c->dual_feasible ? "yes" : "no",
                c->certified_optimal ? "YES" : "no");
-        printf("  necessary check (sampled directions, NOT a certificate): max |v.(Xu)_+|/beta "
+        fprintf(f, "  necessary check (sampled directions, NOT a certificate): max |v.(Xu)_+|/beta "
                ">= %.6g%s\n",
                c->s_sampled,
                c->descent_found ? "  -> a neuron that lowers the objective exists" : "");
@@ -336,7 +336,7 @@ int cmd_certify(int argc, char **argv)
     if (!g_quiet)
         printf("network: %s, %zu neurons; data: %s\n", model_path ? model_path : weights, m->m,
                data_path);
-    certificate_report(&cert, n, json_path ? &j : NULL);
+    certificate_report(&cert, n, g_quiet ? NULL : stdout, json_path ? &j : NULL);
     if (json_path) {
         jb_str(&j, "blas", cvxrelu_blas_info());
         jb_close(&j);

@@ -31,6 +31,15 @@ typedef struct {
     int all_patterns;  /* --patterns all */
     int decompose;     /* --decompose: 0 none, 1 closed form, 2 min-norm */
     size_t max_iter;
+    size_t width;      /* --width M: M/2 sampled gates (KP24), or local-method width */
+    int via_gated;     /* --via gated */
+    int optimizer;     /* --optimizer: 0 none (convex), 1 + cvxrelu_optimizer */
+    double lr, init_scale;
+    size_t steps, batch, record_every;
+    int batch_given;
+    const char *stats_out;
+    int no_certify;
+    unsigned bounds;
 } train_opts;
 
 static void train_opts_default(train_opts *o)
@@ -48,6 +57,16 @@ static void train_opts_default(train_opts *o)
     o->eps_feas = s.eps_feas;
     o->max_iter = s.max_iter;
     o->time_limit = s.time_limit_s;
+    cvxrelu_local_settings ls;
+    cvxrelu_local_settings_default(&ls);
+    o->lr = ls.lr;
+    o->init_scale = ls.init_scale;
+    o->steps = ls.steps;
+    o->batch = ls.batch;
+    o->record_every = ls.record_every;
+    cvxrelu_certify_settings cs;
+    cvxrelu_certify_settings_default(&cs);
+    o->bounds = cs.bounds;
 }
 
 static void train_help(void)
@@ -63,6 +82,24 @@ static void train_help(void)
            "                   (cone constraints), R-FISTA whose prox projects onto\n"
            "                   each pattern's cone (DESIGN 3.2)\n"
            "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n"
+           "  --width M        [KP24] the randomized algorithm: M/2 Gaussian gates (their\n"
+           "                   distinct patterns), a network of at most M neurons per\n"
+           "                   output; with --optimizer, the width of the local method\n"
+           "  --via gated      relu --width: solve the gated program, then decompose\n"
+           "                   into cones (--decompose) instead of the constrained program\n"
+           "  --optimizer O    gd | sgd | adam: train the non-convex ReLU network of\n"
+           "                   --width neurons per output (default 100) on the same\n"
+           "                   objective; records pattern changes, then re-solves the\n"
+           "                   convex program on the final patterns (stationarity check)\n"
+           "  --lr R           step size (default 0.1 for gd/sgd, 1e-3 for adam)\n"
+           "  --steps K        parameter updates (default 1000)\n"
+           "  --batch B        minibatch rows for sgd/adam (default 32; 0 = full batch)\n"
+           "  --init-scale S   w ~ N(0, S^2/d I), a ~ N(0, S^2/m) (default 1)\n"
+           "  --record-every K pattern statistics every K steps (default 10)\n"
+           "  --stats FILE     write them as CSV (step,objective,changed_neurons,\n"
+           "                   mean_hamming,time_s)\n"
+           "  --bounds LIST    certificate bounds (see cvxrelu certify --help; default all)\n"
+           "  --no-certify     skip the certificate of a ReLU network\n"
            "  --patterns P     distinct activation patterns to sample (default 100);\n"
            "                   'all' enumerates every pattern (data spanning at most 2\n"
            "                   dimensions, e.g. one feature + bias): the program is then\n"
@@ -130,6 +167,66 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                 die_msg("--model: expected 'gated' or 'relu', got \"%s\"", v);
                 return -1;
             }
+        } else if (strcmp(a, "--width") == 0) {
+            VAL();
+            if (parse_size_opt(a, v, &o->width)) return -1;
+            if (o->width < 1) {
+                die_msg("--width: expected a positive integer, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--via") == 0) {
+            VAL();
+            if (strcmp(v, "gated") == 0) o->via_gated = 1;
+            else if (strcmp(v, "relu") == 0 || strcmp(v, "constrained") == 0) o->via_gated = 0;
+            else {
+                die_msg("--via: expected 'gated' or 'constrained', got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--optimizer") == 0) {
+            VAL();
+            if (strcmp(v, "gd") == 0) o->optimizer = 1 + CVXRELU_OPT_GD;
+            else if (strcmp(v, "sgd") == 0) o->optimizer = 1 + CVXRELU_OPT_SGD;
+            else if (strcmp(v, "adam") == 0) o->optimizer = 1 + CVXRELU_OPT_ADAM;
+            else {
+                die_msg("--optimizer: expected gd, sgd or adam, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--lr") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->lr)) return -1;
+            if (!(o->lr > 0)) {
+                die_msg("--lr: expected a positive number, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--init-scale") == 0) {
+            VAL();
+            if (parse_double_opt(a, v, &o->init_scale)) return -1;
+            if (!(o->init_scale > 0)) {
+                die_msg("--init-scale: expected a positive number, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--steps") == 0) {
+            VAL();
+            if (parse_size_opt(a, v, &o->steps)) return -1;
+        } else if (strcmp(a, "--batch") == 0) {
+            VAL();
+            if (parse_size_opt(a, v, &o->batch)) return -1;
+            o->batch_given = 1;
+        } else if (strcmp(a, "--record-every") == 0) {
+            VAL();
+            if (parse_size_opt(a, v, &o->record_every)) return -1;
+            if (o->record_every < 1) {
+                die_msg("--record-every: expected a positive integer, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--stats") == 0) {
+            VAL();
+            o->stats_out = v;
+        } else if (strcmp(a, "--no-certify") == 0) {
+            o->no_certify = 1;
+        } else if (strcmp(a, "--bounds") == 0) {
+            VAL();
+            if (parse_bounds_opt(v, &o->bounds)) return -1;
         } else if (strcmp(a, "--max-memory") == 0) {
             VAL();
             if (parse_double_opt(a, v, &o->max_memory_gb)) return -1;
@@ -273,6 +370,40 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     if (o->lambda_given + o->beta_given + o->ratio_given > 1) {
         die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
         return -1;
+    }
+    if (o->via_gated && !(o->relu && o->width)) {
+        die_msg("--via gated goes with --model relu --width M");
+        return -1;
+    }
+    if (o->via_gated) { /* the gated program, then the cone decomposition */
+        o->relu = 0;
+        if (!o->decompose) o->decompose = 3;
+    }
+    if (o->optimizer) {
+        if (o->all_patterns || o->gates_path || o->warm_path || o->decompose || o->patterns_given) {
+            die_msg("--optimizer trains the non-convex network: no --patterns, --gates, "
+                    "--warm-start or --decompose");
+            return -1;
+        }
+        if (o->ratio_given) {
+            die_msg("--optimizer: give --lambda or --beta (--lambda-ratio needs patterns)");
+            return -1;
+        }
+        if (!o->width) o->width = 100;
+    } else if (o->stats_out || o->batch_given) {
+        die_msg("--stats and --batch go with --optimizer");
+        return -1;
+    }
+    if (o->width && !o->optimizer) {
+        if (o->patterns_given || o->all_patterns) {
+            die_msg("--width M samples M/2 gates: give --width or --patterns, not both");
+            return -1;
+        }
+        if (o->width < 2) {
+            die_msg("--width: expected at least 2 (M/2 gates, two cone neurons each)");
+            return -1;
+        }
+        o->patterns = o->width / 2;
     }
     if (o->decompose && o->relu) {
         die_msg("--decompose turns a gated solution into a ReLU network: use it with --model gated");
@@ -432,6 +563,259 @@ static void print_banner(const train_opts *o, const train_state *t, double lambd
          lambda * (double)(n * c), o->eps, (unsigned long long)o->seed);
 }
 
+/* Write the pattern statistics of a local run as CSV. */
+static cvxrelu_status write_stats(FILE *f, void *user, cvxrelu_error *err)
+{
+    const cvxrelu_local_result *r = user;
+    (void)err;
+    fprintf(f, "step,objective,changed_neurons,mean_hamming,time_s\n");
+    for (size_t i = 0; i < r->n_records; i++) {
+        const cvxrelu_local_record *q = r->records + i;
+        fprintf(f, "%zu,%.17g,%zu,%.17g,%.6f\n", q->step, q->objective, q->changed_neurons,
+                q->mean_hamming, q->time_s);
+    }
+    return CVXRELU_OK;
+}
+
+static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
+
+/*
+ * --optimizer: train the non-convex network, then the stationarity check of
+ * DESIGN 5 (the constrained program 3.2 on the final patterns, warm-started
+ * from the network itself) and the certificate.
+ */
+static int run_local(const train_opts *o, train_state *t, double lambda)
+{
+    const size_t n = t->train->n, d = t->enc->d, c = t->enc->c, m = o->width;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = EXIT_OK;
+    cvxrelu_local_settings ls;
+    cvxrelu_local_settings_default(&ls);
+    ls.method = (cvxrelu_optimizer)(o->optimizer - 1);
+    ls.width = m;
+    ls.lambda = lambda;
+    ls.lr = o->lr;
+    ls.steps = o->steps;
+    ls.batch = o->batch;
+    ls.init_scale = o->init_scale;
+    ls.seed = o->seed;
+    ls.record_every = o->record_every;
+    ls.time_limit_s = o->time_limit;
+    ls.interrupt = &g_interrupt;
+    double *W = NULL, *a = NULL, *Ur = NULL, *Yt = NULL;
+    size_t *outi = NULL;
+    cvxrelu_local_result lr;
+    memset(&lr, 0, sizeof lr);
+    cvxrelu_patterns *fp = NULL, *one = NULL;
+    cvxrelu_solver *sv = NULL;
+
+    cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, m * c));
+    note("cvxrelu %s | non-convex ReLU network, %s, %zu neurons per output | BLAS: %s\n",
+         CVXRELU_VERSION, optimizer_names[ls.method], m, cvxrelu_blas_info());
+    note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | steps %zu, lr %g, batch %zu, "
+         "seed %llu\n",
+         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
+         lambda * (double)(n * c), ls.steps,
+         ls.lr > 0 ? ls.lr : (ls.method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1),
+         ls.method == CVXRELU_OPT_GD ? 0 : ls.batch, (unsigned long long)ls.seed);
+    g_interrupt = 0;
+    catch_signals(1);
+    if ((st = cvxrelu_local_train(t->X, n, d, t->Y, c, &ls, &W, &a, &lr, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    note("%8s %16s %16s %14s %9s\n", "step", "objective", "changed_neurons", "mean_hamming",
+         "time_s");
+    for (size_t i = 0; i < lr.n_records; i++) {
+        const cvxrelu_local_record *q = lr.records + i;
+        size_t every = lr.n_records > 30 ? lr.n_records / 20 : 1;
+        if (i % every == 0 || i + 1 == lr.n_records)
+            note("%8zu %16.8e %16zu %14.3f %9.3f\n", q->step, q->objective, q->changed_neurons,
+                 q->mean_hamming, q->time_s);
+    }
+    note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
+         optimizer_names[ls.method], lr.steps, lr.time_s, lr.interrupted ? " (stopped early)" : "",
+         lr.objective, lr.loss, lr.penalty);
+    if (o->stats_out && (st = cvxrelu_write_atomic(o->stats_out, write_stats, &lr, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    outi = malloc(m * c * sizeof(size_t));
+    if (!outi) {
+        die_msg("out of memory");
+        rc = EXIT_SOLVER;
+        goto out;
+    }
+    for (size_t j = 0; j < m * c; j++) outi[j] = j / m;
+    cvxrelu_encoding *enc = t->enc;
+    t->enc = NULL;
+    if ((st = cvxrelu_model_from_arrays(CVXRELU_MODEL_RELU, m * c, W, a, outi, lambda, enc,
+                                        &t->model, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    t->model->objective = lr.objective;
+
+    /* stationarity check: program 3.2 on the network's own patterns, warm-started
+       at the network (a_j w_j joins v or w of its pattern), so its value is <= the
+       network's objective and equal at a stationary point ([WLP22]) */
+    double convex_value = NAN, convex_gap = NAN;
+    size_t convex_patterns = 0;
+    if ((st = cvxrelu_patterns_from_gates(t->X, n, d, W, m * c, &fp, &err)) == CVXRELU_OK) {
+        convex_patterns = fp->P;
+        cvxrelu_settings set;
+        cvxrelu_settings_default(&set);
+        set.solver = CVXRELU_SOLVER_RELU;
+        set.lambda = lambda;
+        set.eps_gap = o->eps;
+        set.max_iter = o->max_iter;
+        set.interrupt = &g_interrupt;
+        set.time_limit_s = o->time_limit;
+        if ((st = cvxrelu_solver_new(t->X, n, d, t->Y, c, fp, &set, &sv, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        Ur = calloc(2 * fp->P * c * d, sizeof(double));
+        if (!Ur) {
+            die_msg("out of memory");
+            rc = EXIT_SOLVER;
+            goto out;
+        }
+        const size_t nw = fp->words_per_pattern;
+        for (size_t j = 0; j < m * c; j++) {
+            if (cvxrelu_patterns_from_gates(t->X, n, d, W + j * d, 1, &one, NULL)) {
+                one = NULL; /* dead neuron: no row active */
+                continue;
+            }
+            for (size_t i = 0; i < fp->P; i++)
+                if (memcmp(fp->bits + i * nw, one->bits, nw * sizeof(uint64_t)) == 0) {
+                    double *u = Ur + (2 * (i * c + outi[j]) + (a[j] < 0)) * d;
+                    for (size_t k = 0; k < d; k++) u[k] += fabs(a[j]) * W[j * d + k];
+                    break;
+                }
+            cvxrelu_patterns_free(one);
+            one = NULL;
+        }
+        cvxrelu_solver_set_weights(sv, Ur);
+        cvxrelu_result res;
+        if ((st = cvxrelu_solver_solve(sv, &res, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        convex_value = res.objective;
+        convex_gap = res.gap;
+        note("stationarity check: program 3.2 on the %zu final patterns: %.10e (gap %.2e, %s); "
+             "network %.10e; relative difference %.3e\n",
+             fp->P, res.objective, res.gap, cvxrelu_exit_string(res.exit), lr.objective,
+             (lr.objective - res.objective) / fmax(fabs(lr.objective), 1e-300));
+    } else {
+        note("stationarity check skipped: %s\n", err.msg);
+    }
+
+    metrics mtr, mte = {NAN, NAN};
+    {
+        double *Yn = malloc(n * c * sizeof(double));
+        if (!Yn) {
+            die_msg("out of memory");
+            rc = EXIT_SOLVER;
+            goto out;
+        }
+        cvxrelu_model_forward(t->model, t->X, n, Yn);
+        mtr = compute_metrics(t->model->enc, Yn, t->Y, n);
+        free(Yn);
+    }
+    if (t->test) {
+        Yt = malloc((t->test->n ? t->test->n : 1) * c * sizeof(double));
+        if (!Yt) {
+            die_msg("out of memory");
+            rc = EXIT_SOLVER;
+            goto out;
+        }
+        cvxrelu_model_forward(t->model, t->Xt, t->test->n, Yt);
+        mte = compute_metrics(t->model->enc, Yt, t->Yt, t->test->n);
+    }
+    const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
+    note("network: %zu neurons | train %s %.6g", t->model->m, cls ? "accuracy" : "mse",
+         cls ? mtr.accuracy : mtr.mse);
+    if (t->test) note(" | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
+                      cls ? mte.accuracy : mte.mse, t->test->n);
+    note("\n");
+    cvxrelu_certificate cert;
+    int have_cert = 0;
+    if (!o->no_certify && lambda > 0.0) {
+        cvxrelu_certify_settings cs;
+        cvxrelu_certify_settings_default(&cs);
+        cs.bounds = o->bounds;
+        cvxrelu_blas_set_threads(0);
+        if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, lambda, &cs, &cert, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        have_cert = 1;
+        certificate_report(&cert, n, g_quiet ? NULL : stderr, NULL);
+    }
+    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    if (o->json_out) {
+        jbuf *j = &t->json;
+        jb_open(j);
+        jb_str(j, "version", CVXRELU_VERSION);
+        jb_str(j, "model", "relu");
+        jb_str(j, "optimizer", optimizer_names[ls.method]);
+        jb_str(j, "task", cls ? "classification" : "regression");
+        jb_int(j, "n", (long long)n);
+        jb_int(j, "d", (long long)t->model->enc->d_raw);
+        jb_int(j, "outputs", (long long)c);
+        jb_num(j, "lambda", lambda);
+        jb_num(j, "beta", lambda * (double)(n * c));
+        jb_int(j, "width", (long long)m);
+        jb_int(j, "steps", (long long)lr.steps);
+        jb_num(j, "lr", ls.lr > 0 ? ls.lr : (ls.method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1));
+        jb_int(j, "batch", (long long)(ls.method == CVXRELU_OPT_GD ? 0 : ls.batch));
+        jb_num(j, "objective", lr.objective);
+        jb_num(j, "loss", lr.loss);
+        jb_num(j, "penalty", lr.penalty);
+        jb_num(j, "train_time_s", lr.time_s);
+        if (lr.n_records) {
+            const cvxrelu_local_record *q = lr.records + lr.n_records - 1;
+            jb_int(j, "changed_neurons", (long long)q->changed_neurons);
+            jb_num(j, "mean_hamming", q->mean_hamming);
+        }
+        jb_int(j, "final_patterns", (long long)convex_patterns);
+        jb_num(j, "convex_value_on_final_patterns", convex_value);
+        jb_num(j, "convex_gap_on_final_patterns", convex_gap);
+        if (cls) {
+            jb_num(j, "train_accuracy", mtr.accuracy);
+            if (t->test) jb_num(j, "test_accuracy", mte.accuracy);
+        }
+        jb_num(j, "train_mse", mtr.mse);
+        if (t->test) jb_num(j, "test_mse", mte.mse);
+        if (have_cert) certificate_report(&cert, n, NULL, j);
+        jb_int(j, "seed", (long long)o->seed);
+        jb_str(j, "blas", cvxrelu_blas_info());
+        jb_close(j);
+        if ((rc = jb_write(j, o->json_out))) goto out;
+    }
+    if (rc == EXIT_OK && lr.interrupted && g_interrupt) {
+        note("interrupted: the model of the last step was written\n");
+        rc = EXIT_INTERRUPTED;
+    }
+out:
+    free(W);
+    free(a);
+    free(Ur);
+    free(Yt);
+    free(outi);
+    cvxrelu_local_result_free(&lr);
+    cvxrelu_patterns_free(fp);
+    cvxrelu_patterns_free(one);
+    cvxrelu_solver_free(sv);
+    return rc;
+}
+
 static int run_train(const train_opts *o_in, int is_demo)
 {
     train_opts o_copy = *o_in;
@@ -475,6 +859,10 @@ static int run_train(const train_opts *o_in, int is_demo)
     const size_t n = t.train->n, d = t.enc->d, c = t.enc->c;
     double lambda = o->beta_given ? o->beta / (double)(n * c) : o->lambda;
 
+    if (o->optimizer) {
+        rc = run_local(o, &t, lambda);
+        goto done;
+    }
     /* gates: the warm-start model's, then a gates file's, then sampled ones */
     if (o->warm_path && (rc = warm_start_weights(&t, o->warm_path))) goto done;
     size_t mw = t.warm ? t.warm->m : 0, mg = 0;
@@ -521,7 +909,8 @@ static int run_train(const train_opts *o_in, int is_demo)
             note("memory: the solver needs about %.3g GiB\n", (double)need / 1073741824.0);
     }
     st = o->all_patterns ? cvxrelu_patterns_enumerate(t.X, n, d, &t.pat, &err)
-                         : cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed, 0, &t.pat, &err);
+                         : cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed,
+                                                  o->width ? o->width / 2 : 0, &t.pat, &err);
     if (st) {
         rc = lib_error(st, &err);
         goto done;
@@ -733,6 +1122,25 @@ static int run_train(const train_opts *o_in, int is_demo)
     if (g_verbose)
         note("recovered network objective %.10e; max |network - convex| on training rows %.3e\n",
              netobj, maxdiff);
+    /* bounds on the non-convex optimum itself (DESIGN 5): for every ReLU network */
+    cvxrelu_certificate cert;
+    int have_cert = 0;
+    if (t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify && lambda > 0.0) {
+        cvxrelu_certify_settings cs;
+        cvxrelu_certify_settings_default(&cs);
+        cs.bounds = o->bounds;
+        cvxrelu_blas_set_threads(0);
+        if ((st = cvxrelu_certify(t.model, t.X, t.Y, n, lambda, &cs, &cert, &err))) {
+            rc = lib_error(st, &err);
+            goto done;
+        }
+        have_cert = 1;
+        certificate_report(&cert, n, g_quiet ? NULL : stderr, NULL);
+        if (o->width)
+            note("[KP24] width requested %zu: %zu gates drawn, %zu patterns, %zu active neurons "
+                 "(estimate of m*); theoretical width 320 (sqrt(n/d)+1)^2 log(n/0.05) = %.4g\n",
+                 o->width, t.pat->sampled, t.pat->P, t.model->m, cvxrelu_kp24_width(n, d, 0.05));
+    }
 
     if (is_demo) {
         printf("demo: %s, %zu train / %zu test rows, %zu patterns, lambda %g\n", o->train_path,
@@ -755,7 +1163,12 @@ static int run_train(const train_opts *o_in, int is_demo)
         jb_open(j);
         jb_str(j, "version", CVXRELU_VERSION);
         jb_str(j, "model", o->relu ? "relu" : o->decompose ? "gated+decompose" : "gated");
-        jb_str(j, "solver", o->relu ? "alm" : "rfista");
+        jb_str(j, "solver", o->relu ? "rfista-cone" : "rfista");
+        if (o->width) {
+            jb_int(j, "width_requested", (long long)o->width);
+            jb_str(j, "via", o->via_gated ? "gated" : "constrained");
+            jb_num(j, "kp24_width", cvxrelu_kp24_width(n, d, 0.05));
+        }
         jb_str(j, "task", cls ? "classification" : "regression");
         jb_int(j, "n", (long long)n);
         jb_int(j, "d", (long long)t.model->enc->d_raw);
@@ -789,6 +1202,7 @@ static int run_train(const train_opts *o_in, int is_demo)
         }
         jb_num(j, "network_objective", netobj);
         jb_num(j, "recovery_max_abs_diff", maxdiff);
+        if (have_cert) certificate_report(&cert, n, NULL, j);
         if (cls) {
             jb_num(j, "train_accuracy", mtr.accuracy);
             if (t.test) jb_num(j, "test_accuracy", mte.accuracy);

@@ -5,6 +5,7 @@
 #include "cvxrelu.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit codes, documented in --help and docs/cli.md. */
 enum {
@@ -73,9 +74,9 @@ int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_certify(int argc, char **argv);
 
-/* The certificate of a network (cmd_certify.c): a text report on stdout
-   (unless quiet) and, when j is not NULL, its fields in the JSON object. */
-void certificate_report(const cvxrelu_certificate *c, size_t n, jbuf *j);
+/* The certificate of a network (cmd_certify.c): a text report to f (when
+   not NULL) and, when j is not NULL, its fields in the JSON object. */
+void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j);
 /* Parse a comma-separated list of bound names (cheap,spectral,sdp,subsets,exact
    or all) into a mask; -1 on error (message printed). */
 int parse_bounds_opt(const char *val, unsigned *mask);
