@@ -10,10 +10,10 @@ secs=${1:-60}
 B=build-fuzz
 cmake -S . -B $B -DCMAKE_C_COMPILER=clang -DCVXRELU_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fsanitize=fuzzer-no-link" >/dev/null
-cmake --build $B -j2 --target fuzz_csv fuzz_libsvm fuzz_idx fuzz_model fuzz_gates >/dev/null
+cmake --build $B -j2 --target fuzz_csv fuzz_libsvm fuzz_idx fuzz_model fuzz_gates fuzz_weights >/dev/null
 mkdir -p $B/crashes
 fail=0
-for f in csv libsvm idx model gates; do
+for f in csv libsvm idx model gates weights; do
   rm -rf $B/scratch-$f && mkdir -p $B/scratch-$f
   if $B/tests/fuzz/fuzz_$f -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix=$B/crashes/$f- -print_final_stats=1 \
