@@ -157,5 +157,37 @@ $W "$BIN" train -q "$DATA/breast_cancer.csv" --patterns 8 --lambda 1e-3 --decomp
   && awk -F': ' '/"sharpness_ratio":/ {sub(",","",$2); r=$2} /"decomposition_max_abs_diff":/ {sub(",","",$2); e=$2} END {exit !(r + 0 >= 1 && e + 0 <= 1e-9)}' "$T/dec.json" \
   && pass "decomposition: same fit, sharpness >= 1" || fail "decomposition"
 
+# ---- [KP24]: the randomized algorithm, certify, local methods
+$W "$BIN" train -q "$FIX/good.csv" --model relu --width 8 --lambda 1e-2 -o "$T/kp.model" --json "$T/kp.json" \
+  && grep -q '"width_requested": 8' "$T/kp.json" && grep -q '"lower_bound":' "$T/kp.json" \
+  && awk -F': ' '/"upper_bound":/ {sub(",","",$2); u=$2} /"lower_bound":/ {sub(",","",$2); l=$2} /"active_neurons":/ {sub(",","",$2); m=$2} END {exit !(l + 0 <= u + 0 && m + 0 <= 8)}' "$T/kp.json" \
+  && pass "--width: LB <= UB, at most M neurons" || fail "--width"
+$W "$BIN" certify "$T/kp.model" "$FIX/good.csv" -q --json "$T/cert.json" \
+  && grep -q '"certified_optimal":' "$T/cert.json" && grep -q '"bound_used":' "$T/cert.json" \
+  && pass "certify a model file" || fail "certify a model file"
+$W "$BIN" train -q "$FIX/good.csv" --model relu --width 8 --via gated --lambda 1e-2 --json "$T/via.json" \
+  && grep -q '"via": "gated"' "$T/via.json" && grep -q '"sharpness_ratio":' "$T/via.json" \
+  && pass "--via gated" || fail "--via gated"
+$W "$BIN" train -q "$FIX/good.csv" --optimizer adam --width 4 --steps 50 --record-every 10 --lambda 1e-2 \
+    --stats "$T/stats.csv" -o "$T/adam.model" --json "$T/adam.json" \
+  && [ "$(wc -l <"$T/stats.csv")" = 7 ] && grep -q '"convex_value_on_final_patterns":' "$T/adam.json" \
+  && awk -F': ' '/"objective":/ {sub(",","",$2); o=$2} /"convex_value_on_final_patterns":/ {sub(",","",$2); c=$2} END {exit !(c + 0 <= o * (1 + 1e-9))}' "$T/adam.json" \
+  && $W "$BIN" certify "$T/adam.model" "$FIX/good.csv" -q \
+  && pass "--optimizer adam: statistics, stationarity check, certify" || fail "--optimizer adam"
+printf '0.5,1,0,0,0\n-0.25,0,1,0,1\n' >"$T/w.csv"
+$W "$BIN" certify --weights "$T/w.csv" "$FIX/good.csv" --bias --lambda 1e-2 -q --json "$T/wc.json" \
+  && grep -q '"neurons": 2' "$T/wc.json" && pass "certify --weights" || fail "certify --weights"
+printf '0.5,1,0,0\n' >"$T/w3.csv"
+expect_error "weights: wrong width" 2 "w3.csv:1" "expected 5 values" -- certify --weights "$T/w3.csv" "$FIX/good.csv" --bias --lambda 1e-2 --json "$T/out.json"
+printf '0.5,1,0,0,0\n0.5,1,x,0,0\n' >"$T/w4.csv"
+expect_error "weights: not a number" 2 "w4.csv:2" "weight" -- certify --weights "$T/w4.csv" "$FIX/good.csv" --bias --lambda 1e-2 --json "$T/out.json"
+expect_error "weights without lambda" 1 "--lambda" -- certify --weights "$T/w.csv" "$FIX/good.csv" --json "$T/out.json"
+expect_error "certify a gated model" 2 "gated" -- certify "$T/good.model" "$FIX/good.csv" --json "$T/out.json"
+expect_error "certify: bad bound name" 1 "--bounds" -- certify "$T/kp.model" "$FIX/good.csv" --bounds cheap,nope --json "$T/out.json"
+expect_error "--optimizer with --patterns" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer gd --patterns 5 -o "$T/out.model"
+expect_error "unknown optimizer" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer lbfgs -o "$T/out.model"
+expect_error "--width with --patterns" 1 "--width" -- train -q "$FIX/good.csv" --model relu --width 6 --patterns 5 -o "$T/out.model"
+expect_error "diverging gd" 3 "diverged" -- train -q "$FIX/good.csv" --optimizer gd --lr 1e6 --steps 100 -o "$T/out.model" --json "$T/out.json"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]
