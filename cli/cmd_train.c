@@ -39,6 +39,7 @@ typedef struct {
     int batch_given;
     const char *stats_out;
     int no_certify;
+    int no_stationarity;
     unsigned bounds;
 } train_opts;
 
@@ -100,6 +101,9 @@ static void train_help(void)
            "                   mean_hamming,time_s)\n"
            "  --bounds LIST    certificate bounds (see cvxrelu certify --help; default all)\n"
            "  --no-certify     skip the certificate of a ReLU network\n"
+           "  --no-stationarity  --optimizer: skip the convex re-solve on the final\n"
+           "                   patterns (slow for large d; --max-iter and --time-limit\n"
+           "                   also bound it)\n"
            "  --patterns P     distinct activation patterns to sample (default 100);\n"
            "                   'all' enumerates every pattern (data spanning at most 2\n"
            "                   dimensions, e.g. one feature + bias): the program is then\n"
@@ -111,7 +115,8 @@ static void train_help(void)
            "                   input space; d = features + 1 with the bias column, features\n"
            "                   with --raw); used first, then sampling fills up to --patterns\n"
            "                   if that option is also given\n"
-           "  --lambda L       regularization on the canonical scale (default 1e-3)\n"
+           );
+    printf("  --lambda L       regularization on the canonical scale (default 1e-3)\n"
            "  --beta B         the papers' scale instead: lambda = B / (n c)\n"
            "  --lambda-ratio R lambda = R * lambda_max, the smallest lambda giving the zero\n"
            "                   network on these patterns (scale-free; e.g. 0.01)\n"
@@ -224,6 +229,8 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             o->stats_out = v;
         } else if (strcmp(a, "--no-certify") == 0) {
             o->no_certify = 1;
+        } else if (strcmp(a, "--no-stationarity") == 0) {
+            o->no_stationarity = 1;
         } else if (strcmp(a, "--bounds") == 0) {
             VAL();
             if (parse_bounds_opt(v, &o->bounds)) return -1;
@@ -662,7 +669,9 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
        network's objective and equal at a stationary point ([WLP22]) */
     double convex_value = NAN, convex_gap = NAN;
     size_t convex_patterns = 0;
-    if ((st = cvxrelu_patterns_from_gates(t->X, n, d, W, m * c, &fp, &err)) == CVXRELU_OK) {
+    if (o->no_stationarity) {
+        note("stationarity check skipped (--no-stationarity)\n");
+    } else if ((st = cvxrelu_patterns_from_gates(t->X, n, d, W, m * c, &fp, &err)) == CVXRELU_OK) {
         convex_patterns = fp->P;
         cvxrelu_settings set;
         cvxrelu_settings_default(&set);
