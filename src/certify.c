@@ -98,27 +98,63 @@ static int sym_eig_range(double *A, size_t k, int il, int iu, double *w, double 
 }
 
 /*
- * A certain upper bound on the largest eigenvalue of the symmetric PSD (up to
- * rounding) matrix A (k x k, copied): LAPACK's value plus a margin covering
- * its backward error; the trace when k is too large for a dense solve.
+ * A certain upper bound on the largest eigenvalue of the symmetric matrix A
+ * (k x k, copied).  Small k: LAPACK's value plus a margin covering its
+ * backward error.  Larger k (where the dense eigensolver costs more than a few
+ * products): lambda_max <= max |lambda_i| <= trace(A^(2^K))^(1/2^K), true for
+ * every symmetric A; the squarings are renormalized to avoid overflow, and
+ * the bound exceeds lambda_max by at most the factor k^(1/2^K) (1.03 for
+ * k = 1000, K = 8), usually far less as spectra decay.  Capped by the trace
+ * norm bound (Frobenius norm) in any case.
  */
 static double sym_max_eig_upper(const double *A, size_t k)
 {
-    double tr = 0.0, fro = 0.0;
-    for (size_t i = 0; i < k; i++) tr += fabs(A[i * k + i]);
+    double fro = 0.0;
     for (size_t i = 0; i < k * k; i++) fro += A[i] * A[i];
     fro = sqrt(fro);
-    if (k == 0) return 0.0;
-    if (k > 4000) return tr;
+    if (k == 0 || !(fro > 0.0)) return 0.0;
     double *B = cr_malloc(k, k * sizeof(double));
-    double w = 0.0;
-    if (!B) return tr;
-    memcpy(B, A, k * k * sizeof(double));
-    int bad = sym_eig_range(B, k, (int)k, (int)k, &w, NULL);
+    if (!B) return fro;
+    double ub = fro;
+    if (k <= 300) {
+        double w = 0.0;
+        memcpy(B, A, k * k * sizeof(double));
+        if (sym_eig_range(B, k, (int)k, (int)k, &w, NULL) == 0 && isfinite(w))
+            ub = fmin(fro, w + 64.0 * (double)k * DBL_EPSILON * fro);
+        free(B);
+        return ub;
+    }
+    double *C = cr_malloc(k, k * sizeof(double));
+    if (!C) {
+        free(B);
+        return fro;
+    }
+    const int K = 8;
+    /* A^(2^j) = exp(L) * B with ||B||_F = 1 */
+    for (size_t i = 0; i < k * k; i++) B[i] = A[i] / fro;
+    double L = log(fro);
+    int ok = 1;
+    for (int j = 0; j < K && ok; j++) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)k, (int)k, (int)k, 1.0, B,
+                    (int)k, B, (int)k, 0.0, C, (int)k);
+        double f = 0.0;
+        for (size_t i = 0; i < k * k; i++) f += C[i] * C[i];
+        f = sqrt(f);
+        if (!(f > 0.0) || !isfinite(f)) ok = 0;
+        else {
+            for (size_t i = 0; i < k * k; i++) B[i] = C[i] / f;
+            L = 2.0 * L + log(f);
+        }
+    }
+    if (ok) {
+        double tr = 0.0;
+        for (size_t i = 0; i < k; i++) tr += B[i * k + i];
+        /* rounding: each product is exact to a relative d eps; 1e-10 covers K of them */
+        if (tr > 0.0) ub = fmin(fro, exp((L + log(tr)) / (double)(1 << K)) * (1.0 + 1e-10));
+    }
     free(B);
-    if (bad || !isfinite(w)) return tr;
-    double ub = w + 64.0 * (double)k * DBL_EPSILON * fro;
-    return ub < tr ? ub : tr;
+    free(C);
+    return ub;
 }
 
 /*
@@ -383,7 +419,7 @@ typedef struct {
     const double *resid;   /* ||x_j - P x_j|| for that projection */
     double *buf;           /* gather buffer bs x d */
     size_t bs;
-    double *G1, *G2;       /* d x d scratch */
+    double *G1;            /* d x d scratch */
     double *M;             /* sdp_max rows x d scratch */
 } cert_ctx;
 
@@ -412,37 +448,18 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
         gram_ctx g = {cx->X, n, d, v, cx->buf, cx->bs};
         int small = cnt[0] <= cnt[1] ? 0 : 1;
         double spec[2];
-        double *Gv_all = cx->G2;
-        /* weighted Gram of all rows */
-        memset(Gv_all, 0, d * d * sizeof(double));
-        {
-            size_t r = 0;
-            for (size_t j = 0; j <= n; j++) {
-                if (j < n && v[j] != 0.0) {
-                    for (size_t k = 0; k < d; k++) cx->buf[r * d + k] = fabs(v[j]) * cx->X[j * d + k];
-                    r++;
-                }
-                if (r == cx->bs || (j == n && r > 0)) {
-                    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)r, 1.0,
-                                cx->buf, (int)d, 1.0, Gv_all, (int)d);
-                    r = 0;
-                }
-            }
-            for (size_t i = 0; i < d; i++)
-                for (size_t k = 0; k < i; k++) Gv_all[i * d + k] = Gv_all[k * d + i];
-        }
-        double lam[2], lamv[2];
+        double lam[2], lamv[2] = {INFINITY, INFINITY};
         gram_side(&g, small == 0 ? 1 : -1, 0, cx->G1);
         lam[small] = sym_max_eig_upper(cx->G1, d);
         for (size_t i = 0; i < d * d; i++) cx->G1[i] = cx->Gall[i] - cx->G1[i];
         lam[1 - small] = sym_max_eig_upper(cx->G1, d);
+        /* the weighted form (||diag(v_S) X_S|| sqrt|S|) on the smaller side only: the
+           other side would need a full pass over X per output */
         gram_side(&g, small == 0 ? 1 : -1, 1, cx->G1);
         lamv[small] = sym_max_eig_upper(cx->G1, d);
-        for (size_t i = 0; i < d * d; i++) cx->G1[i] = Gv_all[i] - cx->G1[i];
-        lamv[1 - small] = sym_max_eig_upper(cx->G1, d);
         for (int sd = 0; sd < 2; sd++) {
             double a = sqrt(fmax(lam[sd], 0.0) * vsq[sd]);
-            double b = sqrt(fmax(lamv[sd], 0.0) * (double)cnt[sd]);
+            double b = isinf(lamv[sd]) ? INFINITY : sqrt(fmax(lamv[sd], 0.0) * (double)cnt[sd]);
             spec[sd] = fmin(a, b) * (1.0 + 1e-12) + 1e-14 * cheap_tot;
             spec[sd] = fmin(spec[sd], cheap[sd] * (1.0 + 1e-13)); /* never above cheap */
         }
@@ -492,11 +509,10 @@ static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, siz
     size_t nb = 1024;
     double *Z = cr_malloc(nb, S * sizeof(double));
     double *Q = cr_calloc(S, c * sizeof(double));
-    double *u = cr_malloc(d, sizeof(double)), *z = cr_malloc(n, sizeof(double));
     double *bestu = cr_calloc(2 * c, d * sizeof(double));
     double *bestv = cr_calloc(2 * c, sizeof(double));
-    if (!U || !Z || !Q || !u || !z || !bestu || !bestv) {
-        free(U); free(Z); free(Q); free(u); free(z); free(bestu); free(bestv);
+    if (!U || !Z || !Q || !bestu || !bestv) {
+        free(U); free(Z); free(Q); free(bestu); free(bestv);
         return cr_fail(err, CVXRELU_ERR_NOMEM, "certify: out of memory (sampled check)");
     }
     cr_rng rng;
@@ -527,34 +543,51 @@ static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, siz
                     memcpy(bestu + (2 * k + sd) * d, U + i * d, d * sizeof(double));
                 }
             }
-    /* ascent: u <- X^T (1[X u > 0] * sigma v) / ||.|| while it improves */
+    /* ascent, all 2c candidates at once (three passes over X per step as GEMMs):
+       u <- X^T (1[X u > 0] * sigma v) / ||.||, kept where it improves */
+    const size_t q = 2 * c;
     double work = (double)n * (double)d;
-    int steps = work > 0 ? (int)fmin(20.0, fmax(2.0, 2e8 / work)) : 0;
-    for (size_t k = 0; k < c; k++)
-        for (int sd = 0; sd < 2; sd++) {
-            double *ub = bestu + (2 * k + sd) * d, sig = sd ? -1.0 : 1.0;
-            if (!(bestv[2 * k + sd] > 0.0)) continue;
-            for (int it = 0; it < steps; it++) {
-                cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, X, (int)d, ub, 1,
-                            0.0, z, 1);
-                for (size_t j = 0; j < n; j++) z[j] = z[j] > 0.0 ? sig * V[j * c + k] : 0.0;
-                cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)d, 1.0, X, (int)d, z, 1, 0.0,
-                            u, 1);
-                double nr = cblas_dnrm2((int)d, u, 1);
-                if (!(nr > 0.0)) break;
-                cblas_dscal((int)d, 1.0 / nr, u, 1);
-                cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, X, (int)d, u, 1,
-                            0.0, z, 1);
-                double val = 0.0;
-                for (size_t j = 0; j < n; j++)
-                    if (z[j] > 0.0) val += sig * V[j * c + k] * z[j];
-                if (!(val > bestv[2 * k + sd] * (1.0 + 1e-12))) break;
-                bestv[2 * k + sd] = val;
-                memcpy(ub, u, d * sizeof(double));
+    int steps = work > 0 ? (int)fmin(20.0, fmax(3.0, 1e9 / work)) : 0;
+    double *Zq = cr_malloc(n, q * sizeof(double)), *Gq = cr_malloc(q, d * sizeof(double));
+    if (!Zq || !Gq) steps = 0;
+    for (int it = 0; it < steps; it++) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)q, (int)d, 1.0, X,
+                    (int)d, bestu, (int)d, 0.0, Zq, (int)q);
+        for (size_t j = 0; j < n; j++)
+            for (size_t r = 0; r < q; r++) {
+                double sig = r % 2 ? -1.0 : 1.0;
+                Zq[j * q + r] = Zq[j * q + r] > 0.0 ? sig * V[j * c + r / 2] : 0.0;
             }
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q, (int)d, (int)n, 1.0, Zq,
+                    (int)q, X, (int)d, 0.0, Gq, (int)d);
+        for (size_t r = 0; r < q; r++) {
+            double nr = cblas_dnrm2((int)d, Gq + r * d, 1);
+            if (nr > 0.0) cblas_dscal((int)d, 1.0 / nr, Gq + r * d, 1);
         }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)q, (int)d, 1.0, X,
+                    (int)d, Gq, (int)d, 0.0, Zq, (int)q);
+        double val[64 * 2];
+        double *vals = q <= 128 ? val : cr_calloc(q, sizeof(double));
+        if (!vals) break;
+        for (size_t r = 0; r < q; r++) vals[r] = 0.0;
+        for (size_t j = 0; j < n; j++)
+            for (size_t r = 0; r < q; r++)
+                if (Zq[j * q + r] > 0.0)
+                    vals[r] += (r % 2 ? -1.0 : 1.0) * V[j * c + r / 2] * Zq[j * q + r];
+        int improved = 0;
+        for (size_t r = 0; r < q; r++)
+            if (cblas_dnrm2((int)d, Gq + r * d, 1) > 0.0 && vals[r] > bestv[r] * (1.0 + 1e-12)) {
+                bestv[r] = vals[r];
+                memcpy(bestu + r * d, Gq + r * d, d * sizeof(double));
+                improved = 1;
+            }
+        if (vals != val) free(vals);
+        if (!improved) break;
+    }
+    free(Zq);
+    free(Gq);
     for (size_t k = 0; k < c; k++) best[k] = fmax(bestv[2 * k], bestv[2 * k + 1]);
-    free(U); free(Z); free(Q); free(u); free(z); free(bestu); free(bestv);
+    free(U); free(Z); free(Q); free(bestu); free(bestv);
     return CVXRELU_OK;
 }
 
@@ -598,13 +631,19 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     double *V = cr_malloc(n, c * sizeof(double));
     double *v = cr_malloc(n, sizeof(double));
     double *rownorm = cr_malloc(n, sizeof(double));
-    double *Gall = cr_malloc(d, d * sizeof(double));
-    double *G1 = cr_malloc(d, d * sizeof(double)), *G2 = cr_malloc(d, d * sizeof(double));
+    /* d x d Gram matrices only where the dense bounds apply (d <= 4000: 128 MB each) */
+    const int dense = d <= 4000;
+    cvxrelu_certify_settings s_local = *s;
+    if (!dense) s_local.bounds &= ~((1u << CVXRELU_SBOUND_SPECTRAL) | (1u << CVXRELU_SBOUND_EXACT));
+    s = &s_local;
+    const size_t dd = dense ? d : 1;
+    double *Gall = cr_malloc(dd, dd * sizeof(double));
+    double *G1 = cr_malloc(dd > d ? dd : d, dd * sizeof(double));
     double *buf = cr_malloc(bs, d * sizeof(double));
     double *M = cr_malloc(msz ? msz : 1, d * sizeof(double));
     double *sampled = cr_malloc(c, sizeof(double));
     double *X2 = NULL, *resid = NULL;
-    if (!F || !V || !v || !rownorm || !Gall || !G1 || !G2 || !buf || !M || !sampled) {
+    if (!F || !V || !v || !rownorm || !Gall || !G1 || !buf || !M || !sampled) {
         st = cr_fail(err, CVXRELU_ERR_NOMEM, "certify: out of memory (n = %zu, d = %zu)", n, d);
         goto done;
     }
@@ -620,11 +659,13 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         goto done;
     }
     for (size_t j = 0; j < n; j++) rownorm[j] = cblas_dnrm2((int)d, X + j * d, 1);
-    memset(Gall, 0, d * d * sizeof(double));
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, X, (int)d, 0.0, Gall,
-                (int)d);
-    for (size_t i = 0; i < d; i++)
-        for (size_t k = 0; k < i; k++) Gall[i * d + k] = Gall[k * d + i];
+    if (dense) {
+        memset(Gall, 0, d * d * sizeof(double));
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, X, (int)d, 0.0,
+                    Gall, (int)d);
+        for (size_t i = 0; i < d; i++)
+            for (size_t k = 0; k < i; k++) Gall[i * d + k] = Gall[k * d + i];
+    }
 
     /* rank <= 2: the exact arc sweep on the projection to the top-2 eigenvectors,
        plus the projection residual (a rigorous correction when the rank is only
@@ -675,7 +716,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         }
     }
 
-    cert_ctx cx = {X, n, d, rownorm, Gall, X2, resid, buf, bs, G1, G2, M};
+    cert_ctx cx = {X, n, d, rownorm, Gall, X2, resid, buf, bs, G1, M};
     double lb = 0.0, worst = 0.0;
     unsigned used_count[CVXRELU_SBOUND_COUNT] = {0};
     int feasible = 1;
@@ -729,7 +770,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     cert->descent_found = cert->s_sampled > 1.0 + s->tol;
     cert->time_s = cr_now() - t0;
 done:
-    free(F); free(V); free(v); free(rownorm); free(Gall); free(G1); free(G2);
+    free(F); free(V); free(v); free(rownorm); free(Gall); free(G1);
     free(buf); free(M); free(sampled); free(X2); free(resid);
     return st;
 }
