@@ -820,7 +820,77 @@ cvxrelu_status cvxrelu_dataset_split(const cvxrelu_dataset *src, double test_fra
     return st;
 }
 
-/* ------------------------------------------------------------ gates */
+/* ------------------------------------------------------------ gates and weights */
+
+/*
+ * Rows of exactly `width` finite numbers in CSV syntax, with an optional
+ * header row (any non-number in the first row).  Field k (0-based) is named
+ * names[k] in messages when k < nnames, else `rest`; `rowdesc` says what a row
+ * holds.  R (m x width) and the line of each row are allocated.
+ */
+static cvxrelu_status numeric_rows_read(const char *path, size_t width, const char *rowdesc,
+                                        const char *const *names, size_t nnames,
+                                        const char *rest, const char *rowname, double **R_out,
+                                        size_t **lines_out, size_t *m_out, cvxrelu_error *err)
+{
+    *R_out = NULL;
+    *lines_out = NULL;
+    *m_out = 0;
+    char *buf;
+    size_t len, line, m = 0, cap = 0;
+    cvxrelu_status st = slurp(path, &buf, &len, err);
+    if (st != CVXRELU_OK) return st;
+    csv_reader r;
+    csv_init(&r, path, buf, len);
+    double *R = NULL;
+    size_t *lines = NULL;
+    int rc, first = 1;
+    while ((rc = csv_next(&r, &line, &st, err)) > 0) {
+        if (r.nfields != width) {
+            st = cr_fail(err, FMT, "%s:%zu: expected %zu values (%s), got %zu", path, line, width,
+                         rowdesc, r.nfields);
+            goto fail;
+        }
+        if (first) { /* an optional header: any non-number */
+            first = 0;
+            size_t j = 0;
+            while (j < width && is_number(r.fields[j])) j++;
+            if (j < width) continue;
+        }
+        if (m == cap) {
+            size_t nc = cap ? 2 * cap : 16, cells;
+            double *nr = cr_mul_ok(nc, width, &cells) ? NULL : cr_realloc(R, cells, sizeof *R);
+            if (nr) R = nr;
+            size_t *nl = nr ? cr_realloc(lines, nc, sizeof *lines) : NULL;
+            if (!nl) { st = nomem(err, path); goto fail; }
+            lines = nl;
+            cap = nc;
+        }
+        for (size_t j = 0; j < width; j++) {
+            st = parse_finite(r.fields[j], path, line, j < nnames ? names[j] : rest, j + 1,
+                              R + m * width + j, err);
+            if (st != CVXRELU_OK) goto fail;
+        }
+        lines[m++] = line;
+    }
+    if (rc < 0) goto fail;
+    if (m == 0) {
+        st = cr_fail(err, FMT, "%s: expected at least one %s row, got none", path, rowname);
+        goto fail;
+    }
+    free(r.fields);
+    free(buf);
+    *R_out = R;
+    *lines_out = lines;
+    *m_out = m;
+    return CVXRELU_OK;
+fail:
+    free(r.fields);
+    free(buf);
+    free(R);
+    free(lines);
+    return st;
+}
 
 cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
                                   size_t *m_out, cvxrelu_error *err)
@@ -830,53 +900,12 @@ cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
     *G_out = NULL;
     *m_out = 0;
     if (d == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "gates_read: expected d >= 1");
-    char *buf;
-    size_t len, line, m = 0, cap = 0;
-    cvxrelu_status st = slurp(path, &buf, &len, err);
-    if (st != CVXRELU_OK) return st;
-    csv_reader r;
-    csv_init(&r, path, buf, len);
-    double *G = NULL;
-    int rc, first = 1;
-    while ((rc = csv_next(&r, &line, &st, err)) > 0) {
-        if (r.nfields != d) {
-            st = cr_fail(err, FMT, "%s:%zu: expected %zu values (one gate of dimension %zu), "
-                         "got %zu", path, line, d, d, r.nfields);
-            goto fail;
-        }
-        if (first) { /* an optional header: any non-number */
-            first = 0;
-            size_t j = 0;
-            while (j < d && is_number(r.fields[j])) j++;
-            if (j < d) continue;
-        }
-        if (m == cap) {
-            size_t nc = cap ? 2 * cap : 16, cells;
-            double *ng = cr_mul_ok(nc, d, &cells) ? NULL : cr_realloc(G, cells, sizeof *G);
-            if (!ng) { st = nomem(err, path); goto fail; }
-            G = ng;
-            cap = nc;
-        }
-        for (size_t j = 0; j < d; j++) {
-            st = parse_finite(r.fields[j], path, line, "value", j + 1, G + m * d + j, err);
-            if (st != CVXRELU_OK) goto fail;
-        }
-        m++;
-    }
-    if (rc < 0) goto fail;
-    if (m == 0) {
-        st = cr_fail(err, FMT, "%s: expected at least one gate row, got none", path);
-        goto fail;
-    }
-    free(r.fields);
-    free(buf);
-    *G_out = G;
-    *m_out = m;
-    return CVXRELU_OK;
-fail:
-    free(r.fields);
-    free(buf);
-    free(G);
+    char desc[64];
+    snprintf(desc, sizeof desc, "one gate of dimension %zu", d);
+    size_t *lines = NULL;
+    cvxrelu_status st =
+        numeric_rows_read(path, d, desc, NULL, 0, "value", "gate", G_out, &lines, m_out, err);
+    free(lines);
     return st;
 }
 
@@ -892,77 +921,48 @@ cvxrelu_status cvxrelu_weights_read(const char *path, size_t d, size_t c, double
     *m_out = 0;
     if (d == 0 || c == 0)
         return cr_fail(err, CVXRELU_ERR_INVALID, "weights_read: expected d >= 1 and c >= 1");
-    const size_t lead = c == 1 ? 1 : 2, want = d + lead;
-    char *buf;
-    size_t len, line, m = 0, cap = 0;
-    cvxrelu_status st = slurp(path, &buf, &len, err);
+    const size_t lead = c == 1 ? 1 : 2, width = d + lead;
+    static const char *const names1[] = {"output weight"};
+    static const char *const names2[] = {"output index", "output weight"};
+    char desc[96];
+    snprintf(desc, sizeof desc, "%s%zu input weights",
+             c == 1 ? "output weight, " : "output index, output weight, ", d);
+    double *R = NULL;
+    size_t *lines = NULL, m = 0;
+    cvxrelu_status st = numeric_rows_read(path, width, desc, c == 1 ? names1 : names2, lead,
+                                          "weight", "neuron", &R, &lines, &m, err);
     if (st != CVXRELU_OK) return st;
-    csv_reader r;
-    csv_init(&r, path, buf, len);
-    double *W = NULL, *a = NULL;
-    size_t *out = NULL;
-    int rc, first = 1;
-    while ((rc = csv_next(&r, &line, &st, err)) > 0) {
-        if (r.nfields != want) {
-            st = cr_fail(err, FMT,
-                         "%s:%zu: expected %zu values (%s%zu input weights), got %zu", path, line,
-                         want, c == 1 ? "output weight, " : "output index, output weight, ", d,
-                         r.nfields);
-            goto fail;
-        }
-        if (first) { /* an optional header: any non-number */
-            first = 0;
-            size_t j = 0;
-            while (j < want && is_number(r.fields[j])) j++;
-            if (j < want) continue;
-        }
-        if (m == cap) {
-            size_t nc = cap ? 2 * cap : 16, cells;
-            double *nw = cr_mul_ok(nc, d, &cells) ? NULL : cr_realloc(W, cells, sizeof *W);
-            if (nw) W = nw;
-            double *na = nw ? cr_realloc(a, nc, sizeof *a) : NULL;
-            if (na) a = na;
-            size_t *no = na ? cr_realloc(out, nc, sizeof *out) : NULL;
-            if (!no) { st = nomem(err, path); goto fail; }
-            out = no;
-            cap = nc;
-        }
-        out[m] = 0;
-        if (c > 1) {
-            double k;
-            st = parse_finite(r.fields[0], path, line, "output index", 1, &k, err);
-            if (st != CVXRELU_OK) goto fail;
-            if (!(k >= 0.0 && k < (double)c && k == floor(k))) {
-                st = cr_fail(err, FMT, "%s:%zu: field 1: expected an output index 0..%zu, got %s",
-                             path, line, c - 1, r.fields[0]);
-                goto fail;
-            }
-            out[m] = (size_t)k;
-        }
-        st = parse_finite(r.fields[lead - 1], path, line, "output weight", lead, a + m, err);
-        if (st != CVXRELU_OK) goto fail;
-        for (size_t j = 0; j < d; j++) {
-            st = parse_finite(r.fields[lead + j], path, line, "weight", lead + j + 1,
-                              W + m * d + j, err);
-            if (st != CVXRELU_OK) goto fail;
-        }
-        m++;
-    }
-    if (rc < 0) goto fail;
-    if (m == 0) {
-        st = cr_fail(err, FMT, "%s: expected at least one neuron row, got none", path);
+    double *W = cr_malloc(m, d * sizeof(double)), *a = cr_malloc(m, sizeof(double));
+    size_t *out = cr_malloc(m, sizeof(size_t));
+    if (!W || !a || !out) {
+        st = nomem(err, path);
         goto fail;
     }
-    free(r.fields);
-    free(buf);
+    for (size_t j = 0; j < m; j++) {
+        const double *row = R + j * width;
+        out[j] = 0;
+        if (c > 1) {
+            double k = row[0];
+            if (!(k >= 0.0 && k < (double)c && k == floor(k))) {
+                st = cr_fail(err, FMT, "%s:%zu: field 1: expected an output index 0..%zu, got %.17g",
+                             path, lines[j], c - 1, k);
+                goto fail;
+            }
+            out[j] = (size_t)k;
+        }
+        a[j] = row[lead - 1];
+        memcpy(W + j * d, row + lead, d * sizeof(double));
+    }
+    free(R);
+    free(lines);
     *W_out = W;
     *a_out = a;
     *out_out = out;
     *m_out = m;
     return CVXRELU_OK;
 fail:
-    free(r.fields);
-    free(buf);
+    free(R);
+    free(lines);
     free(W);
     free(a);
     free(out);

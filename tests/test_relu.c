@@ -16,38 +16,9 @@
 #include <string.h>
 
 #include "cvxrelu.h"
+#include "test_helpers.h"
 
-static cvxrelu_encoding *plain_encoding(size_t d, size_t c)
-{
-    cvxrelu_encoding *enc = calloc(1, sizeof *enc);
-    enc->task = CVXRELU_TASK_REGRESSION;
-    enc->d_raw = d;
-    enc->d = d;
-    enc->c = c;
-    enc->mean = calloc(d, sizeof(double));
-    enc->scale = malloc(d * sizeof(double));
-    for (size_t k = 0; k < d; k++) enc->scale[k] = 1.0;
-    return enc;
-}
 
-static cvxrelu_solver *solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
-                             const cvxrelu_patterns *pat, cvxrelu_solver_kind kind, double lambda,
-                             double eps, cvxrelu_result *res)
-{
-    cvxrelu_settings set;
-    cvxrelu_settings_default(&set);
-    set.solver = kind;
-    set.lambda = lambda;
-    set.eps_gap = eps;
-    set.max_iter = 200000;
-    cvxrelu_solver *s;
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_solver_new(X, n, d, Y, c, pat, &set, &s, &err);
-    if (st) printf("# %s\n", err.msg);
-    assert_int_equal(st, 0);
-    assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
-    return s;
-}
 
 static void test_relu_recovery_and_certificate(void **state)
 {
