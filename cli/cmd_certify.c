@@ -53,17 +53,17 @@ void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j
                c->lambda, c->beta, n, c->outputs, c->outputs == 1 ? "" : "s");
         fprintf(f, "  upper bound  %.10e  (the network's objective)\n", c->upper_bound);
         fprintf(f, "  lower bound  %.10e  (weak duality, s-bound: %s)\n", c->lower_bound, used);
-        fprintf(f, "  UB/LB        %.6g     (sqrt(log 2n) = %.4g for scale)\n", c->ratio,
-               c->sqrt_log_2n);
+        fprintf(f, "  UB/LB        %.12g  (UB - LB)/UB = %.3e  (sqrt(log 2n) = %.4g for scale)\n",
+                c->ratio, (c->upper_bound - c->lower_bound) / c->upper_bound, c->sqrt_log_2n);
         fprintf(f, "  bounds on s(v)/beta:");
         for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++) {
             if (isnan(c->sbar[b])) fprintf(f, "  %s -", cvxrelu_sbound_string((cvxrelu_sbound)b));
-            else fprintf(f, "  %s %.6g", cvxrelu_sbound_string((cvxrelu_sbound)b), c->sbar[b]);
+            else fprintf(f, "  %s %.10g", cvxrelu_sbound_string((cvxrelu_sbound)b), c->sbar[b]);
         }
         fprintf(f, "\n  dual feasible %s, certified optimal %s\n", c->dual_feasible ? "yes" : "no",
                c->certified_optimal ? "YES" : "no");
         fprintf(f, "  necessary check (sampled directions, NOT a certificate): max |v.(Xu)_+|/beta "
-               ">= %.6g%s\n",
+               ">= %.9g%s\n",
                c->s_sampled,
                c->descent_found ? "  -> a neuron that lowers the objective exists" : "");
     }
