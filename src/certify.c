@@ -648,11 +648,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         goto done;
     }
     cvxrelu_model_forward(m, X, n, F);
-    double loss = 0.0;
-    for (size_t i = 0; i < n * c; i++) {
-        V[i] = Y[i] - F[i];
-        loss += V[i] * V[i];
-    }
+    for (size_t i = 0; i < n * c; i++) V[i] = Y[i] - F[i];
     cert->upper_bound = cvxrelu_model_objective(m, X, Y, n, lambda);
     if (!isfinite(cert->upper_bound)) {
         st = cr_fail(err, CVXRELU_ERR_NUMERIC, "certify: the network's objective is not finite");
