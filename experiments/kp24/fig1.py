@@ -16,8 +16,7 @@ Usage: experiments/kp24/fig1.py   (from anywhere; about 5 minutes on 2 cores)
 import csv, json, os, subprocess, sys, tempfile
 import numpy as np
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CLI = os.path.join(ROOT, "build", "cvxrelu")
+from kp24data import CLI, ROOT, planted_teacher, save_csv
 OUT = os.path.join(ROOT, "experiments", "kp24", "results", "fig1.csv")
 PNG = os.path.join(ROOT, "docs", "img", "kp24-fig1.png")
 N, D, SEEDS = 300, 10, range(10)
@@ -26,13 +25,7 @@ PS = [2, 4, 8, 16, 32, 64, 128, 256]
 
 
 def data(seed, path):
-    rng = np.random.default_rng(1000 + seed)
-    X = rng.standard_normal((N, D))
-    W = rng.standard_normal((5, D)) / np.sqrt(D)
-    a = rng.standard_normal(5)
-    y = np.maximum(X @ W.T, 0) @ a + 0.1 * rng.standard_normal(N)
-    np.savetxt(path, np.column_stack([X, y]), delimiter=",", fmt="%.17g",
-               header=",".join(["x%d" % i for i in range(D)] + ["y"]), comments="")
+    save_csv(path, planted_teacher(N, D, 1000 + seed))
 
 
 def solve(path, model, P, lam, seed, tmp):

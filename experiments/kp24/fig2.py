@@ -13,23 +13,14 @@ Writes results/fig2.csv and docs/img/kp24-fig2.png.  Usage: experiments/kp24/fig
 (about 1 minute on 2 cores)
 """
 import csv, json, os, subprocess, sys, tempfile
-import numpy as np
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CLI = os.path.join(ROOT, "build", "cvxrelu")
-CACHE = os.path.join(ROOT, "experiments", "kp24", "cache")
+from kp24data import CACHE, CLI, ROOT, planted_teacher, save_csv
 OUT = os.path.join(ROOT, "experiments", "kp24", "results", "fig2.csv")
 PNG = os.path.join(ROOT, "docs", "img", "kp24-fig2.png")
 
 
 def random_data(path, n=300, d=10, seed=0):
-    rng = np.random.default_rng(1000 + seed)
-    X = rng.standard_normal((n, d))
-    W = rng.standard_normal((5, d)) / np.sqrt(d)
-    a = rng.standard_normal(5)
-    y = np.maximum(X @ W.T, 0) @ a + 0.1 * rng.standard_normal(n)
-    np.savetxt(path, np.column_stack([X, y]), delimiter=",", fmt="%.17g",
-               header=",".join(["x%d" % i for i in range(d)] + ["y"]), comments="")
+    save_csv(path, planted_teacher(n, d, 1000 + seed))
 
 
 def run(path, extra, width, steps, lr, every, tmp):

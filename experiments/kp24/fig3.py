@@ -13,26 +13,17 @@ LB).  Writes results/fig3.csv and docs/img/kp24-fig3.png.  Usage: experiments/kp
 (about 1.5 minutes on 2 cores)
 """
 import csv, json, os, subprocess, sys, tempfile
-import numpy as np
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CLI = os.path.join(ROOT, "build", "cvxrelu")
-CACHE = os.path.join(ROOT, "experiments", "kp24", "cache")
+from kp24data import CACHE, CLI, ROOT, planted_teacher, save_csv
 OUT = os.path.join(ROOT, "experiments", "kp24", "results", "fig3.csv")
 PNG = os.path.join(ROOT, "docs", "img", "kp24-fig3.png")
 LAMBDAS = [1e-3, 1e-2]
 
 
 def teacher(path_tr, path_te, d=10, seed=0):
-    rng = np.random.default_rng(2000 + seed)
-    X = rng.standard_normal((1300, d))
-    W = rng.standard_normal((5, d)) / np.sqrt(d)
-    a = rng.standard_normal(5)
-    y = np.maximum(X @ W.T, 0) @ a + 0.1 * rng.standard_normal(1300)
-    hdr = ",".join(["x%d" % i for i in range(d)] + ["y"])
-    M = np.column_stack([X, y])
-    np.savetxt(path_tr, M[:300], delimiter=",", fmt="%.17g", header=hdr, comments="")
-    np.savetxt(path_te, M[300:], delimiter=",", fmt="%.17g", header=hdr, comments="")
+    M = planted_teacher(1300, d, 2000 + seed)
+    save_csv(path_tr, M[:300])
+    save_csv(path_te, M[300:])
 
 
 def run(args, tmp):
