@@ -48,6 +48,9 @@ void cr_chol_solve(const double *L, double *b, size_t k);
 /* Physical memory of this machine in bytes (a large value when unknown). */
 double cr_physical_memory(void);
 
+/* The weight-decay term (lambda/2) sum_j (||w_j||^2 + a_j^2) of a network. */
+double cr_model_penalty(const cvxrelu_model *m, double lambda);
+
 /* Wall clock in seconds. */
 double cr_now(void);
 

@@ -148,19 +148,25 @@ cvxrelu_status cvxrelu_model_predict(const cvxrelu_model *m, const cvxrelu_datas
 double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const double *Y,
                                size_t n, double lambda)
 {
-    const size_t c = m->enc->c, d = m->d;
+    const size_t c = m->enc->c;
     double *Yhat = cr_malloc(n, c * sizeof(double));
     if (!Yhat) return NAN;
     cvxrelu_model_forward(m, X, n, Yhat);
     double loss = 0.0;
     for (size_t i = 0; i < n * c; i++) loss += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
     free(Yhat);
+    return loss / (2.0 * (double)(n * c)) + cr_model_penalty(m, lambda);
+}
+
+double cr_model_penalty(const cvxrelu_model *m, double lambda)
+{
+    const size_t d = m->d;
     double reg = 0.0;
     for (size_t j = 0; j < m->m; j++) {
         double w = cblas_dnrm2((int)d, m->W + j * d, 1);
         reg += w * w + m->a[j] * m->a[j];
     }
-    return loss / (2.0 * (double)(n * c)) + 0.5 * lambda * reg;
+    return 0.5 * lambda * reg;
 }
 
 cvxrelu_status cvxrelu_model_from_arrays(cvxrelu_model_kind kind, size_t m, const double *W,
