@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CVXRELU_DATA_DIR
@@ -28,6 +29,9 @@ typedef struct {
     double eps, eps_feas, time_limit;
     double max_memory_gb; /* 0: the machine's physical memory */
     int relu;          /* --model relu */
+    int sdp;           /* --model sdp */
+    int sdp_method;    /* --sdp-solver: cvxrelu_sdp_method */
+    int eps_given, max_iter_given;
     int all_patterns;  /* --patterns all */
     int decompose;     /* --decompose: 0 none, 1 closed form, 2 min-norm */
     size_t max_iter;
@@ -81,7 +85,14 @@ static void train_help(void)
            "  --model M        gated (default): the gated-ReLU group lasso, R-FISTA;\n"
            "                   relu: the exact ReLU program over the sampled patterns\n"
            "                   (cone constraints), R-FISTA whose prox projects onto\n"
-           "                   each pattern's cone (DESIGN 3.2)\n"
+           "                   each pattern's cone (DESIGN 3.2);\n"
+           "                   sdp: the SDP relaxation of the lifted program [PBY24]\n"
+           "                   (DESIGN 6): a certified lower bound on the objective of\n"
+           "                   every network, and a network of --width R neurons read\n"
+           "                   out of its solution (default R = rank of the solution);\n"
+           "                   --eps is its relative accuracy (default 1e-4)\n"
+           "  --sdp-solver S   admm (default; first-order, larger n) | dsdp (interior\n"
+           "                   point, Debian's DSDP; small n)\n"
            "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n"
            "  --width M        [KP24] the randomized algorithm: M/2 Gaussian gates (their\n"
            "                   distinct patterns), a network of at most M neurons per\n"
@@ -166,10 +177,11 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     } while (0)
         if (strcmp(a, "--model") == 0) {
             VAL();
-            if (strcmp(v, "gated") == 0) o->relu = 0;
-            else if (strcmp(v, "relu") == 0) o->relu = 1;
+            if (strcmp(v, "gated") == 0) o->relu = o->sdp = 0;
+            else if (strcmp(v, "relu") == 0) o->relu = 1, o->sdp = 0;
+            else if (strcmp(v, "sdp") == 0) o->sdp = 1, o->relu = 0;
             else {
-                die_msg("--model: expected 'gated' or 'relu', got \"%s\"", v);
+                die_msg("--model: expected 'gated', 'relu' or 'sdp', got \"%s\"", v);
                 return -1;
             }
         } else if (strcmp(a, "--width") == 0) {
@@ -177,6 +189,14 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             if (parse_size_opt(a, v, &o->width)) return -1;
             if (o->width < 1) {
                 die_msg("--width: expected a positive integer, got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--sdp-solver") == 0) {
+            VAL();
+            if (strcmp(v, "admm") == 0) o->sdp_method = CVXRELU_SDP_ADMM;
+            else if (strcmp(v, "dsdp") == 0) o->sdp_method = CVXRELU_SDP_DSDP;
+            else {
+                die_msg("--sdp-solver: expected 'admm' or 'dsdp', got \"%s\"", v);
                 return -1;
             }
         } else if (strcmp(a, "--via") == 0) {
@@ -332,6 +352,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         } else if (strcmp(a, "--eps") == 0) {
             VAL();
             if (parse_double_opt(a, v, &o->eps)) return -1;
+            o->eps_given = 1;
             if (!(o->eps > 0)) {
                 die_msg("--eps: expected a positive number, got \"%s\"", v);
                 return -1;
@@ -339,6 +360,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         } else if (strcmp(a, "--max-iter") == 0) {
             VAL();
             if (parse_size_opt(a, v, &o->max_iter)) return -1;
+            o->max_iter_given = 1;
         } else if (strcmp(a, "--time-limit") == 0) {
             VAL();
             if (parse_double_opt(a, v, &o->time_limit)) return -1;
@@ -377,6 +399,27 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     if (o->lambda_given + o->beta_given + o->ratio_given > 1) {
         die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
         return -1;
+    }
+    if (o->sdp) {
+        if (o->optimizer || o->all_patterns || o->patterns_given || o->gates_path ||
+            o->warm_path || o->decompose || o->via_gated) {
+            die_msg("--model sdp solves the relaxation over all networks: no --optimizer, "
+                    "--patterns, --gates, --warm-start, --decompose or --via");
+            return -1;
+        }
+        if (o->ratio_given) {
+            die_msg("--model sdp: give --lambda or --beta (--lambda-ratio needs patterns)");
+            return -1;
+        }
+        if (o->stats_out || o->batch_given) {
+            die_msg("--stats and --batch go with --optimizer");
+            return -1;
+        }
+        if (o->test_path && o->test_frac > 0) {
+            die_msg("give --test or --test-frac, not both");
+            return -1;
+        }
+        return 0;
     }
     if (o->via_gated && !(o->relu && o->width)) {
         die_msg("--via gated goes with --model relu --width M");
@@ -825,6 +868,168 @@ out:
     return rc;
 }
 
+/* --model sdp: the relaxation of DESIGN 6, its certified lower bound, and the
+   network read out of its solution. */
+static int run_sdp(const train_opts *o, train_state *t, double lambda)
+{
+    const size_t n = t->train->n, d = t->enc->d, c = t->enc->c, N = n * c;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = EXIT_OK;
+    double *U = NULL, *V = NULL, *Yn = NULL, *Yt = NULL;
+    cvxrelu_sdp_result res;
+    memset(&res, 0, sizeof res);
+    if (!(lambda > 0.0)) {
+        die_msg("--model sdp needs lambda > 0 (weight decay fixes the scale of the relaxation)");
+        return EXIT_USAGE;
+    }
+    const cvxrelu_sdp_method method = (cvxrelu_sdp_method)o->sdp_method;
+    const char *mname = method == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
+    {
+        double need = cvxrelu_sdp_memory(n, d, c, method);
+        double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
+                                            : (double)sysconf(_SC_PHYS_PAGES) *
+                                                  (double)sysconf(_SC_PAGESIZE);
+        if (need > limit) {
+            die_msg("the SDP relaxation needs about %.3g GiB (%s, n=%zu, d=%zu, c=%zu: "
+                    "%zu x %zu matrices) and %.3g GiB are available%s: refused before starting",
+                    need / 1073741824.0, mname, n, d, c, 2 * n + d + c, 2 * n + d + c,
+                    limit / 1073741824.0, o->max_memory_gb > 0 ? " (--max-memory)" : "");
+            return EXIT_SOLVER;
+        }
+        if (g_verbose) note("memory: the SDP solver needs about %.3g GiB\n", need / 1073741824.0);
+    }
+    cvxrelu_blas_set_threads(0);
+    note("cvxrelu %s | SDP relaxation [PBY24] by %s | BLAS: %s\n", CVXRELU_VERSION,
+         method == CVXRELU_SDP_DSDP ? "DSDP (interior point)" : "ADMM", cvxrelu_blas_info());
+    note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta = lambda n c = %.6g) | "
+         "PSD block %zu x %zu, lifted %zu x %zu\n",
+         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
+         lambda * (double)N, n + d + c, n + d + c, 2 * n + d + c, 2 * n + d + c);
+    cvxrelu_sdp_settings ss;
+    cvxrelu_sdp_settings_default(&ss);
+    ss.method = method;
+    if (o->eps_given) ss.tol = o->eps;
+    if (o->max_iter_given) ss.max_iter = o->max_iter;
+    ss.time_limit_s = o->time_limit;
+    ss.verbose = !g_quiet;
+    ss.interrupt = &g_interrupt;
+    g_interrupt = 0;
+    catch_signals(1);
+    if ((st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    note("sdp %s: %s after %zu iterations in %.3f s | value %.10e | certified lower bound "
+         "%.10e | relative gap %.2e | residuals %.1e (primal) %.1e (dual) | rank %zu\n",
+         mname, cvxrelu_exit_string(res.exit), res.iterations, res.time_s, res.value,
+         res.lower_bound, res.gap, res.pres, res.dres, res.rank);
+    const size_t R = o->width ? o->width : (res.rank ? res.rank : 1);
+    struct timespec ts0, ts1;
+    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    if ((st = cvxrelu_sdp_readout(t->X, n, d, t->Y, c, lambda, &res, R, 0, o->seed, &U, &V,
+                                  &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts1);
+    double t_read = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
+    cvxrelu_encoding *enc = t->enc;
+    t->enc = NULL;
+    if ((st = cvxrelu_model_from_dense(R, U, V, lambda, enc, &t->model, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    Yn = malloc(N * sizeof(double));
+    if (!Yn) {
+        die_msg("out of memory");
+        rc = EXIT_SOLVER;
+        goto out;
+    }
+    cvxrelu_model_forward(t->model, t->X, n, Yn);
+    double loss = 0.0;
+    for (size_t i = 0; i < N; i++) loss += (Yn[i] - t->Y[i]) * (Yn[i] - t->Y[i]);
+    loss /= 2.0 * (double)N;
+    const double obj = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda), pen = obj - loss;
+    t->model->objective = obj;
+    t->model->gap = obj - res.lower_bound;
+    metrics mtr = compute_metrics(t->model->enc, Yn, t->Y, n), mte = {NAN, NAN};
+    if (t->test) {
+        Yt = malloc((t->test->n ? t->test->n : 1) * c * sizeof(double));
+        if (!Yt) {
+            die_msg("out of memory");
+            rc = EXIT_SOLVER;
+            goto out;
+        }
+        cvxrelu_model_forward(t->model, t->Xt, t->test->n, Yt);
+        mte = compute_metrics(t->model->enc, Yt, t->Yt, t->test->n);
+    }
+    const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
+    note("read-out network: width %zu in %.3f s | objective %.10e (loss %.6e + penalty %.6e) | "
+         "within %.3e (relative %.2e) of the best network, by the certified bound\n",
+         R, t_read, obj, loss, pen, obj - res.lower_bound,
+         (obj - res.lower_bound) / fmax(fabs(obj), 1e-300));
+    note("network: %zu neurons | train %s %.6g", R, cls ? "accuracy" : "mse",
+         cls ? mtr.accuracy : mtr.mse);
+    if (t->test) note(" | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
+                      cls ? mte.accuracy : mte.mse, t->test->n);
+    note("\n");
+    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    if (o->json_out) {
+        jbuf *j = &t->json;
+        jb_open(j);
+        jb_str(j, "version", CVXRELU_VERSION);
+        jb_str(j, "model", "sdp");
+        jb_str(j, "solver", mname);
+        jb_str(j, "exit", cvxrelu_exit_string(res.exit));
+        jb_str(j, "task", cls ? "classification" : "regression");
+        jb_int(j, "n", (long long)n);
+        jb_int(j, "d", (long long)t->model->enc->d_raw);
+        jb_int(j, "outputs", (long long)c);
+        jb_num(j, "lambda", lambda);
+        jb_num(j, "beta", lambda * (double)N);
+        jb_num(j, "tol", ss.tol);
+        jb_num(j, "sdp_value", res.value);
+        jb_num(j, "sdp_lower_bound", res.lower_bound);
+        jb_num(j, "sdp_gap", res.gap);
+        jb_num(j, "primal_residual", res.pres);
+        jb_num(j, "dual_residual", res.dres);
+        jb_int(j, "rank", (long long)res.rank);
+        jb_int(j, "iterations", (long long)res.iterations);
+        jb_num(j, "sdp_time_s", res.time_s);
+        jb_int(j, "width", (long long)R);
+        jb_num(j, "readout_objective", obj);
+        jb_num(j, "readout_loss", loss);
+        jb_num(j, "readout_penalty", pen);
+        jb_num(j, "readout_time_s", t_read);
+        jb_num(j, "objective", obj);
+        if (cls) {
+            jb_num(j, "train_accuracy", mtr.accuracy);
+            if (t->test) jb_num(j, "test_accuracy", mte.accuracy);
+        }
+        jb_num(j, "train_mse", mtr.mse);
+        if (t->test) jb_num(j, "test_mse", mte.mse);
+        jb_int(j, "seed", (long long)o->seed);
+        jb_str(j, "blas", cvxrelu_blas_info());
+        jb_close(j);
+        if ((rc = jb_write(j, o->json_out))) goto out;
+    }
+    if (rc == EXIT_OK && res.exit == CVXRELU_EXIT_INTERRUPTED) {
+        note("interrupted: the read-out of the last iterate was written\n");
+        rc = EXIT_INTERRUPTED;
+    }
+out:
+    free(U);
+    free(V);
+    free(Yn);
+    free(Yt);
+    cvxrelu_sdp_result_free(&res);
+    return rc;
+}
+
 static int run_train(const train_opts *o_in, int is_demo)
 {
     train_opts o_copy = *o_in;
@@ -870,6 +1075,10 @@ static int run_train(const train_opts *o_in, int is_demo)
 
     if (o->optimizer) {
         rc = run_local(o, &t, lambda);
+        goto done;
+    }
+    if (o->sdp) {
+        rc = run_sdp(o, &t, lambda);
         goto done;
     }
     /* gates: the warm-start model's, then a gates file's, then sampled ones */

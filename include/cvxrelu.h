@@ -344,6 +344,9 @@ typedef struct {
     double *G;               /* m x d gates (gated models), else NULL */
     double *a;               /* m output weights */
     size_t *out;             /* m output indices in [0, c) */
+    double *V;               /* NULL, or m x c dense output weights (the SDP read-out
+                                with c > 1): neuron j feeds every output, a and out
+                                are then unused */
     double lambda;
     /* training summary, informational */
     size_t patterns;
@@ -413,6 +416,74 @@ cvxrelu_status cvxrelu_model_from_arrays(cvxrelu_model_kind kind, size_t m, cons
                                          const double *a, const size_t *out, double lambda,
                                          cvxrelu_encoding *enc, cvxrelu_model **out_model,
                                          cvxrelu_error *err);
+
+/* ------------------------------------ the SDP relaxation (DESIGN 6, [PBY24]) */
+
+typedef enum {
+    CVXRELU_SDP_ADMM = 0, /* own first-order method: ADMM between the lifted
+                             constraints and the PSD cone of the reduced space */
+    CVXRELU_SDP_DSDP      /* interior point by the DSDP library (small n) */
+} cvxrelu_sdp_method;
+
+typedef struct {
+    cvxrelu_sdp_method method; /* default ADMM */
+    double tol;            /* relative accuracy of the value, the gap to the certified
+                              lower bound and the residuals; default 1e-4 */
+    size_t max_iter;       /* 0 = the method's default (ADMM 20000, DSDP 200) */
+    double rho;            /* ADMM: initial penalty; 0 = 1 */
+    double upper_bound;    /* canonical-scale objective of any network on these data
+                              (tightens the certificate); 0 = that of the zero network */
+    size_t check_every;    /* ADMM: certificate and log every K iterations; default 25 */
+    int verbose;           /* log to stderr */
+    double time_limit_s;   /* 0 = none */
+    volatile sig_atomic_t *interrupt; /* stops at the next iteration when != 0 */
+} cvxrelu_sdp_settings;
+
+void cvxrelu_sdp_settings_default(cvxrelu_sdp_settings *s);
+
+typedef struct {
+    cvxrelu_exit exit;
+    size_t q;              /* n + d + c */
+    double *Z;             /* q x q solution in z = (alpha, u, v) coordinates (owned) */
+    double value;          /* relaxation objective at Z (canonical scale) */
+    double lower_bound;    /* certified: <= the optimum of the relaxation, hence <= the
+                              objective of every network on these data (canonical) */
+    double gap;            /* (value - lower_bound) / max(|value|, 1e-12 |loss at 0|) */
+    double pres;           /* relative primal residual (constraint violation of Z) */
+    double dres;           /* relative dual residual (PSD violation of the dual) */
+    size_t rank;           /* numerical rank of Z */
+    size_t iterations;
+    double time_s;
+} cvxrelu_sdp_result;
+
+/*
+ * Solve the relaxation for X (n x d, encoded), Y (n x c) and lambda (canonical
+ * scale; beta = lambda n c).  res->Z is allocated; free with
+ * cvxrelu_sdp_result_free.
+ */
+cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const double *Y,
+                                 size_t c, double lambda, const cvxrelu_sdp_settings *s,
+                                 cvxrelu_sdp_result *res, cvxrelu_error *err);
+void cvxrelu_sdp_result_free(cvxrelu_sdp_result *res);
+/* Bytes the method needs for these sizes (estimate, before any work). */
+double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method method);
+/*
+ * Read a network of width R out of a solution (DESIGN 6): U (R x d) and V
+ * (R x c) allocated; f(x) = sum_j (x.u_j)_+ v_j.
+ */
+cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
+                                   size_t c, double lambda, const cvxrelu_sdp_result *res,
+                                   size_t R, size_t max_iter, uint64_t seed, double **U_out,
+                                   double **V_out, cvxrelu_error *err);
+
+/*
+ * A network with a dense second layer, f(x) = sum_j (x.u_j)_+ v_j: U (m x d),
+ * V (m x c).  For c = 1 it is stored like any ReLU network.  Arrays are
+ * copied; takes ownership of enc (also on failure).
+ */
+cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double *V,
+                                        double lambda, cvxrelu_encoding *enc,
+                                        cvxrelu_model **out_model, cvxrelu_error *err);
 
 /* --------------------------------------------- certificates (DESIGN 5, [KP24]) */
 

@@ -2,7 +2,7 @@
 # Install the Debian packages cvxrelu needs, when missing (run as root on Debian 12).
 set -e
 need=""
-for p in cmake make gcc pkg-config libopenblas-dev liblapack-dev zlib1g-dev libcmocka-dev; do
+for p in cmake make gcc pkg-config libopenblas-dev liblapack-dev zlib1g-dev libcmocka-dev libdsdp-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 # Optional: independent cross-checks in the tests (skipped with a message when absent).

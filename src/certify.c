@@ -65,7 +65,7 @@ double cvxrelu_kp24_width(size_t n, size_t d, double delta)
  * (destroyed), optionally with eigenvectors Z (k x (iu-il+1), column-major).
  * 0 on success.
  */
-static int sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z)
+int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z)
 {
     int n = (int)k, lda = (int)k, m = 0, info = 0, ldz = (int)k, lwork = -1, liwork = -1;
     double vl = 0.0, vu = 0.0, abstol = 0.0, wq = 0.0;
@@ -119,7 +119,7 @@ static double sym_max_eig_upper(const double *A, size_t k)
     if (k <= 300) {
         double w = 0.0;
         memcpy(B, A, k * k * sizeof(double));
-        if (sym_eig_range(B, k, (int)k, (int)k, &w, NULL) == 0 && isfinite(w))
+        if (cr_sym_eig_range(B, k, (int)k, (int)k, &w, NULL) == 0 && isfinite(w))
             ub = fmin(fro, w + 64.0 * (double)k * DBL_EPSILON * fro);
         free(B);
         return ub;
@@ -262,7 +262,7 @@ static double sdp_subset_bound(const double *M, size_t p, size_t d, uint64_t see
     for (size_t i = 0; i < q * q; i++) fro += C[i] * C[i];
     fro = sqrt(fro);
     double w = 0.0;
-    if (sym_eig_range(C, q, (int)q, (int)q, &w, NULL) == 0 && isfinite(w)) {
+    if (cr_sym_eig_range(C, q, (int)q, (int)q, &w, NULL) == 0 && isfinite(w)) {
         double ub = sy + (double)q * (w + 64.0 * (double)q * DBL_EPSILON * fro);
         out = sqrt(fmax(ub, 0.0) / 4.0);
     }
@@ -608,6 +608,11 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         return cr_fail(err, CVXRELU_ERR_INVALID,
                        "certify: the model is a gated network; certificates are for ReLU "
                        "networks (train with --model relu or --decompose)");
+    if (m->V)
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "certify: the model's neurons feed several outputs (a dense second "
+                       "layer); the [KP24] certificate is for one output per neuron; the SDP "
+                       "relaxation (certify --sdp) bounds every network");
     if (!(lambda > 0.0) || !isfinite(lambda))
         return cr_fail(err, CVXRELU_ERR_INVALID, "certify: lambda must be > 0, got %g", lambda);
     if (s->subsets_max_rows > 30)
@@ -683,7 +688,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
             ok = 1;
         } else if (Bm) {
             memcpy(G1, Gall, d * d * sizeof(double));
-            if (sym_eig_range(G1, d, (int)d - 2, (int)d, w, Bm) == 0 && w[0] <= 1e-12 * w[2]) {
+            if (cr_sym_eig_range(G1, d, (int)d - 2, (int)d, w, Bm) == 0 && w[0] <= 1e-12 * w[2]) {
                 for (size_t k = 0; k < d; k++) { /* columns of Bm: eigenvectors d-2, d-1, d */
                     B[k * 2 + 0] = Bm[2 * d + k];
                     B[k * 2 + 1] = Bm[1 * d + k];

@@ -43,6 +43,10 @@ size_t cr_rng_below(cr_rng *r, size_t n); /* uniform in [0, n) */
    triangle), -1 when a pivot falls below rel_tol times its diagonal entry;
    then the solve with the factor, b overwritten by the solution. */
 int cr_chol(double *A, size_t k, double rel_tol);
+/* Eigenvalues il..iu (1-based, ascending) of the symmetric k x k matrix A
+   (destroyed) by LAPACK dsyevr, optionally eigenvectors Z (column j = Z + j k).
+   0 on success. */
+int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z);
 void cr_chol_solve(const double *L, double *b, size_t k);
 
 /* Physical memory of this machine in bytes (a large value when unknown). */

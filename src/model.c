@@ -13,6 +13,7 @@ void cvxrelu_model_free(cvxrelu_model *m)
     free(m->G);
     free(m->a);
     free(m->out);
+    free(m->V);
     free(m);
 }
 
@@ -102,7 +103,11 @@ void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n, do
                 double z = cblas_ddot((int)d, X + i * d, 1, m->W + j * d, 1);
                 double on = m->G ? (cblas_ddot((int)d, X + i * d, 1, m->G + j * d, 1) > 0.0)
                                  : (z > 0.0);
-                if (on) Yhat[i * c + m->out[j]] += m->a[j] * z;
+                if (!on) continue;
+                if (m->V)
+                    for (size_t k = 0; k < c; k++) Yhat[i * c + k] += m->V[j * c + k] * z;
+                else
+                    Yhat[i * c + m->out[j]] += m->a[j] * z;
             }
         free(Z);
         free(H);
@@ -119,8 +124,14 @@ void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n, do
             const double *z = Z + i * nn;
             const double *h = H ? H + i * nn : z;
             double *y = Yhat + (r0 + i) * c;
-            for (size_t j = 0; j < nn; j++)
-                if (h[j] > 0.0) y[m->out[j]] += m->a[j] * z[j];
+            if (m->V) {
+                for (size_t j = 0; j < nn; j++)
+                    if (h[j] > 0.0)
+                        for (size_t k = 0; k < c; k++) y[k] += m->V[j * c + k] * z[j];
+            } else {
+                for (size_t j = 0; j < nn; j++)
+                    if (h[j] > 0.0) y[m->out[j]] += m->a[j] * z[j];
+            }
         }
     }
     free(Z);
@@ -164,7 +175,12 @@ double cr_model_penalty(const cvxrelu_model *m, double lambda)
     double reg = 0.0;
     for (size_t j = 0; j < m->m; j++) {
         double w = cblas_dnrm2((int)d, m->W + j * d, 1);
-        reg += w * w + m->a[j] * m->a[j];
+        if (m->V) {
+            double v = cblas_dnrm2((int)m->enc->c, m->V + j * m->enc->c, 1);
+            reg += w * w + v * v;
+        } else {
+            reg += w * w + m->a[j] * m->a[j];
+        }
     }
     return 0.5 * lambda * reg;
 }
@@ -223,4 +239,43 @@ fail:
     cvxrelu_encoding_free(enc);
     cvxrelu_model_free(md);
     return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+}
+
+cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double *V,
+                                        double lambda, cvxrelu_encoding *enc,
+                                        cvxrelu_model **out_model, cvxrelu_error *err)
+{
+    *out_model = NULL;
+    if (!enc || (m > 0 && (!U || !V))) {
+        cvxrelu_encoding_free(enc);
+        return cr_fail(err, CVXRELU_ERR_INVALID, "model: a dense network needs U, V and an encoding");
+    }
+    const size_t c = enc->c, d = enc->d;
+    for (size_t t = 0; t < m * c; t++)
+        if (!isfinite(V[t])) {
+            cvxrelu_encoding_free(enc);
+            return cr_fail(err, CVXRELU_ERR_INVALID, "model: neuron %zu has a non-finite weight",
+                           t / c);
+        }
+    size_t mm = m ? m : 1;
+    size_t *out = cr_calloc(mm, sizeof(size_t));
+    if (!out) {
+        cvxrelu_encoding_free(enc);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+    }
+    /* c = 1: an ordinary network (a = V) */
+    cvxrelu_status st = cvxrelu_model_from_arrays(CVXRELU_MODEL_RELU, m, U, V, out, lambda, enc,
+                                                  out_model, err);
+    free(out);
+    if (st != CVXRELU_OK || c == 1) return st;
+    cvxrelu_model *md = *out_model;
+    md->V = cr_malloc(mm, c * sizeof(double));
+    if (!md->V) {
+        cvxrelu_model_free(md);
+        *out_model = NULL;
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+    }
+    if (m) memcpy(md->V, V, m * c * sizeof(double));
+    (void)d;
+    return CVXRELU_OK;
 }

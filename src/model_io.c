@@ -80,9 +80,14 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
     put_vec(f, e->mean, e->d_raw);
     fputs("\nscale", f);
     put_vec(f, e->scale, e->d_raw);
-    fprintf(f, "\nneurons %zu\n", m->m);
+    fprintf(f, "\nneurons %zu%s\n", m->m, m->V ? " dense" : "");
     for (size_t j = 0; j < m->m; j++) {
-        fprintf(f, "n %zu %.17g", m->out[j], m->a[j]);
+        if (m->V) {
+            fputs("n", f);
+            put_vec(f, m->V + j * e->c, e->c);
+        } else {
+            fprintf(f, "n %zu %.17g", m->out[j], m->a[j]);
+        }
         put_vec(f, m->W + j * m->d, m->d);
         if (m->G) put_vec(f, m->G + j * m->d, m->d);
         fputc('\n', f);
@@ -97,6 +102,8 @@ cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path, cvxr
     int bad = 0;
     for (size_t i = 0; i < m->m * m->d; i++) bad |= !isfinite(m->W[i]) || (m->G && !isfinite(m->G[i]));
     for (size_t j = 0; j < m->m; j++) bad |= !isfinite(m->a[j]);
+    if (m->V)
+        for (size_t t = 0; t < m->m * m->enc->c; t++) bad |= !isfinite(m->V[t]);
     for (size_t k = 0; k < m->enc->d_raw; k++)
         bad |= !isfinite(m->enc->mean[k]) || !isfinite(m->enc->scale[k]) || !(m->enc->scale[k] > 0.0);
     if (bad)
@@ -279,15 +286,39 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
     for (size_t k = 0; k < e->d_raw; k++)
         if (!(e->scale[k] > 0.0)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: scale %zu must be > 0", path, r.line, k + 1); goto fail; }
     size_t nn;
-    if ((st = key_size(&r, "neurons", &nn))) goto fail;
+    int dense = 0;
+    {
+        char *e3;
+        if ((st = expect_key(&r, "neurons", &rest))) goto fail;
+        errno = 0;
+        unsigned long long x = strtoull(rest, &e3, 10);
+        if (e3 != rest && rest[0] != '-' && !errno && strcmp(e3, " dense") == 0 && e->c > 1) {
+            dense = 1;
+        } else if (e3 == rest || *e3 || errno || rest[0] == '-') {
+            st = cr_fail(err, CVXRELU_ERR_FORMAT,
+                         "%s:%zu: neurons: expected a non-negative integer (and 'dense' for a "
+                         "dense second layer with several outputs), got \"%s\"",
+                         path, r.line, rest);
+            goto fail;
+        }
+        nn = (size_t)x;
+    }
     if (nn > (1u << 26)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: implausible neuron count %zu", path, r.line, nn); goto fail; }
     const size_t d = m->d, per = 1 + (m->kind == CVXRELU_MODEL_GATED ? 2 * d : d);
     double *row = cr_malloc(per + 1, sizeof(double));
     m->W = cr_malloc(nn, d * sizeof(double));
     m->G = m->kind == CVXRELU_MODEL_GATED ? cr_malloc(nn, d * sizeof(double)) : NULL;
     m->a = cr_malloc(nn, sizeof(double));
-    m->out = cr_malloc(nn, sizeof(size_t));
-    if (!row || !m->W || (m->kind == CVXRELU_MODEL_GATED && !m->G) || !m->a || !m->out) {
+    m->out = cr_calloc(nn ? nn : 1, sizeof(size_t));
+    if (dense) m->V = cr_malloc(nn ? nn : 1, e->c * sizeof(double));
+    if (dense && m->kind != CVXRELU_MODEL_RELU) {
+        free(row);
+        st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: a dense second layer needs kind relu",
+                     path, r.line);
+        goto fail;
+    }
+    if (!row || !m->W || (m->kind == CVXRELU_MODEL_GATED && !m->G) || !m->a || !m->out ||
+        (dense && !m->V)) {
         free(row);
         st = cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path);
         goto fail;
@@ -295,6 +326,16 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
     for (size_t j = 0; j < nn; j++) {
         char *e2;
         if ((st = expect_key(&r, "n", &rest))) { free(row); goto fail; }
+        if (dense) {
+            double *vrow = cr_malloc(e->c + d + 1, sizeof(double));
+            if (!vrow) { free(row); st = cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path); goto fail; }
+            if ((st = numbers(&r, "neuron", rest, vrow, e->c + d))) { free(vrow); free(row); goto fail; }
+            memcpy(m->V + j * e->c, vrow, e->c * sizeof(double));
+            memcpy(m->W + j * d, vrow + e->c, d * sizeof(double));
+            m->a[j] = vrow[0];
+            free(vrow);
+            continue;
+        }
         errno = 0;
         unsigned long long o = strtoull(rest, &e2, 10);
         if (e2 == rest || *e2 != ' ' || o >= e->c) {

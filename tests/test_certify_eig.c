@@ -18,7 +18,7 @@ static double lapack_max(const double *A, size_t k)
 {
     double *B = malloc(k * k * sizeof(double)), w = 0.0;
     memcpy(B, A, k * k * sizeof(double));
-    assert_int_equal(sym_eig_range(B, k, (int)k, (int)k, &w, NULL), 0);
+    assert_int_equal(cr_sym_eig_range(B, k, (int)k, (int)k, &w, NULL), 0);
     free(B);
     return w;
 }

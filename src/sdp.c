@@ -1,0 +1,624 @@
+/*
+ * The SDP relaxation of [PBY24] (DESIGN 6): setup, evaluation, the certified
+ * lower bound and the first-order solver.
+ *
+ * First-order solver (ADMM).  Let Q (p x q) be an orthonormal basis of
+ * null(M) (Q = B L^{-T} with B^T B = L L^T), so Lambda = Q Zt Q^T, Zt PSD,
+ * Zt = L^T Z L.  With C the set of symmetric p x p matrices whose three
+ * (alpha, beta) blocks are >= 0 with diag(Lambda_ab) = 0 and
+ *   f(Lambda) = (1/2)||Lambda_av - Y||^2 + (beta/2)(tr Lambda_uu + tr Lambda_vv),
+ * the relaxation is  min f(Lambda) + I_C(Lambda) + I_PSD(Zt)  s.t.  Lambda = Q Zt Q^T.
+ * Scaled ADMM:
+ *   A      = Q Zt Q^T - U
+ *   Lambda = prox_{(f + I_C)/rho}(A)            (entrywise, closed form)
+ *   Zt     = Proj_PSD(Q^T (Lambda + U) Q)       (one eigendecomposition, q x q)
+ *   U     += Lambda - Q Zt Q^T
+ * with rho balanced between the primal and dual residuals.
+ *
+ * Certified lower bound.  S = rho (A - Lambda) lies in the subdifferential of
+ * f + I_C at Lambda; by construction it is zero on the free entries of Lambda,
+ * beta/2 on the diagonals of the uu and vv blocks, <= 0 on the constrained
+ * entries (free on diag(Lambda_ab)).  Weak duality with the redundant
+ * constraint tr Zt <= T (true for some optimal solution, cr_sdp_trace_bound):
+ *   P* >= min_{Lambda in C} [f(Lambda) - <S, Lambda>] + T min(0, lambda_min(Q^T S Q))
+ *       = -sum_{ik} (2 s_ik^2 + 2 s_ik y_ik) + T min(0, lambda_min(Q^T S Q)),
+ * s_ik = S(alpha_i, v_k).  Every other term of the inner minimum is 0 exactly.
+ * This holds for any S of that structure, so the bound is valid at whatever
+ * accuracy the iteration reached.
+ */
+#include "sdp.h"
+#include "internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void cvxrelu_sdp_settings_default(cvxrelu_sdp_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->method = CVXRELU_SDP_ADMM;
+    s->tol = 1e-4;
+    s->check_every = 25;
+}
+
+void cvxrelu_sdp_result_free(cvxrelu_sdp_result *res)
+{
+    if (!res) return;
+    free(res->Z);
+    res->Z = NULL;
+}
+
+double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method method)
+{
+    double p = 2.0 * (double)n + (double)(d + c), q = (double)(n + d + c);
+    if (method == CVXRELU_SDP_DSDP) {
+        /* Schur matrix of the m = q(q+1)/2 + 1 variables, plus the LP rows. */
+        double m = q * (q + 1.0) / 2.0 + 1.0;
+        return 8.0 * (m * m + 2.0 * (double)n * (double)n * (double)(d * d + 2 * d + 2));
+    }
+    /* A, Lambda, U, S (p x p), Q and two p x q work arrays, four q x q arrays. */
+    return 8.0 * (4.0 * p * p + 3.0 * p * q + 5.0 * q * q);
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+double cr_sdp_xnorm2(const cr_sdp_problem *pb)
+{
+    size_t d = pb->d;
+    double *G = cr_calloc(d * d, sizeof(double));
+    if (!G) return NAN;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)pb->n, 1.0, pb->X,
+                (int)d, 0.0, G, (int)d);
+    double w = NAN;
+    if (cr_sym_eig_range(G, d, (int)d, (int)d, &w, NULL) != 0) w = NAN;
+    free(G);
+    /* A margin for the eigensolver's backward error. */
+    return w * (1.0 + 1e-12) + 1e-300;
+}
+
+double cr_sdp_trace_bound(const cr_sdp_problem *pb, double ub)
+{
+    return (cr_sdp_xnorm2(pb) + 2.0) * ub / pb->beta;
+}
+
+/* The three n x n blocks of Lambda = B Z B^T: Laa, Lab, Lbb (n x n each). */
+static int lifted_blocks(const cr_sdp_problem *pb, const double *Z, double *Laa, double *Lab,
+                         double *Lbb)
+{
+    size_t n = pb->n, d = pb->d, q = n + d + pb->c;
+    double *T = cr_malloc(n * d, sizeof(double)); /* X Z_uu */
+    if (!T) return -1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) Laa[i * n + j] = Z[i * q + j];
+    /* Lab = Zaa - Zau X^T */
+    memcpy(Lab, Laa, n * n * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)n, (int)d, -1.0, Z + n,
+                (int)q, pb->X, (int)d, 1.0, Lab, (int)n);
+    /* Lbb = Lab - X Zua + X Zuu X^T = Lab + X (Zuu X^T - Zua) */
+    double *W = cr_malloc(d * n, sizeof(double));
+    if (!W) {
+        free(T);
+        return -1;
+    }
+    for (size_t k = 0; k < d; k++)
+        for (size_t j = 0; j < n; j++) W[k * n + j] = -Z[(n + k) * q + j];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)n, (int)d, 1.0,
+                Z + n * q + n, (int)q, pb->X, (int)d, 1.0, W, (int)n);
+    memcpy(Lbb, Lab, n * n * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)d, 1.0, pb->X,
+                (int)d, W, (int)n, 1.0, Lbb, (int)n);
+    free(T);
+    free(W);
+    return 0;
+}
+
+static double sdp_objective(const cr_sdp_problem *pb, const double *Z)
+{
+    size_t n = pb->n, d = pb->d, c = pb->c, q = n + d + c;
+    double loss = 0.0, tr = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < c; k++) {
+            double r = Z[i * q + n + d + k] - pb->Y[i * c + k];
+            loss += r * r;
+        }
+    for (size_t k = n; k < q; k++) tr += Z[k * q + k];
+    return 0.5 * loss + 0.5 * pb->beta * tr;
+}
+
+void cr_sdp_evaluate(const cr_sdp_problem *pb, const double *Z, cr_sdp_eval *ev)
+{
+    size_t n = pb->n, q = n + pb->d + pb->c;
+    memset(ev, 0, sizeof *ev);
+    ev->obj = sdp_objective(pb, Z);
+    double *L = cr_malloc(3 * n * n, sizeof(double));
+    double *A = cr_malloc(q * q, sizeof(double));
+    double *w = cr_malloc(q, sizeof(double));
+    if (!L || !A || !w || lifted_blocks(pb, Z, L, L + n * n, L + 2 * n * n) != 0) {
+        ev->neg_entry = ev->diag_ab = ev->psd_neg = NAN;
+        free(L);
+        free(A);
+        free(w);
+        return;
+    }
+    for (size_t t = 0; t < 3 * n * n; t++)
+        if (-L[t] > ev->neg_entry) ev->neg_entry = -L[t];
+    for (size_t i = 0; i < n; i++) {
+        double v = fabs(L[n * n + i * n + i]);
+        if (v > ev->diag_ab) ev->diag_ab = v;
+    }
+    memcpy(A, Z, q * q * sizeof(double));
+    if (cr_sym_eig_range(A, q, 1, (int)q, w, NULL) == 0) {
+        ev->psd_neg = w[0] < 0.0 ? -w[0] : 0.0;
+        for (size_t k = 0; k < q; k++)
+            if (w[k] > 1e-6 * w[q - 1] && w[k] > 0.0) ev->rank++;
+    } else {
+        ev->psd_neg = NAN;
+    }
+    free(L);
+    free(A);
+    free(w);
+}
+
+/* ------------------------------------------------------------------ ADMM */
+
+#define CR_SDP_NW 4
+
+typedef struct {
+    const cr_sdp_problem *pb;
+    size_t n, d, c, p, q;
+    double *Q;  /* p x q orthonormal basis of null(M) */
+    double *L;  /* q x q Cholesky factor of B^T B (lower) */
+    /* Weighted trace bounds: <W_e, Lambda*> <= T_e with W_e = e on the alpha and
+       beta diagonals, 1 on the u and v diagonals; Lw[k] the Cholesky factor of
+       Q^T W_e Q. */
+    double eps[CR_SDP_NW], Tw[CR_SDP_NW];
+    double *Lw[CR_SDP_NW];
+} admm_setup;
+
+static int admm_setup_init(admm_setup *a, const cr_sdp_problem *pb)
+{
+    size_t n = pb->n, d = pb->d, c = pb->c, p = 2 * n + d + c, q = n + d + c;
+    a->pb = pb;
+    a->n = n, a->d = d, a->c = c, a->p = p, a->q = q;
+    a->Q = cr_calloc(p * q, sizeof(double));
+    a->L = cr_calloc(q * q, sizeof(double));
+    if (!a->Q || !a->L) return -1;
+    /* B: rows alpha (I 0 0), beta (I -X 0), u (0 I 0), v (0 0 I). */
+    double *B = a->Q;
+    for (size_t i = 0; i < n; i++) {
+        B[i * q + i] = 1.0;
+        B[(n + i) * q + i] = 1.0;
+        for (size_t k = 0; k < d; k++) B[(n + i) * q + n + k] = -pb->X[i * d + k];
+    }
+    for (size_t k = 0; k < d + c; k++) B[(2 * n + k) * q + n + k] = 1.0;
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)q, (int)p, 1.0, B, (int)q, 0.0,
+                a->L, (int)q);
+    for (size_t i = 0; i < q; i++)
+        for (size_t j = i + 1; j < q; j++) a->L[i * q + j] = a->L[j * q + i];
+    if (cr_chol(a->L, q, 1e-14) != 0) return -2;
+    for (size_t i = 0; i < q; i++)
+        for (size_t j = i + 1; j < q; j++) a->L[i * q + j] = 0.0;
+    /* Q = B L^{-T}: solve Q L^T = B. */
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)p, (int)q,
+                1.0, a->L, (int)q, a->Q, (int)q);
+    return 0;
+}
+
+/*
+ * The trace bounds of cr_sdp_trace_bound, weighted: some optimal Lambda* has
+ * tr Lambda*_uu = tr Lambda*_vv <= UB/beta and tr (Lambda*_aa + Lambda*_bb) =
+ * <X^T X, Lambda*_uu> <= ||X||^2 UB/beta, so <W_e, Lambda*> <= (e ||X||^2 + 2) UB/beta.
+ */
+static int admm_weights_init(admm_setup *a, double ub)
+{
+    size_t n = a->n, q = a->q;
+    double s2 = cr_sdp_xnorm2(a->pb);
+    if (!isfinite(s2)) return -2;
+    for (int k = 0; k < CR_SDP_NW; k++) {
+        double e = pow(fmax(s2, 1.0), -(double)k / (CR_SDP_NW - 1));
+        a->eps[k] = e;
+        a->Tw[k] = (e * s2 + 2.0) * ub / a->pb->beta;
+        double *Lk = a->Lw[k] = cr_calloc(q * q, sizeof(double));
+        if (!Lk) return -1;
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)q, (int)(2 * n), e, a->Q,
+                    (int)q, 0.0, Lk, (int)q);
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)q, (int)(a->p - 2 * n), 1.0,
+                    a->Q + 2 * n * q, (int)q, 1.0, Lk, (int)q);
+        for (size_t i = 0; i < q; i++)
+            for (size_t j = i + 1; j < q; j++) Lk[i * q + j] = Lk[j * q + i];
+        if (cr_chol(Lk, q, 1e-14) != 0) return -2;
+    }
+    return 0;
+}
+
+/*
+ * min over Zt PSD with <Q^T W_e Q, Zt> <= T_e of <M, Zt> is T_e min(0, mu_min),
+ * mu_min the least eigenvalue of L_e^{-1} M L_e^{-T}; the best over e.  M is
+ * q x q (destroyed), work q x q.
+ */
+static double psd_correction(const admm_setup *a, const double *M, double *work)
+{
+    size_t q = a->q;
+    double best = -INFINITY;
+    for (int k = 0; k < CR_SDP_NW; k++) {
+        memcpy(work, M, q * q * sizeof(double));
+        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)q,
+                    (int)q, 1.0, a->Lw[k], (int)q, work, (int)q);
+        cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)q,
+                    (int)q, 1.0, a->Lw[k], (int)q, work, (int)q);
+        for (size_t i = 0; i < q; i++)
+            for (size_t j = i + 1; j < q; j++) {
+                double v = 0.5 * (work[i * q + j] + work[j * q + i]);
+                work[i * q + j] = work[j * q + i] = v;
+            }
+        double mu = 0.0;
+        if (cr_sym_eig_range(work, q, 1, 1, &mu, NULL) != 0 || !isfinite(mu)) continue;
+        /* a margin for rounding in the eigenvalue (backward stable: ~ q eps ||.||) */
+        double c = a->Tw[k] * fmin(0.0, mu - 1e-13 * (double)q * fabs(mu));
+        if (c > best) best = c;
+    }
+    return best;
+}
+
+static void admm_setup_free(admm_setup *a)
+{
+    free(a->Q);
+    free(a->L);
+    for (int k = 0; k < CR_SDP_NW; k++) free(a->Lw[k]);
+}
+
+/* Block of p-index t: 0 alpha, 1 beta, 2 u, 3 v. */
+static inline int blk(size_t t, size_t n, size_t d)
+{
+    return t < n ? 0 : t < 2 * n ? 1 : t < 2 * n + d ? 2 : 3;
+}
+
+/*
+ * Lambda = prox of (f + I_C)/rho at A (symmetric), and S = rho (A - Lambda)
+ * written with its exact structure.  Only the upper triangle is computed,
+ * then mirrored.
+ */
+static void lambda_update(const admm_setup *a, const double *A, double rho, double *Lam,
+                          double *S)
+{
+    size_t n = a->n, d = a->d, c = a->c, p = a->p;
+    const double *Y = a->pb->Y;
+    double hb = 0.5 * a->pb->beta;
+    for (size_t i = 0; i < p; i++) {
+        int bi = blk(i, n, d);
+        for (size_t j = i; j < p; j++) {
+            int bj = blk(j, n, d);
+            double x = A[i * p + j], lam, s;
+            if (bi <= 1 && bj <= 1) {
+                if (bi == 0 && bj == 1 && j - n == i) {
+                    lam = 0.0; /* diag(Lambda_ab) = 0 */
+                    s = rho * x;
+                } else if (x > 0.0) {
+                    lam = x;
+                    s = 0.0;
+                } else {
+                    lam = 0.0;
+                    s = rho * x;
+                }
+            } else if (bi == 0 && bj == 3) {
+                double y = Y[i * c + (j - 2 * n - d)];
+                lam = (y + 2.0 * rho * x) / (1.0 + 2.0 * rho);
+                s = 0.5 * (lam - y); /* = rho (x - lam) */
+            } else if (i == j && bi >= 2) {
+                lam = x - hb / rho;
+                s = hb;
+            } else {
+                lam = x;
+                s = 0.0;
+            }
+            Lam[i * p + j] = Lam[j * p + i] = lam;
+            S[i * p + j] = S[j * p + i] = s;
+        }
+    }
+}
+
+/* g(S): the closed-form inner minimum (see the top of the file). */
+static double dual_value(const admm_setup *a, const double *S)
+{
+    size_t n = a->n, d = a->d, c = a->c, p = a->p;
+    double g = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < c; k++) {
+            double s = S[i * p + 2 * n + d + k], y = a->pb->Y[i * c + k];
+            g -= 2.0 * s * s + 2.0 * s * y;
+        }
+    return g;
+}
+
+/* M = Q^T G Q (q x q); work p x q. */
+static void congruence(const admm_setup *a, const double *G, double *work, double *M)
+{
+    int p = (int)a->p, q = (int)a->q;
+    cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, p, q, 1.0, G, p, a->Q, q, 0.0, work, q);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, q, q, p, 1.0, a->Q, q, work, q, 0.0, M,
+                q);
+    for (int i = 0; i < q; i++)
+        for (int j = i + 1; j < q; j++) {
+            double v = 0.5 * (M[i * q + j] + M[j * q + i]);
+            M[i * q + j] = M[j * q + i] = v;
+        }
+}
+
+/* f at P = Q Zt Q^T (p x p). */
+static double value_p(const admm_setup *a, const double *P)
+{
+    size_t n = a->n, d = a->d, c = a->c, p = a->p;
+    double loss = 0.0, tr = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < c; k++) {
+            double r = P[i * p + 2 * n + d + k] - a->pb->Y[i * c + k];
+            loss += r * r;
+        }
+    for (size_t t = 2 * n; t < p; t++) tr += P[t * p + t];
+    return 0.5 * loss + 0.5 * a->pb->beta * tr;
+}
+
+static double fro(const double *A, size_t k)
+{
+    return cblas_dnrm2((int)k, A, 1);
+}
+
+typedef struct {
+    double value, lb, pres, dres, gap;
+} admm_check;
+
+static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_settings *s,
+                               double ub, cvxrelu_sdp_result *res, cvxrelu_error *err)
+{
+    admm_setup a;
+    memset(&a, 0, sizeof a);
+    int rc = admm_setup_init(&a, pb);
+    if (rc != 0) {
+        admm_setup_free(&a);
+        return rc == -1 ? cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory")
+                        : cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: basis of null(M) failed");
+    }
+    size_t p = a.p, q = a.q, pp = p * p, qq = q * q;
+    double *A = cr_calloc(pp, sizeof(double)), *Lam = cr_calloc(pp, sizeof(double));
+    double *U = cr_calloc(pp, sizeof(double)), *S = cr_calloc(pp, sizeof(double));
+    double *P = cr_calloc(pp, sizeof(double));
+    double *W = cr_calloc(p * q, sizeof(double)), *M = cr_calloc(qq, sizeof(double));
+    double *Zt = cr_calloc(qq, sizeof(double)), *Zold = cr_calloc(qq, sizeof(double));
+    double *V = cr_calloc(qq, sizeof(double)), *w = cr_calloc(q, sizeof(double));
+    double *Best = cr_calloc(qq, sizeof(double));
+    cvxrelu_status st = CVXRELU_OK;
+    if (!A || !Lam || !U || !S || !P || !W || !M || !Zt || !Zold || !V || !w || !Best) {
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory (%.3g MB)",
+                     cvxrelu_sdp_memory(pb->n, pb->d, pb->c, CVXRELU_SDP_ADMM) / 1e6);
+        goto done;
+    }
+    const double T = cr_sdp_trace_bound(pb, ub);
+    rc = admm_weights_init(&a, ub);
+    if (rc != 0) {
+        st = rc == -1 ? cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory")
+                      : cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: weighted trace bounds failed");
+        goto done;
+    }
+    const double scale0 = 0.5 * cblas_ddot((int)(pb->n * pb->c), pb->Y, 1, pb->Y, 1);
+    double rho = s->rho > 0.0 ? s->rho : 1.0;
+    const double relax = getenv("SDP_RELAX") ? atof(getenv("SDP_RELAX")) : 1.6;
+    const double bal = getenv("SDP_BAL") ? atof(getenv("SDP_BAL")) : 10.0;
+    size_t max_iter = s->max_iter ? s->max_iter : 20000;
+    size_t check = s->check_every ? s->check_every : 25;
+    double t0 = cr_now();
+    double best_lb = -INFINITY, last_value = NAN, last_pres = NAN, last_dres = NAN;
+    res->exit = CVXRELU_EXIT_MAX_ITER;
+    if (s->verbose)
+        fprintf(stderr,
+                "sdp admm: p=%zu q=%zu, trace bound T=%.3g, tol %.1e\n"
+                "%8s %14s %14s %10s %10s %10s %9s %8s\n",
+                p, q, T, s->tol, "iter", "value", "lower bound", "gap", "pres", "dres", "rho",
+                "time");
+    size_t it;
+    for (it = 1; it <= max_iter; it++) {
+        /* A = P - U, P = Q Zt Q^T from the previous iteration. */
+        for (size_t t = 0; t < pp; t++) A[t] = P[t] - U[t];
+        lambda_update(&a, A, rho, Lam, S);
+        /* over-relaxed: Lambda_h = relax Lambda + (1 - relax) P_old; G = Lambda_h + U */
+        for (size_t t = 0; t < pp; t++) {
+            Lam[t] = relax * Lam[t] + (1.0 - relax) * P[t];
+            A[t] = Lam[t] + U[t];
+        }
+        congruence(&a, A, W, M);
+        /* Zt = Proj_PSD(M) */
+        memcpy(Zold, Zt, qq * sizeof(double));
+        if (cr_sym_eig_range(M, q, 1, (int)q, w, V) != 0) {
+            st = cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: eigendecomposition failed");
+            goto done;
+        }
+        size_t r = 0;
+        for (size_t k = 0; k < q; k++)
+            if (w[k] > 0.0) {
+                double sw = sqrt(w[k]);
+                for (size_t i = 0; i < q; i++) V[r * q + i] = V[k * q + i] * sw;
+                r++;
+            }
+        /* Zt = V_r^T V_r (the rows of V hold the scaled eigenvectors), P = (Q V_r^T)(..)^T */
+        if (r > 0) {
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)r, 1.0, V, (int)q,
+                        0.0, Zt, (int)q);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p, (int)r, (int)q, 1.0,
+                        a.Q, (int)q, V, (int)q, 0.0, W, (int)r);
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)p, (int)r, 1.0, W, (int)r,
+                        0.0, P, (int)p);
+        } else {
+            memset(Zt, 0, qq * sizeof(double));
+            memset(P, 0, pp * sizeof(double));
+        }
+        for (size_t i = 0; i < q; i++)
+            for (size_t j = i + 1; j < q; j++) Zt[j * q + i] = Zt[i * q + j];
+        for (size_t i = 0; i < p; i++)
+            for (size_t j = i + 1; j < p; j++) P[j * p + i] = P[i * p + j];
+        /* residuals and the multiplier */
+        double rp = 0.0, nl = fro(Lam, pp), np = fro(P, pp);
+        for (size_t t = 0; t < pp; t++) {
+            double e = Lam[t] - P[t];
+            rp += e * e;
+            U[t] += e;
+        }
+        rp = sqrt(rp);
+        double rd = 0.0;
+        for (size_t t = 0; t < qq; t++) {
+            double e = Zt[t] - Zold[t];
+            rd += e * e;
+        }
+        rd = rho * sqrt(rd);
+        double pres = rp / fmax(fmax(nl, np), 1e-300);
+        double dres = rd / fmax(rho * fro(U, pp), 1e-300);
+        last_pres = pres;
+        last_dres = dres;
+        int stop_now = 0;
+        if (s->interrupt && *s->interrupt) {
+            res->exit = CVXRELU_EXIT_INTERRUPTED;
+            stop_now = 1;
+        } else if (s->time_limit_s > 0.0 && cr_now() - t0 >= s->time_limit_s) {
+            res->exit = CVXRELU_EXIT_TIME_LIMIT;
+            stop_now = 1;
+        }
+        if (it % check == 0 || it == max_iter || stop_now) {
+            /* certificate from S (computed at this iteration's Lambda-update) */
+            congruence(&a, S, W, M);
+            double lb = dual_value(&a, S) + psd_correction(&a, M, Zold);
+            double value = value_p(&a, P);
+            if (lb > best_lb) best_lb = lb;
+            last_value = value;
+            double gap = (value - best_lb) / fmax(fabs(value), 1e-12 * scale0);
+            if (s->verbose)
+                fprintf(stderr, "%8zu %14.8g %14.8g %10.2e %10.2e %10.2e %9.2e %7.2fs\n", it,
+                        value, best_lb, gap, pres, dres, rho, cr_now() - t0);
+            if (gap <= s->tol && pres <= s->tol && dres <= s->tol) {
+                res->exit = CVXRELU_EXIT_CONVERGED;
+                stop_now = 1;
+            }
+        }
+        if (stop_now) break;
+        /* residual balancing */
+        if (it % 10 == 0) {
+            double f = 0.0;
+            if (pres > bal * dres) f = 2.0;
+            else if (dres > bal * pres) f = 0.5;
+            if (f != 0.0) {
+                rho *= f;
+                for (size_t t = 0; t < pp; t++) U[t] /= f;
+            }
+        }
+    }
+    if (it > max_iter) it = max_iter;
+    /* Z = L^{-T} Zt L^{-1} */
+    memcpy(Best, Zt, qq * sizeof(double));
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)q,
+                (int)q, 1.0, a.L, (int)q, Best, (int)q);
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, (int)q, (int)q,
+                1.0, a.L, (int)q, Best, (int)q);
+    for (size_t i = 0; i < q; i++)
+        for (size_t j = i + 1; j < q; j++) {
+            double v = 0.5 * (Best[i * q + j] + Best[j * q + i]);
+            Best[i * q + j] = Best[j * q + i] = v;
+        }
+    res->Z = Best;
+    Best = NULL;
+    res->q = q;
+    res->iterations = it;
+    res->value = last_value;
+    res->lower_bound = best_lb;
+    res->pres = last_pres;
+    res->dres = last_dres;
+done:
+    admm_setup_free(&a);
+    free(A);
+    free(Lam);
+    free(U);
+    free(S);
+    free(P);
+    free(W);
+    free(M);
+    free(Zt);
+    free(Zold);
+    free(V);
+    free(w);
+    free(Best);
+    return st;
+}
+
+/* ------------------------------------------------------------ public API */
+
+cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const double *Y,
+                                 size_t c, double lambda, const cvxrelu_sdp_settings *s,
+                                 cvxrelu_sdp_result *res, cvxrelu_error *err)
+{
+    cvxrelu_sdp_settings def;
+    if (!s) {
+        cvxrelu_sdp_settings_default(&def);
+        s = &def;
+    }
+    if (!res) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp: no result given");
+    memset(res, 0, sizeof *res);
+    if (!X || !Y || n == 0 || d == 0 || c == 0)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "sdp: empty problem (n=%zu, d=%zu, c=%zu)", n,
+                       d, c);
+    if (!(lambda > 0.0) || !isfinite(lambda))
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "sdp: lambda must be a finite number > 0 (got %g): without weight "
+                       "decay the relaxation is unbounded in scale",
+                       lambda);
+    if (!(s->tol > 0.0)) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp: tol must be > 0");
+    double N = (double)(n * c);
+    cr_sdp_problem pb = {n, d, c, X, Y, lambda * N};
+    double ub0 = 0.5 * cblas_ddot((int)(n * c), Y, 1, Y, 1);
+    double ub = ub0;
+    if (s->upper_bound > 0.0 && s->upper_bound * N < ub) ub = s->upper_bound * N;
+    double t0 = cr_now();
+    cvxrelu_status st;
+    if (s->method == CVXRELU_SDP_DSDP) {
+        cr_sdp_out o;
+        memset(&o, 0, sizeof o);
+        st = cr_sdp_dsdp(&pb, s->tol, s->max_iter, s->verbose, &o, err);
+        if (st != CVXRELU_OK) {
+            free(o.Z);
+            return st;
+        }
+        res->Z = o.Z;
+        res->q = n + d + c;
+        res->value = o.primal;
+        res->lower_bound = o.lower_bound;
+        res->pres = o.pres;
+        res->dres = o.dres;
+        res->iterations = o.iters;
+        res->exit = o.converged ? CVXRELU_EXIT_CONVERGED : CVXRELU_EXIT_MAX_ITER;
+    } else if (s->method == CVXRELU_SDP_ADMM) {
+        st = sdp_admm(&pb, s, ub, res, err);
+        if (st != CVXRELU_OK) return st;
+    } else {
+        return cr_fail(err, CVXRELU_ERR_INVALID, "sdp: unknown method %d", (int)s->method);
+    }
+    cr_sdp_eval ev;
+    cr_sdp_evaluate(&pb, res->Z, &ev);
+    res->rank = ev.rank;
+    /* The lower bound can never exceed the value of the zero network. */
+    if (res->lower_bound > ub0) res->lower_bound = ub0;
+    res->gap = (res->value - res->lower_bound) / fmax(fabs(res->value), 1e-12 * ub0);
+    res->value /= N;
+    res->lower_bound /= N;
+    res->time_s = cr_now() - t0;
+    if (!isfinite(res->value))
+        return cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: the solver returned a non-finite value");
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
+                                   size_t c, double lambda, const cvxrelu_sdp_result *res,
+                                   size_t R, size_t max_iter, uint64_t seed, double **U_out,
+                                   double **V_out, cvxrelu_error *err)
+{
+    if (!res || !res->Z || res->q != n + d + c)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: no solution of this size");
+    if (R == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: width must be >= 1");
+    cr_sdp_problem pb = {n, d, c, X, Y, lambda * (double)(n * c)};
+    return cr_sdp_readout(&pb, res->Z, R, max_iter, seed, U_out, V_out, err);
+}

@@ -1,0 +1,80 @@
+/*
+ * The semidefinite relaxation of [PBY24] (DESIGN 6): internal interface.
+ *
+ * One neuron is lifted to lambda = (alpha, beta, u, v) in R^p, p = 2n + d + c,
+ * with alpha - beta = X u.  The null space of M = [-I, I, X, 0] is spanned by
+ * the columns of B (p x q, q = n + d + c):
+ *
+ *     lambda = B z,  z = (alpha, u, v),  beta = alpha - X u,
+ *
+ * so Lambda = B Z B^T with Z (q x q) positive semidefinite.  All solvers here
+ * return Z in these z-coordinates.  In Z the relaxation reads (paper scale,
+ * pb->beta = lambda N):
+ *
+ *   min  (1/2) ||Z_{alpha v} - Y||_F^2 + (beta/2) (tr Z_uu + tr Z_vv)
+ *   s.t. Z PSD;
+ *        L_aa = Z_aa                                  >= 0 entrywise,
+ *        L_ab = Z_aa - Z_au X^T                       >= 0 entrywise, diag(L_ab) = 0,
+ *        L_bb = Z_aa - X Z_ua - Z_au X^T + X Z_uu X^T >= 0 entrywise.
+ *
+ * Matrices are row-major; X is n x d, Y is n x c (as encoded for training).
+ */
+#ifndef CVXRELU_SDP_H
+#define CVXRELU_SDP_H
+
+#include "cvxrelu.h"
+
+typedef struct {
+    size_t n, d, c;
+    const double *X; /* n x d */
+    const double *Y; /* n x c */
+    double beta;     /* paper scale */
+} cr_sdp_problem;
+
+/* Quality of a candidate Z (q x q, z-coordinates), all on the paper scale. */
+typedef struct {
+    double obj;       /* (1/2)||Z_av - Y||^2 + (beta/2)(tr Z_uu + tr Z_vv) */
+    double neg_entry; /* max over the three n x n blocks of max(0, -entry) */
+    double diag_ab;   /* max_i |L_ab(i,i)| */
+    double psd_neg;   /* max(0, -lambda_min(Z)) */
+    size_t rank;      /* eigenvalues of Z above 1e-6 * lambda_max(Z) */
+} cr_sdp_eval;
+
+void cr_sdp_evaluate(const cr_sdp_problem *pb, const double *Z, cr_sdp_eval *ev);
+
+/*
+ * An a-priori bound used by the certified lower bounds: some optimal Z* has
+ *   tr Z*_uu = tr Z*_vv <= UB / beta   and   tr Z*_aa <= ||X||_2^2 UB / beta,
+ * where UB >= the optimal value (e.g. (1/2)||Y||^2, the value at Z = 0, or the
+ * objective of any network).  Returns (||X||_2^2 + 2) UB / beta >= tr Z*.
+ */
+double cr_sdp_trace_bound(const cr_sdp_problem *pb, double ub);
+/* ||X||_2^2 (largest eigenvalue of X^T X). */
+double cr_sdp_xnorm2(const cr_sdp_problem *pb);
+
+/* Output of a backend. */
+typedef struct {
+    double *Z;          /* q x q, allocated by the backend */
+    double primal;      /* objective at Z (paper scale) */
+    double lower_bound; /* certified: <= the optimal value (paper scale) */
+    double pres, dres;  /* backend's primal and dual residuals (relative) */
+    size_t iters;
+    int converged;      /* reached tol */
+} cr_sdp_out;
+
+/* Interior point by DSDP (src/sdp_dsdp.c). */
+cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter, int verbose,
+                           cr_sdp_out *out, cvxrelu_error *err);
+
+/*
+ * Read-out of a network of width R from a solution Z (DESIGN 6, src/sdp_readout.c):
+ * Davis-Yin splitting between the null(M) structure and the per-row sign
+ * structure of each column of W (Lambda ~ W W^T), started from the top-R
+ * eigenvectors.  On return U (R x d) and V (R x c) are allocated: the network
+ * f(x) = sum_j (x.u_j)_+ v_j, each neuron balanced (||u_j|| = ||v_j||).
+ */
+cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t R,
+                              size_t max_iter, uint64_t seed, double **U_out, double **V_out,
+                              cvxrelu_error *err);
+
+#endif
