@@ -899,7 +899,8 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
         }
         if (g_verbose) note("memory: the SDP solver needs about %.3g GiB\n", need / 1073741824.0);
     }
-    cvxrelu_blas_set_threads(0);
+    /* one thread below a few hundred rows: the products are too small to share */
+    cvxrelu_blas_set_threads(n < 150 ? 1 : 0);
     note("cvxrelu %s | SDP relaxation [PBY24] by %s | BLAS: %s\n", CVXRELU_VERSION,
          method == CVXRELU_SDP_DSDP ? "DSDP (interior point)" : "ADMM", cvxrelu_blas_info());
     note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta = lambda n c = %.6g) | "

@@ -98,6 +98,43 @@ int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z)
 }
 
 /*
+ * The eigenvalues of the symmetric k x k matrix A (destroyed) above vl, ascending,
+ * with eigenvectors (column j = Z + j k); *m their count.  0 on success.
+ */
+int cr_sym_eig_above(double *A, size_t k, double vl, double *w, double *Z, size_t *m_out)
+{
+    int n = (int)k, lda = (int)k, m = 0, info = 0, ldz = (int)k, lwork = -1, liwork = -1;
+    int il = 0, iu = 0, iq = 0;
+    double vu = HUGE_VAL, abstol = 0.0, wq = 0.0;
+    *m_out = 0;
+    int *isuppz = cr_malloc(2 * k + 2, sizeof(int));
+    if (!isuppz) return -1;
+    dsyevr_("V", "V", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, Z, &ldz, isuppz,
+            &wq, &lwork, &iq, &liwork, &info, 1, 1, 1);
+    if (info != 0) {
+        free(isuppz);
+        return -1;
+    }
+    lwork = (int)wq + 1;
+    liwork = iq + 1;
+    double *work = cr_malloc((size_t)lwork, sizeof(double));
+    int *iwork = cr_malloc((size_t)liwork, sizeof(int));
+    if (!work || !iwork) {
+        free(isuppz);
+        free(work);
+        free(iwork);
+        return -1;
+    }
+    dsyevr_("V", "V", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, Z, &ldz, isuppz,
+            work, &lwork, iwork, &liwork, &info, 1, 1, 1);
+    free(isuppz);
+    free(work);
+    free(iwork);
+    *m_out = (size_t)m;
+    return info == 0 ? 0 : -1;
+}
+
+/*
  * A certain upper bound on the largest eigenvalue of the symmetric matrix A
  * (k x k, copied).  Small k: LAPACK's value plus a margin covering its
  * backward error.  Larger k (where the dense eigensolver costs more than a few

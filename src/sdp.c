@@ -398,10 +398,11 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
     double *Fprev = cr_calloc(pp, sizeof(double));
     double *dG = cr_calloc(aa_mem ? aa_mem * pp : 1, sizeof(double));
     double *dF = cr_calloc(aa_mem ? aa_mem * pp : 1, sizeof(double));
+    double *Hs = cr_calloc(aa_mem * aa_mem + 1, sizeof(double));
     double *H = cr_calloc(aa_mem * aa_mem + 1, sizeof(double)), *gam = cr_calloc(aa_mem + 1, sizeof(double));
     cvxrelu_status st = CVXRELU_OK;
     if (!A || !Lam || !S || !P || !W || !M || !Zt || !Zold || !V || !w || !Best || !G ||
-        !F || !Tprev || !Gprev || !Fprev || !dG || !dF || !H || !gam) {
+        !F || !Tprev || !Gprev || !Fprev || !dG || !dF || !H || !Hs || !gam) {
         st = cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory (%.3g MB)",
                      cvxrelu_sdp_memory(pb->n, pb->d, pb->c, CVXRELU_SDP_ADMM) / 1e6);
         goto done;
@@ -434,12 +435,13 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
         /* P = Pi_S(G) = Q Proj_PSD(Q^T G Q) Q^T */
         congruence(&a, G, W, M);
         memcpy(Zold, Zt, qq * sizeof(double));
-        if (cr_sym_eig_range(M, q, 1, (int)q, w, V) != 0) {
+        size_t npos = 0;
+        if (cr_sym_eig_above(M, q, 0.0, w, V, &npos) != 0) {
             st = cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: eigendecomposition failed");
             goto done;
         }
         size_t r = 0;
-        for (size_t k = 0; k < q; k++)
+        for (size_t k = 0; k < npos; k++)
             if (w[k] > 0.0) {
                 double sw = sqrt(w[k]);
                 for (size_t i = 0; i < q; i++) V[r * q + i] = V[k * q + i] * sw;
@@ -545,8 +547,11 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
                     dg[t] = G[t] - Gprev[t];
                     df[t] = F[t] - Fprev[t];
                 }
-                head = (head + 1) % aa_mem;
                 if (nmem < aa_mem) nmem++;
+                for (size_t j = 0; j < nmem; j++) /* the new slot's Gram entries */
+                    Hs[head * aa_mem + j] = Hs[j * aa_mem + head] =
+                        cblas_ddot((int)pp, df, 1, dF + j * pp, 1);
+                head = (head + 1) % aa_mem;
             }
             memcpy(Gprev, G, pp * sizeof(double));
             memcpy(Fprev, F, pp * sizeof(double));
@@ -555,9 +560,7 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
                 /* gamma = argmin ||F - dF gamma||, normal equations with a small ridge */
                 double tr = 0.0;
                 for (size_t i = 0; i < nmem; i++) {
-                    for (size_t j = 0; j <= i; j++)
-                        H[i * nmem + j] = H[j * nmem + i] =
-                            cblas_ddot((int)pp, dF + i * pp, 1, dF + j * pp, 1);
+                    for (size_t j = 0; j < nmem; j++) H[i * nmem + j] = Hs[i * aa_mem + j];
                     tr += H[i * nmem + i];
                     gam[i] = cblas_ddot((int)pp, dF + i * pp, 1, F, 1);
                 }
@@ -566,8 +569,8 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
                     cr_chol_solve(H, gam, nmem);
                     memcpy(G, Tprev, pp * sizeof(double));
                     for (size_t i = 0; i < nmem; i++) {
-                        const double *dg = dG + i * pp, *df = dF + i * pp;
-                        for (size_t t = 0; t < pp; t++) G[t] -= gam[i] * (dg[t] + df[t]);
+                        cblas_daxpy((int)pp, -gam[i], dG + i * pp, 1, G, 1);
+                        cblas_daxpy((int)pp, -gam[i], dF + i * pp, 1, G, 1);
                     }
                     proposed = 1;
                     fprev = fnorm;
@@ -612,6 +615,7 @@ done:
     free(dG);
     free(dF);
     free(H);
+    free(Hs);
     free(gam);
     free(A);
     free(Lam);
