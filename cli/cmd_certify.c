@@ -1,10 +1,12 @@
 /* cvxrelu certify: upper and certified lower bounds for any two-layer ReLU network (DESIGN 5). */
+#define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int parse_bounds_opt(const char *val, unsigned *mask)
 {
@@ -116,6 +118,11 @@ static void certify_help(void)
            "  --samples N       Gaussian directions of the necessary check (256)\n"
            "  --seed S          their seed (1)\n"
            "  --tol T           certified optimal when UB - LB <= T UB (1e-6)\n"
+           "  --relaxation S    also solve the SDP relaxation of [PBY24] (DESIGN 6) on the\n"
+           "                    data by S = admm or dsdp: a certified lower bound on every\n"
+           "                    network, dense second layers included (needed for models\n"
+           "                    from train --model sdp with several outputs)\n"
+           "  --relaxation-eps E  its relative accuracy (1e-4)\n"
            "  --json FILE       write the certificate as JSON (atomically)\n"
            "  --weights FILE    the network as plain text instead of MODEL\n"
            "  --bias            (--weights) the last input weight multiplies a constant 1\n"
@@ -137,6 +144,8 @@ int cmd_certify(int argc, char **argv)
     cvxrelu_certify_settings_default(&cs);
     double lambda = NAN, beta = NAN;
     int bias = 0, standardize = 0;
+    int relax = 0; /* 1 + cvxrelu_sdp_method */
+    double relax_eps = 1e-4;
     cvxrelu_task task = CVXRELU_TASK_AUTO;
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -157,7 +166,8 @@ int cmd_certify(int argc, char **argv)
                     strcmp(a, "--subsets-max-rows") == 0 || strcmp(a, "--samples") == 0 ||
                     strcmp(a, "--seed") == 0 || strcmp(a, "--tol") == 0 ||
                     strcmp(a, "--json") == 0 || strcmp(a, "--weights") == 0 ||
-                    strcmp(a, "--task") == 0;
+                    strcmp(a, "--task") == 0 || strcmp(a, "--relaxation") == 0 ||
+                    strcmp(a, "--relaxation-eps") == 0;
         if (takes && !v) {
             die_msg("%s: expected a value", a);
             return EXIT_USAGE;
@@ -197,6 +207,19 @@ int cmd_certify(int argc, char **argv)
             }
         } else if (strcmp(a, "--json") == 0) {
             json_path = v;
+        } else if (strcmp(a, "--relaxation") == 0) {
+            if (strcmp(v, "admm") == 0) relax = 1 + CVXRELU_SDP_ADMM;
+            else if (strcmp(v, "dsdp") == 0) relax = 1 + CVXRELU_SDP_DSDP;
+            else {
+                die_msg("--relaxation: expected admm or dsdp, got \"%s\"", v);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--relaxation-eps") == 0) {
+            bad = parse_double_opt(a, v, &relax_eps);
+            if (!bad && !(relax_eps > 0.0)) {
+                die_msg("--relaxation-eps: expected a positive number, got \"%s\"", v);
+                return EXIT_USAGE;
+            }
         } else if (strcmp(a, "--weights") == 0) {
             weights = v;
         } else if (strcmp(a, "--task") == 0) {
@@ -312,12 +335,47 @@ int cmd_certify(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
+    if (m->V && !relax) {
+        die_msg("%s: the network's neurons feed several outputs (a dense second layer, as "
+                "read out of the SDP relaxation); the [KP24] certificate is for one output "
+                "per neuron: give --relaxation admm (or dsdp) for the [PBY24] lower bound",
+                model_path ? model_path : weights);
+        rc = EXIT_DATA;
+        goto done;
+    }
     cvxrelu_blas_set_threads(0);
     cvxrelu_certificate cert;
-    if ((st = cvxrelu_certify(m, X, Y, n, lambda, &cs, &cert, &err))) {
+    memset(&cert, 0, sizeof cert);
+    if (!m->V && (st = cvxrelu_certify(m, X, Y, n, lambda, &cs, &cert, &err))) {
         die_msg("%s", err.msg);
         rc = st == CVXRELU_ERR_INVALID ? EXIT_DATA : EXIT_SOLVER;
         goto done;
+    }
+    cvxrelu_sdp_result sres;
+    memset(&sres, 0, sizeof sres);
+    const double net_obj = cvxrelu_model_objective(m, X, Y, n, lambda);
+    if (relax) {
+        cvxrelu_sdp_settings ss;
+        cvxrelu_sdp_settings_default(&ss);
+        ss.method = (cvxrelu_sdp_method)(relax - 1);
+        ss.tol = relax_eps;
+        ss.upper_bound = net_obj; /* any network's objective tightens the certificate */
+        double need = cvxrelu_sdp_memory(n, m->enc->d, c, ss.method);
+        double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+        if (need > have) {
+            die_msg("the SDP relaxation needs about %.3g GiB for n=%zu rows and %.3g GiB are "
+                    "available: refused before starting",
+                    need / 1073741824.0, n, have / 1073741824.0);
+            rc = EXIT_SOLVER;
+            goto done;
+        }
+        cvxrelu_blas_set_threads(n < 150 ? 1 : 0);
+        if ((st = cvxrelu_sdp_solve(X, n, m->enc->d, Y, c, lambda, &ss, &sres, &err))) {
+            die_msg("%s", err.msg);
+            rc = EXIT_SOLVER;
+            goto done;
+        }
+        cvxrelu_sdp_result_free(&sres); /* only the numbers are kept */
     }
     jbuf j;
     if (json_path) {
@@ -336,7 +394,33 @@ int cmd_certify(int argc, char **argv)
     if (!g_quiet)
         printf("network: %s, %zu neurons; data: %s\n", model_path ? model_path : weights, m->m,
                data_path);
-    certificate_report(&cert, n, g_quiet ? NULL : stdout, json_path ? &j : NULL);
+    if (!m->V) certificate_report(&cert, n, g_quiet ? NULL : stdout, json_path ? &j : NULL);
+    if (relax) {
+        double lb = sres.lower_bound;
+        if (!m->V && cert.lower_bound > lb) lb = cert.lower_bound;
+        const char *sname = relax - 1 == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
+        if (!g_quiet) {
+            printf("SDP relaxation [PBY24] by %s: %s after %zu iterations in %.3f s\n", sname,
+                   cvxrelu_exit_string(sres.exit), sres.iterations, sres.time_s);
+            printf("  relaxation value      %.10e\n", sres.value);
+            printf("  certified lower bound %.10e  (valid for every network on these data)\n",
+                   sres.lower_bound);
+            printf("  network objective     %.10e  (UB - LB)/UB = %.3e with the best lower "
+                   "bound %.10e\n",
+                   net_obj, (net_obj - lb) / net_obj, lb);
+        }
+        if (json_path) {
+            jb_str(&j, "relaxation_solver", sname);
+            jb_num(&j, "sdp_value", sres.value);
+            jb_num(&j, "sdp_lower_bound", sres.lower_bound);
+            jb_num(&j, "sdp_gap", sres.gap);
+            jb_int(&j, "sdp_rank", (long long)sres.rank);
+            jb_num(&j, "sdp_time_s", sres.time_s);
+            jb_num(&j, "network_objective", net_obj);
+            jb_num(&j, "best_lower_bound", lb);
+            jb_num(&j, "relative_gap_best", (net_obj - lb) / net_obj);
+        }
+    }
     if (json_path) {
         jb_str(&j, "blas", cvxrelu_blas_info());
         jb_close(&j);

@@ -568,10 +568,10 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
                 if (cr_chol(H, nmem, 1e-14) == 0) {
                     cr_chol_solve(H, gam, nmem);
                     memcpy(G, Tprev, pp * sizeof(double));
-                    for (size_t i = 0; i < nmem; i++) {
-                        cblas_daxpy((int)pp, -gam[i], dG + i * pp, 1, G, 1);
-                        cblas_daxpy((int)pp, -gam[i], dF + i * pp, 1, G, 1);
-                    }
+                    cblas_dgemv(CblasRowMajor, CblasTrans, (int)nmem, (int)pp, -1.0, dG,
+                                (int)pp, gam, 1, 1.0, G, 1);
+                    cblas_dgemv(CblasRowMajor, CblasTrans, (int)nmem, (int)pp, -1.0, dF,
+                                (int)pp, gam, 1, 1.0, G, 1);
                     proposed = 1;
                     fprev = fnorm;
                     continue;
