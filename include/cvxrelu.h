@@ -425,6 +425,15 @@ typedef enum {
     CVXRELU_SDP_DSDP      /* interior point by the DSDP library (small n) */
 } cvxrelu_sdp_method;
 
+/* Progress of an SDP solve, at every check (ADMM) or at the end (DSDP). */
+typedef struct {
+    size_t iter;
+    double value;          /* relaxation objective at the iterate (canonical scale) */
+    double lower_bound;    /* best certified lower bound so far (canonical) */
+    double pres, dres;     /* relative residuals */
+    double time_s;
+} cvxrelu_sdp_info;
+
 typedef struct {
     cvxrelu_sdp_method method; /* default ADMM */
     double tol;            /* relative accuracy of the value, the gap to the certified
@@ -437,6 +446,8 @@ typedef struct {
     int verbose;           /* log to stderr */
     double time_limit_s;   /* 0 = none */
     volatile sig_atomic_t *interrupt; /* stops at the next iteration when != 0 */
+    void (*callback)(const cvxrelu_sdp_info *info, void *user); /* default NULL */
+    void *callback_data;
 } cvxrelu_sdp_settings;
 
 void cvxrelu_sdp_settings_default(cvxrelu_sdp_settings *s);

@@ -71,12 +71,20 @@ int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z)
     double vl = 0.0, vu = 0.0, abstol = 0.0, wq = 0.0;
     int iq = 0;
     int *isuppz = cr_malloc(2 * k + 2, sizeof(int));
-    if (!isuppz) return -1;
+    /* LAPACK may write up to k eigenvalues whatever the range asked: a full-length
+       buffer, copied out */
+    double *wall = cr_malloc(k + 1, sizeof(double));
+    if (!isuppz || !wall) {
+        free(isuppz);
+        free(wall);
+        return -1;
+    }
     const char *jobz = Z ? "V" : "N";
-    dsyevr_(jobz, "I", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, Z, &ldz, isuppz,
-            &wq, &lwork, &iq, &liwork, &info, 1, 1, 1);
+    dsyevr_(jobz, "I", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, wall, Z, &ldz,
+            isuppz, &wq, &lwork, &iq, &liwork, &info, 1, 1, 1);
     if (info != 0) {
         free(isuppz);
+        free(wall);
         return -1;
     }
     lwork = (int)wq + 1;
@@ -85,16 +93,20 @@ int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z)
     int *iwork = cr_malloc((size_t)liwork, sizeof(int));
     if (!work || !iwork) {
         free(isuppz);
+        free(wall);
         free(work);
         free(iwork);
         return -1;
     }
-    dsyevr_(jobz, "I", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, Z, &ldz, isuppz,
-            work, &lwork, iwork, &liwork, &info, 1, 1, 1);
+    dsyevr_(jobz, "I", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, wall, Z, &ldz,
+            isuppz, work, &lwork, iwork, &liwork, &info, 1, 1, 1);
+    int ok = info == 0 && m == iu - il + 1;
+    if (ok) memcpy(w, wall, (size_t)m * sizeof(double));
     free(isuppz);
+    free(wall);
     free(work);
     free(iwork);
-    return info == 0 && m == iu - il + 1 ? 0 : -1;
+    return ok ? 0 : -1;
 }
 
 /*

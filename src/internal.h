@@ -47,7 +47,8 @@ int cr_chol(double *A, size_t k, double rel_tol);
    (destroyed) by LAPACK dsyevr, optionally eigenvectors Z (column j = Z + j k).
    0 on success. */
 int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z);
-/* The eigenvalues above vl (ascending) and their eigenvectors; *m their count. */
+/* The eigenvalues above vl (ascending) and their eigenvectors; *m their count.
+   w must hold k values and Z k columns (their count is not known in advance). */
 int cr_sym_eig_above(double *A, size_t k, double vl, double *w, double *Z, size_t *m);
 void cr_chol_solve(const double *L, double *b, size_t k);
 

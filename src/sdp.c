@@ -510,6 +510,11 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
             if (lb > best_lb) best_lb = lb;
             last_value = value;
             double gap = (value - best_lb) / fmax(fabs(value), 1e-12 * scale0);
+            if (s->callback) {
+                const double N = (double)(pb->n * pb->c);
+                cvxrelu_sdp_info info = {it, value / N, best_lb / N, pres, dres, cr_now() - t0};
+                s->callback(&info, s->callback_data);
+            }
             if (s->verbose)
                 fprintf(stderr, "%8zu %14.8g %14.8g %10.2e %10.2e %10.2e %9.2e %7.2fs\n", it,
                         value, best_lb, gap, pres, dres, rho, cr_now() - t0);

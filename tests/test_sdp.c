@@ -165,9 +165,10 @@ static void check_instance(size_t n, size_t d, size_t c, double lambda, uint64_t
            n, d, c, lambda, ra.value, ra.lower_bound, ra.iterations, rd.value, rd.lower_bound,
            rel);
     assert_true(rel <= 1e-4);
-    /* each certified bound is below the other solver's value */
-    assert_true(ra.lower_bound <= rd.value * (1 + 1e-9));
-    assert_true(rd.lower_bound <= ra.value * (1 + 1e-9));
+    /* each certified bound is below the other solver's value (up to the accuracy of
+       that value: an ADMM iterate may be slightly infeasible, hence slightly low) */
+    assert_true(ra.lower_bound <= rd.value * (1 + 1e-5));
+    assert_true(rd.lower_bound <= ra.value * (1 + 1e-5));
     const double lb = fmax(ra.lower_bound, rd.lower_bound);
     const double sdp = fmin(ra.value, rd.value);
 
