@@ -19,7 +19,10 @@ int cmd_info(int argc, char **argv)
         return EXIT_DATA;
     }
     const cvxrelu_encoding *e = m->enc;
-    printf("model       %s (format %d)\n", m->kind == CVXRELU_MODEL_GATED ? "gated ReLU" : "ReLU",
+    printf("model       %s (format %d)\n",
+           m->kind == CVXRELU_MODEL_GATED ? "gated ReLU"
+           : m->V ? "ReLU, dense second layer (read out of the SDP relaxation)"
+                  : "ReLU",
            CVXRELU_MODEL_FORMAT_VERSION);
     printf("task        %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     printf("inputs      %zu raw features -> %zu (%s, %s)\n", e->d_raw, e->d,
@@ -30,9 +33,16 @@ int cmd_info(int argc, char **argv)
         for (size_t i = 0; i < e->n_classes; i++) printf(" %s", e->classes[i]);
         printf("\n");
     }
-    printf("neurons     %zu (from %zu patterns)\n", m->m, m->patterns);
-    printf("lambda      %.6g\n", m->lambda);
-    printf("objective   %.10e (duality gap %.3e at training time)\n", m->objective, m->gap);
+    if (m->V) {
+        printf("neurons     %zu, each feeding all %zu outputs\n", m->m, e->c);
+        printf("lambda      %.6g\n", m->lambda);
+        printf("objective   %.10e (above the certified lower bound of the SDP relaxation by "
+               "%.3e at training time)\n", m->objective, m->gap);
+    } else {
+        printf("neurons     %zu (from %zu patterns)\n", m->m, m->patterns);
+        printf("lambda      %.6g\n", m->lambda);
+        printf("objective   %.10e (duality gap %.3e at training time)\n", m->objective, m->gap);
+    }
     cvxrelu_model_free(m);
     return EXIT_OK;
 }

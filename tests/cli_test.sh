@@ -189,5 +189,28 @@ expect_error "unknown optimizer" 1 "--optimizer" -- train -q "$FIX/good.csv" --o
 expect_error "--width with --patterns" 1 "--width" -- train -q "$FIX/good.csv" --model relu --width 6 --patterns 5 -o "$T/out.model"
 expect_error "diverging gd" 3 "diverged" -- train -q "$FIX/good.csv" --optimizer gd --lr 1e6 --steps 100 -o "$T/out.model" --json "$T/out.json"
 
+# ---- [PBY24]: the SDP relaxation, its read-out network (a dense second layer), certify
+printf 'a,b,k\n0.1,1.2,r\n0.4,0.9,r\n-0.2,1.1,r\n0.3,1.4,r\n1.1,0.2,g\n0.9,-0.1,g\n1.3,0.1,g\n0.8,0.3,g\n-1.0,-0.8,b\n-0.7,-1.1,b\n-1.2,-0.9,b\n-0.9,-0.6,b\n' >"$T/three.csv"
+$W "$BIN" train -q "$T/three.csv" --model sdp --lambda 1e-2 --eps 1e-3 --max-iter 3000 -o "$T/sdp.model" --json "$T/sdp.json" \
+  && grep -q '"model": "sdp"' "$T/sdp.json" && grep -q '"sdp_lower_bound":' "$T/sdp.json" \
+  && grep -q '"rank":' "$T/sdp.json" && grep -q '"primal_residual":' "$T/sdp.json" \
+  && awk -F': ' '/"sdp_lower_bound":/ {sub(",","",$2); l=$2} /"readout_objective":/ {sub(",","",$2); o=$2} END {exit !(l + 0 <= o + 0)}' "$T/sdp.json" \
+  && grep -q '^neurons [0-9]* dense$' "$T/sdp.model" \
+  && pass "--model sdp: value, certified bound <= read-out network, dense model" || fail "--model sdp"
+$W "$BIN" predict "$T/sdp.model" "$T/three.csv" -o "$T/sdp.pred" && [ "$(wc -l <"$T/sdp.pred")" -ge 12 ] \
+  && pass "predict with a dense model" || fail "predict with a dense model"
+$W "$BIN" certify "$T/sdp.model" "$T/three.csv" -q --relaxation admm --relaxation-eps 1e-3 --json "$T/sdpc.json" \
+  && awk -F': ' '/"best_lower_bound":/ {sub(",","",$2); l=$2} /"network_objective":/ {sub(",","",$2); o=$2} END {exit !(l + 0 <= o + 0)}' "$T/sdpc.json" \
+  && pass "certify --relaxation on a dense model" || fail "certify --relaxation"
+$W "$BIN" certify "$T/kp.model" "$FIX/good.csv" -q --relaxation dsdp --json "$T/kpc.json" \
+  && grep -q '"relaxation_solver": "dsdp"' "$T/kpc.json" && grep -q '"upper_bound":' "$T/kpc.json" \
+  && pass "certify --relaxation dsdp beside the KP24 bound" || fail "certify --relaxation dsdp"
+expect_error "certify a dense model without --relaxation" 2 "dense" "--relaxation" -- certify "$T/sdp.model" "$T/three.csv" --json "$T/out.json"
+expect_error "--model sdp with --patterns" 1 "--model sdp" -- train -q "$T/three.csv" --model sdp --patterns 5 -o "$T/out.model"
+expect_error "--model sdp without weight decay" 1 "lambda > 0" -- train -q "$T/three.csv" --model sdp --lambda 0 -o "$T/out.model" --json "$T/out.json"
+expect_error "unknown SDP solver" 1 "--sdp-solver" -- train -q "$T/three.csv" --model sdp --sdp-solver scs -o "$T/out.model"
+expect_error "bad relaxation solver" 1 "--relaxation" -- certify "$T/sdp.model" "$T/three.csv" --relaxation mosek --json "$T/out.json"
+expect_error "SDP too large for memory" 3 "refused" "GiB" -- train -q "$T/three.csv" --model sdp --max-memory 1e-6 -o "$T/out.model" --json "$T/out.json"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]
