@@ -52,6 +52,14 @@ case_ "LIBSVM index too large to store densely" 3 "GiB" -- train "$T/sparse.svm"
 case_ "pattern count not a number" 1 "--patterns" -- train "$T/d1.csv" --patterns 1e3 $M
 case_ "time limit: an outcome, model written" 0 "" -- train "$DATA/digits.csv.gz" --patterns 200 --lambda 1e-6 --eps 1e-14 --time-limit 0.5 $M
 grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - time limit: outcome / model"; fails=$((fails + 1)); }
+# the SDP relaxation on the same hostile inputs
+case_ "constant and duplicate columns, sdp" 0 "" -- train "$T/constdup.csv" --model sdp --lambda 1e-2 $M
+case_ "duplicate rows with conflicting labels, sdp" 0 "" -- train "$T/duprows.csv" --model sdp --lambda 1e-2 $M
+case_ "n < d, sdp" 0 "" -- train "$T/nlessd.csv" --model sdp --lambda 1e-2 $M
+case_ "d = 1, sdp by dsdp" 0 "" -- train "$T/d1.csv" --model sdp --sdp-solver dsdp --lambda 1e-2 $M
+case_ "features near the limits of double, sdp" 0 "" -- train "$T/huge.csv" --model sdp --lambda 1e-2 $M
+case_ "sdp time limit: an outcome, model written" 0 "" -- train "$DATA/iris.csv" --model sdp --beta 0.1 --eps 1e-9 --time-limit 0.5 $M
+grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - sdp time limit: outcome / model"; fails=$((fails + 1)); }
 # prediction on values the model's scaling cannot represent
 printf 'x,y\n0.1,2\n0.2,3\n0.3,5\n0.4,4\n' >"$T/small.csv"
 "$BIN" train -q "$T/small.csv" --patterns 5 -o "$T/d1.model"
