@@ -607,7 +607,7 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
     res->lower_bound = best_lb;
     res->pres = last_pres;
     res->dres = last_dres;
-    if (s->verbose && aa_mem)
+    if (s->verbose)
         fprintf(stderr, "sdp admm: %zu accelerated steps rejected by the safeguard\n",
                 aa_rejected);
 done:
