@@ -332,18 +332,66 @@ static double dual_value(const admm_setup *a, const double *S)
     return g;
 }
 
-/* M = Q^T G Q (q x q); work p x q. */
-static void congruence(const admm_setup *a, const double *G, double *work, double *M)
+/*
+ * M = Q^T G Q = L^{-1} (B^T G B) L^{-T} (q x q) for symmetric G (p x p), using the
+ * structure of B (lambda = (alpha, alpha - X u, u, v)): K = G B and B^T K cost
+ * O(p n d), the two triangular solves O(q^3).  K: p x q work array.
+ */
+static void congruence(const admm_setup *a, const double *G, double *K, double *M)
 {
-    int p = (int)a->p, q = (int)a->q;
-    cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, p, q, 1.0, G, p, a->Q, q, 0.0, work, q);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, q, q, p, 1.0, a->Q, q, work, q, 0.0, M,
-                q);
-    for (int i = 0; i < q; i++)
-        for (int j = i + 1; j < q; j++) {
+    const size_t n = a->n, d = a->d, c = a->c, p = a->p, q = a->q;
+    const double *X = a->pb->X;
+    for (size_t i = 0; i < p; i++) {
+        const double *g = G + i * p;
+        double *k = K + i * q;
+        for (size_t j = 0; j < n; j++) k[j] = g[j] + g[n + j];
+        memcpy(k + n, g + 2 * n, (d + c) * sizeof(double));
+    }
+    /* K[:, u] -= G[:, beta] X */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p, (int)d, (int)n, -1.0, G + n,
+                (int)p, X, (int)d, 1.0, K + n, (int)q);
+    for (size_t j = 0; j < n; j++) {
+        const double *k1 = K + j * q, *k2 = K + (n + j) * q;
+        double *m = M + j * q;
+        for (size_t t = 0; t < q; t++) m[t] = k1[t] + k2[t];
+    }
+    memcpy(M + n * q, K + 2 * n * q, (d + c) * q * sizeof(double));
+    /* M[u, :] -= X^T K[beta, :] */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)q, (int)n, -1.0, X,
+                (int)d, K + n * q, (int)q, 1.0, M + n * q, (int)q);
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)q,
+                (int)q, 1.0, a->L, (int)q, M, (int)q);
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)q,
+                (int)q, 1.0, a->L, (int)q, M, (int)q);
+    for (size_t i = 0; i < q; i++)
+        for (size_t j = i + 1; j < q; j++) {
             double v = 0.5 * (M[i * q + j] + M[j * q + i]);
             M[i * q + j] = M[j * q + i] = v;
         }
+}
+
+/*
+ * P = (Q V^T)(Q V^T)^T for the r x q rows V: Q V^T = B L^{-T} V^T, so with
+ * Y = V L^{-1} (r x q) the rows of (Q V^T)^T are B applied to the rows of Y.
+ * V is overwritten by Y; WT (r x p) work.  Only the upper triangle of P is set.
+ */
+static void lift_product(const admm_setup *a, double *V, size_t r, double *WT, double *P)
+{
+    const size_t n = a->n, d = a->d, c = a->c, p = a->p, q = a->q;
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)r,
+                (int)q, 1.0, a->L, (int)q, V, (int)q);
+    for (size_t k = 0; k < r; k++) {
+        const double *y = V + k * q;
+        double *w = WT + k * p;
+        memcpy(w, y, n * sizeof(double));
+        memcpy(w + n, y, n * sizeof(double));
+        memcpy(w + 2 * n, y + n, (d + c) * sizeof(double));
+    }
+    /* beta rows: alpha - X u */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)r, (int)n, (int)d, -1.0, V + n,
+                (int)q, a->pb->X, (int)d, 1.0, WT + n, (int)p);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)r, 1.0, WT, (int)p, 0.0, P,
+                (int)p);
 }
 
 /* f at P = Q Zt Q^T (p x p). */
@@ -451,10 +499,7 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
         if (r > 0) {
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)r, 1.0, V, (int)q,
                         0.0, Zt, (int)q);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p, (int)r, (int)q, 1.0,
-                        a.Q, (int)q, V, (int)q, 0.0, W, (int)r);
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)p, (int)r, 1.0, W, (int)r,
-                        0.0, P, (int)p);
+            lift_product(&a, V, r, W, P);
         } else {
             memset(Zt, 0, qq * sizeof(double));
             memset(P, 0, pp * sizeof(double));
