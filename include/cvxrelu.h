@@ -465,6 +465,11 @@ typedef struct {
     size_t rank;           /* numerical rank of Z */
     size_t iterations;
     double time_s;
+    /* The bound as a function of an upper bound UB on the optimum (the trace bound
+       of the certificate grows with UB): bound_base + bound_slope * UB is certified
+       for every UB >= the optimum, e.g. the objective of any network on these
+       data (canonical scale; slope <= 0).  See cvxrelu_sdp_lower_bound_for. */
+    double bound_base, bound_slope;
 } cvxrelu_sdp_result;
 
 /*
@@ -476,6 +481,10 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
                                  size_t c, double lambda, const cvxrelu_sdp_settings *s,
                                  cvxrelu_sdp_result *res, cvxrelu_error *err);
 void cvxrelu_sdp_result_free(cvxrelu_sdp_result *res);
+/* The certified lower bound given ub, the objective of some network on the same data
+   and lambda (a better UB than the zero network's tightens it): the larger of
+   res->lower_bound and bound_base + bound_slope * ub. */
+double cvxrelu_sdp_lower_bound_for(const cvxrelu_sdp_result *res, double ub);
 /* Bytes the method needs for these sizes (estimate, before any work). */
 double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method method);
 /*

@@ -173,7 +173,7 @@ typedef struct {
     /* Weighted trace bounds: <W_e, Lambda*> <= T_e with W_e = e on the alpha and
        beta diagonals, 1 on the u and v diagonals; Lw[k] the Cholesky factor of
        Q^T W_e Q. */
-    double eps[CR_SDP_NW], Tw[CR_SDP_NW];
+    double eps[CR_SDP_NW], Tw[CR_SDP_NW]; /* T_e per unit of UB */
     double *Lw[CR_SDP_NW];
 } admm_setup;
 
@@ -211,7 +211,7 @@ static int admm_setup_init(admm_setup *a, const cr_sdp_problem *pb)
  * tr Lambda*_uu = tr Lambda*_vv <= UB/beta and tr (Lambda*_aa + Lambda*_bb) =
  * <X^T X, Lambda*_uu> <= ||X||^2 UB/beta, so <W_e, Lambda*> <= (e ||X||^2 + 2) UB/beta.
  */
-static int admm_weights_init(admm_setup *a, double ub)
+static int admm_weights_init(admm_setup *a)
 {
     size_t n = a->n, q = a->q;
     double s2 = cr_sdp_xnorm2(a->pb);
@@ -219,7 +219,7 @@ static int admm_weights_init(admm_setup *a, double ub)
     for (int k = 0; k < CR_SDP_NW; k++) {
         double e = pow(fmax(s2, 1.0), -(double)k / (CR_SDP_NW - 1));
         a->eps[k] = e;
-        a->Tw[k] = (e * s2 + 2.0) * ub / a->pb->beta;
+        a->Tw[k] = (e * s2 + 2.0) / a->pb->beta;
         double *Lk = a->Lw[k] = cr_calloc(q * q, sizeof(double));
         if (!Lk) return -1;
         cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)q, (int)(2 * n), e, a->Q,
@@ -233,10 +233,15 @@ static int admm_weights_init(admm_setup *a, double ub)
     return 0;
 }
 
+static double fro(const double *A, size_t k)
+{
+    return cblas_dnrm2((int)k, A, 1);
+}
+
 /*
  * min over Zt PSD with <Q^T W_e Q, Zt> <= T_e of <M, Zt> is T_e min(0, mu_min),
- * mu_min the least eigenvalue of L_e^{-1} M L_e^{-T}; the best over e.  M is
- * q x q (destroyed), work q x q.
+ * mu_min the least eigenvalue of L_e^{-1} M L_e^{-T}; the best over e.  T_e is
+ * linear in UB: returned per unit of UB (<= 0).  M is q x q, work q x q.
  */
 static double psd_correction(const admm_setup *a, const double *M, double *work)
 {
@@ -253,10 +258,10 @@ static double psd_correction(const admm_setup *a, const double *M, double *work)
                 double v = 0.5 * (work[i * q + j] + work[j * q + i]);
                 work[i * q + j] = work[j * q + i] = v;
             }
-        double mu = 0.0;
+        double mu = 0.0, nrm = fro(work, q * q);
         if (cr_sym_eig_range(work, q, 1, 1, &mu, NULL) != 0 || !isfinite(mu)) continue;
         /* a margin for rounding in the eigenvalue (backward stable: ~ q eps ||.||) */
-        double c = a->Tw[k] * fmin(0.0, mu - 1e-13 * (double)q * fabs(mu));
+        double c = a->Tw[k] * fmin(0.0, mu - 1e-15 * (double)q * nrm);
         if (c > best) best = c;
     }
     return best;
@@ -408,11 +413,6 @@ static double value_p(const admm_setup *a, const double *P)
     return 0.5 * loss + 0.5 * a->pb->beta * tr;
 }
 
-static double fro(const double *A, size_t k)
-{
-    return cblas_dnrm2((int)k, A, 1);
-}
-
 typedef struct {
     double value, lb, pres, dres, gap;
 } admm_check;
@@ -456,7 +456,7 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
         goto done;
     }
     const double T = cr_sdp_trace_bound(pb, ub);
-    rc = admm_weights_init(&a, ub);
+    rc = admm_weights_init(&a);
     if (rc != 0) {
         st = rc == -1 ? cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory")
                       : cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: weighted trace bounds failed");
@@ -549,8 +549,10 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
         if (it % check == 0 || it == max_iter || stop_now) {
             /* certificate from S (computed at this iteration's Lambda-update) */
             congruence(&a, S, W, M);
-            double gS = dual_value(&a, S), corr = psd_correction(&a, M, Zold);
-            double lb = gS + corr;
+            double gS = dual_value(&a, S), slope = psd_correction(&a, M, Zold);
+            double lb = gS + slope * ub;
+            res->bound_base = gS / (double)(pb->n * pb->c);
+            res->bound_slope = slope; /* the same on both scales */
             double value = value_p(&a, P);
             if (lb > best_lb) best_lb = lb;
             last_value = value;
@@ -563,11 +565,11 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
             if (s->verbose)
                 fprintf(stderr, "%8zu %14.8g %14.8g %10.2e %10.2e %10.2e %9.2e %7.2fs\n", it,
                         value, best_lb, gap, pres, dres, rho, cr_now() - t0);
-            /* converged: the certified gap is within tol, or both residuals are
-               within tol/100 (the value is then accurate to about tol in our tests;
-               the bound stays valid and is reported with its own gap) */
-            if ((gap <= s->tol && pres <= s->tol && dres <= s->tol) ||
-                (pres <= 1e-2 * s->tol && dres <= 1e-2 * s->tol)) {
+            /* converged: both residuals within tol/100 (the value is then accurate to
+               about tol in our tests).  The gap to the certified bound is no test: the
+               iterate is not exactly feasible, its value may lie below the optimum while
+               the bound lies below it too.  The bound is valid whenever we stop. */
+            if (pres <= 1e-2 * s->tol && dres <= 1e-2 * s->tol) {
                 res->exit = CVXRELU_EXIT_CONVERGED;
                 stop_now = 1;
             }
@@ -726,6 +728,8 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
         res->dres = o.dres;
         res->iterations = o.iters;
         res->exit = o.converged ? CVXRELU_EXIT_CONVERGED : CVXRELU_EXIT_MAX_ITER;
+        res->bound_base = o.lower_bound / N; /* no UB-dependent part kept */
+        res->bound_slope = 0.0;
     } else if (s->method == CVXRELU_SDP_ADMM) {
         st = sdp_admm(&pb, s, ub, res, err);
         if (st != CVXRELU_OK) return st;
@@ -756,4 +760,15 @@ cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const do
     if (R == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: width must be >= 1");
     cr_sdp_problem pb = {n, d, c, X, Y, lambda * (double)(n * c)};
     return cr_sdp_readout(&pb, res->Z, R, max_iter, seed, U_out, V_out, err);
+}
+
+double cvxrelu_sdp_lower_bound_for(const cvxrelu_sdp_result *res, double ub)
+{
+    if (!res) return NAN;
+    double lb = res->lower_bound;
+    if (ub > 0.0 && isfinite(ub) && res->bound_slope <= 0.0) {
+        double b = res->bound_base + res->bound_slope * ub;
+        if (b > lb) lb = b;
+    }
+    return lb;
 }
