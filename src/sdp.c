@@ -511,11 +511,13 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
         /* Lambda = prox(2 P - G); the fixed-point residual F = relax (Lambda - P) */
         for (size_t t = 0; t < pp; t++) A[t] = 2.0 * P[t] - G[t];
         lambda_update(&a, A, rho, Lam, S);
-        double rp = 0.0, nu = 0.0;
+        double rp = 0.0, nu = 0.0, nl = 0.0, np = 0.0;
         for (size_t t = 0; t < pp; t++) {
             double e = Lam[t] - P[t], u = G[t] - P[t];
             rp += e * e;
             nu += u * u;
+            nl += Lam[t] * Lam[t];
+            np += P[t] * P[t];
             F[t] = relax * e;
         }
         rp = sqrt(rp);
@@ -526,7 +528,7 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
             rd += e * e;
         }
         rd = rho * sqrt(rd);
-        double pres = rp / fmax(fmax(fro(Lam, pp), fro(P, pp)), 1e-300);
+        double pres = rp / fmax(sqrt(fmax(nl, np)), 1e-300);
         double dres = rd / fmax(rho * sqrt(nu), 1e-300);
         /* safeguard: an accelerated point must not increase the residual */
         if (proposed && fnorm > fprev) {
