@@ -52,9 +52,10 @@
  * the coefficients of y_i.  DSDP keeps pointers to all data arrays until
  * DSDPDestroy.
  *
- * Start: a strictly feasible y0 from lifted neurons (interior_start), used
- * with r0 = 0 when it checks out, which skips DSDP's infeasibility phase
- * (about half the iterations on small problems).
+ * Start: DSDP's own (y = 0 with its infeasibility variable r).  A strictly
+ * feasible start from lifted neurons with r0 = 0, and box bounds on y valid
+ * for an optimal y*, were tried: a quarter fewer iterations on random data,
+ * but worse or no convergence on real data (Iris), so neither is used.
  *
  * Certified lower bound.  For any X and y feasible for (D), with S_j the
  * slacks and r = A.X - b,
@@ -88,13 +89,15 @@
 #include "internal.h"
 #include "sdp.h"
 
-#include <cblas.h>
 #include <dsdp/dsdp5.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Iterations when max_iter = 0 (real Iris, 75 rows, needs about 220). */
+#define CR_DSDP_DEFAULT_ITERS 500
 
 /* Emits the LP rows twice: pass 0 counts the nonzeros of each variable, pass 1
    stores them (negated: DSDP's rows read c_r - a_r^T y >= 0 with c_r = 0). */
@@ -403,36 +406,6 @@ done:
     return val;
 }
 
-/* Whether y is strictly feasible for block 1 (Cholesky of Z(y), with the
-   eliminated diagonal) and the LP rows (block 2 holds by construction). */
-static int start_is_interior(const cr_sdp_problem *red, const int *vi, const int *vj, int mz,
-                             const double *y, int nl, const int *lpik, const int *lprow,
-                             const double *lpval)
-{
-    const size_t n = red->n, d = red->d, q = n + d + red->c;
-    double *Z = cr_calloc(q * q, sizeof(double)), *sl = cr_calloc((size_t)nl + 1, sizeof(double));
-    int ok = 0;
-    if (!Z || !sl) goto done;
-    for (int v = 1; v <= mz; v++) {
-        size_t i = (size_t)vi[v], j = (size_t)vj[v];
-        Z[i * q + j] = Z[j * q + i] = y[v - 1];
-    }
-    for (size_t i = 0; i < n; i++) {
-        double t = 0.0;
-        for (size_t k = 0; k < d; k++) t += Z[i * q + n + k] * red->X[i * d + k];
-        Z[i * q + i] = t;
-    }
-    if (cr_chol(Z, q, 1e-12) != 0) goto done;
-    for (int v = 1; v <= mz + 1; v++)
-        for (int e = lpik[v]; e < lpik[v + 1]; e++) sl[lprow[e]] -= lpval[e] * y[v - 1];
-    ok = 1;
-    for (int r = 0; r < nl && ok; r++) ok = sl[r] > 0.0;
-done:
-    free(Z);
-    free(sl);
-    return ok;
-}
-
 #define DSDP_TRY(name, call)                                                                \
     do {                                                                                    \
         int info_ = (call);                                                                 \
@@ -529,113 +502,6 @@ static void blk2_entries(const cr_sdp_problem *pb, size_t n, const int *grp, con
     lp_emit(e, m, (int)(last + N - 1), 1.0);
 }
 
-/*
- * A strictly feasible start for (D): Z0 a positive combination of lifted
- * neurons z = ((X u)_+, u, v) (each satisfies diag(L_ab) = 0), with, for each
- * pair of representatives i < j, u in span(X_i, X_j) with (X_i u, X_j u) =
- * (1, 1), (1, -1) and the negatives, so that every lifted entry gets a
- * positive term (the representatives are pairwise non-parallel), plus random
- * neurons for a full rank.  v fits Y for that neuron alone, plus noise; the
- * combination is scaled to the best multiple for the loss, and t0 exceeds the
- * loss.  y (m entries, t last) is filled; 0 on success.
- */
-static int interior_start(const cr_sdp_problem *pb, size_t n, const int *grp, const double *sc,
-                          const double *Xr, const int *vi, const int *vj, int mz, double *y)
-{
-    const size_t nf = pb->n, d = pb->d, c = pb->c, q = n + d + c;
-    const size_t npair = n * (n - 1) / 2, K = 4 * npair + 2 * n + 2 * q;
-    const size_t chunk = 512;
-    double *Z0 = cr_calloc(q * q, sizeof(double)), *B = cr_calloc(chunk, q * sizeof(double));
-    double *Yr = cr_calloc(n, c * sizeof(double)), *P = cr_malloc(nf, c * sizeof(double));
-    int rc = -1;
-    if (!Z0 || !B || !Yr || !P) goto done;
-    /* targets per representative: the sum of its members' s Y (positive members) */
-    for (size_t i = 0; i < nf; i++)
-        if (grp[i] >= 0 && sc[i] > 0.0)
-            for (size_t l = 0; l < c; l++) Yr[(size_t)grp[i] * c + l] += sc[i] * pb->Y[i * c + l];
-    cr_rng rg;
-    cr_rng_seed(&rg, 12345);
-    size_t nb = 0, pi = 0, pj = 1;
-    int kind = 0;
-    for (size_t t = 0; t < K; t++) {
-        double *z = B + nb * q;
-        double *u = z + n;
-        memset(z, 0, q * sizeof(double));
-        if (t < 4 * npair) { /* pair (pi, pj), kind 0..3 */
-            const double *a = Xr + pi * d, *b = Xr + pj * d;
-            double aa = 0, ab = 0, bb = 0;
-            for (size_t k = 0; k < d; k++) aa += a[k] * a[k], ab += a[k] * b[k], bb += b[k] * b[k];
-            double ti = kind < 2 ? 1.0 : -1.0, tj = (kind == 0 || kind == 2) ? ti : -ti;
-            double det = aa * bb - ab * ab;
-            double ca = (bb * ti - ab * tj) / det, cb = (aa * tj - ab * ti) / det;
-            for (size_t k = 0; k < d; k++) u[k] = ca * a[k] + cb * b[k];
-            if (++kind == 4) {
-                kind = 0;
-                if (++pj == n) pj = ++pi + 1;
-            }
-        } else if (t < 4 * npair + 2 * n) { /* row i active / inactive alone */
-            size_t i = (t - 4 * npair) / 2;
-            double sgn = (t - 4 * npair) % 2 ? -1.0 : 1.0, aa = 0;
-            for (size_t k = 0; k < d; k++) aa += Xr[i * d + k] * Xr[i * d + k];
-            for (size_t k = 0; k < d; k++) u[k] = sgn * Xr[i * d + k] / aa;
-        } else {
-            for (size_t k = 0; k < d; k++) u[k] = cr_rng_normal(&rg);
-        }
-        double nz = 0;
-        for (size_t k = 0; k < d; k++) nz += u[k] * u[k];
-        for (size_t i = 0; i < n; i++) {
-            double h = 0;
-            for (size_t k = 0; k < d; k++) h += Xr[i * d + k] * u[k];
-            z[i] = h > 0 ? h : 0.0;
-            nz += z[i] * z[i];
-        }
-        double aa = 0;
-        for (size_t i = 0; i < n; i++) aa += z[i] * z[i];
-        for (size_t l = 0; l < c; l++) {
-            double f = 0;
-            for (size_t i = 0; i < n; i++) f += z[i] * Yr[i * c + l];
-            z[n + d + l] = (aa > 0 ? f / aa : 0.0) + 0.1 * cr_rng_normal(&rg);
-        }
-        /* normalize (z -> g z, g > 0, keeps the lift a lift up to v's scale) */
-        nz = sqrt(nz);
-        if (!(nz > 0.0) || !isfinite(nz)) continue;
-        for (size_t a = 0; a < n + d; a++) z[a] /= nz;
-        if (++nb == chunk || t + 1 == K) {
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)nb, 1.0 / (double)K,
-                        B, (int)q, 1.0, Z0, (int)q);
-            nb = 0;
-        }
-    }
-    if (nb > 0)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)nb, 1.0 / (double)K, B,
-                    (int)q, 1.0, Z0, (int)q);
-    for (size_t a = 0; a < q; a++)
-        for (size_t b = 0; b < a; b++) Z0[a * q + b] = Z0[b * q + a];
-    /* the best multiple g Z0 for (1/2)||g P - Y||^2 + g (beta/2) tr_uv */
-    double pp = 0, py = 0, tr = 0;
-    for (size_t i = 0; i < nf; i++)
-        for (size_t l = 0; l < c; l++) {
-            double pr = emap(pb, n, grp, sc, Xr, Z0 + (n + d + l) * q, i);
-            P[i * c + l] = pr;
-            pp += pr * pr;
-            py += pr * pb->Y[i * c + l];
-        }
-    for (size_t a = n; a < q; a++) tr += Z0[a * q + a];
-    double g = pp > 0 ? (py - 0.5 * pb->beta * tr) / pp : 0.0;
-    if (!(g > 0.0)) g = 1e-3;
-    double loss = 0;
-    for (size_t a = 0; a < nf * c; a++) loss += (g * P[a] - pb->Y[a]) * (g * P[a] - pb->Y[a]);
-    for (int v = 1; v <= mz; v++) y[v - 1] = g * Z0[(size_t)vi[v] * q + (size_t)vj[v]];
-    y[mz] = 1.1 * loss + 1e-3 * (1.0 + loss);
-    rc = 0;
-done:
-    free(Z0);
-    free(B);
-    free(Yr);
-    free(P);
-    return rc;
-}
-
 cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter, int verbose,
                            cr_sdp_out *out, cvxrelu_error *err)
 {
@@ -646,7 +512,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     if (!(pb->beta >= 0.0) || !isfinite(pb->beta))
         return cr_fail(err, CVXRELU_ERR_INVALID, "sdp_dsdp: beta must be finite and >= 0");
     if (!(tol > 0.0)) tol = 1e-7;
-    if (max_iter == 0) max_iter = 200;
+    if (max_iter == 0) max_iter = CR_DSDP_DEFAULT_ITERS;
     if (max_iter > INT_MAX) max_iter = INT_MAX;
 
     const size_t nf = pb->n, d = pb->d, c = pb->c, qf = nf + d + c;
@@ -820,16 +686,6 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     DSDP_TRY("DSDPSetGapTolerance", DSDPSetGapTolerance(dsdp, tol));
     DSDP_TRY("DSDPSetMaxIts", DSDPSetMaxIts(dsdp, (int)max_iter));
     DSDP_TRY("DSDPUseLAPACKForSchur", DSDPUseLAPACKForSchur(dsdp, 1));
-    /* a strictly feasible start (then no infeasibility phase: r0 = 0) */
-    int interior = 0;
-    y = cr_malloc((size_t)m, sizeof(double));
-    if (!y) goto nomem;
-    if (interior_start(pb, n, grp, sc, Xr, vi, vj, mz, y) == 0 &&
-        start_is_interior(&red, vi, vj, mz, y, nl, lpik, lprow, lpval)) {
-        for (int v = 1; v <= m; v++) DSDP_TRY("DSDPSetY0", DSDPSetY0(dsdp, v, y[v - 1]));
-        DSDP_TRY("DSDPSetR0", DSDPSetR0(dsdp, 0.0));
-        interior = 1;
-    }
     if (verbose > 0) {
         dsdpoutputfile = stderr;
         DSDP_TRY("DSDPSetFileMonitor", DSDPSetFileMonitor(dsdp, 1));
@@ -847,9 +703,10 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     out->converged = reason == DSDP_CONVERGED;
 
     /* Z (reduced) from y, then expanded to the data rows */
+    y = cr_malloc((size_t)m, sizeof(double));
     Zr = cr_calloc(q * q, sizeof(double));
     Z = cr_calloc(qf * qf, sizeof(double));
-    if (!Zr || !Z) goto nomem;
+    if (!y || !Zr || !Z) goto nomem;
     DSDP_TRY("DSDPGetY", DSDPGetY(dsdp, y, m));
     for (int v = 1; v <= m; v++)
         if (!isfinite(y[v - 1])) {
@@ -1004,10 +861,10 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
         DSDPGetDObjective(dsdp, &dobj);
         DSDPGetPObjective(dsdp, &pobj);
         fprintf(stderr,
-                "sdp_dsdp: %zu representative rows of %zu, %s start; stop %d after %d its; DSDP "
+                "sdp_dsdp: %zu representative rows of %zu; stop %d after %d its; DSDP "
                 "objectives %.10g / %.10g; Z value %.10g, lower bound %.10g (C.X %.10g, "
                 "PSD term %.3g, UB %.6g, r_t %.3g, |r| %.3g)\n",
-                n, nf, interior ? "interior" : "default", (int)reason, its, -dobj, -pobj, ev.obj,
+                n, nf, (int)reason, its, -dobj, -pobj, ev.obj,
                 out->lower_bound, -cx, psd_term, ub, res[m], sqrt(rnorm2));
     }
     out->Z = Z;
