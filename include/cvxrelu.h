@@ -438,7 +438,7 @@ typedef struct {
     cvxrelu_sdp_method method; /* default ADMM */
     double tol;            /* relative accuracy of the value, the gap to the certified
                               lower bound and the residuals; default 1e-4 */
-    size_t max_iter;       /* 0 = the method's default (ADMM 20000, DSDP 200) */
+    size_t max_iter;       /* 0 = the method's default (ADMM 20000, DSDP 500) */
     double rho;            /* ADMM: initial penalty; 0 = 1 */
     double upper_bound;    /* canonical-scale objective of any network on these data
                               (tightens the certificate); 0 = that of the zero network */

@@ -161,9 +161,91 @@ void cr_sdp_evaluate(const cr_sdp_problem *pb, const double *Z, cr_sdp_eval *ev)
     free(w);
 }
 
+/* ------------------------------------------------ parallel rows (sdp.h) */
+
+/*
+ * The row reduction (src/sdp_dsdp.c derives it): data row i is s[i] times its
+ * representative grp[i] (s[i] < 0: times its beta), or a zero row (grp[i] =
+ * -1).  Returns the number of representatives, copied to Xr (n x d).
+ */
+size_t cr_sdp_reduce_rows(const cr_sdp_problem *pb, int *grp, double *sc, double *Xr)
+{
+    const size_t n = pb->n, d = pb->d;
+    size_t nr = 0;
+    if (d == 1) { /* one virtual representative v = (1): X_i = X_i v exactly */
+        for (size_t i = 0; i < n; i++) {
+            grp[i] = pb->X[i] != 0.0 ? 0 : -1;
+            sc[i] = pb->X[i];
+            if (pb->X[i] != 0.0) nr = 1;
+        }
+        Xr[0] = 1.0;
+        return nr;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *xi = pb->X + i * d;
+        int zero = 1;
+        for (size_t k = 0; k < d && zero; k++) zero = xi[k] == 0.0;
+        grp[i] = -1;
+        sc[i] = 0.0;
+        if (zero) continue;
+        for (size_t r = 0; r < nr && grp[i] < 0; r++) {
+            const double *xr = Xr + r * d;
+            size_t k0 = 0;
+            while (xr[k0] == 0.0) k0++;
+            double s = xi[k0] / xr[k0];
+            int ok = isfinite(s) && s != 0.0;
+            /* X_i = s X_r exactly: each fma (one rounding) vanishes, and no
+               nonzero entry is small enough for an inexact difference to
+               round to 0 */
+            for (size_t k = 0; k < d && ok; k++)
+                ok = fma(s, xr[k], -xi[k]) == 0.0 && (xi[k] == 0.0 || fabs(xi[k]) > 1e-280);
+            if (ok) {
+                grp[i] = (int)r;
+                sc[i] = s;
+            }
+        }
+        if (grp[i] < 0) {
+            memcpy(Xr + nr * d, xi, d * sizeof(double));
+            grp[i] = (int)nr++;
+            sc[i] = 1.0;
+        }
+    }
+    return nr;
+}
+
+/* Row a (0 <= a < q_data) of E applied to the q-vector z: E_a . z. */
+double cr_sdp_emap(const cr_sdp_problem *pb, size_t n, const int *grp, const double *sc,
+                   const double *Xr, const double *z, size_t a)
+{
+    const size_t nf = pb->n, d = pb->d;
+    if (a >= nf) return z[a - nf + n];
+    if (grp[a] < 0) return 0.0;
+    size_t r = (size_t)grp[a];
+    if (sc[a] > 0.0) return sc[a] * z[r];
+    double t = z[r];
+    for (size_t k = 0; k < d; k++) t -= Xr[r * d + k] * z[n + k];
+    return -sc[a] * t;
+}
+
 /* ------------------------------------------------------------------ ADMM */
 
 #define CR_SDP_NW 4
+
+/*
+ * The loss after merging parallel rows: data row j contributes through the
+ * entry (alpha_i, v_k) of its representative i (s_j > 0) or (beta_i, v_k)
+ * (s_j < 0) times |s_j|, so
+ *   (1/2)||pred - Y||^2 = (1/2) sum_ik [wp_i x_ik^2 - 2 bp_ik x_ik
+ *                                       + wn_i z_ik^2 - 2 bn_ik z_ik] + yconst,
+ * x = Lambda(alpha_i, v_k), z = Lambda(beta_i, v_k), wp_i = sum s_j^2 over the
+ * rows mapped to alpha_i, bp_ik = sum |s_j| y_jk, likewise wn, bn for beta_i,
+ * yconst = (1/2)||Y||^2.  Without merging wp = 1, bp = Y, wn = bn = 0.
+ */
+typedef struct {
+    double *wp, *wn; /* n (representatives) */
+    double *bp, *bn; /* n x c */
+    double yconst;
+} admm_loss;
 
 typedef struct {
     const cr_sdp_problem *pb;
@@ -175,6 +257,7 @@ typedef struct {
        Q^T W_e Q. */
     double eps[CR_SDP_NW], Tw[CR_SDP_NW]; /* T_e per unit of UB */
     double *Lw[CR_SDP_NW];
+    const admm_loss *ls;
 } admm_setup;
 
 static int admm_setup_init(admm_setup *a, const cr_sdp_problem *pb)
@@ -289,7 +372,7 @@ static void lambda_update(const admm_setup *a, const double *A, double rho, doub
                           double *S)
 {
     size_t n = a->n, d = a->d, c = a->c, p = a->p;
-    const double *Y = a->pb->Y;
+    const admm_loss *ls = a->ls;
     double hb = 0.5 * a->pb->beta;
     for (size_t i = 0; i < p; i++) {
         int bi = blk(i, n, d);
@@ -307,10 +390,13 @@ static void lambda_update(const admm_setup *a, const double *A, double rho, doub
                     lam = 0.0;
                     s = rho * x;
                 }
-            } else if (bi == 0 && bj == 3) {
-                double y = Y[i * c + (j - 2 * n - d)];
-                lam = (y + 2.0 * rho * x) / (1.0 + 2.0 * rho);
-                s = 0.5 * (lam - y); /* = rho (x - lam) */
+            } else if (bi <= 1 && bj == 3) {
+                /* min (1/2)(w l^2 - 2 b l) + rho (l - x)^2 (the entry appears twice) */
+                size_t r = bi == 0 ? i : i - n, k = j - 2 * n - d;
+                double wt = bi == 0 ? ls->wp[r] : ls->wn[r];
+                double b = bi == 0 ? ls->bp[r * c + k] : ls->bn[r * c + k];
+                lam = (b + 2.0 * rho * x) / (wt + 2.0 * rho);
+                s = rho * (x - lam);
             } else if (i == j && bi >= 2) {
                 lam = x - hb / rho;
                 s = hb;
@@ -328,11 +414,18 @@ static void lambda_update(const admm_setup *a, const double *A, double rho, doub
 static double dual_value(const admm_setup *a, const double *S)
 {
     size_t n = a->n, d = a->d, c = a->c, p = a->p;
-    double g = 0.0;
+    const admm_loss *ls = a->ls;
+    double g = ls->yconst;
+    /* min_l (1/2)(w l^2 - 2 b l) - 2 s l = -(b + 2 s)^2 / (2 w) (w > 0); for w = 0 the
+       update gives s = 0 exactly and the term is 0 */
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < c; k++) {
-            double s = S[i * p + 2 * n + d + k], y = a->pb->Y[i * c + k];
-            g -= 2.0 * s * s + 2.0 * s * y;
+            double sp = S[i * p + 2 * n + d + k], sn = S[(n + i) * p + 2 * n + d + k];
+            double tp = ls->bp[i * c + k] + 2.0 * sp, tn = ls->bn[i * c + k] + 2.0 * sn;
+            if (ls->wp[i] > 0.0) g -= tp * tp / (2.0 * ls->wp[i]);
+            else if (sp != 0.0) return -INFINITY;
+            if (ls->wn[i] > 0.0) g -= tn * tn / (2.0 * ls->wn[i]);
+            else if (sn != 0.0) return -INFINITY;
         }
     return g;
 }
@@ -403,25 +496,30 @@ static void lift_product(const admm_setup *a, double *V, size_t r, double *WT, d
 static double value_p(const admm_setup *a, const double *P)
 {
     size_t n = a->n, d = a->d, c = a->c, p = a->p;
+    const admm_loss *ls = a->ls;
     double loss = 0.0, tr = 0.0;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < c; k++) {
-            double r = P[i * p + 2 * n + d + k] - a->pb->Y[i * c + k];
-            loss += r * r;
+            double x = P[i * p + 2 * n + d + k], z = P[(n + i) * p + 2 * n + d + k];
+            loss += ls->wp[i] * x * x - 2.0 * ls->bp[i * c + k] * x + ls->wn[i] * z * z -
+                    2.0 * ls->bn[i * c + k] * z;
         }
     for (size_t t = 2 * n; t < p; t++) tr += P[t * p + t];
-    return 0.5 * loss + 0.5 * a->pb->beta * tr;
+    return 0.5 * loss + ls->yconst + 0.5 * a->pb->beta * tr;
 }
 
 typedef struct {
     double value, lb, pres, dres, gap;
 } admm_check;
 
-static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_settings *s,
-                               double ub, cvxrelu_sdp_result *res, cvxrelu_error *err)
+/* The ADMM on the (row-reduced) problem pb with the loss ls; res->Z is q x q of pb. */
+static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss *ls,
+                                       const cvxrelu_sdp_settings *s, double ub, size_t nfull,
+                                       cvxrelu_sdp_result *res, cvxrelu_error *err)
 {
     admm_setup a;
     memset(&a, 0, sizeof a);
+    a.ls = ls;
     int rc = admm_setup_init(&a, pb);
     if (rc != 0) {
         admm_setup_free(&a);
@@ -462,7 +560,7 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
                       : cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: weighted trace bounds failed");
         goto done;
     }
-    const double scale0 = 0.5 * cblas_ddot((int)(pb->n * pb->c), pb->Y, 1, pb->Y, 1);
+    const double scale0 = ls->yconst;
     double rho = s->rho > 0.0 ? s->rho : 1.0;
     size_t max_iter = s->max_iter ? s->max_iter : 20000;
     size_t check = s->check_every ? s->check_every : 25;
@@ -553,14 +651,14 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
             congruence(&a, S, W, M);
             double gS = dual_value(&a, S), slope = psd_correction(&a, M, Zold);
             double lb = gS + slope * ub;
-            res->bound_base = gS / (double)(pb->n * pb->c);
+            res->bound_base = gS / (double)(nfull * pb->c);
             res->bound_slope = slope; /* the same on both scales */
             double value = value_p(&a, P);
             if (lb > best_lb) best_lb = lb;
             last_value = value;
             double gap = (value - best_lb) / fmax(fabs(value), 1e-12 * scale0);
             if (s->callback) {
-                const double N = (double)(pb->n * pb->c);
+                const double N = (double)(nfull * pb->c);
                 cvxrelu_sdp_info info = {it, value / N, best_lb / N, pres, dres, cr_now() - t0};
                 s->callback(&info, s->callback_data);
             }
@@ -682,6 +780,82 @@ done:
     free(V);
     free(w);
     free(Best);
+    return st;
+}
+
+/* The ADMM on the full problem: parallel rows merged first, Z expanded after. */
+static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_settings *s,
+                               double ub, cvxrelu_sdp_result *res, cvxrelu_error *err)
+{
+    const size_t n = pb->n, d = pb->d, c = pb->c;
+    int *grp = cr_malloc(n, sizeof(int));
+    double *sc = cr_malloc(n, sizeof(double)), *Xr = cr_malloc(n * d, sizeof(double));
+    admm_loss ls = {cr_calloc(n, sizeof(double)), cr_calloc(n, sizeof(double)),
+                    cr_calloc(n * c, sizeof(double)), cr_calloc(n * c, sizeof(double)), 0.0};
+    double *W = NULL, *Zf = NULL;
+    cvxrelu_status st = CVXRELU_OK;
+    if (!grp || !sc || !Xr || !ls.wp || !ls.wn || !ls.bp || !ls.bn) {
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory");
+        goto done;
+    }
+    const size_t nr = cr_sdp_reduce_rows(pb, grp, sc, Xr);
+    ls.yconst = 0.5 * cblas_ddot((int)(n * c), pb->Y, 1, pb->Y, 1);
+    for (size_t j = 0; j < n; j++) {
+        if (grp[j] < 0) continue;
+        size_t r = (size_t)grp[j];
+        double a = fabs(sc[j]);
+        double *w = sc[j] > 0.0 ? ls.wp : ls.wn, *b = sc[j] > 0.0 ? ls.bp : ls.bn;
+        w[r] += a * a;
+        for (size_t k = 0; k < c; k++) b[r * c + k] += a * pb->Y[j * c + k];
+    }
+    if (nr == 0) { /* all rows zero: Z = 0 is optimal, the value (1/2)||Y||^2 exact */
+        res->Z = cr_calloc((n + d + c) * (n + d + c), sizeof(double));
+        if (!res->Z) {
+            st = cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory");
+            goto done;
+        }
+        res->q = n + d + c;
+        res->value = res->lower_bound = res->bound_base = ls.yconst / (double)(n * c);
+        res->bound_slope = 0.0;
+        res->exit = CVXRELU_EXIT_CONVERGED;
+        goto done;
+    }
+    if (s->verbose && nr < n)
+        fprintf(stderr, "sdp admm: %zu rows are exact multiples of others (or zero): %zu "
+                        "representatives\n", n - nr, nr);
+    cr_sdp_problem pr = {nr, d, c, Xr, NULL, pb->beta};
+    st = sdp_admm_reduced(&pr, &ls, s, ub, n, res, err);
+    if (st != CVXRELU_OK || nr == n) goto done;
+    /* Z = E Zr E^T */
+    {
+        const size_t q = nr + d + c, qf = n + d + c;
+        W = cr_malloc(qf, q * sizeof(double));
+        Zf = cr_malloc(qf, qf * sizeof(double));
+        if (!W || !Zf) {
+            st = cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory");
+            goto done;
+        }
+        for (size_t a = 0; a < qf; a++)
+            for (size_t j = 0; j < q; j++)
+                W[a * q + j] = cr_sdp_emap(pb, nr, grp, sc, Xr, res->Z + j * q, a);
+        for (size_t a = 0; a < qf; a++)
+            for (size_t b = 0; b <= a; b++)
+                Zf[a * qf + b] = Zf[b * qf + a] = cr_sdp_emap(pb, nr, grp, sc, Xr, W + a * q, b);
+        free(res->Z);
+        res->Z = Zf;
+        Zf = NULL;
+        res->q = qf;
+    }
+done:
+    free(grp);
+    free(sc);
+    free(Xr);
+    free(ls.wp);
+    free(ls.wn);
+    free(ls.bp);
+    free(ls.bn);
+    free(W);
+    free(Zf);
     return st;
 }
 

@@ -52,6 +52,20 @@ double cr_sdp_trace_bound(const cr_sdp_problem *pb, double ub);
 /* ||X||_2^2 (largest eigenvalue of X^T X). */
 double cr_sdp_xnorm2(const cr_sdp_problem *pb);
 
+/*
+ * Rows that are exact multiples of each other (X_j = s X_i, fma-exact) or zero
+ * leave the relaxation without interior; they are merged (the proof is at the
+ * top of src/sdp_dsdp.c): data row i is sc[i] times its representative grp[i]
+ * (sc[i] < 0: |sc[i]| times the representative's beta), or a zero row (grp[i]
+ * = -1).  Returns the number of representatives, whose rows are copied to Xr
+ * (n x d).  For d = 1: one virtual representative Xr = (1).
+ */
+size_t cr_sdp_reduce_rows(const cr_sdp_problem *pb, int *grp, double *sc, double *Xr);
+/* Row a of the expansion E (z of the representatives -> z of all rows; n the
+   number of representatives) applied to z. */
+double cr_sdp_emap(const cr_sdp_problem *pb, size_t n, const int *grp, const double *sc,
+                   const double *Xr, const double *z, size_t a);
+
 /* Output of a backend. */
 typedef struct {
     double *Z;          /* q x q, allocated by the backend */

@@ -415,70 +415,6 @@ done:
         }                                                                                   \
     } while (0)
 
-/*
- * The row reduction (see the top of the file): data row i is s[i] times its
- * representative grp[i] (s[i] < 0: times its beta), or a zero row (grp[i] =
- * -1).  Returns the number of representatives, copied to Xr (n x d).
- */
-static size_t reduce_rows(const cr_sdp_problem *pb, int *grp, double *sc, double *Xr)
-{
-    const size_t n = pb->n, d = pb->d;
-    size_t nr = 0;
-    if (d == 1) { /* one virtual representative v = (1): X_i = X_i v exactly */
-        for (size_t i = 0; i < n; i++) {
-            grp[i] = pb->X[i] != 0.0 ? 0 : -1;
-            sc[i] = pb->X[i];
-            if (pb->X[i] != 0.0) nr = 1;
-        }
-        Xr[0] = 1.0;
-        return nr;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const double *xi = pb->X + i * d;
-        int zero = 1;
-        for (size_t k = 0; k < d && zero; k++) zero = xi[k] == 0.0;
-        grp[i] = -1;
-        sc[i] = 0.0;
-        if (zero) continue;
-        for (size_t r = 0; r < nr && grp[i] < 0; r++) {
-            const double *xr = Xr + r * d;
-            size_t k0 = 0;
-            while (xr[k0] == 0.0) k0++;
-            double s = xi[k0] / xr[k0];
-            int ok = isfinite(s) && s != 0.0;
-            /* X_i = s X_r exactly: each fma (one rounding) vanishes, and no
-               nonzero entry is small enough for an inexact difference to
-               round to 0 */
-            for (size_t k = 0; k < d && ok; k++)
-                ok = fma(s, xr[k], -xi[k]) == 0.0 && (xi[k] == 0.0 || fabs(xi[k]) > 1e-280);
-            if (ok) {
-                grp[i] = (int)r;
-                sc[i] = s;
-            }
-        }
-        if (grp[i] < 0) {
-            memcpy(Xr + nr * d, xi, d * sizeof(double));
-            grp[i] = (int)nr++;
-            sc[i] = 1.0;
-        }
-    }
-    return nr;
-}
-
-/* Row a (0 <= a < q_data) of E applied to the q-vector z: E_a . z. */
-static double emap(const cr_sdp_problem *pb, size_t n, const int *grp, const double *sc,
-                   const double *Xr, const double *z, size_t a)
-{
-    const size_t nf = pb->n, d = pb->d;
-    if (a >= nf) return z[a - nf + n];
-    if (grp[a] < 0) return 0.0;
-    size_t r = (size_t)grp[a];
-    if (sc[a] > 0.0) return sc[a] * z[r];
-    double t = z[r];
-    for (size_t k = 0; k < d; k++) t -= Xr[r * d + k] * z[n + k];
-    return -sc[a] * t;
-}
-
 /* Block 2 by variable: the prediction of data row i, output l, sits at
    position (N-1, i c + l); t at (N-1, N-1).  Same emitter as the LP rows, the
    row being the packed index. */
@@ -544,7 +480,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     sc = cr_malloc(nf, sizeof(double));
     Xr = cr_malloc(nf, d * sizeof(double));
     if (!grp || !sc || !Xr) goto nomem;
-    const size_t n = reduce_rows(pb, grp, sc, Xr), q = n + d + c;
+    const size_t n = cr_sdp_reduce_rows(pb, grp, sc, Xr), q = n + d + c;
     const cr_sdp_problem red = {n, d, c, Xr, Y, pb->beta}; /* Y: rows of pb, see grp */
     const double *X = Xr;
 
@@ -728,10 +664,10 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
         double *W = cr_malloc(qf, q * sizeof(double));
         if (!W) goto nomem;
         for (size_t a = 0; a < qf; a++)
-            for (size_t j = 0; j < q; j++) W[a * q + j] = emap(pb, n, grp, sc, Xr, Zr + j * q, a);
+            for (size_t j = 0; j < q; j++) W[a * q + j] = cr_sdp_emap(pb, n, grp, sc, Xr, Zr + j * q, a);
         for (size_t a = 0; a < qf; a++)
             for (size_t b = a; b < qf; b++)
-                Z[a * qf + b] = Z[b * qf + a] = emap(pb, n, grp, sc, Xr, W + a * q, b);
+                Z[a * qf + b] = Z[b * qf + a] = cr_sdp_emap(pb, n, grp, sc, Xr, W + a * q, b);
         free(W);
     }
     cr_sdp_eval ev;

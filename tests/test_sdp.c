@@ -272,6 +272,60 @@ static void test_larger_lambda(void **state)
     check_instance(15, 4, 2, 0.05, 13);
 }
 
+
+/* One row, one feature: the relaxation is exact and has a closed form.  With
+   t = u v >= 0 on the active side, (1/2)(|x| t - |y|)^2 + beta t is least at
+   t = (|x y| - beta)_+ / x^2, value (1/2) y^2 - (|x y| - beta)_+^2 / (2 x^2). */
+static void test_one_row_closed_form(void **state)
+{
+    (void)state;
+    const double xs[] = {2.0, -2.0, 2.0, 0.5}, ys[] = {3.0, 3.0, -3.0, 0.1};
+    for (int k = 0; k < 4; k++) {
+        double x = xs[k], y = ys[k], beta = 0.5;
+        double a = fabs(x * y) - beta;
+        double expect = a > 0 ? 0.5 * y * y - a * a / (2 * x * x) : 0.5 * y * y;
+        inst I = {1, 1, 1, &x, &y};
+        for (int m = 0; m < 2; m++) {
+            cvxrelu_sdp_result r = solve_sdp(&I, beta, m ? CVXRELU_SDP_DSDP : CVXRELU_SDP_ADMM,
+                                             1e-8);
+            printf("# x=%g y=%g: expect %.10g, %s %.10g (lb %.10g)\n", x, y, expect,
+                   m ? "dsdp" : "admm", r.value, r.lower_bound);
+            assert_true(fabs(r.value - expect) <= 1e-5 * expect);
+            assert_true(r.lower_bound <= expect * (1 + 1e-9));
+            cvxrelu_sdp_result_free(&r);
+        }
+    }
+}
+
+/* Rows that are copies, negatives, multiples or zeros of others leave the
+   relaxation without interior (DSDP merges them exactly): both solvers still
+   agree and bracket each other. */
+static void test_degenerate_rows(void **state)
+{
+    (void)state;
+    inst I = make_inst(12, 3, 1, 21);
+    const size_t d = I.d;
+    for (size_t k = 0; k < d; k++) {
+        I.X[1 * d + k] = I.X[0 * d + k];        /* duplicate */
+        I.X[3 * d + k] = -I.X[2 * d + k];       /* negated */
+        I.X[5 * d + k] = 2.0 * I.X[4 * d + k];  /* multiple */
+        I.X[6 * d + k] = 0.0;                   /* zero row */
+    }
+    cvxrelu_sdp_result ra = solve_sdp(&I, 0.02, CVXRELU_SDP_ADMM, 1e-6);
+    cvxrelu_sdp_result rd = solve_sdp(&I, 0.02, CVXRELU_SDP_DSDP, 1e-7);
+    double rel = fabs(ra.value - rd.value) / fabs(rd.value);
+    printf("# degenerate rows: admm %.10g (lb %.10g, %zu it, %s, pres %.1e dres %.1e) dsdp %.10g "
+           "(lb %.10g) rel diff %.2e\n",
+           ra.value, ra.lower_bound, ra.iterations, cvxrelu_exit_string(ra.exit), ra.pres,
+           ra.dres, rd.value, rd.lower_bound, rel);
+    assert_true(rel <= 1e-4);
+    assert_true(ra.lower_bound <= rd.value * (1 + 1e-5));
+    assert_true(rd.lower_bound <= ra.value * (1 + 1e-5));
+    cvxrelu_sdp_result_free(&ra);
+    cvxrelu_sdp_result_free(&rd);
+    free_inst(&I);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -293,6 +347,8 @@ int main(void)
         cmocka_unit_test(test_regression_small),
         cmocka_unit_test(test_multiclass_small),
         cmocka_unit_test(test_larger_lambda),
+        cmocka_unit_test(test_one_row_closed_form),
+        cmocka_unit_test(test_degenerate_rows),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
