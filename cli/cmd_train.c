@@ -634,6 +634,66 @@ static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
  * DESIGN 5 (the constrained program 3.2 on the final patterns, warm-started
  * from the network itself) and the certificate.
  */
+/* The metrics every train JSON ends with (then the seed and the BLAS string). */
+static void json_metrics(jbuf *j, const train_state *t, metrics mtr, metrics mte)
+{
+    if (t->model->enc->task == CVXRELU_TASK_CLASSIFICATION) {
+        jb_num(j, "train_accuracy", mtr.accuracy);
+        if (t->test) jb_num(j, "test_accuracy", mte.accuracy);
+    }
+    jb_num(j, "train_mse", mtr.mse);
+    if (t->test) jb_num(j, "test_mse", mte.mse);
+    if (t->test) jb_int(j, "test_n", (long long)t->test->n);
+}
+
+/* The summary line of the trained network on stderr. */
+static void note_network(const train_state *t, metrics mtr, metrics mte)
+{
+    const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
+    note("network: %zu neurons | train %s %.6g", t->model->m, cls ? "accuracy" : "mse",
+         cls ? mtr.accuracy : mtr.mse);
+    if (t->test) note(" | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
+                      cls ? mte.accuracy : mte.mse, t->test->n);
+    note("\n");
+}
+
+/* The fields every train JSON starts with, after "model" and its details. */
+static void json_problem(jbuf *j, const train_state *t, size_t n, double lambda)
+{
+    const size_t c = t->model->enc->c;
+    jb_str(j, "task", t->model->enc->task == CVXRELU_TASK_CLASSIFICATION ? "classification"
+                                                                        : "regression");
+    jb_int(j, "n", (long long)n);
+    jb_int(j, "d", (long long)t->model->enc->d_raw);
+    jb_int(j, "outputs", (long long)c);
+    jb_num(j, "lambda", lambda);
+    jb_num(j, "beta", lambda * (double)(n * c));
+}
+
+static void json_close(jbuf *j, uint64_t seed)
+{
+    jb_int(j, "seed", (long long)seed);
+    jb_str(j, "blas", cvxrelu_blas_info());
+    jb_close(j);
+}
+
+/* Metrics of the trained model on the test set (NAN when there is none); an exit code. */
+static int test_metrics(const train_state *t, metrics *mte)
+{
+    *mte = (metrics){NAN, NAN};
+    if (!t->test) return EXIT_OK;
+    const size_t c = t->model->enc->c;
+    double *Yt = malloc((t->test->n ? t->test->n : 1) * c * sizeof(double));
+    if (!Yt) {
+        die_msg("out of memory");
+        return EXIT_SOLVER;
+    }
+    cvxrelu_model_forward(t->model, t->Xt, t->test->n, Yt);
+    *mte = compute_metrics(t->model->enc, Yt, t->Yt, t->test->n);
+    free(Yt);
+    return EXIT_OK;
+}
+
 static int run_local(const train_opts *o, train_state *t, double lambda)
 {
     const size_t n = t->train->n, d = t->enc->d, c = t->enc->c, m = o->width;
@@ -653,7 +713,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
     ls.record_every = o->record_every;
     ls.time_limit_s = o->time_limit;
     ls.interrupt = &g_interrupt;
-    double *W = NULL, *a = NULL, *Ur = NULL, *Yt = NULL;
+    double *W = NULL, *a = NULL, *Ur = NULL;
     size_t *outi = NULL;
     cvxrelu_local_result lr;
     memset(&lr, 0, sizeof lr);
@@ -777,22 +837,8 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         mtr = compute_metrics(t->model->enc, Yn, t->Y, n);
         free(Yn);
     }
-    if (t->test) {
-        Yt = malloc((t->test->n ? t->test->n : 1) * c * sizeof(double));
-        if (!Yt) {
-            die_msg("out of memory");
-            rc = EXIT_SOLVER;
-            goto out;
-        }
-        cvxrelu_model_forward(t->model, t->Xt, t->test->n, Yt);
-        mte = compute_metrics(t->model->enc, Yt, t->Yt, t->test->n);
-    }
-    const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
-    note("network: %zu neurons | train %s %.6g", t->model->m, cls ? "accuracy" : "mse",
-         cls ? mtr.accuracy : mtr.mse);
-    if (t->test) note(" | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
-                      cls ? mte.accuracy : mte.mse, t->test->n);
-    note("\n");
+    if ((rc = test_metrics(t, &mte))) goto out;
+    note_network(t, mtr, mte);
     cvxrelu_certificate cert;
     int have_cert = 0;
     if (!o->no_certify && lambda > 0.0) {
@@ -817,12 +863,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         jb_str(j, "version", CVXRELU_VERSION);
         jb_str(j, "model", "relu");
         jb_str(j, "optimizer", optimizer_names[ls.method]);
-        jb_str(j, "task", cls ? "classification" : "regression");
-        jb_int(j, "n", (long long)n);
-        jb_int(j, "d", (long long)t->model->enc->d_raw);
-        jb_int(j, "outputs", (long long)c);
-        jb_num(j, "lambda", lambda);
-        jb_num(j, "beta", lambda * (double)(n * c));
+        json_problem(j, t, n, lambda);
         jb_int(j, "width", (long long)m);
         jb_int(j, "steps", (long long)lr.steps);
         jb_num(j, "lr", ls.lr > 0 ? ls.lr : (ls.method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1));
@@ -839,16 +880,9 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         jb_int(j, "final_patterns", (long long)convex_patterns);
         jb_num(j, "convex_value_on_final_patterns", convex_value);
         jb_num(j, "convex_gap_on_final_patterns", convex_gap);
-        if (cls) {
-            jb_num(j, "train_accuracy", mtr.accuracy);
-            if (t->test) jb_num(j, "test_accuracy", mte.accuracy);
-        }
-        jb_num(j, "train_mse", mtr.mse);
-        if (t->test) jb_num(j, "test_mse", mte.mse);
+        json_metrics(j, t, mtr, mte);
         if (have_cert) certificate_report(&cert, n, NULL, j);
-        jb_int(j, "seed", (long long)o->seed);
-        jb_str(j, "blas", cvxrelu_blas_info());
-        jb_close(j);
+        json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
     if (rc == EXIT_OK && lr.interrupted && g_interrupt) {
@@ -859,7 +893,6 @@ out:
     free(W);
     free(a);
     free(Ur);
-    free(Yt);
     free(outi);
     cvxrelu_local_result_free(&lr);
     cvxrelu_patterns_free(fp);
@@ -876,7 +909,7 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
     cvxrelu_error err = {{0}};
     cvxrelu_status st;
     int rc = EXIT_OK;
-    double *U = NULL, *V = NULL, *Yn = NULL, *Yt = NULL;
+    double *U = NULL, *V = NULL, *Yn = NULL;
     cvxrelu_sdp_result res;
     memset(&res, 0, sizeof res);
     if (!(lambda > 0.0)) {
@@ -965,26 +998,12 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
     t->model->objective = obj;
     t->model->gap = obj - res.lower_bound;
     metrics mtr = compute_metrics(t->model->enc, Yn, t->Y, n), mte = {NAN, NAN};
-    if (t->test) {
-        Yt = malloc((t->test->n ? t->test->n : 1) * c * sizeof(double));
-        if (!Yt) {
-            die_msg("out of memory");
-            rc = EXIT_SOLVER;
-            goto out;
-        }
-        cvxrelu_model_forward(t->model, t->Xt, t->test->n, Yt);
-        mte = compute_metrics(t->model->enc, Yt, t->Yt, t->test->n);
-    }
-    const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
+    if ((rc = test_metrics(t, &mte))) goto out;
     note("read-out network: width %zu in %.3f s | objective %.10e (loss %.6e + penalty %.6e) | "
          "within %.3e (relative %.2e) of the best network, by the certified bound\n",
          R, t_read, obj, loss, pen, obj - res.lower_bound,
          (obj - res.lower_bound) / fmax(fabs(obj), 1e-300));
-    note("network: %zu neurons | train %s %.6g", R, cls ? "accuracy" : "mse",
-         cls ? mtr.accuracy : mtr.mse);
-    if (t->test) note(" | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
-                      cls ? mte.accuracy : mte.mse, t->test->n);
-    note("\n");
+    note_network(t, mtr, mte);
     if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
         rc = lib_error(st, &err);
         goto out;
@@ -996,12 +1015,7 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
         jb_str(j, "model", "sdp");
         jb_str(j, "solver", mname);
         jb_str(j, "exit", cvxrelu_exit_string(res.exit));
-        jb_str(j, "task", cls ? "classification" : "regression");
-        jb_int(j, "n", (long long)n);
-        jb_int(j, "d", (long long)t->model->enc->d_raw);
-        jb_int(j, "outputs", (long long)c);
-        jb_num(j, "lambda", lambda);
-        jb_num(j, "beta", lambda * (double)N);
+        json_problem(j, t, n, lambda);
         jb_num(j, "tol", ss.tol);
         jb_num(j, "sdp_value", res.value);
         jb_num(j, "sdp_lower_bound", res.lower_bound);
@@ -1017,15 +1031,8 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
         jb_num(j, "readout_penalty", pen);
         jb_num(j, "readout_time_s", t_read);
         jb_num(j, "objective", obj);
-        if (cls) {
-            jb_num(j, "train_accuracy", mtr.accuracy);
-            if (t->test) jb_num(j, "test_accuracy", mte.accuracy);
-        }
-        jb_num(j, "train_mse", mtr.mse);
-        if (t->test) jb_num(j, "test_mse", mte.mse);
-        jb_int(j, "seed", (long long)o->seed);
-        jb_str(j, "blas", cvxrelu_blas_info());
-        jb_close(j);
+        json_metrics(j, t, mtr, mte);
+        json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
     if (rc == EXIT_OK && res.exit == CVXRELU_EXIT_INTERRUPTED) {
@@ -1036,7 +1043,6 @@ out:
     free(U);
     free(V);
     free(Yn);
-    free(Yt);
     cvxrelu_sdp_result_free(&res);
     return rc;
 }
@@ -1326,18 +1332,8 @@ static int run_train(const train_opts *o_in, int is_demo)
     free(Yc);
     free(Yn);
     double netobj = cvxrelu_model_objective(t.model, t.X, t.Y, n, lambda);
-    metrics mte = {NAN, NAN};
-    if (t.test) {
-        double *Yt = malloc((t.test->n ? t.test->n : 1) * c * sizeof(double));
-        if (!Yt) {
-            die_msg("out of memory");
-            rc = EXIT_SOLVER;
-            goto done;
-        }
-        cvxrelu_model_forward(t.model, t.Xt, t.test->n, Yt);
-        mte = compute_metrics(t.model->enc, Yt, t.Yt, t.test->n);
-        free(Yt);
-    }
+    metrics mte;
+    if ((rc = test_metrics(&t, &mte))) goto done;
     const int cls = t.model->enc->task == CVXRELU_TASK_CLASSIFICATION;
     if (cls)
         note("network: %zu neurons | train accuracy %.4f%s", t.model->m, mtr.accuracy,
@@ -1432,16 +1428,8 @@ static int run_train(const train_opts *o_in, int is_demo)
         jb_num(j, "network_objective", netobj);
         jb_num(j, "recovery_max_abs_diff", maxdiff);
         if (have_cert) certificate_report(&cert, n, NULL, j);
-        if (cls) {
-            jb_num(j, "train_accuracy", mtr.accuracy);
-            if (t.test) jb_num(j, "test_accuracy", mte.accuracy);
-        }
-        jb_num(j, "train_mse", mtr.mse);
-        if (t.test) jb_num(j, "test_mse", mte.mse);
-        if (t.test) jb_int(j, "test_n", (long long)t.test->n);
-        jb_int(j, "seed", (long long)o->seed);
-        jb_str(j, "blas", cvxrelu_blas_info());
-        jb_close(j);
+        json_metrics(j, &t, mtr, mte);
+        json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto done;
     }
     if (rc == EXIT_OK && res.exit == CVXRELU_EXIT_INTERRUPTED) {

@@ -61,51 +61,52 @@ double cvxrelu_kp24_width(size_t n, size_t d, double delta)
 }
 
 /*
+ * LAPACK dsyevr with its workspace: range "I" (il..iu) or "V" (above vl); w must
+ * hold k values (LAPACK may write that many whatever the range), Z (or NULL for
+ * values only) k columns for range "V".  *m the count found.  0 on success.
+ */
+static int dsyevr_run(const char *range, double *A, size_t k, double vl, int il, int iu,
+                      double *w, double *Z, int *m)
+{
+    int n = (int)k, lda = (int)k, info = 0, ldz = (int)k, lwork = -1, liwork = -1, iq = 0;
+    double vu = HUGE_VAL, abstol = 0.0, wq = 0.0;
+    const char *jobz = Z ? "V" : "N";
+    int *isuppz = cr_malloc(2 * k + 2, sizeof(int));
+    if (!isuppz) return -1;
+    dsyevr_(jobz, range, "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, m, w, Z, &ldz, isuppz,
+            &wq, &lwork, &iq, &liwork, &info, 1, 1, 1);
+    double *work = NULL;
+    int *iwork = NULL;
+    if (info == 0) {
+        lwork = (int)wq + 1;
+        liwork = iq + 1;
+        work = cr_malloc((size_t)lwork, sizeof(double));
+        iwork = cr_malloc((size_t)liwork, sizeof(int));
+        if (work && iwork)
+            dsyevr_(jobz, range, "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, m, w, Z, &ldz,
+                    isuppz, work, &lwork, iwork, &liwork, &info, 1, 1, 1);
+        else
+            info = -1;
+    }
+    free(isuppz);
+    free(work);
+    free(iwork);
+    return info == 0 ? 0 : -1;
+}
+
+/*
  * Eigenvalues il..iu (1-based, ascending) of the symmetric k x k matrix A
  * (destroyed), optionally with eigenvectors Z (k x (iu-il+1), column-major).
  * 0 on success.
  */
 int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z)
 {
-    int n = (int)k, lda = (int)k, m = 0, info = 0, ldz = (int)k, lwork = -1, liwork = -1;
-    double vl = 0.0, vu = 0.0, abstol = 0.0, wq = 0.0;
-    int iq = 0;
-    int *isuppz = cr_malloc(2 * k + 2, sizeof(int));
-    /* LAPACK may write up to k eigenvalues whatever the range asked: a full-length
-       buffer, copied out */
-    double *wall = cr_malloc(k + 1, sizeof(double));
-    if (!isuppz || !wall) {
-        free(isuppz);
-        free(wall);
-        return -1;
-    }
-    const char *jobz = Z ? "V" : "N";
-    dsyevr_(jobz, "I", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, wall, Z, &ldz,
-            isuppz, &wq, &lwork, &iq, &liwork, &info, 1, 1, 1);
-    if (info != 0) {
-        free(isuppz);
-        free(wall);
-        return -1;
-    }
-    lwork = (int)wq + 1;
-    liwork = iq + 1;
-    double *work = cr_malloc((size_t)lwork, sizeof(double));
-    int *iwork = cr_malloc((size_t)liwork, sizeof(int));
-    if (!work || !iwork) {
-        free(isuppz);
-        free(wall);
-        free(work);
-        free(iwork);
-        return -1;
-    }
-    dsyevr_(jobz, "I", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, wall, Z, &ldz,
-            isuppz, work, &lwork, iwork, &liwork, &info, 1, 1, 1);
-    int ok = info == 0 && m == iu - il + 1;
+    double *wall = cr_malloc(k + 1, sizeof(double)); /* see dsyevr_run */
+    int m = 0;
+    if (!wall) return -1;
+    int ok = dsyevr_run("I", A, k, 0.0, il, iu, wall, Z, &m) == 0 && m == iu - il + 1;
     if (ok) memcpy(w, wall, (size_t)m * sizeof(double));
-    free(isuppz);
     free(wall);
-    free(work);
-    free(iwork);
     return ok ? 0 : -1;
 }
 
@@ -115,35 +116,10 @@ int cr_sym_eig_range(double *A, size_t k, int il, int iu, double *w, double *Z)
  */
 int cr_sym_eig_above(double *A, size_t k, double vl, double *w, double *Z, size_t *m_out)
 {
-    int n = (int)k, lda = (int)k, m = 0, info = 0, ldz = (int)k, lwork = -1, liwork = -1;
-    int il = 0, iu = 0, iq = 0;
-    double vu = HUGE_VAL, abstol = 0.0, wq = 0.0;
-    *m_out = 0;
-    int *isuppz = cr_malloc(2 * k + 2, sizeof(int));
-    if (!isuppz) return -1;
-    dsyevr_("V", "V", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, Z, &ldz, isuppz,
-            &wq, &lwork, &iq, &liwork, &info, 1, 1, 1);
-    if (info != 0) {
-        free(isuppz);
-        return -1;
-    }
-    lwork = (int)wq + 1;
-    liwork = iq + 1;
-    double *work = cr_malloc((size_t)lwork, sizeof(double));
-    int *iwork = cr_malloc((size_t)liwork, sizeof(int));
-    if (!work || !iwork) {
-        free(isuppz);
-        free(work);
-        free(iwork);
-        return -1;
-    }
-    dsyevr_("V", "V", "U", &n, A, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, Z, &ldz, isuppz,
-            work, &lwork, iwork, &liwork, &info, 1, 1, 1);
-    free(isuppz);
-    free(work);
-    free(iwork);
-    *m_out = (size_t)m;
-    return info == 0 ? 0 : -1;
+    int m = 0;
+    int rc = dsyevr_run("V", A, k, vl, 0, 0, w, Z, &m);
+    *m_out = rc == 0 ? (size_t)m : 0;
+    return rc;
 }
 
 /*

@@ -64,6 +64,16 @@ double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method metho
 
 /* ------------------------------------------------------------ evaluation */
 
+/* A = (A + A^T) / 2 for the k x k matrix A, against rounding. */
+static void symmetrize(double *A, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i + 1; j < k; j++) {
+            double v = 0.5 * (A[i * k + j] + A[j * k + i]);
+            A[i * k + j] = A[j * k + i] = v;
+        }
+}
+
 double cr_sdp_xnorm2(const cr_sdp_problem *pb)
 {
     size_t d = pb->d;
@@ -336,11 +346,7 @@ static double psd_correction(const admm_setup *a, const double *M, double *work)
                     (int)q, 1.0, a->Lw[k], (int)q, work, (int)q);
         cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)q,
                     (int)q, 1.0, a->Lw[k], (int)q, work, (int)q);
-        for (size_t i = 0; i < q; i++)
-            for (size_t j = i + 1; j < q; j++) {
-                double v = 0.5 * (work[i * q + j] + work[j * q + i]);
-                work[i * q + j] = work[j * q + i] = v;
-            }
+        symmetrize(work, q);
         double mu = 0.0, nrm = fro(work, q * q);
         if (cr_sym_eig_range(work, q, 1, 1, &mu, NULL) != 0 || !isfinite(mu)) continue;
         /* a margin for rounding in the eigenvalue (backward stable: ~ q eps ||.||) */
@@ -461,11 +467,23 @@ static void congruence(const admm_setup *a, const double *G, double *K, double *
                 (int)q, 1.0, a->L, (int)q, M, (int)q);
     cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)q,
                 (int)q, 1.0, a->L, (int)q, M, (int)q);
-    for (size_t i = 0; i < q; i++)
-        for (size_t j = i + 1; j < q; j++) {
-            double v = 0.5 * (M[i * q + j] + M[j * q + i]);
-            M[i * q + j] = M[j * q + i] = v;
-        }
+    symmetrize(M, q);
+}
+
+void cr_sdp_lift_rows(const double *X, size_t n, size_t d, size_t c, const double *Zr,
+                      size_t k, double *Lr)
+{
+    const size_t q = n + d + c, p = 2 * n + d + c;
+    for (size_t i = 0; i < k; i++) {
+        const double *z = Zr + i * q;
+        double *l = Lr + i * p;
+        memcpy(l, z, n * sizeof(double));
+        memcpy(l + n, z, n * sizeof(double));
+        memcpy(l + 2 * n, z + n, (d + c) * sizeof(double));
+    }
+    /* beta = alpha - X u */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)n, (int)d, -1.0, Zr + n,
+                (int)q, X, (int)d, 1.0, Lr + n, (int)p);
 }
 
 /*
@@ -478,16 +496,7 @@ static void lift_product(const admm_setup *a, double *V, size_t r, double *WT, d
     const size_t n = a->n, d = a->d, c = a->c, p = a->p, q = a->q;
     cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)r,
                 (int)q, 1.0, a->L, (int)q, V, (int)q);
-    for (size_t k = 0; k < r; k++) {
-        const double *y = V + k * q;
-        double *w = WT + k * p;
-        memcpy(w, y, n * sizeof(double));
-        memcpy(w + n, y, n * sizeof(double));
-        memcpy(w + 2 * n, y + n, (d + c) * sizeof(double));
-    }
-    /* beta rows: alpha - X u */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)r, (int)n, (int)d, -1.0, V + n,
-                (int)q, a->pb->X, (int)d, 1.0, WT + n, (int)p);
+    cr_sdp_lift_rows(a->pb->X, n, d, c, V, r, WT);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)r, 1.0, WT, (int)p, 0.0, P,
                 (int)p);
 }
@@ -741,11 +750,7 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
                 (int)q, 1.0, a.L, (int)q, Best, (int)q);
     cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, (int)q, (int)q,
                 1.0, a.L, (int)q, Best, (int)q);
-    for (size_t i = 0; i < q; i++)
-        for (size_t j = i + 1; j < q; j++) {
-            double v = 0.5 * (Best[i * q + j] + Best[j * q + i]);
-            Best[i * q + j] = Best[j * q + i] = v;
-        }
+    symmetrize(Best, q);
     res->Z = Best;
     Best = NULL;
     res->q = q;

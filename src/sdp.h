@@ -66,6 +66,10 @@ size_t cr_sdp_reduce_rows(const cr_sdp_problem *pb, int *grp, double *sc, double
 double cr_sdp_emap(const cr_sdp_problem *pb, size_t n, const int *grp, const double *sc,
                    const double *Xr, const double *z, size_t a);
 
+/* Rows Lr (k x p) = B applied to the rows of Zr (k x q): lambda = (alpha, alpha - X u, u, v). */
+void cr_sdp_lift_rows(const double *X, size_t n, size_t d, size_t c, const double *Zr,
+                      size_t k, double *Lr);
+
 /* Output of a backend. */
 typedef struct {
     double *Z;          /* q x q, allocated by the backend */

@@ -397,7 +397,7 @@ static double refit(const cr_sdp_problem *pb, double *U, double *V, size_t R, ro
 static void build_lambda(const cr_sdp_problem *pb, const double *Z, double *L, double *T)
 {
     size_t n = pb->n, d = pb->d, c = pb->c, q = n + d + c, p = 2 * n + d + c;
-    int in = (int)n, id = (int)d, iq = (int)q, ip = (int)p;
+    int in = (int)n, id = (int)d, iq = (int)q;
     /* T = B Z (p x q): rows alpha = Z_a, beta = Z_a - X Z_u, u = Z_u, v = Z_v */
     memcpy(T, Z, n * q * sizeof(double));
     memcpy(T + n * q, Z, n * q * sizeof(double));
@@ -405,15 +405,7 @@ static void build_lambda(const cr_sdp_problem *pb, const double *Z, double *L, d
                 iq, 1.0, T + n * q, iq);
     memcpy(T + 2 * n * q, Z + n * q, (d + c) * q * sizeof(double));
     /* L = T B^T: columns alpha = T_a, beta = T_a - T_u X^T, u = T_u, v = T_v */
-    for (size_t i = 0; i < p; i++) {
-        const double *t = T + i * q;
-        double *l = L + i * p;
-        memcpy(l, t, n * sizeof(double));
-        memcpy(l + n, t, n * sizeof(double));
-        memcpy(l + 2 * n, t + n, (d + c) * sizeof(double));
-    }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ip, in, id, -1.0, T + n, iq, pb->X, id,
-                1.0, L + n, ip);
+    cr_sdp_lift_rows(pb->X, n, d, c, T, p, L);
     /* symmetrize against rounding */
     for (size_t i = 0; i < p; i++)
         for (size_t j = i + 1; j < p; j++) {
