@@ -68,8 +68,10 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
     fprintf(f, "task %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     fprintf(f, "d_raw %zu\nd %zu\noutputs %zu\n", e->d_raw, e->d, e->c);
     fprintf(f, "standardize %d\nbias %d\n", e->standardize, e->bias);
+    /* the summary: a non-finite number is written as nan (read back as "not known") */
     fprintf(f, "lambda %.17g\npatterns %zu\nobjective %.17g\ngap %.17g\n", m->lambda,
-            m->patterns, m->objective, m->gap);
+            m->patterns, isfinite(m->objective) ? m->objective : NAN,
+            isfinite(m->gap) ? m->gap : NAN);
     fprintf(f, "classes %zu\n", e->n_classes);
     for (size_t i = 0; i < e->n_classes; i++) {
         if (strpbrk(e->classes[i], "\r\n"))

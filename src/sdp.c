@@ -896,7 +896,8 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
     if (s->method == CVXRELU_SDP_DSDP) {
         cr_sdp_out o;
         memset(&o, 0, sizeof o);
-        st = cr_sdp_dsdp(&pb, s->tol, s->max_iter, s->verbose, &o, err);
+        st = cr_sdp_dsdp(&pb, s->tol, s->max_iter, s->verbose, s->interrupt, s->time_limit_s,
+                         &o, err);
         if (st != CVXRELU_OK) {
             free(o.Z);
             return st;
@@ -908,7 +909,10 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
         res->pres = o.pres;
         res->dres = o.dres;
         res->iterations = o.iters;
-        res->exit = o.converged ? CVXRELU_EXIT_CONVERGED : CVXRELU_EXIT_MAX_ITER;
+        res->exit = o.converged       ? CVXRELU_EXIT_CONVERGED
+                    : o.stopped == 1  ? CVXRELU_EXIT_INTERRUPTED
+                    : o.stopped == 2  ? CVXRELU_EXIT_TIME_LIMIT
+                                      : CVXRELU_EXIT_MAX_ITER;
         res->bound_base = o.lower_bound / N; /* no UB-dependent part kept */
         res->bound_slope = 0.0;
     } else if (s->method == CVXRELU_SDP_ADMM) {
@@ -920,8 +924,10 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
     cr_sdp_eval ev;
     cr_sdp_evaluate(&pb, res->Z, &ev);
     res->rank = ev.rank;
-    /* The lower bound can never exceed the value of the zero network. */
+    /* The lower bound can never exceed the value of the zero network, nor need it be
+       below 0 (every term of the objective is >= 0). */
     if (res->lower_bound > ub0) res->lower_bound = ub0;
+    if (!(res->lower_bound > 0.0)) res->lower_bound = 0.0;
     res->gap = (res->value - res->lower_bound) / fmax(fabs(res->value), 1e-12 * ub0);
     res->value /= N;
     res->lower_bound /= N;
@@ -946,7 +952,7 @@ cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const do
 double cvxrelu_sdp_lower_bound_for(const cvxrelu_sdp_result *res, double ub)
 {
     if (!res) return NAN;
-    double lb = res->lower_bound;
+    double lb = res->lower_bound > 0.0 ? res->lower_bound : 0.0;
     if (ub > 0.0 && isfinite(ub) && res->bound_slope <= 0.0) {
         double b = res->bound_base + res->bound_slope * ub;
         if (b > lb) lb = b;

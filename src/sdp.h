@@ -78,10 +78,12 @@ typedef struct {
     double pres, dres;  /* backend's primal and dual residuals (relative) */
     size_t iters;
     int converged;      /* reached tol */
+    int stopped;        /* 1: interrupted, 2: time limit (DSDP stopped by its monitor) */
 } cr_sdp_out;
 
 /* Interior point by DSDP (src/sdp_dsdp.c). */
 cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter, int verbose,
+                           volatile sig_atomic_t *interrupt, double time_limit_s,
                            cr_sdp_out *out, cvxrelu_error *err);
 
 /*

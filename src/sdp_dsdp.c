@@ -438,7 +438,24 @@ static void blk2_entries(const cr_sdp_problem *pb, size_t n, const int *grp, con
     lp_emit(e, m, (int)(last + N - 1), 1.0);
 }
 
+/* Stops DSDP at its next iteration on an interrupt or past the time limit. */
+typedef struct {
+    volatile sig_atomic_t *interrupt;
+    double t0, limit;
+    int why;
+} stop_ctx;
+
+static int stop_monitor(DSDP dsdp, void *user)
+{
+    stop_ctx *c = user;
+    if (c->interrupt && *c->interrupt) c->why = 1;
+    else if (c->limit > 0.0 && cr_now() - c->t0 >= c->limit) c->why = 2;
+    if (c->why) DSDPSetConvergenceFlag(dsdp, DSDP_USER_TERMINATION);
+    return 0;
+}
+
 cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter, int verbose,
+                           volatile sig_atomic_t *interrupt, double time_limit_s,
                            cr_sdp_out *out, cvxrelu_error *err)
 {
     if (!out) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp_dsdp: NULL output");
@@ -626,6 +643,8 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
         dsdpoutputfile = stderr;
         DSDP_TRY("DSDPSetFileMonitor", DSDPSetFileMonitor(dsdp, 1));
     }
+    stop_ctx stop = {interrupt, cr_now(), time_limit_s, 0};
+    DSDP_TRY("DSDPSetMonitor", DSDPSetMonitor(dsdp, stop_monitor, &stop));
     DSDP_TRY("DSDPSetup", DSDPSetup(dsdp));
     DSDP_TRY("DSDPSolve", DSDPSolve(dsdp));
     DSDP_TRY("DSDPComputeX", DSDPComputeX(dsdp));
@@ -637,6 +656,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     DSDP_TRY("DSDPGetIts", DSDPGetIts(dsdp, &its));
     out->iters = its > 0 ? (size_t)its : 0;
     out->converged = reason == DSDP_CONVERGED;
+    out->stopped = stop.why;
 
     /* Z (reduced) from y, then expanded to the data rows */
     y = cr_malloc((size_t)m, sizeof(double));

@@ -60,6 +60,8 @@ case_ "d = 1, sdp by dsdp" 0 "" -- train "$T/d1.csv" --model sdp --sdp-solver ds
 case_ "features near the limits of double, sdp" 0 "" -- train "$T/huge.csv" --model sdp --lambda 1e-2 $M
 case_ "sdp time limit: an outcome, model written" 0 "" -- train "$DATA/iris.csv" --model sdp --beta 0.1 --eps 1e-9 --time-limit 0.5 $M
 grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - sdp time limit: outcome / model"; fails=$((fails + 1)); }
+case_ "dsdp time limit: an outcome, model written" 0 "" -- train "$DATA/iris.csv" --model sdp --sdp-solver dsdp --beta 0.1 --time-limit 1 $M
+grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - dsdp time limit: outcome / model"; fails=$((fails + 1)); }
 # prediction on values the model's scaling cannot represent
 printf 'x,y\n0.1,2\n0.2,3\n0.3,5\n0.4,4\n' >"$T/small.csv"
 "$BIN" train -q "$T/small.csv" --patterns 5 -o "$T/d1.model"
