@@ -442,7 +442,8 @@ typedef struct {
     double rho;            /* ADMM: initial penalty; 0 = 1 */
     double upper_bound;    /* canonical-scale objective of any network on these data
                               (tightens the certificate); 0 = that of the zero network */
-    size_t check_every;    /* ADMM: certificate and log every K iterations; default 25 */
+    size_t check_every;    /* ADMM: certificate and log every K iterations (and at the
+                              stop); default 100 */
     int verbose;           /* log to stderr */
     double time_limit_s;   /* 0 = none */
     volatile sig_atomic_t *interrupt; /* stops at the next iteration when != 0 */
