@@ -204,7 +204,8 @@ $W "$BIN" certify "$T/sdp.model" "$T/three.csv" -q --relaxation admm --relaxatio
   && pass "certify --relaxation on a dense model" || fail "certify --relaxation"
 $W "$BIN" certify "$T/kp.model" "$FIX/good.csv" -q --relaxation dsdp --json "$T/kpc.json" \
   && grep -q '"relaxation_solver": "dsdp"' "$T/kpc.json" && grep -q '"upper_bound":' "$T/kpc.json" \
-  && pass "certify --relaxation dsdp beside the KP24 bound" || fail "certify --relaxation dsdp"
+  && awk -F': ' '/"sdp_lower_bound":/ {sub(",","",$2); l=$2} /"upper_bound":/ {sub(",","",$2); u=$2} /"best_lower_bound":/ {sub(",","",$2); b=$2} END {exit !(l + 0 <= u + 0 && b + 0 <= u + 0)}' "$T/kpc.json" \
+  && pass "certify --relaxation dsdp beside the KP24 bound, both below the network" || fail "certify --relaxation dsdp"
 expect_error "certify a dense model without --relaxation" 2 "dense" "--relaxation" -- certify "$T/sdp.model" "$T/three.csv" --json "$T/out.json"
 expect_error "--model sdp with --patterns" 1 "--model sdp" -- train -q "$T/three.csv" --model sdp --patterns 5 -o "$T/out.model"
 expect_error "--model sdp without weight decay" 1 "lambda > 0" -- train -q "$T/three.csv" --model sdp --lambda 0 -o "$T/out.model" --json "$T/out.json"
