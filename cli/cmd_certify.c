@@ -353,7 +353,9 @@ int cmd_certify(int argc, char **argv)
     }
     cvxrelu_sdp_result sres;
     memset(&sres, 0, sizeof sres);
-    const double net_obj = cvxrelu_model_objective(m, X, Y, n, lambda);
+    /* the network's objective: a forward pass, only for the relaxation (the [KP24]
+       certificate has it as its upper bound) */
+    const double net_obj = relax ? cvxrelu_model_objective(m, X, Y, n, lambda) : NAN;
     if (relax) {
         cvxrelu_sdp_settings ss;
         cvxrelu_sdp_settings_default(&ss);

@@ -250,7 +250,7 @@ cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double 
         cvxrelu_encoding_free(enc);
         return cr_fail(err, CVXRELU_ERR_INVALID, "model: a dense network needs U, V and an encoding");
     }
-    const size_t c = enc->c, d = enc->d;
+    const size_t c = enc->c;
     for (size_t t = 0; t < m * c; t++)
         if (!isfinite(V[t])) {
             cvxrelu_encoding_free(enc);
@@ -276,6 +276,5 @@ cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double 
         return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
     }
     if (m) memcpy(md->V, V, m * c * sizeof(double));
-    (void)d;
     return CVXRELU_OK;
 }

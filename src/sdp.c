@@ -1,28 +1,28 @@
 /*
  * The SDP relaxation of [PBY24] (DESIGN 6): setup, evaluation, the certified
- * lower bound and the first-order solver.
+ * lower bound and the first-order solver (docs/algorithms.md has the derivations).
  *
- * First-order solver (ADMM).  Let Q (p x q) be an orthonormal basis of
- * null(M) (Q = B L^{-T} with B^T B = L L^T), so Lambda = Q Zt Q^T, Zt PSD,
- * Zt = L^T Z L.  With C the set of symmetric p x p matrices whose three
- * (alpha, beta) blocks are >= 0 with diag(Lambda_ab) = 0 and
- *   f(Lambda) = (1/2)||Lambda_av - Y||^2 + (beta/2)(tr Lambda_uu + tr Lambda_vv),
- * the relaxation is  min f(Lambda) + I_C(Lambda) + I_PSD(Zt)  s.t.  Lambda = Q Zt Q^T.
- * Scaled ADMM:
- *   A      = Q Zt Q^T - U
- *   Lambda = prox_{(f + I_C)/rho}(A)            (entrywise, closed form)
- *   Zt     = Proj_PSD(Q^T (Lambda + U) Q)       (one eigendecomposition, q x q)
- *   U     += Lambda - Q Zt Q^T
- * with rho balanced between the primal and dual residuals.
+ * First-order solver.  Let Q (p x q) be an orthonormal basis of null(M)
+ * (Q = B L^{-T} with B^T B = L L^T), so Lambda = Q Zt Q^T, Zt PSD, Zt = L^T Z L.
+ * With C the symmetric p x p matrices whose three (alpha, beta) blocks are >= 0
+ * with diag(Lambda_ab) = 0, and f the loss plus (beta/2)(tr Lambda_uu + tr Lambda_vv),
+ * the relaxation is  min f(Lambda) + I_C(Lambda)  over Lambda in {Q Zt Q^T : Zt PSD}.
+ * Douglas-Rachford (ADMM in scaled form) on the state G:
+ *   P = Q Proj_PSD(Q^T G Q) Q^T,  Lambda = prox_{(f + I_C)/rho}(2P - G),
+ *   G += relax (Lambda - P),
+ * the prox entrywise and closed-form, rho balanced between the residuals, the
+ * map G -> G + relax (Lambda - P) Anderson-accelerated with a safeguard.
+ * Parallel rows are merged first (cr_sdp_reduce_rows): the loss then weighs the
+ * entries (alpha_i, v_k) and (beta_i, v_k) of each representative (admm_loss).
  *
- * Certified lower bound.  S = rho (A - Lambda) lies in the subdifferential of
- * f + I_C at Lambda; by construction it is zero on the free entries of Lambda,
+ * Certified lower bound.  S = rho (2P - G - Lambda) lies in the subdifferential
+ * of f + I_C at Lambda; by construction it is zero on the free entries of Lambda,
  * beta/2 on the diagonals of the uu and vv blocks, <= 0 on the constrained
  * entries (free on diag(Lambda_ab)).  Weak duality with the redundant
- * constraint tr Zt <= T (true for some optimal solution, cr_sdp_trace_bound):
- *   P* >= min_{Lambda in C} [f(Lambda) - <S, Lambda>] + T min(0, lambda_min(Q^T S Q))
- *       = -sum_{ik} (2 s_ik^2 + 2 s_ik y_ik) + T min(0, lambda_min(Q^T S Q)),
- * s_ik = S(alpha_i, v_k).  Every other term of the inner minimum is 0 exactly.
+ * constraint <W_e, Lambda> <= T_e (true for some optimal solution, admm_weights_init):
+ *   P* >= min_{Lambda in C} [f(Lambda) - <S, Lambda>] + T_e min(0, mu_min(e)),
+ * mu_min(e) the least eigenvalue of L_e^{-1} Q^T S Q L_e^{-T}; the inner minimum
+ * is closed-form (dual_value) and every term outside the loss is 0 exactly.
  * This holds for any S of that structure, so the bound is valid at whatever
  * accuracy the iteration reached.
  */
@@ -88,18 +88,11 @@ double cr_sdp_xnorm2(const cr_sdp_problem *pb)
     return w * (1.0 + 1e-12) + 1e-300;
 }
 
-double cr_sdp_trace_bound(const cr_sdp_problem *pb, double ub)
-{
-    return (cr_sdp_xnorm2(pb) + 2.0) * ub / pb->beta;
-}
-
 /* The three n x n blocks of Lambda = B Z B^T: Laa, Lab, Lbb (n x n each). */
 static int lifted_blocks(const cr_sdp_problem *pb, const double *Z, double *Laa, double *Lab,
                          double *Lbb)
 {
     size_t n = pb->n, d = pb->d, q = n + d + pb->c;
-    double *T = cr_malloc(n * d, sizeof(double)); /* X Z_uu */
-    if (!T) return -1;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) Laa[i * n + j] = Z[i * q + j];
     /* Lab = Zaa - Zau X^T */
@@ -108,10 +101,7 @@ static int lifted_blocks(const cr_sdp_problem *pb, const double *Z, double *Laa,
                 (int)q, pb->X, (int)d, 1.0, Lab, (int)n);
     /* Lbb = Lab - X Zua + X Zuu X^T = Lab + X (Zuu X^T - Zua) */
     double *W = cr_malloc(d * n, sizeof(double));
-    if (!W) {
-        free(T);
-        return -1;
-    }
+    if (!W) return -1;
     for (size_t k = 0; k < d; k++)
         for (size_t j = 0; j < n; j++) W[k * n + j] = -Z[(n + k) * q + j];
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)n, (int)d, 1.0,
@@ -119,7 +109,6 @@ static int lifted_blocks(const cr_sdp_problem *pb, const double *Z, double *Laa,
     memcpy(Lbb, Lab, n * n * sizeof(double));
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)d, 1.0, pb->X,
                 (int)d, W, (int)n, 1.0, Lbb, (int)n);
-    free(T);
     free(W);
     return 0;
 }
@@ -300,7 +289,7 @@ static int admm_setup_init(admm_setup *a, const cr_sdp_problem *pb)
 }
 
 /*
- * The trace bounds of cr_sdp_trace_bound, weighted: some optimal Lambda* has
+ * The a-priori trace bounds behind the certificate, weighted: some optimal Lambda* has
  * tr Lambda*_uu = tr Lambda*_vv <= UB/beta and tr (Lambda*_aa + Lambda*_bb) =
  * <X^T X, Lambda*_uu> <= ||X||^2 UB/beta, so <W_e, Lambda*> <= (e ||X||^2 + 2) UB/beta.
  */
@@ -517,10 +506,6 @@ static double value_p(const admm_setup *a, const double *P)
     return 0.5 * loss + ls->yconst + 0.5 * a->pb->beta * tr;
 }
 
-typedef struct {
-    double value, lb, pres, dres, gap;
-} admm_check;
-
 /* The ADMM on the (row-reduced) problem pb with the loss ls; res->Z is q x q of pb. */
 static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss *ls,
                                        const cvxrelu_sdp_settings *s, double ub, size_t nfull,
@@ -562,7 +547,6 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
                      cvxrelu_sdp_memory(pb->n, pb->d, pb->c, CVXRELU_SDP_ADMM) / 1e6);
         goto done;
     }
-    const double T = cr_sdp_trace_bound(pb, ub);
     rc = admm_weights_init(&a);
     if (rc != 0) {
         st = rc == -1 ? cr_fail(err, CVXRELU_ERR_NOMEM, "sdp: out of memory")
@@ -580,7 +564,7 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
         fprintf(stderr,
                 "sdp admm: p=%zu q=%zu, trace bound T=%.3g, tol %.1e\n"
                 "%8s %14s %14s %10s %10s %10s %9s %8s\n",
-                p, q, T, s->tol, "iter", "value", "lower bound", "gap", "pres", "dres", "rho",
+                p, q, a.Tw[0] * ub, s->tol, "iter", "value", "lower bound", "gap", "pres", "dres", "rho",
                 "time");
     size_t it;
     size_t nmem = 0, head = 0; /* Anderson memory: slots used, next slot */

@@ -43,13 +43,11 @@ typedef struct {
 void cr_sdp_evaluate(const cr_sdp_problem *pb, const double *Z, cr_sdp_eval *ev);
 
 /*
- * An a-priori bound used by the certified lower bounds: some optimal Z* has
- *   tr Z*_uu = tr Z*_vv <= UB / beta   and   tr Z*_aa <= ||X||_2^2 UB / beta,
- * where UB >= the optimal value (e.g. (1/2)||Y||^2, the value at Z = 0, or the
- * objective of any network).  Returns (||X||_2^2 + 2) UB / beta >= tr Z*.
+ * ||X||_2^2 (largest eigenvalue of X^T X, with a margin), for the a-priori bounds
+ * of the certificates: some optimal Z* has tr Z*_uu = tr Z*_vv <= UB / beta and
+ * tr Z*_aa <= ||X||_2^2 UB / beta, UB >= the optimal value (e.g. (1/2)||Y||^2,
+ * the value at Z = 0, or the objective of any network).
  */
-double cr_sdp_trace_bound(const cr_sdp_problem *pb, double ub);
-/* ||X||_2^2 (largest eigenvalue of X^T X). */
 double cr_sdp_xnorm2(const cr_sdp_problem *pb);
 
 /*

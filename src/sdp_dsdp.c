@@ -68,7 +68,7 @@
  * (Z part of y^T r) = <Z(y), M> for every y.  Hence
  *   b^T y <= C.X - <Z(y), M> - r_t t.
  * Take y* optimal for (D) with Z* = Z(y*) obeying the a-priori bounds of
- * cr_sdp_trace_bound: tr Z*_uu = tr Z*_vv <= UB / beta and tr Z*_aa <=
+ * cr_sdp_xnorm2 (sdp.h): tr Z*_uu = tr Z*_vv <= UB / beta and tr Z*_aa <=
  * ||X_red||^2 UB / beta (the u and v blocks of the reduced problem are those
  * of the full one; ||X_red|| <= ||X||, or = 1 for d = 1), where UB >= P*, and
  * t* = 2 (loss part) <= 2 UB.  Weighting alpha by e > 0 (D_e = diag(e on
@@ -245,7 +245,7 @@ static void packed_dot(const int *ind, const double *val, int nnz, const double 
  * max over Z PSD with <D_e, Z> <= (e s2 + 2) ub_beta of -<M_exact, Z>, bounded
  * above, the best over a grid of e; D_e = e on the alpha diagonal, 1 on the
  * u and v diagonals.  Some optimal Z* has tr Z*_uu = tr Z*_vv <= ub_beta and
- * tr Z*_aa <= ||X_red||^2 tr Z*_uu <= s2 ub_beta (as for cr_sdp_trace_bound),
+ * tr Z*_aa <= ||X_red||^2 tr Z*_uu <= s2 ub_beta (as in sdp.h, cr_sdp_xnorm2),
  * so it is feasible for every e.  The maximum is max(0, -lambda_min(W M W))
  * (e s2 + 2) ub_beta, W = D_e^(-1/2); |M_exact - M| <= Err entrywise enters by
  * ||W Err W||_F, LAPACK's error by 64 q eps ||W M W||_F.  0 on success.
