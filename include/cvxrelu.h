@@ -328,7 +328,8 @@ void cvxrelu_prox_group(double *u, size_t m, double t_lambda);
 
 typedef enum {
     CVXRELU_MODEL_GATED = 0, /* neuron j: a_j 1[x.g_j > 0] x.w_j */
-    CVXRELU_MODEL_RELU       /* neuron j: a_j (x.w_j)_+ */
+    CVXRELU_MODEL_RELU,      /* neuron j: a_j (x.w_j)_+ */
+    CVXRELU_MODEL_RELU3      /* sub-network j: a_j (sum_l W2_jl (x.w_jl)_+)_+  (DESIGN 7) */
 } cvxrelu_model_kind;
 
 /*
@@ -347,6 +348,11 @@ typedef struct {
     double *V;               /* NULL, or m x c dense output weights (the SDP read-out
                                 with c > 1): neuron j feeds every output, a and out
                                 are then unused */
+    size_t width1;           /* RELU3 only: first-layer neurons per sub-network; m is then
+                                the number of sub-networks, W is (m width1) x d (row
+                                j width1 + l = first-layer neuron l of sub-network j),
+                                W2 (m x width1) the second layer, a (m) the third */
+    double *W2;              /* RELU3 only, else NULL */
     double lambda;
     /* training summary, informational */
     size_t patterns;
@@ -624,6 +630,154 @@ cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const do
                                    double **W_out, double **a_out, cvxrelu_local_result *res,
                                    cvxrelu_error *err);
 void cvxrelu_local_result_free(cvxrelu_local_result *res);
+
+/* ------------------- three-layer parallel networks (DESIGN 7, [EP21]) */
+
+/*
+ * The architecture: sub-networks j = 1..K, each with width1 first-layer ReLUs
+ * feeding one second-layer ReLU and a scalar output weight a_j on output out[j]:
+ *     f_k(x) = sum_{j: out[j] = k} a_j (sum_l W2_jl (x.w_jl)_+)_+.
+ * The convex program is exact for the weight decay of [EP21],
+ *     (1/(2N)) ||f(X) - Y||^2 + (lambda/2) sum_j (||W2_j||^2 + a_j^2)
+ *     s.t. ||W1_j||_F <= 1 for every sub-network,
+ * whose value at the best rescaling of each neuron and sub-network (the ReLUs
+ * are positively homogeneous) is the path form
+ *     (1/(2N)) ||f(X) - Y||^2 + lambda sum_j |a_j| sum_l |W2_jl| ||w_jl||,
+ * the objective cvxrelu_model_objective reports for RELU3 models.
+ */
+
+/*
+ * Configurations: one per candidate sub-network, holding the first-layer
+ * patterns D1_l = 1[X w_l > 0] of its width1 neurons, the signs s_l of their
+ * second-layer weights and the second-layer pattern D2 = 1[sum_l s_l |W2_l|
+ * (X w_l)_+ > 0].  dirs holds, per configuration, the width1 x d block
+ * s_l |W2_l| w_l of the network that produced it: a point strictly inside the
+ * configuration's cone (used to repair rounding so recovery is exact).
+ */
+typedef struct {
+    size_t n, d, width1;
+    size_t P;              /* configurations */
+    size_t words;          /* 64-bit words per n-bit pattern */
+    uint64_t *bits1;       /* P x width1 patterns, `words` each */
+    uint64_t *bits2;       /* P second-layer patterns */
+    double *sign;          /* P x width1 signs (+1 / -1) */
+    double *dirs;          /* P x width1 x d interior directions */
+    size_t cap;            /* allocated configurations */
+} cvxrelu_configs;
+
+/*
+ * Sample `count` random sub-networks (first layer N(0, I), second layer
+ * N(0, 1), from the library's seeded generator; nested in count like the gates)
+ * and keep their distinct configurations.  Configurations whose second-layer
+ * pattern is empty are dropped (they can carry no weight).
+ */
+cvxrelu_status cvxrelu_configs_sample(const double *X, size_t n, size_t d, size_t width1,
+                                      size_t count, uint64_t seed, cvxrelu_configs **out,
+                                      cvxrelu_error *err);
+/*
+ * Add the configurations of K given sub-networks (W1: (K width1) x d, W2:
+ * K x width1), e.g. of a network trained by a local method; duplicates of
+ * existing configurations are not added.  *index (K entries, may be NULL)
+ * receives the configuration of each sub-network, or (size_t)-1 when its
+ * second-layer pattern is empty.
+ */
+cvxrelu_status cvxrelu_configs_add_network(cvxrelu_configs *cf, const double *X, size_t K,
+                                           const double *W1, const double *W2, size_t *index,
+                                           cvxrelu_error *err);
+void cvxrelu_configs_free(cvxrelu_configs *cf);
+
+typedef struct {
+    double lambda;          /* canonical scale; default 1e-3 */
+    double eps;             /* stop on relative duality gap <= eps (after repair); 1e-6 */
+    size_t max_iter;        /* inner (proximal gradient) iterations in all; 20000 */
+    double rho;             /* augmented-Lagrangian penalty in units of 1/N; 0 = automatic */
+    double time_limit_s;    /* 0 = none */
+    int verbose;            /* progress lines on stderr */
+    volatile sig_atomic_t *interrupt; /* stops at the next iteration when != 0 */
+} cvxrelu_relu3_settings;
+
+void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s);
+
+typedef struct {
+    double objective;       /* at the returned (repaired, cone-feasible) weights */
+    double loss, penalty;
+    double dual;            /* certified lower bound on the program's optimum */
+    double gap;             /* objective - dual */
+    double violation;       /* largest cone violation before the repair, relative to
+                               max ||x_i|| max ||w|| */
+    size_t iterations;      /* inner iterations */
+    size_t outer;           /* multiplier updates */
+    size_t active;          /* non-zero groups = sub-networks of the recovered network */
+    int converged;          /* gap <= eps (max(1, |objective|)) */
+    int interrupted;        /* stopped by interrupt or time limit */
+    double time_s;
+} cvxrelu_relu3_result;
+
+/* Variables, constraint rows and bytes of the program (for refusing what cannot fit). */
+void cvxrelu_relu3_cost(size_t n, size_t d, size_t c, size_t width1, size_t P,
+                        double *variables, double *constraints, double *bytes);
+
+/*
+ * Solve the convex program of DESIGN 7 over the configurations for X (n x d),
+ * Y (n x c): groups g = 2 (p c + k) + e (configuration p, output k, sign + for
+ * e = 0, - for e = 1), each width1 blocks w_gl of d weights,
+ *     min (1/(2N)) sum_k ||sum_{p,e} (-1)^e D2_p sum_l D1_pl X w_gl - Y_k||^2
+ *         + lambda sum_{g,l} ||w_gl||
+ *     s.t. s_pl (2 D1_pl - I) X w_gl >= 0,  (2 D2_p - I) sum_l D1_pl X w_gl >= 0,
+ * by an augmented Lagrangian with R-FISTA inner solves (DESIGN 4.3).  On
+ * return *W_out ((2 P c) x width1 x d, allocated) satisfies the constraints
+ * exactly (a final repair along the configuration's interior direction).  With
+ * *W_out non-NULL on entry it is used as the starting point (and replaced).
+ */
+cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
+                                   const cvxrelu_configs *cf, const cvxrelu_relu3_settings *s,
+                                   double **W_out, cvxrelu_relu3_result *res, cvxrelu_error *err);
+/* Predictions (n x c) of the convex model with weights W. */
+void cvxrelu_relu3_convex_predict(const double *X, size_t c, const cvxrelu_configs *cf,
+                                  const double *W, double *Yhat);
+/* The program's objective at W (which must be cone-feasible for it to mean anything). */
+double cvxrelu_relu3_convex_objective(const double *X, const double *Y, size_t c,
+                                      const cvxrelu_configs *cf, const double *W, double lambda);
+/* Largest cone violation of W, relative to max ||x_i|| max ||w_gl|| (0 when feasible). */
+double cvxrelu_relu3_violation(const double *X, size_t c, const cvxrelu_configs *cf,
+                               const double *W);
+/*
+ * The three-layer network of DESIGN 7 from convex weights: for each group with
+ * t = sum_l ||w_gl|| > 0 a sub-network with first layer s_pl w_gl /
+ * sqrt(||w_gl|| t), second layer s_pl sqrt(||w_gl||) and output weight
+ * +-sqrt(t) on output k.  Takes ownership of enc (also on failure).
+ */
+cvxrelu_status cvxrelu_model_from_relu3(const cvxrelu_configs *cf, const double *W, size_t c,
+                                        double lambda, cvxrelu_encoding *enc,
+                                        cvxrelu_model **out, cvxrelu_error *err);
+/*
+ * A three-layer network from plain arrays: K sub-networks, W1 (K width1) x d,
+ * W2 K x width1, a (K), out (K) output indices.  Copied; takes ownership of enc.
+ */
+cvxrelu_status cvxrelu_model_from_relu3_arrays(size_t K, size_t width1, const double *W1,
+                                               const double *W2, const double *a,
+                                               const size_t *out, double lambda,
+                                               cvxrelu_encoding *enc, cvxrelu_model **out_model,
+                                               cvxrelu_error *err);
+
+/*
+ * Local training of the three-layer network (the non-convex baseline): K
+ * sub-networks per output (sub-network j feeds output j / K), width1
+ * first-layer neurons each, objective (1/(2N)) ||f(X) - Y||^2 + (lambda/2)
+ * sum_j (||W2_j||^2 + a_j^2) with ||W1_j||_F <= 1 kept by projection after
+ * every step ([EP21]'s form).  s->width is ignored; method, lr, steps, batch,
+ * seed, Adam constants, time limit and interrupt as for the two-layer
+ * trainer; init: W1_j uniform on the unit sphere scaled by init_scale
+ * (capped at 1), W2 ~ N(0, init_scale^2 / width1), a ~ N(0, init_scale^2 / K).
+ * res->objective is the training objective above; the records hold it too
+ * (pattern statistics are those of the first-layer neurons).  Outputs
+ * W1 ((c K width1) x d), W2 ((c K) x width1), a (c K), allocated.
+ */
+cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const double *Y,
+                                    size_t c, size_t K, size_t width1,
+                                    const cvxrelu_local_settings *s, double **W1_out,
+                                    double **W2_out, double **a_out, cvxrelu_local_result *res,
+                                    cvxrelu_error *err);
 
 /* ------------------------------------------------------------ synthetic data */
 

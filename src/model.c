@@ -14,6 +14,7 @@ void cvxrelu_model_free(cvxrelu_model *m)
     free(m->a);
     free(m->out);
     free(m->V);
+    free(m->W2);
     free(m);
 }
 
@@ -86,9 +87,45 @@ cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const d
     return model_from_groups(CVXRELU_MODEL_RELU, patterns, U, c, lambda, enc, out, err);
 }
 
+/* Three layers: Z = X W1^T by blocks of rows, then the two ReLU layers. */
+static void forward3(const cvxrelu_model *m, const double *X, size_t n, double *Yhat)
+{
+    const size_t d = m->d, c = m->enc->c, K = m->m, m1 = m->width1, nn = K * m1;
+    memset(Yhat, 0, n * c * sizeof(double));
+    if (nn == 0) return;
+    size_t nb = (size_t)(1u << 20) / nn;
+    if (nb < 16) nb = 16;
+    if (nb > n) nb = n;
+    double *Z = cr_malloc(nb, nn * sizeof(double)); /* NULL: dot products instead */
+    for (size_t r0 = 0; r0 < n; r0 += nb) {
+        size_t b = n - r0 < nb ? n - r0 : nb;
+        if (Z)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)nn, (int)d, 1.0,
+                        X + r0 * d, (int)d, m->W, (int)d, 0.0, Z, (int)nn);
+        for (size_t i = 0; i < b; i++) {
+            const double *x = X + (r0 + i) * d;
+            double *y = Yhat + (r0 + i) * c;
+            for (size_t j = 0; j < K; j++) {
+                double h = 0.0;
+                for (size_t l = 0; l < m1; l++) {
+                    size_t u = j * m1 + l;
+                    double z = Z ? Z[i * nn + u] : cblas_ddot((int)d, x, 1, m->W + u * d, 1);
+                    if (z > 0.0) h += m->W2[u] * z;
+                }
+                if (h > 0.0) y[m->out[j]] += m->a[j] * h;
+            }
+        }
+    }
+    free(Z);
+}
+
 void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n, double *Yhat)
 {
     const size_t d = m->d, c = m->enc->c, nn = m->m;
+    if (m->kind == CVXRELU_MODEL_RELU3) {
+        forward3(m, X, n, Yhat);
+        return;
+    }
     memset(Yhat, 0, n * c * sizeof(double));
     if (nn == 0) return;
     /* rows in blocks so the n x m temporaries stay small */
@@ -173,6 +210,18 @@ double cr_model_penalty(const cvxrelu_model *m, double lambda)
 {
     const size_t d = m->d;
     double reg = 0.0;
+    if (m->kind == CVXRELU_MODEL_RELU3) {
+        /* the path form: lambda sum_j |a_j| sum_l |W2_jl| ||w_jl|| */
+        for (size_t j = 0; j < m->m; j++) {
+            double s = 0.0;
+            for (size_t l = 0; l < m->width1; l++) {
+                size_t u = j * m->width1 + l;
+                s += fabs(m->W2[u]) * cblas_dnrm2((int)d, m->W + u * d, 1);
+            }
+            reg += fabs(m->a[j]) * s;
+        }
+        return lambda * reg;
+    }
     for (size_t j = 0; j < m->m; j++) {
         double w = cblas_dnrm2((int)d, m->W + j * d, 1);
         if (m->V) {
@@ -277,4 +326,125 @@ cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double 
     }
     if (m) memcpy(md->V, V, m * c * sizeof(double));
     return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_model_from_relu3_arrays(size_t K, size_t width1, const double *W1,
+                                               const double *W2, const double *a,
+                                               const size_t *out, double lambda,
+                                               cvxrelu_encoding *enc, cvxrelu_model **out_model,
+                                               cvxrelu_error *err)
+{
+    *out_model = NULL;
+    if (!enc || width1 == 0 || (K > 0 && (!W1 || !W2 || !a || !out))) {
+        cvxrelu_encoding_free(enc);
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "model: a three-layer network needs width1 >= 1, its weights and an encoding");
+    }
+    const size_t d = enc->d;
+    for (size_t j = 0; j < K; j++) {
+        int finite = isfinite(a[j]);
+        for (size_t l = 0; l < width1; l++) {
+            finite = finite && isfinite(W2[j * width1 + l]);
+            for (size_t k = 0; k < d; k++) finite = finite && isfinite(W1[(j * width1 + l) * d + k]);
+        }
+        if (out[j] >= enc->c || !finite) {
+            size_t c = enc->c;
+            cvxrelu_encoding_free(enc);
+            return out[j] >= c ? cr_fail(err, CVXRELU_ERR_INVALID,
+                                         "model: sub-network %zu feeds output %zu, but there are %zu outputs",
+                                         j, out[j], c)
+                               : cr_fail(err, CVXRELU_ERR_INVALID,
+                                         "model: sub-network %zu has a non-finite weight", j);
+        }
+    }
+    cvxrelu_model *md = calloc(1, sizeof *md);
+    if (!md) goto fail;
+    md->kind = CVXRELU_MODEL_RELU3;
+    md->enc = enc;
+    enc = NULL;
+    md->d = d;
+    md->m = K;
+    md->width1 = width1;
+    md->lambda = lambda;
+    md->objective = NAN;
+    md->gap = NAN;
+    size_t kk = K ? K : 1;
+    md->W = cr_malloc(kk * width1, d * sizeof(double));
+    md->W2 = cr_malloc(kk, width1 * sizeof(double));
+    md->a = cr_malloc(kk, sizeof(double));
+    md->out = cr_malloc(kk, sizeof(size_t));
+    if (!md->W || !md->W2 || !md->a || !md->out) goto fail;
+    if (K) {
+        memcpy(md->W, W1, K * width1 * d * sizeof(double));
+        memcpy(md->W2, W2, K * width1 * sizeof(double));
+        memcpy(md->a, a, K * sizeof(double));
+        memcpy(md->out, out, K * sizeof(size_t));
+    }
+    *out_model = md;
+    return CVXRELU_OK;
+fail:
+    cvxrelu_encoding_free(enc);
+    cvxrelu_model_free(md);
+    return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
+}
+
+cvxrelu_status cvxrelu_model_from_relu3(const cvxrelu_configs *cf, const double *W, size_t c,
+                                        double lambda, cvxrelu_encoding *enc,
+                                        cvxrelu_model **out, cvxrelu_error *err)
+{
+    *out = NULL;
+    if (!cf || !W || !enc || c == 0 || enc->d != cf->d || enc->c != c) {
+        cvxrelu_encoding_free(enc);
+        return cr_fail(err, CVXRELU_ERR_INVALID, "model: inconsistent configurations, weights and encoding");
+    }
+    const size_t d = cf->d, m1 = cf->width1, G = 2 * cf->P * c;
+    size_t K = 0;
+    double *tg = cr_malloc(G ? G : 1, sizeof(double));
+    if (!tg) goto nomem;
+    for (size_t g = 0; g < G; g++) {
+        tg[g] = 0.0;
+        for (size_t l = 0; l < m1; l++) tg[g] += cblas_dnrm2((int)d, W + (g * m1 + l) * d, 1);
+        K += tg[g] > 0.0;
+    }
+    size_t kk = K ? K : 1;
+    double *W1 = cr_calloc(kk * m1, d * sizeof(double));
+    double *W2 = cr_calloc(kk, m1 * sizeof(double));
+    double *a = cr_malloc(kk, sizeof(double));
+    size_t *o = cr_malloc(kk, sizeof(size_t));
+    if (!W1 || !W2 || !a || !o) {
+        free(W1);
+        free(W2);
+        free(a);
+        free(o);
+        free(tg);
+        goto nomem;
+    }
+    size_t j = 0;
+    for (size_t g = 0; g < G; g++) {
+        double t = tg[g];
+        if (!(t > 0.0)) continue;
+        size_t p = g / (2 * c);
+        for (size_t l = 0; l < m1; l++) {
+            const double *w = W + (g * m1 + l) * d;
+            double nw = cblas_dnrm2((int)d, w, 1), s = cf->sign[p * m1 + l];
+            if (!(nw > 0.0)) continue;
+            double f = s / sqrt(nw * t);
+            for (size_t k = 0; k < d; k++) W1[(j * m1 + l) * d + k] = f * w[k];
+            W2[j * m1 + l] = s * sqrt(nw);
+        }
+        a[j] = g % 2 ? -sqrt(t) : sqrt(t);
+        o[j] = (g / 2) % c;
+        j++;
+    }
+    free(tg);
+    cvxrelu_status st = cvxrelu_model_from_relu3_arrays(K, m1, W1, W2, a, o, lambda, enc, out, err);
+    free(W1);
+    free(W2);
+    free(a);
+    free(o);
+    if (st == CVXRELU_OK) (*out)->patterns = cf->P;
+    return st;
+nomem:
+    cvxrelu_encoding_free(enc);
+    return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
 }

@@ -51,7 +51,7 @@ cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *u
 
 static const char *kind_name(cvxrelu_model_kind k)
 {
-    return k == CVXRELU_MODEL_GATED ? "gated" : "relu";
+    return k == CVXRELU_MODEL_GATED ? "gated" : k == CVXRELU_MODEL_RELU3 ? "relu3" : "relu";
 }
 
 static void put_vec(FILE *f, const double *v, size_t n)
@@ -82,6 +82,18 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
     put_vec(f, e->mean, e->d_raw);
     fputs("\nscale", f);
     put_vec(f, e->scale, e->d_raw);
+    if (m->kind == CVXRELU_MODEL_RELU3) {
+        /* one line per sub-network: output, third-layer weight, second layer, first layer */
+        fprintf(f, "\nsubnets %zu width1 %zu\n", m->m, m->width1);
+        for (size_t j = 0; j < m->m; j++) {
+            fprintf(f, "s %zu %.17g", m->out[j], m->a[j]);
+            put_vec(f, m->W2 + j * m->width1, m->width1);
+            put_vec(f, m->W + j * m->width1 * m->d, m->width1 * m->d);
+            fputc('\n', f);
+        }
+        fputs("end\n", f);
+        return CVXRELU_OK;
+    }
     fprintf(f, "\nneurons %zu%s\n", m->m, m->V ? " dense" : "");
     for (size_t j = 0; j < m->m; j++) {
         if (m->V) {
@@ -102,7 +114,10 @@ cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path, cvxr
 {
     if (!m || !path) return cr_fail(err, CVXRELU_ERR_INVALID, "model_save: missing argument");
     int bad = 0;
-    for (size_t i = 0; i < m->m * m->d; i++) bad |= !isfinite(m->W[i]) || (m->G && !isfinite(m->G[i]));
+    const size_t rows = m->kind == CVXRELU_MODEL_RELU3 ? m->m * m->width1 : m->m;
+    for (size_t i = 0; i < rows * m->d; i++) bad |= !isfinite(m->W[i]) || (m->G && !isfinite(m->G[i]));
+    if (m->W2)
+        for (size_t i = 0; i < rows; i++) bad |= !isfinite(m->W2[i]);
     for (size_t j = 0; j < m->m; j++) bad |= !isfinite(m->a[j]);
     if (m->V)
         for (size_t t = 0; t < m->m * m->enc->c; t++) bad |= !isfinite(m->V[t]);
@@ -214,6 +229,58 @@ static cvxrelu_status key_double(reader *r, const char *key, double *v)
     return numbers(r, key, rest, v, 1);
 }
 
+/* The three-layer part: "subnets K width1 M", then K lines "s OUT A W2[M] W1[M d]". */
+static cvxrelu_status read_subnets(reader *r, cvxrelu_model *m)
+{
+    char *rest, *e;
+    cvxrelu_status st = expect_key(r, "subnets", &rest);
+    if (st) return st;
+    errno = 0;
+    unsigned long long K = strtoull(rest, &e, 10), m1 = 0;
+    int ok = e != rest && rest[0] != '-' && !errno && strncmp(e, " width1 ", 8) == 0;
+    if (ok) {
+        char *w = e + 8, *e2;
+        m1 = strtoull(w, &e2, 10);
+        ok = e2 != w && w[0] != '-' && !errno && *e2 == '\0' && m1 >= 1;
+    }
+    if (!ok || K > (1u << 24) || m1 > (1u << 16))
+        return cr_fail(r->err, CVXRELU_ERR_FORMAT,
+                       "%s:%zu: expected 'subnets K width1 M' (K >= 0, 1 <= M <= 65536), got \"%s\"",
+                       r->path, r->line, rest);
+    const size_t d = m->d, c = m->enc->c, per = 1 + m1 + m1 * d;
+    m->m = 0;
+    m->width1 = (size_t)m1;
+    size_t kk = K ? (size_t)K : 1;
+    m->W = cr_malloc(kk * m1, d * sizeof(double));
+    m->W2 = cr_malloc(kk, m1 * sizeof(double));
+    m->a = cr_malloc(kk, sizeof(double));
+    m->out = cr_calloc(kk, sizeof(size_t));
+    double *row = cr_malloc(per, sizeof(double));
+    if (!m->W || !m->W2 || !m->a || !m->out || !row) {
+        free(row);
+        return cr_fail(r->err, CVXRELU_ERR_NOMEM, "%s: out of memory", r->path);
+    }
+    for (size_t j = 0; j < K; j++) {
+        if ((st = expect_key(r, "s", &rest))) break;
+        errno = 0;
+        unsigned long long o = strtoull(rest, &e, 10);
+        if (e == rest || *e != ' ' || rest[0] == '-' || errno || o >= c) {
+            st = cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: expected an output index below %zu",
+                         r->path, r->line, c);
+            break;
+        }
+        if ((st = numbers(r, "sub-network", e, row, per))) break;
+        m->out[j] = (size_t)o;
+        m->a[j] = row[0];
+        memcpy(m->W2 + j * m1, row + 1, m1 * sizeof(double));
+        memcpy(m->W + j * m1 * d, row + 1 + m1, m1 * d * sizeof(double));
+    }
+    free(row);
+    if (st) return st;
+    m->m = (size_t)K;
+    return CVXRELU_OK;
+}
+
 cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu_error *err)
 {
     *out = NULL;
@@ -244,7 +311,8 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
     if ((st = expect_key(&r, "kind", &rest))) goto fail;
     if (strcmp(rest, "gated") == 0) m->kind = CVXRELU_MODEL_GATED;
     else if (strcmp(rest, "relu") == 0) m->kind = CVXRELU_MODEL_RELU;
-    else { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected kind 'gated' or 'relu', got \"%s\"", path, r.line, rest); goto fail; }
+    else if (strcmp(rest, "relu3") == 0) m->kind = CVXRELU_MODEL_RELU3;
+    else { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected kind 'gated', 'relu' or 'relu3', got \"%s\"", path, r.line, rest); goto fail; }
     if ((st = expect_key(&r, "task", &rest))) goto fail;
     if (strcmp(rest, "classification") == 0) e->task = CVXRELU_TASK_CLASSIFICATION;
     else if (strcmp(rest, "regression") == 0) e->task = CVXRELU_TASK_REGRESSION;
@@ -287,6 +355,10 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
         goto fail;
     for (size_t k = 0; k < e->d_raw; k++)
         if (!(e->scale[k] > 0.0)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: scale %zu must be > 0", path, r.line, k + 1); goto fail; }
+    if (m->kind == CVXRELU_MODEL_RELU3) {
+        if ((st = read_subnets(&r, m))) goto fail;
+        goto done;
+    }
     size_t nn;
     int dense = 0;
     {
@@ -353,6 +425,7 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
     }
     free(row);
     m->m = nn;
+done:
     if ((st = expect_key(&r, "end", &rest))) goto fail;
     if (next_line(&r)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected end of file after 'end'", path, r.line); goto fail; }
     fclose(r.f);
