@@ -21,6 +21,7 @@ int cmd_info(int argc, char **argv)
     const cvxrelu_encoding *e = m->enc;
     printf("model       %s (format %d)\n",
            m->kind == CVXRELU_MODEL_GATED ? "gated ReLU"
+           : m->kind == CVXRELU_MODEL_RELU3 ? "three-layer parallel ReLU network [EP21]"
            : m->V ? "ReLU, dense second layer (read out of the SDP relaxation)"
                   : "ReLU",
            CVXRELU_MODEL_FORMAT_VERSION);
@@ -33,7 +34,13 @@ int cmd_info(int argc, char **argv)
         for (size_t i = 0; i < e->n_classes; i++) printf(" %s", e->classes[i]);
         printf("\n");
     }
-    if (m->V) {
+    if (m->kind == CVXRELU_MODEL_RELU3) {
+        printf("sub-networks %zu of %zu first-layer neurons (from %zu configurations)\n", m->m,
+               m->width1, m->patterns);
+        printf("lambda      %.6g\n", m->lambda);
+        printf("objective   %.10e (path form; duality gap %.3e at training time)\n", m->objective,
+               m->gap);
+    } else if (m->V) {
         printf("neurons     %zu, each feeding all %zu outputs\n", m->m, e->c);
         printf("lambda      %.6g\n", m->lambda);
         printf("objective   %.10e (above the certified lower bound of the SDP relaxation by "

@@ -30,6 +30,9 @@ typedef struct {
     double max_memory_gb; /* 0: the machine's physical memory */
     int relu;          /* --model relu */
     int sdp;           /* --model sdp */
+    int relu3;         /* --model relu3 */
+    size_t width1, subnets; /* --width1, --subnets (relu3) */
+    const char *configs_from; /* --configs-from MODEL (relu3) */
     int sdp_method;    /* --sdp-solver: cvxrelu_sdp_method */
     int eps_given, max_iter_given;
     int all_patterns;  /* --patterns all */
@@ -91,6 +94,15 @@ static void train_help(void)
            "                   every network, and a network of --width R neurons read\n"
            "                   out of its solution (default R = rank of the solution);\n"
            "                   --eps is its relative accuracy (default 1e-4)\n"
+           "                   relu3: three-layer parallel network [EP21] (DESIGN 7),\n"
+           "                   the convex program over --subnets K sampled sub-networks\n"
+           "                   (K/2 configurations, both signs); with --optimizer, the\n"
+           "                   local baseline, then the program on its configurations\n"
+           "  --width1 M       relu3: first-layer neurons per sub-network (default 3)\n"
+           "  --subnets K      relu3: sub-networks, at most (convex) or per output (local);\n"
+           "                   default 20\n"
+           "  --configs-from F relu3: add the configurations of the relu3 model F (e.g. a\n"
+           "                   locally trained one): the optimum is then <= its objective\n"
            "  --sdp-solver S   admm (default; first-order, larger n) | dsdp (interior\n"
            "                   point, Debian's DSDP; small n)\n"
            "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n"
@@ -177,13 +189,27 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     } while (0)
         if (strcmp(a, "--model") == 0) {
             VAL();
-            if (strcmp(v, "gated") == 0) o->relu = o->sdp = 0;
-            else if (strcmp(v, "relu") == 0) o->relu = 1, o->sdp = 0;
-            else if (strcmp(v, "sdp") == 0) o->sdp = 1, o->relu = 0;
+            o->relu = o->sdp = o->relu3 = 0;
+            if (strcmp(v, "gated") == 0) {
+            } else if (strcmp(v, "relu") == 0) o->relu = 1;
+            else if (strcmp(v, "sdp") == 0) o->sdp = 1;
+            else if (strcmp(v, "relu3") == 0) o->relu3 = 1;
             else {
-                die_msg("--model: expected 'gated', 'relu' or 'sdp', got \"%s\"", v);
+                die_msg("--model: expected 'gated', 'relu', 'relu3' or 'sdp', got \"%s\"", v);
                 return -1;
             }
+        } else if (strcmp(a, "--width1") == 0 || strcmp(a, "--subnets") == 0) {
+            VAL();
+            size_t *dst = a[2] == 'w' ? &o->width1 : &o->subnets;
+            if (parse_size_opt(a, v, dst)) return -1;
+            if (*dst < 1 || *dst > (a[2] == 'w' ? 4096u : 1000000u)) {
+                die_msg("%s: expected an integer from 1 to %u, got \"%s\"", a,
+                        a[2] == 'w' ? 4096u : 1000000u, v);
+                return -1;
+            }
+        } else if (strcmp(a, "--configs-from") == 0) {
+            VAL();
+            o->configs_from = v;
         } else if (strcmp(a, "--width") == 0) {
             VAL();
             if (parse_size_opt(a, v, &o->width)) return -1;
@@ -399,6 +425,39 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     if (o->lambda_given + o->beta_given + o->ratio_given > 1) {
         die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
         return -1;
+    }
+    if ((o->width1 || o->subnets) && !o->relu3) {
+        die_msg("--width1 and --subnets describe the three-layer network: use them with --model relu3");
+        return -1;
+    }
+    if (o->configs_from && (!o->relu3 || o->optimizer)) {
+        die_msg("--configs-from adds a three-layer network's configurations to the convex "
+                "program: use it with --model relu3 (without --optimizer)");
+        return -1;
+    }
+    if (o->relu3) {
+        if (o->all_patterns || o->patterns_given || o->gates_path || o->warm_path ||
+            o->decompose || o->via_gated || o->width) {
+            die_msg("--model relu3 samples whole sub-networks: give --width1 M (first-layer "
+                    "neurons per sub-network) and --subnets K, not --width, --patterns, "
+                    "--gates, --warm-start, --decompose or --via");
+            return -1;
+        }
+        if (o->ratio_given) {
+            die_msg("--model relu3: give --lambda or --beta (--lambda-ratio is for the two-layer programs)");
+            return -1;
+        }
+        if (!o->optimizer && (o->stats_out || o->batch_given)) {
+            die_msg("--stats and --batch go with --optimizer");
+            return -1;
+        }
+        if (o->test_path && o->test_frac > 0) {
+            die_msg("give --test or --test-frac, not both");
+            return -1;
+        }
+        if (!o->width1) o->width1 = 3;
+        if (!o->subnets) o->subnets = 20;
+        return 0;
     }
     if (o->sdp) {
         if (o->optimizer || o->all_patterns || o->patterns_given || o->gates_path ||
@@ -650,7 +709,8 @@ static void json_metrics(jbuf *j, const train_state *t, metrics mtr, metrics mte
 static void note_network(const train_state *t, metrics mtr, metrics mte)
 {
     const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
-    note("network: %zu neurons | train %s %.6g", t->model->m, cls ? "accuracy" : "mse",
+    note("network: %zu %s | train %s %.6g", t->model->m,
+         t->model->kind == CVXRELU_MODEL_RELU3 ? "sub-networks" : "neurons", cls ? "accuracy" : "mse",
          cls ? mtr.accuracy : mtr.mse);
     if (t->test) note(" | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
                       cls ? mte.accuracy : mte.mse, t->test->n);
@@ -1047,6 +1107,247 @@ out:
     return rc;
 }
 
+/* --model relu3: the three-layer program of DESIGN 7 (or, with --optimizer, the
+   local baseline and the convex program on its own configurations). */
+static int run_relu3(const train_opts *o, train_state *t, double lambda)
+{
+    const size_t n = t->train->n, d = t->enc->d, c = t->enc->c, m1 = o->width1, K = o->subnets;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = EXIT_OK;
+    cvxrelu_configs *cf = NULL;
+    cvxrelu_model *from = NULL;
+    double *W = NULL, *W1 = NULL, *W2 = NULL, *a3 = NULL, *Yn = NULL;
+    size_t *outi = NULL, *idx = NULL;
+    cvxrelu_local_result lr;
+    memset(&lr, 0, sizeof lr);
+    cvxrelu_relu3_result res;
+    memset(&res, 0, sizeof res);
+    const int local = o->optimizer != 0;
+    const size_t samples = local ? 0 : (K + 1) / 2;
+    double net_objective = NAN;
+    if (!(lambda > 0.0)) {
+        die_msg("--model relu3 needs lambda > 0");
+        return EXIT_USAGE;
+    }
+    cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, K * m1 * c));
+    note("cvxrelu %s | three-layer parallel ReLU network [EP21]: %s | BLAS: %s\n", CVXRELU_VERSION,
+         local ? "local training, then the convex program on its configurations"
+               : "convex program over sampled configurations",
+         cvxrelu_blas_info());
+    note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | width1 %zu, %s %zu, seed %llu\n",
+         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
+         lambda * (double)(n * c), m1, local ? "sub-networks per output" : "at most this many sub-networks per output",
+         K, (unsigned long long)o->seed);
+    if (local) {
+        cvxrelu_local_settings ls;
+        cvxrelu_local_settings_default(&ls);
+        ls.method = (cvxrelu_optimizer)(o->optimizer - 1);
+        ls.lambda = lambda;
+        ls.lr = o->lr;
+        ls.steps = o->steps;
+        ls.batch = o->batch;
+        ls.init_scale = o->init_scale;
+        ls.seed = o->seed;
+        ls.record_every = o->record_every;
+        ls.time_limit_s = o->time_limit;
+        ls.interrupt = &g_interrupt;
+        g_interrupt = 0;
+        catch_signals(1);
+        if ((st = cvxrelu_local3_train(t->X, n, d, t->Y, c, K, m1, &ls, &W1, &W2, &a3, &lr, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
+             optimizer_names[ls.method], lr.steps, lr.time_s,
+             lr.interrupted ? " (stopped early)" : "", lr.objective, lr.loss, lr.penalty);
+        if (o->stats_out && (st = cvxrelu_write_atomic(o->stats_out, write_stats, &lr, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        outi = malloc(K * c * sizeof(size_t));
+        if (!outi) goto nomem;
+        for (size_t j = 0; j < K * c; j++) outi[j] = j / K;
+        cvxrelu_encoding *enc = t->enc;
+        t->enc = NULL;
+        if ((st = cvxrelu_model_from_relu3_arrays(K * c, m1, W1, W2, a3, outi, lambda, enc,
+                                                  &t->model, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        net_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
+        t->model->objective = lr.objective;
+        note("network objective at its best rescaling (path form, the convex program's scale): "
+             "%.10e\n", net_objective);
+    }
+    /* the configurations: sampled, then those of --configs-from, then (local) the network's */
+    if ((st = cvxrelu_configs_sample(t->X, n, d, m1, samples, o->seed, &cf, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    if (o->configs_from) {
+        if ((st = cvxrelu_model_load(o->configs_from, &from, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        if (from->kind != CVXRELU_MODEL_RELU3 || from->width1 != m1 || from->d != d) {
+            die_msg("%s: --configs-from needs a relu3 model with width1 %zu and %zu inputs (it "
+                    "has kind %s, width1 %zu, %zu inputs)",
+                    o->configs_from, m1, d, from->kind == CVXRELU_MODEL_RELU3 ? "relu3" : "two-layer",
+                    from->width1, from->d);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        if ((st = cvxrelu_configs_add_network(cf, t->X, from->m, from->W, from->W2, NULL, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+    }
+    if (local) {
+        idx = malloc((K * c > 0 ? K * c : 1) * sizeof(size_t));
+        if (!idx) goto nomem;
+        if ((st = cvxrelu_configs_add_network(cf, t->X, K * c, W1, W2, idx, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+    }
+    {
+        double vars, cons, bytes;
+        cvxrelu_relu3_cost(n, d, c, m1, cf->P, &vars, &cons, &bytes);
+        double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
+                                            : (double)sysconf(_SC_PHYS_PAGES) *
+                                                  (double)sysconf(_SC_PAGESIZE);
+        note("program: %zu configurations x %zu outputs x 2 signs = %zu groups of %zu blocks | "
+             "%.4g variables, %.4g constraint rows | memory about %.3g GiB\n",
+             cf->P, c, 2 * cf->P * c, m1, vars, cons, bytes / 1073741824.0);
+        if (bytes > limit) {
+            die_msg("the three-layer program needs about %.3g GiB (%zu configurations, width1 %zu, "
+                    "n=%zu, d=%zu, c=%zu: %.4g variables, %.4g constraint rows) and %.3g GiB are "
+                    "available%s: refused before starting",
+                    bytes / 1073741824.0, cf->P, m1, n, d, c, vars, cons, limit / 1073741824.0,
+                    o->max_memory_gb > 0 ? " (--max-memory)" : "");
+            rc = EXIT_SOLVER;
+            goto out;
+        }
+    }
+    if (cf->P == 0) {
+        die_msg("no configuration with an active second layer was found (--subnets %zu): "
+                "increase --subnets", K);
+        rc = EXIT_SOLVER;
+        goto out;
+    }
+    if (local) {
+        /* start the program at the network itself (its image in the program) */
+        W = calloc(2 * cf->P * c * m1 * d, sizeof(double));
+        if (!W) goto nomem;
+        if ((st = cvxrelu_relu3_weights_from_network(cf, t->X, c, K * c, W1, W2, t->model->a,
+                                                     outi, idx, W, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+    }
+    cvxrelu_relu3_settings rs;
+    cvxrelu_relu3_settings_default(&rs);
+    rs.lambda = lambda;
+    if (o->eps_given) rs.eps = o->eps;
+    if (o->max_iter_given) rs.max_iter = o->max_iter;
+    rs.time_limit_s = o->time_limit;
+    rs.verbose = g_verbose;
+    rs.interrupt = &g_interrupt;
+    g_interrupt = 0;
+    catch_signals(1);
+    if ((st = cvxrelu_relu3_solve(t->X, n, d, t->Y, c, cf, &rs, &W, &res, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    note("relu3 program: %s after %zu iterations (%zu multiplier updates) in %.3f s | objective "
+         "%.10e | certified lower bound %.10e | gap %.2e | %zu active sub-networks\n",
+         res.converged ? "converged" : res.interrupted ? "stopped" : "iteration limit",
+         res.iterations, res.outer, res.time_s, res.objective, res.dual, res.gap, res.active);
+    if (local) {
+        note("convex program on the network's configurations (and the samples): %.10e, network "
+             "%.10e: the convex optimum is %s\n",
+             res.objective, net_objective,
+             res.dual <= net_objective ? "at most the network's objective"
+                                       : "ABOVE the network's objective (not converged?)");
+    } else {
+        cvxrelu_encoding *enc = t->enc;
+        t->enc = NULL;
+        if ((st = cvxrelu_model_from_relu3(cf, W, c, lambda, enc, &t->model, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        t->model->objective = res.objective;
+        t->model->gap = res.gap;
+        net_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
+        note("recovered network: %zu sub-networks of %zu neurons | objective %.12e (convex "
+             "%.12e, relative difference %.1e)\n",
+             t->model->m, m1, net_objective, res.objective,
+             fabs(net_objective - res.objective) / fmax(fabs(res.objective), 1e-300));
+    }
+    Yn = malloc(n * c * sizeof(double));
+    if (!Yn) goto nomem;
+    cvxrelu_model_forward(t->model, t->X, n, Yn);
+    metrics mtr = compute_metrics(t->model->enc, Yn, t->Y, n), mte = {NAN, NAN};
+    if ((rc = test_metrics(t, &mte))) goto out;
+    note_network(t, mtr, mte);
+    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
+        rc = lib_error(st, &err);
+        goto out;
+    }
+    if (o->json_out) {
+        jbuf *j = &t->json;
+        jb_open(j);
+        jb_str(j, "version", CVXRELU_VERSION);
+        jb_str(j, "model", "relu3");
+        if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
+        json_problem(j, t, n, lambda);
+        jb_int(j, "width1", (long long)m1);
+        jb_int(j, "subnets", (long long)K);
+        jb_int(j, "configurations", (long long)cf->P);
+        double vars, cons;
+        cvxrelu_relu3_cost(n, d, c, m1, cf->P, &vars, &cons, NULL);
+        jb_num(j, "variables", vars);
+        jb_num(j, "constraints", cons);
+        jb_num(j, "convex_objective", res.objective);
+        jb_num(j, "lower_bound", res.dual);
+        jb_num(j, "gap", res.gap);
+        jb_int(j, "converged", res.converged);
+        jb_int(j, "iterations", (long long)res.iterations);
+        jb_num(j, "solve_time_s", res.time_s);
+        jb_int(j, "active_subnets", (long long)res.active);
+        jb_num(j, "objective", net_objective);
+        if (local) {
+            jb_num(j, "train_objective", lr.objective);
+            jb_num(j, "train_time_s", lr.time_s);
+            jb_int(j, "steps", (long long)lr.steps);
+        }
+        json_metrics(j, t, mtr, mte);
+        json_close(j, o->seed);
+        if ((rc = jb_write(j, o->json_out))) goto out;
+    }
+    if (rc == EXIT_OK && (res.interrupted || lr.interrupted) && g_interrupt) {
+        note("interrupted: the model of the last iterate was written\n");
+        rc = EXIT_INTERRUPTED;
+    }
+    goto out;
+nomem:
+    die_msg("out of memory");
+    rc = EXIT_SOLVER;
+out:
+    cvxrelu_configs_free(cf);
+    cvxrelu_model_free(from);
+    free(W);
+    free(W1);
+    free(W2);
+    free(a3);
+    free(Yn);
+    free(outi);
+    free(idx);
+    cvxrelu_local_result_free(&lr);
+    return rc;
+}
+
 static int run_train(const train_opts *o_in, int is_demo)
 {
     train_opts o_copy = *o_in;
@@ -1096,6 +1397,10 @@ static int run_train(const train_opts *o_in, int is_demo)
     }
     if (o->sdp) {
         rc = run_sdp(o, &t, lambda);
+        goto done;
+    }
+    if (o->relu3) {
+        rc = run_relu3(o, &t, lambda);
         goto done;
     }
     /* gates: the warm-start model's, then a gates file's, then sampled ones */

@@ -689,7 +689,7 @@ void cvxrelu_configs_free(cvxrelu_configs *cf);
 typedef struct {
     double lambda;          /* canonical scale; default 1e-3 */
     double eps;             /* stop on relative duality gap <= eps (after repair); 1e-6 */
-    size_t max_iter;        /* inner (proximal gradient) iterations in all; 20000 */
+    size_t max_iter;        /* inner (proximal gradient) iterations in all; 100000 */
     double rho;             /* augmented-Lagrangian penalty in units of 1/N; 0 = automatic */
     double time_limit_s;    /* 0 = none */
     int verbose;            /* progress lines on stderr */
@@ -741,6 +741,20 @@ double cvxrelu_relu3_convex_objective(const double *X, const double *Y, size_t c
 /* Largest cone violation of W, relative to max ||x_i|| max ||w_gl|| (0 when feasible). */
 double cvxrelu_relu3_violation(const double *X, size_t c, const cvxrelu_configs *cf,
                                const double *W);
+/*
+ * The image of a three-layer network in the program: sub-network j (W1
+ * (K width1) x d, W2 K x width1, a, out as in the model, index[j] its
+ * configuration from cvxrelu_configs_add_network, (size_t)-1 to skip) adds
+ * |a_j| W2_jl W1_jl to the block of its neuron l in group (index[j], out[j],
+ * sign of a_j).  W ((2 P c) x width1 x d) is added to (zero it first).  The
+ * program's objective there is the network's path-form objective, which is at
+ * most its [EP21] weight-decay objective.
+ */
+cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, const double *X,
+                                                  size_t c, size_t K, const double *W1,
+                                                  const double *W2, const double *a,
+                                                  const size_t *out, const size_t *index,
+                                                  double *W, cvxrelu_error *err);
 /*
  * The three-layer network of DESIGN 7 from convex weights: for each group with
  * t = sum_l ||w_gl|| > 0 a sub-network with first layer s_pl w_gl /

@@ -687,7 +687,7 @@ void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s)
     memset(s, 0, sizeof *s);
     s->lambda = 1e-3;
     s->eps = 1e-6;
-    s->max_iter = 20000;
+    s->max_iter = 100000;
     s->rho = 0.0;
 }
 
@@ -962,4 +962,58 @@ double cvxrelu_relu3_violation(const double *X, size_t c, const cvxrelu_configs 
     double v = NAN;
     if (convex_eval(X, c, cf, W, NULL, &v)) return NAN;
     return v;
+}
+
+cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, const double *X,
+                                                  size_t c, size_t K, const double *W1,
+                                                  const double *W2, const double *a,
+                                                  const size_t *out, const size_t *index,
+                                                  double *W, cvxrelu_error *err)
+{
+    if (!cf || !X || !W || (K && (!W1 || !W2 || !a || !out || !index)))
+        return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: missing argument");
+    const size_t n = cf->n, d = cf->d, m1 = cf->width1, nw = cf->words;
+    double *z = cr_malloc(n, sizeof(double));
+    unsigned char *used = cr_malloc(m1, 1);
+    if (!z || !used) {
+        free(z);
+        free(used);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "relu3: out of memory");
+    }
+    cvxrelu_status st = CVXRELU_OK;
+    for (size_t j = 0; j < K && !st; j++) {
+        size_t p = index[j];
+        if (p == (size_t)-1 || a[j] == 0.0) continue;
+        if (p >= cf->P || out[j] >= c) {
+            st = cr_fail(err, CVXRELU_ERR_INVALID, "relu3: sub-network %zu: bad configuration or output", j);
+            break;
+        }
+        size_t g = 2 * (p * c + out[j]) + (a[j] < 0.0);
+        memset(used, 0, m1);
+        /* the configuration holds the neurons sorted: match each by pattern and sign */
+        for (size_t l = 0; l < m1; l++) {
+            const double *w1 = W1 + (j * m1 + l) * d;
+            double w2 = W2[j * m1 + l], sg = w2 >= 0.0 ? 1.0 : -1.0;
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, X, (int)d, w1, 1, 0.0, z, 1);
+            size_t q = 0;
+            for (; q < m1; q++) {
+                if (used[q] || cf->sign[p * m1 + q] != sg) continue;
+                const uint64_t *b = cf->bits1 + (p * m1 + q) * nw;
+                int same = 1;
+                for (size_t i = 0; i < n && same; i++)
+                    same = (z[i] > 0.0) == (int)((b[i / 64] >> (i % 64)) & 1);
+                if (same) break;
+            }
+            if (q == m1) {
+                st = cr_fail(err, CVXRELU_ERR_INVALID,
+                             "relu3: sub-network %zu does not have the patterns of configuration %zu", j, p);
+                break;
+            }
+            used[q] = 1;
+            cblas_daxpy((int)d, fabs(a[j]) * w2, w1, 1, W + (g * m1 + q) * d, 1);
+        }
+    }
+    free(z);
+    free(used);
+    return st;
 }
