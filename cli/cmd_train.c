@@ -32,6 +32,7 @@ typedef struct {
     int sdp;           /* --model sdp */
     int relu3;         /* --model relu3 */
     size_t width1, subnets; /* --width1, --subnets (relu3) */
+    int subnets_given;
     const char *configs_from; /* --configs-from MODEL (relu3) */
     int sdp_method;    /* --sdp-solver: cvxrelu_sdp_method */
     int eps_given, max_iter_given;
@@ -99,8 +100,9 @@ static void train_help(void)
            "                   (K/2 configurations, both signs); with --optimizer, the\n"
            "                   local baseline, then the program on its configurations\n"
            "  --width1 M       relu3: first-layer neurons per sub-network (default 3)\n"
-           "  --subnets K      relu3: sub-networks, at most (convex) or per output (local);\n"
-           "                   default 20\n"
+           "  --subnets K      relu3: sub-networks per output, at most (convex: K/2 sampled\n"
+           "                   configurations, both signs) or exactly (local); default 20;\n"
+           "                   0 with --configs-from: only that model's configurations\n"
            "  --configs-from F relu3: add the configurations of the relu3 model F (e.g. a\n"
            "                   locally trained one): the optimum is then <= its objective\n"
            "  --sdp-solver S   admm (default; first-order, larger n) | dsdp (interior\n"
@@ -202,11 +204,12 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             VAL();
             size_t *dst = a[2] == 'w' ? &o->width1 : &o->subnets;
             if (parse_size_opt(a, v, dst)) return -1;
-            if (*dst < 1 || *dst > (a[2] == 'w' ? 4096u : 1000000u)) {
-                die_msg("%s: expected an integer from 1 to %u, got \"%s\"", a,
-                        a[2] == 'w' ? 4096u : 1000000u, v);
+            const unsigned lo = a[2] == 'w' ? 1u : 0u, hi = a[2] == 'w' ? 4096u : 1000000u;
+            if (*dst < lo || *dst > hi) {
+                die_msg("%s: expected an integer from %u to %u, got \"%s\"", a, lo, hi, v);
                 return -1;
             }
+            if (a[2] == 's') o->subnets_given = 1;
         } else if (strcmp(a, "--configs-from") == 0) {
             VAL();
             o->configs_from = v;
@@ -426,7 +429,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
         return -1;
     }
-    if ((o->width1 || o->subnets) && !o->relu3) {
+    if ((o->width1 || o->subnets_given) && !o->relu3) {
         die_msg("--width1 and --subnets describe the three-layer network: use them with --model relu3");
         return -1;
     }
@@ -456,7 +459,12 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             return -1;
         }
         if (!o->width1) o->width1 = 3;
-        if (!o->subnets) o->subnets = 20;
+        if (!o->subnets_given) o->subnets = 20;
+        if (o->subnets == 0 && (o->optimizer || !o->configs_from)) {
+            die_msg("--subnets 0 (no sampled sub-networks) needs --configs-from, and the local "
+                    "methods need at least one sub-network");
+            return -1;
+        }
         return 0;
     }
     if (o->sdp) {
