@@ -1270,7 +1270,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
     }
     note("relu3 program: %s after %zu iterations (%zu multiplier updates) in %.3f s | objective "
          "%.10e | certified lower bound %.10e | gap %.2e | %zu active sub-networks\n",
-         res.converged ? "converged" : res.interrupted ? "stopped" : "iteration limit",
+         cvxrelu_exit_string(res.exit),
          res.iterations, res.outer, res.time_s, res.objective, res.dual, res.gap, res.active);
     if (local) {
         note("convex program on the network's configurations (and the samples): %.10e, network "
@@ -1309,6 +1309,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
         jb_str(j, "version", CVXRELU_VERSION);
         jb_str(j, "model", "relu3");
         if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
+        jb_str(j, "exit", cvxrelu_exit_string(res.exit));
         json_problem(j, t, n, lambda);
         jb_int(j, "width1", (long long)m1);
         jb_int(j, "subnets", (long long)K);
@@ -1399,16 +1400,16 @@ static int run_train(const train_opts *o_in, int is_demo)
     const size_t n = t.train->n, d = t.enc->d, c = t.enc->c;
     double lambda = o->beta_given ? o->beta / (double)(n * c) : o->lambda;
 
+    if (o->relu3) {
+        rc = run_relu3(o, &t, lambda);
+        goto done;
+    }
     if (o->optimizer) {
         rc = run_local(o, &t, lambda);
         goto done;
     }
     if (o->sdp) {
         rc = run_sdp(o, &t, lambda);
-        goto done;
-    }
-    if (o->relu3) {
-        rc = run_relu3(o, &t, lambda);
         goto done;
     }
     /* gates: the warm-start model's, then a gates file's, then sampled ones */

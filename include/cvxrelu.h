@@ -710,6 +710,7 @@ typedef struct {
     size_t active;          /* non-zero groups = sub-networks of the recovered network */
     int converged;          /* gap <= eps (max(1, |objective|)) */
     int interrupted;        /* stopped by interrupt or time limit */
+    cvxrelu_exit exit;      /* converged, iteration_limit, time_limit or interrupted */
     double time_s;
 } cvxrelu_relu3_result;
 

@@ -787,7 +787,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         for (;;) {
             if ((s->interrupt && *s->interrupt) ||
                 (s->time_limit_s > 0.0 && cr_now() - t0 > s->time_limit_s)) {
-                interrupted = 1;
+                interrupted = s->interrupt && *s->interrupt ? 2 : 1;
                 stop = 1;
                 break;
             }
@@ -891,7 +891,11 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     res->iterations = it;
     res->outer = outer;
     res->converged = converged || res->gap <= s->eps * fmax(1.0, fabs(res->objective));
-    res->interrupted = interrupted;
+    res->interrupted = interrupted != 0;
+    res->exit = res->converged ? CVXRELU_EXIT_CONVERGED
+              : interrupted == 2 ? CVXRELU_EXIT_INTERRUPTED
+              : interrupted     ? CVXRELU_EXIT_TIME_LIMIT
+                                : CVXRELU_EXIT_MAX_ITER;
     res->time_s = cr_now() - t0;
     double *W = *W_out ? *W_out : cr_malloc(rd ? rd : 1, sizeof(double));
     if (!W) {

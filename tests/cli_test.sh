@@ -213,5 +213,34 @@ expect_error "unknown SDP solver" 1 "--sdp-solver" -- train -q "$T/three.csv" --
 expect_error "bad relaxation solver" 1 "--relaxation" -- certify "$T/sdp.model" "$T/three.csv" --relaxation mosek --json "$T/out.json"
 expect_error "SDP too large for memory" 3 "refused" "GiB" -- train -q "$T/three.csv" --model sdp --max-memory 1e-6 -o "$T/out.model" --json "$T/out.json"
 
+# ---- [EP21]: three-layer parallel networks (--model relu3)
+num() { awk -F': ' -v k="\"$2\":" '$1 ~ k {sub(",", "", $2); print $2 + 0; exit}' "$1"; }
+$W "$BIN" train "$T/three.csv" --model relu3 --width1 2 --subnets 8 --lambda 1e-2 --eps 1e-8 -o "$T/r3.model" --json "$T/r3.json" 2>"$T/r3.err" \
+  && grep -q '"model": "relu3"' "$T/r3.json" && grep -q '"exit": "converged"' "$T/r3.json" \
+  && grep -q 'program: .* variables, .* constraint rows' "$T/r3.err" \
+  && grep -q '^kind relu3$' "$T/r3.model" && grep -q '^subnets [0-9]* width1 2$' "$T/r3.model" \
+  && awk -v o="$(num "$T/r3.json" objective)" -v c="$(num "$T/r3.json" convex_objective)" -v l="$(num "$T/r3.json" lower_bound)" \
+       'BEGIN {d = o - c; if (d < 0) d = -d; exit !(d <= 1e-9 * c && l <= c && c - l <= 1e-8)}' \
+  && pass "--model relu3: cost printed, certified, recovered network = convex objective" || { fail "--model relu3"; cat "$T/r3.err"; }
+$W "$BIN" predict "$T/r3.model" "$T/three.csv" -o "$T/r3.pred" && [ "$(wc -l <"$T/r3.pred")" -ge 12 ] \
+  && $W "$BIN" eval "$T/r3.model" "$T/three.csv" >/dev/null 2>&1 && $W "$BIN" info "$T/r3.model" | grep -q "three-layer" \
+  && pass "relu3 model: predict, eval, info" || fail "relu3 model: predict, eval, info"
+$W "$BIN" train -q "$T/three.csv" --model relu3 --optimizer adam --width1 2 --subnets 3 --lambda 1e-2 --steps 300 --lr 0.01 -o "$T/r3l.model" --json "$T/r3l.json" \
+  && awk -v o="$(num "$T/r3l.json" objective)" -v c="$(num "$T/r3l.json" convex_objective)" -v t="$(num "$T/r3l.json" train_objective)" \
+       'BEGIN {exit !(c <= o * (1 + 1e-12) && o <= t * (1 + 1e-12))}' \
+  && pass "relu3 --optimizer adam: the program on its configurations <= the network <= its training objective" || fail "relu3 --optimizer adam"
+$W "$BIN" train -q "$T/three.csv" --model relu3 --width1 2 --subnets 0 --configs-from "$T/r3l.model" --lambda 1e-2 --json "$T/r3c.json" \
+  && awk -v o="$(num "$T/r3l.json" objective)" -v c="$(num "$T/r3c.json" convex_objective)" 'BEGIN {exit !(c <= o * (1 + 1e-12))}' \
+  && pass "relu3 --configs-from a local model: optimum <= its objective" || fail "relu3 --configs-from"
+expect_error "relu3: --width1 0" 1 "--width1" "from 1 to 4096" -- train -q "$T/three.csv" --model relu3 --width1 0 -o "$T/out.model"
+expect_error "relu3: --subnets not a number" 1 "--subnets" -- train -q "$T/three.csv" --model relu3 --subnets many -o "$T/out.model"
+expect_error "--width1 without --model relu3" 1 "--model relu3" -- train -q "$T/three.csv" --width1 3 -o "$T/out.model"
+expect_error "relu3 with --patterns" 1 "--width1" "--subnets" -- train -q "$T/three.csv" --model relu3 --patterns 5 -o "$T/out.model"
+expect_error "relu3: --subnets 0 alone" 1 "--configs-from" -- train -q "$T/three.csv" --model relu3 --subnets 0 -o "$T/out.model"
+cp "$T/sdp.model" "$T/r3bad.model"
+expect_error "relu3: --configs-from a two-layer model" 1 "r3bad.model" "relu3 model" -- train -q "$T/three.csv" --model relu3 --configs-from "$T/r3bad.model" -o "$T/out.model"
+expect_error "relu3: --configs-from another width1" 1 "width1 3" -- train -q "$T/three.csv" --model relu3 --width1 3 --configs-from "$T/r3.model" -o "$T/out.model"
+expect_error "relu3 program too large for memory" 3 "refused" "constraint rows" -- train -q "$T/three.csv" --model relu3 --max-memory 1e-9 -o "$T/out.model" --json "$T/out.json"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

@@ -60,6 +60,12 @@ case_ "d = 1, sdp by dsdp" 0 "" -- train "$T/d1.csv" --model sdp --sdp-solver ds
 case_ "features near the limits of double, sdp" 0 "" -- train "$T/huge.csv" --model sdp --lambda 1e-2 $M
 case_ "sdp time limit: an outcome, model written" 0 "" -- train "$DATA/iris.csv" --model sdp --beta 0.1 --eps 1e-9 --time-limit 0.5 $M
 grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - sdp time limit: outcome / model"; fails=$((fails + 1)); }
+case_ "constant and duplicate columns, relu3" 0 "" -- train "$T/constdup.csv" --model relu3 --lambda 1e-2 $M
+case_ "duplicate rows with conflicting labels, relu3" 0 "" -- train "$T/duprows.csv" --model relu3 --lambda 1e-2 $M
+case_ "n < d, relu3" 0 "" -- train "$T/nlessd.csv" --model relu3 --lambda 1e-2 $M
+case_ "features near the limits of double, relu3" 0 "" -- train "$T/huge.csv" --model relu3 --lambda 1e-2 $M
+case_ "relu3 time limit: an outcome, model written" 0 "" -- train "$DATA/iris.csv" --model relu3 --beta 0.1 --eps 1e-12 --time-limit 0.3 $M
+grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - relu3 time limit: outcome / model"; fails=$((fails + 1)); }
 case_ "dsdp time limit: an outcome, model written" 0 "" -- train "$DATA/iris.csv" --model sdp --sdp-solver dsdp --beta 0.1 --time-limit 1 $M
 grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - dsdp time limit: outcome / model"; fails=$((fails + 1)); }
 # prediction on values the model's scaling cannot represent
