@@ -1244,6 +1244,10 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
         rc = EXIT_SOLVER;
         goto out;
     }
+    if (local && o->no_stationarity) {
+        note("stationarity check skipped (--no-stationarity)\n");
+        goto report;
+    }
     if (local) {
         /* start the program at the network itself (its image in the program) */
         W = calloc(2 * cf->P * c * m1 * d, sizeof(double));
@@ -1273,8 +1277,8 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
          cvxrelu_exit_string(res.exit),
          res.iterations, res.outer, res.time_s, res.objective, res.dual, res.gap, res.active);
     if (local) {
-        note("convex program on the network's configurations (and the samples): %.10e, network "
-             "%.10e: the convex optimum is %s\n",
+        note("stationarity check: the program on the network's own configurations: %.10e, "
+             "network %.10e: the convex optimum is %s\n",
              res.objective, net_objective,
              res.dual <= net_objective ? "at most the network's objective"
                                        : "ABOVE the network's objective (not converged?)");
@@ -1293,6 +1297,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
              t->model->m, m1, net_objective, res.objective,
              fabs(net_objective - res.objective) / fmax(fabs(res.objective), 1e-300));
     }
+report:
     Yn = malloc(n * c * sizeof(double));
     if (!Yn) goto nomem;
     cvxrelu_model_forward(t->model, t->X, n, Yn);
