@@ -15,7 +15,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cvxrelu_model_save(m, out, &err) == CVXRELU_OK) {
             cvxrelu_model *m2 = NULL;
             if (cvxrelu_model_load(out, &m2, &err) != CVXRELU_OK) abort();
-            if (m2->m != m->m || memcmp(m2->W, m->W, m->m * m->d * sizeof(double)) != 0) abort();
+            size_t rows = m->m * (m->width1 ? m->width1 : 1);
+            if (m2->m != m->m || m2->width1 != m->width1 ||
+                memcmp(m2->W, m->W, rows * m->d * sizeof(double)) != 0 ||
+                (m->W2 && memcmp(m2->W2, m->W2, rows * sizeof(double)) != 0))
+                abort();
             cvxrelu_model_free(m2);
         }
         cvxrelu_model_free(m);
