@@ -14,6 +14,13 @@
 #define CR_PRINTF(a, b)
 #endif
 
+/* Vectorize the next loop (a reduction into the named variable): the sum's order then
+   depends on the vector width, deterministically for one build.  Needs -fopenmp-simd
+   (no OpenMP runtime); without it the pragmas are ignored. */
+#define CR_PRAGMA(x) _Pragma(#x)
+#define CR_SIMD CR_PRAGMA(omp simd)
+#define CR_SIMD_SUM(v) CR_PRAGMA(omp simd reduction(+ : v))
+
 /* Fill err (may be NULL) with a formatted message; returns st. */
 cvxrelu_status cr_fail(cvxrelu_error *err, cvxrelu_status st, const char *fmt, ...)
     CR_PRINTF(3, 4);

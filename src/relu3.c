@@ -241,6 +241,8 @@ typedef struct {
     double *sa1;   /* P m1 x n: s_pl (2 D1_pl - 1) */
     double *d1;    /* P m1 x n: D1_pl as 0 / 1 */
     double *a2;    /* P x n: 2 D2_p - 1 */
+    double *d2;    /* P x n: D2_p as 0 / 1 */
+    double *Yt;    /* c x n: the targets by output (predictions are kept so too) */
     double xmax;   /* max_i ||x_i|| */
 } prob;
 
@@ -263,7 +265,11 @@ static int prob_init(prob *pb, const double *X, const double *Y, size_t c,
     pb->sa1 = cr_malloc(P * m1 > 0 ? P * m1 : 1, n * sizeof(double));
     pb->d1 = cr_malloc(P * m1 > 0 ? P * m1 : 1, n * sizeof(double));
     pb->a2 = cr_malloc(P ? P : 1, n * sizeof(double));
-    if (!pb->sa1 || !pb->d1 || !pb->a2) return -1;
+    pb->d2 = cr_malloc(P ? P : 1, n * sizeof(double));
+    pb->Yt = cr_malloc(c, n * sizeof(double));
+    if (!pb->sa1 || !pb->d1 || !pb->a2 || !pb->d2 || !pb->Yt) return -1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < c; k++) pb->Yt[k * n + i] = Y ? Y[i * c + k] : 0.0;
     for (size_t p = 0; p < P; p++) {
         for (size_t l = 0; l < m1; l++) {
             const uint64_t *b = cf->bits1 + (p * m1 + l) * nw;
@@ -275,7 +281,10 @@ static int prob_init(prob *pb, const double *X, const double *Y, size_t c,
             }
         }
         const uint64_t *b = cf->bits2 + p * nw;
-        for (size_t i = 0; i < n; i++) pb->a2[p * n + i] = (b[i / 64] >> (i % 64)) & 1 ? 1.0 : -1.0;
+        for (size_t i = 0; i < n; i++) {
+            pb->d2[p * n + i] = (double)((b[i / 64] >> (i % 64)) & 1);
+            pb->a2[p * n + i] = 2.0 * pb->d2[p * n + i] - 1.0;
+        }
     }
     pb->xmax = 0.0;
     for (size_t i = 0; i < n; i++) pb->xmax = fmax(pb->xmax, cblas_dnrm2((int)pb->d, X + i * pb->d, 1));
@@ -288,6 +297,8 @@ static void prob_free(prob *pb)
     free(pb->sa1);
     free(pb->d1);
     free(pb->a2);
+    free(pb->d2);
+    free(pb->Yt);
 }
 
 /* Z (rows x n) = W X^T */
@@ -298,7 +309,8 @@ static void products(const prob *pb, const double *W, size_t rows, double *Z)
                 (int)pb->d, pb->X, (int)pb->d, 0.0, Z, (int)pb->n);
 }
 
-/* From Z (R x n): Q (G x n) the masked sums q_g = sum_l D1_pl z_gl, and Yhat. */
+/* From Z (R x n): Q (G x n) the masked sums q_g = sum_l D1_pl z_gl, and Yhat
+   (c x n, by output). */
 static void evaluate(const prob *pb, const double *Z, double *Q, double *Yhat)
 {
     const size_t n = pb->n, c = pb->c, m1 = pb->m1;
@@ -310,11 +322,13 @@ static void evaluate(const prob *pb, const double *Z, double *Q, double *Yhat)
         memset(q, 0, n * sizeof(double));
         for (size_t l = 0; l < m1; l++) {
             const double *z = Z + (g * m1 + l) * n, *dm = pb->d1 + (p * m1 + l) * n;
+            CR_SIMD
             for (size_t i = 0; i < n; i++) q[i] += dm[i] * z[i];
         }
-        const double *a2 = pb->a2 + p * n;
-        for (size_t i = 0; i < n; i++)
-            if (a2[i] > 0.0) Yhat[i * c + k] += sgn * q[i];
+        const double *d2 = pb->d2 + p * n;
+        double *yk = Yhat + k * n;
+        CR_SIMD
+        for (size_t i = 0; i < n; i++) yk[i] += sgn * d2[i] * q[i];
     }
 }
 
@@ -419,24 +433,27 @@ static double al_gradient(al_state *a, const double *Z, const double *Q, const d
     prob *pb = &a->pb;
     const size_t n = pb->n, c = pb->c, m1 = pb->m1;
     const double rho = a->rho, invN = 1.0 / pb->N;
-    sq_residual(Yhat, pb->Y, a->Res, n * c);
+    sq_residual(Yhat, pb->Yt, a->Res, n * c);
     double pen = 0.0;
     for (size_t g = 0; g < pb->G; g++) {
         size_t p = g / (2 * c), k = (g / 2) % c;
         double sgn = g % 2 ? -invN : invN;
-        const double *q = Q + g * n, *a2 = pb->a2 + p * n, *mu2 = a->mu2 + g * n;
+        const double *q = Q + g * n, *a2 = pb->a2 + p * n, *d2 = pb->d2 + p * n;
+        const double *mu2 = a->mu2 + g * n, *res = a->Res + k * n;
         /* second-layer part, shared by the g's blocks: sgn D2 R - nu2 a2 */
         double *base = a->M + g * m1 * n; /* block 0's row, written last */
+        CR_SIMD_SUM(pen)
         for (size_t i = 0; i < n; i++) {
             double y = mu2[i] - rho * a2[i] * q[i];
             double nu = y > 0.0 ? y : 0.0;
             pen += nu * nu - mu2[i] * mu2[i];
-            base[i] = (a2[i] > 0.0 ? sgn * a->Res[i * c + k] : 0.0) - nu * a2[i];
+            base[i] = sgn * d2[i] * res[i] - nu * a2[i];
         }
         for (size_t l = m1; l-- > 0;) {
             const double *z = Z + (g * m1 + l) * n, *sa = pb->sa1 + (p * m1 + l) * n;
             const double *dm = pb->d1 + (p * m1 + l) * n, *mu1 = a->mu1 + (g * m1 + l) * n;
             double *mrow = a->M + (g * m1 + l) * n;
+            CR_SIMD_SUM(pen)
             for (size_t i = 0; i < n; i++) {
                 double y = mu1[i] - rho * sa[i] * z[i];
                 double nu = y > 0.0 ? y : 0.0;
@@ -450,11 +467,14 @@ static double al_gradient(al_state *a, const double *Z, const double *Q, const d
     return pen / (2.0 * rho);
 }
 
-/* h(y) = y_+^2 / (2 rho): h(ya) - h(yb) - h'(yb)(ya - yb) without cancellation */
+/* 2 rho times h(ya) - h(yb) - h'(yb)(ya - yb) for h(y) = y_+^2 / (2 rho), without
+   cancellation and without branches: with p = y_+ it is (pa - pb)^2 + 2 pb (pa - ya)
+   ((ya - yb)^2 when both are positive, yb (yb - 2 ya) when only yb is, ya^2 when only
+   ya is, 0 when neither) */
 static inline double pdiv(double ya, double yb)
 {
-    if (yb > 0.0) return ya > 0.0 ? (ya - yb) * (ya - yb) : yb * (yb - 2.0 * ya);
-    return ya > 0.0 ? ya * ya : 0.0;
+    double pa = ya > 0.0 ? ya : 0.0, pb = yb > 0.0 ? yb : 0.0;
+    return (pa - pb) * (pa - pb) + 2.0 * pb * (pa - ya);
 }
 
 /* Bregman divergence of the smooth part between the points (Znew, Qnew,
@@ -465,18 +485,21 @@ static double al_bregman(const al_state *a)
     const size_t n = pb->n, c = pb->c, m1 = pb->m1;
     const double rho = a->rho;
     double dy = 0.0;
+    CR_SIMD_SUM(dy)
     for (size_t i = 0; i < n * c; i++) dy += (a->Ynew[i] - a->Yv[i]) * (a->Ynew[i] - a->Yv[i]);
     double dv = 0.0;
     for (size_t g = 0; g < pb->G; g++) {
         size_t p = g / (2 * c);
         const double *a2 = pb->a2 + p * n, *mu2 = a->mu2 + g * n;
         const double *qn = a->Qnew + g * n, *qv = a->Qv + g * n;
+        CR_SIMD_SUM(dv)
         for (size_t i = 0; i < n; i++)
             dv += pdiv(mu2[i] - rho * a2[i] * qn[i], mu2[i] - rho * a2[i] * qv[i]);
         for (size_t l = 0; l < m1; l++) {
             size_t r = g * m1 + l;
             const double *sa = pb->sa1 + (p * m1 + l) * n, *mu1 = a->mu1 + r * n;
             const double *zn = a->Znew + r * n, *zv = a->Zv + r * n;
+            CR_SIMD_SUM(dv)
             for (size_t i = 0; i < n; i++)
                 dv += pdiv(mu1[i] - rho * sa[i] * zn[i], mu1[i] - rho * sa[i] * zv[i]);
         }
@@ -727,7 +750,7 @@ static int al_alloc(al_state *a)
 static double objective_of(const prob *pb, const double *W, const double *Yhat, double lambda,
                            double *loss, double *penalty, size_t *active)
 {
-    double l = sq_residual(Yhat, pb->Y, NULL, pb->n * pb->c) / (2.0 * pb->N);
+    double l = sq_residual(Yhat, pb->Yt, NULL, pb->n * pb->c) / (2.0 * pb->N);
     double p = lambda * block_norm_sum(W, pb->R, pb->d, pb->m1, active);
     if (loss) *loss = l;
     if (penalty) *penalty = p;
@@ -824,13 +847,13 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
             it++;
             inner++;
             double gm = sqrt(dn) / t; /* gradient-mapping norm */
-            if (gm <= inner_tol || inner >= 1000) break;
+            if (gm <= inner_tol || inner >= 300) break;
         }
         /* ---- multiplier update, certificate, repair */
         al_gradient(&a, a.Zk, a.Qk, a.Yk, a.Grad); /* also leaves Res = Yk - Y */
         double gmax = 0.0;
         for (size_t r = 0; r < R; r++) gmax = fmax(gmax, cblas_dnrm2((int)d, a.Grad + r * d, 1));
-        double dual = cr_dual_value(a.Res, Y, nc, gmax * N, lambda);
+        double dual = cr_dual_value(a.Res, pb->Yt, nc, gmax * N, lambda);
         if (dual > best_dual) best_dual = dual;
         for (size_t g = 0; g < G; g++) {
             size_t p = g / (2 * c);
@@ -921,20 +944,23 @@ static int convex_eval(const double *X, size_t c, const cvxrelu_configs *cf, con
     }
     double *Z = cr_malloc(pb.R ? pb.R : 1, pb.n * sizeof(double));
     double *Q = cr_malloc(pb.G ? pb.G : 1, pb.n * sizeof(double));
-    double *Yh = Yhat ? Yhat : cr_malloc(pb.n, c * sizeof(double));
+    double *Yh = cr_malloc(pb.n, c * sizeof(double));
     if (!Z || !Q || !Yh) {
         free(Z);
         free(Q);
-        if (!Yhat) free(Yh);
+        free(Yh);
         prob_free(&pb);
         return -1;
     }
     products(&pb, W, pb.R, Z);
     evaluate(&pb, Z, Q, Yh);
+    if (Yhat) /* by output -> by row */
+        for (size_t i = 0; i < pb.n; i++)
+            for (size_t k = 0; k < c; k++) Yhat[i * c + k] = Yh[k * pb.n + i];
     if (viol) *viol = violation_of(&pb, W, Z, Q);
     free(Z);
     free(Q);
-    if (!Yhat) free(Yh);
+    free(Yh);
     prob_free(&pb);
     return 0;
 }

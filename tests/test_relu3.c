@@ -186,7 +186,7 @@ static void test_relu3_local_network_configurations(void **state)
         if (exact) assert_true(fabs(img - net_obj) <= 1e-12 * net_obj);
 
         cvxrelu_relu3_result res;
-        double *W = solve3(X, n, d, Y, c, cf, lambda, 1e-9, &res);
+        double *W = solve3(X, n, d, Y, c, cf, lambda, 1e-8, &res);
         assert_true(res.converged);
         assert_true(res.dual <= img);
         assert_true(res.objective <= img + res.gap);
@@ -196,7 +196,7 @@ static void test_relu3_local_network_configurations(void **state)
         cvxrelu_relu3_settings s;
         cvxrelu_relu3_settings_default(&s);
         s.lambda = lambda;
-        s.eps = 1e-9;
+        s.eps = 1e-8;
         s.max_iter = 200000;
         cvxrelu_relu3_result res2;
         assert_int_equal(cvxrelu_relu3_solve(X, n, d, Y, c, cf, &s, &W0, &res2, NULL), 0);
