@@ -7,9 +7,15 @@
  *       so bench/run can give the identical problem to the NumPy baseline.
  *   bench_gated teacher-relu   the same problem, exact ReLU program (DESIGN 3.2)
  *   bench_gated fmnist [--relu] [--time-limit S] [--iters K] [--patterns P] [--lambda L] [--dir DIR]
+ *                      [--eps E] [--precision single|double] [--screening 0|1] [--dump DIR]
  *       Fashion-MNIST (60000 x 784, 10 classes): time per R-FISTA iteration
  *       against the time of the two GEMMs one iteration needs (X U^T and
  *       M^T X at full size), measured in the same run; test accuracy.
+ *
+ *   bench_gated synth --n N --d D --c C --P P ...   (see bench_synth)
+ *
+ * --dump DIR writes the problem as raw binaries for the Python peers: X.f64 (n x d),
+ * Y.f64 (n x c), S.u8 (n x P patterns), meta.txt "n d c P".
  *
  * Output: "key value" lines.
  */
@@ -21,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +64,44 @@ static void dump_csv(const char *dir, const char *name, const double *A, size_t 
     if (!f) die(path, NULL);
     for (size_t i = 0; i < r; i++)
         for (size_t j = 0; j < c; j++) fprintf(f, "%.17g%c", A[i * c + j], j + 1 < c ? ',' : '\n');
+    fclose(f);
+}
+
+/* Peak resident memory of this process in bytes. */
+static double peak_rss(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss * 1024.0;
+}
+
+static void dump_raw(const char *dir, const char *name, const void *p, size_t bytes)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, bytes, f) != bytes) die(path, NULL);
+    fclose(f);
+}
+
+/* Dump a problem for the Python peers: X.f64 (n x d), Y.f64 (n x c), S.u8 (n x P, 0/1),
+   meta.txt "n d c P". */
+static void dump_problem(const char *dir, const double *X, const double *Y, size_t n, size_t d,
+                         size_t c, const cvxrelu_patterns *pat)
+{
+    dump_raw(dir, "X.f64", X, n * d * sizeof(double));
+    dump_raw(dir, "Y.f64", Y, n * c * sizeof(double));
+    unsigned char *S = malloc(n * pat->P);
+    if (!S) die("out of memory", NULL);
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < pat->P; i++) S[j * pat->P + i] = (unsigned char)cvxrelu_pattern_bit(pat, i, j);
+    dump_raw(dir, "S.u8", S, n * pat->P);
+    free(S);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/meta.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) die(path, NULL);
+    fprintf(f, "%zu %zu %zu %zu\n", n, d, c, pat->P);
     fclose(f);
 }
 
@@ -132,8 +177,9 @@ static int bench_fmnist(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist";
     size_t iters = 30, P = 100;
-    double lambda = 1e-4, time_limit = 0.0;
-    int relu = 0;
+    double lambda = 1e-4, time_limit = 0.0, eps = 1e-6;
+    int relu = 0, single = 0, screening = 0;
+    const char *dump = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) iters = (size_t)atol(argv[++i]);
         else if (strcmp(argv[i], "--patterns") == 0 && i + 1 < argc) P = (size_t)atol(argv[++i]);
@@ -141,6 +187,10 @@ static int bench_fmnist(int argc, char **argv)
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
         else if (strcmp(argv[i], "--relu") == 0) relu = 1;
         else if (strcmp(argv[i], "--time-limit") == 0 && i + 1 < argc) time_limit = atof(argv[++i]);
+        else if (strcmp(argv[i], "--eps") == 0 && i + 1 < argc) eps = atof(argv[++i]);
+        else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) single = strcmp(argv[++i], "single") == 0;
+        else if (strcmp(argv[i], "--screening") == 0 && i + 1 < argc) screening = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump = argv[++i];
     }
     char tr[1024], te[1024];
     snprintf(tr, sizeof tr, "%s/train-images-idx3-ubyte.gz", dir);
@@ -165,6 +215,7 @@ static int bench_fmnist(int argc, char **argv)
     if (cvxrelu_patterns_sample(X, n, d, P, 1, 0, &pat, &err)) die("patterns", &err);
     double t_pat = now() - t0;
     const size_t m = pat->P * c;
+    if (dump) dump_problem(dump, X, Y, n, d, c, pat);
 
     /* the attainable limit: the two GEMMs of one iteration, full size */
     double *U = malloc(m * d * sizeof(double)), *Z = malloc(n * m * sizeof(double));
@@ -192,6 +243,9 @@ static int bench_fmnist(int argc, char **argv)
     set.lambda = lambda;
     set.max_iter = iters;
     set.time_limit_s = time_limit;
+    set.eps_gap = eps;
+    set.single_precision = single;
+    set.screening = screening;
     set.callback = on_iter;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;
@@ -212,8 +266,9 @@ static int bench_fmnist(int argc, char **argv)
 
     /* per iteration: the passes beyond one forward + one backward are line-search retries */
     double per_iter = res.solve_time_s / (double)(res.iterations ? res.iterations : 1);
-    printf("problem fashion-mnist n=%zu d=%zu c=%zu P=%zu lambda=%g model=%s\n", n, d, c, pat->P,
-           lambda, relu ? "relu" : "gated");
+    printf("problem fashion-mnist n=%zu d=%zu c=%zu P=%zu lambda=%g model=%s precision=%s "
+           "screening=%d\n", n, d, c, pat->P, lambda, relu ? "relu" : "gated",
+           single ? "single" : "double", screening);
     printf("blas %s\n", cvxrelu_blas_info());
     printf("load_s %.2f patterns_s %.2f\n", t_load, t_pat);
     printf("gemm_xu_s %.4f\n", median(g1, 3));
@@ -228,6 +283,9 @@ static int bench_fmnist(int argc, char **argv)
     printf("relative_gap %.3e\n", res.gap / fmax(1.0, fabs(res.objective)));
     printf("exit %s\n", cvxrelu_exit_string(res.exit));
     printf("active_neurons %zu\n", model->m);
+    printf("screened_groups %zu\n", res.screened);
+    printf("solve_s %.4f\n", res.solve_time_s);
+    printf("peak_rss_bytes %.0f\n", peak_rss());
     printf("test_accuracy %.4f\n", (double)ok / (double)nt);
     free(Yh);
     cvxrelu_model_free(model);
@@ -240,6 +298,123 @@ static int bench_fmnist(int argc, char **argv)
     free(Yt);
     cvxrelu_dataset_free(dtr);
     cvxrelu_dataset_free(dte);
+    return 0;
+}
+
+/*
+ * bench_gated synth --n N --d D --c C --P P --lambda L --eps E --max-iter K --seed S
+ *                   [--precision single|double] [--screening 0|1] [--relu] [--dump DIR]
+ * A planted-teacher problem (10 hidden ReLUs, noise 0.1) with P sampled patterns, solved
+ * once; prints time, iterations, the time of the GEMMs one iteration needs for the same
+ * shapes (measured in this run, blocked as the solver blocks them), and peak memory
+ * against the sum of X, the pattern bits and the iterates.
+ */
+static int bench_synth(int argc, char **argv)
+{
+    size_t n = 10000, d = 50, c = 1, P = 100, iters = 100000;
+    double lambda = 1e-3, eps = 1e-6, time_limit = 0.0;
+    uint64_t seed = 1;
+    int single = 0, screening = 0, relu = 0;
+    const char *dump = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(a, "--n") == 0) n = (size_t)atof(v), i++;
+        else if (strcmp(a, "--d") == 0) d = (size_t)atof(v), i++;
+        else if (strcmp(a, "--c") == 0) c = (size_t)atof(v), i++;
+        else if (strcmp(a, "--P") == 0) P = (size_t)atof(v), i++;
+        else if (strcmp(a, "--lambda") == 0) lambda = atof(v), i++;
+        else if (strcmp(a, "--eps") == 0) eps = atof(v), i++;
+        else if (strcmp(a, "--max-iter") == 0) iters = (size_t)atof(v), i++;
+        else if (strcmp(a, "--time-limit") == 0) time_limit = atof(v), i++;
+        else if (strcmp(a, "--seed") == 0) seed = (uint64_t)atof(v), i++;
+        else if (strcmp(a, "--precision") == 0) single = strcmp(v, "single") == 0, i++;
+        else if (strcmp(a, "--screening") == 0) screening = atoi(v), i++;
+        else if (strcmp(a, "--dump") == 0) dump = v, i++;
+        else if (strcmp(a, "--relu") == 0) relu = 1;
+        else {
+            fprintf(stderr, "bench_gated synth: unknown option %s\n", a);
+            return 1;
+        }
+    }
+    cvxrelu_error err;
+    double *X, *Y;
+    double t0 = now();
+    if (cvxrelu_synthetic_teacher(n, d, c, 10, 0.1, seed, &X, &Y, &err)) die("teacher", &err);
+    cvxrelu_patterns *pat;
+    if (cvxrelu_patterns_sample(X, n, d, P, seed + 1, 0, &pat, &err)) die("patterns", &err);
+    double t_setup = now() - t0;
+    if (dump) dump_problem(dump, X, Y, n, d, c, pat);
+    cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, pat->P * c));
+    const size_t m = pat->P * c * (relu ? 2 : 1);
+    /* the GEMMs of one iteration at these shapes, blocked like the solver's */
+    size_t nb = (size_t)(8u << 20) / m;
+    if (nb < 256) nb = 256;
+    if (nb > n) nb = n;
+    double *U = malloc(m * d * sizeof(double)), *Z = malloc(nb * m * sizeof(double));
+    double *Gr = malloc(m * d * sizeof(double));
+    if (!U || !Z || !Gr) die("out of memory", NULL);
+    for (size_t i = 0; i < m * d; i++) U[i] = 1e-3 * sin((double)i);
+    double g[3];
+    for (int r = 0; r < 3; r++) {
+        t0 = now();
+        for (size_t r0 = 0; r0 < n; r0 += nb) {
+            size_t b = n - r0 < nb ? n - r0 : nb;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)m, (int)d, 1.0,
+                        X + r0 * d, (int)d, U, (int)d, 0.0, Z, (int)m);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)b, 1.0, Z,
+                        (int)m, X + r0 * d, (int)d, r0 ? 1.0 : 0.0, Gr, (int)d);
+        }
+        g[r] = now() - t0;
+    }
+    free(U);
+    free(Z);
+    free(Gr);
+    const double gemm = median(g, 3);
+
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    set.lambda = lambda;
+    set.eps_gap = eps;
+    set.max_iter = iters;
+    set.time_limit_s = time_limit;
+    set.single_precision = single;
+    set.screening = screening;
+    if (relu) set.solver = CVXRELU_SOLVER_RELU;
+    cvxrelu_solver *s;
+    if (cvxrelu_solver_new(X, n, d, Y, c, pat, &set, &s, &err)) die("solver", &err);
+    cvxrelu_result res;
+    if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
+    const double base = (double)(n * d) * 8.0 +                 /* X */
+                        (double)pat->P * (double)pat->words_per_pattern * 8.0 + /* pattern bits */
+                        (double)n * (double)((pat->P + 63) / 64) * 8.0 +        /* transposed */
+                        5.0 * (double)(m * d) * 8.0 +          /* U and the four iterates */
+                        5.0 * (double)(n * c) * 8.0;           /* predictions and residuals */
+    const double per_iter = res.solve_time_s / (double)(res.iterations ? res.iterations : 1);
+    printf("problem synth n=%zu d=%zu c=%zu P=%zu lambda=%g eps=%g model=%s precision=%s "
+           "screening=%d\n", n, d, c, pat->P, lambda, eps, relu ? "relu" : "gated",
+           single ? "single" : "double", screening);
+    printf("blas %s\n", cvxrelu_blas_info());
+    printf("setup_s %.3f\n", t_setup);
+    printf("exit %s\n", cvxrelu_exit_string(res.exit));
+    printf("iterations %zu\n", res.iterations);
+    printf("passes_over_x %zu\n", res.matvecs);
+    printf("objective %.12e\n", res.objective);
+    printf("gap %.3e\n", res.gap);
+    printf("relative_gap %.3e\n", res.gap / fmax(1.0, fabs(res.objective)));
+    printf("active_groups %zu\n", res.active_groups);
+    printf("screened_groups %zu\n", res.screened);
+    printf("solve_s %.4f\n", res.solve_time_s);
+    printf("time_per_iteration_s %.6f\n", per_iter);
+    printf("gemm_pair_s %.6f\n", gemm);
+    printf("ratio_iteration_to_gemm_pair %.3f\n", per_iter / gemm);
+    printf("blas_share %.3f\n", res.gemm_time_s / fmax(res.solve_time_s, 1e-300));
+    printf("peak_rss_bytes %.0f\n", peak_rss());
+    printf("base_bytes %.0f\n", base);
+    printf("memory_ratio %.3f\n", peak_rss() / base);
+    cvxrelu_solver_free(s);
+    cvxrelu_patterns_free(pat);
+    free(X);
+    free(Y);
     return 0;
 }
 
@@ -262,6 +437,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "teacher-relu") == 0)
         return bench_teacher(argc - 2, argv + 2, 1);
     if (argc >= 2 && strcmp(argv[1], "fmnist") == 0) return bench_fmnist(argc - 2, argv + 2);
-    fprintf(stderr, "usage: bench_gated teacher|fmnist [options]\n");
+    if (argc >= 2 && strcmp(argv[1], "synth") == 0) return bench_synth(argc - 2, argv + 2);
+    fprintf(stderr, "usage: bench_gated teacher|teacher-relu|fmnist|synth [options]\n");
     return 1;
 }

@@ -263,6 +263,12 @@ typedef struct {
     void *callback_data;
     volatile sig_atomic_t *interrupt; /* default NULL; the solve stops at the next iteration
                                          when *interrupt != 0 (set it from a signal handler) */
+    int single_precision;       /* gated: 1 = the products in float32 (SGEMM on a float copy
+                                   of X); the stopping certificate and the final objective
+                                   and gap are evaluated in double. Default 0 */
+    int screening;              /* gated: 1 = gap-safe screening (groups proven zero at the
+                                   optimum leave the products; the final certificate is for
+                                   the whole program). Default 1 */
 } cvxrelu_settings;
 
 void cvxrelu_settings_default(cvxrelu_settings *s);
@@ -280,6 +286,7 @@ typedef struct {
     double violation;       /* ReLU: max relative cone violation of the last iterate,
                                before the final rounding repair (after it: feasible) */
     size_t matvecs;         /* GEMM passes over X (products X U and X^T M) */
+    size_t screened;        /* groups removed by gap-safe screening (0 without it) */
     double solve_time_s;
     double gemm_time_s;     /* of which inside BLAS */
 } cvxrelu_result;

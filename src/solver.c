@@ -19,6 +19,8 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->callback = NULL;
     s->callback_data = NULL;
     s->interrupt = NULL;
+    s->single_precision = 0;
+    s->screening = 0;
 }
 
 /* The registry: one entry per cvxrelu_solver_kind. */
