@@ -245,6 +245,10 @@ typedef struct {
     double time_s;     /* since solve start */
     int restart;       /* 1 if momentum was reset at this iteration */
     double violation;  /* ReLU: relative cone violation of the iterate (0 for gated) */
+    int uncertified;   /* gated with single precision or screening: objective, dual and
+                          gap are the running ones (float products, or the screened
+                          program); the solve stops only on a certified gap, evaluated
+                          in double over every group */
 } cvxrelu_iterate_info;
 
 typedef void (*cvxrelu_callback)(const cvxrelu_iterate_info *info, void *user);
@@ -266,9 +270,11 @@ typedef struct {
     int single_precision;       /* gated: 1 = the products in float32 (SGEMM on a float copy
                                    of X); the stopping certificate and the final objective
                                    and gap are evaluated in double. Default 0 */
-    int screening;              /* gated: 1 = gap-safe screening (groups proven zero at the
-                                   optimum leave the products; the final certificate is for
-                                   the whole program). Default 1 */
+    int screening;              /* gated: 1 = a working set (the products run over the
+                                   groups most likely non-zero, grown from certificates of
+                                   the whole program) and gap-safe screening (groups proven
+                                   zero at the optimum leave for good); the solve still stops
+                                   only on a certified gap of the whole program. Default 1 */
 } cvxrelu_settings;
 
 void cvxrelu_settings_default(cvxrelu_settings *s);

@@ -18,9 +18,20 @@ typedef struct {
     double fk;        /* data term at U */
     double beta;      /* extrapolation weight of the next iteration */
     double mom;       /* FISTA momentum parameter */
-    double best_dual;
+    double best_dual; /* certified: double products over every group */
+    double run_dual;  /* running: in the current mode (float, or the screened program) */
+    double alpha;     /* dual scaling of the last gradient's residual ... */
+    double last_dual; /* ... and the dual value there */
+    size_t since_screen;
+    double last_full_gap; /* of the last whole-program certificate (infinite: none yet) */
     int grad_at_U;    /* Grad holds the (scaled) gradient at U */
 } rfista_state;
+
+/* The products are those of the whole program in double (certificates count). */
+static int exact_mode(const cvxrelu_solver *s)
+{
+    return !s->single_active && !(s->live && s->ma < s->m);
+}
 
 static void rfista_free(void *p)
 {
@@ -94,15 +105,132 @@ static double sq_residual(const double *Yhat, const double *Y, double *R, size_t
     return acc;
 }
 
-/* Gradient (scaled by 1/N) at the point with residual R; updates the dual. */
-static void gradient_and_dual(cvxrelu_solver *s, rfista_state *st, const double *R)
+/* Gradient (scaled by 1/N) at the point with residual R; updates the dual values
+   (the certified one only when the products are exact and cover every group). */
+static double gradient_and_dual(cvxrelu_solver *s, rfista_state *st, const double *R)
 {
     size_t md = s->m * s->d;
     cr_backward(s, R, st->Grad);
     double gmax = cr_max_group_norm(st->Grad, s->m, s->d);
     double dual = cr_dual_value(R, s->Y, s->n * s->c, gmax, s->set.lambda);
-    if (dual > st->best_dual) st->best_dual = dual;
+    st->alpha = gmax > s->set.lambda * s->N ? s->set.lambda * s->N / gmax : 1.0;
+    st->last_dual = dual;
+    if (dual > st->run_dual) st->run_dual = dual;
+    if (exact_mode(s) && dual > st->best_dual) st->best_dual = dual;
     cblas_dscal((int)md, 1.0 / s->N, st->Grad, 1);
+    return dual;
+}
+
+/*
+ * The certificate of the whole program in double at U: exact predictions (into Yk),
+ * objective, and the dual of the full gradient.  Returns the objective.  Leaves the
+ * products in the current mode; Grad is overwritten (not the gradient at U then).
+ */
+static double certify_full(cvxrelu_solver *s, rfista_state *st)
+{
+    const size_t nc = s->n * s->c, ma = s->ma;
+    const int single = s->single_active;
+    s->single_active = 0;
+    s->ma = s->m;
+    cr_forward(s, s->U, st->Yk);
+    st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    cr_backward(s, st->R, st->Grad);
+    double gmax = cr_max_group_norm(st->Grad, s->m, s->d);
+    double dual = cr_dual_value(st->R, s->Y, nc, gmax, s->set.lambda);
+    if (dual > st->best_dual) st->best_dual = dual;
+    if (dual > st->run_dual) st->run_dual = dual;
+    s->single_active = single;
+    s->ma = ma;
+    st->grad_at_U = 0;
+    return st->fk + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, NULL);
+}
+
+/*
+ * After a certificate of the whole program (certify_full: st->Grad holds the
+ * unscaled full gradient at U, R the residual): screen what the certified gap
+ * proves zero, and bring into the working set every group outside it whose
+ * gradient breaks dual feasibility (||X^T D_i R_k|| / N > lambda).  Returns the
+ * number added.
+ */
+static size_t after_certificate(cvxrelu_solver *s, rfista_state *st, double objective)
+{
+    if (!s->live) return 0;
+    const size_t d = s->d, nc = s->n * s->c;
+    const double N = s->N, lam = s->set.lambda;
+    double gmax = cr_max_group_norm(st->Grad, s->m, d);
+    double alpha = gmax > lam * N ? lam * N / gmax : 1.0;
+    double dual = cr_dual_value(st->R, s->Y, nc, gmax, lam);
+    int touched = 0;
+    const int single = s->single_active;
+    s->single_active = 0; /* the margin of exact products */
+    cr_screen(s, st->Grad, alpha / N, objective - dual, &touched);
+    s->single_active = single;
+    /* the working set at most doubles: the groups that break feasibility most */
+    size_t added = 0, limit = s->ma > 64 ? s->ma : 64;
+    double *score = s->Ga; /* scratch (m doubles fit: it holds ma x d) */
+    size_t nv = 0;
+    for (size_t g = 0; g < s->m; g++) {
+        double v = s->live[g] == 0 ? cblas_dnrm2((int)d, st->Grad + g * d, 1) - lam * N : -1.0;
+        if (v > 0.0) nv++;
+        score[g] = v;
+    }
+    if (nv <= limit) {
+        for (size_t g = 0; g < s->m; g++)
+            if (score[g] > 0.0) {
+                s->live[g] = 1;
+                added++;
+            }
+    } else {
+        for (; added < limit; added++) { /* limit << m: repeated maximum */
+            size_t best = 0;
+            for (size_t g = 1; g < s->m; g++)
+                if (score[g] > score[best]) best = g;
+            s->live[best] = 1;
+            score[best] = -1.0;
+        }
+    }
+    if (added) cr_live_rebuild(s);
+    if (touched) { /* predictions of the iterates without the screened rows */
+        for (size_t g = 0; g < s->m; g++)
+            if (s->live[g] == 2) memset(st->Uprev + g * d, 0, d * sizeof(double));
+        cr_forward(s, s->U, st->Yk);
+        cr_forward(s, st->Uprev, st->Yprev);
+        st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    }
+    return added;
+}
+
+/* The first working set: the non-zero groups and the twentieth (at least 64) whose
+   gradient at the start is largest. */
+static void initial_working_set(cvxrelu_solver *s, rfista_state *st)
+{
+    const size_t m = s->m, d = s->d;
+    if (!s->live || m < 256) return;
+    double *nrm = cr_malloc(m, sizeof(double)), *srt = cr_malloc(m, sizeof(double));
+    if (!nrm || !srt) {
+        free(nrm);
+        free(srt);
+        return; /* no working set: every group stays in */
+    }
+    for (size_t g = 0; g < m; g++) srt[g] = nrm[g] = cblas_dnrm2((int)d, st->Grad + g * d, 1);
+    size_t k = m / 20 > 64 ? m / 20 : 64;
+    /* the k-th largest norm, by partial selection sort on a copy (k << m) */
+    for (size_t i = 0; i < k; i++) {
+        size_t best = i;
+        for (size_t j = i + 1; j < m; j++)
+            if (srt[j] > srt[best]) best = j;
+        double t = srt[i];
+        srt[i] = srt[best];
+        srt[best] = t;
+    }
+    const double cut = srt[k - 1];
+    for (size_t g = 0; g < m; g++) {
+        int nz = cblas_dnrm2((int)d, s->U + g * d, 1) > 0.0;
+        s->live[g] = nz || nrm[g] >= cut ? 1 : 0;
+    }
+    cr_live_rebuild(s);
+    free(nrm);
+    free(srt);
 }
 
 static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_iterate_info *info)
@@ -125,6 +253,13 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         return CVXRELU_ERR_NOMEM;
     }
     if (s->lipschitz <= 0.0) s->lipschitz = lipschitz_bound(s);
+    if (s->live && !s->xnorm_done) {
+        /* ||D_i X||_2 <= ||X||_2: the padded power-iteration estimate (an unsafe
+           screening would be caught by the final certificate, never returned) */
+        double xs = sqrt(spectral_norm_sq(s->X, s->n, s->d));
+        for (size_t i = 0; i < s->P; i++) s->patnorm[i] = fmin(s->patnorm[i], xs);
+        s->xnorm_done = 1;
+    }
     if (s->set.step_init > 0.0)
         s->step = s->set.step_init;
     else if (s->step <= 0.0)
@@ -132,10 +267,17 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
 
     /* a dual-feasible value from an earlier solve at the same lambda stays valid */
     st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
+    st->run_dual = st->best_dual;
+    /* every solve starts with every group and in the precision asked for */
+    cr_unscreen(s);
+    s->screened = 0;
+    s->single_active = s->Xf != NULL;
     cr_forward(s, s->U, st->Yk);
     st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     gradient_and_dual(s, st, st->R);
     st->grad_at_U = 1;
+    initial_working_set(s, st);
+    st->last_full_gap = INFINITY;
     memcpy(st->Uprev, s->U, md * sizeof(double));
     memcpy(st->Yprev, st->Yk, nc * sizeof(double));
     st->beta = 0.0;
@@ -145,8 +287,9 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     double pen = s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
     info->iter = 0;
     info->objective = st->fk + pen;
-    info->dual = st->best_dual;
-    info->gap = info->objective - st->best_dual;
+    info->uncertified = !exact_mode(s);
+    info->dual = info->uncertified ? st->run_dual : st->best_dual;
+    info->gap = info->objective - info->dual;
     info->step = s->step;
     info->active = active;
     info->restart = 0;
@@ -194,8 +337,59 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     size_t active;
     double pen = lambda * cr_group_norm_sum(s->U, m, d, &active);
     info->objective = st->fk + pen;
-    info->dual = st->best_dual;
-    info->gap = info->objective - st->best_dual;
+
+    /* gap-safe screening every 10 iterations while the products hold every
+       unscreened group (then the running dual bounds the program's optimum),
+       with the dual point of this iteration's gradient and the new objective */
+    if (s->live && s->outside == 0 && s->ma > 0 && ++st->since_screen >= 10) {
+        st->since_screen = 0;
+        int touched = 0;
+        if (cr_screen(s, st->Grad, st->alpha, info->objective - st->last_dual, &touched) &&
+            touched) {
+            for (size_t g = 0; g < m; g++)
+                if (s->live[g] == 2) memset(st->Uprev + g * d, 0, d * sizeof(double));
+            cr_forward(s, s->U, st->Yk);
+            cr_forward(s, st->Uprev, st->Yprev);
+            st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+            pen = lambda * cr_group_norm_sum(s->U, m, d, &active);
+            info->objective = st->fk + pen;
+            st->grad_at_U = 0;
+        }
+    }
+    /* float products cannot resolve a gap much below 1e-5 of the objective: the
+       single-precision phase hands over to a certificate there at the latest */
+    const double scale = fmax(1.0, fabs(info->objective));
+    const double run_gap = info->objective - st->run_dual;
+    info->uncertified = !exact_mode(s);
+    /* certify when the running gap is 10x below the last certified one (at once the
+       first time), or small enough to finish */
+    const double target = fmax(s->set.eps_gap, s->single_active ? 1e-5 : 0.0) * scale;
+    if (info->uncertified && run_gap <= fmax(target, 0.1 * st->last_full_gap)) {
+        /* certify the whole program in double */
+        info->objective = certify_full(s, st);
+        size_t added = after_certificate(s, st, info->objective);
+        double full_gap = info->objective - st->best_dual;
+        st->last_full_gap = full_gap;
+        if (full_gap > s->set.eps_gap * fmax(1.0, fabs(info->objective))) {
+            /* not yet: go on with the groups that broke feasibility; in double once
+               the running gap reached the float floor */
+            if (s->single_active && run_gap <= target) {
+                s->single_active = 0;
+                cr_forward(s, st->Uprev, st->Yprev);
+            }
+            if (added) st->run_dual = -INFINITY; /* another program: a new running bound */
+            info->uncertified = !exact_mode(s);
+        } else {
+            info->uncertified = 0;
+        }
+        cr_group_norm_sum(s->U, m, d, &active);
+    }
+    info->dual = info->uncertified ? st->run_dual : st->best_dual;
+    info->gap = info->objective - info->dual;
+    if (!info->uncertified && exact_mode(s) && st->best_dual < st->run_dual) {
+        info->dual = st->best_dual = st->run_dual; /* exact products: the running bound counts */
+        info->gap = info->objective - info->dual;
+    }
     info->step = t;
     info->active = active;
     info->restart = restart;
@@ -206,7 +400,10 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
 {
     rfista_state *st = state;
     size_t nc = s->n * s->c, active;
-    /* exact certificate at the returned weights */
+    /* exact certificate at the returned weights: double products over every group */
+    s->single_active = 0;
+    cr_unscreen(s);
+    cr_forward(s, s->U, st->Yk);
     double rr = sq_residual(st->Yk, s->Y, st->R, nc);
     gradient_and_dual(s, st, st->R);
     res->loss = rr / (2.0 * s->N);

@@ -20,7 +20,7 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->callback_data = NULL;
     s->interrupt = NULL;
     s->single_precision = 0;
-    s->screening = 0;
+    s->screening = 1;
 }
 
 /* The registry: one entry per cvxrelu_solver_kind. */
@@ -35,22 +35,77 @@ static const cr_solver_type *solver_type(cvxrelu_solver_kind k)
 
 /* ------------------------------------------------------------ kernels */
 
+/* Weights of the live groups (all of U when nothing is screened), in the
+   precision of the products: returns the matrix the GEMM reads. */
+static const void *gemm_weights(cvxrelu_solver *s, const double *U, size_t *cols)
+{
+    const size_t d = s->d;
+    const int compact = s->live && s->ma < s->m;
+    const double *Uc = U;
+    *cols = compact ? s->ma : s->m;
+    if (compact) {
+        for (size_t a = 0; a < s->ma; a++) memcpy(s->Ua + a * d, U + s->act[a] * d, d * sizeof(double));
+        Uc = s->Ua;
+    }
+    if (!s->single_active) return Uc;
+    for (size_t i = 0; i < *cols * d; i++) s->Uf[i] = (float)Uc[i];
+    return s->Uf;
+}
+
+/* work (nb x cols) = X_b W^T in the active precision (always left in double in work) */
+static void block_product(cvxrelu_solver *s, size_t r0, size_t nb, const void *W, size_t cols)
+{
+    const size_t d = s->d;
+    double t0 = cr_now();
+    if (s->single_active) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)cols, (int)d, 1.0f,
+                    s->Xf + r0 * d, (int)d, (const float *)W, (int)d, 0.0f, s->workf, (int)cols);
+        s->gemm_time += cr_now() - t0;
+        for (size_t i = 0; i < nb * cols; i++) s->work[i] = (double)s->workf[i];
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)cols, (int)d, 1.0,
+                s->X + r0 * d, (int)d, (const double *)W, (int)d, 0.0, s->work, (int)cols);
+    s->gemm_time += cr_now() - t0;
+}
+
 void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
 {
-    const size_t n = s->n, d = s->d, c = s->c, m = s->m, wr = s->wr;
+    const size_t n = s->n, c = s->c, wr = s->wr;
+    size_t m;
+    const void *W = gemm_weights(s, U, &m);
+    const int compact = m < s->m;
     memset(Yhat, 0, n * c * sizeof(double));
+    s->matvecs++;
+    if (m == 0) return;
     for (size_t r0 = 0; r0 < n; r0 += s->nb) {
         size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
-        double t0 = cr_now();
         /* Z = X_b U^T : nb x m */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)m, (int)d, 1.0,
-                    s->X + r0 * d, (int)d, U, (int)d, 0.0, s->work, (int)m);
-        s->gemm_time += cr_now() - t0;
+        block_product(s, r0, nb, W, m);
         /* mask-and-sum: Yhat_jk = sum over the patterns i that hold row j of Z_j,ik */
         for (size_t jl = 0; jl < nb; jl++) {
             const uint64_t *rb = s->rowbits + (r0 + jl) * wr;
             const double *z = s->work + jl * m;
             double *yh = Yhat + (r0 + jl) * c;
+            if (compact) {
+                const uint64_t *cb = s->cbits + (r0 + jl) * s->cw;
+                for (size_t w = 0; w < s->cw; w++) {
+                    const double *zw = z + 64 * w;
+                    const size_t *kw = s->act_k + 64 * w;
+                    uint64_t b = cb[w];
+                    if (c == 1) {
+                        double acc = 0.0;
+                        for (; b; b &= b - 1) acc += zw[__builtin_ctzll(b)];
+                        yh[0] += acc;
+                    } else {
+                        for (; b; b &= b - 1) {
+                            size_t t = (size_t)__builtin_ctzll(b);
+                            yh[kw[t]] += zw[t];
+                        }
+                    }
+                }
+                continue;
+            }
             for (size_t w = 0; w < wr; w++) {
                 uint64_t b = rb[w];
                 const double *zw = z + 64 * w * c;
@@ -67,12 +122,17 @@ void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
             }
         }
     }
-    s->matvecs++;
 }
 
 void cr_backward(cvxrelu_solver *s, const double *R, double *G)
 {
-    const size_t n = s->n, d = s->d, c = s->c, m = s->m, P = s->P, wr = s->wr;
+    const size_t n = s->n, d = s->d, c = s->c, P = s->P, wr = s->wr;
+    const int compact = s->live && s->ma < s->m, single = s->single_active;
+    const size_t m = compact ? s->ma : s->m;
+    double *Gout = compact ? s->Ga : G;
+    if (compact) memset(G, 0, s->m * d * sizeof(double));
+    s->matvecs++;
+    if (m == 0) return;
     for (size_t r0 = 0; r0 < n; r0 += s->nb) {
         size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
         /* M_b: row j holds R_j in the columns of the patterns that hold row j */
@@ -80,6 +140,13 @@ void cr_backward(cvxrelu_solver *s, const double *R, double *G)
             const uint64_t *rb = s->rowbits + (r0 + jl) * wr;
             double *mrow = s->work + jl * m;
             const double *r = R + (r0 + jl) * c;
+            if (compact) {
+                const uint64_t *cb = s->cbits + (r0 + jl) * s->cw;
+                const size_t *ak = s->act_k;
+                for (size_t a = 0; a < m; a++)
+                    mrow[a] = (double)((cb[a / 64] >> (a % 64)) & 1u) * r[ak[a]];
+                continue;
+            }
             for (size_t w = 0; w < wr; w++) {
                 const uint64_t b = rb[w];
                 const size_t lim = P - 64 * w < 64 ? P - 64 * w : 64;
@@ -97,11 +164,78 @@ void cr_backward(cvxrelu_solver *s, const double *R, double *G)
         }
         double t0 = cr_now();
         /* G (+)= M_b^T X_b : m x d */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)nb, 1.0,
-                    s->work, (int)m, s->X + r0 * d, (int)d, r0 == 0 ? 0.0 : 1.0, G, (int)d);
+        if (single) {
+            for (size_t i = 0; i < nb * m; i++) s->workf[i] = (float)s->work[i];
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)nb, 1.0f,
+                        s->workf, (int)m, s->Xf + r0 * d, (int)d, r0 == 0 ? 0.0f : 1.0f, s->Gf,
+                        (int)d);
+        } else {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)nb, 1.0,
+                        s->work, (int)m, s->X + r0 * d, (int)d, r0 == 0 ? 0.0 : 1.0, Gout, (int)d);
+        }
         s->gemm_time += cr_now() - t0;
     }
-    s->matvecs++;
+    if (single)
+        for (size_t i = 0; i < m * d; i++) Gout[i] = (double)s->Gf[i];
+    if (compact)
+        for (size_t a = 0; a < m; a++) memcpy(G + s->act[a] * d, s->Ga + a * d, d * sizeof(double));
+}
+
+void cr_live_rebuild(cvxrelu_solver *s)
+{
+    size_t ma = 0, out = 0;
+    for (size_t g = 0; g < s->m; g++) {
+        if (s->live[g] == 1) {
+            size_t i = g / s->c;
+            s->act_word[ma] = i / 64;
+            s->act_mask[ma] = (uint64_t)1 << (i % 64);
+            s->act_k[ma] = g % s->c;
+            s->act[ma++] = g;
+        }
+        out += s->live[g] == 0;
+    }
+    s->ma = ma;
+    s->outside = out;
+    /* the live columns' pattern bits, transposed per row like rowbits */
+    s->cw = (ma + 63) / 64;
+    if (ma == s->m) return; /* the full kernels use rowbits */
+    for (size_t j = 0; j < s->n; j++) {
+        const uint64_t *rb = s->rowbits + j * s->wr;
+        uint64_t *cb = s->cbits + j * s->cw;
+        memset(cb, 0, s->cw * sizeof(uint64_t));
+        for (size_t a = 0; a < ma; a++)
+            if (rb[s->act_word[a]] & s->act_mask[a]) cb[a / 64] |= (uint64_t)1 << (a % 64);
+    }
+}
+
+size_t cr_screen(cvxrelu_solver *s, const double *G, double scale, double gap, int *touched)
+{
+    if (!s->live || !(gap >= 0.0) || !isfinite(gap)) return 0;
+    const size_t d = s->d, c = s->c;
+    const double r = sqrt(2.0 * gap / s->N), lam = s->set.lambda;
+    /* a margin for rounding in the gradient: float products are far less exact */
+    const double margin = s->single_active ? 1e-3 : 1e-9;
+    size_t cnt = 0;
+    for (size_t g = 0; g < s->m; g++) {
+        if (s->live[g] == 2) continue;
+        double th = scale * cblas_dnrm2((int)d, G + g * d, 1);
+        if (th + r * s->patnorm[g / c] < lam * (1.0 - margin)) {
+            s->live[g] = 2;
+            for (size_t k = 0; k < d && !*touched; k++) *touched = s->U[g * d + k] != 0.0;
+            memset(s->U + g * d, 0, d * sizeof(double));
+            cnt++;
+        }
+    }
+    if (cnt) cr_live_rebuild(s);
+    s->screened += cnt;
+    return cnt;
+}
+
+void cr_unscreen(cvxrelu_solver *s)
+{
+    if (!s->live) return;
+    memset(s->live, 1, s->m);
+    cr_live_rebuild(s);
 }
 
 double cr_max_group_norm(const double *G, size_t m, size_t d)
@@ -249,6 +383,38 @@ cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const dou
         for (size_t j = 0; j < n; j++)
             if ((pb[j / 64] >> (j % 64)) & 1u) s->rowbits[j * s->wr + i / 64] |= (uint64_t)1 << (i % 64);
     }
+    const int gated = settings->solver == CVXRELU_SOLVER_RFISTA;
+    if (gated && settings->single_precision) {
+        s->Xf = cr_malloc(n, d * sizeof(float));
+        s->Uf = cr_malloc(md, sizeof(float));
+        s->Gf = cr_malloc(md, sizeof(float));
+        s->workf = cr_malloc(nb, m * sizeof(float));
+        if (!s->Xf || !s->Uf || !s->Gf || !s->workf) goto fail;
+        for (size_t i = 0; i < n * d; i++) s->Xf[i] = (float)X[i];
+        s->single_active = 1;
+    }
+    if (gated && settings->screening) {
+        s->live = cr_malloc(m ? m : 1, 1);
+        s->act = cr_malloc(m ? m : 1, sizeof(size_t));
+        s->act_word = cr_malloc(m ? m : 1, sizeof(size_t));
+        s->act_k = cr_malloc(m ? m : 1, sizeof(size_t));
+        s->act_mask = cr_malloc(m ? m : 1, sizeof(uint64_t));
+        s->cbits = cr_malloc(n, ((m + 63) / 64) * sizeof(uint64_t));
+        s->Ua = cr_malloc(md ? md : 1, sizeof(double));
+        s->Ga = cr_malloc(md ? md : 1, sizeof(double));
+        s->patnorm = cr_calloc(s->P ? s->P : 1, sizeof(double));
+        if (!s->live || !s->act || !s->act_word || !s->act_k || !s->act_mask || !s->cbits || !s->Ua ||
+            !s->Ga || !s->patnorm)
+            goto fail;
+        cr_unscreen(s);
+        for (size_t j = 0; j < n; j++) {
+            double xn = cblas_ddot((int)d, X + j * d, 1, X + j * d, 1);
+            const uint64_t *rb = s->rowbits + j * s->wr;
+            for (size_t i = 0; i < s->P; i++)
+                if ((rb[i / 64] >> (i % 64)) & 1u) s->patnorm[i] += xn;
+        }
+        for (size_t i = 0; i < s->P; i++) s->patnorm[i] = sqrt(s->patnorm[i]) * (1.0 + 1e-12);
+    }
     *out = s;
     return CVXRELU_OK;
 fail:
@@ -263,6 +429,19 @@ void cvxrelu_solver_free(cvxrelu_solver *s)
     free(s->U);
     free(s->work);
     free(s->rowbits);
+    free(s->Xf);
+    free(s->Uf);
+    free(s->Gf);
+    free(s->workf);
+    free(s->live);
+    free(s->act);
+    free(s->act_word);
+    free(s->act_k);
+    free(s->act_mask);
+    free(s->cbits);
+    free(s->Ua);
+    free(s->Ga);
+    free(s->patnorm);
     free(s);
 }
 
@@ -292,7 +471,11 @@ cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yha
         cr_relu_predict((cvxrelu_solver *)s, Yhat);
         return CVXRELU_OK;
     }
-    cr_forward((cvxrelu_solver *)s, s->U, Yhat);
+    cvxrelu_solver *w = (cvxrelu_solver *)s;
+    const int single = w->single_active;
+    w->single_active = 0;
+    cr_forward(w, s->U, Yhat);
+    w->single_active = single;
     return CVXRELU_OK;
 }
 
@@ -304,6 +487,10 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
     size_t nc = s->n * s->c;
     double *R = cr_malloc(nc, sizeof(double));
     if (!R) return CVXRELU_ERR_NOMEM;
+    const size_t ma = s->ma;
+    const int single = s->single_active;
+    s->ma = s->m; /* every group, in double */
+    s->single_active = 0;
     cr_forward(s, s->U, R);
     double loss = 0.0;
     for (size_t i = 0; i < nc; i++) {
@@ -311,6 +498,8 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
         loss += R[i] * R[i];
     }
     cr_backward(s, R, G);
+    s->ma = ma;
+    s->single_active = single;
     cblas_dscal((int)(s->m * s->d), 1.0 / s->N, G, 1);
     if (obj)
         *obj = loss / (2.0 * s->N) + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, NULL);
@@ -390,7 +579,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     cvxrelu_exit ex = CVXRELU_EXIT_MAX_ITER;
     size_t it = 0;
     const double eps = s->set.eps_gap;
-    if (info.gap <= eps * fmax(1.0, fabs(info.objective))) {
+    if (!info.uncertified && info.gap <= eps * fmax(1.0, fabs(info.objective))) {
         ex = CVXRELU_EXIT_CONVERGED;
     } else {
         for (it = 1; it <= s->set.max_iter; it++) {
@@ -419,7 +608,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                 return cr_fail(err, CVXRELU_ERR_NUMERIC,
                                "solve: objective became %g at iteration %zu", info.objective, it);
             }
-            if (info.gap <= eps * fmax(1.0, fabs(info.objective))) {
+            if (!info.uncertified && info.gap <= eps * fmax(1.0, fabs(info.objective))) {
                 ex = CVXRELU_EXIT_CONVERGED;
                 break;
             }
@@ -436,6 +625,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     res->exit = ex;
     res->iterations = it;
     res->matvecs = s->matvecs;
+    res->screened = s->screened;
     res->gemm_time_s = s->gemm_time;
     res->solve_time_s = cr_now() - t_start;
     /* the final, exact certificate may prove convergence the running one missed */

@@ -44,6 +44,25 @@ struct cvxrelu_solver {
     size_t matvecs;
     double gemm_time;
     const cr_solver_type *type;
+    /* float32 products (gated, settings.single_precision): X in float, and float
+       scratch for the weights, the row block and the gradient; single_active = 0
+       makes the kernels compute in double (certificates) */
+    float *Xf, *Uf, *workf, *Gf;
+    int single_active;
+    /* gap-safe screening and a working set (gated, settings.screening): live[g] is
+       1 for the groups in the products (act[0..ma)), 0 for those outside the
+       working set (zero, not proven), 2 for those proven zero at the optimum */
+    unsigned char *live;
+    size_t *act, ma, outside;
+    size_t *act_word;     /* ma: word of the live group's pattern bit in a rowbits row ... */
+    uint64_t *act_mask;   /* ... its bit ... */
+    size_t *act_k;        /* ... and its output */
+    uint64_t *cbits;      /* n x cw: row j holds bit a when live column a's pattern holds j */
+    size_t cw;            /* words per row of cbits: ceil(ma / 64) */
+    double *Ua, *Ga;      /* ma x d: live weights, live gradient */
+    double *patnorm;      /* P: ||D_i X||_F, a bound on ||D_i X||_2 */
+    size_t screened;      /* groups screened in this solve */
+    int xnorm_done;       /* patnorm already capped by ||X||_2 */
 };
 
 /* Yhat (n x c) = sum_i D_i X u_ik for the weights U (m x d). */
@@ -92,5 +111,21 @@ static inline void cr_rotate(double **prev, double **cur, double **next)
     *cur = *next;
     *next = tmp;
 }
+
+/* Gap-safe screening (Ndiaye et al.): the dual optimum lies within
+   sqrt(2 gap / N) of any dual-feasible Theta (the dual is N-strongly concave),
+   so a group whose ||X^T D_i Theta_k|| + radius ||D_i X|| < lambda is zero at
+   every optimum.  scale ||G_g|| must be ||X^T D_i Theta_k|| for every group not
+   yet screened (G the gradient rows, Theta = -alpha R / N), gap = P(U) - D(Theta)
+   for any U, both of the problem whose optimum is the program's (the whole
+   program, or the screened one).  Screened groups (live = 2) are zeroed in U and
+   leave the products; *touched is set when one of them was non-zero; returns
+   how many were screened now. */
+size_t cr_screen(cvxrelu_solver *s, const double *G, double scale, double gap, int *touched);
+/* Every group back in the products. */
+void cr_unscreen(cvxrelu_solver *s);
+/* act[] and ma from live[] (1 = in the products, 0 = outside the working set,
+   2 = screened). */
+void cr_live_rebuild(cvxrelu_solver *s);
 
 #endif

@@ -239,6 +239,73 @@ static void test_random_problems_gap_and_kkt(void **state)
     }
 }
 
+
+static cvxrelu_solver *solve_with(const problem *p, double lambda, double eps, int screening,
+                                  int single, cvxrelu_result *res)
+{
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    set.lambda = lambda;
+    set.eps_gap = eps;
+    set.max_iter = 200000;
+    set.screening = screening;
+    set.single_precision = single;
+    cvxrelu_solver *s;
+    assert_int_equal(cvxrelu_solver_new(p->X, p->n, p->d, p->Y, p->c, p->pat, &set, &s, NULL), 0);
+    assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
+    return s;
+}
+
+/*
+ * Many patterns, few active groups: the working set and gap-safe screening, and
+ * float32 products, give the same answer as the plain double solve (objectives
+ * within the sum of the certified gaps, gaps certified in double over every
+ * group, the optimality conditions of the whole program), and screening does
+ * remove groups.
+ */
+static void test_screening_and_single_precision(void **state)
+{
+    (void)state;
+    const size_t cs[] = {1, 3};
+    for (int t = 0; t < 2; t++) {
+        problem p;
+        problem_make(&p, 300, 8, cs[t], 600, 300 + (uint64_t)t);
+        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lambda = 0.1 * lm;
+        cvxrelu_result r0, r1, r2, r3;
+        cvxrelu_solver *s0 = solve_with(&p, lambda, 1e-8, 0, 0, &r0);
+        cvxrelu_solver *s1 = solve_with(&p, lambda, 1e-8, 1, 0, &r1);
+        cvxrelu_solver *s2 = solve_with(&p, lambda, 1e-8, 1, 1, &r2);
+        cvxrelu_solver *s3 = solve_with(&p, lambda, 1e-3, 0, 1, &r3);
+        printf("# c=%zu P=%zu: plain %.12g (gap %.1e, %zu it), screening %.12g (gap %.1e, %zu it, "
+               "%zu screened), + single %.12g (gap %.1e, %zu it), single at 1e-3 %.8g (gap %.1e)\n",
+               p.c, p.pat->P, r0.objective, r0.gap, r0.iterations, r1.objective, r1.gap,
+               r1.iterations, r1.screened, r2.objective, r2.gap, r2.iterations, r3.objective,
+               r3.gap);
+        const cvxrelu_result *rs[] = {&r0, &r1, &r2};
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(rs[k]->exit, CVXRELU_EXIT_CONVERGED);
+            assert_true(rs[k]->gap >= 0.0 && rs[k]->gap <= 1e-8 * fmax(1.0, rs[k]->objective));
+            assert_true(fabs(rs[k]->objective - r0.objective) <= rs[k]->gap + r0.gap + 1e-14);
+        }
+        assert_int_equal(r3.exit, CVXRELU_EXIT_CONVERGED);
+        assert_true(r3.gap <= 1e-3 * fmax(1.0, r3.objective));
+        assert_true(r3.objective - r0.objective <= r3.gap + 1e-14);
+        assert_true(r1.screened > p.pat->P * p.c / 2);
+        assert_true(r1.active_groups < p.pat->P * p.c / 4);
+        /* the reported objectives are the definition's, in double */
+        assert_true(fabs(objective_at(&p, cvxrelu_solver_weights(s2), lambda) - r2.objective) <=
+                    1e-12 * fmax(1.0, r2.objective));
+        check_kkt(&p, s1, lambda, 1e-3);
+        check_kkt(&p, s2, lambda, 1e-3);
+        cvxrelu_solver_free(s0);
+        cvxrelu_solver_free(s1);
+        cvxrelu_solver_free(s2);
+        cvxrelu_solver_free(s3);
+        problem_free(&p);
+    }
+}
+
 static void test_recovery_matches_convex(void **state)
 {
     (void)state;
@@ -406,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_prox_identity),
         cmocka_unit_test(test_lambda_max),
         cmocka_unit_test(test_random_problems_gap_and_kkt),
+        cmocka_unit_test(test_screening_and_single_precision),
         cmocka_unit_test(test_recovery_matches_convex),
         cmocka_unit_test(test_warm_start_and_path),
         cmocka_unit_test(test_patterns_nested_and_distinct),
