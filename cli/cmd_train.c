@@ -48,6 +48,8 @@ typedef struct {
     const char *stats_out;
     int no_certify;
     int no_stationarity;
+    int single;        /* --precision single */
+    int no_screening;  /* --no-screening */
     unsigned bounds;
 } train_opts;
 
@@ -107,7 +109,13 @@ static void train_help(void)
            "                   locally trained one): the optimum is then <= its objective\n"
            "  --sdp-solver S   admm (default; first-order, larger n) | dsdp (interior\n"
            "                   point, Debian's DSDP; small n)\n"
-           "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n"
+           "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n");
+    printf(
+           "  --precision P    gated: double (default) or single: the products in float32,\n"
+           "                   the stopping certificate and the final objective and gap in\n"
+           "                   double over the whole program\n"
+           "  --no-screening   gated: every group in every product (default: a working set\n"
+           "                   and gap-safe screening; the same answer, certified alike)\n"
            "  --width M        [KP24] the randomized algorithm: M/2 Gaussian gates (their\n"
            "                   distinct patterns), a network of at most M neurons per\n"
            "                   output; with --optimizer, the width of the local method\n"
@@ -290,6 +298,16 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                 die_msg("--max-memory: expected a positive number of GiB, got \"%s\"", v);
                 return -1;
             }
+        } else if (strcmp(a, "--precision") == 0) {
+            VAL();
+            if (strcmp(v, "single") == 0) o->single = 1;
+            else if (strcmp(v, "double") == 0) o->single = 0;
+            else {
+                die_msg("--precision: expected 'single' or 'double', got \"%s\"", v);
+                return -1;
+            }
+        } else if (strcmp(a, "--no-screening") == 0) {
+            o->no_screening = 1;
         } else if (strcmp(a, "--eps-feas") == 0) {
             VAL();
             if (parse_double_opt(a, v, &o->eps_feas)) return -1;
@@ -676,8 +694,12 @@ static void print_banner(const train_opts *o, const train_state *t, double lambd
          o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c,
          t->enc->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression",
          t->pat->P, t->pat->sampled);
-    note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu\n", lambda,
+    note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu", lambda,
          lambda * (double)(n * c), o->eps, (unsigned long long)o->seed);
+    if (!o->relu)
+        note(" | products in %s, %s", o->single ? "float32 (certificate in double)" : "double",
+             o->no_screening ? "every group" : "working set and gap-safe screening");
+    note("\n");
 }
 
 /* Write the pattern statistics of a local run as CSV. */
@@ -1487,7 +1509,12 @@ static int run_train(const train_opts *o_in, int is_demo)
     set.lambda = lambda;
     set.eps_gap = o->eps;
     set.eps_feas = o->eps_feas;
+    set.single_precision = o->single;
+    set.screening = !o->no_screening;
     if (o->relu) set.solver = CVXRELU_SOLVER_RELU;
+    if (o->relu && o->single)
+        note("note: --precision single applies to the gated program; the ReLU program runs in "
+             "double\n");
     g_log_viol = o->relu;
     if (o->relu && d > 200)
         note("note: the ReLU program projects onto each pattern's cone at every step, at a cost "
@@ -1734,6 +1761,11 @@ static int run_train(const train_opts *o_in, int is_demo)
         jb_num(j, "solve_time_s", res.solve_time_s);
         jb_num(j, "blas_time_s", res.gemm_time_s);
         jb_int(j, "passes_over_x", (long long)res.matvecs);
+        if (!o->relu) {
+            jb_str(j, "precision", o->single ? "single" : "double");
+            jb_int(j, "screening", !o->no_screening);
+            jb_int(j, "screened_groups", (long long)res.screened);
+        }
         jb_int(j, "active_neurons", (long long)t.model->m);
         if (o->decompose) {
             jb_str(j, "decomposition", o->decompose == 1 ? "closed" : "min-norm");

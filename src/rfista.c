@@ -189,6 +189,15 @@ static size_t after_certificate(cvxrelu_solver *s, rfista_state *st, double obje
             score[best] = -1.0;
         }
     }
+    /* a working set holding most groups saves little and costs restarts: all in */
+    size_t live_after = s->ma + added, open_groups = live_after + s->outside - added;
+    if (s->outside > added && 2 * live_after > open_groups) {
+        for (size_t g = 0; g < s->m; g++)
+            if (s->live[g] == 0) {
+                s->live[g] = 1;
+                added++;
+            }
+    }
     if (added) cr_live_rebuild(s);
     if (touched) { /* predictions of the iterates without the screened rows */
         for (size_t g = 0; g < s->m; g++)
