@@ -341,7 +341,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     cr_rotate(&st->Uprev, &s->U, &st->Unew);
     cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
     st->fk = fnew;
-    s->step = cr_next_step(t, tcurv);
+    s->step = cr_next_step_by(t, tcurv, s->set.step_growth > 1.0 ? s->set.step_growth : 1.05);
 
     size_t active;
     double pen = lambda * cr_group_norm_sum(s->U, m, d, &active);

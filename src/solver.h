@@ -93,6 +93,11 @@ int cr_fista_momentum(const double *U, const double *Unew, const double *V, size
 /* Grow the step after an easy one (the ratio used at most half of the bound):
    growing after every step would make every other iteration pay a failed trial. */
 static inline double cr_next_step(double t, double ratio) { return ratio <= 0.5 ? 1.25 * t : t; }
+/* The same with the growth factor given (the gated solver's setting). */
+static inline double cr_next_step_by(double t, double ratio, double growth)
+{
+    return ratio <= 0.5 ? growth * t : t;
+}
 /* out = cur + b (cur - prev): the FISTA extrapolation (a copy when b = 0) */
 static inline void cr_extrapolate(double *out, const double *cur, const double *prev, size_t len,
                                   double b)
