@@ -396,7 +396,6 @@ typedef struct {
     double *mu2;                                     /* G x n */
     double *Yk, *Yv, *Ynew, *Res;                    /* n x c */
     double *Zh, *Qh;                                 /* interior directions: P m1 x n, P x n */
-    double *tau;                                     /* G: repair steps */
     proj_ws pw;
 } al_state;
 
@@ -405,7 +404,7 @@ static void al_free(al_state *a)
     prob_free(&a->pb);
     void *bufs[] = {a->U, a->Uprev, a->V, a->Unew, a->Grad, a->Urep, a->Zk, a->Zprev, a->Zv,
                     a->Znew, a->M, a->Qk, a->Qv, a->Qnew, a->mu1, a->mu2, a->Yk, a->Yv,
-                    a->Ynew, a->Res, a->Zh, a->Qh, a->tau, a->pw.S, a->pw.mu, a->pw.mun,
+                    a->Ynew, a->Res, a->Zh, a->Qh, a->pw.S, a->pw.mu, a->pw.mun,
                     a->pw.gram, a->pw.rhs, a->pw.rnorm, a->pw.qw, a->pw.v, a->pw.Zv, a->pw.q};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
 }
@@ -641,17 +640,15 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
  * Repair: each violated group is projected onto its cone; what rounding
  * leaves below 0 is lifted along the configuration's interior direction
  * (Urep += tau_g dir_p, the least tau_g >= 0).  Z and Q of Urep are updated
- * along.  Returns the largest relative violation left where neither helps
- * (0 normally).
+ * along.  A row that neither can fix (its interior-direction value is 0) keeps
+ * its violation; cvxrelu_relu3_violation shows it at the end.
  */
-static double al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
+static void al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
 {
     prob *pb = &a->pb;
     const size_t n = pb->n, c = pb->c, m1 = pb->m1, d = pb->d;
-    double left = 0.0;
     for (size_t g = 0; g < pb->G; g++) {
         size_t p = g / (2 * c);
-        a->tau[g] = 0.0;
         double t = 0.0;
         for (size_t l = 0; l < m1; l++) t += cblas_dnrm2((int)d, Urep + (g * m1 + l) * d, 1);
         if (t == 0.0) continue;
@@ -682,7 +679,6 @@ static double al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
                 double cv = sa[i] * z[i], ch = sa[i] * zh[i], want = margin;
                 if (cv < want) {
                     if (ch > 0.0) tau = fmax(tau, (want - cv) / ch);
-                    else if (cv < 0.0) left = fmax(left, -cv / (pb->xmax * t));
                 }
             }
         }
@@ -691,10 +687,8 @@ static double al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
             double cv = a2[i] * q[i], ch = a2[i] * qh[i];
             if (cv < margin) {
                 if (ch > 0.0) tau = fmax(tau, (margin - cv) / ch);
-                else if (cv < 0.0) left = fmax(left, -cv / (pb->xmax * t));
             }
         }
-        a->tau[g] = tau;
         if (tau == 0.0) continue;
         for (size_t l = 0; l < m1; l++) {
             cblas_daxpy((int)d, tau, pb->cf->dirs + (p * m1 + l) * d, 1, Urep + (g * m1 + l) * d, 1);
@@ -702,7 +696,6 @@ static double al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
         }
         cblas_daxpy((int)n, tau, a->Qh + p * n, 1, Qr + g * n, 1);
     }
-    return left;
 }
 
 void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s)
@@ -730,7 +723,6 @@ static int al_alloc(al_state *a)
     for (size_t i = 0; i < 4; i++) ok &= (*nn[i] = cr_calloc(nc, sizeof(double))) != NULL;
     ok &= (a->Zh = cr_calloc(P * m1, n * sizeof(double))) != NULL;
     ok &= (a->Qh = cr_calloc(P, n * sizeof(double))) != NULL;
-    ok &= (a->tau = cr_calloc(G, sizeof(double))) != NULL;
     proj_ws *w = &a->pw;
     w->cap = m1 * d + 1;
     ok &= (w->S = cr_malloc(w->cap, sizeof(size_t))) != NULL;
@@ -799,7 +791,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     double step = 1.0 / (fro * (double)(m1 + 1) * (2.0 / N + 2.0 * a.rho) + 1e-300);
 
     double best_dual = -INFINITY, best_primal = INFINITY, prev_viol = INFINITY, viol = 0.0;
-    double inner_tol = 0.1 * lambda, last_gap = INFINITY;
+    double inner_tol = 0.1 * lambda;
     size_t it = 0, outer = 0;
     int stop = 0, converged = 0, interrupted = 0;
     memcpy(a.Urep, a.U, rd * sizeof(double));
@@ -901,7 +893,6 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         }
         prev_viol = viol;
         inner_tol = fmax(0.5 * inner_tol, 1e-3 * s->eps * lambda);
-        if (gap < last_gap) last_gap = gap;
     }
     /* the answer: the best repaired point, its exact evaluation */
     products(pb, a.Urep, R, a.Zk);
