@@ -160,10 +160,12 @@ static void train_help(void)
            "  --raw            no standardization and no bias column\n"
            "  --no-standardize, --no-bias   turn off one of the two\n"
            "  --warm-start M   start from model file M (its gates come first)\n"
-           "  --eps E          relative duality-gap tolerance (default 1e-6)\n"
+           "  --eps E          duality-gap tolerance, relative to max(1, |objective|)\n"
+           "                   (default 1e-6; sdp: 1e-4)\n"
            "  --max-memory G   refuse problems whose solver needs more than G GiB\n"
            "                   (default: the machine's physical memory)\n"
-           "  --max-iter K     iteration limit (default 10000)\n"
+           "  --max-iter K     iteration limit (default 10000; relu3: 100000 inner\n"
+           "                   iterations; sdp: 20000 ADMM, 500 DSDP)\n"
            "  --time-limit S   seconds (default: none)\n"
            "  -o FILE          write the model (atomically)\n"
            "  --json FILE      write metrics as JSON (atomically)\n"
@@ -1148,7 +1150,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
     cvxrelu_configs *cf = NULL;
     cvxrelu_model *from = NULL;
     double *W = NULL, *W1 = NULL, *W2 = NULL, *a3 = NULL, *Yn = NULL;
-    size_t *outi = NULL, *idx = NULL;
+    size_t *outi = NULL, *idx = NULL, *from_idx = NULL;
     cvxrelu_local_result lr;
     memset(&lr, 0, sizeof lr);
     cvxrelu_relu3_result res;
@@ -1228,7 +1230,10 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
             rc = EXIT_USAGE;
             goto out;
         }
-        if ((st = cvxrelu_configs_add_network(cf, t->X, from->m, from->W, from->W2, NULL, &err))) {
+        from_idx = malloc((from->m ? from->m : 1) * sizeof(size_t));
+        if (!from_idx) goto nomem;
+        if ((st = cvxrelu_configs_add_network(cf, t->X, from->m, from->W, from->W2, from_idx,
+                                              &err))) {
             rc = lib_error(st, &err);
             goto out;
         }
@@ -1280,6 +1285,17 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
             goto out;
         }
     }
+    if (from && !local && from->m) {
+        /* start at the given network (its image in the program): the answer is then
+           never worse than it */
+        W = calloc(2 * cf->P * c * m1 * d, sizeof(double));
+        if (!W) goto nomem;
+        if ((st = cvxrelu_relu3_weights_from_network(cf, t->X, c, from->m, from->W, from->W2,
+                                                     from->a, from->out, from_idx, W, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+    }
     cvxrelu_relu3_settings rs;
     cvxrelu_relu3_settings_default(&rs);
     rs.lambda = lambda;
@@ -1299,11 +1315,13 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
          cvxrelu_exit_string(res.exit),
          res.iterations, res.outer, res.time_s, res.objective, res.dual, res.gap, res.active);
     if (local) {
-        note("stationarity check: the program on the network's own configurations: %.10e, "
-             "network %.10e: the convex optimum is %s\n",
-             res.objective, net_objective,
-             res.dual <= net_objective ? "at most the network's objective"
-                                       : "ABOVE the network's objective (not converged?)");
+        note("stationarity check: the program on the network's own configurations: %.10e "
+             "(certified lower bound %.10e), network %.10e: %s\n",
+             res.objective, res.dual, net_objective,
+             res.objective <= net_objective * (1.0 + 1e-12)
+                 ? "the convex program's value is at most the network's objective"
+                 : "the solve did not get below the network (see the gap); its lower bound is "
+                   "what is certain");
     } else {
         cvxrelu_encoding *enc = t->enc;
         t->enc = NULL;
@@ -1336,7 +1354,7 @@ report:
         jb_str(j, "version", CVXRELU_VERSION);
         jb_str(j, "model", "relu3");
         if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
-        jb_str(j, "exit", cvxrelu_exit_string(res.exit));
+        if (!(local && o->no_stationarity)) jb_str(j, "exit", cvxrelu_exit_string(res.exit));
         json_problem(j, t, n, lambda);
         jb_int(j, "width1", (long long)m1);
         jb_int(j, "subnets", (long long)K);
@@ -1345,13 +1363,15 @@ report:
         cvxrelu_relu3_cost(n, d, c, m1, cf->P, &vars, &cons, NULL);
         jb_num(j, "variables", vars);
         jb_num(j, "constraints", cons);
-        jb_num(j, "convex_objective", res.objective);
-        jb_num(j, "lower_bound", res.dual);
-        jb_num(j, "gap", res.gap);
-        jb_int(j, "converged", res.converged);
-        jb_int(j, "iterations", (long long)res.iterations);
-        jb_num(j, "solve_time_s", res.time_s);
-        jb_int(j, "active_subnets", (long long)res.active);
+        if (!(local && o->no_stationarity)) { /* no program was solved otherwise */
+            jb_num(j, "convex_objective", res.objective);
+            jb_num(j, "lower_bound", res.dual);
+            jb_num(j, "gap", res.gap);
+            jb_int(j, "converged", res.converged);
+            jb_int(j, "iterations", (long long)res.iterations);
+            jb_num(j, "solve_time_s", res.time_s);
+            jb_int(j, "active_subnets", (long long)res.active);
+        }
         jb_num(j, "objective", net_objective);
         if (local) {
             jb_num(j, "train_objective", lr.objective);
@@ -1380,6 +1400,7 @@ out:
     free(Yn);
     free(outi);
     free(idx);
+    free(from_idx);
     cvxrelu_local_result_free(&lr);
     return rc;
 }

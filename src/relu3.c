@@ -139,6 +139,10 @@ static size_t configs_add_one(cvxrelu_configs *cf, const double *Z, const double
         double *dir = cf->dirs + (p * m1 + l) * d;
         for (size_t t = 0; t < d; t++) dir[t] = w2[o] * W1[o * d + t];
     }
+    /* the direction's scale is free (K_p is a cone): unit norm, so that a network
+       with tiny weights does not make the repair step astronomically long */
+    double dn = cblas_dnrm2((int)(m1 * d), cf->dirs + p * m1 * d, 1);
+    if (dn > 0.0 && isfinite(dn)) cblas_dscal((int)(m1 * d), 1.0 / dn, cf->dirs + p * m1 * d, 1);
     memcpy(b1, sorted, m1 * nw * sizeof(uint64_t));
     free(sorted);
     /* a duplicate of an earlier configuration? (linear scan; the second-layer
@@ -379,11 +383,16 @@ static double sq_residual(const double *Yhat, const double *Y, double *Rs, size_
 
 /* ---------------------------------------------------------------- solver */
 
+/* A repaired point counts as an upper bound when its relative violation is at
+   rounding level (the repair leaves 0 or a few ulps). */
+#define FEASIBLE 1e-12
+
 typedef struct {
     size_t cap;
     size_t *S;
     double *mu, *mun, *gram, *rhs, *rnorm, *qw; /* qw (n): second-layer sums of w */
     double *v, *Zv, *q;                          /* the result: m1 x d, m1 x n, n */
+    unsigned char *banned;                       /* (m1 + 1) n: rows found dependent */
 } proj_ws;
 
 typedef struct {
@@ -405,7 +414,8 @@ static void al_free(al_state *a)
     void *bufs[] = {a->U, a->Uprev, a->V, a->Unew, a->Grad, a->Urep, a->Zk, a->Zprev, a->Zv,
                     a->Znew, a->M, a->Qk, a->Qv, a->Qnew, a->mu1, a->mu2, a->Yk, a->Yv,
                     a->Ynew, a->Res, a->Zh, a->Qh, a->pw.S, a->pw.mu, a->pw.mun,
-                    a->pw.gram, a->pw.rhs, a->pw.rnorm, a->pw.qw, a->pw.v, a->pw.Zv, a->pw.q};
+                    a->pw.gram, a->pw.rhs, a->pw.rnorm, a->pw.qw, a->pw.v, a->pw.Zv, a->pw.q,
+                    a->pw.banned};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
 }
 
@@ -552,6 +562,7 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
     }
     memcpy(v, w, m1 * d * sizeof(double));
     memcpy(Zv, Zw, m1 * n * sizeof(double));
+    memset(ws->banned, 0, rows);
     const double tol = 1e-14 * pb->xmax * fmax(wn, 1e-300);
     for (size_t outer = 0; outer < 4 * m1 * d + 20; outer++) {
         for (size_t i = 0; i < n; i++) {
@@ -561,7 +572,7 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
         size_t worst = rows;
         double wv = -tol;
         for (size_t r = 0; r < rows; r++) {
-            if (ws->rnorm[r] == 0.0) continue;
+            if (ws->rnorm[r] == 0.0 || ws->banned[r]) continue;
             double cv = cval(pb, p, r, Zv, q);
             if (cv < wv * ws->rnorm[r] / pb->xmax) {
                 int in = 0;
@@ -571,7 +582,11 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
                 worst = r;
             }
         }
-        if (worst == rows) return 0; /* feasible */
+        if (worst == rows) { /* feasible apart from dependent rows: check those too */
+            for (size_t r = 0; r < rows; r++)
+                if (ws->banned[r] && cval(pb, p, r, Zv, q) < -tol * ws->rnorm[r] / pb->xmax) return -1;
+            return 0;
+        }
         if (ns == ws->cap || ns >= m1 * d) return -1;
         ws->S[ns] = worst;
         ws->mu[ns] = 0.0;
@@ -589,7 +604,12 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
                     ws->gram[s1 * ns + s2] = ws->gram[s2 * ns + s1] = g;
                 }
             }
-            if (cr_chol(ws->gram, ns, 1e-12)) return -1;
+            if (cr_chol(ws->gram, ns, 1e-12)) {
+                /* the new row depends on the others (e.g. a duplicate data row): it
+                   leaves the active set for good; the final check still counts it */
+                ws->banned[ws->S[--ns]] = 1;
+                break;
+            }
             memcpy(ws->mun, ws->rhs, ns * sizeof(double));
             cr_chol_solve(ws->gram, ws->mun, ns);
             int pos = 1;
@@ -643,6 +663,14 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
  * along.  A row that neither can fix (its interior-direction value is 0) keeps
  * its violation; cvxrelu_relu3_violation shows it at the end.
  */
+/* Zero group g (always feasible: the cone's apex). */
+static void zero_group(const prob *pb, size_t g, double *Urep, double *Zr, double *Qr)
+{
+    memset(Urep + g * pb->m1 * pb->d, 0, pb->m1 * pb->d * sizeof(double));
+    memset(Zr + g * pb->m1 * pb->n, 0, pb->m1 * pb->n * sizeof(double));
+    memset(Qr + g * pb->n, 0, pb->n * sizeof(double));
+}
+
 static void al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
 {
     prob *pb = &a->pb;
@@ -652,44 +680,46 @@ static void al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
         double t = 0.0;
         for (size_t l = 0; l < m1; l++) t += cblas_dnrm2((int)d, Urep + (g * m1 + l) * d, 1);
         if (t == 0.0) continue;
-        /* a violated group is first projected onto its cone (the least change) */
-        int bad = 0;
-        for (size_t l = 0; l < m1 && !bad; l++) {
+        /* a group violated beyond rounding is projected onto its cone (the least
+           change); when the projection gives up, the group is dropped (zero is
+           feasible).  Violations at rounding level (relative 1e-13) stay: a
+           pre-activation that small changes the network's output by as little. */
+        double worst = 0.0;
+        for (size_t l = 0; l < m1; l++) {
             const double *z = Zr + (g * m1 + l) * n, *sa = pb->sa1 + (p * m1 + l) * n;
-            for (size_t i = 0; i < n && !bad; i++) bad = sa[i] * z[i] < 0.0;
+            for (size_t i = 0; i < n; i++) worst = fmax(worst, -sa[i] * z[i]);
         }
-        for (size_t i = 0; i < n && !bad; i++) bad = pb->a2[p * n + i] * Qr[g * n + i] < 0.0;
+        for (size_t i = 0; i < n; i++) worst = fmax(worst, -pb->a2[p * n + i] * Qr[g * n + i]);
+        if (worst <= 1e-13 * pb->xmax * t) continue;
         proj_ws *w = &a->pw;
-        if (bad && project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w) == 0) {
-            memcpy(Urep + g * m1 * d, w->v, m1 * d * sizeof(double));
-            memcpy(Zr + g * m1 * n, w->Zv, m1 * n * sizeof(double));
-            memcpy(Qr + g * n, w->q, n * sizeof(double));
-            t = 0.0;
-            for (size_t l = 0; l < m1; l++) t += cblas_dnrm2((int)d, Urep + (g * m1 + l) * d, 1);
+        if (project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w)) {
+            zero_group(pb, g, Urep, Zr, Qr);
+            continue;
         }
-        /* what rounding (or a failed projection) left below 0 is lifted to 0
-           along the interior direction: a pre-activation at 0 gives the same
-           output whether its ReLU counts it on or off, so no margin is needed */
-        const double margin = 0.0;
+        memcpy(Urep + g * m1 * d, w->v, m1 * d * sizeof(double));
+        memcpy(Zr + g * m1 * n, w->Zv, m1 * n * sizeof(double));
+        memcpy(Qr + g * n, w->q, n * sizeof(double));
+        t = 0.0;
+        for (size_t l = 0; l < m1; l++) t += cblas_dnrm2((int)d, Urep + (g * m1 + l) * d, 1);
+        /* what rounding left below 0 is lifted to 0 along the (unit) interior
+           direction when that is a tiny step (the projection leaves rounding-level
+           violations; a pre-activation at 0 gives the same output whether its ReLU
+           counts it on or off, so no margin is needed) */
         double tau = 0.0;
         for (size_t l = 0; l < m1; l++) {
             const double *z = Zr + (g * m1 + l) * n, *zh = a->Zh + (p * m1 + l) * n;
             const double *sa = pb->sa1 + (p * m1 + l) * n;
             for (size_t i = 0; i < n; i++) {
-                double cv = sa[i] * z[i], ch = sa[i] * zh[i], want = margin;
-                if (cv < want) {
-                    if (ch > 0.0) tau = fmax(tau, (want - cv) / ch);
-                }
+                double cv = sa[i] * z[i], ch = sa[i] * zh[i];
+                if (cv < 0.0) tau = ch > 0.0 ? fmax(tau, -cv / ch) : INFINITY;
             }
         }
         const double *q = Qr + g * n, *qh = a->Qh + p * n, *a2 = pb->a2 + p * n;
         for (size_t i = 0; i < n; i++) {
             double cv = a2[i] * q[i], ch = a2[i] * qh[i];
-            if (cv < margin) {
-                if (ch > 0.0) tau = fmax(tau, (margin - cv) / ch);
-            }
+            if (cv < 0.0) tau = ch > 0.0 ? fmax(tau, -cv / ch) : INFINITY;
         }
-        if (tau == 0.0) continue;
+        if (tau == 0.0 || !(tau <= 1e-8 * t)) continue; /* rounding level: leave it */
         for (size_t l = 0; l < m1; l++) {
             cblas_daxpy((int)d, tau, pb->cf->dirs + (p * m1 + l) * d, 1, Urep + (g * m1 + l) * d, 1);
             cblas_daxpy((int)n, tau, a->Zh + (p * m1 + l) * n, 1, Zr + (g * m1 + l) * n, 1);
@@ -735,6 +765,7 @@ static int al_alloc(al_state *a)
     ok &= (w->v = cr_malloc(m1, d * sizeof(double))) != NULL;
     ok &= (w->Zv = cr_malloc(m1, n * sizeof(double))) != NULL;
     ok &= (w->q = cr_malloc(n, sizeof(double))) != NULL;
+    ok &= (w->banned = cr_malloc(m1 + 1, n)) != NULL;
     return ok ? 0 : -1;
 }
 
@@ -794,7 +825,15 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     double inner_tol = 0.1 * lambda;
     size_t it = 0, outer = 0;
     int stop = 0, converged = 0, interrupted = 0;
-    memcpy(a.Urep, a.U, rd * sizeof(double));
+    /* the repaired start is the first upper bound: the answer is never worse */
+    memcpy(a.V, a.U, rd * sizeof(double));
+    memcpy(a.Zv, a.Zk, R * n * sizeof(double));
+    memcpy(a.Qv, a.Qk, G * n * sizeof(double));
+    al_repair(&a, a.V, a.Zv, a.Qv);
+    evaluate(pb, a.Zv, a.Qv, a.Yv);
+    memcpy(a.Urep, a.V, rd * sizeof(double));
+    if (violation_of(pb, a.V, a.Zv, a.Qv) <= FEASIBLE)
+        best_primal = objective_of(pb, a.V, a.Yv, lambda, NULL, NULL, NULL);
     while (!stop) {
         /* ---- inner R-FISTA on the augmented Lagrangian */
         double beta = 0.0, mom = 1.0;
@@ -829,6 +868,13 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
                 ratio = 2.0 * t * al_bregman(&a) / dn;
                 if (ratio <= 1.0 || tries > 100) break;
                 t *= 0.8;
+            }
+            if (ratio > 1.0) {
+                /* no step of 100 reductions descends (rounding at this scale): keep
+                   the iterate, restart the momentum, update the multipliers */
+                step = t;
+                it++;
+                break;
             }
             cr_fista_momentum(a.U, a.Unew, a.V, rd, &beta, &mom);
             cr_rotate(&a.Uprev, &a.U, &a.Unew);
@@ -871,6 +917,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         double primal = objective_of(pb, a.V, a.Yv, lambda, NULL, NULL, NULL);
         /* what the repair cost: the part of the gap due to infeasibility */
         double repair_cost = primal - objective_of(pb, a.U, a.Yk, lambda, NULL, NULL, NULL);
+        if (violation_of(pb, a.V, a.Zv, a.Qv) > FEASIBLE) primal = INFINITY; /* not a bound */
         if (primal < best_primal) {
             best_primal = primal;
             memcpy(a.Urep, a.V, rd * sizeof(double));
@@ -878,8 +925,8 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         outer++;
         double gap = best_primal - best_dual;
         if (s->verbose)
-            fprintf(stderr, "relu3 %4zu %7zu  primal %.10e  dual %.10e  gap %.3e  viol %.2e  rho*N %.3g  %.2fs\n",
-                    outer, it, best_primal, best_dual, gap, viol, a.rho * N, cr_now() - t0);
+            fprintf(stderr, "relu3 %4zu %7zu  primal %.10e  dual %.10e  gap %.3e  viol %.2e  rho*N %.3g  %.2fs  repair %.3e  cur %.6e\n",
+                    outer, it, best_primal, best_dual, gap, viol, a.rho * N, cr_now() - t0, repair_cost, primal);
         if (gap <= s->eps * fmax(1.0, fabs(best_primal))) {
             converged = 1;
             break;
@@ -994,10 +1041,10 @@ cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, con
     if (!cf || !X || !W || (K && (!W1 || !W2 || !a || !out || !index)))
         return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: missing argument");
     const size_t n = cf->n, d = cf->d, m1 = cf->width1, nw = cf->words;
-    double *z = cr_malloc(n, sizeof(double));
+    double *Z = cr_malloc(m1, n * sizeof(double));
     unsigned char *used = cr_malloc(m1, 1);
-    if (!z || !used) {
-        free(z);
+    if (!Z || !used) {
+        free(Z);
         free(used);
         return cr_fail(err, CVXRELU_ERR_NOMEM, "relu3: out of memory");
     }
@@ -1011,30 +1058,37 @@ cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, con
         }
         size_t g = 2 * (p * c + out[j]) + (a[j] < 0.0);
         memset(used, 0, m1);
-        /* the configuration holds the neurons sorted: match each by pattern and sign */
+        /* the pre-activations exactly as the configurations were made (one GEMM) */
+        const double *w1 = W1 + j * m1 * d;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m1, (int)n, (int)d, 1.0, w1,
+                    (int)d, X, (int)d, 0.0, Z, (int)n);
+        /* the configuration holds the neurons sorted: each goes to the unused
+           position of its sign whose pattern differs from its own in fewest rows
+           (none, unless the network was changed since its configuration was made) */
         for (size_t l = 0; l < m1; l++) {
-            const double *w1 = W1 + (j * m1 + l) * d;
             double w2 = W2[j * m1 + l], sg = w2 >= 0.0 ? 1.0 : -1.0;
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, X, (int)d, w1, 1, 0.0, z, 1);
-            size_t q = 0;
-            for (; q < m1; q++) {
+            size_t best = m1, bestd = (size_t)-1;
+            for (size_t q = 0; q < m1 && bestd; q++) {
                 if (used[q] || cf->sign[p * m1 + q] != sg) continue;
                 const uint64_t *b = cf->bits1 + (p * m1 + q) * nw;
-                int same = 1;
-                for (size_t i = 0; i < n && same; i++)
-                    same = (z[i] > 0.0) == (int)((b[i / 64] >> (i % 64)) & 1);
-                if (same) break;
+                size_t dist = 0;
+                for (size_t i = 0; i < n; i++)
+                    dist += (Z[l * n + i] > 0.0) != (int)((b[i / 64] >> (i % 64)) & 1);
+                if (dist < bestd) {
+                    bestd = dist;
+                    best = q;
+                }
             }
-            if (q == m1) {
+            if (best == m1) {
                 st = cr_fail(err, CVXRELU_ERR_INVALID,
-                             "relu3: sub-network %zu does not have the patterns of configuration %zu", j, p);
+                             "relu3: sub-network %zu does not have the signs of configuration %zu", j, p);
                 break;
             }
-            used[q] = 1;
-            cblas_daxpy((int)d, fabs(a[j]) * w2, w1, 1, W + (g * m1 + q) * d, 1);
+            used[best] = 1;
+            cblas_daxpy((int)d, fabs(a[j]) * w2, w1 + l * d, 1, W + (g * m1 + best) * d, 1);
         }
     }
-    free(z);
+    free(Z);
     free(used);
     return st;
 }
