@@ -114,8 +114,8 @@ static void train_help(void)
            "  --precision P    gated: double (default) or single: the products in float32,\n"
            "                   the stopping certificate and the final objective and gap in\n"
            "                   double over the whole program\n"
-           "  --no-screening   gated: every group in every product (default: a working set\n"
-           "                   and gap-safe screening; the same answer, certified alike)\n"
+           "  --no-screening   gated: every group in every product (default: gap-safe\n"
+           "                   screening drops groups proven zero; the same answer)\n"
            "  --width M        [KP24] the randomized algorithm: M/2 Gaussian gates (their\n"
            "                   distinct patterns), a network of at most M neurons per\n"
            "                   output; with --optimizer, the width of the local method\n"
@@ -700,7 +700,7 @@ static void print_banner(const train_opts *o, const train_state *t, double lambd
          lambda * (double)(n * c), o->eps, (unsigned long long)o->seed);
     if (!o->relu)
         note(" | products in %s, %s", o->single ? "float32 (certificate in double)" : "double",
-             o->no_screening ? "every group" : "working set and gap-safe screening");
+             o->no_screening ? "every group" : "gap-safe screening");
     note("\n");
 }
 

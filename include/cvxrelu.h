@@ -274,11 +274,10 @@ typedef struct {
     int single_precision;       /* gated: 1 = the products in float32 (SGEMM on a float copy
                                    of X); the stopping certificate and the final objective
                                    and gap are evaluated in double. Default 0 */
-    int screening;              /* gated: 1 = a working set (the products run over the
-                                   groups most likely non-zero, grown from certificates of
-                                   the whole program) and gap-safe screening (groups proven
-                                   zero at the optimum leave for good); the solve still stops
-                                   only on a certified gap of the whole program. Default 1 */
+    int screening;              /* gated: 1 = gap-safe screening (groups proven zero at
+                                   the optimum leave the products for good); the solve still
+                                   stops only on a certified gap of the whole program.
+                                   Default 1 */
 } cvxrelu_settings;
 
 void cvxrelu_settings_default(cvxrelu_settings *s);

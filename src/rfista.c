@@ -148,13 +148,11 @@ static double certify_full(cvxrelu_solver *s, rfista_state *st)
 /*
  * After a certificate of the whole program (certify_full: st->Grad holds the
  * unscaled full gradient at U, R the residual): screen what the certified gap
- * proves zero, and bring into the working set every group outside it whose
- * gradient breaks dual feasibility (||X^T D_i R_k|| / N > lambda).  Returns the
- * number added.
+ * proves zero.
  */
-static size_t after_certificate(cvxrelu_solver *s, rfista_state *st, double objective)
+static void after_certificate(cvxrelu_solver *s, rfista_state *st, double objective)
 {
-    if (!s->live) return 0;
+    if (!s->live) return;
     const size_t d = s->d, nc = s->n * s->c;
     const double N = s->N, lam = s->set.lambda;
     double gmax = cr_max_group_norm(st->Grad, s->m, d);
@@ -165,40 +163,6 @@ static size_t after_certificate(cvxrelu_solver *s, rfista_state *st, double obje
     s->single_active = 0; /* the margin of exact products */
     cr_screen(s, st->Grad, alpha / N, objective - dual, &touched);
     s->single_active = single;
-    /* the working set at most doubles: the groups that break feasibility most */
-    size_t added = 0, limit = s->ma > 64 ? s->ma : 64;
-    double *score = s->Ga; /* scratch (m doubles fit: it holds ma x d) */
-    size_t nv = 0;
-    for (size_t g = 0; g < s->m; g++) {
-        double v = s->live[g] == 0 ? cblas_dnrm2((int)d, st->Grad + g * d, 1) - lam * N : -1.0;
-        if (v > 0.0) nv++;
-        score[g] = v;
-    }
-    if (nv <= limit) {
-        for (size_t g = 0; g < s->m; g++)
-            if (score[g] > 0.0) {
-                s->live[g] = 1;
-                added++;
-            }
-    } else {
-        for (; added < limit; added++) { /* limit << m: repeated maximum */
-            size_t best = 0;
-            for (size_t g = 1; g < s->m; g++)
-                if (score[g] > score[best]) best = g;
-            s->live[best] = 1;
-            score[best] = -1.0;
-        }
-    }
-    /* a working set holding most groups saves little and costs restarts: all in */
-    size_t live_after = s->ma + added, open_groups = live_after + s->outside - added;
-    if (s->outside > added && 2 * live_after > open_groups) {
-        for (size_t g = 0; g < s->m; g++)
-            if (s->live[g] == 0) {
-                s->live[g] = 1;
-                added++;
-            }
-    }
-    if (added) cr_live_rebuild(s);
     if (touched) { /* predictions of the iterates without the screened rows */
         for (size_t g = 0; g < s->m; g++)
             if (s->live[g] == 2) memset(st->Uprev + g * d, 0, d * sizeof(double));
@@ -206,40 +170,6 @@ static size_t after_certificate(cvxrelu_solver *s, rfista_state *st, double obje
         cr_forward(s, st->Uprev, st->Yprev);
         st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     }
-    return added;
-}
-
-/* The first working set: the non-zero groups and the twentieth (at least 64) whose
-   gradient at the start is largest. */
-static void initial_working_set(cvxrelu_solver *s, rfista_state *st)
-{
-    const size_t m = s->m, d = s->d;
-    if (!s->live || m < 256) return;
-    double *nrm = cr_malloc(m, sizeof(double)), *srt = cr_malloc(m, sizeof(double));
-    if (!nrm || !srt) {
-        free(nrm);
-        free(srt);
-        return; /* no working set: every group stays in */
-    }
-    for (size_t g = 0; g < m; g++) srt[g] = nrm[g] = cblas_dnrm2((int)d, st->Grad + g * d, 1);
-    size_t k = m / 20 > 64 ? m / 20 : 64;
-    /* the k-th largest norm, by partial selection sort on a copy (k << m) */
-    for (size_t i = 0; i < k; i++) {
-        size_t best = i;
-        for (size_t j = i + 1; j < m; j++)
-            if (srt[j] > srt[best]) best = j;
-        double t = srt[i];
-        srt[i] = srt[best];
-        srt[best] = t;
-    }
-    const double cut = srt[k - 1];
-    for (size_t g = 0; g < m; g++) {
-        int nz = cblas_dnrm2((int)d, s->U + g * d, 1) > 0.0;
-        s->live[g] = nz || nrm[g] >= cut ? 1 : 0;
-    }
-    cr_live_rebuild(s);
-    free(nrm);
-    free(srt);
 }
 
 static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_iterate_info *info)
@@ -285,7 +215,6 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     gradient_and_dual(s, st, st->R);
     st->grad_at_U = 1;
-    initial_working_set(s, st);
     st->last_full_gap = INFINITY;
     memcpy(st->Uprev, s->U, md * sizeof(double));
     memcpy(st->Yprev, st->Yk, nc * sizeof(double));
@@ -347,10 +276,10 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     double pen = lambda * cr_group_norm_sum(s->U, m, d, &active);
     info->objective = st->fk + pen;
 
-    /* gap-safe screening every 10 iterations while the products hold every
-       unscreened group (then the running dual bounds the program's optimum),
-       with the dual point of this iteration's gradient and the new objective */
-    if (s->live && s->outside == 0 && s->ma > 0 && ++st->since_screen >= 10) {
+    /* gap-safe screening every 10 iterations, with the dual point of this
+       iteration's gradient (a bound of the screened program, whose optimum is the
+       program's) and the new objective */
+    if (s->live && s->ma > 0 && !s->single_active && ++st->since_screen >= 10) {
         st->since_screen = 0;
         int touched = 0;
         if (cr_screen(s, st->Grad, st->alpha, info->objective - st->last_dual, &touched) &&
@@ -376,17 +305,15 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     if (info->uncertified && run_gap <= fmax(target, 0.1 * st->last_full_gap)) {
         /* certify the whole program in double */
         info->objective = certify_full(s, st);
-        size_t added = after_certificate(s, st, info->objective);
+        after_certificate(s, st, info->objective);
         double full_gap = info->objective - st->best_dual;
         st->last_full_gap = full_gap;
         if (full_gap > s->set.eps_gap * fmax(1.0, fabs(info->objective))) {
-            /* not yet: go on with the groups that broke feasibility; in double once
-               the running gap reached the float floor */
+            /* not yet: in double once the running gap reached the float floor */
             if (s->single_active && run_gap <= target) {
                 s->single_active = 0;
                 cr_forward(s, st->Uprev, st->Yprev);
             }
-            if (added) st->run_dual = -INFINITY; /* another program: a new running bound */
             info->uncertified = !exact_mode(s);
         } else {
             info->uncertified = 0;
@@ -395,10 +322,6 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     }
     info->dual = info->uncertified ? st->run_dual : st->best_dual;
     info->gap = info->objective - info->dual;
-    if (!info->uncertified && exact_mode(s) && st->best_dual < st->run_dual) {
-        info->dual = st->best_dual = st->run_dual; /* exact products: the running bound counts */
-        info->gap = info->objective - info->dual;
-    }
     info->step = t;
     info->active = active;
     info->restart = restart;

@@ -183,7 +183,7 @@ void cr_backward(cvxrelu_solver *s, const double *R, double *G)
 
 void cr_live_rebuild(cvxrelu_solver *s)
 {
-    size_t ma = 0, out = 0;
+    size_t ma = 0;
     for (size_t g = 0; g < s->m; g++) {
         if (s->live[g] == 1) {
             size_t i = g / s->c;
@@ -192,10 +192,8 @@ void cr_live_rebuild(cvxrelu_solver *s)
             s->act_k[ma] = g % s->c;
             s->act[ma++] = g;
         }
-        out += s->live[g] == 0;
     }
     s->ma = ma;
-    s->outside = out;
     /* the live columns' pattern bits, transposed per row like rowbits */
     s->cw = (ma + 63) / 64;
     if (ma == s->m) return; /* the full kernels use rowbits */

@@ -49,11 +49,10 @@ struct cvxrelu_solver {
        makes the kernels compute in double (certificates) */
     float *Xf, *Uf, *workf, *Gf;
     int single_active;
-    /* gap-safe screening and a working set (gated, settings.screening): live[g] is
-       1 for the groups in the products (act[0..ma)), 0 for those outside the
-       working set (zero, not proven), 2 for those proven zero at the optimum */
+    /* gap-safe screening (gated, settings.screening): live[g] is 1 for the groups
+       in the products (act[0..ma)), 2 for those proven zero at the optimum */
     unsigned char *live;
-    size_t *act, ma, outside;
+    size_t *act, ma;
     size_t *act_word;     /* ma: word of the live group's pattern bit in a rowbits row ... */
     uint64_t *act_mask;   /* ... its bit ... */
     size_t *act_k;        /* ... and its output */
@@ -129,8 +128,7 @@ static inline void cr_rotate(double **prev, double **cur, double **next)
 size_t cr_screen(cvxrelu_solver *s, const double *G, double scale, double gap, int *touched);
 /* Every group back in the products. */
 void cr_unscreen(cvxrelu_solver *s);
-/* act[] and ma from live[] (1 = in the products, 0 = outside the working set,
-   2 = screened). */
+/* act[] and ma from live[] (1 = in the products, 2 = screened). */
 void cr_live_rebuild(cvxrelu_solver *s);
 
 #endif
