@@ -214,8 +214,8 @@ expect_error "bad relaxation solver" 1 "--relaxation" -- certify "$T/sdp.model" 
 expect_error "SDP too large for memory" 3 "refused" "GiB" -- train -q "$T/three.csv" --model sdp --max-memory 1e-6 -o "$T/out.model" --json "$T/out.json"
 
 # ---- performance options of the gated program: the same certified answer
-$W "$BIN" train -q "$DATA/iris.csv" --patterns 300 --beta 0.1 --no-screening --json "$T/g0.json" \
-  && $W "$BIN" train -q "$DATA/iris.csv" --patterns 300 --beta 0.1 --precision single --json "$T/g1.json" \
+$W "$BIN" train -q "$DATA/iris.csv" --patterns 40 --beta 0.1 --eps 1e-5 --no-screening --json "$T/g0.json" \
+  && $W "$BIN" train -q "$DATA/iris.csv" --patterns 40 --beta 0.1 --eps 1e-5 --precision single --json "$T/g1.json" \
   && grep -q '"precision": "single"' "$T/g1.json" && grep -q '"screening": 1' "$T/g1.json" \
   && awk -F': ' '/"objective":/ {sub(",","",$2); o[FILENAME]=$2} /"duality_gap":/ {sub(",","",$2); g[FILENAME]=$2} /"exit":/ {e[FILENAME]=$2}
        END {n=0; for (f in o) {v[n]=o[f]; w[n]=g[f]; n++; if (e[f] !~ /converged/) exit 1}; d=v[0]-v[1]; if (d<0) d=-d; exit !(n==2 && d <= w[0]+w[1])}' "$T/g0.json" "$T/g1.json" \
@@ -234,11 +234,11 @@ $W "$BIN" train "$T/three.csv" --model relu3 --width1 2 --subnets 8 --lambda 1e-
 $W "$BIN" predict "$T/r3.model" "$T/three.csv" -o "$T/r3.pred" && [ "$(wc -l <"$T/r3.pred")" -ge 12 ] \
   && $W "$BIN" eval "$T/r3.model" "$T/three.csv" >/dev/null 2>&1 && $W "$BIN" info "$T/r3.model" | grep -q "three-layer" \
   && pass "relu3 model: predict, eval, info" || fail "relu3 model: predict, eval, info"
-$W "$BIN" train -q "$T/three.csv" --model relu3 --optimizer adam --width1 2 --subnets 3 --lambda 1e-2 --steps 300 --lr 0.01 -o "$T/r3l.model" --json "$T/r3l.json" \
+$W "$BIN" train -q "$T/three.csv" --model relu3 --optimizer adam --width1 2 --subnets 3 --lambda 1e-2 --steps 300 --lr 0.01 --max-iter 5000 -o "$T/r3l.model" --json "$T/r3l.json" \
   && awk -v o="$(num "$T/r3l.json" objective)" -v c="$(num "$T/r3l.json" convex_objective)" -v t="$(num "$T/r3l.json" train_objective)" \
        'BEGIN {exit !(c <= o * (1 + 1e-12) && o <= t * (1 + 1e-12))}' \
   && pass "relu3 --optimizer adam: the program on its configurations <= the network <= its training objective" || fail "relu3 --optimizer adam"
-$W "$BIN" train -q "$T/three.csv" --model relu3 --width1 2 --subnets 0 --configs-from "$T/r3l.model" --lambda 1e-2 --json "$T/r3c.json" \
+$W "$BIN" train -q "$T/three.csv" --model relu3 --width1 2 --subnets 0 --configs-from "$T/r3l.model" --lambda 1e-2 --max-iter 5000 --json "$T/r3c.json" \
   && awk -v o="$(num "$T/r3l.json" objective)" -v c="$(num "$T/r3c.json" convex_objective)" 'BEGIN {exit !(c <= o * (1 + 1e-12))}' \
   && pass "relu3 --configs-from a local model: optimum <= its objective" || fail "relu3 --configs-from"
 expect_error "relu3: --width1 0" 1 "--width1" "from 1 to 4096" -- train -q "$T/three.csv" --model relu3 --width1 0 -o "$T/out.model"
