@@ -136,17 +136,21 @@ def plot_gemm(data):
 
 
 def plot_screening(data):
-    runs = data["runs"]
-    fig, ax = plt.subplots(figsize=(5, 4))
-    for i, s in enumerate(("0", "1")):
-        ts = [r["solve_s"] for r in runs[s]]
-        ax.scatter([i] * len(ts), ts, color="tab:blue")
-        ax.bar(i, sorted(ts)[len(ts) // 2], alpha=0.4, color="tab:blue")
-    ax.set_xticks([0, 1])
-    ax.set_xticklabels(["--screening 0", "--screening 1"])
-    ax.set_ylabel("solve time (s)")
-    ax.set_title("synth n=%g d=%g P=2000, lambda=%g, eps=%g" % (data["n"], data["d"], data["lam"], data["eps"]),
-                 fontsize=9)
+    cases = data.get("cases") or [dict(lam=data["lam"], runs=data["runs"])]
+    fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 4), squeeze=False)
+    for ax, case in zip(axes[0], cases):
+        for i, s in enumerate(("0", "1")):
+            ts = [r["solve_s"] for r in case["runs"][s]]
+            ax.scatter([i] * len(ts), ts, color="tab:blue", zorder=3)
+            ax.bar(i, sorted(ts)[len(ts) // 2], alpha=0.4, color="tab:blue")
+            r0 = case["runs"][s][0]
+            ax.text(i, sorted(ts)[len(ts) // 2], "%d screened\n%d iterations" % (r0["screened_groups"], r0["iterations"]),
+                    ha="center", va="bottom", fontsize=7)
+        ax.set_xticks([0, 1])
+        ax.set_xticklabels(["--screening 0", "--screening 1"])
+        ax.set_ylabel("solve time (s)")
+        ax.set_title("synth n=%g d=%g P=2000, lambda=%g, eps=%g" % (data["n"], data["d"], case["lam"], data["eps"]),
+                     fontsize=8)
     save(fig, "screening")
 
 

@@ -5,7 +5,8 @@ the programs, pins the BLAS kernel and installs what a target needs:
   peers      cvxrelu (C) against the NumPy and PyTorch implementations of the same algorithms
              (rfista_numpy.py, rfista_torch.py): gated R-FISTA and the exact ReLU program on
              the planted teacher, gated R-FISTA on Fashion-MNIST (P=100); same problems (dumped
-             by bench_gated), same stopping rule (relative duality gap), in one run.
+             by bench_gated), same stopping rule (relative duality gap), in one run, the
+             configurations in turns (round robin) so that changes in load hit all alike.
   adam       convex training (cvxrelu train --model relu, its --trace) against PyTorch Adam on
              a ReLU network of the same width on the same objective (adam_torch.py).
   scaling    time per iteration and peak memory of bench_gated synth in n, d and P, with
@@ -15,6 +16,7 @@ the programs, pins the BLAS kernel and installs what a target needs:
 
 Each target prints a markdown table, writes bench/out/<target>.json, and the commands it ran
 (to stderr, prefixed with '$'). Knobs are environment variables, listed in bench/run.
+`suite.py --report TARGET` prints a target's tables again from its saved JSON.
 """
 import json
 import math
@@ -347,6 +349,8 @@ def target_adam():
                    adam_trace=best["trace_file"],
                    cvx_time_to_adam_best=first_time_at_or_below(ct, "time_s", "objective", best["best_objective"]),
                    adam_time_to_cvx_final=first_time_at_or_below(atr, "time_s", "objective", cvx_final),
+                   cvx_time_to_1pct=first_time_at_or_below(ct, "time_s", "objective", 1.01 * cvx_final),
+                   adam_time_to_1pct=first_time_at_or_below(atr, "time_s", "objective", 1.01 * best["best_objective"]),
                    equal_time=[])
         for t in (0.1, 1.0, cvx_time):
             res["equal_time"].append(dict(t=t, cvx=best_by_time(ct, "time_s", "objective", t),
@@ -354,17 +358,33 @@ def target_adam():
         results.append(res)
     print("load average: %s" % loadavg())
     print()
-    table(["patterns", "width (active neurons)", "cvxrelu objective", "cvxrelu time (s)", "rel. gap",
-           "Adam best objective (lr)", "Adam time (s)", "cvxrelu time to Adam's best",
+    data = dict(results=results, load=loadavg())
+    print_adam(data)
+    save("adam", data)
+
+
+def print_adam(data):
+    results = data["results"]
+    for r in results:                    # older result files: from the traces
+        if "cvx_time_to_1pct" not in r:
+            ct = read_csv(os.path.join(ROOT, r["cvx_trace"]))
+            at = read_csv(os.path.join(ROOT, r["adam_trace"]))
+            r["cvx_time_to_1pct"] = first_time_at_or_below(ct, "time_s", "objective", 1.01 * r["cvx_objective"])
+            r["adam_time_to_1pct"] = first_time_at_or_below(at, "time_s", "objective",
+                                                            1.01 * r["adam_best_objective"])
+    table(["patterns", "width (active neurons)", "cvxrelu objective", "cvxrelu time (s)",
+           "cvxrelu time to 1% of its objective", "rel. gap", "Adam best objective (lr)", "Adam run (s)",
+           "Adam time to 1% of its best", "cvxrelu time to Adam's best",
            "Adam time to cvxrelu's objective"],
-          [[r["patterns"], r["width"], "%.6g" % r["cvx_objective"], g(r["cvx_time_s"]), "%.1e" % r["cvx_gap"],
+          [[r["patterns"], r["width"], "%.6g" % r["cvx_objective"], g(r["cvx_time_s"]),
+            g(r.get("cvx_time_to_1pct")), "%.1e" % r["cvx_gap"],
             "%.6g (%s)" % (r["adam_best_objective"], r["adam_best_lr"]), g(r["adam_time_s"]),
+            g(r.get("adam_time_to_1pct")),
             "never" if r["cvx_time_to_adam_best"] is None else g(r["cvx_time_to_adam_best"]),
             "never" if r["adam_time_to_cvx_final"] is None else g(r["adam_time_to_cvx_final"])]
            for r in results])
     table(["patterns", "time (s)", "cvxrelu objective", "Adam objective"],
           [[r["patterns"], g(e["t"]), g(e["cvx"], 6), g(e["adam"], 6)] for r in results for e in r["equal_time"]])
-    save("adam", dict(results=results, load=loadavg()))
 
 
 # ------------------------------------------------------------------ scaling and gemm
@@ -406,14 +426,26 @@ def target_scaling():
         big.update(p)
     print("load average at end: %s" % loadavg())
     print()
+    data = dict(runs=runs, big=big, iters=iters, load=loadavg())
+    data["fits"] = print_scaling(data)
+    save("scaling", data)
+
+
+def print_scaling(data):
+    """The scaling tables; returns the fitted exponents (all points, and the last three:
+    the large sizes, where the fixed costs no longer dominate)."""
+    runs, big = data["runs"], data.get("big")
     fits = {}
     rows = []
     for axis in ("n", "d", "P"):
         pts = [r for r in runs if r["axis"] == axis]
         xs = [r[axis] for r in pts]
-        fits[axis] = dict(time=fit_exponent(xs, [r["time_per_iteration_s"] for r in pts]),
-                          memory=fit_exponent(xs, [r["peak_rss_bytes"] for r in pts]),
-                          base=fit_exponent(xs, [r["base_bytes"] for r in pts]))
+        ts = [r["time_per_iteration_s"] for r in pts]
+        ms = [r["peak_rss_bytes"] for r in pts]
+        bs = [r["base_bytes"] for r in pts]
+        fits[axis] = dict(time=fit_exponent(xs, ts), memory=fit_exponent(xs, ms), base=fit_exponent(xs, bs),
+                          time_top=fit_exponent(xs[-3:], ts[-3:]), memory_top=fit_exponent(xs[-3:], ms[-3:]),
+                          base_top=fit_exponent(xs[-3:], bs[-3:]), top_from=xs[-3] if len(xs) >= 3 else xs[0])
         for r in pts:
             rows.append([axis, "%g" % r["n"], "%g" % r["d"], "%g" % r["P"], int(r["iterations"]),
                          "%.2f" % (r["passes_over_x"] / max(r["iterations"], 1)),
@@ -422,16 +454,19 @@ def target_scaling():
                          "%.2f" % r["ratio_iteration_to_gemm_pair"]])
     table(["varied", "n", "d", "P", "iterations", "passes / iteration", "ms / iteration",
            "peak RSS (MiB)", "X + bits + iterates (MiB)", "peak / that", "iteration / GEMMs"], rows)
-    table(["varied", "time / iteration exponent", "peak RSS exponent", "X + bits + iterates exponent"],
-          [[a, "%.2f" % fits[a]["time"], "%.2f" % fits[a]["memory"], "%.2f" % fits[a]["base"]]
-           for a in ("n", "d", "P")])
+    table(["varied", "time / iteration exponent (all; last 3 points)", "peak RSS exponent (all; last 3)",
+           "X + bits + iterates exponent (all; last 3)"],
+          [[a + " (last 3 from %g)" % fits[a]["top_from"],
+            "%.2f; %.2f" % (fits[a]["time"], fits[a]["time_top"]),
+            "%.2f; %.2f" % (fits[a]["memory"], fits[a]["memory_top"]),
+            "%.2f; %.2f" % (fits[a]["base"], fits[a]["base_top"])] for a in ("n", "d", "P")])
     if big:
         table(["n", "d", "P", "exit", "iterations", "objective", "rel. gap", "solve (s)", "setup (s)",
                "peak RSS (GiB)", "peak / (X + bits + iterates)"],
               [["1e6", 100, 200, big["exit"], int(big["iterations"]), "%.8g" % big["objective"],
                 "%.1e" % big["relative_gap"], g(big["solve_s"]), g(big["setup_s"]),
                 g(big["peak_rss_bytes"] / 2 ** 30), "%.2f" % big["memory_ratio"]]])
-    save("scaling", dict(runs=runs, fits=fits, big=big, iters=iters, load=loadavg()))
+    return fits
 
 
 def target_gemm():
@@ -478,40 +513,75 @@ def target_gemm():
 def target_screening():
     n = env("SCREEN_N", 1e4)
     d = env("SCREEN_D", 100.0)
-    lam = os.environ.get("SCREEN_LAMBDA", "1e-3")
+    lams = os.environ.get("SCREEN_LAMBDAS", "3e-2,1e-3").split(",")
     eps = env("SCREEN_EPS", 1e-6)
     reps = env("SCREEN_REPS", 3, int)
     prec = os.environ.get("SCREEN_PRECISION", "double")
-    args = ["synth", "--n", "%g" % n, "--d", "%g" % d, "--c", "1", "--P", "2000", "--lambda", lam,
-            "--eps", str(eps), "--max-iter", "100000", "--seed", "1", "--precision", prec]
-    res = {}
     print("load average at start: %s" % loadavg(), flush=True)
-    for k in range(reps):
-        for s in ("0", "1"):
-            res.setdefault(s, []).append(c_run(args + ["--screening", s]))
+    cases = []
+    for lam in lams:
+        args = ["synth", "--n", "%g" % n, "--d", "%g" % d, "--c", "1", "--P", "2000", "--lambda", lam,
+                "--eps", str(eps), "--max-iter", "100000", "--seed", "1", "--precision", prec]
+        res = {"0": [], "1": []}
+        for _ in range(reps):           # in turns
+            for sc in ("0", "1"):
+                res[sc].append(c_run(args + ["--screening", sc]))
+        cases.append(dict(lam=float(lam), runs=res))
     print("load average at end: %s" % loadavg())
     print()
+    data = dict(cases=cases, eps=eps, n=n, d=d, P=2000, precision=prec, load=loadavg())
+    print_screening(data)
+    save("screening", data)
+
+
+def print_screening(data):
     rows = []
-    for s in ("0", "1"):
-        rs = res[s]
-        r0 = rs[0]
-        rows.append([s, int(r0["iterations"]), "%.12g" % r0["objective"], "%.2e" % r0["relative_gap"],
-                     r0["exit"], int(r0["active_groups"]), int(r0["screened_groups"]),
-                     g(median([r["solve_s"] for r in rs])), len(rs)])
-    table(["screening", "iterations", "objective", "rel. gap", "exit", "active groups",
-           "screened groups", "median solve (s)", "runs"], rows)
-    o0, o1 = res["0"][0]["objective"], res["1"][0]["objective"]
-    t0 = median([r["solve_s"] for r in res["0"]])
-    t1 = median([r["solve_s"] for r in res["1"]])
-    print("objective difference |o1 - o0| / |o0| = %.2e (eps = %g); time with / without screening = %.3f"
-          % (abs(o1 - o0) / abs(o0), eps, t1 / t0))
-    save("screening", dict(runs=res, eps=eps, n=n, d=d, P=2000, lam=float(lam), load=loadavg()))
+    for case in data["cases"]:
+        res = case["runs"]
+        t0 = median([r["solve_s"] for r in res["0"]])
+        o0 = res["0"][0]["objective"]
+        for sc in ("0", "1"):
+            rs = res[sc]
+            r0 = rs[0]
+            t = median([r["solve_s"] for r in rs])
+            rows.append(["%g" % case["lam"], sc, int(r0["iterations"]), int(r0["passes_over_x"]),
+                         "%.12g" % r0["objective"], "%.1e" % (abs(r0["objective"] - o0) / abs(o0)),
+                         "%.2e" % r0["relative_gap"], r0["exit"], int(r0["active_groups"]),
+                         int(r0["screened_groups"]), g(t), "%.2f" % (t / t0), len(rs)])
+    table(["lambda", "screening", "iterations", "passes over X", "objective", "rel. diff. to unscreened",
+           "rel. gap", "exit", "active groups", "screened groups", "median solve (s)",
+           "time / unscreened", "runs"], rows)
 
 
 TARGETS = dict(peers=target_peers, adam=target_adam, scaling=target_scaling, gemm=target_gemm,
                screening=target_screening)
 
+def report(name):
+    """Print a target's tables again from bench/out/<target>.json (no runs)."""
+    data = load(name)
+    if data is None:
+        raise SystemExit("suite.py: no bench/out/%s.json" % name)
+    if name == "peers":
+        print_peer_rows(data["rows"])
+    elif name == "scaling":
+        print_scaling(data)
+    elif name == "gemm":
+        target_gemm()
+    elif name == "screening":
+        print_screening(data)
+    elif name == "adam":
+        print_adam(data)
+    else:
+        raise SystemExit("suite.py: --report for peers, adam, scaling, gemm and screening")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in TARGETS:
-        raise SystemExit("usage: suite.py " + "|".join(TARGETS))
-    TARGETS[sys.argv[1]]()
+    args = sys.argv[1:]
+    rep = "--report" in args
+    args = [a for a in args if a != "--report"]
+    if len(args) != 1 or args[0] not in TARGETS:
+        raise SystemExit("usage: suite.py [--report] " + "|".join(TARGETS))
+    if rep:
+        report(args[0])
+    else:
+        TARGETS[args[0]]()
