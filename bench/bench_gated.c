@@ -110,10 +110,11 @@ static int bench_teacher(int argc, char **argv, int relu)
     const size_t n = 1000, d = 20, P = 100;
     const double lambda = 1e-3;
     const char *dump = NULL;
-    int reps = 5;
+    int reps = 5, precond = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump = argv[++i];
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--precondition") == 0 && i + 1 < argc) precond = atoi(argv[++i]);
     }
     if (reps < 1) reps = 1;
     cvxrelu_error err;
@@ -139,6 +140,7 @@ static int bench_teacher(int argc, char **argv, int relu)
         set.lambda = lambda;
         set.eps_gap = 1e-6;
         set.max_iter = 100000;
+        set.precondition = precond;
         if (relu) set.solver = CVXRELU_SOLVER_RELU;
         cvxrelu_solver *s;
         if (cvxrelu_solver_new(X, n, d, Y, 1, pat, &set, &s, &err)) die("solver", &err);
@@ -178,7 +180,7 @@ static int bench_fmnist(int argc, char **argv)
     const char *dir = "/usr/share/datasets/fashion-mnist";
     size_t iters = 30, P = 100;
     double lambda = 1e-4, time_limit = 0.0, eps = 1e-6;
-    int relu = 0, single = 0, screening = 0;
+    int relu = 0, single = 0, screening = 0, precond = 0;
     const char *dump = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) iters = (size_t)atol(argv[++i]);
@@ -190,6 +192,7 @@ static int bench_fmnist(int argc, char **argv)
         else if (strcmp(argv[i], "--eps") == 0 && i + 1 < argc) eps = atof(argv[++i]);
         else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) single = strcmp(argv[++i], "single") == 0;
         else if (strcmp(argv[i], "--screening") == 0 && i + 1 < argc) screening = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--precondition") == 0 && i + 1 < argc) precond = atoi(argv[++i]);
         else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump = argv[++i];
     }
     char tr[1024], te[1024];
@@ -246,6 +249,7 @@ static int bench_fmnist(int argc, char **argv)
     set.eps_gap = eps;
     set.single_precision = single;
     set.screening = screening;
+    set.precondition = precond;
     set.callback = on_iter;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;
@@ -267,8 +271,8 @@ static int bench_fmnist(int argc, char **argv)
     /* per iteration: the passes beyond one forward + one backward are line-search retries */
     double per_iter = res.solve_time_s / (double)(res.iterations ? res.iterations : 1);
     printf("problem fashion-mnist n=%zu d=%zu c=%zu P=%zu lambda=%g model=%s precision=%s "
-           "screening=%d\n", n, d, c, pat->P, lambda, relu ? "relu" : "gated",
-           single ? "single" : "double", screening);
+           "screening=%d precondition=%d\n", n, d, c, pat->P, lambda, relu ? "relu" : "gated",
+           single ? "single" : "double", screening, precond);
     printf("blas %s\n", cvxrelu_blas_info());
     printf("load_s %.2f patterns_s %.2f\n", t_load, t_pat);
     printf("gemm_xu_s %.4f\n", median(g1, 3));
@@ -284,6 +288,7 @@ static int bench_fmnist(int argc, char **argv)
     printf("exit %s\n", cvxrelu_exit_string(res.exit));
     printf("active_neurons %zu\n", model->m);
     printf("screened_groups %zu\n", res.screened);
+    printf("preconditioned %d\n", res.preconditioned);
     printf("solve_s %.4f\n", res.solve_time_s);
     printf("peak_rss_bytes %.0f\n", peak_rss());
     printf("test_accuracy %.4f\n", (double)ok / (double)nt);
@@ -314,7 +319,7 @@ static int bench_synth(int argc, char **argv)
     size_t n = 10000, d = 50, c = 1, P = 100, iters = 100000;
     double lambda = 1e-3, eps = 1e-6, time_limit = 0.0;
     uint64_t seed = 1;
-    int single = 0, screening = 0, relu = 0;
+    int single = 0, screening = 0, relu = 0, precond = 0;
     const char *dump = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -329,6 +334,7 @@ static int bench_synth(int argc, char **argv)
         else if (strcmp(a, "--seed") == 0) seed = (uint64_t)atof(v), i++;
         else if (strcmp(a, "--precision") == 0) single = strcmp(v, "single") == 0, i++;
         else if (strcmp(a, "--screening") == 0) screening = atoi(v), i++;
+        else if (strcmp(a, "--precondition") == 0) precond = atoi(v), i++;
         else if (strcmp(a, "--dump") == 0) dump = v, i++;
         else if (strcmp(a, "--relu") == 0) relu = 1;
         else {
@@ -379,6 +385,7 @@ static int bench_synth(int argc, char **argv)
     set.time_limit_s = time_limit;
     set.single_precision = single;
     set.screening = screening;
+    set.precondition = precond;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;
     if (cvxrelu_solver_new(X, n, d, Y, c, pat, &set, &s, &err)) die("solver", &err);
@@ -391,8 +398,8 @@ static int bench_synth(int argc, char **argv)
                         5.0 * (double)(n * c) * 8.0;           /* predictions and residuals */
     const double per_iter = res.solve_time_s / (double)(res.iterations ? res.iterations : 1);
     printf("problem synth n=%zu d=%zu c=%zu P=%zu lambda=%g eps=%g model=%s precision=%s "
-           "screening=%d\n", n, d, c, pat->P, lambda, eps, relu ? "relu" : "gated",
-           single ? "single" : "double", screening);
+           "screening=%d precondition=%d\n", n, d, c, pat->P, lambda, eps, relu ? "relu" : "gated",
+           single ? "single" : "double", screening, precond);
     printf("blas %s\n", cvxrelu_blas_info());
     printf("setup_s %.3f\n", t_setup);
     printf("exit %s\n", cvxrelu_exit_string(res.exit));
@@ -403,6 +410,7 @@ static int bench_synth(int argc, char **argv)
     printf("relative_gap %.3e\n", res.gap / fmax(1.0, fabs(res.objective)));
     printf("active_groups %zu\n", res.active_groups);
     printf("screened_groups %zu\n", res.screened);
+    printf("preconditioned %d\n", res.preconditioned);
     printf("solve_s %.4f\n", res.solve_time_s);
     printf("time_per_iteration_s %.6f\n", per_iter);
     printf("gemm_pair_s %.6f\n", gemm);

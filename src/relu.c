@@ -250,7 +250,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             }
         }
         predictions(s, st->Znew, st->Ynew);
-        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N);
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N, NULL, 0);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -258,7 +258,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             break;
         }
     }
-    int restart = cr_fista_momentum(s->U, st->Unew, st->V, md, &st->beta, &st->mom);
+    int restart = cr_fista_momentum(s->U, st->Unew, st->V, md, &st->beta, &st->mom, NULL, 0);
     cr_rotate(&st->Uprev, &s->U, &st->Unew);
     double *z_old = st->Zk; /* Zk <- Znew; the old products become scratch */
     st->Zk = st->Znew;

@@ -876,7 +876,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
                 it++;
                 break;
             }
-            cr_fista_momentum(a.U, a.Unew, a.V, rd, &beta, &mom);
+            cr_fista_momentum(a.U, a.Unew, a.V, rd, &beta, &mom, NULL, 0);
             cr_rotate(&a.Uprev, &a.U, &a.Unew);
             cr_rotate(&a.Zprev, &a.Zk, &a.Znew);
             { double *tq = a.Qk; a.Qk = a.Qnew; a.Qnew = tq; }

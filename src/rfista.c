@@ -25,6 +25,11 @@ typedef struct {
     size_t since_screen;
     double last_full_gap; /* of the last whole-program certificate (infinite: none yet) */
     int grad_at_U;    /* Grad holds the (scaled) gradient at U */
+    /* preconditioned (src/precond.c): the iterates in the eigenvector coordinates
+       (U = Ut pq, Uprev = Utprev pq, V's rotation in V), the rotated gradient, the
+       trial point */
+    int pre;
+    double *Ut, *Utprev, *Gt, *Wt; /* m x d */
 } rfista_state;
 
 /* The products are those of the whole program in double (certificates count). */
@@ -46,6 +51,10 @@ static void rfista_free(void *p)
     free(st->Yv);
     free(st->Ynew);
     free(st->R);
+    free(st->Ut);
+    free(st->Utprev);
+    free(st->Gt);
+    free(st->Wt);
     free(st);
 }
 
@@ -81,9 +90,8 @@ static double spectral_norm_sq(const double *X, size_t n, size_t d)
     return 1.05 * est;
 }
 
-/* Upper bound on the Lipschitz constant of the data term:
-   ||[D_1 X ... D_P X]||^2 <= ||X||^2 max_j #{i : j in pattern i}, over N. */
-static double lipschitz_bound(cvxrelu_solver *s)
+/* The largest number of patterns holding one row. */
+static size_t max_row_count(const cvxrelu_solver *s)
 {
     size_t maxcount = 0;
     const size_t nw = s->pat->words_per_pattern;
@@ -92,7 +100,32 @@ static double lipschitz_bound(cvxrelu_solver *s)
         for (size_t i = 0; i < s->P; i++) cnt += (s->pat->bits[i * nw + j / 64] >> (j % 64)) & 1u;
         if (cnt > maxcount) maxcount = cnt;
     }
-    return spectral_norm_sq(s->X, s->n, s->d) * (double)maxcount / s->N;
+    return maxcount;
+}
+
+/* Upper bound on the Lipschitz constant of the data term:
+   ||sum_i D_i X u_i||^2 <= max_j #{i : j in pattern i} sum_i ||X u_i||^2 and
+   ||X u||^2 <= ||X||^2 ||u||^2, over N.  In the preconditioned metric
+   ||X u||^2 = n sum_j ev_j (pq u)_j^2 <= n ||u||_M^2, so the bound is max count n / N. */
+static double lipschitz_bound(cvxrelu_solver *s, int pre)
+{
+    double maxcount = (double)max_row_count(s);
+    if (pre) return maxcount * (double)s->n / s->N;
+    return spectral_norm_sq(s->X, s->n, s->d) * maxcount / s->N;
+}
+
+/* Screened groups are zero in every copy of the iterates. */
+static void zero_screened(const cvxrelu_solver *s, rfista_state *st)
+{
+    const size_t d = s->d;
+    for (size_t g = 0; g < s->m; g++) {
+        if (s->live[g] != 2) continue;
+        memset(st->Uprev + g * d, 0, d * sizeof(double));
+        if (st->pre) {
+            memset(st->Ut + g * d, 0, d * sizeof(double));
+            memset(st->Utprev + g * d, 0, d * sizeof(double));
+        }
+    }
 }
 
 static double sq_residual(const double *Yhat, const double *Y, double *R, size_t N)
@@ -164,8 +197,7 @@ static void after_certificate(cvxrelu_solver *s, rfista_state *st, double object
     cr_screen(s, st->Grad, alpha / N, objective - dual, &touched);
     s->single_active = single;
     if (touched) { /* predictions of the iterates without the screened rows */
-        for (size_t g = 0; g < s->m; g++)
-            if (s->live[g] == 2) memset(st->Uprev + g * d, 0, d * sizeof(double));
+        zero_screened(s, st);
         cr_forward(s, s->U, st->Yk);
         cr_forward(s, st->Uprev, st->Yprev);
         st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
@@ -191,7 +223,21 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         rfista_free(st);
         return CVXRELU_ERR_NOMEM;
     }
-    if (s->lipschitz <= 0.0) s->lipschitz = lipschitz_bound(s);
+    st->pre = s->set.precondition && cr_precond_setup(s) == 0;
+    if (st->pre) {
+        st->Ut = cr_malloc(md, sizeof(double));
+        st->Utprev = cr_malloc(md, sizeof(double));
+        st->Gt = cr_malloc(md, sizeof(double));
+        st->Wt = cr_malloc(md, sizeof(double));
+        if (!st->Ut || !st->Utprev || !st->Gt || !st->Wt) {
+            rfista_free(st);
+            return CVXRELU_ERR_NOMEM;
+        }
+        cr_precond_rotate(s, s->U, st->Ut, s->m);
+        memcpy(st->Utprev, st->Ut, md * sizeof(double));
+    }
+    /* the bound and the step belong to the metric, which is fixed per solver */
+    if (s->lipschitz <= 0.0) s->lipschitz = lipschitz_bound(s, st->pre);
     if (s->live && !s->xnorm_done) {
         /* ||D_i X||_2 <= ||X||_2: the padded power-iteration estimate (an unsafe
            screening would be caught by the final certificate, never returned) */
@@ -242,22 +288,39 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     const size_t md = s->m * s->d, nc = s->n * s->c, d = s->d, m = s->m;
     const double lambda = s->set.lambda, b = st->beta;
 
-    /* extrapolated point V and its predictions */
-    cr_extrapolate(st->V, s->U, st->Uprev, md, b);
+    /* extrapolated point V and its predictions (preconditioned: V in the rotated
+       coordinates, where the step and the prox are taken) */
+    if (st->pre)
+        cr_extrapolate(st->V, st->Ut, st->Utprev, md, b);
+    else
+        cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
     sq_residual(st->Yv, s->Y, st->R, nc);
     if (!(b == 0.0 && st->grad_at_U)) gradient_and_dual(s, st, st->R);
     st->grad_at_U = 0;
+    const double *ps = st->pre ? s->ps : NULL;
+    if (st->pre) cr_precond_rotate(s, st->Grad, st->Gt, m);
 
     /* backtracking through the prox */
     double t = s->step, fnew = 0.0, tcurv = 0.0;
     int tries = 0;
     for (;;) {
-        for (size_t i = 0; i < md; i++) st->Unew[i] = st->V[i] - t * st->Grad[i];
-        for (size_t g = 0; g < m; g++) cvxrelu_prox_group(st->Unew + g * d, d, t * lambda);
+        if (st->pre) { /* Wt = prox^M(Vt - t M^-1 Gt), Unew = Wt pq */
+            for (size_t g = 0; g < m; g++) {
+                double *w = st->Wt + g * d;
+                const double *v = st->V + g * d, *gt = st->Gt + g * d;
+                for (size_t j = 0; j < d; j++) w[j] = v[j] - t * gt[j] / ps[j];
+                cr_precond_prox(ps, w, d, t * lambda);
+            }
+            cr_precond_unrotate(s, st->Wt, st->Unew, m);
+        } else {
+            for (size_t i = 0; i < md; i++) st->Unew[i] = st->V[i] - t * st->Grad[i];
+            for (size_t g = 0; g < m; g++) cvxrelu_prox_group(st->Unew + g * d, d, t * lambda);
+        }
         cr_forward(s, st->Unew, st->Ynew);
         fnew = sq_residual(st->Ynew, s->Y, st->R, nc) / (2.0 * s->N);
-        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N);
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->pre ? st->Wt : st->Unew, st->V, md, t,
+                              s->N, ps, d);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -266,8 +329,11 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
         }
     }
 
-    int restart = cr_fista_momentum(s->U, st->Unew, st->V, md, &st->beta, &st->mom);
+    int restart = st->pre ? cr_fista_momentum(st->Ut, st->Wt, st->V, md, &st->beta, &st->mom, ps, d)
+                          : cr_fista_momentum(s->U, st->Unew, st->V, md, &st->beta, &st->mom,
+                                              NULL, 0);
     cr_rotate(&st->Uprev, &s->U, &st->Unew);
+    if (st->pre) cr_rotate(&st->Utprev, &st->Ut, &st->Wt);
     cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
     st->fk = fnew;
     s->step = cr_next_step_by(t, tcurv, s->set.step_growth > 1.0 ? s->set.step_growth : 1.05);
@@ -284,8 +350,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
         int touched = 0;
         if (cr_screen(s, st->Grad, st->alpha, info->objective - st->last_dual, &touched) &&
             touched) {
-            for (size_t g = 0; g < m; g++)
-                if (s->live[g] == 2) memset(st->Uprev + g * d, 0, d * sizeof(double));
+            zero_screened(s, st);
             cr_forward(s, s->U, st->Yk);
             cr_forward(s, st->Uprev, st->Yprev);
             st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
@@ -348,6 +413,7 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     /* rounding can leave a gap a few ulps below zero */
     if (res->gap < 0.0 && res->gap > -1e-12 * fmax(1.0, fabs(res->objective))) res->gap = 0.0;
     res->active_groups = active;
+    res->preconditioned = st->pre;
     if (s->lambda_max < 0.0) {
         cr_backward(s, s->Y, st->Grad);
         s->lambda_max = cr_max_group_norm(st->Grad, s->m, s->d) / s->N;

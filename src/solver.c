@@ -21,6 +21,7 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->interrupt = NULL;
     s->single_precision = 0;
     s->screening = 1;
+    s->precondition = 1;
 }
 
 /* The registry: one entry per cvxrelu_solver_kind. */
@@ -284,20 +285,35 @@ void cvxrelu_prox_group(double *u, size_t m, double t_lambda)
         cblas_dscal((int)m, f, u, 1);
 }
 
-double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
-                     const double *V, size_t md, double t, double N)
+/* sum_i w_i a_i b_i over rows of length d (w NULL: all ones) */
+static double metric_dot(const double *a1, const double *a0, const double *b1, const double *b0,
+                         size_t md, const double *w, size_t d)
 {
-    double curv = 0.0, quad = 0.0;
+    double acc = 0.0;
+    if (!w) {
+        for (size_t i = 0; i < md; i++) acc += (a1[i] - a0[i]) * (b1[i] - b0[i]);
+        return acc;
+    }
+    for (size_t r = 0; r < md; r += d)
+        for (size_t j = 0; j < d; j++)
+            acc += w[j] * (a1[r + j] - a0[r + j]) * (b1[r + j] - b0[r + j]);
+    return acc;
+}
+
+double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
+                     const double *V, size_t md, double t, double N, const double *metric,
+                     size_t d)
+{
+    double curv = 0.0;
     for (size_t i = 0; i < nc; i++) curv += (Ynew[i] - Yv[i]) * (Ynew[i] - Yv[i]);
-    for (size_t i = 0; i < md; i++) quad += (Unew[i] - V[i]) * (Unew[i] - V[i]);
+    double quad = metric_dot(Unew, V, Unew, V, md, metric, d);
     return quad > 0.0 ? t * curv / (N * quad) : 0.0;
 }
 
 int cr_fista_momentum(const double *U, const double *Unew, const double *V, size_t md,
-                      double *beta, double *mom)
+                      double *beta, double *mom, const double *metric, size_t d)
 {
-    double rs = 0.0;
-    for (size_t i = 0; i < md; i++) rs += (Unew[i] - U[i]) * (V[i] - Unew[i]);
+    double rs = metric_dot(Unew, U, V, Unew, md, metric, d);
     if (rs > 0.0) {
         *mom = 1.0;
         *beta = 0.0;
@@ -440,6 +456,8 @@ void cvxrelu_solver_free(cvxrelu_solver *s)
     free(s->Ua);
     free(s->Ga);
     free(s->patnorm);
+    free(s->pq);
+    free(s->ps);
     free(s);
 }
 

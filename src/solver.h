@@ -62,6 +62,11 @@ struct cvxrelu_solver {
     double *patnorm;      /* P: ||D_i X||_F, a bound on ||D_i X||_2 */
     size_t screened;      /* groups screened in this solve */
     int xnorm_done;       /* patnorm already capped by ||X||_2 */
+    /* preconditioning (gated, settings.precondition; src/precond.c): X^T X / n =
+       pq^T diag(ev) pq with the eigenvectors in pq's rows (d x d), ps = the metric's
+       diagonal (ev raised to a floor); pq_state 0 = not tried, 1 = ready, -1 = not used */
+    double *pq, *ps;
+    int pq_state;
 };
 
 /* Yhat (n x c) = sum_i D_i X u_ik for the weights U (m x d). */
@@ -78,17 +83,31 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
    gmax = max_{i,k} ||X^T D_i R_k||. */
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
 
+/* Preconditioning (src/precond.c).  Setup: 0 when the metric is ready, -1 when it is
+   not used (d above the limit or above n, no memory, LAPACK failure). */
+int cr_precond_setup(cvxrelu_solver *s);
+/* At = A pq^T (rows x d): into the eigenvector coordinates ... */
+void cr_precond_rotate(const cvxrelu_solver *s, const double *A, double *At, size_t rows);
+/* ... and A = At pq back. */
+void cr_precond_unrotate(const cvxrelu_solver *s, const double *At, double *A, size_t rows);
+/* In place on one rotated group: argmin_w 1/2 sum_j sv_j (w_j - z_j)^2 + tau ||w||. */
+void cr_precond_prox(const double *sv, double *z, size_t d, double tau);
+
 /* ---- R-FISTA bookkeeping shared by the solvers (DESIGN 4.1) ---- */
 
 /* The backtracking ratio for a quadratic data term: with D = Unew - V,
    f(Unew) - f(V) - <grad f(V), D> = ||Yhat(Unew) - Yhat(V)||^2 / (2N) exactly, so
    the test f(Unew) <= f(V) + <grad, D> + ||D||^2/(2t) reads ratio <= 1 with
-   ratio = t ||Ynew - Yv||^2 / (N ||D||^2), free of cancellation near the optimum. */
+   ratio = t ||Ynew - Yv||^2 / (N ||D||^2), free of cancellation near the optimum.
+   With metric (d weights, applied to every row of length d) the norm is
+   sum w_j D_j^2 (the preconditioned solver's); NULL: Euclidean. */
 double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
-                     const double *V, size_t md, double t, double N);
-/* Gradient-mapping restart test and the momentum update; returns 1 on restart. */
+                     const double *V, size_t md, double t, double N, const double *metric,
+                     size_t d);
+/* Gradient-mapping restart test (in the same metric) and the momentum update;
+   returns 1 on restart. */
 int cr_fista_momentum(const double *U, const double *Unew, const double *V, size_t md,
-                      double *beta, double *mom);
+                      double *beta, double *mom, const double *metric, size_t d);
 /* Grow the step after an easy one (the ratio used at most half of the bound):
    growing after every step would make every other iteration pay a failed trial. */
 static inline double cr_next_step(double t, double ratio) { return ratio <= 0.5 ? 1.25 * t : t; }
