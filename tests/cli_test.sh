@@ -214,12 +214,13 @@ expect_error "bad relaxation solver" 1 "--relaxation" -- certify "$T/sdp.model" 
 expect_error "SDP too large for memory" 3 "refused" "GiB" -- train -q "$T/three.csv" --model sdp --max-memory 1e-6 -o "$T/out.model" --json "$T/out.json"
 
 # ---- performance options of the gated program: the same certified answer
-$W "$BIN" train -q "$DATA/iris.csv" --patterns 40 --beta 0.1 --eps 1e-5 --no-screening --json "$T/g0.json" \
+$W "$BIN" train -q "$DATA/iris.csv" --patterns 40 --beta 0.1 --eps 1e-5 --no-screening --no-precondition --json "$T/g0.json" \
+  && grep -q '"preconditioned": 0' "$T/g0.json" \
   && $W "$BIN" train -q "$DATA/iris.csv" --patterns 40 --beta 0.1 --eps 1e-5 --precision single --json "$T/g1.json" \
-  && grep -q '"precision": "single"' "$T/g1.json" && grep -q '"screening": 1' "$T/g1.json" \
+  && grep -q '"precision": "single"' "$T/g1.json" && grep -q '"screening": 1' "$T/g1.json" && grep -q '"preconditioned": 1' "$T/g1.json" \
   && awk -F': ' '/"objective":/ {sub(",","",$2); o[FILENAME]=$2} /"duality_gap":/ {sub(",","",$2); g[FILENAME]=$2} /"exit":/ {e[FILENAME]=$2}
        END {n=0; for (f in o) {v[n]=o[f]; w[n]=g[f]; n++; if (e[f] !~ /converged/) exit 1}; d=v[0]-v[1]; if (d<0) d=-d; exit !(n==2 && d <= w[0]+w[1])}' "$T/g0.json" "$T/g1.json" \
-  && pass "--precision single and screening: the plain solve's objective within the certified gaps" || fail "--precision single / screening"
+  && pass "--precision single, screening and preconditioning: the plain solve's objective within the certified gaps" || fail "--precision single / screening / preconditioning"
 expect_error "bad --precision" 1 "--precision" "single" -- train -q "$DATA/iris.csv" --precision half -o "$T/out.model"
 
 # ---- [EP21]: three-layer parallel networks (--model relu3)
