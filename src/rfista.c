@@ -25,6 +25,8 @@ typedef struct {
     size_t since_screen;
     double last_full_gap; /* of the last whole-program certificate (infinite: none yet) */
     int grad_at_U;    /* Grad holds the (scaled) gradient at U */
+    int yk_exact;     /* Yk is from double products over every group */
+    int cert_at_U;    /* the whole-program certificate at U is in best_dual */
     /* preconditioned (src/precond.c): the iterates in the eigenvector coordinates
        (U = Ut pq, Uprev = Utprev pq, V's rotation in V), the rotated gradient, the
        trial point */
@@ -175,6 +177,7 @@ static double certify_full(cvxrelu_solver *s, rfista_state *st)
     s->single_active = single;
     s->ma = ma;
     st->grad_at_U = 0;
+    st->yk_exact = st->cert_at_U = 1;
     return st->fk + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, NULL);
 }
 
@@ -201,6 +204,7 @@ static void after_certificate(cvxrelu_solver *s, rfista_state *st, double object
         cr_forward(s, s->U, st->Yk);
         cr_forward(s, st->Uprev, st->Yprev);
         st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+        st->yk_exact = st->cert_at_U = 0;
     }
 }
 
@@ -258,6 +262,8 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     s->screened = 0;
     s->single_active = s->Xf != NULL;
     cr_forward(s, s->U, st->Yk);
+    st->yk_exact = exact_mode(s);
+    st->cert_at_U = 0;
     st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     gradient_and_dual(s, st, st->R);
     st->grad_at_U = 1;
@@ -336,6 +342,8 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     if (st->pre) cr_rotate(&st->Utprev, &st->Ut, &st->Wt);
     cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
     st->fk = fnew;
+    st->yk_exact = exact_mode(s);
+    st->cert_at_U = 0;
     s->step = cr_next_step_by(t, tcurv, s->set.step_growth > 1.0 ? s->set.step_growth : 1.05);
 
     size_t active;
@@ -353,6 +361,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
             zero_screened(s, st);
             cr_forward(s, s->U, st->Yk);
             cr_forward(s, st->Uprev, st->Yprev);
+            st->yk_exact = 0;
             st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
             pen = lambda * cr_group_norm_sum(s->U, m, d, &active);
             info->objective = st->fk + pen;
@@ -397,12 +406,14 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
 {
     rfista_state *st = state;
     size_t nc = s->n * s->c, active;
-    /* exact certificate at the returned weights: double products over every group */
+    /* exact certificate at the returned weights: double products over every group
+       (already there when the last whole-program certificate was taken at U; the
+       predictions already there when the last products were exact) */
     s->single_active = 0;
     cr_unscreen(s);
-    cr_forward(s, s->U, st->Yk);
+    if (!st->yk_exact) cr_forward(s, s->U, st->Yk);
     double rr = sq_residual(st->Yk, s->Y, st->R, nc);
-    gradient_and_dual(s, st, st->R);
+    if (!st->cert_at_U) gradient_and_dual(s, st, st->R);
     res->loss = rr / (2.0 * s->N);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
     res->objective = res->loss + res->penalty;

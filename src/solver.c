@@ -53,81 +53,121 @@ static const void *gemm_weights(cvxrelu_solver *s, const double *U, size_t *cols
     return s->Uf;
 }
 
-/* work (nb x cols) = X_b W^T in the active precision (always left in double in work) */
+/* work (nb x cols) = X_b W^T in the active precision: in workf for float products
+   (the mask loops read the floats directly), in work for double */
 static void block_product(cvxrelu_solver *s, size_t r0, size_t nb, const void *W, size_t cols)
 {
     const size_t d = s->d;
     double t0 = cr_now();
-    if (s->single_active) {
+    if (s->single_active)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)cols, (int)d, 1.0f,
                     s->Xf + r0 * d, (int)d, (const float *)W, (int)d, 0.0f, s->workf, (int)cols);
-        s->gemm_time += cr_now() - t0;
-        for (size_t i = 0; i < nb * cols; i++) s->work[i] = (double)s->workf[i];
-        return;
-    }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)cols, (int)d, 1.0,
-                s->X + r0 * d, (int)d, (const double *)W, (int)d, 0.0, s->work, (int)cols);
+    else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)cols, (int)d, 1.0,
+                    s->X + r0 * d, (int)d, (const double *)W, (int)d, 0.0, s->work, (int)cols);
     s->gemm_time += cr_now() - t0;
 }
 
+/* mask-and-sum of one row block: Yhat_jk = sum over the patterns i that hold row j of
+   Z_j,ik (Z of element type T; accumulated in double) */
+#define CR_MASK_SUM(NAME, T)                                                                  \
+    static void NAME(const cvxrelu_solver *s, const T *Z, size_t r0, size_t nb, size_t m,     \
+                     int compact, double *Yhat)                                               \
+    {                                                                                         \
+        const size_t c = s->c, wr = s->wr;                                                    \
+        for (size_t jl = 0; jl < nb; jl++) {                                                  \
+            const T *z = Z + jl * m;                                                          \
+            double *yh = Yhat + (r0 + jl) * c;                                                \
+            const size_t nw = compact ? s->cw : wr;                                           \
+            const uint64_t *rb = compact ? s->cbits + (r0 + jl) * s->cw                       \
+                                         : s->rowbits + (r0 + jl) * wr;                       \
+            for (size_t w = 0; w < nw; w++) {                                                 \
+                uint64_t b = rb[w];                                                           \
+                if (c == 1) {                                                                 \
+                    const T *zw = z + 64 * w;                                                 \
+                    double acc = 0.0;                                                         \
+                    for (; b; b &= b - 1) acc += (double)zw[__builtin_ctzll(b)];              \
+                    yh[0] += acc;                                                             \
+                } else if (compact) {                                                         \
+                    const T *zw = z + 64 * w;                                                 \
+                    const size_t *kw = s->act_k + 64 * w;                                     \
+                    for (; b; b &= b - 1) {                                                   \
+                        size_t t = (size_t)__builtin_ctzll(b);                                \
+                        yh[kw[t]] += (double)zw[t];                                           \
+                    }                                                                         \
+                } else {                                                                      \
+                    const T *zw = z + 64 * w * c;                                             \
+                    for (; b; b &= b - 1) {                                                   \
+                        const T *zi = zw + (size_t)__builtin_ctzll(b) * c;                    \
+                        for (size_t k = 0; k < c; k++) yh[k] += (double)zi[k];                \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+CR_MASK_SUM(mask_sum_d, double)
+CR_MASK_SUM(mask_sum_f, float)
+
 void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
 {
-    const size_t n = s->n, c = s->c, wr = s->wr;
+    const size_t n = s->n;
     size_t m;
     const void *W = gemm_weights(s, U, &m);
     const int compact = m < s->m;
-    memset(Yhat, 0, n * c * sizeof(double));
+    memset(Yhat, 0, n * s->c * sizeof(double));
     s->matvecs++;
     if (m == 0) return;
     for (size_t r0 = 0; r0 < n; r0 += s->nb) {
         size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
-        /* Z = X_b U^T : nb x m */
+        /* Z = X_b U^T : nb x m, then the mask-and-sum */
         block_product(s, r0, nb, W, m);
-        /* mask-and-sum: Yhat_jk = sum over the patterns i that hold row j of Z_j,ik */
-        for (size_t jl = 0; jl < nb; jl++) {
-            const uint64_t *rb = s->rowbits + (r0 + jl) * wr;
-            const double *z = s->work + jl * m;
-            double *yh = Yhat + (r0 + jl) * c;
-            if (compact) {
-                const uint64_t *cb = s->cbits + (r0 + jl) * s->cw;
-                for (size_t w = 0; w < s->cw; w++) {
-                    const double *zw = z + 64 * w;
-                    const size_t *kw = s->act_k + 64 * w;
-                    uint64_t b = cb[w];
-                    if (c == 1) {
-                        double acc = 0.0;
-                        for (; b; b &= b - 1) acc += zw[__builtin_ctzll(b)];
-                        yh[0] += acc;
-                    } else {
-                        for (; b; b &= b - 1) {
-                            size_t t = (size_t)__builtin_ctzll(b);
-                            yh[kw[t]] += zw[t];
-                        }
-                    }
-                }
-                continue;
-            }
-            for (size_t w = 0; w < wr; w++) {
-                uint64_t b = rb[w];
-                const double *zw = z + 64 * w * c;
-                if (c == 1) {
-                    double acc = 0.0;
-                    for (; b; b &= b - 1) acc += zw[__builtin_ctzll(b)];
-                    yh[0] += acc;
-                } else {
-                    for (; b; b &= b - 1) {
-                        const double *zi = zw + (size_t)__builtin_ctzll(b) * c;
-                        for (size_t k = 0; k < c; k++) yh[k] += zi[k];
-                    }
-                }
-            }
-        }
+        if (s->single_active)
+            mask_sum_f(s, s->workf, r0, nb, m, compact, Yhat);
+        else
+            mask_sum_d(s, s->work, r0, nb, m, compact, Yhat);
     }
 }
 
+/* M_b (nb x m, element type T): row j holds R_j in the columns of the patterns that
+   hold row j */
+#define CR_MASK_FILL(NAME, T)                                                                 \
+    static void NAME(const cvxrelu_solver *s, const double *R, size_t r0, size_t nb,          \
+                     size_t m, int compact, T *M)                                             \
+    {                                                                                         \
+        const size_t c = s->c, P = s->P, wr = s->wr;                                          \
+        for (size_t jl = 0; jl < nb; jl++) {                                                  \
+            T *mrow = M + jl * m;                                                             \
+            const double *r = R + (r0 + jl) * c;                                              \
+            if (compact) {                                                                    \
+                const uint64_t *cb = s->cbits + (r0 + jl) * s->cw;                            \
+                const size_t *ak = s->act_k;                                                  \
+                for (size_t a = 0; a < m; a++)                                                \
+                    mrow[a] = (T)((double)((cb[a / 64] >> (a % 64)) & 1u) * r[ak[a]]);        \
+                continue;                                                                     \
+            }                                                                                 \
+            const uint64_t *rb = s->rowbits + (r0 + jl) * wr;                                 \
+            for (size_t w = 0; w < wr; w++) {                                                 \
+                const uint64_t b = rb[w];                                                     \
+                const size_t lim = P - 64 * w < 64 ? P - 64 * w : 64;                         \
+                T *mw = mrow + 64 * w * c;                                                    \
+                if (c == 1) {                                                                 \
+                    const T r1 = (T)r[0];                                                     \
+                    for (size_t t = 0; t < lim; t++) mw[t] = (T)((b >> t) & 1u) * r1;         \
+                } else {                                                                      \
+                    for (size_t t = 0; t < lim; t++) {                                        \
+                        const T on = (T)((b >> t) & 1u);                                      \
+                        for (size_t k = 0; k < c; k++) mw[t * c + k] = on * (T)r[k];          \
+                    }                                                                         \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+CR_MASK_FILL(mask_fill_d, double)
+CR_MASK_FILL(mask_fill_f, float)
+
 void cr_backward(cvxrelu_solver *s, const double *R, double *G)
 {
-    const size_t n = s->n, d = s->d, c = s->c, P = s->P, wr = s->wr;
+    const size_t n = s->n, d = s->d;
     const int compact = s->live && s->ma < s->m, single = s->single_active;
     const size_t m = compact ? s->ma : s->m;
     double *Gout = compact ? s->Ga : G;
@@ -136,37 +176,13 @@ void cr_backward(cvxrelu_solver *s, const double *R, double *G)
     if (m == 0) return;
     for (size_t r0 = 0; r0 < n; r0 += s->nb) {
         size_t nb = n - r0 < s->nb ? n - r0 : s->nb;
-        /* M_b: row j holds R_j in the columns of the patterns that hold row j */
-        for (size_t jl = 0; jl < nb; jl++) {
-            const uint64_t *rb = s->rowbits + (r0 + jl) * wr;
-            double *mrow = s->work + jl * m;
-            const double *r = R + (r0 + jl) * c;
-            if (compact) {
-                const uint64_t *cb = s->cbits + (r0 + jl) * s->cw;
-                const size_t *ak = s->act_k;
-                for (size_t a = 0; a < m; a++)
-                    mrow[a] = (double)((cb[a / 64] >> (a % 64)) & 1u) * r[ak[a]];
-                continue;
-            }
-            for (size_t w = 0; w < wr; w++) {
-                const uint64_t b = rb[w];
-                const size_t lim = P - 64 * w < 64 ? P - 64 * w : 64;
-                double *mw = mrow + 64 * w * c;
-                if (c == 1) {
-                    const double r1 = r[0];
-                    for (size_t t = 0; t < lim; t++) mw[t] = (double)((b >> t) & 1u) * r1;
-                } else {
-                    for (size_t t = 0; t < lim; t++) {
-                        const double on = (double)((b >> t) & 1u);
-                        for (size_t k = 0; k < c; k++) mw[t * c + k] = on * r[k];
-                    }
-                }
-            }
-        }
+        if (single)
+            mask_fill_f(s, R, r0, nb, m, compact, s->workf);
+        else
+            mask_fill_d(s, R, r0, nb, m, compact, s->work);
         double t0 = cr_now();
         /* G (+)= M_b^T X_b : m x d */
         if (single) {
-            for (size_t i = 0; i < nb * m; i++) s->workf[i] = (float)s->work[i];
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)d, (int)nb, 1.0f,
                         s->workf, (int)m, s->Xf + r0 * d, (int)d, r0 == 0 ? 0.0f : 1.0f, s->Gf,
                         (int)d);
