@@ -27,6 +27,8 @@ extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, 
    nearly singular X^T X (constant or duplicate columns) would otherwise ask for
    unbounded steps along directions the data cannot see. */
 #define PRECOND_FLOOR 1e-6
+/* Below this condition number of X^T X the metric is not used. */
+#define PRECOND_MIN_COND 10.0
 /* Above this d the d x d eigendecomposition and the rotations stop being cheap
    beside the products. */
 #define PRECOND_MAX_D 4096
@@ -44,8 +46,19 @@ int cr_precond_setup(cvxrelu_solver *s)
     double wq = 0.0;
     int nn = (int)d, lwork = -1, info = 0;
     if (!E || !ev) goto fail;
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0 / (double)n, s->X,
-                (int)d, 0.0, E, (int)d);
+    if (s->Xf) {
+        /* with float products the Gram in float too (half the time): the metric only
+           shapes the steps, and the largest eigenvalue is padded where it bounds */
+        float *Ef = cr_malloc(d * d, sizeof(float));
+        if (!Ef) goto fail;
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0f / (float)n,
+                    s->Xf, (int)d, 0.0f, Ef, (int)d);
+        for (size_t i = 0; i < d * d; i++) E[i] = (double)Ef[i];
+        free(Ef);
+    } else {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0 / (double)n,
+                    s->X, (int)d, 0.0, E, (int)d);
+    }
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < i; j++) E[i * d + j] = E[j * d + i];
     /* row-major symmetric = column-major symmetric; the eigenvectors come back in
@@ -59,6 +72,9 @@ int cr_precond_setup(cvxrelu_solver *s)
     free(work);
     double emax = ev[d - 1];
     if (info != 0 || !(emax > 0.0) || !isfinite(emax)) goto fail;
+    /* a well-conditioned Gram gains little in iterations and the rotations and the
+       secular prox cost more per step: keep the plain steps */
+    if (emax <= PRECOND_MIN_COND * fmax(ev[0], PRECOND_FLOOR * emax)) goto fail;
     for (size_t j = 0; j < d; j++) ev[j] = fmax(ev[j], PRECOND_FLOOR * emax);
     s->pq = E;
     s->ps = ev;
@@ -110,9 +126,9 @@ void cr_precond_prox(const double *sv, double *z, size_t d, double tau)
     for (int it = 0; it < 100; it++) {
         double w2 = 0.0, q = 0.0;
         for (size_t j = 0; j < d; j++) {
-            double den = sv[j] + k, w = sv[j] * z[j] / den;
+            double inv = 1.0 / (sv[j] + k), w = sv[j] * z[j] * inv;
             w2 += w * w;
-            q += w * w / den;
+            q += w * w * inv;
         }
         double wn = sqrt(w2);
         double h = 1.0 / wn - k / tau, dh = q / (w2 * wn) - 1.0 / tau;

@@ -243,9 +243,12 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     /* the bound and the step belong to the metric, which is fixed per solver */
     if (s->lipschitz <= 0.0) s->lipschitz = lipschitz_bound(s, st->pre);
     if (s->live && !s->xnorm_done) {
-        /* ||D_i X||_2 <= ||X||_2: the padded power-iteration estimate (an unsafe
-           screening would be caught by the final certificate, never returned) */
-        double xs = sqrt(spectral_norm_sq(s->X, s->n, s->d));
+        /* ||D_i X||_2 <= ||X||_2: n times the largest eigenvalue of X^T X / n when the
+           preconditioner has it (padded for the Gram's rounding), else the padded
+           power-iteration estimate (an unsafe screening would be caught by the final
+           certificate, never returned) */
+        double xs = st->pre ? sqrt((double)s->n * s->ps[s->d - 1] * (1.0 + 1e-4))
+                            : sqrt(spectral_norm_sq(s->X, s->n, s->d));
         for (size_t i = 0; i < s->P; i++) s->patnorm[i] = fmin(s->patnorm[i], xs);
         s->xnorm_done = 1;
     }
@@ -261,7 +264,12 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     cr_unscreen(s);
     s->screened = 0;
     s->single_active = s->Xf != NULL;
-    cr_forward(s, s->U, st->Yk);
+    size_t nz = 0; /* a cold start predicts 0 without a product */
+    while (nz < md && s->U[nz] == 0.0) nz++;
+    if (nz < md)
+        cr_forward(s, s->U, st->Yk);
+    else
+        memset(st->Yk, 0, nc * sizeof(double));
     st->yk_exact = exact_mode(s);
     st->cert_at_U = 0;
     st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);

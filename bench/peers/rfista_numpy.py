@@ -20,6 +20,14 @@ The algorithm, step by step as in the C:
     every iteration; relu: by max ||P_K(X^T s D_i Theta_k)||, every 10 iterations, the
     exact cone projection, see cone_nnls.py); best dual value kept;
   - stop when P(U) - best dual <= eps max(1, |P(U)|); the final certificate at the returned U.
+--precondition (gated): the preconditioned steps of src/precond.c and src/rfista.c
+(docs/algorithms.md): X^T X / n = E^T diag(ev) E, metric s = max(ev, 1e-6 max ev); the data
+rotated once (X E^T, so the iterates live in the eigenvector coordinates, where the group norm
+is unchanged), steps v - t g / s, the prox argmin 1/2 sum s_j (w_j - z_j)^2 + t lam ||w|| by
+the same safeguarded Newton iteration on the secular equation, vectorized over the groups;
+backtracking and restart in the s-weighted norm; first step 1 / (max count n / N). The
+returned objective and certificate are those of the rotated problem, the same program
+(an orthogonal change of variables).
 The prox of the relu program is the shrinkage of the cone projection (src/relu.c, header);
 the projection is exact (cone_nnls.py: src/cone.c's warm-started Lawson-Hanson in NumPy, or
 --projection nnls for scipy.optimize.nnls started cold).
@@ -159,6 +167,67 @@ class Relu(Gated):
         return max(0.0, float((-A.T * Z).max())) / (self.xmax * umax)
 
 
+class Preconditioned(Gated):
+    """The gated program in the eigenvector coordinates of X^T X / n with the diagonal
+    metric s (as src/precond.c)."""
+
+    FLOOR = 1e-6
+
+    def __init__(self, X, Y, S):
+        n = X.shape[0]
+        ev, Q = np.linalg.eigh(X.T @ X / n)
+        super().__init__(X @ Q, Y, S)
+        self.s = np.maximum(ev, self.FLOOR * ev.max())[:, None]   # d x 1
+
+    def first_step(self):
+        maxcount = float(self.S.sum(axis=1).max()) or 1.0
+        return self.N / (maxcount * self.n)
+
+    def step_point(self, V, G, t):
+        return V - t * G / self.s
+
+    def prox(self, Z, t, lam):
+        """Per column: w = s z / (s + k), k > 0 the root of 1/||w(k)|| - k/tau (Newton from
+        the right end of the bracket, as cr_precond_prox); w = 0 when ||s z|| <= tau."""
+        tau = t * lam
+        s = self.s
+        sz = s * Z
+        nsz = np.sqrt((sz * sz).sum(axis=0))
+        W = np.zeros_like(Z)
+        on = nsz > tau
+        if not on.any():
+            return W, None
+        Zo, szo = Z[:, on], nsz[on]
+        lo = tau * s.min() / (szo - tau)
+        hi = tau * s.max() / (szo - tau)
+        k = hi.copy()
+        for _ in range(100):
+            den = s + k
+            w = s * Zo / den
+            w2 = (w * w).sum(axis=0)
+            q = (w * w / den).sum(axis=0)
+            wn = np.sqrt(w2)
+            h = 1.0 / wn - k / tau
+            dh = q / (w2 * wn) - 1.0 / tau
+            lo = np.where(h > 0, np.maximum(lo, k), lo)
+            hi = np.where(h > 0, hi, np.minimum(hi, k))
+            nxt = np.where(dh < 0, k - h / np.where(dh < 0, dh, -1.0), 0.5 * (lo + hi))
+            bad = ~((nxt > lo) & (nxt < hi))
+            nxt = np.where(bad, 0.5 * (lo + hi), nxt)
+            done = np.abs(nxt - k) <= 1e-15 * k
+            k = nxt
+            if done.all():
+                break
+        W[:, on] = s * Zo / (s + k)
+        return W, None
+
+    def sq_norm(self, D):
+        return float((self.s * D * D).sum())
+
+    def dot(self, A, B):
+        return float((self.s * A * B).sum())
+
+
 def dual_value(R, Y, N, gmax, lam):
     """D(Theta) for Theta = -alpha R / N, alpha = min(1, lam / gmax) (DESIGN 4.2)."""
     alpha = 1.0 if gmax <= lam else lam / gmax
@@ -173,6 +242,7 @@ def group_norm_sum(U):
 def rfista(prob, lam, eps=1e-6, max_iter=100000, time_limit=0.0, relu=False, trace=None,
            growth=1.05):
     Y, N = prob.Y, prob.N
+    pre = isinstance(prob, Preconditioned)
     t0 = time.perf_counter()
     step = prob.first_step()
     U = prob.zeros()
@@ -219,11 +289,11 @@ def rfista(prob, lam, eps=1e-6, max_iter=100000, time_limit=0.0, relu=False, tra
             tries = 0
             stalled = False
             while True:
-                Unew, Znew = prob.prox(V - t * G, t, lam)
+                Unew, Znew = prob.prox(V - t * G if not pre else prob.step_point(V, G, t), t, lam)
                 Ynew = prob.forward(Unew, Znew) if relu else prob.forward(Unew)
                 Dy = Ynew - Yv
                 Du = Unew - V
-                quad = float(np.vdot(Du, Du))
+                quad = prob.sq_norm(Du) if pre else float(np.vdot(Du, Du))
                 tcurv = t * float(np.vdot(Dy, Dy)) / (N * quad) if quad > 0.0 else 0.0
                 if tcurv <= 1.0:
                     break
@@ -233,7 +303,7 @@ def rfista(prob, lam, eps=1e-6, max_iter=100000, time_limit=0.0, relu=False, tra
                     stalled = True
                     break
 
-            if float(np.vdot(Unew - U, V - Unew)) > 0.0:
+            if (prob.dot(Unew - U, V - Unew) if pre else float(np.vdot(Unew - U, V - Unew))) > 0.0:
                 mom, beta = 1.0, 0.0
             else:
                 mom_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * mom * mom))
@@ -294,22 +364,34 @@ def main():
                     help="relu: cone projection by warm-started Lawson-Hanson (as src/cone.c) "
                          "or by scipy.optimize.nnls started cold")
     ap.add_argument("--threads", type=int, default=0, help="BLAS threads (0: library default)")
+    ap.add_argument("--precondition", action="store_true",
+                    help="gated: the preconditioned steps of src/precond.c (setup timed)")
     ap.add_argument("--trace", help="write iter,objective,gap,time_s as CSV")
     a = ap.parse_args()
     if bool(a.problem) == bool(a.data):
         ap.error("give exactly one of --problem and --data")
     X, Y, S = common.load_problem(a.problem) if a.problem else common.load_npz(a.data)
     relu = a.model == "relu"
-    prob = Relu(X, Y, S, a.projection) if relu else Gated(X, Y, S)
+    if a.precondition and relu:
+        ap.error("--precondition is for the gated program")
+    t_setup = time.perf_counter()
+    if relu:
+        prob = Relu(X, Y, S, a.projection)
+    else:
+        prob = Preconditioned(X, Y, S) if a.precondition else Gated(X, Y, S)
+    t_setup = time.perf_counter() - t_setup if a.precondition else 0.0
     trace = [] if a.trace else None
     growth = a.step_growth if a.step_growth > 0 else (1.25 if relu else 1.05)
     r = rfista(prob, a.lam, a.eps, a.max_iter, a.time_limit, relu, trace, growth)
+    # the preconditioner's setup (X^T X, eigh, X E^T) is part of the solve, as in the C
+    r["time_s"] += t_setup
+    r["setup_s"] = t_setup
     if trace is not None:
         with open(a.trace, "w") as f:
             f.write("iter,objective,gap,time_s\n")
             for row in trace:
                 f.write("%d,%.17g,%.17g,%.6f\n" % row)
-    r.update(implementation="numpy", model=a.model,
+    r.update(implementation="numpy", model=a.model, precondition=a.precondition,
              projection=a.projection if relu else None, dtype="float64", threads=a.threads,
              n=prob.n, d=prob.d, c=prob.c, P=prob.P, lam=a.lam, eps=a.eps,
              step_growth=growth, peak_rss_bytes=common.peak_rss_bytes())
