@@ -156,7 +156,8 @@ def c_row(problem, label, dtype, runs):
                 relative_gap=r0["relative_gap"], exit=r0["exit"], time_s=t,
                 time_per_iteration_s=t / max(r0["iterations"], 1), times=[r["solve_s"] for r in runs],
                 passes_over_x=int(r0["passes_over_x"]), screened=int(r0.get("screened_groups", 0) or 0),
-                c_output=r0, same_algorithm=label == SAME)
+                c_output=r0, same_algorithm=label in (SAME, SAME_PRE),
+                precondition=int(r0.get("preconditioned", 0) or 0))
 
 
 def py_row(problem, label, runs):
@@ -166,10 +167,12 @@ def py_row(problem, label, runs):
                 runs=len(runs), iterations=r0["iterations"], objective=r0["objective"],
                 relative_gap=r0["relative_gap"], exit=r0["exit"], time_s=t,
                 time_per_iteration_s=t / max(r0["iterations"], 1), times=[r["time_s"] for r in runs],
-                passes_over_x=r0["passes_over_x"], screened=0, same_algorithm=False)
+                passes_over_x=r0["passes_over_x"], screened=0, same_algorithm=False,
+                precondition=int(bool(r0.get("precondition", False))))
 
 
 SAME = "cvxrelu (C), same algorithm"
+SAME_PRE = "cvxrelu (C), preconditioned, same algorithm"
 
 
 def print_peer_rows(rows):
@@ -177,12 +180,12 @@ def print_peer_rows(rows):
     for r in rows:
         if r["implementation"].startswith("cvxrelu"):
             if r["same_algorithm"]:
-                same[r["problem"]] = r
+                same[(r["problem"], r.get("precondition", 0))] = r
             if r["problem"] not in fastest or r["time_s"] < fastest[r["problem"]]["time_s"]:
                 fastest[r["problem"]] = r
     out = []
     for r in rows:
-        c, f = same.get(r["problem"]), fastest.get(r["problem"])
+        c, f = same.get((r["problem"], r.get("precondition", 0))), fastest.get(r["problem"])
         dobj = abs(r["objective"] - c["objective"]) / abs(c["objective"]) if c else float("nan")
         out.append([r["problem"], r["implementation"], r["dtype"], r["threads"], r["runs"],
                     r["iterations"], r["passes_over_x"], "%.10g" % r["objective"], "%.1e" % dobj,
@@ -192,7 +195,7 @@ def print_peer_rows(rows):
                     "%.2f" % (r["time_s"] / f["time_s"]) if f else "–"])
     table(["problem", "implementation", "dtype", "threads", "runs", "iterations", "passes over X",
            "objective", "rel. diff. to C", "rel. gap", "exit", "median time (s)", "ms / iteration",
-           "time / C same-algorithm time", "time / fastest C time"], out)
+           "time / C time, same algorithm (plain or preconditioned)", "time / fastest C time"], out)
 
 
 def interleaved(problem, configs, rounds):
@@ -228,10 +231,15 @@ def target_peers():
     T = str(first["threads"])
     common = ["--problem", pdir, "--lam", "1e-3", "--eps", str(eps_t), "--threads", T]
     rows += interleaved(name, [
-        (SAME, "float64", lambda: c_run(args + ["--screening", "0"])),
-        ("cvxrelu (C), --screening 1", "float64", lambda: c_run(args + ["--screening", "1"])),
+        (SAME, "float64", lambda: c_run(args + ["--screening", "0", "--precondition", "0"])),
+        (SAME_PRE, "float64", lambda: c_run(args + ["--screening", "0", "--precondition", "1"])),
+        ("cvxrelu (C), library default (screening, preconditioning)", "float64",
+         lambda: c_run(args + ["--screening", "1", "--precondition", "1"])),
         ("NumPy", "py", lambda: py_run("rfista_numpy.py", common)),
-        ("PyTorch", "py", lambda: py_run("rfista_torch.py", common))], env("PEERS_REPS", 5, int))
+        ("PyTorch", "py", lambda: py_run("rfista_torch.py", common)),
+        ("NumPy, --precondition", "py", lambda: py_run("rfista_numpy.py", common + ["--precondition"])),
+        ("PyTorch, --precondition", "py", lambda: py_run("rfista_torch.py", common + ["--precondition"]))],
+        env("PEERS_REPS", 5, int))
 
     # (2) planted teacher, exact ReLU program
     if env("PEERS_RELU", 1, int):
@@ -259,15 +267,20 @@ def target_peers():
             T = "1" if math.prod(int(v) for v in f.read().split()) < 2e7 else str(os.cpu_count() or 1)
         common = ["--problem", fdir, "--lam", "1e-4", "--eps", str(eps_f), "--threads", T,
                   "--max-iter", iters, "--time-limit", tl]
-        configs = [(SAME, "float64", lambda: c_run(base + ["--screening", "0"])),
+        configs = [(SAME, "float64", lambda: c_run(base + ["--screening", "0", "--precondition", "0"])),
                    ("NumPy", "py", lambda: py_run("rfista_numpy.py", common)),
                    ("PyTorch", "py", lambda: py_run("rfista_torch.py", common))]
-        if env("FMNIST_C_VARIANTS", 1, int):
-            configs += [("cvxrelu (C), --screening 1", "float64", lambda: c_run(base + ["--screening", "1"])),
-                        ("cvxrelu (C), --screening 1 --precision single", "float32 products",
-                         lambda: c_run(base + ["--screening", "1", "--precision", "single"]))]
         if env("FMNIST_FLOAT32", 1, int):
             configs.append(("PyTorch, --dtype float32", "py", lambda: py_run("rfista_torch.py", common + ["--dtype", "float32"])))
+        # the library's default: screening and preconditioning, in double and single
+        configs += [(SAME_PRE, "float64", lambda: c_run(base + ["--screening", "1", "--precondition", "1"])),
+                    ("cvxrelu (C), preconditioned, --precision single", "float32 products",
+                     lambda: c_run(base + ["--screening", "1", "--precondition", "1", "--precision", "single"])),
+                    ("NumPy, --precondition", "py", lambda: py_run("rfista_numpy.py", common + ["--precondition"])),
+                    ("PyTorch, --precondition", "py", lambda: py_run("rfista_torch.py", common + ["--precondition"]))]
+        if env("FMNIST_FLOAT32", 1, int):
+            configs.append(("PyTorch, --precondition --dtype float32", "py",
+                            lambda: py_run("rfista_torch.py", common + ["--precondition", "--dtype", "float32"])))
         rows += interleaved(name, configs, env("FMNIST_REPS", 1, int))
     print("load average at end: %s" % loadavg(), flush=True)
     print()
