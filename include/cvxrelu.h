@@ -283,7 +283,8 @@ typedef struct {
                                    eigenvalue; prox by a secular equation per group): the
                                    same program, dual and stopping rule, far fewer
                                    iterations when the columns of X are correlated or
-                                   unevenly scaled.  Used when 2 <= d <= min(n, 4096).
+                                   unevenly scaled.  Used when 2 <= d <= min(n, 4096)
+                                   and cond(X^T X) > 10.
                                    Default 1 */
 } cvxrelu_settings;
 

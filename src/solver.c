@@ -84,9 +84,24 @@ static void block_product(cvxrelu_solver *s, size_t r0, size_t nb, const void *W
             for (size_t w = 0; w < nw; w++) {                                                 \
                 uint64_t b = rb[w];                                                           \
                 if (c == 1) {                                                                 \
+                    /* a byte of bits at a time: 8 products with its 0/1 row of the table \
+                       (no dependent chain of single adds); the partial byte at the end   \
+                       bit by bit, so that nothing past the row is read */                \
                     const T *zw = z + 64 * w;                                                 \
+                    const size_t cols = m - 64 * w, full = cols >= 64 ? 8 : cols / 8;        \
                     double acc = 0.0;                                                         \
-                    for (; b; b &= b - 1) acc += (double)zw[__builtin_ctzll(b)];              \
+                    for (size_t q = 0; q < full; q++) {                                       \
+                        const unsigned byte = (unsigned)(b >> (8 * q)) & 255u;                \
+                        if (!byte) continue;                                                  \
+                        const double *tb = s->bytebits[byte];                                 \
+                        const T *zq = zw + 8 * q;                                             \
+                        double part = 0.0;                                                    \
+                        for (int t = 0; t < 8; t++) part += tb[t] * (double)zq[t];            \
+                        acc += part;                                                          \
+                    }                                                                         \
+                    for (uint64_t rest = full < 8 ? b >> (8 * full) : 0; rest;               \
+                         rest &= rest - 1)                                                    \
+                        acc += (double)zw[8 * full + (size_t)__builtin_ctzll(rest)];          \
                     yh[0] += acc;                                                             \
                 } else if (compact) {                                                         \
                     const T *zw = z + 64 * w;                                                 \
@@ -138,6 +153,24 @@ void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat)
         for (size_t jl = 0; jl < nb; jl++) {                                                  \
             T *mrow = M + jl * m;                                                             \
             const double *r = R + (r0 + jl) * c;                                              \
+            if (c == 1) { /* a byte of bits at a time from the table, the tail bit by bit */  \
+                const size_t nw = compact ? s->cw : wr;                                       \
+                const uint64_t *rb = compact ? s->cbits + (r0 + jl) * s->cw                   \
+                                             : s->rowbits + (r0 + jl) * wr;                   \
+                const double r1 = r[0];                                                       \
+                for (size_t w = 0; w < nw; w++) {                                             \
+                    const uint64_t b = rb[w];                                                 \
+                    const size_t cols = m - 64 * w < 64 ? m - 64 * w : 64, full = cols / 8;  \
+                    T *mw = mrow + 64 * w;                                                    \
+                    for (size_t q = 0; q < full; q++) {                                       \
+                        const double *tb = s->bytebits[(b >> (8 * q)) & 255u];                \
+                        for (int t = 0; t < 8; t++) mw[8 * q + (size_t)t] = (T)(tb[t] * r1);  \
+                    }                                                                         \
+                    for (size_t t = 8 * full; t < cols; t++)                                  \
+                        mw[t] = (T)((double)((b >> t) & 1u) * r1);                            \
+                }                                                                             \
+                continue;                                                                     \
+            }                                                                                 \
             if (compact) {                                                                    \
                 const uint64_t *cb = s->cbits + (r0 + jl) * s->cw;                            \
                 const size_t *ak = s->act_k;                                                  \
@@ -343,6 +376,19 @@ int cr_fista_momentum(const double *U, const double *Unew, const double *V, size
 
 /* ---------------------------------------------------------- the object */
 
+/* Rows per block of the products: the block workspace (nb x m) holds at most 8 M
+   doubles and at most 1/16 of X's size, so that it stays small beside X, but at least
+   256 rows, so that every GEMM has work enough. */
+static size_t block_rows(size_t n, size_t d, size_t m)
+{
+    size_t budget = n / 16 * d;
+    if (budget > ((size_t)8 << 20)) budget = (size_t)8 << 20;
+    size_t nb = budget / (m ? m : 1);
+    if (nb < 256) nb = 256;
+    if (nb > n) nb = n;
+    return nb;
+}
+
 cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const double *Y,
                                   size_t c, const cvxrelu_patterns *patterns,
                                   const cvxrelu_settings *settings, cvxrelu_solver **out,
@@ -398,14 +444,13 @@ cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const dou
     s->type = type;
     s->lambda_max = -1.0;
     s->kept_lambda = NAN;
-    /* rows per block: the block workspace holds about 8 M doubles */
-    size_t nb = (size_t)(8u << 20) / (m ? m : 1);
-    if (nb < 256) nb = 256;
-    if (nb > n) nb = n;
+    size_t nb = block_rows(n, d, m);
     s->nb = nb;
     s->U = cr_calloc(md, sizeof(double));
     s->work = cr_malloc(nb, m * sizeof(double));
     s->wr = (s->P + 63) / 64;
+    for (unsigned byte = 0; byte < 256; byte++)
+        for (unsigned t = 0; t < 8; t++) s->bytebits[byte][t] = (double)((byte >> t) & 1u);
     s->rowbits = cr_calloc(n, s->wr * sizeof(uint64_t));
     if (!s->U || !s->work || !s->rowbits) goto fail;
     for (size_t i = 0; i < s->P; i++) {
@@ -560,11 +605,11 @@ size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_sol
         doubles = sat_muladd(nc, 5, doubles);
         doubles = sat_muladd(P, n, doubles);
     } else {
-        /* U + 4 (m x d), one row block of nb x m, 5 (n x c) */
-        size_t nb = (size_t)(8u << 20) / (m ? m : 1);
-        if (nb < 256) nb = 256;
-        if (nb > n) nb = n;
-        doubles = sat_muladd(md, 5, 0);
+        /* U + 4 (m x d) + 4 (m x d) and d x d when preconditioned, one row block of
+           nb x m, 5 (n x c) */
+        size_t nb = block_rows(n, d, m);
+        doubles = sat_muladd(md, 9, 0);
+        doubles = sat_muladd(d, d + 1, doubles);
         doubles = sat_muladd(nb, m, doubles);
         doubles = sat_muladd(nc, 5, doubles);
     }

@@ -67,6 +67,7 @@ struct cvxrelu_solver {
        diagonal (ev raised to a floor); pq_state 0 = not tried, 1 = ready, -1 = not used */
     double *pq, *ps;
     int pq_state;
+    double bytebits[256][8]; /* bit t of byte b as 0.0 / 1.0: the mask loops' table */
 };
 
 /* Yhat (n x c) = sum_i D_i X u_ik for the weights U (m x d). */
