@@ -464,9 +464,11 @@ def print_scaling(data):
                          "%.2f" % (r["passes_over_x"] / max(r["iterations"], 1)),
                          g(1e3 * r["time_per_iteration_s"]), g(r["peak_rss_bytes"] / 2 ** 20),
                          g(r["base_bytes"] / 2 ** 20), "%.2f" % r["memory_ratio"],
+                         "%.2f" % r["memory_ratio_above_start"] if "memory_ratio_above_start" in r else "–",
                          "%.2f" % r["ratio_iteration_to_gemm_pair"]])
     table(["varied", "n", "d", "P", "iterations", "passes / iteration", "ms / iteration",
-           "peak RSS (MiB)", "X + bits + iterates (MiB)", "peak / that", "iteration / GEMMs"], rows)
+           "peak RSS (MiB)", "X + bits + iterates (MiB)", "peak / that",
+           "(peak - RSS at start) / that", "iteration / GEMMs"], rows)
     table(["varied", "time / iteration exponent (all; last 3 points)", "peak RSS exponent (all; last 3)",
            "X + bits + iterates exponent (all; last 3)"],
           [[a + " (last 3 from %g)" % fits[a]["top_from"],
