@@ -382,11 +382,12 @@ static int bench_synth(int argc, char **argv)
     if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
     const double peak = peak_rss();
     /* the GEMMs of one iteration at these shapes, blocked like the solver's (src/solver.c,
-       block_rows: at most 8 M doubles and n d / 16), timed after the solve so that their
+       block_rows: at most 8 M doubles and n d / 16, 256..8192 rows), timed after the solve so that their
        buffers do not count in its peak memory */
     size_t budget = n / 16 * d;
     if (budget > ((size_t)8 << 20)) budget = (size_t)8 << 20;
     size_t nb = budget / m;
+    if (nb > 8192) nb = 8192;
     if (nb < 256) nb = 256;
     if (nb > n) nb = n;
     double *U = malloc(m * d * sizeof(double)), *Z = malloc(nb * m * sizeof(double));

@@ -377,13 +377,14 @@ int cr_fista_momentum(const double *U, const double *Unew, const double *V, size
 /* ---------------------------------------------------------- the object */
 
 /* Rows per block of the products: the block workspace (nb x m) holds at most 8 M
-   doubles and at most 1/16 of X's size, so that it stays small beside X, but at least
-   256 rows, so that every GEMM has work enough. */
+   doubles and at most 1/16 of X's size, so that it stays small beside X, and at most
+   8192 rows, but at least 256 rows, so that every GEMM has work enough. */
 static size_t block_rows(size_t n, size_t d, size_t m)
 {
     size_t budget = n / 16 * d;
     if (budget > ((size_t)8 << 20)) budget = (size_t)8 << 20;
     size_t nb = budget / (m ? m : 1);
+    if (nb > 8192) nb = 8192; /* longer blocks make OpenBLAS touch more of its buffers */
     if (nb < 256) nb = 256;
     if (nb > n) nb = n;
     return nb;
