@@ -75,6 +75,8 @@ int cr_precond_setup(cvxrelu_solver *s)
     /* a well-conditioned Gram gains little in iterations and the rotations and the
        secular prox cost more per step: keep the plain steps */
     if (emax <= PRECOND_MIN_COND * fmax(ev[0], PRECOND_FLOOR * emax)) goto fail;
+    /* dsyev returns the eigenvalues ascending; flooring keeps them so (ps[0] is the
+       smallest, ps[d - 1] the largest) */
     for (size_t j = 0; j < d; j++) ev[j] = fmax(ev[j], PRECOND_FLOOR * emax);
     s->pq = E;
     s->ps = ev;
@@ -106,16 +108,15 @@ void cr_precond_unrotate(const cvxrelu_solver *s, const double *At, double *A, s
  * is the root of h(k) = 1 / ||w(k)|| - k / tau.  As in the trust-region secular equation,
  * 1 / ||w(k)|| is concave, so h is concave and Newton's method from a point right of the
  * root (h <= 0) descends to it monotonically.  The root lies in [k_lo, k_hi] with
- * k = tau s_min / (||s o z|| - tau) and tau s_max / (||s o z|| - tau).
+ * k = tau s_min / (||s o z|| - tau) and tau s_max / (||s o z|| - tau) (smin, smax: the
+ * extremes of sv, passed in since the metric is the same for every group and step).
  */
-void cr_precond_prox(const double *sv, double *z, size_t d, double tau)
+void cr_precond_prox(const double *sv, double smin, double smax, double *z, size_t d, double tau)
 {
-    double sz2 = 0.0, smin = INFINITY, smax = 0.0;
+    double sz2 = 0.0;
     for (size_t j = 0; j < d; j++) {
         double a = sv[j] * z[j];
         sz2 += a * a;
-        smin = fmin(smin, sv[j]);
-        smax = fmax(smax, sv[j]);
     }
     double sz = sqrt(sz2);
     if (!(sz > tau)) {

@@ -324,7 +324,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
                 double *w = st->Wt + g * d;
                 const double *v = st->V + g * d, *gt = st->Gt + g * d;
                 for (size_t j = 0; j < d; j++) w[j] = v[j] - t * gt[j] / ps[j];
-                cr_precond_prox(ps, w, d, t * lambda);
+                cr_precond_prox(ps, ps[0], ps[d - 1], w, d, t * lambda);
             }
             cr_precond_unrotate(s, st->Wt, st->Unew, m);
         } else {

@@ -91,8 +91,9 @@ int cr_precond_setup(cvxrelu_solver *s);
 void cr_precond_rotate(const cvxrelu_solver *s, const double *A, double *At, size_t rows);
 /* ... and A = At pq back. */
 void cr_precond_unrotate(const cvxrelu_solver *s, const double *At, double *A, size_t rows);
-/* In place on one rotated group: argmin_w 1/2 sum_j sv_j (w_j - z_j)^2 + tau ||w||. */
-void cr_precond_prox(const double *sv, double *z, size_t d, double tau);
+/* In place on one rotated group: argmin_w 1/2 sum_j sv_j (w_j - z_j)^2 + tau ||w||;
+   smin and smax are the smallest and largest sv_j (ps is ascending: ps[0], ps[d-1]). */
+void cr_precond_prox(const double *sv, double smin, double smax, double *z, size_t d, double tau);
 
 /* ---- R-FISTA bookkeeping shared by the solvers (DESIGN 4.1) ---- */
 

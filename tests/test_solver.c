@@ -344,7 +344,12 @@ static void test_precond_prox_optimality(void **state)
         const double fr[] = {0.01, 0.5, 0.999999, 1.5};
         double tau = sz * fr[t % 4];
         memcpy(w, z, sizeof z);
-        cr_precond_prox(sv, w, d, tau);
+        double smin = sv[0], smax = sv[0];
+        for (size_t j = 1; j < d; j++) {
+            smin = fmin(smin, sv[j]);
+            smax = fmax(smax, sv[j]);
+        }
+        cr_precond_prox(sv, smin, smax, w, d, tau);
         double wn = 0.0;
         for (size_t j = 0; j < d; j++) wn += w[j] * w[j];
         wn = sqrt(wn);
