@@ -1625,7 +1625,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     note("exit: %s after %zu iterations | objective %.10e | gap %.3e (relative %.3e) | "
          "active %zu of %zu groups\n",
          cvxrelu_exit_string(res.exit), res.iterations, res.objective, res.gap, rel_gap,
-         res.active_groups, t.pat->P * c);
+         res.active_groups, (o->relu ? 2 : 1) * t.pat->P * c);
     note("time: solve %.3f s, of which BLAS %.3f s (%zu passes over X) | lambda_max %.6g\n",
          res.solve_time_s, res.gemm_time_s, res.matvecs, res.lambda_max);
 

@@ -69,14 +69,20 @@ static void predictions(const cvxrelu_solver *s, const double *Z, double *Yhat)
     }
 }
 
-/* Zt (m x n) = U X^T */
-static void products(cvxrelu_solver *s, const double *U, double *Zt)
+/* Zt (rows x n) = U X^T for the first rows rows of U */
+static void products_rows(cvxrelu_solver *s, const double *U, size_t rows, double *Zt)
 {
     double t0 = cr_now();
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->m, (int)s->n, (int)s->d, 1.0, U,
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)s->n, (int)s->d, 1.0, U,
                 (int)s->d, s->X, (int)s->d, 0.0, Zt, (int)s->n);
     s->gemm_time += cr_now() - t0;
     s->matvecs++;
+}
+
+/* Zt (m x n) = U X^T */
+static void products(cvxrelu_solver *s, const double *U, double *Zt)
+{
+    products_rows(s, U, s->m, Zt);
 }
 
 /* Grad (m x d) = X^T s D_i R_k / N per group */
@@ -110,8 +116,9 @@ static cr_cone cone_of(const cvxrelu_solver *s, const relu_state *st, size_t g)
     return k;
 }
 
-/* The dual bound at residual R, with Grad the loss gradient there. */
-static void dual_update(cvxrelu_solver *s, relu_state *st, const double *R)
+/* The largest cone-projected gradient norm max_g ||P_{K_g}(-Grad_g)|| (Grad
+   the loss gradient at residual R); products of -Grad with X go to Zy. */
+static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
 {
     const size_t m = s->m, d = s->d, n = s->n;
     /* h_g = -Grad_g; products of h with X go to Zy */
@@ -124,9 +131,18 @@ static void dual_update(cvxrelu_solver *s, relu_state *st, const double *R)
                                         &st->ndset[g], st->work, st->uscr, st->zscr);
         if (v > gmax) gmax = v;
     }
-    double dual = cr_dual_value(R, s->Y, n * s->c, gmax * s->N, s->set.lambda);
+    return gmax;
+}
+
+/* The dual bound at residual R, with Grad the loss gradient there; returns
+   the largest projected gradient norm it used. */
+static double dual_update(cvxrelu_solver *s, relu_state *st, const double *R)
+{
+    double gmax = projected_gradient_max(s, st);
+    double dual = cr_dual_value(R, s->Y, s->n * s->c, gmax * s->N, s->set.lambda);
     if (dual > st->best_dual) st->best_dual = dual;
     st->since_dual = 0;
+    return gmax;
 }
 
 static double sqres(const double *Yhat, const double *Y, double *R, size_t N)
@@ -181,7 +197,10 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     predictions(s, st->Zk, st->Yk);
     double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     loss_gradient(s, st, st->R);
-    dual_update(s, st, st->R);
+    double g0 = dual_update(s, st, st->R);
+    /* at a zero start R = -Y: the projected gradient norm is then lambda_max, the
+       smallest lambda for which U = 0 is optimal (its dual point Y/N is feasible) */
+    if (s->lambda_max < 0.0 && cr_group_norm_sum(s->U, m, d, NULL) == 0.0) s->lambda_max = g0;
 
     if (s->set.step_init > 0.0)
         s->step = s->set.step_init;
@@ -303,7 +322,8 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
        move each group strictly inside its cone along the pattern's interior
        gate (a_j x_j . g_i > 0): every row then keeps its sign under any
        summation order, and the ReLU network's pattern is the program's. */
-    products(s, s->pat->gates, st->Zy); /* first P rows: X g_i, as Zy[i n + j] */
+    /* X g_i for the P gates (P rows of gates, not m): Zy[i n + j] */
+    products_rows(s, s->pat->gates, s->P, st->Zy);
     int moved = 0;
     for (size_t g = 0; g < m; g++) {
         double nu = cblas_dnrm2((int)d, s->U + g * d, 1);
@@ -338,7 +358,13 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
     res->active_groups = active;
     s->kept_dual = st->best_dual;
     s->kept_lambda = s->set.lambda;
-    res->lambda_max = NAN;
+    if (s->lambda_max < 0.0) {
+        /* warm start: the projected gradient at U = 0, i.e. at residual -Y */
+        for (size_t i = 0; i < nc; i++) st->R[i] = -s->Y[i];
+        loss_gradient(s, st, st->R);
+        s->lambda_max = projected_gradient_max(s, st);
+    }
+    res->lambda_max = s->lambda_max;
     return CVXRELU_OK;
 }
 
