@@ -270,9 +270,9 @@ typedef struct {
     volatile sig_atomic_t *interrupt; /* default NULL; the solve stops at the next iteration
                                          when *interrupt != 0 (set it from a signal handler) */
     double step_growth;         /* gated: step growth after an easy step (ratio <= 1/2);
-                                   0 = default 1.05 (the textbook 1.25 is slower: on our benchmarks
-                                   1.05 needs 2-25% fewer passes over X, see
-                                   docs/algorithms.md) */
+                                   0 = default 1.05 (the textbook 1.25 is slower: on
+                                   our benchmarks 1.05 needs 2-25% fewer passes over X,
+                                   see docs/algorithms.md, "The solver: R-FISTA") */
     int single_precision;       /* gated: 1 = the products in float32 (SGEMM on a float copy
                                    of X); the stopping certificate and the final objective
                                    and gap are evaluated in double. Default 0 */
@@ -315,9 +315,10 @@ typedef struct {
  * A solver bound to one problem: X (n x d), Y (n x c), the patterns.  X, Y and
  * the patterns are borrowed and must outlive the solver.  The weights U are
  * owned: (P c) x d, row (i c + k) is u_ik (group-major, each group contiguous),
- * for the gated program; (2 P c) x d for the ReLU program, row 2 (i c + k) is v_ik and row
- * 2 (i c + k) + 1 is w_ik (the groups of the exact ReLU program).  Repeated solves warm-start;
- * cvxrelu_solver_set_lambda + solve walks a regularization path.
+ * for the gated program; (2 P c) x d for the ReLU program, row 2 (i c + k) is
+ * v_ik and row 2 (i c + k) + 1 is w_ik (the groups of the exact ReLU program).
+ * Repeated solves warm-start; cvxrelu_solver_set_lambda + solve walks a
+ * regularization path.
  */
 typedef struct cvxrelu_solver cvxrelu_solver;
 
