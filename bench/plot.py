@@ -87,7 +87,7 @@ def plot_adam(data):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("wall time (s)")
-        ax.set_ylabel("objective (DESIGN 1)")
+        ax.set_ylabel("objective (canonical scale)")
         ax.set_title("planted teacher n=1000 d=20, lambda=%g" % r["lam"], fontsize=9)
         ax.legend(fontsize=7)
     save(fig, "adam")

@@ -51,7 +51,8 @@ void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j
             strcat(used, cvxrelu_sbound_string((cvxrelu_sbound)b));
         }
     if (f) {
-        fprintf(f, "certificate (DESIGN 5): lambda %g (beta = lambda N = %g), %zu rows, %zu output%s\n",
+        fprintf(f, "certificate (docs/algorithms.md, \"Certificates for the non-convex problem\")\n"
+                   "  lambda %g (beta = lambda N = %g), %zu rows, %zu output%s\n",
                c->lambda, c->beta, n, c->outputs, c->outputs == 1 ? "" : "s");
         fprintf(f, "  upper bound  %.10e  (the network's objective)\n", c->upper_bound);
         fprintf(f, "  lower bound  %.10e  (weak duality, s-bound: %s)\n", c->lower_bound, used);
@@ -95,8 +96,9 @@ static void certify_help(void)
            "       cvxrelu certify --weights FILE DATA --lambda L [options]\n"
            "\n"
            "Bounds on the global optimum of the two-layer ReLU network with weight decay\n"
-           "on DATA (DESIGN 5): the upper bound UB is the network's objective, the lower\n"
-           "bound LB comes from weak duality with v = Y - f(X) and an upper bound on\n"
+           "on DATA (docs/algorithms.md, \"Certificates for the non-convex problem\"):\n"
+           "the upper bound UB is the network's objective, the lower bound LB comes\n"
+           "from weak duality with v = Y - f(X) and an upper bound on\n"
            "s(v) = max_{||u||<=1} |v.(X u)_+|.  Every computed bound is valid; the\n"
            "tightest is used.  'certified optimal' means LB = UB to --tol.  A search\n"
            "over sampled directions is reported separately: it can show that the\n"
@@ -118,8 +120,9 @@ static void certify_help(void)
            "  --samples N       Gaussian directions of the necessary check (256)\n"
            "  --seed S          their seed (1)\n"
            "  --tol T           certified optimal when UB - LB <= T UB (1e-6)\n"
-           "  --relaxation S    also solve the SDP relaxation of [PBY24] (DESIGN 6) on the\n"
-           "                    data by S = admm or dsdp: a certified lower bound on every\n"
+           "  --relaxation S    also solve the SDP relaxation of [PBY24]\n"
+           "                    (docs/algorithms.md, \"The SDP relaxation\") on the data\n"
+           "                    by S = admm or dsdp: a certified lower bound on every\n"
            "                    network, dense second layers included (needed for models\n"
            "                    from train --model sdp with several outputs)\n"
            "  --relaxation-eps E  its relative accuracy (1e-4)\n"

@@ -10,7 +10,7 @@
  *   - matrices are dense, row-major, double precision: X is n x d with one
  *     sample per row, Y is n x c;
  *   - inputs are borrowed (read during the call only) unless documented;
- *   - the objective scale is DESIGN.md section 1:
+ *   - the objective scale (docs/algorithms.md, "The objective and its scale"):
  *         (1/(2N)) ||Yhat - Y||_F^2 + lambda * sum of group norms,  N = n c;
  *   - the library never prints to stdout and never exits; times are seconds.
  */
@@ -218,8 +218,10 @@ cvxrelu_status cvxrelu_weights_read(const char *path, size_t d, size_t c, double
 /* --------------------------------------------------------------- solving */
 
 typedef enum {
-    CVXRELU_SOLVER_RFISTA = 0, /* gated ReLU group lasso (DESIGN 3.1) by R-FISTA (4.1) */
-    CVXRELU_SOLVER_RELU        /* exact ReLU, cone-constrained program (DESIGN 3.2) by
+    CVXRELU_SOLVER_RFISTA = 0, /* gated ReLU group lasso by R-FISTA (docs/algorithms.md,
+                                  "The gated ReLU program", "The solver: R-FISTA") */
+    CVXRELU_SOLVER_RELU        /* exact ReLU, cone-constrained program (docs/algorithms.md,
+                                  "The exact ReLU program") by
                                   R-FISTA with the exact prox of lambda||.|| + cone
                                   indicator (shrinkage of the cone projection) */
 } cvxrelu_solver_kind;
@@ -268,9 +270,9 @@ typedef struct {
     volatile sig_atomic_t *interrupt; /* default NULL; the solve stops at the next iteration
                                          when *interrupt != 0 (set it from a signal handler) */
     double step_growth;         /* gated: step growth after an easy step (ratio <= 1/2);
-                                   0 = default 1.05 (DESIGN 4.1 says 1.25: on our benchmarks
-                                   1.05 needs 2-25% fewer passes over X, see
-                                   docs/algorithms.md) */
+                                   0 = default 1.05 (the textbook 1.25 is slower: on
+                                   our benchmarks 1.05 needs 2-25% fewer passes over X,
+                                   see docs/algorithms.md, "The solver: R-FISTA") */
     int single_precision;       /* gated: 1 = the products in float32 (SGEMM on a float copy
                                    of X); the stopping certificate and the final objective
                                    and gap are evaluated in double. Default 0 */
@@ -313,9 +315,10 @@ typedef struct {
  * A solver bound to one problem: X (n x d), Y (n x c), the patterns.  X, Y and
  * the patterns are borrowed and must outlive the solver.  The weights U are
  * owned: (P c) x d, row (i c + k) is u_ik (group-major, each group contiguous),
- * for the gated program; (2 P c) x d for the ReLU program, row 2 (i c + k) is v_ik and row
- * 2 (i c + k) + 1 is w_ik (the groups of DESIGN 3.2).  Repeated solves warm-start;
- * cvxrelu_solver_set_lambda + solve walks a regularization path.
+ * for the gated program; (2 P c) x d for the ReLU program, row 2 (i c + k) is
+ * v_ik and row 2 (i c + k) + 1 is w_ik (the groups of the exact ReLU program).
+ * Repeated solves warm-start; cvxrelu_solver_set_lambda + solve walks a
+ * regularization path.
  */
 typedef struct cvxrelu_solver cvxrelu_solver;
 
@@ -342,7 +345,7 @@ void cvxrelu_solver_free(cvxrelu_solver *s);
    the count overflows.  For refusing a problem before any work starts. */
 size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind);
 
-/* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N (DESIGN 3.1). */
+/* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N: the zero network is optimal for lambda >= it. */
 double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y,
                           size_t c, const cvxrelu_patterns *patterns);
 
@@ -354,7 +357,7 @@ void cvxrelu_prox_group(double *u, size_t m, double t_lambda);
 typedef enum {
     CVXRELU_MODEL_GATED = 0, /* neuron j: a_j 1[x.g_j > 0] x.w_j */
     CVXRELU_MODEL_RELU,      /* neuron j: a_j (x.w_j)_+ */
-    CVXRELU_MODEL_RELU3      /* sub-network j: a_j (sum_l W2_jl (x.w_jl)_+)_+  (DESIGN 7) */
+    CVXRELU_MODEL_RELU3      /* sub-network j: a_j (sum_l W2_jl (x.w_jl)_+)_+  ([EP21]) */
 } cvxrelu_model_kind;
 
 /*
@@ -386,23 +389,24 @@ typedef struct {
 } cvxrelu_model;
 
 /*
- * Recover the network of DESIGN 3.3 from a solved gated program: for each
- * non-zero u_ik a neuron u/sqrt||u|| with gate g_i and output weight
- * sqrt||u||.  Takes ownership of enc (also on failure).
+ * Recover the network from a solved gated program (docs/algorithms.md, "The
+ * gated ReLU program"): for each non-zero u_ik a neuron u/sqrt||u|| with
+ * gate g_i and output weight sqrt||u||.  Takes ownership of enc (also on failure).
  */
 cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
                                         const double *U, size_t c, double lambda,
                                         cvxrelu_encoding *enc, cvxrelu_model **out,
                                         cvxrelu_error *err);
 /*
- * The ReLU network of DESIGN 3.3 from a solved cone-constrained program (U as
+ * The ReLU network from a solved cone-constrained program (U as
  * in the ReLU solver): v != 0 gives a neuron v/sqrt||v|| with output weight
  * +sqrt||v||, w != 0 one with -sqrt||w||.  Takes ownership of enc.
  */
 cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, double lambda, cvxrelu_encoding *enc,
                                        cvxrelu_model **out, cvxrelu_error *err);
-/* How a gated solution is split into cone-feasible pairs (DESIGN 3.4). */
+/* How a gated solution is split into cone-feasible pairs (docs/algorithms.md,
+   "Cone decomposition"). */
 typedef enum {
     CVXRELU_DECOMPOSE_CLOSED_FORM = 0, /* w = t g_i, v = u + t g_i with the least t */
     CVXRELU_DECOMPOSE_MIN_NORM         /* min ||v|| + ||w|| over v - w = u, v, w in K_i
@@ -448,7 +452,7 @@ cvxrelu_status cvxrelu_model_from_arrays(cvxrelu_model_kind kind, size_t m, cons
                                          cvxrelu_encoding *enc, cvxrelu_model **out_model,
                                          cvxrelu_error *err);
 
-/* ------------------------------------ the SDP relaxation (DESIGN 6, [PBY24]) */
+/* ------------------------------------------- the SDP relaxation ([PBY24]) */
 
 typedef enum {
     CVXRELU_SDP_ADMM = 0, /* own first-order method: ADMM between the lifted
@@ -520,7 +524,8 @@ double cvxrelu_sdp_lower_bound_for(const cvxrelu_sdp_result *res, double ub);
 /* Bytes the method needs for these sizes (estimate, before any work). */
 double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method method);
 /*
- * Read a network of width R out of a solution (DESIGN 6): U (R x d) and V
+ * Read a network of width R out of a solution (docs/algorithms.md, "The SDP
+ * relaxation"): U (R x d) and V
  * (R x c) allocated; f(x) = sum_j (x.u_j)_+ v_j.
  */
 cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
@@ -537,7 +542,7 @@ cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double 
                                         double lambda, cvxrelu_encoding *enc,
                                         cvxrelu_model **out_model, cvxrelu_error *err);
 
-/* --------------------------------------------- certificates (DESIGN 5, [KP24]) */
+/* ------------------- certificates for the non-convex problem ([KP24]) */
 
 /* Which upper bound on s(v) = max_{||u||<=1} |v.(X u)_+| was computed. */
 typedef enum {
@@ -568,7 +573,7 @@ typedef struct {
     double ratio;           /* UB / LB (inf when LB <= 0) */
     double lambda, beta;    /* beta = lambda N */
     size_t outputs;         /* c: the bound is summed over the outputs' decoupled
-                               problems (block-diagonal networks, DESIGN 5) */
+                               problems (block-diagonal networks) */
     cvxrelu_sbound used;    /* the bound giving LB (for most outputs when c > 1) */
     unsigned used_mask;     /* bit b set: bound b was the tightest for some output */
     double sbar[CVXRELU_SBOUND_COUNT]; /* each bound, max over outputs of sbar_k / beta
@@ -586,10 +591,11 @@ typedef struct {
 
 /*
  * Certify a ReLU network (kind RELU) on encoded data X (n x d), Y (n x c) at
- * its lambda (DESIGN 5): UB is the network's objective, LB the weak-duality
- * bound built from v = Y - f(X) and the tightest computed s-bound.  Valid
- * for every network of the same architecture class (block-diagonal or
- * shared outputs) and any width.
+ * its lambda (docs/algorithms.md, "Certificates for the non-convex problem"):
+ * UB is the network's objective, LB the weak-duality bound built from
+ * v = Y - f(X) and the tightest computed s-bound.  Valid for every network
+ * of the same architecture class (block-diagonal or shared outputs) and any
+ * width.
  */
 cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const double *Y,
                                size_t n, double lambda, const cvxrelu_certify_settings *s,
@@ -656,7 +662,7 @@ cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const do
                                    cvxrelu_error *err);
 void cvxrelu_local_result_free(cvxrelu_local_result *res);
 
-/* ------------------- three-layer parallel networks (DESIGN 7, [EP21]) */
+/* ---------------------------------- three-layer parallel networks ([EP21]) */
 
 /*
  * The architecture: sub-networks j = 1..K, each with width1 first-layer ReLUs
@@ -744,13 +750,14 @@ void cvxrelu_relu3_cost(size_t n, size_t d, size_t c, size_t width1, size_t P,
                         double *variables, double *constraints, double *bytes);
 
 /*
- * Solve the convex program of DESIGN 7 over the configurations for X (n x d),
+ * Solve the convex program of [EP21] (docs/algorithms.md, "Three-layer parallel
+ * networks") over the configurations for X (n x d),
  * Y (n x c): groups g = 2 (p c + k) + e (configuration p, output k, sign + for
  * e = 0, - for e = 1), each width1 blocks w_gl of d weights,
  *     min (1/(2N)) sum_k ||sum_{p,e} (-1)^e D2_p sum_l D1_pl X w_gl - Y_k||^2
  *         + lambda sum_{g,l} ||w_gl||
  *     s.t. s_pl (2 D1_pl - I) X w_gl >= 0,  (2 D2_p - I) sum_l D1_pl X w_gl >= 0,
- * by an augmented Lagrangian with R-FISTA inner solves (DESIGN 4.3).  On
+ * by an augmented Lagrangian with R-FISTA inner solves.  On
  * return *W_out ((2 P c) x width1 x d, allocated) satisfies the constraints
  * exactly (a final repair along the configuration's interior direction).  With
  * *W_out non-NULL on entry it is used as the starting point (and replaced).
@@ -782,7 +789,7 @@ cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, con
                                                   const size_t *out, const size_t *index,
                                                   double *W, cvxrelu_error *err);
 /*
- * The three-layer network of DESIGN 7 from convex weights: for each group with
+ * The three-layer network from convex weights: for each group with
  * t = sum_l ||w_gl|| > 0 a sub-network with first layer s_pl w_gl /
  * sqrt(||w_gl|| t), second layer s_pl sqrt(||w_gl||) and output weight
  * +-sqrt(t) on output k.  Takes ownership of enc (also on failure).
