@@ -198,6 +198,7 @@ static cvxrelu_dataset *ds_new(const char *path, size_t d, int has_labels)
     if (!ds) return NULL;
     ds->d = d;
     ds->has_labels = has_labels;
+    ds->label_col = -1;
     ds->source = cr_strdup(path);
     if (!ds->source) { free(ds); return NULL; }
     return ds;
@@ -306,6 +307,7 @@ static cvxrelu_status read_csv(const char *path, char *buf, size_t len,
     }
     ds = ds_new(path, o->has_labels ? nf - 1 : nf, o->has_labels);
     if (!ds) { st = nomem(err, path); goto fail; }
+    if (o->has_labels) ds->label_col = (int)lc;
 
     int header = o->header;
     for (size_t j = 0; header < 0 && j < nf; j++)
@@ -750,6 +752,7 @@ cvxrelu_status cvxrelu_dataset_subset(const cvxrelu_dataset *src, const size_t *
         goto fail;
     for (size_t k = 0; k < m; k++)
         memcpy(ds->X + k * src->d, src->X + idx[k] * src->d, src->d * sizeof *ds->X);
+    ds->label_col = src->label_col;
     if (src->feature_names) {
         if (!(ds->feature_names = cr_calloc(src->d, sizeof *ds->feature_names))) goto fail;
         for (size_t j = 0; j < src->d; j++)
