@@ -389,6 +389,35 @@ static int svm_pair(const char *s, const char *e, size_t *idx, double *v)
     return 0;
 }
 
+/* 1 when the first non-blank line has a comma and no token with ':' (CSV, not LIBSVM). */
+static int looks_like_csv(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        const char *q = p;
+        while (q < eol && (is_blank(*q) || *q == '\r')) q++;
+        if (q < eol)
+            return memchr(q, ',', (size_t)(eol - q)) != NULL &&
+                   memchr(q, ':', (size_t)(eol - q)) == NULL;
+        p = eol + 1;
+    }
+    return 0;
+}
+
+/* Append to a LIBSVM error the hint that the file is CSV text. */
+static void csv_hint(cvxrelu_error *err, const cvxrelu_read_opts *o)
+{
+    if (!err) return;
+    size_t used = strlen(err->msg);
+    snprintf(err->msg + used, sizeof err->msg - used,
+             "; the file looks like CSV (commas, no INDEX:VALUE pairs in its first line)%s: "
+             "read it as CSV with --format csv",
+             o->format == CVXRELU_FORMAT_AUTO ? " but was read as LIBSVM because of its name"
+                                              : "");
+}
+
 static cvxrelu_status read_libsvm(const char *path, char *buf, size_t len,
                                   const cvxrelu_read_opts *o, cvxrelu_dataset **out,
                                   cvxrelu_error *err)
@@ -504,6 +533,7 @@ fail:
     free(ent);
     ds->n += (size_t)labelled;
     cvxrelu_dataset_free(ds);
+    if (st == FMT && looks_like_csv(buf, len)) csv_hint(err, o);
     return st;
 }
 
