@@ -159,9 +159,9 @@ static size_t file_column(size_t j, int lab) { return lab >= 0 && j >= (size_t)l
 static void name_mismatch_msg(const char *path, const cvxrelu_encoding *enc,
                               const cvxrelu_dataset *ds, size_t j)
 {
-    die_msg("%s: column %zu (counting from 0) is named \"%.80s\", but the model's feature "
-            "%zu is \"%.80s\": expected the %zu feature columns of training, in their order%s",
-            path, file_column(j, ds->label_col), ds->feature_names[j], j + 1,
+    die_msg("%s: column %zu (counting from 0) is named \"%.80s\" where the model expects "
+            "\"%.80s\": expected the %zu feature columns of training, in their order%s",
+            path, file_column(j, ds->label_col), ds->feature_names[j],
             enc->feature_names[j], enc->d_raw,
             ds->label_col >= 0 ? "" : " (read without a label column)");
 }
