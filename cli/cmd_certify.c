@@ -290,14 +290,25 @@ int cmd_certify(int argc, char **argv)
             die_msg("%s", err.msg);
             return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
         }
+        if (m->kind == CVXRELU_MODEL_GATED) {
+            die_msg("%s: a gated ReLU model (kind gated), and certificates are for ReLU "
+                    "networks: to get one, train with `--decompose` or `--model relu`",
+                    model_path);
+            rc = EXIT_DATA;
+            goto done;
+        }
         if (m->kind != CVXRELU_MODEL_RELU) {
-            die_msg("%s: a gated model; certificates are for ReLU networks (train with --model "
-                    "relu, --decompose or --optimizer)", model_path);
+            die_msg("%s: a three-layer model (kind relu3), and certificates are for two-layer "
+                    "ReLU networks (train --model relu, --decompose or --optimizer); the "
+                    "relu3 training report holds its own program's certified gap",
+                    model_path);
             rc = EXIT_DATA;
             goto done;
         }
     }
-    if ((rc = load_data(data_path, &dopt, &ds))) goto done;
+    if ((rc = m ? load_data_for_model(data_path, &dopt, m->enc, 1, "certify", &ds)
+                : load_data(data_path, &dopt, &ds)))
+        goto done;
     if (!ds->has_labels) {
         die_msg("%s: certification needs a label column", data_path);
         rc = EXIT_DATA;

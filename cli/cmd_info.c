@@ -28,6 +28,12 @@ int cmd_info(int argc, char **argv)
     printf("task        %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     printf("inputs      %zu raw features -> %zu (%s, %s)\n", e->d_raw, e->d,
            e->standardize ? "standardized" : "as given", e->bias ? "bias column" : "no bias");
+    if (e->from_csv)
+        printf("layout      CSV, label in column %zu (counting from 0) of %zu, %s\n", e->label_col,
+               e->d_raw + 1, e->header ? "a header row of feature names" : "no header row");
+    else
+        printf("layout      not recorded (a label column counts as the last)%s\n",
+               e->header ? "; feature names" : "");
     printf("outputs     %zu\n", e->c);
     if (e->n_classes) {
         printf("classes     %zu:", e->n_classes);

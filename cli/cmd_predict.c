@@ -52,7 +52,8 @@ static int parse_predict(int argc, char **argv, predict_opts *o, const char *cmd
     return 0;
 }
 
-/* Load the model and the data; a label column in the data is optional. */
+/* Load the model and the data, read in the model's layout (common.c); for predict
+   (!need_labels) a label column in the data is optional. */
 static int load_both(const predict_opts *o, cvxrelu_model **m, cvxrelu_dataset **ds,
                      int need_labels)
 {
@@ -62,37 +63,8 @@ static int load_both(const predict_opts *o, cvxrelu_model **m, cvxrelu_dataset *
         die_msg("%s", err.msg);
         return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
     }
-    int rc;
-    if (need_labels) {
-        rc = load_data(o->data_path, &o->data, ds);
-    } else {
-        /* with or without a label column: read as labelled first; when that fails
-           or leaves one feature too few, the file may hold features only */
-        cvxrelu_error e1 = {{0}};
-        cvxrelu_status s1 = cvxrelu_dataset_read(o->data_path, &o->data.read, ds, &e1);
-        if (s1 != CVXRELU_OK || (*ds)->d + 1 == (*m)->enc->d_raw) {
-            cvxrelu_read_opts nolab = o->data.read;
-            nolab.has_labels = 0;
-            cvxrelu_dataset *all = NULL;
-            if (cvxrelu_dataset_read(o->data_path, &nolab, &all, NULL) == CVXRELU_OK &&
-                all->d == (*m)->enc->d_raw) {
-                cvxrelu_dataset_free(*ds);
-                *ds = all;
-                s1 = CVXRELU_OK;
-            } else {
-                cvxrelu_dataset_free(all);
-            }
-        }
-        rc = EXIT_OK;
-        if (s1 != CVXRELU_OK) {
-            die_msg("%s", e1.msg[0] ? e1.msg : cvxrelu_status_string(s1));
-            rc = s1 == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
-        }
-    }
-    if (rc == EXIT_OK && need_labels && !(*ds)->has_labels) {
-        die_msg("%s: evaluation needs a label column", o->data_path);
-        rc = EXIT_DATA;
-    }
+    int rc = load_data_for_model(o->data_path, &o->data, (*m)->enc, need_labels,
+                                 need_labels ? "eval" : "predict", ds);
     if (rc) {
         cvxrelu_model_free(*m);
         *m = NULL;
@@ -128,8 +100,11 @@ int cmd_predict(int argc, char **argv)
             printf("Usage: cvxrelu predict MODEL DATA [-o PREDICTIONS]\n\n"
                    "One prediction per line (to stdout without -o): the class label for\n"
                    "classification, the value for regression.  DATA may have the label\n"
-                   "column or not; it is ignored.  Raw features: the model applies its own\n"
-                   "standardization.  The output file is written atomically.\n\n%s\n"
+                   "column or not; it is ignored.  DATA is read as the training file was:\n"
+                   "the label in the model's label column (unless --label-col is given),\n"
+                   "the same number of feature columns and, when both have a header, the\n"
+                   "same feature names in the same order.  Raw features: the model applies\n"
+                   "its own standardization.  The output file is written atomically.\n\n%s\n"
                    "Exit codes: 0 success, 1 usage error, 2 data or file error.\n",
                    data_opts_help());
             return EXIT_OK;
@@ -170,7 +145,9 @@ int cmd_eval(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("Usage: cvxrelu eval MODEL DATA [--json FILE]\n\n"
                    "Accuracy (classification) or mean squared error (regression) of MODEL\n"
-                   "on labelled DATA, and the model's objective on it at its lambda.\n\n%s\n"
+                   "on labelled DATA, and the model's objective on it at its lambda.  DATA\n"
+                   "is read as the training file was (the model's label column unless\n"
+                   "--label-col is given; feature count and header names checked).\n\n%s\n"
                    "Exit codes: 0 success, 1 usage error, 2 data or file error.\n",
                    data_opts_help());
             return EXIT_OK;

@@ -42,6 +42,16 @@ const char *data_opts_help(void);
 
 /* Read a data set; on failure print the library's message. */
 int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out);
+/*
+ * Read a CSV data set for a saved model (predict, eval, certify): the label in the
+ * model's label column unless --label-col was given, K = enc->d_raw feature columns
+ * required, and, when the file has a header and the model holds feature names, the
+ * same names in the same order.  need_labels 0 (predict): a file of exactly K columns
+ * is read as features only.  cmd names the command in messages.  Returns an exit
+ * code; on failure the message is printed and *out is NULL.
+ */
+int load_data_for_model(const char *path, const data_opts *o, const cvxrelu_encoding *enc,
+                        int need_labels, const char *cmd, cvxrelu_dataset **out);
 
 /* Growing string buffer for JSON output. */
 typedef struct {

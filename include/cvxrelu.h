@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define CVXRELU_VERSION "0.1.0"
-#define CVXRELU_MODEL_FORMAT_VERSION 1
+#define CVXRELU_MODEL_FORMAT_VERSION 2
 
 /* ------------------------------------------------------------------ status */
 
@@ -86,6 +86,9 @@ typedef struct {
     double *label_value;  /* n numbers, or NULL when !has_labels */
     char **feature_names; /* d strings (from a CSV header), or NULL */
     char *source;         /* file name, for messages */
+    int label_col;        /* CSV read with labels: the 0-based column they came from
+                             (o->label_col resolved); -1 for other formats, unlabelled
+                             reads and data from memory */
 } cvxrelu_dataset;
 
 cvxrelu_status cvxrelu_dataset_read(const char *path, const cvxrelu_read_opts *opts,
@@ -127,8 +130,16 @@ typedef struct {
     double *scale;         /* d_raw; 1 for constant columns */
     size_t n_classes;      /* 0 for regression */
     char **classes;        /* n_classes label strings, sorted (numerically if all numeric) */
+    /* The layout of the training file (model format 2), for reading later data the same
+       way; all zero / NULL means "not recorded" (the label then counts as last): */
+    int from_csv;          /* 1: fitted on a CSV file read with a label column */
+    size_t label_col;      /* from_csv: its 0-based label column */
+    int header;            /* 1: the training data had a header row; feature_names set */
+    char **feature_names;  /* header: d_raw names (the label column's left out), or NULL */
 } cvxrelu_encoding;
 
+/* Fit on train; the layout fields are copied from it (label_col >= 0 gives from_csv,
+   feature_names gives header). */
 cvxrelu_status cvxrelu_encoding_fit(const cvxrelu_dataset *train, cvxrelu_task task,
                                     int standardize, int bias, cvxrelu_encoding **out,
                                     cvxrelu_error *err);

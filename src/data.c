@@ -198,6 +198,7 @@ static cvxrelu_dataset *ds_new(const char *path, size_t d, int has_labels)
     if (!ds) return NULL;
     ds->d = d;
     ds->has_labels = has_labels;
+    ds->label_col = -1;
     ds->source = cr_strdup(path);
     if (!ds->source) { free(ds); return NULL; }
     return ds;
@@ -306,6 +307,7 @@ static cvxrelu_status read_csv(const char *path, char *buf, size_t len,
     }
     ds = ds_new(path, o->has_labels ? nf - 1 : nf, o->has_labels);
     if (!ds) { st = nomem(err, path); goto fail; }
+    if (o->has_labels) ds->label_col = (int)lc;
 
     int header = o->header;
     for (size_t j = 0; header < 0 && j < nf; j++)
@@ -385,6 +387,35 @@ static int svm_pair(const char *s, const char *e, size_t *idx, double *v)
     *idx = k;
     if (cr_parse_double(p + 1, e, v) != 0 || !isfinite(*v)) return -2;
     return 0;
+}
+
+/* 1 when the first non-blank line has a comma and no token with ':' (CSV, not LIBSVM). */
+static int looks_like_csv(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        const char *q = p;
+        while (q < eol && (is_blank(*q) || *q == '\r')) q++;
+        if (q < eol)
+            return memchr(q, ',', (size_t)(eol - q)) != NULL &&
+                   memchr(q, ':', (size_t)(eol - q)) == NULL;
+        p = eol + 1;
+    }
+    return 0;
+}
+
+/* Append to a LIBSVM error the hint that the file is CSV text. */
+static void csv_hint(cvxrelu_error *err, const cvxrelu_read_opts *o)
+{
+    if (!err) return;
+    size_t used = strlen(err->msg);
+    snprintf(err->msg + used, sizeof err->msg - used,
+             "; the file looks like CSV (commas, no INDEX:VALUE pairs in its first line)%s: "
+             "read it as CSV with --format csv",
+             o->format == CVXRELU_FORMAT_AUTO ? " but was read as LIBSVM because of its name"
+                                              : "");
 }
 
 static cvxrelu_status read_libsvm(const char *path, char *buf, size_t len,
@@ -502,6 +533,7 @@ fail:
     free(ent);
     ds->n += (size_t)labelled;
     cvxrelu_dataset_free(ds);
+    if (st == FMT && looks_like_csv(buf, len)) csv_hint(err, o);
     return st;
 }
 
@@ -750,6 +782,7 @@ cvxrelu_status cvxrelu_dataset_subset(const cvxrelu_dataset *src, const size_t *
         goto fail;
     for (size_t k = 0; k < m; k++)
         memcpy(ds->X + k * src->d, src->X + idx[k] * src->d, src->d * sizeof *ds->X);
+    ds->label_col = src->label_col;
     if (src->feature_names) {
         if (!(ds->feature_names = cr_calloc(src->d, sizeof *ds->feature_names))) goto fail;
         for (size_t j = 0; j < src->d; j++)

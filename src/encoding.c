@@ -54,6 +54,9 @@ void cvxrelu_encoding_free(cvxrelu_encoding *enc)
     if (enc->classes)
         for (size_t k = 0; k < enc->n_classes; k++) free(enc->classes[k]);
     free(enc->classes);
+    if (enc->feature_names)
+        for (size_t k = 0; k < enc->d_raw; k++) free(enc->feature_names[k]);
+    free(enc->feature_names);
     free(enc->mean);
     free(enc->scale);
     free(enc);
@@ -166,6 +169,17 @@ cvxrelu_status cvxrelu_encoding_fit(const cvxrelu_dataset *train, cvxrelu_task t
     }
     if (st != CVXRELU_OK) goto fail;
     fit_scaling(enc, train);
+    /* the layout of the training file, so later files can be read (and checked) alike */
+    if (train->label_col >= 0) {
+        enc->from_csv = 1;
+        enc->label_col = (size_t)train->label_col;
+    }
+    if (train->feature_names) {
+        if (!(enc->feature_names = cr_calloc(train->d, sizeof *enc->feature_names))) goto nomem;
+        for (size_t j = 0; j < train->d; j++)
+            if (!(enc->feature_names[j] = cr_strdup(train->feature_names[j]))) goto nomem;
+        enc->header = 1;
+    }
     free(lab);
     *out = enc;
     return CVXRELU_OK;

@@ -59,6 +59,18 @@ static void put_vec(FILE *f, const double *v, size_t n)
     for (size_t i = 0; i < n; i++) fprintf(f, " %.17g", v[i]);
 }
 
+/* A name as the rest of a line: backslash, line feed and carriage return escaped as
+   \\, \n and \r (read back by unescape); every other byte verbatim. */
+static void put_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\') fputs("\\\\", f);
+        else if (*s == '\n') fputs("\\n", f);
+        else if (*s == '\r') fputs("\\r", f);
+        else fputc(*s, f);
+    }
+}
+
 static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
 {
     const cvxrelu_model *m = user;
@@ -68,6 +80,16 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
     fprintf(f, "task %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     fprintf(f, "d_raw %zu\nd %zu\noutputs %zu\n", e->d_raw, e->d, e->c);
     fprintf(f, "standardize %d\nbias %d\n", e->standardize, e->bias);
+    /* the layout of the training file (format 2) */
+    if (e->from_csv) fprintf(f, "label_col %zu\n", e->label_col);
+    else fputs("label_col none\n", f);
+    const int header = e->header && e->feature_names;
+    fprintf(f, "header %d\n", header);
+    for (size_t j = 0; header && j < e->d_raw; j++) {
+        fputs("feature ", f);
+        put_escaped(f, e->feature_names[j]);
+        fputc('\n', f);
+    }
     /* the summary: a non-finite number is written as nan (read back as "not known") */
     fprintf(f, "lambda %.17g\npatterns %zu\nobjective %.17g\ngap %.17g\n", m->lambda,
             m->patterns, isfinite(m->objective) ? m->objective : NAN,
@@ -121,6 +143,15 @@ cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path, cvxr
     for (size_t j = 0; j < m->m; j++) bad |= !isfinite(m->a[j]);
     if (m->V)
         for (size_t t = 0; t < m->m * m->enc->c; t++) bad |= !isfinite(m->V[t]);
+    if (m->enc->from_csv && m->enc->label_col > m->enc->d_raw)
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "%s: label column %zu is outside the %zu columns of the training data",
+                       path, m->enc->label_col, m->enc->d_raw + 1);
+    if (m->enc->header && m->enc->feature_names)
+        for (size_t j = 0; j < m->enc->d_raw; j++)
+            if (!m->enc->feature_names[j])
+                return cr_fail(err, CVXRELU_ERR_INVALID, "%s: feature name %zu is missing",
+                               path, j + 1);
     for (size_t k = 0; k < m->enc->d_raw; k++)
         bad |= !isfinite(m->enc->mean[k]) || !isfinite(m->enc->scale[k]) || !(m->enc->scale[k] > 0.0);
     if (bad)
@@ -229,6 +260,60 @@ static cvxrelu_status key_double(reader *r, const char *key, double *v)
     return numbers(r, key, rest, v, 1);
 }
 
+/* Undo put_escaped in place. */
+static cvxrelu_status unescape(reader *r, const char *what, char *s)
+{
+    char *w = s;
+    for (char *p = s; *p; p++) {
+        if (*p != '\\') {
+            *w++ = *p;
+            continue;
+        }
+        p++;
+        if (*p == '\\') *w++ = '\\';
+        else if (*p == 'n') *w++ = '\n';
+        else if (*p == 'r') *w++ = '\r';
+        else
+            return cr_fail(r->err, CVXRELU_ERR_FORMAT,
+                           "%s:%zu: %s: expected \\\\, \\n or \\r after a backslash, got \"\\%.1s\"",
+                           r->path, r->line, what, p);
+    }
+    *w = '\0';
+    return CVXRELU_OK;
+}
+
+/* Format 2: "label_col K|none", "header 0|1", then d_raw lines "feature NAME" with a header. */
+static cvxrelu_status read_layout(reader *r, cvxrelu_encoding *e)
+{
+    char *rest, *end;
+    cvxrelu_status st = expect_key(r, "label_col", &rest);
+    if (st) return st;
+    if (strcmp(rest, "none") != 0) {
+        errno = 0;
+        unsigned long long k = strtoull(rest, &end, 10);
+        if (end == rest || *end || errno || rest[0] == '-' || k > e->d_raw)
+            return cr_fail(r->err, CVXRELU_ERR_FORMAT,
+                           "%s:%zu: label_col: expected 'none' or a column from 0 to %zu, got \"%s\"",
+                           r->path, r->line, e->d_raw, rest);
+        e->from_csv = 1;
+        e->label_col = (size_t)k;
+    }
+    size_t header;
+    if ((st = key_size(r, "header", &header))) return st;
+    if (header > 1)
+        return cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: header: expected 0 or 1, got %zu",
+                       r->path, r->line, header);
+    if (!header) return CVXRELU_OK;
+    if (!(e->feature_names = cr_calloc(e->d_raw, sizeof *e->feature_names)))
+        return CVXRELU_ERR_NOMEM;
+    e->header = 1;
+    for (size_t j = 0; j < e->d_raw; j++) {
+        if ((st = expect_key(r, "feature", &rest)) || (st = unescape(r, "feature", rest))) return st;
+        if (!(e->feature_names[j] = cr_strdup(rest))) return CVXRELU_ERR_NOMEM;
+    }
+    return CVXRELU_OK;
+}
+
 /* The three-layer part: "subnets K width1 M", then K lines "s OUT A W2[M] W1[M d]". */
 static cvxrelu_status read_subnets(reader *r, cvxrelu_model *m)
 {
@@ -295,10 +380,10 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
         st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:1: expected 'cvxrelu-model VERSION' (not a cvxrelu model file)", path);
         goto fail;
     }
-    if (version != CVXRELU_MODEL_FORMAT_VERSION) {
+    if (version < 1 || version > CVXRELU_MODEL_FORMAT_VERSION) {
         st = cr_fail(err, CVXRELU_ERR_FORMAT,
-                     "%s:1: unsupported model format version %d (this build reads version %d)",
-                     path, version, CVXRELU_MODEL_FORMAT_VERSION);
+                     "%s:1: unsupported model format version %d (this build reads versions 1 "
+                     "to %d)", path, version, CVXRELU_MODEL_FORMAT_VERSION);
         goto fail;
     }
     st = CVXRELU_ERR_NOMEM;
@@ -330,6 +415,8 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
         goto fail;
     }
     m->d = e->d;
+    /* version 1 has no layout: the label was the last column, no names */
+    if (version >= 2 && (st = read_layout(&r, e))) goto fail;
     if ((st = key_double(&r, "lambda", &m->lambda)) || (st = key_size(&r, "patterns", &m->patterns)) ||
         (st = key_double(&r, "objective", &m->objective)) || (st = key_double(&r, "gap", &m->gap)) ||
         (st = key_size(&r, "classes", &e->n_classes)))

@@ -182,7 +182,8 @@ expect_error "weights: wrong width" 2 "w3.csv:1" "expected 5 values" -- certify 
 printf '0.5,1,0,0,0\n0.5,1,x,0,0\n' >"$T/w4.csv"
 expect_error "weights: not a number" 2 "w4.csv:2" "weight" -- certify --weights "$T/w4.csv" "$FIX/good.csv" --bias --lambda 1e-2 --json "$T/out.json"
 expect_error "weights without lambda" 1 "--lambda" -- certify --weights "$T/w.csv" "$FIX/good.csv" --json "$T/out.json"
-expect_error "certify a gated model" 2 "gated" -- certify "$T/good.model" "$FIX/good.csv" --json "$T/out.json"
+expect_error "certify a gated model: says how to get a certificate" 2 "good.model" "kind gated" \
+  "train with \`--decompose\` or \`--model relu\`" -- certify "$T/good.model" "$FIX/good.csv" --json "$T/out.json"
 expect_error "certify: bad bound name" 1 "--bounds" -- certify "$T/kp.model" "$FIX/good.csv" --bounds cheap,nope --json "$T/out.json"
 expect_error "--optimizer with --patterns" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer gd --patterns 5 -o "$T/out.model"
 expect_error "unknown optimizer" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer lbfgs -o "$T/out.model"
@@ -224,7 +225,7 @@ $W "$BIN" train -q "$DATA/iris.csv" --patterns 40 --beta 0.1 --eps 1e-5 --no-scr
 expect_error "bad --precision" 1 "--precision" "single" -- train -q "$DATA/iris.csv" --precision half -o "$T/out.model"
 
 # ---- [EP21]: three-layer parallel networks (--model relu3)
-num() { awk -F': ' -v k="\"$2\":" '$1 ~ k {sub(",", "", $2); print $2 + 0; exit}' "$1"; }
+num() { awk -F': ' -v k="\"$2\"" '$1 ~ k {sub(",", "", $2); print $2; exit}' "$1"; }
 $W "$BIN" train "$T/three.csv" --model relu3 --width1 2 --subnets 8 --lambda 1e-2 --eps 1e-8 -o "$T/r3.model" --json "$T/r3.json" 2>"$T/r3.err" \
   && grep -q '"model": "relu3"' "$T/r3.json" && grep -q '"exit": "converged"' "$T/r3.json" \
   && grep -q 'program: .* variables, .* constraint rows' "$T/r3.err" \
@@ -251,6 +252,72 @@ cp "$T/sdp.model" "$T/r3bad.model"
 expect_error "relu3: --configs-from a two-layer model" 1 "r3bad.model" "relu3 model" -- train -q "$T/three.csv" --model relu3 --configs-from "$T/r3bad.model" -o "$T/out.model"
 expect_error "relu3: --configs-from another width1" 1 "width1 3" -- train -q "$T/three.csv" --model relu3 --width1 3 --configs-from "$T/r3.model" -o "$T/out.model"
 expect_error "relu3 program too large for memory" 3 "refused" "constraint rows" -- train -q "$T/three.csv" --model relu3 --max-memory 1e-9 -o "$T/out.model" --json "$T/out.json"
+
+# ---- messages: certify names the model's kind, eval on unlabelled data, CSV text in a .txt file
+expect_error "certify a relu3 model names its kind" 2 "r3.model" "kind relu3" "three-layer" -- certify "$T/r3.model" "$T/three.csv" --json "$T/out.json"
+grep -q "gated" "$T/stderr" && fail "certify relu3: the message says gated" || pass "certify relu3: the message does not say gated"
+expect_error "eval on a file without the label column" 2 "nolabel.csv" "eval needs a label column" "looks unlabelled" \
+  "cvxrelu predict" -- eval "$T/good.model" "$T/nolabel.csv" --json "$T/out.json"
+grep -q "expected 3 feature columns, got" "$T/stderr" && fail "eval unlabelled: old message" || pass "eval unlabelled: not the old count message"
+cp "$FIX/good.csv" "$T/csvtext.txt"
+expect_error "CSV text in a .txt file: hint --format csv" 2 "csvtext.txt" "looks like CSV" "--format csv" -- $TRAIN "$T/csvtext.txt"
+$W "$BIN" train -q "$T/csvtext.txt" --format csv --patterns 8 --json "$T/txt.json" && grep -q '"n": 12' "$T/txt.json" \
+  && pass "the same .txt file trains with --format csv" || fail "the same .txt file trains with --format csv"
+
+# ---- the model records the training file's layout (format 2): label column, feature names
+# wine with the label moved to column 0; every fifth row is the test file
+awk -F, -v OFS=, '{ l = $NF; s = l; for (i = 1; i < NF; i++) s = s OFS $i; print s }' "$DATA/wine.csv" >"$T/w0.csv"
+awk 'NR == 1 || NR % 5 != 0' "$T/w0.csv" >"$T/w0_train.csv"
+awk 'NR == 1 || NR % 5 == 0' "$T/w0.csv" >"$T/w0_test.csv"
+$W "$BIN" train -q "$T/w0_train.csv" --label-col 0 --test "$T/w0_test.csv" --patterns 30 --lambda 1e-3 -o "$T/w0.model" --json "$T/w0.json" \
+  && grep -q '^cvxrelu-model 2$' "$T/w0.model" && grep -q '^label_col 0$' "$T/w0.model" && grep -q '^header 1$' "$T/w0.model" \
+  && [ "$(grep -c '^feature ' "$T/w0.model")" = 13 ] && grep -q '^feature alcohol$' "$T/w0.model" \
+  && pass "--label-col 0: the model records label_col 0 and 13 feature names" || fail "--label-col 0: model layout"
+tacc=$(num "$T/w0.json" test_accuracy)
+$W "$BIN" eval "$T/w0.model" "$T/w0_test.csv" --json "$T/w0e.json" >/dev/null && eacc=$(num "$T/w0e.json" accuracy) \
+  && awk -v a="$tacc" -v b="$eacc" 'BEGIN{d = a - b; exit !(a > 0.8 && d < 1e-9 && d > -1e-9)}' \
+  && pass "eval on the test rows: accuracy $eacc = train's test accuracy $tacc" || fail "eval with --label-col 0 model ($eacc vs $tacc)"
+$W "$BIN" predict "$T/w0.model" "$T/w0_test.csv" -o "$T/w0.pred" \
+  && pacc=$(cut -d, -f1 "$T/w0_test.csv" | tail -n +2 | paste -d' ' - "$T/w0.pred" | awk '$1==$2{k++} END{printf "%.9f", k/NR}') \
+  && awk -v a="$tacc" -v b="$pacc" 'BEGIN{d = a - b; exit !(d < 1e-9 && d > -1e-9)}' \
+  && pass "predict on the test rows: accuracy $pacc = train's test accuracy" || fail "predict with --label-col 0 model ($pacc vs $tacc)"
+cut -d, -f2- "$T/w0_test.csv" >"$T/w0_nolab.csv"
+$W "$BIN" predict "$T/w0.model" "$T/w0_nolab.csv" -o "$T/w0n.pred" && cmp -s "$T/w0.pred" "$T/w0n.pred" \
+  && pass "predict without the label column: the same predictions" || fail "predict without the label column"
+awk -F, -v OFS=, 'NR > 1 { l = $1; s = $2; for (i = 3; i <= NF; i++) s = s OFS $i; print s, l; next } { print }' "$T/w0_test.csv" | \
+  sed '1s/^\([^,]*\),\(.*\)$/\2,\1/' >"$T/w0_last.csv"
+$W "$BIN" eval "$T/w0.model" "$T/w0_last.csv" --label-col 13 --json "$T/w0l.json" >/dev/null \
+  && [ "$(num "$T/w0l.json" accuracy)" = "$eacc" ] && pass "eval --label-col overrides the model's column" || fail "eval --label-col override"
+awk -F, -v OFS=, '{ t = $3; $3 = $4; $4 = t; print }' "$T/w0_test.csv" >"$T/w0_perm.csv"
+expect_error "permuted columns are refused (predict)" 2 "w0_perm.csv" "column 2" "\"malic_acid\"" "\"ash\"" -- predict "$T/w0.model" "$T/w0_perm.csv" -o "$T/out.pred"
+expect_error "permuted columns are refused (eval)" 2 "w0_perm.csv" "column 2" "\"malic_acid\"" "\"ash\"" -- eval "$T/w0.model" "$T/w0_perm.csv" --json "$T/out.json"
+cut -d, -f1-4,6- "$T/w0_test.csv" >"$T/w0_miss.csv"
+expect_error "a missing column is refused (eval)" 2 "w0_miss.csv" "expected 13 feature columns (+ the label column at position 0" "got 13 columns" -- eval "$T/w0.model" "$T/w0_miss.csv" --json "$T/out.json"
+expect_error "a missing column is refused (predict)" 2 "w0_miss.csv" "expected 13 feature columns (+ the label column at position 0" "got 13 columns" -- predict "$T/w0.model" "$T/w0_miss.csv" -o "$T/out.pred"
+tail -n +2 "$T/w0_test.csv" | cut -d, -f1-4,6- >"$T/w0_miss_nh.csv"
+expect_error "a missing column without a header (eval)" 2 "w0_miss_nh.csv" "expected 13 feature columns (+ the label column at position 0" "got 13 columns" -- eval "$T/w0.model" "$T/w0_miss_nh.csv" --json "$T/out.json"
+tail -n +2 "$T/w0_nolab.csv" >"$T/w0_nolab_nh.csv"
+expect_error "eval on unlabelled rows without a header" 2 "w0_nolab_nh.csv" "eval needs a label column" "position 0" "cvxrelu predict" -- eval "$T/w0.model" "$T/w0_nolab_nh.csv" --json "$T/out.json"
+sed '1s/^alcohol,malic_acid/alcohol,malic acid/' "$T/w0_nolab.csv" >"$T/w0_renamed.csv"
+expect_error "a renamed column is refused (predict, no label column)" 2 "w0_renamed.csv" "column 1" "\"malic acid\"" "\"malic_acid\"" -- predict "$T/w0.model" "$T/w0_renamed.csv" -o "$T/out.pred"
+awk -F, -v OFS=, '{ print $0, $2 }' "$T/w0_test.csv" >"$T/w0_extra.csv"
+expect_error "an extra column is refused" 2 "w0_extra.csv" "expected 13 feature columns (+ the label column at position 0" "got 15 columns" -- predict "$T/w0.model" "$T/w0_extra.csv" -o "$T/out.pred"
+awk -F, '{ print $0 "," $1 "," $2 }' "$T/w0_nolab.csv" >"$T/w0_wide.csv"
+expect_error "--label-col override must fit the feature count" 2 "w0_wide.csv" "expected 13 feature columns (+ the label column at position 3" "got 15 columns" -- predict "$T/w0.model" "$T/w0_wide.csv" --label-col 3 -o "$T/out.pred"
+$W "$BIN" certify "$T/kp.model" "$FIX/good.csv" -q --json "$T/cert2.json" && cp "$FIX/good.csv" "$T/good_perm.csv" \
+  && sed -i '1s/x1,x2/x2,x1/' "$T/good_perm.csv" && pass "certify reads the model's layout" || fail "certify reads the model's layout"
+expect_error "certify refuses renamed columns" 2 "good_perm.csv" "\"x2\"" "\"x1\"" -- certify "$T/kp.model" "$T/good_perm.csv" --json "$T/out.json"
+# names with blanks, commas and quotes round-trip through the model file and match again
+printf '"a, b",c d,"e ""q""",lab\n1,2,3,x\n2,1,0,y\n0,1,2,x\n3,3,1,y\n1,0,2,x\n2,2,2,y\n' >"$T/odd.csv"
+$W "$BIN" train -q "$T/odd.csv" --patterns 6 -o "$T/odd.model" && grep -q '^feature a, b$' "$T/odd.model" \
+  && grep -q '^feature e "q"$' "$T/odd.model" && $W "$BIN" predict "$T/odd.model" "$T/odd.csv" -o "$T/odd.pred" \
+  && pass "odd feature names round-trip and match" || fail "odd feature names"
+# a version-1 model (label last, no layout lines) still loads and predicts as before
+sed -e '1s/.*/cvxrelu-model 1/' -e '/^label_col /d' -e '/^header /d' -e '/^feature /d' "$T/good.model" >"$T/v1.model"
+$W "$BIN" predict "$T/v1.model" "$FIX/good.csv" -o "$T/v1.pred" && cmp -s "$T/p1" "$T/v1.pred" \
+  && $W "$BIN" info "$T/v1.model" | grep -q "layout      not recorded" \
+  && $W "$BIN" info "$T/w0.model" | grep -q "label in column 0 (counting from 0) of 14, a header row" \
+  && pass "a version-1 model loads and predicts as the version-2 one" || fail "version-1 model"
 
 echo "$fails failure(s)"
 [ $fails = 0 ]

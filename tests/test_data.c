@@ -755,6 +755,169 @@ static void test_gates(void **state)
     assert_null(G);
 }
 
+/* ------------------------------------------------------------ model file layout (format 2) */
+
+static char *slurp_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[8][8192];
+    static int k;
+    char *b = buf[k++ % 8];
+    size_t len = fread(b, 1, sizeof buf[0] - 1, f);
+    assert_true(len < sizeof buf[0] - 1);
+    b[len] = '\0';
+    fclose(f);
+    return b;
+}
+
+static const char *tmp_path(const char *name)
+{
+    assert_true(n_created < 64);
+    char *path = created[n_created++];
+    snprintf(path, sizeof created[0], "%s/%s", tmpdir, name);
+    return path;
+}
+
+static void test_model_layout_roundtrip(void **state)
+{
+    (void)state;
+    /* label first; names with blanks, a comma, a backslash, a quote and line breaks */
+    const char *csv = "lab,\"a b\",\"c,d\",\"e\\f\"\"\",\"g\nh\ri\"\n"
+                      "x,1,2,3,4\ny,2,1,0,1\nx,0,1,1,0\ny,3,2,1,2\n";
+    const char *names[] = {"a b", "c,d", "e\\f\"", "g\nh\ri"};
+    cvxrelu_read_opts o;
+    cvxrelu_read_opts_default(&o);
+    o.label_col = 0;
+    cvxrelu_dataset *ds = read_ok(write_text("layout.csv", csv), &o);
+    assert_int_equal(ds->label_col, 0);
+    assert_int_equal(ds->d, 4);
+    assert_non_null(ds->feature_names);
+    for (size_t j = 0; j < 4; j++) assert_string_equal(ds->feature_names[j], names[j]);
+    cvxrelu_encoding *enc = NULL;
+    assert_int_equal(cvxrelu_encoding_fit(ds, CVXRELU_TASK_AUTO, 1, 1, &enc, NULL), 0);
+    assert_int_equal(enc->from_csv, 1);
+    assert_int_equal(enc->label_col, 0);
+    assert_int_equal(enc->header, 1);
+    for (size_t j = 0; j < 4; j++) assert_string_equal(enc->feature_names[j], names[j]);
+
+    const double W[2 * 5] = {0.5, -1.25, 1.0 / 3.0, 2e-300, 0.1, -0.7, 0.2, 0.3, 1e10, -1.0};
+    const double a[2] = {1.5, -0.25};
+    const size_t out[2] = {0, 0};
+    cvxrelu_model *m = NULL, *m2 = NULL;
+    cvxrelu_error err = {{0}};
+    assert_int_equal(cvxrelu_model_from_arrays(CVXRELU_MODEL_RELU, 2, W, a, out, 1e-3, enc, &m,
+                                               &err), 0);
+    const char *p1 = tmp_path("layout1.model"), *p2 = tmp_path("layout2.model");
+    assert_int_equal(cvxrelu_model_save(m, p1, &err), 0);
+    const char *text = slurp_text(p1);
+    assert_non_null(strstr(text, "cvxrelu-model 2\n"));
+    assert_non_null(strstr(text, "\nbias 1\nlabel_col 0\nheader 1\nfeature a b\nfeature c,d\n"
+                                 "feature e\\\\f\"\nfeature g\\nh\\ri\nlambda "));
+    cvxrelu_status st = cvxrelu_model_load(p1, &m2, &err);
+    if (st) fail_msg("%s", err.msg);
+    assert_int_equal(m2->enc->from_csv, 1);
+    assert_int_equal(m2->enc->label_col, 0);
+    assert_int_equal(m2->enc->header, 1);
+    assert_int_equal(m2->enc->d_raw, 4);
+    for (size_t j = 0; j < 4; j++) assert_string_equal(m2->enc->feature_names[j], names[j]);
+    assert_memory_equal(m2->W, W, sizeof W);
+    assert_memory_equal(m2->enc->mean, m->enc->mean, 4 * sizeof(double));
+    assert_memory_equal(m2->enc->scale, m->enc->scale, 4 * sizeof(double));
+    /* saved again: byte for byte the same file */
+    assert_int_equal(cvxrelu_model_save(m2, p2, &err), 0);
+    assert_string_equal(slurp_text(p2), text);
+    cvxrelu_model_free(m2);
+
+    /* the label last, no header: the resolved column and no names */
+    cvxrelu_dataset *ds2 = read_ok(write_text("layout_last.csv", "1,2,x\n2,1,y\n0,1,x\n3,2,y\n"),
+                                   NULL);
+    assert_int_equal(ds2->label_col, 2);
+    assert_null(ds2->feature_names);
+    cvxrelu_encoding *enc2 = NULL;
+    assert_int_equal(cvxrelu_encoding_fit(ds2, CVXRELU_TASK_AUTO, 0, 0, &enc2, NULL), 0);
+    assert_int_equal(enc2->from_csv, 1);
+    assert_int_equal(enc2->label_col, 2);
+    assert_int_equal(enc2->header, 0);
+    assert_null(enc2->feature_names);
+    /* data from memory record nothing; a subset keeps the column */
+    cvxrelu_dataset *mem = NULL, *sub = NULL;
+    const double X[2] = {1, 2}, y[1] = {3};
+    assert_int_equal(cvxrelu_dataset_from_arrays(1, 2, X, y, &mem, NULL), 0);
+    assert_int_equal(mem->label_col, -1);
+    const size_t idx[1] = {1};
+    assert_int_equal(cvxrelu_dataset_subset(ds, idx, 1, &sub, NULL), 0);
+    assert_int_equal(sub->label_col, 0);
+    cvxrelu_dataset_free(sub);
+    cvxrelu_dataset_free(mem);
+    cvxrelu_encoding_free(enc2);
+    cvxrelu_dataset_free(ds2);
+    cvxrelu_model_free(m);
+    cvxrelu_dataset_free(ds);
+}
+
+/* A version-1 file (no layout lines) still loads: label last, no names; saving writes v2. */
+static void test_model_version1_loads(void **state)
+{
+    (void)state;
+    const char *v1 = "cvxrelu-model 1\nkind relu\ntask regression\nd_raw 2\nd 2\noutputs 1\n"
+                     "standardize 0\nbias 0\nlambda 0.001\npatterns 3\nobjective nan\ngap nan\n"
+                     "classes 0\nmean 0 0\nscale 1 1\nneurons 1\nn 0 2 1 -1\nend\n";
+    cvxrelu_model *m = NULL, *m2 = NULL;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st = cvxrelu_model_load(write_text("v1.model", v1), &m, &err);
+    if (st) fail_msg("%s", err.msg);
+    assert_int_equal(m->enc->from_csv, 0);
+    assert_int_equal(m->enc->header, 0);
+    assert_null(m->enc->feature_names);
+    const double x[2] = {3, 1};
+    double y;
+    cvxrelu_model_forward(m, x, 1, &y);
+    assert_true(y == 4.0); /* 2 (3 - 1)_+ */
+    const char *p = tmp_path("v1_resaved.model");
+    assert_int_equal(cvxrelu_model_save(m, p, &err), 0);
+    const char *text = slurp_text(p);
+    assert_non_null(strstr(text, "cvxrelu-model 2\n"));
+    assert_non_null(strstr(text, "\nbias 0\nlabel_col none\nheader 0\nlambda "));
+    assert_int_equal(cvxrelu_model_load(p, &m2, &err), 0);
+    assert_int_equal(m2->enc->from_csv, 0);
+    assert_null(m2->enc->feature_names);
+    cvxrelu_model_free(m2);
+    cvxrelu_model_free(m);
+
+    /* bad layout lines in a version-2 file, and an unknown version */
+    const char *head = "cvxrelu-model 2\nkind relu\ntask regression\nd_raw 2\nd 2\noutputs 1\n"
+                       "standardize 0\nbias 0\n";
+    const char *tail = "lambda 0.001\npatterns 3\nobjective nan\ngap nan\nclasses 0\n"
+                       "mean 0 0\nscale 1 1\nneurons 1\nn 0 2 1 -1\nend\n";
+    const char *cases[][2] = {
+        {"label_col 3\nheader 0\n", ":9: label_col: expected 'none' or a column from 0 to 2"},
+        {"label_col -1\nheader 0\n", ":9: label_col"},
+        {"header 0\n", ":9: expected 'label_col ...'"},
+        {"label_col 1\nheader 2\n", ":10: header: expected 0 or 1"},
+        {"label_col 1\nheader 1\nfeature a\n", ":12: expected 'feature ...'"},
+        {"label_col 1\nheader 1\nfeature a\nfeature b\\x\n", ":12: feature: expected"},
+        {"label_col 1\nheader 1\nfeature a\nfeature b\\\n", ":12: feature: expected"},
+    };
+    char text2[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text2, sizeof text2, "%s%s%s", head, cases[i][0], tail);
+        const char *path = write_text("bad_layout.model", text2);
+        cvxrelu_model *bad = (cvxrelu_model *)&bad;
+        assert_int_equal(cvxrelu_model_load(path, &bad, &err), CVXRELU_ERR_FORMAT);
+        assert_null(bad);
+        if (!strstr(err.msg, cases[i][1]) || !strstr(err.msg, "bad_layout.model"))
+            fail_msg("case %zu: %s", i, err.msg);
+    }
+    snprintf(text2, sizeof text2, "%s", v1);
+    text2[14] = '3';
+    cvxrelu_model *bad = (cvxrelu_model *)&bad;
+    assert_int_equal(cvxrelu_model_load(write_text("v3.model", text2), &bad, &err),
+                     CVXRELU_ERR_FORMAT);
+    assert_null(bad);
+    assert_non_null(strstr(err.msg, "unsupported model format version 3"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -779,6 +942,8 @@ int main(void)
         cmocka_unit_test(test_encoding_standardize),
         cmocka_unit_test(test_encoding_mismatch_and_unseen),
         cmocka_unit_test(test_gates),
+        cmocka_unit_test(test_model_layout_roundtrip),
+        cmocka_unit_test(test_model_version1_loads),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
