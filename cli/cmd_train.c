@@ -623,7 +623,27 @@ static volatile sig_atomic_t g_interrupt = 0;
 static void on_signal(int sig)
 {
     (void)sig;
+    if (g_interrupt) _exit(EXIT_INTERRUPTED); /* a second signal: at once */
     g_interrupt = 1;
+}
+
+/* --time-limit counts for the whole run, from the start of train: each phase
+   gets what is left (a tiny positive time once it is spent, so the phase stops
+   at its first check; 0 = no limit). */
+static double g_deadline = 0.0;
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double time_left(const train_opts *o)
+{
+    if (!(o->time_limit > 0.0)) return 0.0;
+    double left = g_deadline - mono_now();
+    return left > 1e-9 ? left : 1e-9;
 }
 
 static void catch_signals(int on)
@@ -816,7 +836,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
     ls.init_scale = o->init_scale;
     ls.seed = o->seed;
     ls.record_every = o->record_every;
-    ls.time_limit_s = o->time_limit;
+    ls.time_limit_s = time_left(o);
     ls.interrupt = &g_interrupt;
     double *W = NULL, *a = NULL, *Ur = NULL;
     size_t *outi = NULL;
@@ -834,8 +854,6 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
          lambda * (double)(n * c), ls.steps,
          ls.lr > 0 ? ls.lr : (ls.method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1),
          ls.method == CVXRELU_OPT_GD ? 0 : ls.batch, (unsigned long long)ls.seed);
-    g_interrupt = 0;
-    catch_signals(1);
     if ((st = cvxrelu_local_train(t->X, n, d, t->Y, c, &ls, &W, &a, &lr, &err))) {
         rc = lib_error(st, &err);
         goto out;
@@ -888,7 +906,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         set.eps_gap = o->eps;
         set.max_iter = o->max_iter;
         set.interrupt = &g_interrupt;
-        set.time_limit_s = o->time_limit;
+        set.time_limit_s = time_left(o);
         if ((st = cvxrelu_solver_new(t->X, n, d, t->Y, c, fp, &set, &sv, &err))) {
             rc = lib_error(st, &err);
             goto out;
@@ -990,7 +1008,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
-    if (rc == EXIT_OK && lr.interrupted && g_interrupt) {
+    if (rc == EXIT_OK && g_interrupt) {
         note("interrupted: the model of the last step was written\n");
         rc = EXIT_INTERRUPTED;
     }
@@ -1050,11 +1068,9 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
     ss.method = method;
     if (o->eps_given) ss.tol = o->eps;
     if (o->max_iter_given) ss.max_iter = o->max_iter;
-    ss.time_limit_s = o->time_limit;
+    ss.time_limit_s = time_left(o);
     ss.verbose = !g_quiet;
     ss.interrupt = &g_interrupt;
-    g_interrupt = 0;
-    catch_signals(1);
     if ((st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, &err))) {
         rc = lib_error(st, &err);
         goto out;
@@ -1195,10 +1211,8 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
         ls.init_scale = o->init_scale;
         ls.seed = o->seed;
         ls.record_every = o->record_every;
-        ls.time_limit_s = o->time_limit;
+        ls.time_limit_s = time_left(o);
         ls.interrupt = &g_interrupt;
-        g_interrupt = 0;
-        catch_signals(1);
         if ((st = cvxrelu_local3_train(t->X, n, d, t->Y, c, K, m1, &ls, &W1, &W2, &a3, &lr, &err))) {
             rc = lib_error(st, &err);
             goto out;
@@ -1314,11 +1328,14 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
     rs.lambda = lambda;
     if (o->eps_given) rs.eps = o->eps;
     if (o->max_iter_given) rs.max_iter = o->max_iter;
-    rs.time_limit_s = o->time_limit;
-    rs.verbose = g_verbose;
+    rs.time_limit_s = time_left(o);
     rs.interrupt = &g_interrupt;
-    g_interrupt = 0;
-    catch_signals(1);
+    /* one row per multiplier update (objective = best feasible value so far) */
+    log_ctx lc3 = {NULL, -1e9, 0, rs.eps};
+    rs.callback = on_iterate;
+    rs.callback_data = &lc3;
+    g_log_viol = 1;
+    log_header();
     if ((st = cvxrelu_relu3_solve(t->X, n, d, t->Y, c, cf, &rs, &W, &res, &err))) {
         rc = lib_error(st, &err);
         goto out;
@@ -1428,6 +1445,10 @@ static int run_train(const train_opts *o_in, int is_demo)
     int rc = EXIT_OK;
     cvxrelu_error err = {{0}};
     cvxrelu_status st;
+    g_deadline = mono_now() + o->time_limit;
+    /* SIGINT / SIGTERM from here on: every phase stops at its next check */
+    g_interrupt = 0;
+    catch_signals(1);
 
     if ((rc = load_data(o->train_path, &o->data, &t.train))) goto done;
     if (!t.train->has_labels) {
@@ -1556,7 +1577,7 @@ static int run_train(const train_opts *o_in, int is_demo)
              "growing with n d and with up to d active rows per cone; with d = %zu expect slow "
              "progress (the gated program with --decompose is the scalable route)\n", d);
     set.max_iter = o->max_iter;
-    set.time_limit_s = o->time_limit;
+    set.time_limit_s = time_left(o);
     log_ctx lc = {NULL, -1e9, 0, o->eps};
     if (o->trace_out) {
         t.trace = fopen(o->trace_out, "w");
@@ -1611,8 +1632,6 @@ static int run_train(const train_opts *o_in, int is_demo)
     print_banner(o, &t, lambda);
     log_header();
     cvxrelu_result res;
-    g_interrupt = 0;
-    catch_signals(1);
     st = cvxrelu_solver_solve(t.solver, &res, &err);
     if (st) {
         rc = lib_error(st, &err);
@@ -1649,6 +1668,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     t.model->objective = res.objective;
     t.model->gap = res.gap;
     double sharpness = NAN, decomp_diff = NAN;
+    cvxrelu_exit decomp_exit = CVXRELU_EXIT_CONVERGED;
     if (o->decompose == 3) {
         /* min-norm costs Newton steps of n d^2 per neuron: affordable on small data only */
         o_decompose_auto = (double)n * (double)d * (double)d <= 2e8 ? 2 : 1;
@@ -1661,10 +1681,15 @@ static int run_train(const train_opts *o_in, int is_demo)
     if (o->decompose) {
         /* the ReLU network with the gated network's fit: replace the model */
         double *Ur = NULL;
+        cvxrelu_limits lim = {time_left(o), &g_interrupt};
+        cvxrelu_exit dex = CVXRELU_EXIT_CONVERGED;
+        if (o->decompose == 2)
+            note("decomposition: the min-norm split of %zu groups (a barrier method each)...\n",
+                 res.active_groups);
         if ((st = cvxrelu_decompose_gated(t.X, n, d, t.pat, cvxrelu_solver_weights(t.solver), c,
                                           o->decompose == 1 ? CVXRELU_DECOMPOSE_CLOSED_FORM
                                                             : CVXRELU_DECOMPOSE_MIN_NORM,
-                                          &Ur, &sharpness, &err))) {
+                                          &lim, &Ur, &sharpness, &dex, &err))) {
             rc = lib_error(st, &err);
             goto done;
         }
@@ -1696,6 +1721,12 @@ static int run_train(const train_opts *o_in, int is_demo)
         note("decomposition (%s): %zu ReLU neurons, sharpness paid %.6f, max |ReLU - gated| on "
              "training rows %.3e\n", o->decompose == 1 ? "closed form" : "min-norm",
              t.model->m, sharpness, decomp_diff);
+        if (dex != CVXRELU_EXIT_CONVERGED) {
+            decomp_exit = dex;
+            note("decomposition %s: the groups not reached keep the closed form (still exact, "
+                 "sharper)\n",
+                 dex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit");
+        }
     }
     double *Yc = malloc(n * c * sizeof(double)), *Yn = malloc(n * c * sizeof(double));
     if (!Yc || !Yn) {
@@ -1729,9 +1760,13 @@ static int run_train(const train_opts *o_in, int is_demo)
         note("recovered network objective %.10e; max |network - convex| on training rows %.3e\n",
              netobj, maxdiff);
     /* bounds on the non-convex optimum itself (DESIGN 5): for every ReLU network */
+    /* stopped before the first iteration with nothing to show: say so, and keep
+       whatever file the user had rather than replace it with an empty model */
+    const int stopped = res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT;
+    const int no_result = stopped && res.iterations == 0 && t.model->m == 0;
     cvxrelu_certificate cert;
     int have_cert = 0;
-    if (t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify && lambda > 0.0) {
+    if (t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify && lambda > 0.0 && !no_result) {
         cvxrelu_certify_settings cs;
         cvxrelu_certify_settings_default(&cs);
         cs.bounds = o->bounds;
@@ -1760,7 +1795,16 @@ static int run_train(const train_opts *o_in, int is_demo)
         printf("time            %.3f s (%zu iterations)\n", res.solve_time_s, res.iterations);
     }
 
-    if (o->model_out && (st = cvxrelu_model_save(t.model, o->model_out, &err))) {
+    if (no_result) {
+        note("%s before the first iteration: no model%s\n",
+             res.exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
+             o->model_out ? " written" : "");
+    } else if (t.model->m == 0) {
+        note("warning: the model has no neurons and predicts 0 for every input (lambda %.6g; "
+             "lambda_max %.6g: U = 0 is optimal for lambda >= lambda_max)\n",
+             lambda, res.lambda_max);
+    }
+    if (o->model_out && !no_result && (st = cvxrelu_model_save(t.model, o->model_out, &err))) {
         rc = lib_error(st, &err);
         goto done;
     }
@@ -1769,6 +1813,7 @@ static int run_train(const train_opts *o_in, int is_demo)
         jb_open(j);
         jb_str(j, "version", CVXRELU_VERSION);
         jb_str(j, "model", o->relu ? "relu" : o->decompose ? "gated+decompose" : "gated");
+        jb_int(j, "model_written", o->model_out && !no_result);
         jb_str(j, "solver", o->relu ? "rfista-cone" : "rfista");
         if (o->width) {
             jb_int(j, "width_requested", (long long)o->width);
@@ -1807,6 +1852,7 @@ static int run_train(const train_opts *o_in, int is_demo)
             jb_str(j, "decomposition", o->decompose == 1 ? "closed" : "min-norm");
             jb_num(j, "sharpness_ratio", sharpness);
             jb_num(j, "decomposition_max_abs_diff", decomp_diff);
+            jb_str(j, "decomposition_exit", cvxrelu_exit_string(decomp_exit));
         }
         if (o->all_patterns) jb_str(j, "patterns_mode", "all");
         if (o->relu) {
@@ -1819,9 +1865,11 @@ static int run_train(const train_opts *o_in, int is_demo)
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto done;
     }
-    if (rc == EXIT_OK && res.exit == CVXRELU_EXIT_INTERRUPTED) {
-        note("interrupted: the model and metrics of the last iterate were written\n");
+    if (rc == EXIT_OK && g_interrupt) {
+        if (!no_result) note("interrupted: the model and metrics of the last iterate were written\n");
         rc = EXIT_INTERRUPTED;
+    } else if (rc == EXIT_OK && no_result) {
+        rc = EXIT_SOLVER; /* a time limit that left no result is a failure to train */
     }
 done:
     catch_signals(0);

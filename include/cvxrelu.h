@@ -416,6 +416,12 @@ cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
 cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, double lambda, cvxrelu_encoding *enc,
                                        cvxrelu_model **out, cvxrelu_error *err);
+/* Bounds on a long computation that has no settings struct of its own. */
+typedef struct {
+    double time_limit_s;              /* 0 = none */
+    volatile sig_atomic_t *interrupt; /* stop soon when *interrupt != 0 */
+} cvxrelu_limits;
+
 /* How a gated solution is split into cone-feasible pairs (docs/algorithms.md,
    "Cone decomposition"). */
 typedef enum {
@@ -430,12 +436,17 @@ typedef enum {
  * solver holds them): u_ik = v_ik - w_ik with v_ik, w_ik in K_i, so the
  * ReLU network has exactly the gated network's predictions on X.  *ratio is
  * the sharpness paid: sum (||v|| + ||w||) / sum ||u|| >= 1 (1 when U = 0).
- * Urelu is allocated.
+ * Urelu is allocated.  limits (NULL = none) bound the min-norm method: when
+ * the interrupt flag is set or the time limit passes, the groups not yet
+ * done keep the closed form (the decomposition stays exact) and *exit_out
+ * (may be NULL) says CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT;
+ * otherwise CVXRELU_EXIT_CONVERGED.
  */
 cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
                                        const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, cvxrelu_decompose_method method,
-                                       double **Urelu_out, double *ratio,
+                                       const cvxrelu_limits *limits, double **Urelu_out,
+                                       double *ratio, cvxrelu_exit *exit_out,
                                        cvxrelu_error *err);
 /* Network output on already-encoded rows X (n x d): Yhat n x c. */
 void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n,
@@ -734,8 +745,12 @@ typedef struct {
     size_t max_iter;        /* inner (proximal gradient) iterations in all; 100000 */
     double rho;             /* augmented-Lagrangian penalty in units of 1/N; 0 = automatic */
     double time_limit_s;    /* 0 = none */
-    int verbose;            /* progress lines on stderr */
     volatile sig_atomic_t *interrupt; /* stops at the next iteration when != 0 */
+    cvxrelu_callback callback; /* after the start and each multiplier update: iter =
+                                  inner iterations so far, objective = best repaired
+                                  (feasible) value, dual, gap, step, violation of the
+                                  iterate before repair; default NULL */
+    void *callback_data;
 } cvxrelu_relu3_settings;
 
 void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s);

@@ -24,6 +24,8 @@ typedef struct {
     const double *u; /* d */
     size_t n, d;
     double *r, *Cs, *H, *g, *dx, *xt;
+    const cr_stop *stop; /* checked at every Newton step */
+    int stopped;         /* the outcome of the check that ended the work */
 } barrier;
 
 /* phi = tau (s1 + s2) - log(s1^2 - ||u+w||^2) - log(s2^2 - ||w||^2) - sum log(C w - b);
@@ -55,6 +57,7 @@ static void center(barrier *B, double *x, double tau)
 {
     const size_t d = B->d, n = B->n, k = d + 2;
     for (int it = 0; it < 60; it++) {
+        if ((B->stopped = cr_stop_check(B->stop))) return;
         const double *w = x, s1 = x[d], s2 = x[d + 1];
         double zz = 0.0, ww = 0.0;
         for (size_t l = 0; l < d; l++) {
@@ -134,6 +137,7 @@ static int min_norm(barrier *B, double *w, const double *gate)
     double tau = 1.0 / (x[d] + x[d + 1]);
     for (int stage = 0; stage < 40; stage++) {
         center(B, x, tau);
+        if (B->stopped) return -1; /* keep the closed form */
         if ((double)(n + 4) / tau <= 1e-10 * (x[d] + x[d + 1])) break;
         tau *= 10.0;
     }
@@ -158,10 +162,13 @@ static int min_norm(barrier *B, double *w, const double *gate)
 
 cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
                                        const cvxrelu_patterns *pat, const double *U, size_t c,
-                                       cvxrelu_decompose_method method, double **Urelu_out,
-                                       double *ratio, cvxrelu_error *err)
+                                       cvxrelu_decompose_method method,
+                                       const cvxrelu_limits *limits, double **Urelu_out,
+                                       double *ratio, cvxrelu_exit *exit_out,
+                                       cvxrelu_error *err)
 {
     *Urelu_out = NULL;
+    if (exit_out) *exit_out = CVXRELU_EXIT_CONVERGED;
     if (!X || !pat || !U || c == 0 || pat->n != n || pat->d != d)
         return cr_fail(err, CVXRELU_ERR_INVALID, "decompose: inconsistent arguments");
     const size_t P = pat->P, m = P * c;
@@ -170,6 +177,9 @@ cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
     double *xg = cr_malloc(n, sizeof(double)), *bvec = cr_malloc(n, sizeof(double));
     barrier B;
     memset(&B, 0, sizeof B);
+    cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
+                                 limits ? limits->time_limit_s : 0.0);
+    B.stop = &stop;
     B.r = cr_malloc(n, sizeof(double));
     B.Cs = cr_malloc(n * d + d * d, sizeof(double));
     B.H = cr_malloc((d + 2) * (d + 2), sizeof(double));
@@ -204,7 +214,10 @@ cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
             }
             if (t > 0.0) t *= 1.0 + 1e-12; /* rounding must not leave a violation */
             for (size_t l = 0; l < d; l++) w[l] = t * gate[l];
-            if (method == CVXRELU_DECOMPOSE_MIN_NORM && t > 0.0) {
+            /* after a stop request the remaining groups keep the closed form:
+               still an exact decomposition, only a sharper one */
+            if (method == CVXRELU_DECOMPOSE_MIN_NORM && t > 0.0 && !B.stopped &&
+                !(B.stopped = cr_stop_check(&stop))) {
                 B.C = C;
                 B.b = bvec;
                 B.u = u;
@@ -217,6 +230,7 @@ cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
         }
     }
     *ratio = before > 0.0 ? after / before : 1.0;
+    if (exit_out && B.stopped) *exit_out = (cvxrelu_exit)B.stopped;
     *Urelu_out = Ur;
     Ur = NULL;
 done:

@@ -68,6 +68,19 @@ double cr_model_penalty(const cvxrelu_model *m, double lambda);
 /* Wall clock in seconds. */
 double cr_now(void);
 
+/* A stop request for a long phase: an interrupt flag (set from a signal
+   handler) and a deadline on the cr_now() clock (0 = none). */
+typedef struct {
+    volatile sig_atomic_t *interrupt;
+    double deadline;
+} cr_stop;
+
+/* From a time limit in seconds counted from now (0 = none). */
+cr_stop cr_stop_after(volatile sig_atomic_t *interrupt, double time_limit_s);
+/* 0: go on; else the outcome to report (CVXRELU_EXIT_INTERRUPTED or
+   CVXRELU_EXIT_TIME_LIMIT, both non-zero): stop now. */
+int cr_stop_check(const cr_stop *s);
+
 /* Parse a double from the whole of [s, end); 0 on success. */
 int cr_parse_double(const char *s, const char *end, double *out);
 

@@ -126,6 +126,7 @@ static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
     products(s, st->Ytr, st->Zy);
     double gmax = 0.0;
     for (size_t g = 0; g < m; g++) {
+        if ((s->stopped = cr_stop_check(&s->stop))) return NAN;
         cr_cone k = cone_of(s, st, g);
         double v = cr_cone_project_norm(&k, st->Ytr + g * d, st->Zy + g * n, st->dset + g * d,
                                         &st->ndset[g], st->work, st->uscr, st->zscr);
@@ -135,10 +136,12 @@ static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
 }
 
 /* The dual bound at residual R, with Grad the loss gradient there; returns
-   the largest projected gradient norm it used. */
+   the largest projected gradient norm it used (NaN when a stop request cut it
+   short: s->stopped is then set and the bound unchanged). */
 static double dual_update(cvxrelu_solver *s, relu_state *st, const double *R)
 {
     double gmax = projected_gradient_max(s, st);
+    if (s->stopped) return NAN; /* cut short: no new bound */
     double dual = cr_dual_value(R, s->Y, s->n * s->c, gmax * s->N, s->set.lambda);
     if (dual > st->best_dual) st->best_dual = dual;
     st->since_dual = 0;
@@ -186,9 +189,16 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     if (!(st->xmax > 0.0)) st->xmax = 1.0;
     st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
 
-    /* start from the projection of the given weights (feasible from the start) */
+    /* start from the projection of the given weights (feasible from the start);
+       a stop request leaves the groups not yet projected at zero, also feasible */
     products(s, s->U, st->Zy);
     for (size_t g = 0; g < m; g++) {
+        if (!s->stopped) s->stopped = cr_stop_check(&s->stop);
+        if (s->stopped) {
+            memset(st->Unew + g * d, 0, d * sizeof(double));
+            memset(st->Zk + g * n, 0, n * sizeof(double));
+            continue;
+        }
         cr_cone k = cone_of(s, st, g);
         cr_cone_project(&k, s->U + g * d, st->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
                         st->set + g * d, &st->nset[g], st->work);
@@ -197,10 +207,11 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     predictions(s, st->Zk, st->Yk);
     double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     loss_gradient(s, st, st->R);
-    double g0 = dual_update(s, st, st->R);
+    double g0 = s->stopped ? NAN : dual_update(s, st, st->R);
     /* at a zero start R = -Y: the projected gradient norm is then lambda_max, the
        smallest lambda for which U = 0 is optimal (its dual point Y/N is feasible) */
-    if (s->lambda_max < 0.0 && cr_group_norm_sum(s->U, m, d, NULL) == 0.0) s->lambda_max = g0;
+    if (!s->stopped && s->lambda_max < 0.0 && cr_group_norm_sum(s->U, m, d, NULL) == 0.0)
+        s->lambda_max = g0;
 
     if (s->set.step_init > 0.0)
         s->step = s->set.step_init;
@@ -245,6 +256,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     sqres(st->Yv, s->Y, st->R, nc);
     loss_gradient(s, st, st->R);
     if (++st->since_dual >= DUAL_EVERY) dual_update(s, st, st->R);
+    if (s->stopped) return CVXRELU_OK; /* the iterate is unchanged */
 
     double t = s->step, tcurv = 0.0;
     int tries = 0;
@@ -252,6 +264,9 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
         for (size_t i = 0; i < md; i++) st->Ytr[i] = st->V[i] - t * st->Grad[i];
         products(s, st->Ytr, st->Zy);
         for (size_t g = 0; g < m; g++) {
+            /* a stop request abandons the trial step: U, V and the momentum are as
+               they were, so the last iterate is returned */
+            if ((s->stopped = cr_stop_check(&s->stop))) return CVXRELU_OK;
             cr_cone k = cone_of(s, st, g);
             double *u = st->Unew + g * d, *z = st->Znew + g * n;
             cr_cone_project(&k, st->Ytr + g * d, st->Zy + g * n, u, z, st->set + g * d,
@@ -346,8 +361,12 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
         predictions(s, st->Zk, st->Yk);
     }
     double rr = sqres(st->Yk, s->Y, st->R, nc);
-    loss_gradient(s, st, st->R);
-    dual_update(s, st, st->R);
+    if (!s->stopped) {
+        /* the final certificate at the returned weights; after a stop request the
+           best bound found so far stands (every dual value stays valid) */
+        loss_gradient(s, st, st->R);
+        dual_update(s, st, st->R);
+    }
     size_t active;
     res->loss = rr / (2.0 * s->N);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, m, d, &active);
@@ -358,13 +377,14 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
     res->active_groups = active;
     s->kept_dual = st->best_dual;
     s->kept_lambda = s->set.lambda;
-    if (s->lambda_max < 0.0) {
+    if (s->lambda_max < 0.0 && !s->stopped) {
         /* warm start: the projected gradient at U = 0, i.e. at residual -Y */
         for (size_t i = 0; i < nc; i++) st->R[i] = -s->Y[i];
         loss_gradient(s, st, st->R);
-        s->lambda_max = projected_gradient_max(s, st);
+        double lm = projected_gradient_max(s, st);
+        if (!s->stopped) s->lambda_max = lm;
     }
-    res->lambda_max = s->lambda_max;
+    res->lambda_max = s->lambda_max >= 0.0 ? s->lambda_max : NAN;
     return CVXRELU_OK;
 }
 

@@ -393,6 +393,7 @@ typedef struct {
     double *mu, *mun, *gram, *rhs, *rnorm, *qw; /* qw (n): second-layer sums of w */
     double *v, *Zv, *q;                          /* the result: m1 x d, m1 x n, n */
     unsigned char *banned;                       /* (m1 + 1) n: rows found dependent */
+    const cr_stop *stop;                         /* a stop request gives up (-1) */
 } proj_ws;
 
 typedef struct {
@@ -565,6 +566,7 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
     memset(ws->banned, 0, rows);
     const double tol = 1e-14 * pb->xmax * fmax(wn, 1e-300);
     for (size_t outer = 0; outer < 4 * m1 * d + 20; outer++) {
+        if (cr_stop_check(ws->stop)) return -1;
         for (size_t i = 0; i < n; i++) {
             q[i] = 0.0;
             for (size_t l = 0; l < m1; l++) q[i] += pb->d1[(p * m1 + l) * n + i] * Zv[l * n + i];
@@ -681,8 +683,8 @@ static void al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
         for (size_t l = 0; l < m1; l++) t += cblas_dnrm2((int)d, Urep + (g * m1 + l) * d, 1);
         if (t == 0.0) continue;
         /* a group violated beyond rounding is projected onto its cone (the least
-           change); when the projection gives up, the group is dropped (zero is
-           feasible).  Violations at rounding level (relative 1e-13) stay: a
+           change); when the projection gives up (or a stop request cuts the repair
+           short), the group is dropped (zero is feasible).  Violations at rounding level (relative 1e-13) stay: a
            pre-activation that small changes the network's output by as little. */
         double worst = 0.0;
         for (size_t l = 0; l < m1; l++) {
@@ -692,7 +694,7 @@ static void al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
         for (size_t i = 0; i < n; i++) worst = fmax(worst, -pb->a2[p * n + i] * Qr[g * n + i]);
         if (worst <= 1e-13 * pb->xmax * t) continue;
         proj_ws *w = &a->pw;
-        if (project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w)) {
+        if (cr_stop_check(w->stop) || project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w)) {
             zero_group(pb, g, Urep, Zr, Qr);
             continue;
         }
@@ -780,6 +782,24 @@ static double objective_of(const prob *pb, const double *W, const double *Yhat, 
     return l + p;
 }
 
+/* One progress record for the caller's callback. */
+static void report(const cvxrelu_relu3_settings *s, size_t it, double primal, double dual,
+                   double step, double viol, size_t active, double t0)
+{
+    if (!s->callback) return;
+    cvxrelu_iterate_info info;
+    memset(&info, 0, sizeof info);
+    info.iter = it;
+    info.objective = primal;
+    info.dual = dual;
+    info.gap = primal - dual;
+    info.step = step;
+    info.violation = viol;
+    info.active = active; /* of the repaired point */
+    info.time_s = cr_now() - t0;
+    s->callback(&info, s->callback_data);
+}
+
 cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
                                    const cvxrelu_configs *cf, const cvxrelu_relu3_settings *s,
                                    double **W_out, cvxrelu_relu3_result *res, cvxrelu_error *err)
@@ -792,8 +812,10 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     if (!(s->eps > 0.0))
         return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: eps must be > 0, got %g", s->eps);
     const double t0 = cr_now();
+    const cr_stop stop = cr_stop_after(s->interrupt, s->time_limit_s);
     al_state a;
     memset(&a, 0, sizeof a);
+    a.pw.stop = &stop;
     if (prob_init(&a.pb, X, Y, c, cf) || al_alloc(&a)) {
         al_free(&a);
         return cr_fail(err, CVXRELU_ERR_NOMEM, "relu3: out of memory for the program");
@@ -824,7 +846,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     double best_dual = -INFINITY, best_primal = INFINITY, prev_viol = INFINITY, viol = 0.0;
     double inner_tol = 0.1 * lambda;
     size_t it = 0, outer = 0;
-    int stop = 0, converged = 0, interrupted = 0;
+    int done = 0, converged = 0, interrupted = 0;
     /* the repaired start is the first upper bound: the answer is never worse */
     memcpy(a.V, a.U, rd * sizeof(double));
     memcpy(a.Zv, a.Zk, R * n * sizeof(double));
@@ -834,19 +856,20 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     memcpy(a.Urep, a.V, rd * sizeof(double));
     if (violation_of(pb, a.V, a.Zv, a.Qv) <= FEASIBLE)
         best_primal = objective_of(pb, a.V, a.Yv, lambda, NULL, NULL, NULL);
-    while (!stop) {
+    report(s, 0, best_primal, best_dual, step, violation_of(pb, a.U, a.Zk, a.Qk), 0, t0);
+    while (!done) {
         /* ---- inner R-FISTA on the augmented Lagrangian */
         double beta = 0.0, mom = 1.0;
         size_t inner = 0;
         for (;;) {
-            if ((s->interrupt && *s->interrupt) ||
-                (s->time_limit_s > 0.0 && cr_now() - t0 > s->time_limit_s)) {
-                interrupted = s->interrupt && *s->interrupt ? 2 : 1;
-                stop = 1;
+            int why = cr_stop_check(&stop);
+            if (why) {
+                interrupted = why == CVXRELU_EXIT_INTERRUPTED ? 2 : 1;
+                done = 1;
                 break;
             }
             if (it >= s->max_iter) {
-                stop = 1;
+                done = 1;
                 break;
             }
             cr_extrapolate(a.V, a.U, a.Uprev, rd, beta);
@@ -914,7 +937,8 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         memcpy(a.Qv, a.Qk, G * n * sizeof(double));
         al_repair(&a, a.V, a.Zv, a.Qv);
         evaluate(pb, a.Zv, a.Qv, a.Yv);
-        double primal = objective_of(pb, a.V, a.Yv, lambda, NULL, NULL, NULL);
+        size_t act = 0;
+        double primal = objective_of(pb, a.V, a.Yv, lambda, NULL, NULL, &act);
         /* what the repair cost: the part of the gap due to infeasibility */
         double repair_cost = primal - objective_of(pb, a.U, a.Yk, lambda, NULL, NULL, NULL);
         if (violation_of(pb, a.V, a.Zv, a.Qv) > FEASIBLE) primal = INFINITY; /* not a bound */
@@ -924,9 +948,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         }
         outer++;
         double gap = best_primal - best_dual;
-        if (s->verbose)
-            fprintf(stderr, "relu3 %4zu %7zu  primal %.10e  dual %.10e  gap %.3e  viol %.2e  rho*N %.3g  %.2fs  repair %.3e  cur %.6e\n",
-                    outer, it, best_primal, best_dual, gap, viol, a.rho * N, cr_now() - t0, repair_cost, primal);
+        report(s, it, best_primal, best_dual, step, viol, act, t0);
         if (gap <= s->eps * fmax(1.0, fabs(best_primal))) {
             converged = 1;
             break;

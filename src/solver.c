@@ -646,6 +646,8 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     double t_start = cr_now();
     s->matvecs = 0;
     s->gemm_time = 0.0;
+    s->stop = cr_stop_after(s->set.interrupt, s->set.time_limit_s);
+    s->stopped = 0;
     void *state = NULL;
     cvxrelu_iterate_info info;
     memset(&info, 0, sizeof info);
@@ -657,17 +659,15 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     cvxrelu_exit ex = CVXRELU_EXIT_MAX_ITER;
     size_t it = 0;
     const double eps = s->set.eps_gap;
-    if (!info.uncertified && info.gap <= eps * fmax(1.0, fabs(info.objective))) {
+    if (s->stopped) {
+        ex = (cvxrelu_exit)s->stopped; /* the start itself was cut short */
+    } else if (!info.uncertified && info.gap <= eps * fmax(1.0, fabs(info.objective))) {
         ex = CVXRELU_EXIT_CONVERGED;
     } else {
         for (it = 1; it <= s->set.max_iter; it++) {
-            if (s->set.interrupt && *s->set.interrupt) {
-                ex = CVXRELU_EXIT_INTERRUPTED;
-                it--;
-                break;
-            }
-            if (s->set.time_limit_s > 0.0 && cr_now() - t_start >= s->set.time_limit_s) {
-                ex = CVXRELU_EXIT_TIME_LIMIT;
+            int why = cr_stop_check(&s->stop);
+            if (why) {
+                ex = (cvxrelu_exit)why;
                 it--;
                 break;
             }
@@ -677,6 +677,11 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                 s->type->free(state);
                 return cr_fail(err, st, "solve: iteration %zu: %s", it,
                                cvxrelu_status_string(st));
+            }
+            if (s->stopped) { /* cut short inside the iteration: the iterate is unchanged */
+                ex = (cvxrelu_exit)s->stopped;
+                it--;
+                break;
             }
             info.iter = it;
             info.time_s = cr_now() - t_start;
@@ -697,6 +702,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
         }
         if (it > s->set.max_iter) it = s->set.max_iter;
     }
+    if (ex == CVXRELU_EXIT_INTERRUPTED || ex == CVXRELU_EXIT_TIME_LIMIT) s->stopped = (int)ex;
     st = s->type->finish(s, state, res);
     s->type->free(state);
     if (st) return cr_fail(err, st, "solve: %s", cvxrelu_status_string(st));

@@ -189,6 +189,20 @@ double cr_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+cr_stop cr_stop_after(volatile sig_atomic_t *interrupt, double time_limit_s)
+{
+    cr_stop s = {interrupt, time_limit_s > 0.0 ? cr_now() + time_limit_s : 0.0};
+    return s;
+}
+
+int cr_stop_check(const cr_stop *s)
+{
+    if (!s) return 0;
+    if (s->interrupt && *s->interrupt) return CVXRELU_EXIT_INTERRUPTED;
+    if (s->deadline > 0.0 && cr_now() >= s->deadline) return CVXRELU_EXIT_TIME_LIMIT;
+    return 0;
+}
+
 int cr_parse_double(const char *s, const char *end, double *out)
 {
     char buf[128];

@@ -253,8 +253,8 @@ static void cross_methods(size_t c)
             s = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RFISTA, lambda, 1e-8, &res);
             double *Ur, ratio;
             assert_int_equal(cvxrelu_decompose_gated(X, n, d, pat, cvxrelu_solver_weights(s), c,
-                                                     CVXRELU_DECOMPOSE_CLOSED_FORM, &Ur, &ratio,
-                                                     NULL),
+                                                     CVXRELU_DECOMPOSE_CLOSED_FORM, NULL, &Ur,
+                                                     &ratio, NULL, NULL),
                              0);
             assert_int_equal(
                 cvxrelu_model_from_relu(pat, Ur, c, lambda, plain_encoding(d, c), &m, NULL), 0);

@@ -97,8 +97,8 @@ static void test_decomposition(void **state)
     for (int method = 0; method < 2; method++) {
         double *Ur;
         assert_int_equal(cvxrelu_decompose_gated(X, n, d, pat, cvxrelu_solver_weights(sg), c,
-                                                 (cvxrelu_decompose_method)method, &Ur,
-                                                 &ratios[method], NULL), 0);
+                                                 (cvxrelu_decompose_method)method, NULL, &Ur,
+                                                 &ratios[method], NULL, NULL), 0);
         cvxrelu_model *m;
         assert_int_equal(cvxrelu_model_from_relu(pat, Ur, c, lambda, plain_encoding(d, c), &m, NULL), 0);
         cvxrelu_model_forward(m, X, n, Yr);
@@ -120,10 +120,96 @@ static void test_decomposition(void **state)
         cvxrelu_model_free(m);
     }
     assert_true(ratios[1] <= ratios[0] * (1.0 + 1e-12));
+    {
+        /* a stop request before the min-norm work: every group keeps the closed
+           form (exact, the closed form's sharpness), and the outcome says so */
+        volatile sig_atomic_t flag = 1;
+        cvxrelu_limits lim = {0.0, &flag};
+        cvxrelu_exit ex = CVXRELU_EXIT_CONVERGED;
+        double *Ur, ratio;
+        assert_int_equal(cvxrelu_decompose_gated(X, n, d, pat, cvxrelu_solver_weights(sg), c,
+                                                 CVXRELU_DECOMPOSE_MIN_NORM, &lim, &Ur, &ratio,
+                                                 &ex, NULL), 0);
+        printf("# min-norm interrupted: exit %s, sharpness %.6f (closed form %.6f)\n",
+               cvxrelu_exit_string(ex), ratio, ratios[0]);
+        assert_int_equal(ex, CVXRELU_EXIT_INTERRUPTED);
+        assert_true(ratio == ratios[0]);
+        free(Ur);
+    }
     free(Yg);
     free(Yr);
     cvxrelu_solver_free(sg);
     cvxrelu_solver_free(sr);
+    cvxrelu_patterns_free(pat);
+    free(X);
+    free(Y);
+}
+
+/* lambda_max of the ReLU program (several outputs, so 2 P c groups > P gates):
+   at lambda slightly above it the solution is U = 0 and certified, slightly
+   below it a group turns on.  The truth is the optimality condition at U = 0,
+   max_g ||P_K(s X^T D_i Y_k / N)|| <= lambda, checked by the two solves. */
+static void test_relu_lambda_max(void **state)
+{
+    (void)state;
+    size_t n = 60, d = 4, c = 3;
+    double *X, *Y;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, c, 3, 0.1, 5, &X, &Y, NULL), 0);
+    cvxrelu_patterns *pat;
+    assert_int_equal(cvxrelu_patterns_sample(X, n, d, 30, 9, 0, &pat, NULL), 0);
+    cvxrelu_result r0, r1, r2;
+    cvxrelu_solver *s0 = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, 1e-2, 1e-8, &r0);
+    double lmax = r0.lambda_max;
+    printf("# relu lambda_max %.10g (gated %.10g)\n", lmax, cvxrelu_lambda_max(X, n, d, Y, c, pat));
+    assert_true(isfinite(lmax) && lmax > 0.0);
+    /* the cone-projected gradient is no larger than the plain one */
+    assert_true(lmax <= cvxrelu_lambda_max(X, n, d, Y, c, pat) * (1.0 + 1e-12));
+    cvxrelu_solver *s1 = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, 1.001 * lmax, 1e-10, &r1);
+    assert_int_equal(r1.active_groups, 0);
+    assert_true(r1.gap <= 1e-10 * fmax(1.0, r1.objective));
+    cvxrelu_solver *s2 = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, 0.98 * lmax, 1e-10, &r2);
+    assert_true(r2.active_groups > 0);
+    assert_true(r2.objective < r1.objective);
+    cvxrelu_solver_free(s0);
+    cvxrelu_solver_free(s1);
+    cvxrelu_solver_free(s2);
+    cvxrelu_patterns_free(pat);
+    free(X);
+    free(Y);
+}
+
+/* A stop request before the start (interrupt flag already set, or a time limit
+   already over) ends the ReLU solve before iteration 1 with that outcome, at a
+   feasible point whose objective is finite. */
+static void test_relu_stop_at_start(void **state)
+{
+    (void)state;
+    size_t n = 50, d = 4, c = 2;
+    double *X, *Y;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, c, 3, 0.1, 6, &X, &Y, NULL), 0);
+    cvxrelu_patterns *pat;
+    assert_int_equal(cvxrelu_patterns_sample(X, n, d, 20, 4, 0, &pat, NULL), 0);
+    for (int mode = 0; mode < 2; mode++) {
+        volatile sig_atomic_t flag = mode == 0;
+        cvxrelu_settings set;
+        cvxrelu_settings_default(&set);
+        set.solver = CVXRELU_SOLVER_RELU;
+        set.lambda = 1e-3;
+        set.interrupt = &flag;
+        set.time_limit_s = mode == 1 ? 1e-12 : 0.0;
+        cvxrelu_solver *s;
+        assert_int_equal(cvxrelu_solver_new(X, n, d, Y, c, pat, &set, &s, NULL), 0);
+        cvxrelu_result res;
+        assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
+        printf("# stop before the start (%s): exit %s, %zu iterations, objective %.6g\n",
+               mode ? "time limit" : "interrupt", cvxrelu_exit_string(res.exit), res.iterations,
+               res.objective);
+        assert_int_equal(res.exit, mode ? CVXRELU_EXIT_TIME_LIMIT : CVXRELU_EXIT_INTERRUPTED);
+        assert_int_equal(res.iterations, 0);
+        assert_true(isfinite(res.objective));
+        assert_true(res.violation == 0.0);
+        cvxrelu_solver_free(s);
+    }
     cvxrelu_patterns_free(pat);
     free(X);
     free(Y);
@@ -188,6 +274,8 @@ int main(void)
         cmocka_unit_test(test_relu_recovery_and_certificate),
         cmocka_unit_test(test_decomposition),
         cmocka_unit_test(test_enumeration_1d),
+        cmocka_unit_test(test_relu_lambda_max),
+        cmocka_unit_test(test_relu_stop_at_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
