@@ -1024,6 +1024,15 @@ out:
     return rc;
 }
 
+/* One row of the SDP table per check, on the canonical scale of the summary. */
+static void on_sdp_check(const cvxrelu_sdp_info *it, void *user)
+{
+    (void)user;
+    note("%8zu %16.10e %16.10e %10.2e %10.2e %10.2e %8.2f\n", it->iter, it->value,
+         it->lower_bound, (it->value - it->lower_bound) / fmax(fabs(it->value), 1e-300), it->pres,
+         it->dres, it->time_s);
+}
+
 /* --model sdp: the relaxation of DESIGN 6, its certified lower bound, and the
    network read out of its solution. */
 static int run_sdp(const train_opts *o, train_state *t, double lambda)
@@ -1069,8 +1078,12 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
     if (o->eps_given) ss.tol = o->eps;
     if (o->max_iter_given) ss.max_iter = o->max_iter;
     ss.time_limit_s = time_left(o);
-    ss.verbose = !g_quiet;
+    ss.verbose = g_verbose;
     ss.interrupt = &g_interrupt;
+    ss.callback = on_sdp_check;
+    if (!g_quiet)
+        note("%8s %16s %16s %10s %10s %10s %8s   (canonical scale: beta = lambda n c)\n", "iter",
+             "value", "lower_bound", "rel_gap", "pres", "dres", "time_s");
     if ((st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, &err))) {
         rc = lib_error(st, &err);
         goto out;

@@ -553,19 +553,12 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
                       : cr_fail(err, CVXRELU_ERR_NUMERIC, "sdp: weighted trace bounds failed");
         goto done;
     }
-    const double scale0 = ls->yconst;
     double rho = s->rho > 0.0 ? s->rho : 1.0;
     size_t max_iter = s->max_iter ? s->max_iter : 20000;
     size_t check = s->check_every ? s->check_every : 100;
     double t0 = cr_now();
     double best_lb = -INFINITY, last_value = NAN, last_pres = NAN, last_dres = NAN;
     res->exit = CVXRELU_EXIT_MAX_ITER;
-    if (s->verbose)
-        fprintf(stderr,
-                "sdp admm: p=%zu q=%zu, trace bound T=%.3g, tol %.1e\n"
-                "%8s %14s %14s %10s %10s %10s %9s %8s\n",
-                p, q, a.Tw[0] * ub, s->tol, "iter", "value", "lower bound", "gap", "pres", "dres", "rho",
-                "time");
     size_t it;
     size_t nmem = 0, head = 0; /* Anderson memory: slots used, next slot */
     int have_prev = 0, proposed = 0;
@@ -657,15 +650,11 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
             double value = value_p(&a, P);
             if (lb > best_lb) best_lb = lb;
             last_value = value;
-            double gap = (value - best_lb) / fmax(fabs(value), 1e-12 * scale0);
             if (s->callback) {
                 const double N = (double)(nfull * pb->c);
                 cvxrelu_sdp_info info = {it, value / N, best_lb / N, pres, dres, cr_now() - t0};
                 s->callback(&info, s->callback_data);
             }
-            if (s->verbose)
-                fprintf(stderr, "%8zu %14.8g %14.8g %10.2e %10.2e %10.2e %9.2e %7.2fs\n", it,
-                        value, best_lb, gap, pres, dres, rho, cr_now() - t0);
         }
         if (stop_now) break;
         /* residual balancing: rho *= f scales U = G - P by 1/f */
