@@ -357,7 +357,7 @@ int cmd_certify(int argc, char **argv)
         rc = EXIT_DATA;
         goto done;
     }
-    cvxrelu_blas_set_threads(0);
+    cli_set_threads(0);
     cvxrelu_certificate cert;
     memset(&cert, 0, sizeof cert);
     if (!m->V && (st = cvxrelu_certify(m, X, Y, n, lambda, &cs, &cert, &err))) {
@@ -385,7 +385,7 @@ int cmd_certify(int argc, char **argv)
             rc = EXIT_SOLVER;
             goto done;
         }
-        cvxrelu_blas_set_threads(n < 150 ? 1 : 0);
+        cli_set_threads(n < 150 ? 1 : 0);
         if ((st = cvxrelu_sdp_solve(X, n, m->enc->d, Y, c, lambda, &ss, &sres, &err))) {
             die_msg("%s", err.msg);
             rc = EXIT_SOLVER;

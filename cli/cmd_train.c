@@ -717,13 +717,25 @@ static int warm_start_weights(train_state *t, const char *path)
     return EXIT_OK;
 }
 
+/* The BLAS line of the banner, kept so the JSON reports the threads the solve
+   used (later phases such as the certificate may use others). */
+static char g_banner_blas[256];
+static int g_banner_threads;
+
+static const char *banner_blas(void)
+{
+    snprintf(g_banner_blas, sizeof g_banner_blas, "%s", cvxrelu_blas_info());
+    g_banner_threads = cvxrelu_blas_threads();
+    return g_banner_blas;
+}
+
 static void print_banner(const train_opts *o, const train_state *t, double lambda)
 {
     const size_t n = t->train->n, c = t->enc->c;
     note("cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
          o->relu ? "exact ReLU (cone-constrained), R-FISTA with cone-projection prox"
                  : "gated ReLU group lasso, R-FISTA",
-         cvxrelu_blas_info());
+         banner_blas());
     note("data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
          o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c,
          t->enc->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression",
@@ -798,7 +810,8 @@ static void json_problem(jbuf *j, const train_state *t, size_t n, double lambda)
 static void json_close(jbuf *j, uint64_t seed)
 {
     jb_int(j, "seed", (long long)seed);
-    jb_str(j, "blas", cvxrelu_blas_info());
+    jb_str(j, "blas", g_banner_blas[0] ? g_banner_blas : cvxrelu_blas_info());
+    jb_int(j, "threads", g_banner_blas[0] ? g_banner_threads : cvxrelu_blas_threads());
     jb_close(j);
 }
 
@@ -845,9 +858,9 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
     cvxrelu_patterns *fp = NULL, *one = NULL;
     cvxrelu_solver *sv = NULL;
 
-    cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, m * c));
+    cli_set_threads(cvxrelu_blas_threads_for(n, d, m * c));
     note("cvxrelu %s | non-convex ReLU network, %s, %zu neurons per output | BLAS: %s\n",
-         CVXRELU_VERSION, optimizer_names[ls.method], m, cvxrelu_blas_info());
+         CVXRELU_VERSION, optimizer_names[ls.method], m, banner_blas());
     note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | steps %zu, lr %g, batch %zu, "
          "seed %llu\n",
          o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
@@ -968,7 +981,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         cvxrelu_certify_settings cs;
         cvxrelu_certify_settings_default(&cs);
         cs.bounds = o->bounds;
-        cvxrelu_blas_set_threads(0);
+        cli_set_threads(0);
         if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, lambda, &cs, &cert, &err))) {
             rc = lib_error(st, &err);
             goto out;
@@ -1065,9 +1078,9 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
         if (g_verbose) note("memory: the SDP solver needs about %.3g GiB\n", need / 1073741824.0);
     }
     /* one thread below a few hundred rows: the products are too small to share */
-    cvxrelu_blas_set_threads(n < 150 ? 1 : 0);
+    cli_set_threads(n < 150 ? 1 : 0);
     note("cvxrelu %s | SDP relaxation [PBY24] by %s | BLAS: %s\n", CVXRELU_VERSION,
-         method == CVXRELU_SDP_DSDP ? "DSDP (interior point)" : "ADMM", cvxrelu_blas_info());
+         method == CVXRELU_SDP_DSDP ? "DSDP (interior point)" : "ADMM", banner_blas());
     note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta = lambda n c = %.6g) | "
          "PSD block %zu x %zu, lifted %zu x %zu\n",
          o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
@@ -1204,11 +1217,11 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
         die_msg("--model relu3 needs lambda > 0");
         return EXIT_USAGE;
     }
-    cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, K * m1 * c));
+    cli_set_threads(cvxrelu_blas_threads_for(n, d, K * m1 * c));
     note("cvxrelu %s | three-layer parallel ReLU network [EP21]: %s | BLAS: %s\n", CVXRELU_VERSION,
          local ? "local training, then the convex program on its configurations"
                : "convex program over sampled configurations",
-         cvxrelu_blas_info());
+         banner_blas());
     note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | width1 %zu, %s %zu, seed %llu\n",
          o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
          lambda * (double)(n * c), m1, local ? "sub-networks per output" : "at most this many sub-networks per output",
@@ -1641,7 +1654,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     }
 
     /* small products run faster on one thread than split across cores */
-    cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, t.pat->P * c));
+    cli_set_threads(cvxrelu_blas_threads_for(n, d, t.pat->P * c));
     print_banner(o, &t, lambda);
     log_header();
     cvxrelu_result res;
@@ -1783,7 +1796,7 @@ static int run_train(const train_opts *o_in, int is_demo)
         cvxrelu_certify_settings cs;
         cvxrelu_certify_settings_default(&cs);
         cs.bounds = o->bounds;
-        cvxrelu_blas_set_threads(0);
+        cli_set_threads(0);
         if ((st = cvxrelu_certify(t.model, t.X, t.Y, n, lambda, &cs, &cert, &err))) {
             rc = lib_error(st, &err);
             goto done;

@@ -88,7 +88,59 @@ const char *data_opts_help(void)
            "  --format F       csv | libsvm | idx | auto (default: auto, by file name)\n"
            "  --label-col K    CSV label column, 0-based (default: the last column; for a\n"
            "                   saved model, the label column it was trained with)\n"
-           "  --header / --no-header   CSV header row (default: auto-detected)\n";
+           "  --header / --no-header   CSV header row (default: auto-detected)\n"
+           "  --threads N      BLAS threads, for every command (default: OPENBLAS_NUM_THREADS\n"
+           "                   or OMP_NUM_THREADS when set; otherwise one thread for small\n"
+           "                   products and every core for large ones)\n";
+}
+
+/* ---------------------------------------------------------------- threads */
+
+int g_threads = 0;
+
+int threads_init(int *argc, char **argv)
+{
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int used = 1;
+        if (strcmp(a, "--threads") == 0) {
+            v = i + 1 < *argc ? argv[i + 1] : NULL;
+            used = 2;
+        } else if (strncmp(a, "--threads=", 10) == 0) {
+            v = a + 10;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        size_t k;
+        if (parse_size_opt("--threads", v, &k)) return -1;
+        if (k < 1 || k > 1024) {
+            die_msg("--threads: expected a count from 1 to 1024, got %zu", k);
+            return -1;
+        }
+        g_threads = (int)k;
+        i += used - 1;
+    }
+    *argc = out;
+    argv[out] = NULL;
+    if (g_threads == 0) {
+        /* OpenBLAS reads these itself when it loads; train must not override them */
+        const char *names[] = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"};
+        for (size_t j = 0; j < 2 && g_threads == 0; j++) {
+            const char *e = getenv(names[j]);
+            char *end;
+            long k = e ? strtol(e, &end, 10) : 0;
+            if (e && *e && *end == '\0' && k >= 1 && k <= 1024) g_threads = (int)k;
+        }
+    }
+    if (g_threads > 0) cvxrelu_blas_set_threads(g_threads);
+    return 0;
+}
+
+void cli_set_threads(int want)
+{
+    cvxrelu_blas_set_threads(g_threads > 0 ? g_threads : want);
 }
 
 int data_opts_parse(data_opts *o, int argc, char **argv, int i)

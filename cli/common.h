@@ -40,6 +40,15 @@ void data_opts_default(data_opts *o);
 int data_opts_parse(data_opts *o, int argc, char **argv, int i);
 const char *data_opts_help(void);
 
+/* BLAS threads: --threads N (any command), else OPENBLAS_NUM_THREADS or
+   OMP_NUM_THREADS when set; 0 = not set (the program chooses per problem). */
+extern int g_threads;
+/* Take --threads N out of argv (0 on success, -1 after a usage message). */
+int threads_init(int *argc, char **argv);
+/* The thread count for the next products: the user's when set, else want
+   (0 = every core, 1 = one thread for small products). */
+void cli_set_threads(int want);
+
 /* Read a data set; on failure print the library's message. */
 int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out);
 /*

@@ -24,6 +24,8 @@ static void usage(FILE *f)
             "  demo     train on bundled data and print accuracy, objective, gap, time\n"
             "\n"
             "  --version   print the version\n"
+            "  --threads N BLAS threads for any command (default: OPENBLAS_NUM_THREADS or\n"
+            "              OMP_NUM_THREADS when set, else chosen by problem size)\n"
             "\n"
             "Exit codes: 0 success, 1 usage error, 2 data or file error,\n"
             "3 numerical failure or out of memory.\n"
@@ -54,6 +56,7 @@ static void select_blas_kernel(char **argv)
 int main(int argc, char **argv)
 {
     select_blas_kernel(argv);
+    if (threads_init(&argc, argv)) return EXIT_USAGE;
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -880,6 +880,8 @@ const char *cvxrelu_blas_better_core(void);
 
 /* Threads of the BLAS (process-wide, as OpenBLAS offers no other way); 0 = all cores. */
 void cvxrelu_blas_set_threads(int threads);
+/* The number of threads the BLAS uses now. */
+int cvxrelu_blas_threads(void);
 /* The thread count the CLI uses for a problem whose product X U^T has n x m
    entries and inner size d: one thread below about 2e7 multiply-adds, where
    splitting costs more than it saves (measured: 2x slower on 2 cores). */

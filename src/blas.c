@@ -19,6 +19,11 @@ const char *cvxrelu_blas_info(void)
     return buf;
 }
 
+int cvxrelu_blas_threads(void)
+{
+    return openblas_get_num_threads();
+}
+
 void cvxrelu_blas_set_threads(int threads)
 {
     if (threads <= 0) threads = openblas_get_num_procs();
