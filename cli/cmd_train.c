@@ -951,12 +951,21 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
             rc = lib_error(st, &err);
             goto out;
         }
-        convex_value = res.objective;
-        convex_gap = res.gap;
-        note("stationarity check: the exact ReLU program on the %zu final patterns: %.10e (gap %.2e, %s); "
-             "network %.10e; relative difference %.3e\n",
-             fp->P, res.objective, res.gap, cvxrelu_exit_string(res.exit), lr.objective,
-             (lr.objective - res.objective) / fmax(fabs(lr.objective), 1e-300));
+        if (res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT) {
+            /* a cut-short re-solve proves nothing about stationarity: report only its bound */
+            convex_gap = NAN;
+            note("stationarity check %s after %zu iterations: no conclusion (lower bound %.10e "
+                 "on the program over the final patterns)\n",
+                 res.exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit",
+                 res.iterations, res.dual);
+        } else {
+            convex_value = res.objective;
+            convex_gap = res.gap;
+            note("stationarity check: the exact ReLU program on the %zu final patterns: %.10e (gap %.2e, %s); "
+                 "network %.10e; relative difference %.3e\n",
+                 fp->P, res.objective, res.gap, cvxrelu_exit_string(res.exit), lr.objective,
+                 (lr.objective - res.objective) / fmax(fabs(lr.objective), 1e-300));
+        }
     } else {
         note("stationarity check skipped: %s\n", err.msg);
     }
@@ -977,7 +986,8 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
     note_network(t, mtr, mte);
     cvxrelu_certificate cert;
     int have_cert = 0;
-    if (!o->no_certify && lambda > 0.0) {
+    if (g_interrupt && !o->no_certify) note("certificate skipped: interrupted\n");
+    if (!o->no_certify && lambda > 0.0 && !g_interrupt) {
         cvxrelu_certify_settings cs;
         cvxrelu_certify_settings_default(&cs);
         cs.bounds = o->bounds;
@@ -1792,7 +1802,10 @@ static int run_train(const train_opts *o_in, int is_demo)
     const int no_result = stopped && res.iterations == 0 && t.model->m == 0;
     cvxrelu_certificate cert;
     int have_cert = 0;
-    if (t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify && lambda > 0.0 && !no_result) {
+    if (g_interrupt && t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify)
+        note("certificate skipped: interrupted\n");
+    if (t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify && lambda > 0.0 && !no_result &&
+        !g_interrupt) {
         cvxrelu_certify_settings cs;
         cvxrelu_certify_settings_default(&cs);
         cs.bounds = o->bounds;

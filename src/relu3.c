@@ -862,9 +862,9 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         double beta = 0.0, mom = 1.0;
         size_t inner = 0;
         for (;;) {
-            int why = cr_stop_check(&stop);
-            if (why) {
-                interrupted = why == CVXRELU_EXIT_INTERRUPTED ? 2 : 1;
+            int why0 = cr_stop_check(&stop);
+            if (why0) {
+                interrupted = why0 == CVXRELU_EXIT_INTERRUPTED ? 2 : 1;
                 done = 1;
                 break;
             }
@@ -877,7 +877,10 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
             evaluate(pb, a.Zv, a.Qv, a.Yv);
             al_gradient(&a, a.Zv, a.Qv, a.Yv, a.Grad);
             double t = step, ratio = 0.0, dn = 0.0;
+            int why = 0;
             for (int tries = 0;; tries++) {
+                /* a stop request abandons the trial step (the iterate stays) */
+                if (tries > 0 && (why = cr_stop_check(&stop))) break;
                 for (size_t i = 0; i < rd; i++) a.Unew[i] = a.V[i] - t * a.Grad[i];
                 for (size_t r = 0; r < R; r++) cvxrelu_prox_group(a.Unew + r * d, d, t * lambda);
                 products(pb, a.Unew, R, a.Znew);
@@ -891,6 +894,11 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
                 ratio = 2.0 * t * al_bregman(&a) / dn;
                 if (ratio <= 1.0 || tries > 100) break;
                 t *= 0.8;
+            }
+            if (why) {
+                interrupted = why == CVXRELU_EXIT_INTERRUPTED ? 2 : 1;
+                done = 1;
+                break;
             }
             if (ratio > 1.0) {
                 /* no step of 100 reductions descends (rounding at this scale): keep

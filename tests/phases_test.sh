@@ -1,0 +1,132 @@
+#!/bin/sh
+# Every long phase of train stops soon after SIGINT / SIGTERM or its time limit:
+# the process ends within 2 s of the signal, exits 130, and leaves a valid model
+# where the phase has one; a run stopped before its first iteration writes no
+# model.  Also the regressions of the ReLU program's finish (it read past the
+# gates array: a crash at large P c) and of thread control.
+# Usage: phases_test.sh CVXRELU_BINARY DATA_DIR
+set -u
+BIN=$1
+DATA=$2
+T=$(mktemp -d /tmp/cvxrelu_phases.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { echo "ok   - $1"; }
+fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
+now() { date +%s.%N; }
+# seconds between two now() readings, as an integer number of milliseconds
+ms() { echo "$1 $2" | awk '{ printf "%d", ($2 - $1) * 1000 }'; }
+
+zcat "$DATA/digits.csv.gz" >"$T/digits.csv"
+# 1200 rows of 300 Gaussian-ish features and a +-1 label: the exact program's
+# start (a cone projection per group, each up to d active rows) takes long here
+awk 'BEGIN { srand(7); for (i = 0; i < 1200; i++) { s = 0; line = "";
+  for (j = 0; j < 300; j++) { v = rand() + rand() + rand() - 1.5; s += (j % 7 - 3) * v;
+    line = line sprintf("%.5f,", v) } print line (s > 0 ? "a" : "b") } }' >"$T/wide.csv"
+
+# stop_phase NAME SIGNAL WAIT_FOR MODEL_EXPECTED -- ARGS: start train, wait until
+# stderr shows WAIT_FOR (the phase has begun), send SIGNAL, then check the exit
+# code 130, that the process ended within 2 s, and that a model was written and
+# reads back (MODEL_EXPECTED 1) or that none was (0).
+stop_phase() {
+  name=$1; sig=$2; waitfor=$3; want_model=$4; shift 5
+  rm -f "$T/m.model"
+  "$BIN" train "$@" -o "$T/m.model" 2>"$T/err" >/dev/null &
+  pid=$!
+  k=0
+  while ! grep -qF -- "$waitfor" "$T/err" 2>/dev/null && [ $k -lt 600 ]; do
+    sleep 0.1; k=$((k + 1))
+  done
+  sleep 0.5
+  t0=$(now)
+  kill -"$sig" $pid 2>/dev/null
+  wait $pid
+  rc=$?
+  t1=$(now)
+  el=$(ms "$t0" "$t1")
+  ok=1
+  [ $k -lt 600 ] || { ok=0; echo "  never saw \"$waitfor\""; }
+  [ $rc = 130 ] || { ok=0; echo "  exit $rc, expected 130"; }
+  [ "$el" -le 2000 ] || { ok=0; echo "  ended $el ms after the signal"; }
+  if [ "$want_model" = 1 ]; then
+    "$BIN" info "$T/m.model" >/dev/null 2>&1 || { ok=0; echo "  no valid model written"; }
+  else
+    [ -e "$T/m.model" ] && { ok=0; echo "  a model was written"; }
+  fi
+  ls "$T" | grep -q '\.tmp' && { ok=0; echo "  a temporary file was left"; }
+  [ $ok = 1 ] && pass "$name ($sig after \"$waitfor\": exit $rc in $el ms)" \
+    || { fail "$name"; sed 's/^/  | /' "$T/err" | tail -15; }
+}
+
+stop_phase "min-norm decomposition" TERM "decomposition: the min-norm split" 1 -- \
+  "$T/digits.csv" --patterns 150 --decompose min-norm
+stop_phase "stationarity re-solve after --optimizer" TERM "local adam:" 1 -- \
+  "$T/digits.csv" --optimizer adam --width 400 --steps 300 --eps 1e-12 --max-iter 1000000
+stop_phase "relu3 program after --optimizer" INT "program:" 1 -- \
+  "$T/digits.csv" --model relu3 --optimizer adam --steps 300
+stop_phase "exact program's start at d=300" TERM "lambda" 0 -- \
+  "$T/wide.csv" --model relu --patterns 300
+
+# a second signal ends the process at once, whatever it is doing
+"$BIN" train "$T/digits.csv" --patterns 150 --decompose min-norm -o "$T/m2.model" 2>"$T/err" &
+pid=$!
+k=0
+while ! grep -qF "decomposition: the min-norm split" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
+kill -INT $pid; kill -INT $pid
+t0=$(now); wait $pid; rc=$?; t1=$(now)
+[ $rc = 130 ] && [ "$(ms "$t0" "$t1")" -le 2000 ] && pass "a second SIGINT ends at once (exit $rc)" \
+  || fail "second SIGINT (exit $rc, $(ms "$t0" "$t1") ms)"
+
+# --time-limit counts for the whole run, the stationarity and relu3 phases included
+t0=$(now)
+"$BIN" train -q "$T/digits.csv" --model relu3 --optimizer adam --steps 300 --time-limit 3 \
+  -o "$T/tl.model" --json "$T/tl.json"
+rc=$?
+el=$(ms "$t0" "$(now)")
+[ $rc = 0 ] && [ "$el" -le 6000 ] && grep -q '"exit": "time_limit"' "$T/tl.json" \
+  && pass "relu3 --optimizer --time-limit 3 ends in $el ms, exit time_limit" \
+  || fail "relu3 --optimizer --time-limit 3 (exit $rc, $el ms)"
+
+# stopped before the first iteration: no model, the old file kept, the outcome said
+printf 'keep me\n' >"$T/old.model"
+"$BIN" train "$T/wide.csv" --model relu --patterns 50 --time-limit 1e-6 -o "$T/old.model" \
+  --json "$T/tl0.json" 2>"$T/err"
+rc=$?
+[ $rc = 3 ] && [ "$(cat "$T/old.model")" = "keep me" ] && grep -q "before the first iteration" "$T/err" \
+  && grep -q '"model_written": 0' "$T/tl0.json" && grep -q '"exit": "time_limit"' "$T/tl0.json" \
+  && pass "time limit before the first iteration: exit 3, no model, the old file kept" \
+  || { fail "time limit before the first iteration (exit $rc)"; cat "$T/err"; }
+
+# the ReLU program's finish with many groups (P c = 3000) no longer reads past the
+# gates; lambda_max is reported and the group count is 2 P c
+"$BIN" train "$DATA/wine.csv" --model relu --patterns 1000 --max-iter 3 -o "$T/w.model" \
+  --json "$T/w.json" 2>"$T/err"
+rc=$?
+[ $rc = 0 ] && "$BIN" info "$T/w.model" >/dev/null && grep -q "of 6000 groups" "$T/err" \
+  && grep -q '"lambda_max": [0-9]' "$T/w.json" \
+  && pass "relu, P c = 3000: model written, lambda_max reported, 2 P c groups" \
+  || { fail "relu with P c = 3000 (exit $rc)"; tail -5 "$T/err"; }
+
+# thread control: the environment is respected, --threads is accepted by every
+# command, and the banner and the JSON agree
+OPENBLAS_NUM_THREADS=1 "$BIN" train "$DATA/breast_cancer.csv" --patterns 300 --max-iter 50 \
+  --json "$T/t1.json" -o "$T/t1.model" 2>"$T/err"
+grep -q "; 1 threads" "$T/err" && grep -q '"threads": 1' "$T/t1.json" \
+  && pass "OPENBLAS_NUM_THREADS=1 is respected (banner and JSON)" || fail "OPENBLAS_NUM_THREADS=1"
+"$BIN" train "$DATA/breast_cancer.csv" --patterns 300 --max-iter 50 --threads 2 --decompose \
+  --json "$T/t2.json" -o "$T/t2.model" 2>"$T/err"
+grep -q "; 2 threads" "$T/err" && grep -q '"threads": 2' "$T/t2.json" \
+  && pass "--threads 2 (banner and JSON)" || fail "--threads 2"
+ok=1
+for c in "predict $T/t2.model $DATA/breast_cancer.csv -o $T/t2.pred" \
+  "eval $T/t2.model $DATA/breast_cancer.csv" "info $T/t2.model" \
+  "certify $T/t2.model $DATA/breast_cancer.csv"; do
+  # shellcheck disable=SC2086
+  "$BIN" $c --threads 1 >/dev/null 2>&1 || { ok=0; echo "  $c --threads 1 failed"; }
+done
+[ $ok = 1 ] && pass "--threads for predict, eval, info, certify" || fail "--threads on other commands"
+"$BIN" train "$DATA/iris.csv" --threads 0 >/dev/null 2>"$T/err"
+[ $? = 1 ] && grep -q "threads" "$T/err" && pass "--threads 0 is a usage error" || fail "--threads 0"
+
+echo "$fails failure(s)"
+[ $fails = 0 ]
