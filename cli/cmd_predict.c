@@ -52,6 +52,14 @@ static int parse_predict(int argc, char **argv, predict_opts *o, const char *cmd
     return 0;
 }
 
+/* The output checked writable, and neither the model nor the data, before any work. */
+static int check_paths(const predict_opts *o)
+{
+    const io_path outs[] = {{o->out_path ? "-o" : "--json", o->out_path ? o->out_path : o->json_path}};
+    const io_path ins[] = {{"MODEL", o->model_path}, {"DATA", o->data_path}};
+    return check_io_paths(outs, 1, ins, 2);
+}
+
 /* Load the model and the data, read in the model's layout (common.c); for predict
    (!need_labels) a label column in the data is optional. */
 static int load_both(const predict_opts *o, cvxrelu_model **m, cvxrelu_dataset **ds,
@@ -111,9 +119,11 @@ int cmd_predict(int argc, char **argv)
         }
     predict_opts o;
     if (parse_predict(argc, argv, &o, "predict")) return EXIT_USAGE;
+    int rc = check_paths(&o);
+    if (rc) return rc;
     cvxrelu_model *m = NULL;
     cvxrelu_dataset *ds = NULL;
-    int rc = load_both(&o, &m, &ds, 0);
+    rc = load_both(&o, &m, &ds, 0);
     if (rc) return rc;
     cvxrelu_error err = {{0}};
     double *Yhat = NULL;
@@ -154,9 +164,11 @@ int cmd_eval(int argc, char **argv)
         }
     predict_opts o;
     if (parse_predict(argc, argv, &o, "eval")) return EXIT_USAGE;
+    int rc = check_paths(&o);
+    if (rc) return rc;
     cvxrelu_model *m = NULL;
     cvxrelu_dataset *ds = NULL;
-    int rc = load_both(&o, &m, &ds, 1);
+    rc = load_both(&o, &m, &ds, 1);
     if (rc) return rc;
     cvxrelu_error err = {{0}};
     double *X = NULL, *Y = NULL, *Yhat = NULL;

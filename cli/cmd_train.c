@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -576,6 +577,7 @@ typedef struct {
     double last_print;
     size_t printed;
     double eps;
+    int trace_errno; /* the first failed trace write */
 } log_ctx;
 
 static int g_log_viol = 0; /* the ReLU program adds a violation column */
@@ -598,10 +600,10 @@ static void log_row(const cvxrelu_iterate_info *it, const char *mark)
 static void on_iterate(const cvxrelu_iterate_info *it, void *user)
 {
     log_ctx *lc = user;
-    if (lc->trace)
-        fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
+    if (lc->trace && fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
                 it->objective, it->dual, it->gap, it->step, it->active, it->time_s, it->restart,
-                it->violation);
+                it->violation) < 0 && !lc->trace_errno)
+        lc->trace_errno = errno ? errno : EIO;
     if (g_quiet) return;
     /* iterations 0-9, then 10, 20, ..., 100, 200, ..., and at least every 5 s */
     size_t every = 1;
@@ -731,6 +733,16 @@ static cvxrelu_status write_stats(FILE *f, void *user, cvxrelu_error *err)
     return CVXRELU_OK;
 }
 
+/* --stats: a failure is reported (with its reason) but keeps the model and metrics;
+   1 when it failed. */
+static int write_stats_file(const char *path, cvxrelu_local_result *lr)
+{
+    cvxrelu_error err = {{0}};
+    if (cvxrelu_write_atomic(path, write_stats, lr, &err) == CVXRELU_OK) return 0;
+    die_msg("--stats %s (the model and metrics are still written)", err.msg);
+    return 1;
+}
+
 static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
 
 /*
@@ -852,10 +864,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
     note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
          optimizer_names[ls.method], lr.steps, lr.time_s, lr.interrupted ? " (stopped early)" : "",
          lr.objective, lr.loss, lr.penalty);
-    if (o->stats_out && (st = cvxrelu_write_atomic(o->stats_out, write_stats, &lr, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
+    int stats_failed = o->stats_out && write_stats_file(o->stats_out, &lr);
     outi = malloc(m * c * sizeof(size_t));
     if (!outi) {
         die_msg("out of memory");
@@ -990,6 +999,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
+    if (rc == EXIT_OK && stats_failed) rc = EXIT_DATA;
     if (rc == EXIT_OK && lr.interrupted && g_interrupt) {
         note("interrupted: the model of the last step was written\n");
         rc = EXIT_INTERRUPTED;
@@ -1169,6 +1179,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
     cvxrelu_relu3_result res;
     memset(&res, 0, sizeof res);
     const int local = o->optimizer != 0;
+    int stats_failed = 0;
     const size_t samples = local ? 0 : (K + 1) / 2;
     double net_objective = NAN;
     if (!(lambda > 0.0)) {
@@ -1206,10 +1217,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
         note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
              optimizer_names[ls.method], lr.steps, lr.time_s,
              lr.interrupted ? " (stopped early)" : "", lr.objective, lr.loss, lr.penalty);
-        if (o->stats_out && (st = cvxrelu_write_atomic(o->stats_out, write_stats, &lr, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
+        stats_failed = o->stats_out && write_stats_file(o->stats_out, &lr);
         outi = malloc(K * c * sizeof(size_t));
         if (!outi) goto nomem;
         for (size_t j = 0; j < K * c; j++) outi[j] = j / K;
@@ -1395,6 +1403,7 @@ report:
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
+    if (rc == EXIT_OK && stats_failed) rc = EXIT_DATA;
     if (rc == EXIT_OK && (res.interrupted || lr.interrupted) && g_interrupt) {
         note("interrupted: the model of the last iterate was written\n");
         rc = EXIT_INTERRUPTED;
@@ -1557,11 +1566,12 @@ static int run_train(const train_opts *o_in, int is_demo)
              "progress (the gated program with --decompose is the scalable route)\n", d);
     set.max_iter = o->max_iter;
     set.time_limit_s = o->time_limit;
-    log_ctx lc = {NULL, -1e9, 0, o->eps};
+    log_ctx lc = {NULL, -1e9, 0, o->eps, 0};
+    int trace_failed = 0;
     if (o->trace_out) {
         t.trace = fopen(o->trace_out, "w");
         if (!t.trace) {
-            die_msg("%s: cannot open for writing", o->trace_out);
+            die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
             rc = EXIT_DATA;
             goto done;
         }
@@ -1619,12 +1629,17 @@ static int run_train(const train_opts *o_in, int is_demo)
         goto done;
     }
     if (t.trace) {
-        int bad = fclose(t.trace) != 0;
+        /* a failed trace is reported, but the model and metrics are still written */
+        int eno = lc.trace_errno;
+        if (!eno && ferror(t.trace)) eno = EIO;
+        if (fflush(t.trace) != 0 && !eno) eno = errno ? errno : EIO;
+        if (fclose(t.trace) != 0 && !eno) eno = errno ? errno : EIO;
         t.trace = NULL;
-        if (bad) {
-            die_msg("%s: write failed", o->trace_out);
-            rc = EXIT_DATA;
-            goto done;
+        lc.trace = NULL;
+        if (eno) {
+            die_msg("--trace %s: write failed: %s (the model and metrics are still written)",
+                    o->trace_out, strerror(eno));
+            trace_failed = 1;
         }
     }
     const double rel_gap = res.gap / fmax(1.0, fabs(res.objective));
@@ -1819,6 +1834,7 @@ static int run_train(const train_opts *o_in, int is_demo)
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto done;
     }
+    if (rc == EXIT_OK && trace_failed) rc = EXIT_DATA;
     if (rc == EXIT_OK && res.exit == CVXRELU_EXIT_INTERRUPTED) {
         note("interrupted: the model and metrics of the last iterate were written\n");
         rc = EXIT_INTERRUPTED;
@@ -1827,6 +1843,17 @@ done:
     catch_signals(0);
     train_state_free(&t);
     return rc;
+}
+
+/* Every output writable, none of them an input or another output: before any work. */
+static int check_train_paths(const train_opts *o)
+{
+    const io_path outs[] = {{"-o", o->model_out}, {"--json", o->json_out},
+                            {"--trace", o->trace_out}, {"--stats", o->stats_out}};
+    const io_path ins[] = {{"TRAIN_FILE", o->train_path}, {"--test", o->test_path},
+                           {"--gates", o->gates_path}, {"--warm-start", o->warm_path},
+                           {"--configs-from", o->configs_from}};
+    return check_io_paths(outs, 4, ins, 5);
 }
 
 int cmd_train(int argc, char **argv)
@@ -1839,6 +1866,8 @@ int cmd_train(int argc, char **argv)
             return EXIT_OK;
         }
     if (parse_train(argc, argv, &o, 1)) return EXIT_USAGE;
+    int rc = check_train_paths(&o);
+    if (rc) return rc;
     return run_train(&o, 0);
 }
 
@@ -1864,5 +1893,7 @@ int cmd_demo(int argc, char **argv)
     o.seed = 0;
     if (parse_train(argc, argv, &o, 0)) return EXIT_USAGE;
     if (!o.test_path && o.test_frac == 0) o.test_frac = 0.3;
+    int rc = check_train_paths(&o);
+    if (rc) return rc;
     return run_train(&o, 1);
 }

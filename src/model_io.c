@@ -9,43 +9,121 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Write straight into a target that is not a regular file (a FIFO, a terminal, a
+   character device such as /dev/full, /dev/stdout): nothing is renamed over it, and a
+   failed write (ENOSPC, EPIPE) is an error with its errno text. */
+static cvxrelu_status write_direct(const char *path, cvxrelu_writer fn, void *user,
+                                   cvxrelu_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot open for writing: %s", path,
+                           strerror(errno));
+    errno = 0;
+    cvxrelu_status st = fn(f, user, err);
+    int eno = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (!eno && fflush(f) != 0) eno = errno ? errno : EIO;
+    if (fclose(f) != 0 && !eno) eno = errno ? errno : EIO;
+    if (st == CVXRELU_OK && eno)
+        st = cr_fail(err, CVXRELU_ERR_IO, "%s: write failed: %s", path, strerror(eno));
+    return st;
+}
+
+/* The file a path names after following symbolic links, also a dangling one (whose
+   target does not exist yet); NULL with errno set when it cannot be resolved. */
+static char *resolve_links(const char *path)
+{
+    char *cur = cr_strdup(path);
+    for (int hops = 0; cur && hops < 40; hops++) {
+        struct stat sb;
+        if (lstat(cur, &sb) != 0 || !S_ISLNK(sb.st_mode)) return cur;
+        char link[4096];
+        ssize_t k = readlink(cur, link, sizeof link - 1);
+        if (k < 0) break;
+        link[k] = '\0';
+        char *next;
+        const char *slash = strrchr(cur, '/');
+        if (link[0] == '/' || !slash) {
+            next = cr_strdup(link);
+        } else { /* relative to the link's folder */
+            size_t dl = (size_t)(slash - cur) + 1;
+            next = malloc(dl + (size_t)k + 1);
+            if (next) {
+                memcpy(next, cur, dl);
+                memcpy(next + dl, link, (size_t)k + 1);
+            }
+        }
+        free(cur);
+        cur = next;
+    }
+    if (cur) errno = ELOOP;
+    free(cur);
+    return NULL;
+}
+
 cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *user,
                                     cvxrelu_error *err)
 {
-    size_t len = strlen(path);
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
+    /* devices, FIFOs, /dev and /proc paths: written in place, never replaced */
+    if ((exists && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) ||
+        strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+        return write_direct(path, fn, user, err);
+    if (exists && S_ISDIR(sb.st_mode))
+        return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot write: it is a directory", path);
+    /* a symbolic link: write next to its target and rename onto the target */
+    char *target = resolve_links(path);
+    if (!target)
+        return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot resolve the symbolic link: %s", path,
+                       strerror(errno));
+    size_t len = strlen(target);
     char *tmp = malloc(len + 16);
-    if (!tmp) return cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, len);
+    if (!tmp) {
+        free(target);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(tmp, target, len);
     memcpy(tmp + len, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         cvxrelu_status st = cr_fail(err, CVXRELU_ERR_IO, "%s: cannot create a file there: %s",
                                     path, strerror(errno));
         free(tmp);
+        free(target);
         return st;
     }
-    /* mkstemp creates 0600; give the file the mode a plain fopen would */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
+    if (exists) {
+        /* keep the replaced file's permissions (and owner, where allowed) */
+        (void)fchmod(fd, sb.st_mode & 07777);
+        if (fchown(fd, sb.st_uid, sb.st_gid) != 0) { /* not permitted: keep ours */ }
+    } else {
+        /* mkstemp creates 0600; give the file the mode a plain fopen would */
+        mode_t mask = umask(0);
+        umask(mask);
+        (void)fchmod(fd, 0666 & ~mask);
+    }
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);
         unlink(tmp);
         free(tmp);
+        free(target);
         return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     }
+    errno = 0;
     cvxrelu_status st = fn(f, user, err);
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int eno = errno;
-    if (fclose(f) != 0) bad = 1;
-    if (st == CVXRELU_OK && bad)
+    int eno = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (!eno && fflush(f) != 0) eno = errno ? errno : EIO;
+    if (!eno && fsync(fileno(f)) != 0) eno = errno ? errno : EIO;
+    if (fclose(f) != 0 && !eno) eno = errno ? errno : EIO;
+    if (st == CVXRELU_OK && eno)
         st = cr_fail(err, CVXRELU_ERR_IO, "%s: write failed: %s", path, strerror(eno));
-    if (st == CVXRELU_OK && rename(tmp, path) != 0)
+    if (st == CVXRELU_OK && rename(tmp, target) != 0)
         st = cr_fail(err, CVXRELU_ERR_IO, "%s: cannot rename into place: %s", path,
                      strerror(errno));
     if (st != CVXRELU_OK) unlink(tmp);
     free(tmp);
+    free(target);
     return st;
 }
 
