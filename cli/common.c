@@ -143,6 +143,10 @@ int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out)
         die_msg("%s", err.msg[0] ? err.msg : cvxrelu_status_string(st));
         return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
     }
+    if (g_verbose && (*out)->header_auto)
+        note("%s: the first row is read as %s (--header / --no-header decide otherwise)\n", path,
+             (*out)->feature_names ? "a header: no feature field is a number"
+                                   : "data: every feature field is a number");
     return EXIT_OK;
 }
 

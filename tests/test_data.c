@@ -637,7 +637,7 @@ static void test_encoding_fit_errors(void **state)
     assert_int_equal(cvxrelu_encoding_fit(ds, CVXRELU_TASK_REGRESSION, 1, 1, &enc, &err),
                      CVXRELU_ERR_FORMAT);
     assert_null(enc);
-    assert_non_null(strstr(err.msg, "textreg.csv: row 2"));
+    assert_non_null(strstr(err.msg, "textreg.csv:2: expected a numeric label"));
     cvxrelu_dataset_free(ds);
 
     cvxrelu_read_opts o = opts_fmt(CVXRELU_FORMAT_CSV);
@@ -708,7 +708,7 @@ static void test_encoding_mismatch_and_unseen(void **state)
     double *Y = (double *)&Y;
     assert_int_equal(cvxrelu_encoding_targets(enc, te, &Y, &err), CVXRELU_ERR_FORMAT);
     assert_null(Y);
-    assert_non_null(strstr(err.msg, "unseen.csv: row 2"));
+    assert_non_null(strstr(err.msg, "unseen.csv:3: label"));
     assert_non_null(strstr(err.msg, "\"maybe\""));
     cvxrelu_encoding_free(enc);
     cvxrelu_dataset_free(tr);
