@@ -37,8 +37,10 @@ size_t cr_max_line_bytes = (size_t)64 << 20;
 static cvxrelu_status text_check(const char *path, const char *buf, size_t from, size_t to,
                                  size_t *line, size_t *line_start, cvxrelu_error *err)
 {
-    for (size_t k = from; k < to; k++) {
+    size_t k = from;
+    for (; k < to; k++) {
         if (buf[k] == '\n') {
+            if (k - *line_start > cr_max_line_bytes) break; /* reported below */
             ++*line;
             *line_start = k + 1;
         } else if (buf[k] == '\0') {
@@ -47,7 +49,8 @@ static cvxrelu_status text_check(const char *path, const char *buf, size_t from,
                            k - *line_start + 1);
         }
     }
-    if (to - *line_start > cr_max_line_bytes)
+    /* k: the end of the line that broke the loop, or of the read so far */
+    if (k - *line_start > cr_max_line_bytes)
         return cr_fail(err, FMT, "%s:%zu: line longer than %zu bytes (%zu MiB): expected "
                        "text lines", path, *line, cr_max_line_bytes, cr_max_line_bytes >> 20);
     return CVXRELU_OK;

@@ -168,10 +168,11 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
         put_escaped(f, e->feature_names[j]);
         fputc('\n', f);
     }
-    /* the summary: a non-finite number is written as nan (read back as "not known") */
-    fprintf(f, "lambda %.17g\npatterns %zu\nobjective %.17g\ngap %.17g\n", m->lambda,
-            m->patterns, isfinite(m->objective) ? m->objective : NAN,
-            isfinite(m->gap) ? m->gap : NAN);
+    /* the summary: an objective or gap that is not known (not finite) is left out, and
+       read back as not known; a model file never holds NaN */
+    fprintf(f, "lambda %.17g\npatterns %zu\n", m->lambda, m->patterns);
+    if (isfinite(m->objective)) fprintf(f, "objective %.17g\n", m->objective);
+    if (isfinite(m->gap)) fprintf(f, "gap %.17g\n", m->gap);
     fprintf(f, "classes %zu\n", e->n_classes);
     for (size_t i = 0; i < e->n_classes; i++) {
         if (strpbrk(e->classes[i], "\r\n"))
@@ -247,19 +248,41 @@ typedef struct {
     char *buf;
     size_t cap;
     cvxrelu_error *err;
+    cvxrelu_status st; /* set when next_line failed (not at end of file) */
+    int again;         /* next_line returns the current line once more */
 } reader;
 
-/* Next line without its end; NULL at end of file. */
+/* Next line without its end; NULL at end of file, or on an error (r->st set): a NUL
+   byte, a line longer than cr_max_line_bytes (so that /dev/zero cannot grow memory
+   without bound), no memory. */
 static char *next_line(reader *r)
 {
     size_t len = 0;
     int ch;
-    if (feof(r->f)) return NULL;
+    if (r->again) {
+        r->again = 0;
+        return r->buf;
+    }
+    if (r->st || feof(r->f)) return NULL;
     while ((ch = fgetc(r->f)) != EOF && ch != '\n') {
+        if (ch == '\0') {
+            r->st = cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: expected text, got a NUL byte "
+                            "(not a cvxrelu model file?)", r->path, r->line + 1);
+            return NULL;
+        }
+        if (len >= cr_max_line_bytes) {
+            r->st = cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: line longer than %zu bytes "
+                            "(%zu MiB) (not a cvxrelu model file?)", r->path, r->line + 1,
+                            cr_max_line_bytes, cr_max_line_bytes >> 20);
+            return NULL;
+        }
         if (len + 2 > r->cap) {
             size_t cap = r->cap ? 2 * r->cap : 256;
             char *b = realloc(r->buf, cap);
-            if (!b) return NULL;
+            if (!b) {
+                r->st = cr_fail(r->err, CVXRELU_ERR_NOMEM, "%s: out of memory", r->path);
+                return NULL;
+            }
             r->buf = b;
             r->cap = cap;
         }
@@ -283,6 +306,7 @@ static cvxrelu_status expect_key(reader *r, const char *key, char **rest)
     char *l = next_line(r);
     size_t kl = strlen(key);
     if (!l) {
+        if (r->st) return r->st;
         return cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: file ends early (truncated?): expected '%s'",
                        r->path, r->line + 1, key);
     }
@@ -336,6 +360,18 @@ static cvxrelu_status key_double(reader *r, const char *key, double *v)
         return CVXRELU_OK;
     }
     return numbers(r, key, rest, v, 1);
+}
+
+/* An optional "key NUMBER" line: NaN when the next line has another key. */
+static cvxrelu_status opt_key_double(reader *r, const char *key, double *v)
+{
+    *v = NAN;
+    char *l = next_line(r);
+    if (!l) return r->st; /* at the end: the next expected key reports it */
+    size_t kl = strlen(key);
+    r->again = 1;
+    if (strncmp(l, key, kl) != 0 || (l[kl] != ' ' && l[kl] != '\0')) return CVXRELU_OK;
+    return key_double(r, key, v);
 }
 
 /* Undo put_escaped in place. */
@@ -447,13 +483,17 @@ static cvxrelu_status read_subnets(reader *r, cvxrelu_model *m)
 cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu_error *err)
 {
     *out = NULL;
-    reader r = {NULL, path, 0, NULL, 0, err};
+    reader r = {NULL, path, 0, NULL, 0, err, CVXRELU_OK, 0};
     cvxrelu_model *m = NULL;
     cvxrelu_status st;
     r.f = fopen(path, "rb");
     if (!r.f) return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     char *l = next_line(&r);
     int version = -1;
+    if (!l && r.st) {
+        st = r.st;
+        goto fail;
+    }
     if (!l || sscanf(l, "cvxrelu-model %d", &version) != 1) {
         st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:1: expected 'cvxrelu-model VERSION' (not a cvxrelu model file)", path);
         goto fail;
@@ -496,7 +536,8 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
     /* version 1 has no layout: the label was the last column, no names */
     if (version >= 2 && (st = read_layout(&r, e))) goto fail;
     if ((st = key_double(&r, "lambda", &m->lambda)) || (st = key_size(&r, "patterns", &m->patterns)) ||
-        (st = key_double(&r, "objective", &m->objective)) || (st = key_double(&r, "gap", &m->gap)) ||
+        (st = opt_key_double(&r, "objective", &m->objective)) ||
+        (st = opt_key_double(&r, "gap", &m->gap)) ||
         (st = key_size(&r, "classes", &e->n_classes)))
         goto fail;
     if (e->task == CVXRELU_TASK_CLASSIFICATION
@@ -593,6 +634,7 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
 done:
     if ((st = expect_key(&r, "end", &rest))) goto fail;
     if (next_line(&r)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected end of file after 'end'", path, r.line); goto fail; }
+    if (r.st) { st = r.st; goto fail; }
     fclose(r.f);
     free(r.buf);
     *out = m;

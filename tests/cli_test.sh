@@ -201,6 +201,16 @@ $W "$BIN" train -q "$FIX/good.csv" --optimizer adam --width 4 --steps 50 --recor
   && awk -F': ' '/"objective":/ {sub(",","",$2); o=$2} /"convex_value_on_final_patterns":/ {sub(",","",$2); c=$2} END {exit !(c + 0 <= o * (1 + 1e-9))}' "$T/adam.json" \
   && $W "$BIN" certify "$T/adam.model" "$FIX/good.csv" -q \
   && pass "--optimizer adam: statistics, stationarity check, certify" || fail "--optimizer adam"
+! grep -qiE '(^| )-?(nan|inf)' "$T/adam.model" && ! grep -q '^gap' "$T/adam.model" \
+  && $W "$BIN" info "$T/adam.model" | grep -q "duality gap not recorded" \
+  && pass "--optimizer model: no NaN, the unknown gap left out and read back as not recorded" || fail "--optimizer model holds NaN"
+sed -e '/^objective /d' -e '/^gap /d' "$T/good.model" >"$T/nosum.model"
+$W "$BIN" predict "$T/nosum.model" "$FIX/good.csv" -o "$T/nosum.pred" && cmp -s "$T/p1" "$T/nosum.pred" \
+  && pass "a model file without objective and gap loads" || fail "model without objective/gap"
+sed 's/^gap .*/gap nan/' "$T/good.model" >"$T/gapnan.model"
+$W "$BIN" info "$T/gapnan.model" >/dev/null && pass "an older model file with 'gap nan' still loads" || fail "gap nan model"
+timeout 20 $W "$BIN" info /dev/zero 2>"$T/stderr"; rc=$?
+[ $rc = 2 ] && grep -q "/dev/zero:1" "$T/stderr" && pass "info /dev/zero: exit 2 at once" || fail "info /dev/zero (rc $rc)"
 printf '0.5,1,0,0,0\n-0.25,0,1,0,1\n' >"$T/w.csv"
 $W "$BIN" certify --weights "$T/w.csv" "$FIX/good.csv" --bias --lambda 1e-2 -q --json "$T/wc.json" \
   && grep -q '"neurons": 2' "$T/wc.json" && pass "certify --weights" || fail "certify --weights"
