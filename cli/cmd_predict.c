@@ -113,7 +113,8 @@ int cmd_predict(int argc, char **argv)
                    "the same number of feature columns and, when both have a header, the\n"
                    "same feature names in the same order.  Raw features: the model applies\n"
                    "its own standardization.  The output file is written atomically.\n\n%s\n"
-                   "Exit codes: 0 success, 1 usage error, 2 data or file error.\n",
+                   "Exit codes: 0 success, 1 usage error, 2 data or file error, 3 a prediction\n"
+                   "that is not finite (features beyond what the network can evaluate).\n",
                    data_opts_help());
             return EXIT_OK;
         }
@@ -131,6 +132,8 @@ int cmd_predict(int argc, char **argv)
     if (st) {
         die_msg("%s", err.msg);
         rc = EXIT_DATA;
+    } else if ((rc = check_predictions(ds, Yhat, m->enc->c))) {
+        /* nothing written */
     } else {
         pred_out p = {m, Yhat, ds->n};
         if (o.out_path) {
@@ -158,7 +161,8 @@ int cmd_eval(int argc, char **argv)
                    "on labelled DATA, and the model's objective on it at its lambda.  DATA\n"
                    "is read as the training file was (the model's label column unless\n"
                    "--label-col is given; feature count and header names checked).\n\n%s\n"
-                   "Exit codes: 0 success, 1 usage error, 2 data or file error.\n",
+                   "Exit codes: 0 success, 1 usage error, 2 data or file error, 3 a prediction\n"
+                   "that is not finite (features beyond what the network can evaluate).\n",
                    data_opts_help());
             return EXIT_OK;
         }
@@ -186,8 +190,17 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     cvxrelu_model_forward(m, X, ds->n, Yhat);
+    if ((rc = check_predictions(ds, Yhat, m->enc->c))) goto done;
     metrics mt = compute_metrics(m->enc, Yhat, Y, ds->n);
     double obj = cvxrelu_model_objective(m, X, Y, ds->n, m->lambda);
+    if (!isfinite(mt.mse) || !isfinite(obj)) {
+        die_msg("%s: the %s on these rows is not finite (%g): the predictions are too large "
+                "to square in double precision", ds->source,
+                isfinite(mt.mse) ? "objective" : "mean squared error",
+                isfinite(mt.mse) ? obj : mt.mse);
+        rc = EXIT_SOLVER;
+        goto done;
+    }
     const int cls = m->enc->task == CVXRELU_TASK_CLASSIFICATION;
     if (cls) printf("accuracy  %.6f\n", mt.accuracy);
     printf("mse       %.10g\n", mt.mse);

@@ -260,6 +260,21 @@ int load_data_for_model(const char *path, const data_opts *o, const cvxrelu_enco
     return rc;
 }
 
+int check_predictions(const cvxrelu_dataset *ds, const double *Yhat, size_t c)
+{
+    for (size_t i = 0; i < ds->n; i++)
+        for (size_t k = 0; k < c; k++) {
+            if (isfinite(Yhat[i * c + k])) continue;
+            char where[64] = "";
+            if (ds->row_line) snprintf(where, sizeof where, ":%zu", ds->row_line[i]);
+            die_msg("%s%s (row %zu): the model's output is not finite (%g): the features are "
+                    "beyond what the network can evaluate in double precision", ds->source,
+                    where, i + 1, Yhat[i * c + k]);
+            return EXIT_SOLVER;
+        }
+    return EXIT_OK;
+}
+
 /* ------------------------------------------------------- output paths */
 
 /* The folder part of a path ("." for a bare name); malloc'd. */

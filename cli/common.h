@@ -65,6 +65,10 @@ typedef struct {
 } io_path;
 int check_io_paths(const io_path *outs, size_t nout, const io_path *ins, size_t nin);
 
+/* EXIT_OK when every prediction (n x c) is finite; else the first bad row is named
+   (its file line where known) and EXIT_SOLVER returned. */
+int check_predictions(const cvxrelu_dataset *ds, const double *Yhat, size_t c);
+
 /* Growing string buffer for JSON output. */
 typedef struct {
     char *s;

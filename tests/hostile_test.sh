@@ -75,6 +75,16 @@ printf 'x\n1.7e308\n' >"$T/far.csv"
 case_ "prediction input out of the model's range" 2 "out of range" -- predict "$T/d1.model" "$T/far.csv" -o "$T/p.txt"
 [ -e "$T/p.txt" ] && { echo "FAIL - out-of-range prediction wrote a file"; fails=$((fails + 1)); }
 
+# non-finite outputs of a model on extreme (but representable) inputs: exit 3, never printed
+printf 'a,b,y\n0.1,0.3,2.5\n0.2,0.1,3.1\n0.3,0.2,5.2\n0.4,0.5,4.7\n0.5,0.4,1.5\n' >"$T/r.csv"
+"$BIN" train -q "$T/r.csv" --patterns 8 -o "$T/r.model"
+printf 'a,b,y\n0.2,0.2,1\n2.4e307,2.4e307,1\n' >"$T/ext.csv"
+case_ "predict: a non-finite prediction names the row" 3 "ext.csv:3 (row 2)" -- predict "$T/r.model" "$T/ext.csv" -o "$T/p.txt"
+[ -e "$T/p.txt" ] && { echo "FAIL - a non-finite prediction wrote a file"; fails=$((fails + 1)); }
+case_ "eval: a non-finite prediction names the row" 3 "ext.csv:3 (row 2)" -- eval "$T/r.model" "$T/ext.csv"
+printf 'a,b,y\n0.2,0.2,1\n1e307,1e307,1\n' >"$T/ext2.csv"
+case_ "eval: an mse that overflows is an error" 3 "mean squared error" -- eval "$T/r.model" "$T/ext2.csv"
+
 # ---- output targets that are not regular files, links, permissions, clashes
 G="$T/small.csv"
 chk() { if eval "$2"; then echo "ok   - $1"; else echo "FAIL - $1"; sed 's/^/  | /' "$T/err" | tail -5; fails=$((fails + 1)); fi; }
