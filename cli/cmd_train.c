@@ -36,6 +36,8 @@ typedef struct {
     int subnets_given;
     const char *configs_from; /* --configs-from MODEL (relu3) */
     int sdp_method;    /* --sdp-solver: cvxrelu_sdp_method */
+    int sdp_solver_given, local_given; /* --sdp-solver; --lr, --steps, --init-scale or
+                                          --record-every */
     int eps_given, max_iter_given;
     int all_patterns;  /* --patterns all */
     int decompose;     /* --decompose: 0 none, 1 closed form, 2 min-norm */
@@ -243,6 +245,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--sdp-solver") == 0) {
             VAL();
+            o->sdp_solver_given = 1;
             if (strcmp(v, "admm") == 0) o->sdp_method = CVXRELU_SDP_ADMM;
             else if (strcmp(v, "dsdp") == 0) o->sdp_method = CVXRELU_SDP_DSDP;
             else {
@@ -268,6 +271,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--lr") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_double_opt(a, v, &o->lr)) return -1;
             if (!(o->lr > 0)) {
                 die_msg("--lr: expected a positive number, got \"%s\"", v);
@@ -275,6 +279,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--init-scale") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_double_opt(a, v, &o->init_scale)) return -1;
             if (!(o->init_scale > 0)) {
                 die_msg("--init-scale: expected a positive number, got \"%s\"", v);
@@ -282,6 +287,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--steps") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_size_opt(a, v, &o->steps)) return -1;
         } else if (strcmp(a, "--batch") == 0) {
             VAL();
@@ -289,6 +295,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             o->batch_given = 1;
         } else if (strcmp(a, "--record-every") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_size_opt(a, v, &o->record_every)) return -1;
             if (o->record_every < 1) {
                 die_msg("--record-every: expected a positive integer, got \"%s\"", v);
@@ -469,6 +476,28 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     if (o->configs_from && (!o->relu3 || o->optimizer)) {
         die_msg("--configs-from adds a three-layer network's configurations to the convex "
                 "program: use it with --model relu3 (without --optimizer)");
+        return -1;
+    }
+    /* options that the chosen model would not use are refused, never ignored */
+    if (o->trace_out && (o->sdp || o->relu3 || o->optimizer)) {
+        die_msg("--trace logs the iterations of the two-layer convex solver (--model gated or "
+                "relu): it does not apply to %s", o->sdp ? "--model sdp" : o->relu3 ? "--model relu3"
+                                                                                 : "--optimizer");
+        return -1;
+    }
+    if (o->sdp_solver_given && !o->sdp) {
+        die_msg("--sdp-solver chooses the solver of --model sdp: use it with --model sdp");
+        return -1;
+    }
+    if ((o->single || o->no_screening || o->no_precond) && (o->sdp || o->relu3 || o->optimizer)) {
+        die_msg("--precision, --no-screening and --no-precondition tune the gated program's "
+                "solver: they do not apply to %s", o->sdp ? "--model sdp" : o->relu3 ? "--model relu3"
+                                                                                  : "--optimizer");
+        return -1;
+    }
+    if ((o->local_given || o->no_stationarity) && !o->optimizer) {
+        die_msg("--lr, --steps, --init-scale, --record-every and --no-stationarity set the local "
+                "method: use them with --optimizer");
         return -1;
     }
     if (o->relu3) {

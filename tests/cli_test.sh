@@ -225,6 +225,13 @@ expect_error "certify: bad bound name" 1 "--bounds" -- certify "$T/kp.model" "$F
 expect_error "--optimizer with --patterns" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer gd --patterns 5 -o "$T/out.model"
 expect_error "unknown optimizer" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer lbfgs -o "$T/out.model"
 expect_error "--width with --patterns" 1 "--width" -- train -q "$FIX/good.csv" --model relu --width 6 --patterns 5 -o "$T/out.model"
+expect_error "--trace with --model sdp: refused" 1 "--trace" "--model sdp" -- train -q "$FIX/good.csv" --model sdp --trace "$T/out.pred" -o "$T/out.model"
+expect_error "--trace with --model relu3: refused" 1 "--trace" "--model relu3" -- train -q "$FIX/good.csv" --model relu3 --trace "$T/out.pred" -o "$T/out.model"
+expect_error "--trace with --optimizer: refused" 1 "--trace" "--optimizer" -- train -q "$FIX/good.csv" --optimizer adam --trace "$T/out.pred" -o "$T/out.model"
+expect_error "--sdp-solver without --model sdp: refused" 1 "--sdp-solver" -- train -q "$FIX/good.csv" --sdp-solver dsdp -o "$T/out.model"
+expect_error "--precision single with --model sdp: refused" 1 "--precision" -- train -q "$FIX/good.csv" --model sdp --precision single -o "$T/out.model"
+expect_error "--lr without --optimizer: refused" 1 "--lr" "--optimizer" -- train -q "$FIX/good.csv" --lr 0.1 -o "$T/out.model"
+[ ! -e "$T/out.pred" ] && pass "a refused --trace is not created" || fail "a refused --trace was created"
 expect_error "diverging gd" 3 "diverged" -- train -q "$FIX/good.csv" --optimizer gd --lr 1e6 --steps 100 -o "$T/out.model" --json "$T/out.json"
 
 # ---- [PBY24]: the SDP relaxation, its read-out network (a dense second layer), certify
