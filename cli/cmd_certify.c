@@ -278,6 +278,12 @@ int cmd_certify(int argc, char **argv)
                 "file records its encoding)");
         return EXIT_USAGE;
     }
+    {
+        const io_path outs[] = {{"--json", json_path}};
+        const io_path ins[] = {{"MODEL", model_path}, {"--weights", weights}, {"DATA", data_path}};
+        int prc = check_io_paths(outs, 1, ins, 3);
+        if (prc) return prc;
+    }
 
     cvxrelu_error err = {{0}};
     cvxrelu_model *m = NULL;

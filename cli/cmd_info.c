@@ -1,8 +1,17 @@
 /* cvxrelu info: describe a model file. */
 #include "common.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* A summary number, or "not recorded" where the model file leaves it out. */
+static const char *num(char *b, size_t cap, const char *fmt, double v)
+{
+    if (isnan(v)) snprintf(b, cap, "not recorded");
+    else snprintf(b, cap, fmt, v);
+    return b;
+}
 
 int cmd_info(int argc, char **argv)
 {
@@ -14,6 +23,7 @@ int cmd_info(int argc, char **argv)
     }
     cvxrelu_model *m = NULL;
     cvxrelu_error err = {{0}};
+    char b1[64], b2[64];
     if (cvxrelu_model_load(argv[0], &m, &err)) {
         die_msg("%s", err.msg);
         return EXIT_DATA;
@@ -44,17 +54,19 @@ int cmd_info(int argc, char **argv)
         printf("sub-networks %zu of %zu first-layer neurons (from %zu configurations)\n", m->m,
                m->width1, m->patterns);
         printf("lambda      %.6g\n", m->lambda);
-        printf("objective   %.10e (path form; duality gap %.3e at training time)\n", m->objective,
-               m->gap);
+        printf("objective   %s (path form; duality gap %s at training time)\n",
+               num(b1, sizeof b1, "%.10e", m->objective), num(b2, sizeof b2, "%.3e", m->gap));
     } else if (m->V) {
         printf("neurons     %zu, each feeding all %zu outputs\n", m->m, e->c);
         printf("lambda      %.6g\n", m->lambda);
-        printf("objective   %.10e (above the certified lower bound of the SDP relaxation by "
-               "%.3e at training time)\n", m->objective, m->gap);
+        printf("objective   %s (above the certified lower bound of the SDP relaxation by "
+               "%s at training time)\n", num(b1, sizeof b1, "%.10e", m->objective),
+               num(b2, sizeof b2, "%.3e", m->gap));
     } else {
         printf("neurons     %zu (from %zu patterns)\n", m->m, m->patterns);
         printf("lambda      %.6g\n", m->lambda);
-        printf("objective   %.10e (duality gap %.3e at training time)\n", m->objective, m->gap);
+        printf("objective   %s (duality gap %s at training time)\n",
+               num(b1, sizeof b1, "%.10e", m->objective), num(b2, sizeof b2, "%.3e", m->gap));
     }
     cvxrelu_model_free(m);
     return EXIT_OK;

@@ -52,6 +52,14 @@ static int parse_predict(int argc, char **argv, predict_opts *o, const char *cmd
     return 0;
 }
 
+/* The output checked writable, and neither the model nor the data, before any work. */
+static int check_paths(const predict_opts *o)
+{
+    const io_path outs[] = {{o->out_path ? "-o" : "--json", o->out_path ? o->out_path : o->json_path}};
+    const io_path ins[] = {{"MODEL", o->model_path}, {"DATA", o->data_path}};
+    return check_io_paths(outs, 1, ins, 2);
+}
+
 /* Load the model and the data, read in the model's layout (common.c); for predict
    (!need_labels) a label column in the data is optional. */
 static int load_both(const predict_opts *o, cvxrelu_model **m, cvxrelu_dataset **ds,
@@ -105,15 +113,18 @@ int cmd_predict(int argc, char **argv)
                    "the same number of feature columns and, when both have a header, the\n"
                    "same feature names in the same order.  Raw features: the model applies\n"
                    "its own standardization.  The output file is written atomically.\n\n%s\n"
-                   "Exit codes: 0 success, 1 usage error, 2 data or file error.\n",
+                   "Exit codes: 0 success, 1 usage error, 2 data or file error, 3 a prediction\n"
+                   "that is not finite (features beyond what the network can evaluate).\n",
                    data_opts_help());
             return EXIT_OK;
         }
     predict_opts o;
     if (parse_predict(argc, argv, &o, "predict")) return EXIT_USAGE;
+    int rc = check_paths(&o);
+    if (rc) return rc;
     cvxrelu_model *m = NULL;
     cvxrelu_dataset *ds = NULL;
-    int rc = load_both(&o, &m, &ds, 0);
+    rc = load_both(&o, &m, &ds, 0);
     if (rc) return rc;
     cvxrelu_error err = {{0}};
     double *Yhat = NULL;
@@ -121,6 +132,8 @@ int cmd_predict(int argc, char **argv)
     if (st) {
         die_msg("%s", err.msg);
         rc = EXIT_DATA;
+    } else if ((rc = check_predictions(ds, Yhat, m->enc->c))) {
+        /* nothing written */
     } else {
         pred_out p = {m, Yhat, ds->n};
         if (o.out_path) {
@@ -148,15 +161,18 @@ int cmd_eval(int argc, char **argv)
                    "on labelled DATA, and the model's objective on it at its lambda.  DATA\n"
                    "is read as the training file was (the model's label column unless\n"
                    "--label-col is given; feature count and header names checked).\n\n%s\n"
-                   "Exit codes: 0 success, 1 usage error, 2 data or file error.\n",
+                   "Exit codes: 0 success, 1 usage error, 2 data or file error, 3 a prediction\n"
+                   "that is not finite (features beyond what the network can evaluate).\n",
                    data_opts_help());
             return EXIT_OK;
         }
     predict_opts o;
     if (parse_predict(argc, argv, &o, "eval")) return EXIT_USAGE;
+    int rc = check_paths(&o);
+    if (rc) return rc;
     cvxrelu_model *m = NULL;
     cvxrelu_dataset *ds = NULL;
-    int rc = load_both(&o, &m, &ds, 1);
+    rc = load_both(&o, &m, &ds, 1);
     if (rc) return rc;
     cvxrelu_error err = {{0}};
     double *X = NULL, *Y = NULL, *Yhat = NULL;
@@ -174,8 +190,17 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     cvxrelu_model_forward(m, X, ds->n, Yhat);
+    if ((rc = check_predictions(ds, Yhat, m->enc->c))) goto done;
     metrics mt = compute_metrics(m->enc, Yhat, Y, ds->n);
     double obj = cvxrelu_model_objective(m, X, Y, ds->n, m->lambda);
+    if (!isfinite(mt.mse) || !isfinite(obj)) {
+        die_msg("%s: the %s on these rows is not finite (%g): the predictions are too large "
+                "to square in double precision", ds->source,
+                isfinite(mt.mse) ? "objective" : "mean squared error",
+                isfinite(mt.mse) ? obj : mt.mse);
+        rc = EXIT_SOLVER;
+        goto done;
+    }
     const int cls = m->enc->task == CVXRELU_TASK_CLASSIFICATION;
     if (cls) printf("accuracy  %.6f\n", mt.accuracy);
     printf("mse       %.10g\n", mt.mse);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@ typedef struct {
     int subnets_given;
     const char *configs_from; /* --configs-from MODEL (relu3) */
     int sdp_method;    /* --sdp-solver: cvxrelu_sdp_method */
+    int sdp_solver_given, local_given; /* --sdp-solver; --lr, --steps, --init-scale or
+                                          --record-every */
     int eps_given, max_iter_given;
     int all_patterns;  /* --patterns all */
     int decompose;     /* --decompose: 0 none, 1 closed form, 2 min-norm */
@@ -242,6 +245,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--sdp-solver") == 0) {
             VAL();
+            o->sdp_solver_given = 1;
             if (strcmp(v, "admm") == 0) o->sdp_method = CVXRELU_SDP_ADMM;
             else if (strcmp(v, "dsdp") == 0) o->sdp_method = CVXRELU_SDP_DSDP;
             else {
@@ -267,6 +271,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--lr") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_double_opt(a, v, &o->lr)) return -1;
             if (!(o->lr > 0)) {
                 die_msg("--lr: expected a positive number, got \"%s\"", v);
@@ -274,6 +279,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--init-scale") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_double_opt(a, v, &o->init_scale)) return -1;
             if (!(o->init_scale > 0)) {
                 die_msg("--init-scale: expected a positive number, got \"%s\"", v);
@@ -281,6 +287,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             }
         } else if (strcmp(a, "--steps") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_size_opt(a, v, &o->steps)) return -1;
         } else if (strcmp(a, "--batch") == 0) {
             VAL();
@@ -288,6 +295,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             o->batch_given = 1;
         } else if (strcmp(a, "--record-every") == 0) {
             VAL();
+            o->local_given = 1;
             if (parse_size_opt(a, v, &o->record_every)) return -1;
             if (o->record_every < 1) {
                 die_msg("--record-every: expected a positive integer, got \"%s\"", v);
@@ -470,6 +478,28 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                 "program: use it with --model relu3 (without --optimizer)");
         return -1;
     }
+    /* options that the chosen model would not use are refused, never ignored */
+    if (o->trace_out && (o->sdp || o->relu3 || o->optimizer)) {
+        die_msg("--trace logs the iterations of the two-layer convex solver (--model gated or "
+                "relu): it does not apply to %s", o->sdp ? "--model sdp" : o->relu3 ? "--model relu3"
+                                                                                 : "--optimizer");
+        return -1;
+    }
+    if (o->sdp_solver_given && !o->sdp) {
+        die_msg("--sdp-solver chooses the solver of --model sdp: use it with --model sdp");
+        return -1;
+    }
+    if ((o->single || o->no_screening || o->no_precond) && (o->sdp || o->relu3 || o->optimizer)) {
+        die_msg("--precision, --no-screening and --no-precondition tune the gated program's "
+                "solver: they do not apply to %s", o->sdp ? "--model sdp" : o->relu3 ? "--model relu3"
+                                                                                  : "--optimizer");
+        return -1;
+    }
+    if ((o->local_given || o->no_stationarity) && !o->optimizer) {
+        die_msg("--lr, --steps, --init-scale, --record-every and --no-stationarity set the local "
+                "method: use them with --optimizer");
+        return -1;
+    }
     if (o->relu3) {
         if (o->all_patterns || o->patterns_given || o->gates_path || o->warm_path ||
             o->decompose || o->via_gated || o->width) {
@@ -576,6 +606,7 @@ typedef struct {
     double last_print;
     size_t printed;
     double eps;
+    int trace_errno; /* the first failed trace write */
 } log_ctx;
 
 static int g_log_viol = 0; /* the ReLU program adds a violation column */
@@ -598,10 +629,10 @@ static void log_row(const cvxrelu_iterate_info *it, const char *mark)
 static void on_iterate(const cvxrelu_iterate_info *it, void *user)
 {
     log_ctx *lc = user;
-    if (lc->trace)
-        fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
+    if (lc->trace && fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
                 it->objective, it->dual, it->gap, it->step, it->active, it->time_s, it->restart,
-                it->violation);
+                it->violation) < 0 && !lc->trace_errno)
+        lc->trace_errno = errno ? errno : EIO;
     if (g_quiet) return;
     /* iterations 0-9, then 10, 20, ..., 100, 200, ..., and at least every 5 s */
     size_t every = 1;
@@ -763,6 +794,16 @@ static cvxrelu_status write_stats(FILE *f, void *user, cvxrelu_error *err)
     return CVXRELU_OK;
 }
 
+/* --stats: a failure is reported (with its reason) but keeps the model and metrics;
+   1 when it failed. */
+static int write_stats_file(const char *path, cvxrelu_local_result *lr)
+{
+    cvxrelu_error err = {{0}};
+    if (cvxrelu_write_atomic(path, write_stats, lr, &err) == CVXRELU_OK) return 0;
+    die_msg("--stats %s (the model and metrics are still written)", err.msg);
+    return 1;
+}
+
 static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
 
 /*
@@ -883,10 +924,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
     note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
          optimizer_names[ls.method], lr.steps, lr.time_s, lr.interrupted ? " (stopped early)" : "",
          lr.objective, lr.loss, lr.penalty);
-    if (o->stats_out && (st = cvxrelu_write_atomic(o->stats_out, write_stats, &lr, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
+    int stats_failed = o->stats_out && write_stats_file(o->stats_out, &lr);
     outi = malloc(m * c * sizeof(size_t));
     if (!outi) {
         die_msg("out of memory");
@@ -931,7 +969,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
             goto out;
         }
         const size_t nw = fp->words_per_pattern;
-        for (size_t j = 0; j < m * c; j++) {
+        for (size_t j = 0; j < m * c && !g_interrupt; j++) {
             if (cvxrelu_patterns_from_gates(t->X, n, d, W + j * d, 1, &one, NULL)) {
                 one = NULL; /* dead neuron: no row active */
                 continue;
@@ -1031,6 +1069,7 @@ static int run_local(const train_opts *o, train_state *t, double lambda)
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
+    if (rc == EXIT_OK && stats_failed) rc = EXIT_DATA;
     if (rc == EXIT_OK && g_interrupt) {
         note("interrupted: the model of the last step was written\n");
         rc = EXIT_INTERRUPTED;
@@ -1221,6 +1260,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
     cvxrelu_relu3_result res;
     memset(&res, 0, sizeof res);
     const int local = o->optimizer != 0;
+    int stats_failed = 0;
     const size_t samples = local ? 0 : (K + 1) / 2;
     double net_objective = NAN;
     if (!(lambda > 0.0)) {
@@ -1256,10 +1296,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
         note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
              optimizer_names[ls.method], lr.steps, lr.time_s,
              lr.interrupted ? " (stopped early)" : "", lr.objective, lr.loss, lr.penalty);
-        if (o->stats_out && (st = cvxrelu_write_atomic(o->stats_out, write_stats, &lr, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
+        stats_failed = o->stats_out && write_stats_file(o->stats_out, &lr);
         outi = malloc(K * c * sizeof(size_t));
         if (!outi) goto nomem;
         for (size_t j = 0; j < K * c; j++) outi[j] = j / K;
@@ -1367,7 +1404,7 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
     rs.time_limit_s = time_left(o);
     rs.interrupt = &g_interrupt;
     /* one row per multiplier update (objective = best feasible value so far) */
-    log_ctx lc3 = {NULL, -1e9, 0, rs.eps};
+    log_ctx lc3 = {NULL, -1e9, 0, rs.eps, 0};
     rs.callback = on_iterate;
     rs.callback_data = &lc3;
     g_log_viol = 1;
@@ -1448,6 +1485,7 @@ report:
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
+    if (rc == EXIT_OK && stats_failed) rc = EXIT_DATA;
     if (rc == EXIT_OK && (res.interrupted || lr.interrupted) && g_interrupt) {
         note("interrupted: the model of the last iterate was written\n");
         rc = EXIT_INTERRUPTED;
@@ -1614,11 +1652,12 @@ static int run_train(const train_opts *o_in, int is_demo)
              "progress (the gated program with --decompose is the scalable route)\n", d);
     set.max_iter = o->max_iter;
     set.time_limit_s = time_left(o);
-    log_ctx lc = {NULL, -1e9, 0, o->eps};
+    log_ctx lc = {NULL, -1e9, 0, o->eps, 0};
+    int trace_failed = 0;
     if (o->trace_out) {
         t.trace = fopen(o->trace_out, "w");
         if (!t.trace) {
-            die_msg("%s: cannot open for writing", o->trace_out);
+            die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
             rc = EXIT_DATA;
             goto done;
         }
@@ -1674,12 +1713,17 @@ static int run_train(const train_opts *o_in, int is_demo)
         goto done;
     }
     if (t.trace) {
-        int bad = fclose(t.trace) != 0;
+        /* a failed trace is reported, but the model and metrics are still written */
+        int eno = lc.trace_errno;
+        if (!eno && ferror(t.trace)) eno = EIO;
+        if (fflush(t.trace) != 0 && !eno) eno = errno ? errno : EIO;
+        if (fclose(t.trace) != 0 && !eno) eno = errno ? errno : EIO;
         t.trace = NULL;
-        if (bad) {
-            die_msg("%s: write failed", o->trace_out);
-            rc = EXIT_DATA;
-            goto done;
+        lc.trace = NULL;
+        if (eno) {
+            die_msg("--trace %s: write failed: %s (the model and metrics are still written)",
+                    o->trace_out, strerror(eno));
+            trace_failed = 1;
         }
     }
     const double rel_gap = res.gap / fmax(1.0, fabs(res.objective));
@@ -1904,6 +1948,7 @@ static int run_train(const train_opts *o_in, int is_demo)
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto done;
     }
+    if (rc == EXIT_OK && trace_failed) rc = EXIT_DATA;
     if (rc == EXIT_OK && g_interrupt) {
         if (!no_result) note("interrupted: the model and metrics of the last iterate were written\n");
         rc = EXIT_INTERRUPTED;
@@ -1916,6 +1961,17 @@ done:
     return rc;
 }
 
+/* Every output writable, none of them an input or another output: before any work. */
+static int check_train_paths(const train_opts *o)
+{
+    const io_path outs[] = {{"-o", o->model_out}, {"--json", o->json_out},
+                            {"--trace", o->trace_out}, {"--stats", o->stats_out}};
+    const io_path ins[] = {{"TRAIN_FILE", o->train_path}, {"--test", o->test_path},
+                           {"--gates", o->gates_path}, {"--warm-start", o->warm_path},
+                           {"--configs-from", o->configs_from}};
+    return check_io_paths(outs, 4, ins, 5);
+}
+
 int cmd_train(int argc, char **argv)
 {
     train_opts o;
@@ -1926,6 +1982,8 @@ int cmd_train(int argc, char **argv)
             return EXIT_OK;
         }
     if (parse_train(argc, argv, &o, 1)) return EXIT_USAGE;
+    int rc = check_train_paths(&o);
+    if (rc) return rc;
     return run_train(&o, 0);
 }
 
@@ -1951,5 +2009,7 @@ int cmd_demo(int argc, char **argv)
     o.seed = 0;
     if (parse_train(argc, argv, &o, 0)) return EXIT_USAGE;
     if (!o.test_path && o.test_frac == 0) o.test_frac = 0.3;
+    int rc = check_train_paths(&o);
+    if (rc) return rc;
     return run_train(&o, 1);
 }

@@ -62,6 +62,22 @@ int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out);
 int load_data_for_model(const char *path, const data_opts *o, const cvxrelu_encoding *enc,
                         int need_labels, const char *cmd, cvxrelu_dataset **out);
 
+/* The files a command reads and writes: every output is checked writable (its folder
+   exists and is writable, or the file itself is writable when it is not a regular
+   file), and no output may be an input or another output (same device and inode where
+   the files exist, the same normalized path otherwise).  Before any work; returns an
+   exit code (EXIT_DATA: not writable, EXIT_USAGE: the same file twice), message
+   printed.  NULL paths are skipped. */
+typedef struct {
+    const char *opt;  /* the option that names it, for messages ("-o", "--json", "DATA") */
+    const char *path;
+} io_path;
+int check_io_paths(const io_path *outs, size_t nout, const io_path *ins, size_t nin);
+
+/* EXIT_OK when every prediction (n x c) is finite; else the first bad row is named
+   (its file line where known) and EXIT_SOLVER returned. */
+int check_predictions(const cvxrelu_dataset *ds, const double *Yhat, size_t c);
+
 /* Growing string buffer for JSON output. */
 typedef struct {
     char *s;

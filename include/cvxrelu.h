@@ -89,6 +89,11 @@ typedef struct {
     int label_col;        /* CSV read with labels: the 0-based column they came from
                              (o->label_col resolved); -1 for other formats, unlabelled
                              reads and data from memory */
+    size_t *row_line;     /* n: the line of each row in its text file (1-based; kept by
+                             subsets and splits), or NULL (IDX files, data from memory) */
+    int header_auto;      /* CSV: 1 when the header row was auto-detected (a first row
+                             with no number in a feature field is a header; feature_names
+                             says which was decided); 0 otherwise */
 } cvxrelu_dataset;
 
 cvxrelu_status cvxrelu_dataset_read(const char *path, const cvxrelu_read_opts *opts,

@@ -30,10 +30,39 @@ void cvxrelu_read_opts_default(cvxrelu_read_opts *o)
 
 /* ------------------------------------------------------------ whole files */
 
-/* Read a plain or gzip file into buf (NUL-terminated, *len bytes before it). */
-static cvxrelu_status slurp(const char *path, char **buf_out, size_t *len_out,
+size_t cr_max_line_bytes = (size_t)64 << 20;
+
+/* Text checks of the bytes buf[from..to): a NUL byte, or a line longer than
+   cr_max_line_bytes, is an error naming the line (*line and *line_start carry on). */
+static cvxrelu_status text_check(const char *path, const char *buf, size_t from, size_t to,
+                                 size_t *line, size_t *line_start, cvxrelu_error *err)
+{
+    size_t k = from;
+    for (; k < to; k++) {
+        if (buf[k] == '\n') {
+            if (k - *line_start > cr_max_line_bytes) break; /* reported below */
+            ++*line;
+            *line_start = k + 1;
+        } else if (buf[k] == '\0') {
+            return cr_fail(err, FMT, "%s:%zu: expected text, got a NUL byte (column %zu of "
+                           "the line): a binary file, or text in UTF-16?", path, *line,
+                           k - *line_start + 1);
+        }
+    }
+    /* k: the end of the line that broke the loop, or of the read so far */
+    if (k - *line_start > cr_max_line_bytes)
+        return cr_fail(err, FMT, "%s:%zu: line longer than %zu bytes (%zu MiB): expected "
+                       "text lines", path, *line, cr_max_line_bytes, cr_max_line_bytes >> 20);
+    return CVXRELU_OK;
+}
+
+/* Read a plain or gzip file into buf (NUL-terminated, *len bytes before it); text: no
+   NUL bytes and no line beyond cr_max_line_bytes (checked while reading, so that an
+   endless stream such as /dev/zero stops). */
+static cvxrelu_status slurp(const char *path, char **buf_out, size_t *len_out, int text,
                             cvxrelu_error *err)
 {
+    size_t tline = 1, tstart = 0;
     *buf_out = NULL;
     gzFile f = gzopen(path, "rb");
     if (!f)
@@ -61,6 +90,8 @@ static cvxrelu_status slurp(const char *path, char **buf_out, size_t *len_out,
             break;
         }
         if (got == 0) break;
+        if (text && (st = text_check(path, buf, len, len + (size_t)got, &tline, &tstart, err)))
+            break;
         len += (size_t)got;
     }
     int zclose = gzclose(f);
@@ -215,6 +246,9 @@ static int ds_grow(cvxrelu_dataset *ds, size_t *cap, int with_x)
         if (!X) return -1;
         ds->X = X;
     }
+    size_t *rl = cr_realloc(ds->row_line, nc, sizeof *rl);
+    if (!rl) return -1;
+    ds->row_line = rl;
     if (ds->has_labels) {
         char **t = cr_realloc(ds->label_text, nc, sizeof *t);
         if (!t) return -1;
@@ -251,6 +285,7 @@ void cvxrelu_dataset_free(cvxrelu_dataset *ds)
     free(ds->label_value);
     free(ds->feature_names);
     free(ds->X);
+    free(ds->row_line);
     free(ds->source);
     free(ds);
 }
@@ -310,8 +345,25 @@ static cvxrelu_status read_csv(const char *path, char *buf, size_t len,
     if (o->has_labels) ds->label_col = (int)lc;
 
     int header = o->header;
-    for (size_t j = 0; header < 0 && j < nf; j++)
-        if (j != lc && !is_number(r.fields[j])) header = 1;
+    if (header < 0) {
+        /* a header has no number in a feature field, a data row only numbers; a mix is
+           a malformed row, not a header to drop */
+        size_t nums = 0, texts = 0, first_text = 0;
+        for (size_t j = 0; j < nf; j++) {
+            if (j == lc) continue;
+            if (is_number(r.fields[j])) nums++;
+            else if (!texts++) first_text = j;
+        }
+        if (nums && texts) {
+            st = cr_fail(err, FMT, "%s:%zu: field %zu: expected a number, got \"%.*s\" (the "
+                         "first row mixes numbers and text, so it is neither a header, where "
+                         "no field is a number, nor a data row; give --header if it is a "
+                         "header)", path, line, first_text + 1, SHOW, r.fields[first_text]);
+            goto fail;
+        }
+        header = texts > 0;
+        ds->header_auto = 1;
+    }
     if (header > 0) {
         ds->feature_names = cr_calloc(ds->d, sizeof *ds->feature_names);
         if (!ds->feature_names) { st = nomem(err, path); goto fail; }
@@ -353,8 +405,16 @@ static cvxrelu_status read_csv(const char *path, char *buf, size_t len,
                              "%zu, got an empty field)", path, line, lc + 1);
                 goto fail;
             }
+            if (strpbrk(t, "\r\n")) {
+                free(t);
+                st = cr_fail(err, FMT, "%s:%zu: field %zu: expected a label on one line, got "
+                             "a quoted label with a line break (a model file cannot hold it)",
+                             path, line, lc + 1);
+                goto fail;
+            }
             ds_set_label(ds, t);
         }
+        ds->row_line[ds->n] = line;
         ds->n++;
     }
     if (rc < 0) goto fail;
@@ -429,6 +489,7 @@ static cvxrelu_status read_libsvm(const char *path, char *buf, size_t len,
     cvxrelu_dataset *ds = ds_new(path, 0, o->has_labels);
     if (!ds) return nomem(err, path);
     char *p = buf, *end = buf + len;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) p += 3; /* UTF-8 BOM, as in CSV */
     for (size_t line = 1; p < end; line++) {
         char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol) eol = end;
@@ -451,6 +512,11 @@ static cvxrelu_status read_libsvm(const char *path, char *buf, size_t len,
                     st = cr_fail(err, FMT, "%s:%zu: missing label (expected LABEL INDEX:VALUE "
                                  "..., got \"%.*s\" first)", path, line,
                                  (int)(tl < SHOW ? tl : SHOW), t);
+                    goto fail;
+                }
+                if (memchr(t, '\r', tl)) {
+                    st = cr_fail(err, FMT, "%s:%zu: expected a label without a carriage "
+                                 "return (a model file cannot hold it)", path, line);
                     goto fail;
                 }
                 char *lab = dup_range(t, tl);
@@ -496,6 +562,7 @@ static cvxrelu_status read_libsvm(const char *path, char *buf, size_t len,
             }
             ent[nent++] = (svm_entry){ds->n, idx - 1, v};
         }
+        ds->row_line[ds->n] = line;
         ds->n++;
         labelled = 0;
         p = next;
@@ -580,7 +647,7 @@ static cvxrelu_status idx_labels_read(const char *images, const cvxrelu_read_opt
     *lpath = NULL;
     if (o->idx_labels) {
         if (!(*lpath = cr_strdup(o->idx_labels))) return nomem(err, images);
-        return slurp(*lpath, buf, len, err);
+        return slurp(*lpath, buf, len, 0, err);
     }
     const char *hit = strstr(images, "images-idx3");
     if (!hit)
@@ -592,13 +659,13 @@ static cvxrelu_status idx_labels_read(const char *images, const cvxrelu_read_opt
     memcpy(p, images, n + 1);
     memcpy(p + pre, "labels-idx1", 11);
     *lpath = p;
-    cvxrelu_status st = slurp(p, buf, len, err);
+    cvxrelu_status st = slurp(p, buf, len, 0, err);
     if (st != CVXRELU_ERR_IO) return st;
     /* try the other compression: add or drop ".gz" */
     if (n > 3 && strcmp(p + n - 3, ".gz") == 0) p[n - 3] = '\0';
     else memcpy(p + n, ".gz", 4);
     cvxrelu_error e2;
-    return slurp(p, buf, len, &e2) == CVXRELU_OK ? CVXRELU_OK : st;
+    return slurp(p, buf, len, 0, &e2) == CVXRELU_OK ? CVXRELU_OK : st;
 }
 
 static cvxrelu_status read_idx(const char *path, char *buf, size_t len,
@@ -707,7 +774,7 @@ cvxrelu_status cvxrelu_dataset_read(const char *path, const cvxrelu_read_opts *o
                                                                : opts->format;
     char *buf;
     size_t len;
-    cvxrelu_status st = slurp(path, &buf, &len, err);
+    cvxrelu_status st = slurp(path, &buf, &len, fmt != CVXRELU_FORMAT_IDX, err);
     if (st != CVXRELU_OK) return st;
     switch (fmt) {
     case CVXRELU_FORMAT_LIBSVM: st = read_libsvm(path, buf, len, opts, out, err); break;
@@ -783,6 +850,11 @@ cvxrelu_status cvxrelu_dataset_subset(const cvxrelu_dataset *src, const size_t *
     for (size_t k = 0; k < m; k++)
         memcpy(ds->X + k * src->d, src->X + idx[k] * src->d, src->d * sizeof *ds->X);
     ds->label_col = src->label_col;
+    ds->header_auto = src->header_auto;
+    if (src->row_line) {
+        if (!(ds->row_line = cr_malloc(m ? m : 1, sizeof *ds->row_line))) goto fail;
+        for (size_t k = 0; k < m; k++) ds->row_line[k] = src->row_line[idx[k]];
+    }
     if (src->feature_names) {
         if (!(ds->feature_names = cr_calloc(src->d, sizeof *ds->feature_names))) goto fail;
         for (size_t j = 0; j < src->d; j++)
@@ -871,7 +943,7 @@ static cvxrelu_status numeric_rows_read(const char *path, size_t width, const ch
     *m_out = 0;
     char *buf;
     size_t len, line, m = 0, cap = 0;
-    cvxrelu_status st = slurp(path, &buf, &len, err);
+    cvxrelu_status st = slurp(path, &buf, &len, 1, err);
     if (st != CVXRELU_OK) return st;
     csv_reader r;
     csv_init(&r, path, buf, len);

@@ -7,6 +7,8 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_AUTO_CLASSES 20 /* integer labels with more distinct values: regression */
@@ -33,6 +35,21 @@ static int is_integer(double v) { return fabs(v) < 9007199254740992.0 && v == fl
 static const char *src_name(const cvxrelu_dataset *ds)
 {
     return ds->source ? ds->source : "(data)";
+}
+
+/* Where row i of ds came from: "FILE:LINE" for a text file, else "SOURCE: row N". */
+static const char *row_where(const cvxrelu_dataset *ds, size_t i, char *buf, size_t cap)
+{
+    if (ds->row_line) snprintf(buf, cap, "%s:%zu", src_name(ds), ds->row_line[i]);
+    else snprintf(buf, cap, "%s: row %zu", src_name(ds), i + 1);
+    return buf;
+}
+
+/* 1 when text is a number that is not finite (nan, inf). */
+static int nonfinite_number(const char *text)
+{
+    double v;
+    return cr_parse_double(text, text + strlen(text), &v) == 0 && !isfinite(v);
 }
 
 /* The task for AUTO: classification for text labels or few integer values. */
@@ -89,9 +106,11 @@ static cvxrelu_status regression_value(const cvxrelu_dataset *ds, size_t i, doub
                                        cvxrelu_error *err)
 {
     *v = ds->label_value[i];
+    char w[4200];
     if (!isfinite(*v))
-        return cr_fail(err, CVXRELU_ERR_FORMAT, "%s: row %zu: expected a numeric label "
-                       "(regression), got \"%.64s\"", src_name(ds), i + 1, ds->label_text[i]);
+        return cr_fail(err, CVXRELU_ERR_FORMAT, "%s: expected a %snumeric label "
+                       "(regression), got \"%.64s\"", row_where(ds, i, w, sizeof w),
+                       nonfinite_number(ds->label_text[i]) ? "finite " : "", ds->label_text[i]);
     return CVXRELU_OK;
 }
 
@@ -150,10 +169,24 @@ cvxrelu_status cvxrelu_encoding_fit(const cvxrelu_dataset *train, cvxrelu_task t
     if (!enc->mean || !enc->scale) goto nomem;
 
     int all_numeric = 1;
+    size_t texts = 0, first_nonfinite = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
         lab[i].text = train->label_text[i];
         lab[i].value = train->label_value[i];
-        if (!isfinite(lab[i].value)) all_numeric = 0;
+        if (isfinite(lab[i].value)) continue;
+        all_numeric = 0;
+        if (!nonfinite_number(lab[i].text)) texts++;
+        else if (first_nonfinite == SIZE_MAX) first_nonfinite = i;
+    }
+    /* nan or inf in a column of numbers is a bad value, not a class: without this one
+       such label would turn a regression into a classification of every value */
+    if (first_nonfinite != SIZE_MAX && texts == 0 && task != CVXRELU_TASK_CLASSIFICATION) {
+        char w[4200];
+        st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s: expected a finite number as the label (the "
+                     "label column holds numbers), got \"%.64s\"",
+                     row_where(train, first_nonfinite, w, sizeof w),
+                     train->label_text[first_nonfinite]);
+        goto fail;
     }
     qsort(lab, n, sizeof *lab, all_numeric ? cmp_numeric : cmp_text);
     if (task != CVXRELU_TASK_REGRESSION && task != CVXRELU_TASK_CLASSIFICATION)
@@ -213,10 +246,12 @@ cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
                 z[j] = x[j] / enc->scale[j] - enc->mean[j] / enc->scale[j];
             if (!isfinite(z[j])) {
                 free(X);
+                char w[4200];
                 return cr_fail(err, CVXRELU_ERR_NUMERIC,
-                               "%s: row %zu, column %zu: %g is out of range for the model's "
+                               "%s (row %zu), column %zu: %g is out of range for the model's "
                                "scaling of that column (mean %g, scale %g)",
-                               src_name(ds), i + 1, j + 1, x[j], enc->mean[j], enc->scale[j]);
+                               row_where(ds, i, w, sizeof w), i + 1, j + 1, x[j],
+                               enc->mean[j], enc->scale[j]);
             }
         }
         if (enc->bias) z[dr] = 1.0;
@@ -246,10 +281,11 @@ cvxrelu_status cvxrelu_encoding_targets(const cvxrelu_encoding *enc,
         }
         size_t k = 0;
         while (k < enc->n_classes && strcmp(enc->classes[k], ds->label_text[i]) != 0) k++;
+        char w[4200];
         if (k == enc->n_classes)
-            st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s: row %zu: label \"%.64s\" was not seen "
-                         "in training (%zu classes)", src_name(ds), i + 1, ds->label_text[i],
-                         enc->n_classes);
+            st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s: label \"%.64s\" was not seen "
+                         "in training (%zu classes)", row_where(ds, i, w, sizeof w),
+                         ds->label_text[i], enc->n_classes);
         else if (c == 1)
             Y[i] = k == 0 ? -1.0 : 1.0;
         else

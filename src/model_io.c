@@ -9,43 +9,121 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Write straight into a target that is not a regular file (a FIFO, a terminal, a
+   character device such as /dev/full, /dev/stdout): nothing is renamed over it, and a
+   failed write (ENOSPC, EPIPE) is an error with its errno text. */
+static cvxrelu_status write_direct(const char *path, cvxrelu_writer fn, void *user,
+                                   cvxrelu_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot open for writing: %s", path,
+                           strerror(errno));
+    errno = 0;
+    cvxrelu_status st = fn(f, user, err);
+    int eno = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (!eno && fflush(f) != 0) eno = errno ? errno : EIO;
+    if (fclose(f) != 0 && !eno) eno = errno ? errno : EIO;
+    if (st == CVXRELU_OK && eno)
+        st = cr_fail(err, CVXRELU_ERR_IO, "%s: write failed: %s", path, strerror(eno));
+    return st;
+}
+
+/* The file a path names after following symbolic links, also a dangling one (whose
+   target does not exist yet); NULL with errno set when it cannot be resolved. */
+static char *resolve_links(const char *path)
+{
+    char *cur = cr_strdup(path);
+    for (int hops = 0; cur && hops < 40; hops++) {
+        struct stat sb;
+        if (lstat(cur, &sb) != 0 || !S_ISLNK(sb.st_mode)) return cur;
+        char link[4096];
+        ssize_t k = readlink(cur, link, sizeof link - 1);
+        if (k < 0) break;
+        link[k] = '\0';
+        char *next;
+        const char *slash = strrchr(cur, '/');
+        if (link[0] == '/' || !slash) {
+            next = cr_strdup(link);
+        } else { /* relative to the link's folder */
+            size_t dl = (size_t)(slash - cur) + 1;
+            next = malloc(dl + (size_t)k + 1);
+            if (next) {
+                memcpy(next, cur, dl);
+                memcpy(next + dl, link, (size_t)k + 1);
+            }
+        }
+        free(cur);
+        cur = next;
+    }
+    if (cur) errno = ELOOP;
+    free(cur);
+    return NULL;
+}
+
 cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *user,
                                     cvxrelu_error *err)
 {
-    size_t len = strlen(path);
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
+    /* devices, FIFOs, /dev and /proc paths: written in place, never replaced */
+    if ((exists && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) ||
+        strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+        return write_direct(path, fn, user, err);
+    if (exists && S_ISDIR(sb.st_mode))
+        return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot write: it is a directory", path);
+    /* a symbolic link: write next to its target and rename onto the target */
+    char *target = resolve_links(path);
+    if (!target)
+        return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot resolve the symbolic link: %s", path,
+                       strerror(errno));
+    size_t len = strlen(target);
     char *tmp = malloc(len + 16);
-    if (!tmp) return cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, len);
+    if (!tmp) {
+        free(target);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(tmp, target, len);
     memcpy(tmp + len, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         cvxrelu_status st = cr_fail(err, CVXRELU_ERR_IO, "%s: cannot create a file there: %s",
                                     path, strerror(errno));
         free(tmp);
+        free(target);
         return st;
     }
-    /* mkstemp creates 0600; give the file the mode a plain fopen would */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
+    if (exists) {
+        /* keep the replaced file's permissions (and owner, where allowed) */
+        (void)fchmod(fd, sb.st_mode & 07777);
+        if (fchown(fd, sb.st_uid, sb.st_gid) != 0) { /* not permitted: keep ours */ }
+    } else {
+        /* mkstemp creates 0600; give the file the mode a plain fopen would */
+        mode_t mask = umask(0);
+        umask(mask);
+        (void)fchmod(fd, 0666 & ~mask);
+    }
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);
         unlink(tmp);
         free(tmp);
+        free(target);
         return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     }
+    errno = 0;
     cvxrelu_status st = fn(f, user, err);
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int eno = errno;
-    if (fclose(f) != 0) bad = 1;
-    if (st == CVXRELU_OK && bad)
+    int eno = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (!eno && fflush(f) != 0) eno = errno ? errno : EIO;
+    if (!eno && fsync(fileno(f)) != 0) eno = errno ? errno : EIO;
+    if (fclose(f) != 0 && !eno) eno = errno ? errno : EIO;
+    if (st == CVXRELU_OK && eno)
         st = cr_fail(err, CVXRELU_ERR_IO, "%s: write failed: %s", path, strerror(eno));
-    if (st == CVXRELU_OK && rename(tmp, path) != 0)
+    if (st == CVXRELU_OK && rename(tmp, target) != 0)
         st = cr_fail(err, CVXRELU_ERR_IO, "%s: cannot rename into place: %s", path,
                      strerror(errno));
     if (st != CVXRELU_OK) unlink(tmp);
     free(tmp);
+    free(target);
     return st;
 }
 
@@ -90,10 +168,11 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
         put_escaped(f, e->feature_names[j]);
         fputc('\n', f);
     }
-    /* the summary: a non-finite number is written as nan (read back as "not known") */
-    fprintf(f, "lambda %.17g\npatterns %zu\nobjective %.17g\ngap %.17g\n", m->lambda,
-            m->patterns, isfinite(m->objective) ? m->objective : NAN,
-            isfinite(m->gap) ? m->gap : NAN);
+    /* the summary: an objective or gap that is not known (not finite) is left out, and
+       read back as not known; a model file never holds NaN */
+    fprintf(f, "lambda %.17g\npatterns %zu\n", m->lambda, m->patterns);
+    if (isfinite(m->objective)) fprintf(f, "objective %.17g\n", m->objective);
+    if (isfinite(m->gap)) fprintf(f, "gap %.17g\n", m->gap);
     fprintf(f, "classes %zu\n", e->n_classes);
     for (size_t i = 0; i < e->n_classes; i++) {
         if (strpbrk(e->classes[i], "\r\n"))
@@ -169,19 +248,41 @@ typedef struct {
     char *buf;
     size_t cap;
     cvxrelu_error *err;
+    cvxrelu_status st; /* set when next_line failed (not at end of file) */
+    int again;         /* next_line returns the current line once more */
 } reader;
 
-/* Next line without its end; NULL at end of file. */
+/* Next line without its end; NULL at end of file, or on an error (r->st set): a NUL
+   byte, a line longer than cr_max_line_bytes (so that /dev/zero cannot grow memory
+   without bound), no memory. */
 static char *next_line(reader *r)
 {
     size_t len = 0;
     int ch;
-    if (feof(r->f)) return NULL;
+    if (r->again) {
+        r->again = 0;
+        return r->buf;
+    }
+    if (r->st || feof(r->f)) return NULL;
     while ((ch = fgetc(r->f)) != EOF && ch != '\n') {
+        if (ch == '\0') {
+            r->st = cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: expected text, got a NUL byte "
+                            "(not a cvxrelu model file?)", r->path, r->line + 1);
+            return NULL;
+        }
+        if (len >= cr_max_line_bytes) {
+            r->st = cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: line longer than %zu bytes "
+                            "(%zu MiB) (not a cvxrelu model file?)", r->path, r->line + 1,
+                            cr_max_line_bytes, cr_max_line_bytes >> 20);
+            return NULL;
+        }
         if (len + 2 > r->cap) {
             size_t cap = r->cap ? 2 * r->cap : 256;
             char *b = realloc(r->buf, cap);
-            if (!b) return NULL;
+            if (!b) {
+                r->st = cr_fail(r->err, CVXRELU_ERR_NOMEM, "%s: out of memory", r->path);
+                return NULL;
+            }
             r->buf = b;
             r->cap = cap;
         }
@@ -205,6 +306,7 @@ static cvxrelu_status expect_key(reader *r, const char *key, char **rest)
     char *l = next_line(r);
     size_t kl = strlen(key);
     if (!l) {
+        if (r->st) return r->st;
         return cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: file ends early (truncated?): expected '%s'",
                        r->path, r->line + 1, key);
     }
@@ -258,6 +360,18 @@ static cvxrelu_status key_double(reader *r, const char *key, double *v)
         return CVXRELU_OK;
     }
     return numbers(r, key, rest, v, 1);
+}
+
+/* An optional "key NUMBER" line: NaN when the next line has another key. */
+static cvxrelu_status opt_key_double(reader *r, const char *key, double *v)
+{
+    *v = NAN;
+    char *l = next_line(r);
+    if (!l) return r->st; /* at the end: the next expected key reports it */
+    size_t kl = strlen(key);
+    r->again = 1;
+    if (strncmp(l, key, kl) != 0 || (l[kl] != ' ' && l[kl] != '\0')) return CVXRELU_OK;
+    return key_double(r, key, v);
 }
 
 /* Undo put_escaped in place. */
@@ -369,13 +483,17 @@ static cvxrelu_status read_subnets(reader *r, cvxrelu_model *m)
 cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu_error *err)
 {
     *out = NULL;
-    reader r = {NULL, path, 0, NULL, 0, err};
+    reader r = {NULL, path, 0, NULL, 0, err, CVXRELU_OK, 0};
     cvxrelu_model *m = NULL;
     cvxrelu_status st;
     r.f = fopen(path, "rb");
     if (!r.f) return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     char *l = next_line(&r);
     int version = -1;
+    if (!l && r.st) {
+        st = r.st;
+        goto fail;
+    }
     if (!l || sscanf(l, "cvxrelu-model %d", &version) != 1) {
         st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:1: expected 'cvxrelu-model VERSION' (not a cvxrelu model file)", path);
         goto fail;
@@ -418,7 +536,8 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
     /* version 1 has no layout: the label was the last column, no names */
     if (version >= 2 && (st = read_layout(&r, e))) goto fail;
     if ((st = key_double(&r, "lambda", &m->lambda)) || (st = key_size(&r, "patterns", &m->patterns)) ||
-        (st = key_double(&r, "objective", &m->objective)) || (st = key_double(&r, "gap", &m->gap)) ||
+        (st = opt_key_double(&r, "objective", &m->objective)) ||
+        (st = opt_key_double(&r, "gap", &m->gap)) ||
         (st = key_size(&r, "classes", &e->n_classes)))
         goto fail;
     if (e->task == CVXRELU_TASK_CLASSIFICATION
@@ -515,6 +634,7 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
 done:
     if ((st = expect_key(&r, "end", &rest))) goto fail;
     if (next_line(&r)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected end of file after 'end'", path, r.line); goto fail; }
+    if (r.st) { st = r.st; goto fail; }
     fclose(r.f);
     free(r.buf);
     *out = m;

@@ -51,14 +51,17 @@ static void relu_free(void *p)
     free(st);
 }
 
-/* predictions from group-major products Z (m x n) */
-static void predictions(const cvxrelu_solver *s, const double *Z, double *Yhat)
+/* predictions from the group-major products Z of the first groups groups
+   (the rest are zero) */
+static void predictions_upto(const cvxrelu_solver *s, const double *Z, double *Yhat,
+                             size_t groups)
 {
     const size_t n = s->n, c = s->c, nw = s->pat->words_per_pattern;
     memset(Yhat, 0, n * c * sizeof(double));
     for (size_t i = 0; i < s->P; i++) {
         const uint64_t *bits = s->pat->bits + i * nw;
         for (size_t k = 0; k < c; k++) {
+            if (2 * (i * c + k) >= groups) return;
             const double *zv = Z + (2 * (i * c + k)) * n, *zw = zv + n;
             for (size_t w = 0; w < nw; w++)
                 for (uint64_t b = bits[w]; b; b &= b - 1) {
@@ -69,45 +72,82 @@ static void predictions(const cvxrelu_solver *s, const double *Z, double *Yhat)
     }
 }
 
-/* Zt (rows x n) = U X^T for the first rows rows of U */
-static void products_rows(cvxrelu_solver *s, const double *U, size_t rows, double *Zt)
+/* predictions from group-major products Z (m x n) */
+static void predictions(const cvxrelu_solver *s, const double *Z, double *Yhat)
 {
+    predictions_upto(s, Z, Yhat, s->m);
+}
+
+/* Rows of one GEMM block: about 2^26 multiply-adds, so that a stop request is
+   seen within a fraction of a second even when m n d is in the tens of GFLOP. */
+static size_t block_rows(const cvxrelu_solver *s, size_t inner)
+{
+    size_t per = s->n * inner;
+    size_t b = per ? ((size_t)1 << 26) / per : s->m;
+    return b < 16 ? 16 : b;
+}
+
+/* Zt (rows x n) = U X^T for the first rows rows of U, by blocks of rows; with
+   checked set, a stop request between blocks sets s->stopped and leaves Zt
+   partial (returns nonzero).  Unchecked calls always complete. */
+static int products_rows_chk(cvxrelu_solver *s, const double *U, size_t rows, double *Zt,
+                             int checked)
+{
+    const size_t blk = block_rows(s, s->d);
     double t0 = cr_now();
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)s->n, (int)s->d, 1.0, U,
-                (int)s->d, s->X, (int)s->d, 0.0, Zt, (int)s->n);
+    for (size_t r0 = 0; r0 < rows; r0 += blk) {
+        if (checked && (s->stopped = cr_stop_check(&s->stop))) break;
+        size_t nr = rows - r0 < blk ? rows - r0 : blk;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)s->n, (int)s->d, 1.0,
+                    U + r0 * s->d, (int)s->d, s->X, (int)s->d, 0.0, Zt + r0 * s->n, (int)s->n);
+    }
     s->gemm_time += cr_now() - t0;
     s->matvecs++;
+    return checked && s->stopped;
 }
 
-/* Zt (m x n) = U X^T */
-static void products(cvxrelu_solver *s, const double *U, double *Zt)
+static void products_rows(cvxrelu_solver *s, const double *U, size_t rows, double *Zt)
 {
-    products_rows(s, U, s->m, Zt);
+    products_rows_chk(s, U, rows, Zt, 0);
 }
 
-/* Grad (m x d) = X^T s D_i R_k / N per group */
-static void loss_gradient(cvxrelu_solver *s, relu_state *st, const double *R)
+/* Zt (m x n) = U X^T; stoppable (nonzero when cut short, Zt then partial) */
+static int products(cvxrelu_solver *s, const double *U, double *Zt)
 {
-    const size_t n = s->n, c = s->c, nw = s->pat->words_per_pattern;
+    return products_rows_chk(s, U, s->m, Zt, 1);
+}
+
+/* Grad (m x d) = X^T s D_i R_k / N per group, by blocks of groups; a stop
+   request between blocks sets s->stopped and leaves Grad partial (returns
+   nonzero). */
+static int loss_gradient(cvxrelu_solver *s, relu_state *st, const double *R)
+{
+    const size_t n = s->n, c = s->c, d = s->d, nw = s->pat->words_per_pattern;
     const double invN = 1.0 / s->N;
-    memset(st->Mt, 0, s->m * n * sizeof(double));
-    for (size_t i = 0; i < s->P; i++) {
-        const uint64_t *bits = s->pat->bits + i * nw;
-        for (size_t k = 0; k < c; k++) {
-            double *mv = st->Mt + (2 * (i * c + k)) * n, *mw = mv + n;
+    const size_t blk = block_rows(s, d);
+    for (size_t g0 = 0; g0 < s->m; g0 += blk) {
+        if ((s->stopped = cr_stop_check(&s->stop))) return 1;
+        size_t g1 = s->m - g0 < blk ? s->m : g0 + blk;
+        memset(st->Mt + g0 * n, 0, (g1 - g0) * n * sizeof(double));
+        for (size_t g = g0; g < g1; g++) {
+            /* group g = 2 (i c + k) + (0 for v, 1 for w) */
+            const size_t i = g / (2 * c), k = (g / 2) % c;
+            const double sg = (g & 1) ? -invN : invN;
+            const uint64_t *bits = s->pat->bits + i * nw;
+            double *mg = st->Mt + g * n;
             for (size_t w = 0; w < nw; w++)
                 for (uint64_t b = bits[w]; b; b &= b - 1) {
                     size_t j = 64 * w + (size_t)__builtin_ctzll(b);
-                    mv[j] = R[j * c + k] * invN;
-                    mw[j] = -mv[j];
+                    mg[j] = sg * R[j * c + k];
                 }
         }
+        double t0 = cr_now();
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(g1 - g0), (int)d, (int)n,
+                    1.0, st->Mt + g0 * n, (int)n, s->X, (int)d, 0.0, st->Grad + g0 * d, (int)d);
+        s->gemm_time += cr_now() - t0;
     }
-    double t0 = cr_now();
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->m, (int)s->d, (int)n, 1.0,
-                st->Mt, (int)n, s->X, (int)s->d, 0.0, st->Grad, (int)s->d);
-    s->gemm_time += cr_now() - t0;
     s->matvecs++;
+    return 0;
 }
 
 static cr_cone cone_of(const cvxrelu_solver *s, const relu_state *st, size_t g)
@@ -123,7 +163,7 @@ static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
     const size_t m = s->m, d = s->d, n = s->n;
     /* h_g = -Grad_g; products of h with X go to Zy */
     for (size_t i = 0; i < m * d; i++) st->Ytr[i] = -st->Grad[i];
-    products(s, st->Ytr, st->Zy);
+    if (products(s, st->Ytr, st->Zy)) return NAN;
     double gmax = 0.0;
     for (size_t g = 0; g < m; g++) {
         if ((s->stopped = cr_stop_check(&s->stop))) return NAN;
@@ -165,10 +205,11 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     if (!st) return CVXRELU_ERR_NOMEM;
     int ok = 1;
     double **md_b[] = {&st->Uprev, &st->V, &st->Unew, &st->Grad, &st->Ytr};
-    double **mn_b[] = {&st->Zk, &st->Znew, &st->Zy, &st->Mt};
+    double **mn_b[] = {&st->Znew, &st->Zy, &st->Mt};
     double **nc_b[] = {&st->Yk, &st->Yprev, &st->Yv, &st->Ynew, &st->R};
     for (size_t i = 0; i < 5; i++) ok &= (*md_b[i] = cr_malloc(m, d * sizeof(double))) != NULL;
-    for (size_t i = 0; i < 4; i++) ok &= (*mn_b[i] = cr_malloc(m, n * sizeof(double))) != NULL;
+    for (size_t i = 0; i < 3; i++) ok &= (*mn_b[i] = cr_malloc(m, n * sizeof(double))) != NULL;
+    ok &= (st->Zk = cr_calloc(m, n * sizeof(double))) != NULL; /* zero: groups not projected */
     for (size_t i = 0; i < 5; i++) ok &= (*nc_b[i] = cr_malloc(nc, sizeof(double))) != NULL;
     ok &= (st->sign = cr_malloc(P, n * sizeof(double))) != NULL;
     ok &= (st->set = cr_malloc(m, d * sizeof(size_t))) != NULL;
@@ -192,21 +233,21 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     /* start from the projection of the given weights (feasible from the start);
        a stop request leaves the groups not yet projected at zero, also feasible */
     products(s, s->U, st->Zy);
-    for (size_t g = 0; g < m; g++) {
+    size_t done = 0; /* groups projected; the rest stay zero in Unew and Zk */
+    for (size_t g = 0; g < m; g++, done++) {
         if (!s->stopped) s->stopped = cr_stop_check(&s->stop);
         if (s->stopped) {
-            memset(st->Unew + g * d, 0, d * sizeof(double));
-            memset(st->Zk + g * n, 0, n * sizeof(double));
-            continue;
+            memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
+            break;
         }
         cr_cone k = cone_of(s, st, g);
         cr_cone_project(&k, s->U + g * d, st->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
                         st->set + g * d, &st->nset[g], st->work);
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));
-    predictions(s, st->Zk, st->Yk);
+    predictions_upto(s, st->Zk, st->Yk, done);
     double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
-    loss_gradient(s, st, st->R);
+    if (!s->stopped) loss_gradient(s, st, st->R);
     double g0 = s->stopped ? NAN : dual_update(s, st, st->R);
     /* at a zero start R = -Y: the projected gradient norm is then lambda_max, the
        smallest lambda for which U = 0 is optimal (its dual point Y/N is feasible) */
@@ -254,7 +295,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
     sqres(st->Yv, s->Y, st->R, nc);
-    loss_gradient(s, st, st->R);
+    if (loss_gradient(s, st, st->R)) return CVXRELU_OK; /* stopped: the iterate is unchanged */
     if (++st->since_dual >= DUAL_EVERY) dual_update(s, st, st->R);
     if (s->stopped) return CVXRELU_OK; /* the iterate is unchanged */
 
@@ -262,7 +303,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     int tries = 0;
     for (;;) {
         for (size_t i = 0; i < md; i++) st->Ytr[i] = st->V[i] - t * st->Grad[i];
-        products(s, st->Ytr, st->Zy);
+        if (products(s, st->Ytr, st->Zy)) return CVXRELU_OK; /* stopped: unchanged */
         for (size_t g = 0; g < m; g++) {
             /* a stop request abandons the trial step: U, V and the momentum are as
                they were, so the last iterate is returned */
@@ -311,6 +352,13 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     return CVXRELU_OK;
 }
 
+static int cr_is_zero(const double *u, size_t d)
+{
+    for (size_t l = 0; l < d; l++)
+        if (u[l] != 0.0) return 0;
+    return 1;
+}
+
 /* Largest violation relative to max_j ||x_j|| max_g ||u_g||. */
 static double violation(const cvxrelu_solver *s, const relu_state *st, const double *U,
                         const double *Z)
@@ -319,6 +367,7 @@ static double violation(const cvxrelu_solver *s, const relu_state *st, const dou
     for (size_t g = 0; g < s->m; g++) umax = fmax(umax, cblas_dnrm2((int)s->d, U + g * s->d, 1));
     if (umax == 0.0) return 0.0;
     for (size_t g = 0; g < s->m; g++) {
+        if (cr_is_zero(U + g * s->d, s->d)) continue; /* X 0 = 0: nothing violated */
         const double *a = st->sign + (g / (2 * s->c)) * s->n, *z = Z + g * s->n;
         for (size_t j = 0; j < s->n; j++) {
             double e = -a[j] * z[j];
@@ -345,27 +394,24 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
         if (nu == 0.0) continue;
         const double margin = 1e-12 * st->xmax * nu;
         size_t i = g / (2 * s->c);
-        const double *a = st->sign + i * n, *z = st->Zk + g * n, *xg = st->Zy + i * n;
-        double tt = 0.0;
+        const double *a = st->sign + i * n, *xg = st->Zy + i * n;
+        double *z = st->Zk + g * n, tt = 0.0;
         for (size_t j = 0; j < n; j++) {
             double az = a[j] * z[j], ag = a[j] * xg[j];
             if (az < margin && ag > 0.0) tt = fmax(tt, (margin - az) / ag);
         }
         if (tt > 0.0) {
             cblas_daxpy((int)d, tt, s->pat->gates + i * d, 1, s->U + g * d, 1);
+            cblas_daxpy((int)n, tt, xg, 1, z, 1); /* X u_g moves by tt X g_i */
             moved = 1;
         }
     }
-    if (moved) {
-        products(s, s->U, st->Zk);
-        predictions(s, st->Zk, st->Yk);
-    }
+    if (moved) predictions(s, st->Zk, st->Yk);
     double rr = sqres(st->Yk, s->Y, st->R, nc);
     if (!s->stopped) {
         /* the final certificate at the returned weights; after a stop request the
            best bound found so far stands (every dual value stays valid) */
-        loss_gradient(s, st, st->R);
-        dual_update(s, st, st->R);
+        if (!loss_gradient(s, st, st->R)) dual_update(s, st, st->R);
     }
     size_t active;
     res->loss = rr / (2.0 * s->N);
@@ -380,9 +426,10 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
     if (s->lambda_max < 0.0 && !s->stopped) {
         /* warm start: the projected gradient at U = 0, i.e. at residual -Y */
         for (size_t i = 0; i < nc; i++) st->R[i] = -s->Y[i];
-        loss_gradient(s, st, st->R);
-        double lm = projected_gradient_max(s, st);
-        if (!s->stopped) s->lambda_max = lm;
+        if (!loss_gradient(s, st, st->R)) {
+            double lm = projected_gradient_max(s, st);
+            if (!s->stopped) s->lambda_max = lm;
+        }
     }
     res->lambda_max = s->lambda_max >= 0.0 ? s->lambda_max : NAN;
     return CVXRELU_OK;
@@ -392,7 +439,7 @@ void cr_relu_predict(cvxrelu_solver *s, double *Yhat)
 {
     double *Z = cr_malloc(s->m, s->n * sizeof(double));
     if (!Z) return;
-    products(s, s->U, Z);
+    products_rows(s, s->U, s->m, Z); /* always complete */
     predictions(s, Z, Yhat);
     free(Z);
 }

@@ -924,6 +924,10 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         for (size_t r = 0; r < R; r++) gmax = fmax(gmax, cblas_dnrm2((int)d, a.Grad + r * d, 1));
         double dual = cr_dual_value(a.Res, pb->Yt, nc, gmax * N, lambda);
         if (dual > best_dual) best_dual = dual;
+        /* a stop request: keep the bound just computed (valid at any point) and the
+           best repaired point so far; the multiplier update and a new repair (the
+           costly part at 1e7 constraint rows) are skipped */
+        if (interrupted) break;
         for (size_t g = 0; g < G; g++) {
             size_t p = g / (2 * c);
             for (size_t i = 0; i < n; i++) {

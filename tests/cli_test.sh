@@ -54,6 +54,33 @@ expect_error "libsvm bad token" 2 "bad_token.svm:2" -- $TRAIN "$FIX/bad/bad_toke
 expect_error "libsvm index order" 2 "nonincreasing.svm:3" -- $TRAIN "$FIX/bad/nonincreasing.svm"
 expect_error "missing file" 2 "nope.csv" -- $TRAIN "$T/nope.csv"
 
+# ---- hostile text: a malformed first row, line breaks in labels, NUL bytes, BOM, nan labels
+printf '0.2.5,1,2\n1,2,3\n2,3,4\n3,1,2\n' >"$T/mixed.csv"
+expect_error "a first row mixing numbers and text is an error, not a header" 2 "mixed.csv:1" "field 1" "\"0.2.5\"" -- $TRAIN "$T/mixed.csv"
+$W "$BIN" train "$FIX/good.csv" -v --patterns 3 --max-iter 5 2>&1 | grep -q "first row is read as a header" \
+  && pass "-v says the first row was read as a header" || fail "-v header note"
+printf 'a,b,y\n1,2,x\n2,3,"p\nq"\n3,4,x\n' >"$T/lbreak.csv"
+expect_error "a quoted label with a line break: refused at reading" 2 "lbreak.csv:3" "line break" -- $TRAIN "$T/lbreak.csv"
+printf 'a,b,y\n1,2,p\n2,3,q\n0.1\000999,3,p\n' >"$T/nul.csv"
+expect_error "a NUL byte inside a CSV field" 2 "nul.csv:4" "NUL byte" -- $TRAIN "$T/nul.csv"
+printf '1 1:1\n-1 1:2\000 2:1\n' >"$T/nul.svm"
+expect_error "a NUL byte inside a LIBSVM line" 2 "nul.svm:2" "NUL byte" -- $TRAIN "$T/nul.svm"
+printf '\357\273\2771 1:1\n-1 1:2\n1 1:3\n-1 1:4\n' >"$T/bom.svm"
+$W "$BIN" train -q "$T/bom.svm" --patterns 4 -o "$T/bom.model" && grep -q '^classes 2$' "$T/bom.model" \
+  && grep -q '^class 1$' "$T/bom.model" && pass "a UTF-8 BOM before a LIBSVM label is dropped" || fail "LIBSVM BOM"
+{ echo x,y; for i in $(seq 1 30); do echo "$i,$i.5"; done; echo "31,nan"; } >"$T/nanlab.csv"
+expect_error "a nan label in a numeric column (auto task)" 2 "nanlab.csv:32" "finite number" "\"nan\"" -- $TRAIN "$T/nanlab.csv"
+sed 's/^31,nan$/31,-inf/' "$T/nanlab.csv" >"$T/inflab.csv"
+expect_error "an inf label, --task regression" 2 "inflab.csv:32" "finite" -- $TRAIN "$T/inflab.csv" --task regression
+printf 'a,b,y\n1,2,p\n2,3,q\n3,4,p\n4,5,q\n5,6,p\n6,7,r\n' >"$T/unseen.csv"
+expect_error "--test-frac: an unseen label names the file's line" 2 "unseen.csv:7" "\"r\" was not seen" -- $TRAIN "$T/unseen.csv" --test-frac 0.3 --seed 1
+head -c 70000000 /dev/zero | tr '\000' a >"$T/long.csv"
+expect_error "a line longer than 64 MiB (data)" 2 "long.csv:1" "longer than" -- $TRAIN "$T/long.csv"
+expect_error "a line longer than 64 MiB (model)" 2 "long.csv:1" -- info "$T/long.csv"
+rm -f "$T/long.csv"
+head -c 100000 /dev/zero >"$T/zeros.model"
+expect_error "info on NUL bytes stops at once" 2 "zeros.model:1" -- info "$T/zeros.model"
+
 # ---- a good model, then data that does not fit it
 $W "$BIN" train -q "$FIX/good.csv" --patterns 8 --lambda 1e-3 -o "$T/good.model" --json "$T/good.json"
 rc=$?
@@ -174,6 +201,16 @@ $W "$BIN" train -q "$FIX/good.csv" --optimizer adam --width 4 --steps 50 --recor
   && awk -F': ' '/"objective":/ {sub(",","",$2); o=$2} /"convex_value_on_final_patterns":/ {sub(",","",$2); c=$2} END {exit !(c + 0 <= o * (1 + 1e-9))}' "$T/adam.json" \
   && $W "$BIN" certify "$T/adam.model" "$FIX/good.csv" -q \
   && pass "--optimizer adam: statistics, stationarity check, certify" || fail "--optimizer adam"
+! grep -qiE '(^| )-?(nan|inf)' "$T/adam.model" && ! grep -q '^gap' "$T/adam.model" \
+  && $W "$BIN" info "$T/adam.model" | grep -q "duality gap not recorded" \
+  && pass "--optimizer model: no NaN, the unknown gap left out and read back as not recorded" || fail "--optimizer model holds NaN"
+sed -e '/^objective /d' -e '/^gap /d' "$T/good.model" >"$T/nosum.model"
+$W "$BIN" predict "$T/nosum.model" "$FIX/good.csv" -o "$T/nosum.pred" && cmp -s "$T/p1" "$T/nosum.pred" \
+  && pass "a model file without objective and gap loads" || fail "model without objective/gap"
+sed 's/^gap .*/gap nan/' "$T/good.model" >"$T/gapnan.model"
+$W "$BIN" info "$T/gapnan.model" >/dev/null && pass "an older model file with 'gap nan' still loads" || fail "gap nan model"
+timeout 20 $W "$BIN" info /dev/zero 2>"$T/stderr"; rc=$?
+[ $rc = 2 ] && grep -q "/dev/zero:1" "$T/stderr" && pass "info /dev/zero: exit 2 at once" || fail "info /dev/zero (rc $rc)"
 printf '0.5,1,0,0,0\n-0.25,0,1,0,1\n' >"$T/w.csv"
 $W "$BIN" certify --weights "$T/w.csv" "$FIX/good.csv" --bias --lambda 1e-2 -q --json "$T/wc.json" \
   && grep -q '"neurons": 2' "$T/wc.json" && pass "certify --weights" || fail "certify --weights"
@@ -188,6 +225,13 @@ expect_error "certify: bad bound name" 1 "--bounds" -- certify "$T/kp.model" "$F
 expect_error "--optimizer with --patterns" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer gd --patterns 5 -o "$T/out.model"
 expect_error "unknown optimizer" 1 "--optimizer" -- train -q "$FIX/good.csv" --optimizer lbfgs -o "$T/out.model"
 expect_error "--width with --patterns" 1 "--width" -- train -q "$FIX/good.csv" --model relu --width 6 --patterns 5 -o "$T/out.model"
+expect_error "--trace with --model sdp: refused" 1 "--trace" "--model sdp" -- train -q "$FIX/good.csv" --model sdp --trace "$T/out.pred" -o "$T/out.model"
+expect_error "--trace with --model relu3: refused" 1 "--trace" "--model relu3" -- train -q "$FIX/good.csv" --model relu3 --trace "$T/out.pred" -o "$T/out.model"
+expect_error "--trace with --optimizer: refused" 1 "--trace" "--optimizer" -- train -q "$FIX/good.csv" --optimizer adam --trace "$T/out.pred" -o "$T/out.model"
+expect_error "--sdp-solver without --model sdp: refused" 1 "--sdp-solver" -- train -q "$FIX/good.csv" --sdp-solver dsdp -o "$T/out.model"
+expect_error "--precision single with --model sdp: refused" 1 "--precision" -- train -q "$FIX/good.csv" --model sdp --precision single -o "$T/out.model"
+expect_error "--lr without --optimizer: refused" 1 "--lr" "--optimizer" -- train -q "$FIX/good.csv" --lr 0.1 -o "$T/out.model"
+[ ! -e "$T/out.pred" ] && pass "a refused --trace is not created" || fail "a refused --trace was created"
 expect_error "diverging gd" 3 "diverged" -- train -q "$FIX/good.csv" --optimizer gd --lr 1e6 --steps 100 -o "$T/out.model" --json "$T/out.json"
 
 # ---- [PBY24]: the SDP relaxation, its read-out network (a dense second layer), certify

@@ -50,7 +50,7 @@ case_ "a problem beyond --max-memory" 3 "refused before starting" -- train "$DAT
 printf '1 1:1 999999999999:2\n-1 2:1\n' >"$T/sparse.svm"
 case_ "LIBSVM index too large to store densely" 3 "GiB" -- train "$T/sparse.svm" $M
 case_ "pattern count not a number" 1 "--patterns" -- train "$T/d1.csv" --patterns 1e3 $M
-case_ "time limit: an outcome, model written" 0 "" -- train "$DATA/digits.csv.gz" --patterns 200 --lambda 1e-6 --eps 1e-14 --time-limit 0.5 $M
+case_ "time limit: an outcome, model written" 0 "" -- train "$DATA/digits.csv.gz" --patterns 200 --lambda 1e-6 --eps 1e-14 --time-limit 2 $M
 grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - time limit: outcome / model"; fails=$((fails + 1)); }
 # the SDP relaxation on the same hostile inputs
 case_ "constant and duplicate columns, sdp" 0 "" -- train "$T/constdup.csv" --model sdp --lambda 1e-2 $M
@@ -74,6 +74,61 @@ printf 'x,y\n0.1,2\n0.2,3\n0.3,5\n0.4,4\n' >"$T/small.csv"
 printf 'x\n1.7e308\n' >"$T/far.csv"
 case_ "prediction input out of the model's range" 2 "out of range" -- predict "$T/d1.model" "$T/far.csv" -o "$T/p.txt"
 [ -e "$T/p.txt" ] && { echo "FAIL - out-of-range prediction wrote a file"; fails=$((fails + 1)); }
+
+# non-finite outputs of a model on extreme (but representable) inputs: exit 3, never printed
+printf 'a,b,y\n0.1,0.3,2.5\n0.2,0.1,3.1\n0.3,0.2,5.2\n0.4,0.5,4.7\n0.5,0.4,1.5\n' >"$T/r.csv"
+"$BIN" train -q "$T/r.csv" --patterns 8 -o "$T/r.model"
+printf 'a,b,y\n0.2,0.2,1\n2.4e307,2.4e307,1\n' >"$T/ext.csv"
+case_ "predict: a non-finite prediction names the row" 3 "ext.csv:3 (row 2)" -- predict "$T/r.model" "$T/ext.csv" -o "$T/p.txt"
+[ -e "$T/p.txt" ] && { echo "FAIL - a non-finite prediction wrote a file"; fails=$((fails + 1)); }
+case_ "eval: a non-finite prediction names the row" 3 "ext.csv:3 (row 2)" -- eval "$T/r.model" "$T/ext.csv"
+printf 'a,b,y\n0.2,0.2,1\n1e307,1e307,1\n' >"$T/ext2.csv"
+case_ "eval: an mse that overflows is an error" 3 "mean squared error" -- eval "$T/r.model" "$T/ext2.csv"
+
+# ---- output targets that are not regular files, links, permissions, clashes
+G="$T/small.csv"
+chk() { if eval "$2"; then echo "ok   - $1"; else echo "FAIL - $1"; sed 's/^/  | /' "$T/err" | tail -5; fails=$((fails + 1)); fi; }
+mkfifo "$T/fifo"
+(timeout 60 cat "$T/fifo" >"$T/fifo.out" &)
+timeout 60 $W "$BIN" train -q "$G" --patterns 5 -o "$T/fifo" 2>"$T/err"
+rc=$?; sleep 0.2
+chk "-o FIFO: written through, the FIFO stays a FIFO" '[ $rc = 0 ] && [ -p "$T/fifo" ] && head -1 "$T/fifo.out" | grep -q "^cvxrelu-model"'
+if mknod "$T/full" c 1 7 2>/dev/null; then
+  $W "$BIN" train -q "$G" --patterns 5 -o "$T/full" 2>"$T/err"; rc=$?
+  chk "-o a full device: exit 2 with the errno text, the node stays a device" '[ $rc = 2 ] && [ -c "$T/full" ] && grep -q "No space left on device" "$T/err"'
+  $W "$BIN" train -q "$G" --patterns 5 -o "$T/m.model" --json "$T/m.json" --trace "$T/full" 2>"$T/err"; rc=$?
+  chk "--trace on a full disk: exit 2 naming why, model and JSON still written" '[ $rc = 2 ] && grep -q "trace.*No space left on device" "$T/err" && [ -s "$T/m.model" ] && grep -q "\"objective\"" "$T/m.json"'
+  $W "$BIN" train -q "$G" --optimizer gd --width 4 --steps 20 -o "$T/m.model" --json "$T/m.json" --stats "$T/full" 2>"$T/err"; rc=$?
+  chk "--stats on a full disk: exit 2 naming why, model and JSON still written" '[ $rc = 2 ] && grep -q "No space left on device" "$T/err" && [ -s "$T/m.model" ] && [ -s "$T/m.json" ]'
+  rm -f "$T/m.model" "$T/m.json"
+  $W "$BIN" predict "$T/d1.model" "$G" -o "$T/full" 2>"$T/err"; rc=$?
+  chk "predict -o a full device: exit 2, No space left on device" '[ $rc = 2 ] && [ -c "$T/full" ] && grep -q "No space left on device" "$T/err"'
+else
+  echo "ok   - # SKIP device-node cases (mknod not permitted)"
+fi
+"$BIN" train -q "$G" --patterns 5 -o "$T/keep.model"; chmod 640 "$T/keep.model"; ln -s keep.model "$T/link.model"
+$W "$BIN" train -q "$G" --patterns 6 -o "$T/link.model" 2>"$T/err"; rc=$?
+chk "-o a symbolic link: the link stays, its target is replaced, mode 640 kept" '[ $rc = 0 ] && [ -L "$T/link.model" ] && [ "$(stat -c %a "$T/keep.model")" = 640 ] && grep -q "^patterns" "$T/keep.model" && ! ls "$T" | grep -q "\.tmp\."'
+$W "$BIN" train -q "$G" -o "$T/nodir/m.model" 2>"$T/err"; rc=$?
+chk "-o into a missing folder: exit 2 before any work" '[ $rc = 2 ] && grep -q "nodir.*No such file or directory" "$T/err"'
+$W "$BIN" train -q "$G" --json "$T" 2>"$T/err"; rc=$?
+chk "--json a folder: exit 2" '[ $rc = 2 ] && grep -q "it is a directory" "$T/err"'
+: >"$T/afile"
+$W "$BIN" train -q "$G" --trace "$T/afile/t.csv" 2>"$T/err"; rc=$?
+chk "--trace below a regular file: exit 2 before any work" '[ $rc = 2 ] && grep -q "afile.*not a folder\|Not a directory" "$T/err"'
+cp "$G" "$T/g2.csv"
+$W "$BIN" train -q "$T/g2.csv" -o "$T/g2.csv" 2>"$T/err"; rc=$?
+chk "-o the training file: refused, exit 1, file intact" '[ $rc = 1 ] && grep -q "name the same file" "$T/err" && cmp -s "$G" "$T/g2.csv"'
+$W "$BIN" train -q "$G" -o "$T/same" --json "$T/same" 2>"$T/err"; rc=$?
+chk "-o = --json: refused, exit 1, nothing written" '[ $rc = 1 ] && grep -q "name the same file" "$T/err" && [ ! -e "$T/same" ]'
+mkdir -p "$T/x"
+$W "$BIN" train -q "$G" -o "$T/x/../same2" --trace "$T/same2" 2>"$T/err"; rc=$?
+chk "-o and --trace the same path through a folder and ..: refused" '[ $rc = 1 ] && grep -q "name the same file" "$T/err"'
+cp "$T/d1.model" "$T/pm.model"
+$W "$BIN" predict "$T/pm.model" "$G" -o "$T/pm.model" 2>"$T/err"; rc=$?
+chk "predict -o MODEL: refused, the model intact" '[ $rc = 1 ] && cmp -s "$T/d1.model" "$T/pm.model"'
+$W "$BIN" eval "$T/d1.model" "$T/g2.csv" --json "$T/g2.csv" 2>"$T/err"; rc=$?
+chk "eval --json DATA: refused, the data intact" '[ $rc = 1 ] && cmp -s "$G" "$T/g2.csv"'
 
 # SIGINT and SIGTERM during a solve: exit 130, the model of the last iterate, outcome interrupted
 for sig in INT TERM; do

@@ -512,6 +512,70 @@ static void test_split(void **state)
     cvxrelu_dataset_free(ds);
 }
 
+
+/* Reliability, second pass: the line bound (lowered through the internal hook), NUL
+   bytes, a mixed first row, line breaks in labels, the file line kept through a split,
+   nan labels. */
+extern size_t cr_max_line_bytes; /* internal test hook (src/data.c) */
+
+static void test_text_hostile(void **state)
+{
+    (void)state;
+    cvxrelu_read_opts csv = opts_fmt(CVXRELU_FORMAT_CSV), svm = opts_fmt(CVXRELU_FORMAT_LIBSVM);
+    size_t saved = cr_max_line_bytes;
+    cr_max_line_bytes = 16;
+    read_fails(write_text("long.csv", "a,b,y\n1,2,p\n1.000000000000000000000,2,q\n"), &csv,
+               CVXRELU_ERR_FORMAT, "long.csv:3", "longer than 16 bytes");
+    read_fails(write_text("long.svm", "1 1:1\n-1 1:2 2:3 3:4 4:5 5:6\n"), &svm,
+               CVXRELU_ERR_FORMAT, "long.svm:2", "longer than");
+    cr_max_line_bytes = saved;
+    read_fails(write_tmp("nul.csv", "a,b,y\n1,2,p\n0.1\0" "999,2,q\n", 24, 0), &csv,
+               CVXRELU_ERR_FORMAT, "nul.csv:3", "NUL byte");
+    read_fails(write_tmp("nul.svm", "1 1:1\n-1 1:0.1\0" "999\n", 19, 0), &svm,
+               CVXRELU_ERR_FORMAT, "nul.svm:2", "NUL byte");
+    read_fails(write_text("mixed.csv", "0.2.5,1,2\n1,2,3\n"), &csv, CVXRELU_ERR_FORMAT,
+               "mixed.csv:1: field 1", "\"0.2.5\"");
+    read_fails(write_text("mixed2.csv", "x,1,y\n1,2,3\n"), &csv, CVXRELU_ERR_FORMAT,
+               "mixed2.csv:1: field 1", "neither a header");
+    cvxrelu_dataset *ds = read_ok(write_text("hdr.csv", "x,z,y\n1,2,3\n"), &csv);
+    assert_true(ds->header_auto);
+    assert_non_null(ds->feature_names);
+    cvxrelu_dataset_free(ds);
+    csv.header = 1; /* a header given: no detection */
+    ds = read_ok(write_text("hdr2.csv", "x,1,y\n1,2,3\n"), &csv);
+    assert_false(ds->header_auto);
+    cvxrelu_dataset_free(ds);
+    csv.header = -1;
+    read_fails(write_text("lb.csv", "a,y\n1,p\n2,\"p\nq\"\n"), &csv, CVXRELU_ERR_FORMAT,
+               "lb.csv:3", "line break");
+    ds = read_ok(write_tmp("bom.svm", "\xEF\xBB\xBF" "1 1:1\n-1 1:2\n", 16, 0), &svm);
+    assert_string_equal(ds->label_text[0], "1");
+    assert_int_equal(ds->row_line[1], 2);
+    cvxrelu_dataset_free(ds);
+    /* a split keeps each row's file line */
+    ds = read_ok(write_text("lines.csv", "a,y\n\n1,1\n2,2\n3,3\n\n4,4\n5,5\n"), &csv);
+    const size_t want[5] = {3, 4, 5, 7, 8};
+    for (size_t i = 0; i < 5; i++) assert_int_equal(ds->row_line[i], want[i]);
+    cvxrelu_dataset *tr, *te;
+    assert_int_equal(cvxrelu_dataset_split(ds, 0.4, 3, &tr, &te, NULL), CVXRELU_OK);
+    for (size_t i = 0; i < te->n; i++)
+        assert_int_equal(te->row_line[i], want[(int)te->label_value[i] - 1]);
+    cvxrelu_dataset_free(tr);
+    cvxrelu_dataset_free(te);
+    cvxrelu_dataset_free(ds);
+    /* nan in a numeric label column: an error naming the line, for regression and auto */
+    ds = read_ok(write_text("nanlab.csv", "x,y\n1,1.5\n2,2.5\n3,nan\n"), NULL);
+    cvxrelu_encoding *enc = NULL;
+    cvxrelu_error err = {{0}};
+    assert_int_equal(cvxrelu_encoding_fit(ds, CVXRELU_TASK_AUTO, 1, 1, &enc, &err),
+                     CVXRELU_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "nanlab.csv:4"));
+    assert_int_equal(cvxrelu_encoding_fit(ds, CVXRELU_TASK_REGRESSION, 1, 1, &enc, &err),
+                     CVXRELU_ERR_FORMAT);
+    assert_null(enc);
+    cvxrelu_dataset_free(ds);
+}
+
 /* ------------------------------------------------------------ encodings */
 
 static cvxrelu_dataset *labelled(const char *name, const char *text)
@@ -637,7 +701,7 @@ static void test_encoding_fit_errors(void **state)
     assert_int_equal(cvxrelu_encoding_fit(ds, CVXRELU_TASK_REGRESSION, 1, 1, &enc, &err),
                      CVXRELU_ERR_FORMAT);
     assert_null(enc);
-    assert_non_null(strstr(err.msg, "textreg.csv: row 2"));
+    assert_non_null(strstr(err.msg, "textreg.csv:2: expected a numeric label"));
     cvxrelu_dataset_free(ds);
 
     cvxrelu_read_opts o = opts_fmt(CVXRELU_FORMAT_CSV);
@@ -708,7 +772,7 @@ static void test_encoding_mismatch_and_unseen(void **state)
     double *Y = (double *)&Y;
     assert_int_equal(cvxrelu_encoding_targets(enc, te, &Y, &err), CVXRELU_ERR_FORMAT);
     assert_null(Y);
-    assert_non_null(strstr(err.msg, "unseen.csv: row 2"));
+    assert_non_null(strstr(err.msg, "unseen.csv:3: label"));
     assert_non_null(strstr(err.msg, "\"maybe\""));
     cvxrelu_encoding_free(enc);
     cvxrelu_dataset_free(tr);
@@ -935,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_idx_fashion_mnist),
         cmocka_unit_test(test_from_arrays_subset),
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_text_hostile),
         cmocka_unit_test(test_encoding_two_classes),
         cmocka_unit_test(test_encoding_three_classes),
         cmocka_unit_test(test_encoding_regression_and_auto),
