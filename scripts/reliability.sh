@@ -28,6 +28,17 @@ export CVXRELU_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full -
 [ -x build/cvxrelu ] || make build >/dev/null
 sh tests/cli_test.sh build/cvxrelu tests/fixtures data
 # (tests/hostile_test.sh passes under memcheck too, in about 16 min: run it by hand)
+
+echo "== valgrind memcheck: every unit test binary (every model kind and solver), two at a time"
+vg_fail=0
+ls build/tests/test_* | grep -v '\.' | xargs -P 2 -I{} sh -c '
+  t0=$(date +%s)
+  if $CVXRELU_TEST_WRAPPER "$1" >"$1.memcheck.log" 2>&1; then
+    echo "ok   - memcheck $(basename "$1") ($(( $(date +%s) - t0 )) s)"
+  else
+    echo "FAIL - memcheck $(basename "$1") (exit $?)"; tail -40 "$1.memcheck.log"; exit 1
+  fi' _ {} || vg_fail=1
+[ $vg_fail = 0 ] || { echo "reliability: memcheck found errors in a unit test" >&2; exit 1; }
 unset CVXRELU_TEST_WRAPPER OPENBLAS_CORETYPE CVXRELU_NO_BLAS_TUNE OPENBLAS_NUM_THREADS
 
 echo "== fuzzing: ${1:-60} s per format"
