@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -651,11 +652,50 @@ static void on_iterate(const cvxrelu_iterate_info *it, void *user)
 /* SIGINT / SIGTERM during a solve: stop at the next iteration, keep the model */
 static volatile sig_atomic_t g_interrupt = 0;
 
+/* A phase inside a library that checks stop requests only between its
+   iterations (DSDP: its setup and each interior-point iteration, a dense
+   factorization of the Schur matrix, take seconds to minutes).  While it runs,
+   a watchdog ends the process when a stop request has not been acted on within
+   1.5 s (a signal), or 1.5 s past the time limit: there is nothing to write
+   yet (the network comes from the read-out after it), so nothing is written. */
+static volatile sig_atomic_t g_opaque_phase = 0;
+
+static void arm_watchdog(double seconds)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    if (seconds > 0.0) {
+        it.it_value.tv_sec = (time_t)seconds;
+        it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+        if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0) it.it_value.tv_usec = 1;
+    }
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void on_watchdog(int sig)
+{
+    (void)sig;
+    if (!g_opaque_phase) return;
+    static const char msg_int[] = "cvxrelu: interrupted inside DSDP (its setup or one "
+                                  "interior-point iteration, which it cannot stop); nothing "
+                                  "written\n";
+    static const char msg_tl[] = "cvxrelu: time limit reached inside DSDP (its setup or one "
+                                 "interior-point iteration, which it cannot stop); nothing "
+                                 "written (--sdp-solver admm stops within an iteration)\n";
+    if (g_interrupt) {
+        (void)!write(2, msg_int, sizeof msg_int - 1);
+        _exit(EXIT_INTERRUPTED);
+    }
+    (void)!write(2, msg_tl, sizeof msg_tl - 1);
+    _exit(EXIT_SOLVER);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
     if (g_interrupt) _exit(EXIT_INTERRUPTED); /* a second signal: at once */
     g_interrupt = 1;
+    if (g_opaque_phase) arm_watchdog(1.5);
 }
 
 /* --time-limit counts for the whole run, from the start of train: each phase
@@ -1146,7 +1186,21 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
     if (!g_quiet)
         note("%8s %16s %16s %10s %10s %10s %8s   (canonical scale: beta = lambda n c)\n", "iter",
              "value", "lower_bound", "rel_gap", "pres", "dres", "time_s");
-    if ((st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, &err))) {
+    if (method == CVXRELU_SDP_DSDP) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_watchdog;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        g_opaque_phase = 1;
+        if (ss.time_limit_s > 0.0) arm_watchdog(ss.time_limit_s + 1.5);
+    }
+    st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, &err);
+    if (g_opaque_phase) {
+        g_opaque_phase = 0;
+        arm_watchdog(0.0);
+    }
+    if (st) {
         rc = lib_error(st, &err);
         goto out;
     }
@@ -1157,11 +1211,16 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
     const size_t R = o->width ? o->width : (res.rank ? res.rank : 1);
     struct timespec ts0, ts1;
     clock_gettime(CLOCK_MONOTONIC, &ts0);
-    if ((st = cvxrelu_sdp_readout(t->X, n, d, t->Y, c, lambda, &res, R, 0, o->seed, &U, &V,
-                                  &err))) {
+    cvxrelu_limits rlim = {time_left(o), &g_interrupt};
+    cvxrelu_exit rex = CVXRELU_EXIT_CONVERGED;
+    if ((st = cvxrelu_sdp_readout(t->X, n, d, t->Y, c, lambda, &res, R, 0, o->seed, &rlim, &U,
+                                  &V, &rex, &err))) {
         rc = lib_error(st, &err);
         goto out;
     }
+    if (rex == CVXRELU_EXIT_INTERRUPTED || rex == CVXRELU_EXIT_TIME_LIMIT)
+        note("read-out %s: the best network found so far is kept (not refitted)\n",
+             rex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit");
     clock_gettime(CLOCK_MONOTONIC, &ts1);
     double t_read = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
     cvxrelu_encoding *enc = t->enc;
@@ -1226,12 +1285,13 @@ static int run_sdp(const train_opts *o, train_state *t, double lambda)
         jb_num(j, "readout_loss", loss);
         jb_num(j, "readout_penalty", pen);
         jb_num(j, "readout_time_s", t_read);
+        jb_str(j, "readout_exit", cvxrelu_exit_string(rex));
         jb_num(j, "objective", obj);
         json_metrics(j, t, mtr, mte);
         json_close(j, o->seed);
         if ((rc = jb_write(j, o->json_out))) goto out;
     }
-    if (rc == EXIT_OK && res.exit == CVXRELU_EXIT_INTERRUPTED) {
+    if (rc == EXIT_OK && g_interrupt) {
         note("interrupted: the read-out of the last iterate was written\n");
         rc = EXIT_INTERRUPTED;
     }

@@ -32,7 +32,7 @@ int main(void)
 
     /* a network of rank(Z) neurons read out of the solution: f(x) = sum_j (x.u_j)_+ v_j */
     size_t R = res.rank ? res.rank : 1;
-    if (cvxrelu_sdp_readout(X, n, d, Y, c, lambda, &res, R, 0, 1, &U, &V, &err)) goto out;
+    if (cvxrelu_sdp_readout(X, n, d, Y, c, lambda, &res, R, 0, 1, NULL, &U, &V, NULL, &err)) goto out;
     double loss = 0.0, decay = 0.0, y2 = 0.0;
     for (size_t i = 0; i < n; i++) {
         double f = 0.0;

@@ -553,12 +553,15 @@ double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method metho
 /*
  * Read a network of width R out of a solution (docs/algorithms.md, "The SDP
  * relaxation"): U (R x d) and V
- * (R x c) allocated; f(x) = sum_j (x.u_j)_+ v_j.
+ * (R x c) allocated; f(x) = sum_j (x.u_j)_+ v_j.  limits (NULL = none) bound
+ * it: on a stop request the best network so far is returned (not refitted) and
+ * *exit_out (may be NULL) says why; else CVXRELU_EXIT_CONVERGED.
  */
 cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
                                    size_t c, double lambda, const cvxrelu_sdp_result *res,
-                                   size_t R, size_t max_iter, uint64_t seed, double **U_out,
-                                   double **V_out, cvxrelu_error *err);
+                                   size_t R, size_t max_iter, uint64_t seed,
+                                   const cvxrelu_limits *limits, double **U_out, double **V_out,
+                                   cvxrelu_exit *exit_out, cvxrelu_error *err);
 
 /*
  * A network with a dense second layer, f(x) = sum_j (x.u_j)_+ v_j: U (m x d),

@@ -846,7 +846,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     double best_dual = -INFINITY, best_primal = INFINITY, prev_viol = INFINITY, viol = 0.0;
     double inner_tol = 0.1 * lambda;
     size_t it = 0, outer = 0;
-    int done = 0, converged = 0, interrupted = 0;
+    int done = 0, converged = 0, interrupted = 0, have_grad = 0;
     /* the repaired start is the first upper bound: the answer is never worse */
     memcpy(a.V, a.U, rd * sizeof(double));
     memcpy(a.Zv, a.Zk, R * n * sizeof(double));
@@ -876,6 +876,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
             cr_extrapolate(a.Zv, a.Zk, a.Zprev, R * n, beta);
             evaluate(pb, a.Zv, a.Qv, a.Yv);
             al_gradient(&a, a.Zv, a.Qv, a.Yv, a.Grad);
+            have_grad = 1;
             double t = step, ratio = 0.0, dn = 0.0;
             int why = 0;
             for (int tries = 0;; tries++) {
@@ -918,15 +919,20 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
             double gm = sqrt(dn) / t; /* gradient-mapping norm */
             if (gm <= inner_tol || inner >= 300) break;
         }
-        /* ---- multiplier update, certificate, repair */
-        al_gradient(&a, a.Zk, a.Qk, a.Yk, a.Grad); /* also leaves Res = Yk - Y */
-        double gmax = 0.0;
-        for (size_t r = 0; r < R; r++) gmax = fmax(gmax, cblas_dnrm2((int)d, a.Grad + r * d, 1));
-        double dual = cr_dual_value(a.Res, pb->Yt, nc, gmax * N, lambda);
-        if (dual > best_dual) best_dual = dual;
-        /* a stop request: keep the bound just computed (valid at any point) and the
-           best repaired point so far; the multiplier update and a new repair (the
-           costly part at 1e7 constraint rows) are skipped */
+        /* ---- multiplier update, certificate, repair.  After a stop request the
+           bound comes from the last gradient at hand (that of the extrapolated
+           point: the dual value is valid at any point whose residual and gradient
+           agree), none when the stop came before the first one; the multiplier
+           update and a new repair (the costly part at 1e7 constraint rows) are
+           skipped, and the best repaired point so far is kept. */
+        if (!interrupted) al_gradient(&a, a.Zk, a.Qk, a.Yk, a.Grad); /* Res = Yk - Y */
+        if (!interrupted || have_grad) {
+            double gmax = 0.0;
+            for (size_t r = 0; r < R; r++)
+                gmax = fmax(gmax, cblas_dnrm2((int)d, a.Grad + r * d, 1));
+            double dual = cr_dual_value(a.Res, pb->Yt, nc, gmax * N, lambda);
+            if (dual > best_dual) best_dual = dual;
+        }
         if (interrupted) break;
         for (size_t g = 0; g < G; g++) {
             size_t p = g / (2 * c);

@@ -912,14 +912,22 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
 
 cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
                                    size_t c, double lambda, const cvxrelu_sdp_result *res,
-                                   size_t R, size_t max_iter, uint64_t seed, double **U_out,
-                                   double **V_out, cvxrelu_error *err)
+                                   size_t R, size_t max_iter, uint64_t seed,
+                                   const cvxrelu_limits *limits, double **U_out, double **V_out,
+                                   cvxrelu_exit *exit_out, cvxrelu_error *err)
 {
+    if (exit_out) *exit_out = CVXRELU_EXIT_CONVERGED;
     if (!res || !res->Z || res->q != n + d + c)
         return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: no solution of this size");
     if (R == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: width must be >= 1");
     cr_sdp_problem pb = {n, d, c, X, Y, lambda * (double)(n * c)};
-    return cr_sdp_readout(&pb, res->Z, R, max_iter, seed, U_out, V_out, err);
+    cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
+                                 limits ? limits->time_limit_s : 0.0);
+    int stopped = 0;
+    cvxrelu_status st = cr_sdp_readout(&pb, res->Z, R, max_iter, seed, &stop, U_out, V_out,
+                                       &stopped, err);
+    if (st == CVXRELU_OK && stopped && exit_out) *exit_out = (cvxrelu_exit)stopped;
+    return st;
 }
 
 double cvxrelu_sdp_lower_bound_for(const cvxrelu_sdp_result *res, double ub)

@@ -23,6 +23,7 @@
 #define CVXRELU_SDP_H
 
 #include "cvxrelu.h"
+#include "internal.h"
 
 typedef struct {
     size_t n, d, c;
@@ -92,7 +93,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
  * f(x) = sum_j (x.u_j)_+ v_j, each neuron balanced (||u_j|| = ||v_j||).
  */
 cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t R,
-                              size_t max_iter, uint64_t seed, double **U_out, double **V_out,
-                              cvxrelu_error *err);
+                              size_t max_iter, uint64_t seed, const cr_stop *stop,
+                              double **U_out, double **V_out, int *stopped, cvxrelu_error *err);
 
 #endif

@@ -442,6 +442,8 @@ typedef struct {
     double *WtW, *Hm;                 /* R x R */
     double *Uc, *Vc, *Hn, *Pn;        /* R x d, R x c, n x R, n x c */
     ro_best raw, fin;                 /* best unrefined and best overall */
+    const cr_stop *stop;              /* checked once per iteration; NULL: none */
+    int stopped;                      /* why the read-out was cut short, 0 if not */
 } ro_ctx;
 
 static void best_offer(ro_best *b, const double *U, const double *V, size_t R, size_t d, size_t c,
@@ -478,6 +480,7 @@ static void dys_run(ro_ctx *C, double *z, size_t max_iter)
     int stepped = 0;
     memcpy(C->zbest, z, pR * sizeof(double));
     for (size_t it = 0; it < max_iter; it++) {
+        if ((C->stopped = cr_stop_check(C->stop))) break; /* the best offered so far stands */
         memcpy(xB, z, pR * sizeof(double));
         proj_null(&C->P, xB);
         double h = grad_h(C->L, C->L2, xB, p, R, G, C->LW, C->WtW);
@@ -515,7 +518,7 @@ static void dys_run(ro_ctx *C, double *z, size_t max_iter)
         offer_point(C, xB, rf);
         if (last) break;
     }
-    if (!stepped) { /* no step taken: P_S P_N of the start */
+    if (!stepped && !C->stopped) { /* no step taken: P_S P_N of the start */
         memcpy(xA, z, pR * sizeof(double));
         proj_null(&C->P, xA);
         proj_sign(xA, n, R);
@@ -546,9 +549,10 @@ static void orient_columns(double *z, size_t n, size_t p, size_t R)
 }
 
 cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t R,
-                              size_t max_iter, uint64_t seed, double **U_out, double **V_out,
-                              cvxrelu_error *err)
+                              size_t max_iter, uint64_t seed, const cr_stop *stop,
+                              double **U_out, double **V_out, int *stopped, cvxrelu_error *err)
 {
+    if (stopped) *stopped = 0;
     if (U_out) *U_out = NULL;
     if (V_out) *V_out = NULL;
     if (!pb || !Z || !U_out || !V_out || !pb->X || !pb->Y)
@@ -576,6 +580,7 @@ cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t 
     C.c = c;
     C.p = p;
     C.R = R;
+    C.stop = stop;
     C.prm = (ro_params){RO_GAMMA, RO_SCALED_EPS, RO_REFIT_EVERY, RO_STARTS};
     cvxrelu_status st = CVXRELU_OK;
     int proj_ok = 0;
@@ -648,7 +653,7 @@ cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t 
     proj_ok = 1;
 
     offer_point(&C, z0, 0); /* the eigenvector start itself */
-    for (size_t k = 0; k < C.prm.starts; k++) {
+    for (size_t k = 0; k < C.prm.starts && !C.stopped; k++) {
         if (k == 0) {
             memcpy(z, z0, pR * sizeof(double));
         } else {
@@ -659,8 +664,10 @@ cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t 
         }
         dys_run(&C, z, max_iter);
     }
-    /* the best unrefined read-out as it is, and refitted */
+    /* the best unrefined read-out as it is, and refitted (after a stop request:
+       as it is, the refits skipped) */
     best_offer(&C.fin, C.raw.U, C.raw.V, R, d, c, C.raw.obj);
+    if (C.stopped) goto finish;
     memcpy(C.Uc, C.raw.U, R * d * sizeof(double));
     memcpy(C.Vc, C.raw.V, R * c * sizeof(double));
     best_offer(&C.fin, C.Uc, C.Vc, R, d, c, refit(pb, C.Uc, C.Vc, R, &C.RW, RO_REFIT_SWEEPS));
@@ -670,6 +677,7 @@ cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t 
     best_offer(&C.fin, C.Uc, C.Vc, R, d, c, refit(pb, C.Uc, C.Vc, R, &C.RW, RO_REFIT_SWEEPS));
 
 finish:
+    if (stopped) *stopped = C.stopped;
     balance(C.fin.U, C.fin.V, R, d, c);
     *U_out = C.fin.U;
     *V_out = C.fin.V;

@@ -66,6 +66,16 @@ stop_phase "relu3 program after --optimizer" INT "program:" 1 -- \
   "$T/digits.csv" --model relu3 --optimizer adam --steps 300
 stop_phase "exact program's start at d=300" TERM "lambda" 0 -- \
   "$T/wide.csv" --model relu --patterns 300
+stop_phase "SDP read-out" INT "sdp admm:" 1 -- \
+  "$DATA/iris.csv" --model sdp --max-iter 300 --width 1000
+stop_phase "SDP read-out" TERM "sdp admm:" 1 -- \
+  "$DATA/iris.csv" --model sdp --max-iter 300 --width 1000
+# DSDP cannot stop inside its setup or an iteration: a watchdog ends the process
+# 1.5 s after the signal, with nothing written (there is no network yet)
+stop_phase "DSDP's setup" TERM "canonical scale" 0 -- \
+  "$DATA/iris.csv" --model sdp --sdp-solver dsdp --beta 0.1
+stop_phase "DSDP's setup" INT "canonical scale" 0 -- \
+  "$DATA/iris.csv" --model sdp --sdp-solver dsdp --beta 0.1
 
 # a second signal ends the process at once, whatever it is doing
 "$BIN" train "$T/digits.csv" --patterns 150 --decompose min-norm -o "$T/m2.model" 2>"$T/err" &
@@ -87,6 +97,17 @@ el=$(ms "$t0" "$(now)")
 [ $rc = 0 ] && [ "$el" -le 5000 ] && grep -q '"exit": "time_limit"' "$T/tl.json" \
   && pass "relu3 --optimizer --time-limit 3 ends in $el ms, exit time_limit" \
   || fail "relu3 --optimizer --time-limit 3 (exit $rc, $el ms)"
+
+# the SDP read-out under the time limit: the solve and the read-out share it
+t0=$(now)
+"$BIN" train -q "$DATA/iris.csv" --model sdp --width 1000 --time-limit 2 -o "$T/sdptl.model" \
+  --json "$T/sdptl.json"
+rc=$?
+el=$(ms "$t0" "$(now)")
+[ $rc = 0 ] && [ "$el" -le 3000 ] && grep -q '"readout_exit": "time_limit"' "$T/sdptl.json" \
+  && "$BIN" info "$T/sdptl.model" >/dev/null \
+  && pass "sdp --width 1000 --time-limit 2 ends in $el ms, read-out stopped, model written" \
+  || fail "sdp --width 1000 --time-limit 2 (exit $rc, $el ms)"
 
 # stopped before the first iteration: no model, the old file kept, the outcome said
 printf 'keep me\n' >"$T/old.model"

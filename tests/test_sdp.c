@@ -215,7 +215,7 @@ static void check_instance(size_t n, size_t d, size_t c, double lambda, uint64_t
     /* the read-out network */
     double *Uo = NULL, *Vo = NULL;
     size_t R = ra.rank ? ra.rank : 1;
-    assert_int_equal(cvxrelu_sdp_readout(I.X, n, d, I.Y, c, lambda, &ra, R, 0, 1, &Uo, &Vo, NULL),
+    assert_int_equal(cvxrelu_sdp_readout(I.X, n, d, I.Y, c, lambda, &ra, R, 0, 1, NULL, &Uo, &Vo, NULL, NULL),
                      0);
     double ro = net_objective(&I, R, Uo, Vo, lambda);
     printf("#   read-out width %zu: %.10g\n", R, ro);
