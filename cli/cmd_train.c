@@ -1673,11 +1673,25 @@ static int run_train(const train_opts *o_in, int is_demo)
         if (g_verbose)
             note("memory: the solver needs about %.3g GiB\n", (double)need / 1073741824.0);
     }
-    st = o->all_patterns ? cvxrelu_patterns_enumerate(t.X, n, d, &t.pat, &err)
-                         : cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed,
-                                                  o->width ? o->width / 2 : 0, &t.pat, &err);
+    cvxrelu_exit pex = CVXRELU_EXIT_CONVERGED;
+    {
+        cvxrelu_limits plim = {time_left(o), &g_interrupt};
+        st = o->all_patterns ? cvxrelu_patterns_enumerate(t.X, n, d, &t.pat, &err)
+                             : cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed,
+                                                      o->width ? o->width / 2 : 0, &plim,
+                                                      &t.pat, &pex, &err);
+    }
     if (st) {
         rc = lib_error(st, &err);
+        goto done;
+    }
+    if (pex == CVXRELU_EXIT_INTERRUPTED || pex == CVXRELU_EXIT_TIME_LIMIT) {
+        /* stopped while sampling: there is no network to show, nothing is written */
+        note("%s while sampling the activation patterns (%zu of %zu found): no model or JSON "
+             "written\n",
+             pex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
+             t.pat ? t.pat->P : (size_t)0, P);
+        rc = pex == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
         goto done;
     }
     if (P > 0 && t.pat->P < P)

@@ -188,15 +188,38 @@ typedef struct {
 cvxrelu_status cvxrelu_patterns_sample(const double *X, size_t n, size_t d, size_t P,
                                        uint64_t seed, size_t max_draws,
                                        cvxrelu_patterns **out, cvxrelu_error *err);
+/* How a computation ended. */
+typedef enum {
+    CVXRELU_EXIT_CONVERGED = 0,   /* relative gap <= eps_gap */
+    CVXRELU_EXIT_MAX_ITER,
+    CVXRELU_EXIT_TIME_LIMIT,
+    CVXRELU_EXIT_INTERRUPTED,
+    CVXRELU_EXIT_STALLED          /* no progress possible at machine precision */
+} cvxrelu_exit;
+
+const char *cvxrelu_exit_string(cvxrelu_exit e);
+
+/* Bounds on a long computation that has no settings struct of its own. */
+typedef struct {
+    double time_limit_s;              /* 0 = none */
+    volatile sig_atomic_t *interrupt; /* stop soon when *interrupt != 0 */
+} cvxrelu_limits;
+
 /*
  * General form: the patterns of the m0 given gates G0 (m0 x d) first, then
  * sampled gates (stream seeded by seed) until P distinct patterns are held
  * (P <= m0: none sampled).  Duplicates and the all-zero pattern are dropped.
+ * The gates' products with X are computed by blocks (one GEMM each); limits
+ * (NULL = none) are checked between blocks: on a stop request the patterns
+ * found so far are returned and *exit_out (may be NULL) is
+ * CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT (else CONVERGED); when
+ * none was found yet, *out is NULL and the status OK.
  */
 cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
                                       const double *G0, size_t m0, size_t P,
                                       uint64_t seed, size_t max_draws,
-                                      cvxrelu_patterns **out, cvxrelu_error *err);
+                                      const cvxrelu_limits *limits, cvxrelu_patterns **out,
+                                      cvxrelu_exit *exit_out, cvxrelu_error *err);
 /* Patterns of user-given gates (G is m x d); duplicates and zero patterns dropped. */
 cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
                                            const double *G, size_t m,
@@ -241,16 +264,6 @@ typedef enum {
                                   R-FISTA with the exact prox of lambda||.|| + cone
                                   indicator (shrinkage of the cone projection) */
 } cvxrelu_solver_kind;
-
-typedef enum {
-    CVXRELU_EXIT_CONVERGED = 0,   /* relative gap <= eps_gap */
-    CVXRELU_EXIT_MAX_ITER,
-    CVXRELU_EXIT_TIME_LIMIT,
-    CVXRELU_EXIT_INTERRUPTED,
-    CVXRELU_EXIT_STALLED          /* no progress possible at machine precision */
-} cvxrelu_exit;
-
-const char *cvxrelu_exit_string(cvxrelu_exit e);
 
 /* One row of the iteration log / trace file. */
 typedef struct {
@@ -421,12 +434,6 @@ cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
 cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, double lambda, cvxrelu_encoding *enc,
                                        cvxrelu_model **out, cvxrelu_error *err);
-/* Bounds on a long computation that has no settings struct of its own. */
-typedef struct {
-    double time_limit_s;              /* 0 = none */
-    volatile sig_atomic_t *interrupt; /* stop soon when *interrupt != 0 */
-} cvxrelu_limits;
-
 /* How a gated solution is split into cone-feasible pairs (docs/algorithms.md,
    "Cone decomposition"). */
 typedef enum {

@@ -19,7 +19,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCVXRELU_WERROR=ON \
   -DCMAKE_C_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" >/dev/null
 cmake --build build-asan -j2 >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j2)
+  CVXRELU_TEST_TIME_SCALE=4 ctest --output-on-failure -j2)
 
 echo "== valgrind memcheck: CLI end-to-end tests"
 # valgrind 3.19 has no AVX-512: keep OpenBLAS on its AVX2 kernel

@@ -14,7 +14,6 @@ typedef struct {
     uint64_t *hashes;      /* per pattern */
     size_t nslots;
     const double *X;
-    double *xg;            /* n */
     uint64_t *cand;        /* words_per_pattern */
 } builder;
 
@@ -58,18 +57,16 @@ static cvxrelu_status builder_grow(builder *b)
     return CVXRELU_OK;
 }
 
-/* Add the pattern of gate g if it is new and non-zero; *added tells. */
-static cvxrelu_status builder_add(builder *b, const double *g, int *added)
+/* Add the pattern of gate g (xg = X g, n) if it is new and non-zero; *added tells. */
+static cvxrelu_status builder_add(builder *b, const double *g, const double *xg, int *added)
 {
     cvxrelu_patterns *p = b->p;
     size_t n = p->n, d = p->d, nw = p->words_per_pattern;
     *added = 0;
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, b->X, (int)d, g, 1,
-                0.0, b->xg, 1);
     memset(b->cand, 0, nw * sizeof(uint64_t));
     int any = 0;
     for (size_t j = 0; j < n; j++) {
-        if (b->xg[j] > 0.0) {
+        if (xg[j] > 0.0) {
             b->cand[j / 64] |= (uint64_t)1 << (j % 64);
             any = 1;
         }
@@ -96,58 +93,104 @@ static cvxrelu_status builder_add(builder *b, const double *g, int *added)
     return CVXRELU_OK;
 }
 
+/* Gates per block: their products with X (block x n) take at most 32 MiB, so
+   one GEMM per block reads X once for many gates (one product per gate, a
+   GEMV, would read all of X per gate: minutes at 60,000 x 785). */
+static size_t block_rows(size_t n)
+{
+    size_t b = ((size_t)1 << 22) / (n ? n : 1);
+    return b < 1 ? 1 : b > 256 ? 256 : b;
+}
+
+/* The products of the m gates G (m x d) with X into XG (m x n), then each
+   gate's pattern added in order, until the builder holds `want` patterns. */
+static cvxrelu_status builder_add_block(builder *b, const double *G, size_t m, double *XG,
+                                        size_t want, size_t *used)
+{
+    const cvxrelu_patterns *p = b->p;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)p->n, (int)p->d, 1.0, G,
+                (int)p->d, b->X, (int)p->d, 0.0, XG, (int)p->n);
+    int added;
+    *used = 0;
+    for (size_t i = 0; i < m && b->p->P < want; i++) {
+        cvxrelu_status st = builder_add(b, G + i * p->d, XG + i * p->n, &added);
+        if (st) return st;
+        (*used)++;
+    }
+    return CVXRELU_OK;
+}
+
 cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
                                       const double *G0, size_t m0, size_t P,
                                       uint64_t seed, size_t max_draws,
-                                      cvxrelu_patterns **out, cvxrelu_error *err)
+                                      const cvxrelu_limits *limits, cvxrelu_patterns **out,
+                                      cvxrelu_exit *exit_out, cvxrelu_error *err)
 {
     *out = NULL;
+    if (exit_out) *exit_out = CVXRELU_EXIT_CONVERGED;
     if (!X || n == 0 || d == 0 || n > (size_t)INT32_MAX || d > (size_t)INT32_MAX)
         return cr_fail(err, CVXRELU_ERR_INVALID, "patterns: need a non-empty X (n=%zu, d=%zu)", n, d);
     if (m0 && !G0) return cr_fail(err, CVXRELU_ERR_INVALID, "patterns: gates missing");
+    for (size_t i = 0; i < m0 * d; i++)
+        if (!isfinite(G0[i]))
+            return cr_fail(err, CVXRELU_ERR_NUMERIC, "patterns: gate %zu is not finite", i / d + 1);
+    const cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
+                                       limits ? limits->time_limit_s : 0.0);
+    if (P > 0 && max_draws == 0) max_draws = 10 * P + 100;
+    size_t B = block_rows(n);
+    {
+        size_t draws = P > 0 ? max_draws : 0, most = m0 > draws ? m0 : draws;
+        if (B > most) B = most ? most : 1;
+    }
     builder b;
     memset(&b, 0, sizeof b);
     cvxrelu_status st = CVXRELU_ERR_NOMEM;
+    int why = 0;
     cvxrelu_patterns *p = calloc(1, sizeof *p);
-    double *g = cr_malloc(d, sizeof(double));
-    if (!p || !g) goto fail;
+    double *g = cr_malloc(B, d * sizeof(double));
+    double *XG = cr_malloc(B, n * sizeof(double));
+    if (!p || !g || !XG) goto fail;
     p->n = n;
     p->d = d;
     p->words_per_pattern = (n + 63) / 64;
     b.p = p;
     b.X = X;
-    b.xg = cr_malloc(n, sizeof(double));
     b.cand = cr_malloc(p->words_per_pattern, sizeof(uint64_t));
-    if (!b.xg || !b.cand) goto fail;
+    if (!b.cand) goto fail;
     if ((st = builder_grow(&b))) goto fail;
-    int added;
-    for (size_t i = 0; i < m0; i++) {
-        for (size_t k = 0; k < d; k++) {
-            if (!isfinite(G0[i * d + k])) {
-                st = cr_fail(err, CVXRELU_ERR_NUMERIC, "patterns: gate %zu is not finite", i + 1);
-                goto fail;
-            }
-        }
-        if ((st = builder_add(&b, G0 + i * d, &added))) goto fail;
-        p->sampled++;
+    size_t used;
+    for (size_t i = 0; i < m0 && !why; i += B) {
+        if ((why = cr_stop_check(&stop))) break;
+        size_t m = m0 - i < B ? m0 - i : B;
+        if ((st = builder_add_block(&b, G0 + i * d, m, XG, SIZE_MAX, &used))) goto fail;
+        p->sampled += used;
     }
-    if (P > p->P) {
-        if (max_draws == 0) max_draws = 10 * P + 100;
+    if (P > p->P && !why) {
         cr_rng rng;
         cr_rng_seed(&rng, seed);
-        for (size_t draw = 0; draw < max_draws && p->P < P; draw++) {
-            for (size_t k = 0; k < d; k++) g[k] = cr_rng_normal(&rng);
-            if ((st = builder_add(&b, g, &added))) goto fail;
-            p->sampled++;
+        /* the same stream as one gate at a time: gate k is normals k d .. k d + d - 1 */
+        for (size_t draw = 0; draw < max_draws && p->P < P;) {
+            if ((why = cr_stop_check(&stop))) break;
+            size_t m = max_draws - draw < B ? max_draws - draw : B;
+            for (size_t k = 0; k < m * d; k++) g[k] = cr_rng_normal(&rng);
+            if ((st = builder_add_block(&b, g, m, XG, P, &used))) goto fail;
+            p->sampled += used;
+            draw += m;
         }
     }
-    if (p->P == 0) {
+    if (why) {
+        if (exit_out) *exit_out = (cvxrelu_exit)why;
+        if (p->P == 0) {
+            cvxrelu_patterns_free(p);
+            p = NULL;
+        }
+    } else if (p->P == 0) {
         st = cr_fail(err, CVXRELU_ERR_INVALID,
                      "patterns: no non-zero activation pattern found (is X all zero?)");
         goto fail;
     }
     free(g);
-    free(b.xg);
+    free(XG);
     free(b.cand);
     free(b.slots);
     free(b.hashes);
@@ -156,7 +199,7 @@ cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
 fail:
     if (st == CVXRELU_ERR_NOMEM) cr_fail(err, st, "patterns: out of memory");
     free(g);
-    free(b.xg);
+    free(XG);
     free(b.cand);
     free(b.slots);
     free(b.hashes);
@@ -172,7 +215,7 @@ cvxrelu_status cvxrelu_patterns_sample(const double *X, size_t n, size_t d, size
         *out = NULL;
         return cr_fail(err, CVXRELU_ERR_INVALID, "patterns: the number of patterns must be positive");
     }
-    return cvxrelu_patterns_build(X, n, d, NULL, 0, P, seed, max_draws, out, err);
+    return cvxrelu_patterns_build(X, n, d, NULL, 0, P, seed, max_draws, NULL, out, NULL, err);
 }
 
 cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
@@ -183,7 +226,7 @@ cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
         *out = NULL;
         return cr_fail(err, CVXRELU_ERR_INVALID, "patterns: no gates given");
     }
-    return cvxrelu_patterns_build(X, n, d, G, m, 0, 0, 0, out, err);
+    return cvxrelu_patterns_build(X, n, d, G, m, 0, 0, 0, NULL, out, NULL, err);
 }
 
 static int cmp_angle(const void *a, const void *b)
@@ -260,7 +303,7 @@ cvxrelu_status cvxrelu_patterns_enumerate(const double *X, size_t n, size_t d,
             m++;
         }
     }
-    st = cvxrelu_patterns_build(X, n, d, G, m, 0, 0, 0, out, err);
+    st = cvxrelu_patterns_build(X, n, d, G, m, 0, 0, 0, NULL, out, NULL, err);
 done:
     if (st == CVXRELU_ERR_NOMEM) cr_fail(err, st, "patterns: out of memory");
     free(basis);

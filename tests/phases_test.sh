@@ -11,6 +11,9 @@ DATA=$2
 T=$(mktemp -d /tmp/cvxrelu_phases.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0
+# bounds on elapsed times scale by CVXRELU_TEST_TIME_SCALE (sanitizer builds run
+# several times slower: scripts/reliability.sh sets 4)
+S=${CVXRELU_TEST_TIME_SCALE:-1}
 pass() { echo "ok   - $1"; }
 fail() { echo "FAIL - $1"; fails=$((fails + 1)); }
 now() { date +%s.%N; }
@@ -47,7 +50,7 @@ stop_phase() {
   ok=1
   [ $k -lt 600 ] || { ok=0; echo "  never saw \"$waitfor\""; }
   [ $rc = 130 ] || { ok=0; echo "  exit $rc, expected 130"; }
-  [ "$el" -le 2000 ] || { ok=0; echo "  ended $el ms after the signal"; }
+  [ "$el" -le $((2000 * S)) ] || { ok=0; echo "  ended $el ms after the signal"; }
   if [ "$want_model" = 1 ]; then
     "$BIN" info "$T/m.model" >/dev/null 2>&1 || { ok=0; echo "  no valid model written"; }
   else
@@ -84,7 +87,7 @@ k=0
 while ! grep -qF "decomposition: the min-norm split" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
 kill -INT $pid; kill -INT $pid
 t0=$(now); wait $pid; rc=$?; t1=$(now)
-[ $rc = 130 ] && [ "$(ms "$t0" "$t1")" -le 2000 ] && pass "a second SIGINT ends at once (exit $rc)" \
+[ $rc = 130 ] && [ "$(ms "$t0" "$t1")" -le $((2000 * S)) ] && pass "a second SIGINT ends at once (exit $rc)" \
   || fail "second SIGINT (exit $rc, $(ms "$t0" "$t1") ms)"
 
 # --time-limit counts for the whole run, the stationarity and relu3 phases included
@@ -94,7 +97,7 @@ t0=$(now)
   -o "$T/tl.model" --json "$T/tl.json"
 rc=$?
 el=$(ms "$t0" "$(now)")
-[ $rc = 0 ] && [ "$el" -le 5000 ] && grep -q '"exit": "time_limit"' "$T/tl.json" \
+[ $rc = 0 ] && [ "$el" -le $((5000 * S)) ] && grep -q '"exit": "time_limit"' "$T/tl.json" \
   && pass "relu3 --optimizer --time-limit 3 ends in $el ms, exit time_limit" \
   || fail "relu3 --optimizer --time-limit 3 (exit $rc, $el ms)"
 
@@ -104,7 +107,7 @@ t0=$(now)
   --json "$T/sdptl.json"
 rc=$?
 el=$(ms "$t0" "$(now)")
-[ $rc = 0 ] && [ "$el" -le 3000 ] && grep -q '"readout_exit": "time_limit"' "$T/sdptl.json" \
+[ $rc = 0 ] && [ "$el" -le $((3000 * S)) ] && grep -q '"readout_exit": "time_limit"' "$T/sdptl.json" \
   && "$BIN" info "$T/sdptl.model" >/dev/null \
   && pass "sdp --width 1000 --time-limit 2 ends in $el ms, read-out stopped, model written" \
   || fail "sdp --width 1000 --time-limit 2 (exit $rc, $el ms)"

@@ -590,6 +590,64 @@ static void test_model_file_errors(void **state)
     rmdir(dir);
 }
 
+/* Sampling goes by blocks of gates (one GEMM each, 209 gates at n = 20000): the
+   stream is the same as one gate at a time, so runs stay nested across block
+   boundaries; each pattern is the sign of X g summed here directly; a stop
+   request returns what was found (none when it was set before the start). */
+static void test_patterns_blocks_and_stop(void **state)
+{
+    (void)state;
+    const size_t n = 20000, d = 3;
+    double *X = malloc(n * d * sizeof(double));
+    assert_non_null(X);
+    uint64_t r = 12345;
+    for (size_t i = 0; i < n * d; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        X[i] = (double)(r >> 11) / 9007199254740992.0 - 0.5;
+    }
+    cvxrelu_patterns *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(cvxrelu_patterns_sample(X, n, d, 300, 4, 0, &a, NULL), 0);
+    assert_int_equal(cvxrelu_patterns_sample(X, n, d, 700, 4, 0, &b, NULL), 0);
+    assert_int_equal(a->P, 300);
+    assert_int_equal(b->P, 700);
+    assert_memory_equal(a->gates, b->gates, 300 * d * sizeof(double));
+    assert_memory_equal(a->bits, b->bits, 300 * a->words_per_pattern * 8);
+    for (size_t i = 0; i < b->P; i += 37)
+        for (size_t j = 0; j < n; j += 7) {
+            double z = 0.0;
+            for (size_t l = 0; l < d; l++) z += X[j * d + l] * b->gates[i * d + l];
+            if (fabs(z) > 1e-12) assert_int_equal(cvxrelu_pattern_bit(b, i, j), z > 0.0);
+        }
+    /* given gates first, in order: the first 300 of b as G0 give b's patterns */
+    assert_int_equal(cvxrelu_patterns_build(X, n, d, b->gates, 300, 700, 4, 0, NULL, &c, NULL,
+                                            NULL), 0);
+    assert_int_equal(c->P, 700);
+    assert_memory_equal(c->bits, b->bits, 300 * b->words_per_pattern * 8);
+    cvxrelu_patterns_free(c);
+    c = NULL;
+    volatile sig_atomic_t flag = 1;
+    cvxrelu_limits lim = {0.0, &flag};
+    cvxrelu_exit ex = CVXRELU_EXIT_CONVERGED;
+    assert_int_equal(cvxrelu_patterns_build(X, n, d, NULL, 0, 700, 4, 0, &lim, &c, &ex, NULL), 0);
+    assert_null(c);
+    assert_int_equal(ex, CVXRELU_EXIT_INTERRUPTED);
+    flag = 0;
+    lim.time_limit_s = 1e-9;
+    assert_int_equal(cvxrelu_patterns_build(X, n, d, NULL, 0, 700, 4, 0, &lim, &c, &ex, NULL), 0);
+    assert_int_equal(ex, CVXRELU_EXIT_TIME_LIMIT);
+    assert_true(c == NULL || c->P < 700);
+    cvxrelu_patterns_free(c);
+    lim.time_limit_s = 0.0;
+    c = NULL;
+    assert_int_equal(cvxrelu_patterns_build(X, n, d, NULL, 0, 700, 4, 0, &lim, &c, &ex, NULL), 0);
+    assert_int_equal(ex, CVXRELU_EXIT_CONVERGED);
+    assert_memory_equal(c->bits, b->bits, 700 * b->words_per_pattern * 8);
+    cvxrelu_patterns_free(c);
+    cvxrelu_patterns_free(a);
+    cvxrelu_patterns_free(b);
+    free(X);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_recovery_matches_convex),
         cmocka_unit_test(test_warm_start_and_path),
         cmocka_unit_test(test_patterns_nested_and_distinct),
+        cmocka_unit_test(test_patterns_blocks_and_stop),
         cmocka_unit_test(test_model_file_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
