@@ -1373,10 +1373,6 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
              "%.10e\n", net_objective);
     }
     /* the configurations: sampled, then those of --configs-from, then (local) the network's */
-    if ((st = cvxrelu_configs_sample(t->X, n, d, m1, samples, o->seed, &cf, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
     if (o->configs_from) {
         if ((st = cvxrelu_model_load(o->configs_from, &from, &err))) {
             rc = lib_error(st, &err);
@@ -1390,6 +1386,51 @@ static int run_relu3(const train_opts *o, train_state *t, double lambda)
             rc = EXIT_USAGE;
             goto out;
         }
+    }
+    {
+        /* the program's memory grows with the configurations: sampling stops as
+           soon as those found (with the ones still to be added) would not fit */
+        const double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
+                                                  : (double)sysconf(_SC_PHYS_PAGES) *
+                                                        (double)sysconf(_SC_PAGESIZE);
+        double b0, b1;
+        cvxrelu_relu3_cost(n, d, c, m1, 0, NULL, NULL, &b0);
+        cvxrelu_relu3_cost(n, d, c, m1, 1, NULL, NULL, &b1);
+        const double extra = (double)(from ? from->m : 0) + (local ? (double)(K * c) : 0.0);
+        double fit = floor((limit - b0) / (b1 - b0)) - extra; /* sampled ones that fit */
+        if (fit < 0.0) fit = 0.0;
+        const size_t cap = fit >= (double)samples ? 0 : (size_t)fit + 1;
+        cvxrelu_limits clim = {time_left(o), &g_interrupt};
+        cvxrelu_exit cex = CVXRELU_EXIT_CONVERGED;
+        if ((st = cvxrelu_configs_sample_limited(t->X, n, d, m1, samples, o->seed, cap, &clim,
+                                                 &cf, &cex, &err))) {
+            rc = lib_error(st, &err);
+            goto out;
+        }
+        if (cex == CVXRELU_EXIT_INTERRUPTED || cex == CVXRELU_EXIT_TIME_LIMIT) {
+            note("%s while sampling the configurations (%zu found): %s\n",
+                 cex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached", cf->P,
+                 local ? "the locally trained network is written" : "no model or JSON written");
+            if (!local) {
+                rc = cex == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
+                goto out;
+            }
+        }
+        if (cap && cf->P >= cap) {
+            double vars, cons, bytes;
+            const size_t Pn = cf->P + (size_t)extra;
+            cvxrelu_relu3_cost(n, d, c, m1, Pn, &vars, &cons, &bytes);
+            die_msg("the three-layer program needs at least %.3g GiB: the %zu distinct "
+                    "configurations found after %zu of %zu samples (width1 %zu, n=%zu, d=%zu, "
+                    "c=%zu: %.4g variables, %.4g constraint rows), and %.3g GiB are "
+                    "available%s: refused before solving (lower --subnets)",
+                    bytes / 1073741824.0, Pn, cf->sampled, samples, m1, n, d, c, vars, cons,
+                    limit / 1073741824.0, o->max_memory_gb > 0 ? " (--max-memory)" : "");
+            rc = EXIT_SOLVER;
+            goto out;
+        }
+    }
+    if (from) {
         from_idx = malloc((from->m ? from->m : 1) * sizeof(size_t));
         if (!from_idx) goto nomem;
         if ((st = cvxrelu_configs_add_network(cf, t->X, from->m, from->W, from->W2, from_idx,
@@ -1686,13 +1727,16 @@ static int run_train(const train_opts *o_in, int is_demo)
         goto done;
     }
     if (pex == CVXRELU_EXIT_INTERRUPTED || pex == CVXRELU_EXIT_TIME_LIMIT) {
-        /* stopped while sampling: there is no network to show, nothing is written */
-        note("%s while sampling the activation patterns (%zu of %zu found): no model or JSON "
-             "written\n",
+        /* stopped while sampling: the solver, asked to stop too, ends before its
+           first iteration, and the run reports that (no model written) */
+        note("%s while sampling the activation patterns (%zu of %zu found)\n",
              pex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
              t.pat ? t.pat->P : (size_t)0, P);
-        rc = pex == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
-        goto done;
+        if (!t.pat) {
+            note("no model or JSON written\n");
+            rc = pex == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
+            goto done;
+        }
     }
     if (P > 0 && t.pat->P < P)
         note("note: only %zu distinct patterns found in %zu draws (asked for %zu)\n", t.pat->P,

@@ -210,8 +210,8 @@ typedef struct {
  * sampled gates (stream seeded by seed) until P distinct patterns are held
  * (P <= m0: none sampled).  Duplicates and the all-zero pattern are dropped.
  * The gates' products with X are computed by blocks (one GEMM each); limits
- * (NULL = none) are checked between blocks: on a stop request the patterns
- * found so far are returned and *exit_out (may be NULL) is
+ * (NULL = none) are checked between blocks (the first is always done): on a
+ * stop request the patterns found so far are returned and *exit_out (may be NULL) is
  * CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT (else CONVERGED); when
  * none was found yet, *out is NULL and the status OK.
  */
@@ -731,6 +731,7 @@ typedef struct {
     double *sign;          /* P x width1 signs (+1 / -1) */
     double *dirs;          /* P x width1 x d interior directions */
     size_t cap;            /* allocated configurations */
+    size_t sampled;        /* sub-networks drawn by the sampler */
 } cvxrelu_configs;
 
 /*
@@ -742,6 +743,19 @@ typedef struct {
 cvxrelu_status cvxrelu_configs_sample(const double *X, size_t n, size_t d, size_t width1,
                                       size_t count, uint64_t seed, cvxrelu_configs **out,
                                       cvxrelu_error *err);
+/*
+ * The same, bounded: sampling stops once max_configs configurations are held
+ * (0 = no bound; a caller sizing memory passes one more than fits and treats
+ * reaching it as "does not fit"), and on a stop request from limits (NULL =
+ * none; checked between blocks of sub-networks, whose products with X are one
+ * GEMM per block), *exit_out (may be NULL) then being CVXRELU_EXIT_INTERRUPTED
+ * or CVXRELU_EXIT_TIME_LIMIT (else CONVERGED).  *out holds what was found.
+ */
+cvxrelu_status cvxrelu_configs_sample_limited(const double *X, size_t n, size_t d,
+                                              size_t width1, size_t count, uint64_t seed,
+                                              size_t max_configs, const cvxrelu_limits *limits,
+                                              cvxrelu_configs **out, cvxrelu_exit *exit_out,
+                                              cvxrelu_error *err);
 /*
  * Add the configurations of K given sub-networks (W1: (K width1) x d, W2:
  * K x width1), e.g. of a network trained by a local method; duplicates of

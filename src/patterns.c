@@ -159,8 +159,9 @@ cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
     if (!b.cand) goto fail;
     if ((st = builder_grow(&b))) goto fail;
     size_t used;
+    /* stop requests are checked between blocks: the first block is always done */
     for (size_t i = 0; i < m0 && !why; i += B) {
-        if ((why = cr_stop_check(&stop))) break;
+        if (i > 0 && (why = cr_stop_check(&stop))) break;
         size_t m = m0 - i < B ? m0 - i : B;
         if ((st = builder_add_block(&b, G0 + i * d, m, XG, SIZE_MAX, &used))) goto fail;
         p->sampled += used;
@@ -170,7 +171,7 @@ cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
         cr_rng_seed(&rng, seed);
         /* the same stream as one gate at a time: gate k is normals k d .. k d + d - 1 */
         for (size_t draw = 0; draw < max_draws && p->P < P;) {
-            if ((why = cr_stop_check(&stop))) break;
+            if ((draw > 0 || m0 > 0) && (why = cr_stop_check(&stop))) break;
             size_t m = max_draws - draw < B ? max_draws - draw : B;
             for (size_t k = 0; k < m * d; k++) g[k] = cr_rng_normal(&rng);
             if ((st = builder_add_block(&b, g, m, XG, P, &used))) goto fail;

@@ -190,40 +190,83 @@ static cvxrelu_status configs_add(cvxrelu_configs *cf, const double *X, size_t K
     return st;
 }
 
-cvxrelu_status cvxrelu_configs_sample(const double *X, size_t n, size_t d, size_t width1,
-                                      size_t count, uint64_t seed, cvxrelu_configs **out,
-                                      cvxrelu_error *err)
+cvxrelu_status cvxrelu_configs_sample_limited(const double *X, size_t n, size_t d,
+                                              size_t width1, size_t count, uint64_t seed,
+                                              size_t max_configs, const cvxrelu_limits *limits,
+                                              cvxrelu_configs **out, cvxrelu_exit *exit_out,
+                                              cvxrelu_error *err)
 {
     *out = NULL;
+    if (exit_out) *exit_out = CVXRELU_EXIT_CONVERGED;
     if (!X || n == 0 || d == 0 || width1 == 0)
         return cr_fail(err, CVXRELU_ERR_INVALID, "configurations: X (n, d >= 1) and width1 >= 1 are required");
+    const cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
+                                       limits ? limits->time_limit_s : 0.0);
+    /* sub-networks per block: their pre-activations (block width1 x n) take at
+       most 32 MiB, so one GEMM reads X once for the block */
+    size_t B = ((size_t)1 << 22) / (width1 * n);
+    if (B < 1) B = 1;
+    if (B > 256) B = 256;
+    if (B > count) B = count ? count : 1;
+    const size_t m1 = width1;
     cvxrelu_configs *cf = configs_new(n, d, width1);
-    double *W1 = cr_malloc(width1, d * sizeof(double));
-    double *W2 = cr_malloc(width1, sizeof(double));
-    if (!cf || !W1 || !W2) {
-        cvxrelu_configs_free(cf);
-        free(W1);
-        free(W2);
-        return cr_fail(err, CVXRELU_ERR_NOMEM, "configurations: out of memory");
+    double *W1 = cr_malloc(B * m1, d * sizeof(double));
+    double *W2 = cr_malloc(B * m1, sizeof(double));
+    double *Z = cr_malloc(B * m1, n * sizeof(double));
+    double *pre2 = cr_malloc(n, sizeof(double));
+    size_t *order = cr_malloc(m1, sizeof(size_t));
+    cvxrelu_status st = CVXRELU_OK;
+    if (!cf || !W1 || !W2 || !Z || !pre2 || !order) {
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "configurations: out of memory");
+        goto done;
     }
     cr_rng rng;
     cr_rng_seed(&rng, seed);
-    cvxrelu_status st = CVXRELU_OK;
-    for (size_t s = 0; s < count && !st; s++) {
-        /* one stream, drawn in a fixed order: the first k samples of a run
-           with more are the samples of a run with k (nested) */
-        for (size_t t = 0; t < width1 * d; t++) W1[t] = cr_rng_normal(&rng);
-        for (size_t l = 0; l < width1; l++) W2[l] = cr_rng_normal(&rng);
-        st = configs_add(cf, X, 1, W1, W2, NULL, err);
+    for (size_t s0 = 0; s0 < count;) {
+        int why = cr_stop_check(&stop);
+        if (why) {
+            if (exit_out) *exit_out = (cvxrelu_exit)why;
+            break;
+        }
+        if (max_configs && cf->P >= max_configs) break;
+        /* one stream, drawn in a fixed order (per sub-network: W1, then W2): the
+           first k samples of a run with more are the samples of a run with k */
+        const size_t m = count - s0 < B ? count - s0 : B;
+        for (size_t j = 0; j < m; j++) {
+            for (size_t t = 0; t < m1 * d; t++) W1[j * m1 * d + t] = cr_rng_normal(&rng);
+            for (size_t l = 0; l < m1; l++) W2[j * m1 + l] = cr_rng_normal(&rng);
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(m * m1), (int)n, (int)d, 1.0,
+                    W1, (int)d, X, (int)d, 0.0, Z, (int)n);
+        for (size_t j = 0; j < m && !(max_configs && cf->P >= max_configs); j++) {
+            if (configs_add_one(cf, Z + j * m1 * n, W1 + j * m1 * d, W2 + j * m1, pre2, order) ==
+                (size_t)-2) {
+                st = cr_fail(err, CVXRELU_ERR_NOMEM, "configurations: out of memory");
+                goto done;
+            }
+            cf->sampled++;
+        }
+        s0 += m;
     }
+done:
     free(W1);
     free(W2);
+    free(Z);
+    free(pre2);
+    free(order);
     if (st) {
         cvxrelu_configs_free(cf);
         return st;
     }
     *out = cf;
     return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_configs_sample(const double *X, size_t n, size_t d, size_t width1,
+                                      size_t count, uint64_t seed, cvxrelu_configs **out,
+                                      cvxrelu_error *err)
+{
+    return cvxrelu_configs_sample_limited(X, n, d, width1, count, seed, 0, NULL, out, NULL, err);
 }
 
 cvxrelu_status cvxrelu_configs_add_network(cvxrelu_configs *cf, const double *X, size_t K,

@@ -73,6 +73,11 @@ stop_phase "SDP read-out" INT "sdp admm:" 1 -- \
   "$DATA/iris.csv" --model sdp --max-iter 300 --width 1000
 stop_phase "SDP read-out" TERM "sdp admm:" 1 -- \
   "$DATA/iris.csv" --model sdp --max-iter 300 --width 1000
+stop_phase "relu3 sampling of configurations" TERM "width1" 0 -- \
+  "$T/wide.csv" --model relu3 --subnets 400000 --max-memory 100000
+# gated sampling of many patterns stops between its blocks of gates
+stop_phase "sampling of patterns" INT "memory:" 0 -- \
+  "$T/wide.csv" --patterns 4000000 --max-memory 100000 -v
 # DSDP cannot stop inside its setup or an iteration: a watchdog ends the process
 # 1.5 s after the signal, with nothing written (there is no network yet)
 stop_phase "DSDP's setup" TERM "canonical scale" 0 -- \
@@ -111,6 +116,27 @@ el=$(ms "$t0" "$(now)")
   && "$BIN" info "$T/sdptl.model" >/dev/null \
   && pass "sdp --width 1000 --time-limit 2 ends in $el ms, read-out stopped, model written" \
   || fail "sdp --width 1000 --time-limit 2 (exit $rc, $el ms)"
+
+# relu3 sampling: bounded by the time limit, and by memory as it goes (the
+# program grows with the configurations found; it was 500 s on 60,000 rows)
+t0=$(now)
+"$BIN" train "$T/wide.csv" --model relu3 --subnets 400000 --max-memory 100000 --time-limit 2 \
+  -o "$T/r3tl.model" 2>"$T/err"
+rc=$?
+el=$(ms "$t0" "$(now)")
+[ $rc = 3 ] && [ "$el" -le $((3000 * S)) ] && [ ! -e "$T/r3tl.model" ] \
+  && grep -q "time limit reached while sampling the configurations" "$T/err" \
+  && pass "relu3 sampling under --time-limit 2 ends in $el ms, exit 3, nothing written" \
+  || { fail "relu3 sampling under --time-limit 2 (exit $rc, $el ms)"; cat "$T/err"; }
+t0=$(now)
+"$BIN" train -q "$T/wide.csv" --model relu3 --subnets 400000 --max-memory 0.5 \
+  -o "$T/r3mem.model" 2>"$T/err"
+rc=$?
+el=$(ms "$t0" "$(now)")
+[ $rc = 3 ] && [ "$el" -le $((3000 * S)) ] && [ ! -e "$T/r3mem.model" ] \
+  && grep -q "refused before solving" "$T/err" \
+  && pass "relu3 sampling past --max-memory is refused in $el ms" \
+  || { fail "relu3 sampling past --max-memory (exit $rc, $el ms)"; cat "$T/err"; }
 
 # stopped before the first iteration: no model, the old file kept, the outcome said
 printf 'keep me\n' >"$T/old.model"
