@@ -813,10 +813,20 @@ static void print_banner(const train_opts *o, const train_state *t, double lambd
          t->pat->P, t->pat->sampled);
     note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu", lambda,
          lambda * (double)(n * c), o->eps, (unsigned long long)o->seed);
-    if (!o->relu)
+    if (!o->relu) {
+        const size_t de = t->enc->d;
+        const int can = de >= 2 && de <= n && de <= CVXRELU_PRECOND_MAX_D;
+        char steps[64];
+        if (o->no_precond || can)
+            snprintf(steps, sizeof steps, "%s", o->no_precond ? "plain steps" : "preconditioned steps");
+        else if (de > n)
+            snprintf(steps, sizeof steps, "plain steps (d > n: no d x d metric)");
+        else
+            snprintf(steps, sizeof steps, "plain steps (d > %d: no d x d metric)",
+                     CVXRELU_PRECOND_MAX_D);
         note(" | products in %s, %s, %s", o->single ? "float32 (certificate in double)" : "double",
-             o->no_screening ? "every group" : "gap-safe screening",
-             o->no_precond ? "plain steps" : "preconditioned steps");
+             o->no_screening ? "every group" : "gap-safe screening", steps);
+    }
     note("\n");
 }
 
@@ -1702,6 +1712,18 @@ static int run_train(const train_opts *o_in, int is_demo)
         double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
                                             : (double)sysconf(_SC_PHYS_PAGES) *
                                                   (double)sysconf(_SC_PAGESIZE);
+        /* the gated solver's d x d metric is optional: decline it (and say so) when the
+           rest fits and it alone would pass the budget */
+        const size_t dd = (d >= 2 && d <= n && d <= CVXRELU_PRECOND_MAX_D)
+                              ? d * (d + 1) * sizeof(double) : 0;
+        if (!o->relu && !o->no_precond && dd && need != SIZE_MAX && (double)need > limit &&
+            (double)(need - dd) <= limit) {
+            note("memory: the preconditioner's %zu x %zu metric (%.3g GiB) would pass the %.3g GiB "
+                 "available: plain steps\n", d, d, (double)dd / 1073741824.0,
+                 limit / 1073741824.0);
+            o->no_precond = 1;
+            need -= dd;
+        }
         if (need == SIZE_MAX || (double)need > limit) {
             die_msg("this problem needs about %.3g GiB for the solver (n=%zu, d=%zu, c=%zu, "
                     "P=%zu, %s) and %.3g GiB are available%s: refused before starting",

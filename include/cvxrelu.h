@@ -315,9 +315,14 @@ typedef struct {
                                    same program, dual and stopping rule, far fewer
                                    iterations when the columns of X are correlated or
                                    unevenly scaled.  Used when 2 <= d <= min(n, 4096)
-                                   and cond(X^T X) > 10.
+                                   (CVXRELU_PRECOND_MAX_D) and cond(X^T X) > 10.
                                    Default 1 */
 } cvxrelu_settings;
+
+/* The largest d for which the gated solver builds the d x d metric of X^T X
+   (above it the eigendecomposition and the rotations cost more than they save,
+   and the solver takes plain steps whatever precondition says). */
+#define CVXRELU_PRECOND_MAX_D 4096
 
 void cvxrelu_settings_default(cvxrelu_settings *s);
 
@@ -371,7 +376,9 @@ void cvxrelu_solver_free(cvxrelu_solver *s);
 
 /* Bytes a solver of this kind allocates for n x d data, c outputs and P
    patterns (X, Y and the patterns themselves not included); SIZE_MAX when
-   the count overflows.  For refusing a problem before any work starts. */
+   the count overflows.  The gated solver's d x d metric is counted only where
+   it may be built (2 <= d <= min(n, CVXRELU_PRECOND_MAX_D)).  For refusing a
+   problem before any work starts. */
 size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind);
 
 /* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N: the zero network is optimal for lambda >= it. */

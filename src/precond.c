@@ -29,9 +29,6 @@ extern void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, 
 #define PRECOND_FLOOR 1e-6
 /* Below this condition number of X^T X the metric is not used. */
 #define PRECOND_MIN_COND 10.0
-/* Above this d the d x d eigendecomposition and the rotations stop being cheap
-   beside the products. */
-#define PRECOND_MAX_D 4096
 
 int cr_precond_setup(cvxrelu_solver *s)
 {
@@ -40,7 +37,7 @@ int cr_precond_setup(cvxrelu_solver *s)
     s->pq_state = -1;
     /* the rotations cost m d^2 per step against n d m for a product: worth it when
        d is small beside n */
-    if (d < 2 || d > PRECOND_MAX_D || d > n) return -1;
+    if (d < 2 || d > CVXRELU_PRECOND_MAX_D || d > n) return -1;
     double *E = cr_malloc(d * d, sizeof(double));
     double *ev = cr_malloc(d, sizeof(double));
     double wq = 0.0;

@@ -606,11 +606,12 @@ size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_sol
         doubles = sat_muladd(nc, 5, doubles);
         doubles = sat_muladd(P, n, doubles);
     } else {
-        /* U + 4 (m x d) + 4 (m x d) and d x d when preconditioned, one row block of
-           nb x m, 5 (n x c) */
+        /* U + 4 (m x d) + 4 (m x d), one row block of nb x m, 5 (n x c), and the
+           d x d metric with its eigenvalues only where src/precond.c may build it
+           (a 500 x 60000 sparse file was refused as 27 GiB for a metric never made) */
         size_t nb = block_rows(n, d, m);
         doubles = sat_muladd(md, 9, 0);
-        doubles = sat_muladd(d, d + 1, doubles);
+        if (d >= 2 && d <= n && d <= CVXRELU_PRECOND_MAX_D) doubles = sat_muladd(d, d + 1, doubles);
         doubles = sat_muladd(nb, m, doubles);
         doubles = sat_muladd(nc, 5, doubles);
     }

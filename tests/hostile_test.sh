@@ -49,6 +49,20 @@ case_ "pattern count overflowing size_t" 3 "refused before starting" -- train "$
 case_ "a problem beyond --max-memory" 3 "refused before starting" -- train "$DATA/iris.csv" --patterns 100 --model relu --max-memory 0.0001 $M
 printf '1 1:1 999999999999:2\n-1 2:1\n' >"$T/sparse.svm"
 case_ "LIBSVM index too large to store densely" 3 "GiB" -- train "$T/sparse.svm" $M
+# wide sparse data: no d x d metric is built (d > n), so none is counted (this file was
+# refused as needing 6.7 GiB for a metric the solver never makes)
+awk 'BEGIN { srand(3); for (i = 0; i < 200; i++) { s = (rand() < 0.5) ? "-1" : "+1";
+  for (k = 1; k <= 10; k++) s = s " " (k * 3000 - int(rand() * 2999)) ":" (rand() + 0.1);
+  if (i == 0) s = "+1 30000:1"; print s } }' >"$T/wide.svm"
+case_ "200 x 30000 sparse LIBSVM under --max-memory 1 (no d x d metric counted)" 0 "no d x d metric" -- \
+  train "$T/wide.svm" --patterns 20 --max-iter 5 --max-memory 1 -v -o "$T/m.model" --json "$T/m.json"
+# the d x d metric alone past the budget: declined with a message, plain steps
+awk 'BEGIN { srand(5); for (i = 0; i < 600; i++) { s = "";
+  for (j = 0; j < 500; j++) s = s sprintf("%.3f,", rand() * (j % 7 + 1));
+  print s ((rand() < 0.5) ? "a" : "b") } }' >"$T/d500.csv"
+case_ "the preconditioner's metric alone past --max-memory: declined, plain steps" 0 "would pass the" -- \
+  train "$T/d500.csv" --patterns 2 --max-iter 5 --max-memory 0.001 -v -o "$T/m.model" --json "$T/m.json"
+grep -q '"preconditioned": 0' "$T/m.json" || { echo "FAIL - declined metric: JSON preconditioned"; fails=$((fails + 1)); }
 case_ "pattern count not a number" 1 "--patterns" -- train "$T/d1.csv" --patterns 1e3 $M
 case_ "time limit: an outcome, model written" 0 "" -- train "$DATA/digits.csv.gz" --patterns 200 --lambda 1e-6 --eps 1e-14 --time-limit 2 $M
 grep -q '"exit": "time_limit"' "$T/m.json" && [ -s "$T/m.model" ] || { echo "FAIL - time limit: outcome / model"; fails=$((fails + 1)); }
