@@ -92,6 +92,8 @@ void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j
 
 static void certify_help(void)
 {
+    cvxrelu_certify_settings def; /* the help states the library's defaults */
+    cvxrelu_certify_settings_default(&def);
     printf("Usage: cvxrelu certify MODEL DATA [options]\n"
            "       cvxrelu certify --weights FILE DATA --lambda L [options]\n"
            "\n"
@@ -115,11 +117,11 @@ static void certify_help(void)
            "  --beta B          the same in the papers' scale, lambda = B / (n c)\n"
            "  --bounds LIST     cheap,spectral,sdp,subsets,exact or all (default all;\n"
            "                    each is computed only where it applies)\n"
-           "  --sdp-max-rows N  SDP bound when each sign class of v has <= N rows (400)\n"
-           "  --subsets-max-rows N  exhaustive subsets when <= N rows (20, at most 30)\n"
-           "  --samples N       Gaussian directions of the necessary check (256)\n"
-           "  --seed S          their seed (1)\n"
-           "  --tol T           certified optimal when UB - LB <= T UB (1e-6)\n"
+           "  --sdp-max-rows N  SDP bound when each sign class of v has <= N rows (%zu)\n"
+           "  --subsets-max-rows N  exhaustive subsets when <= N rows (%zu, at most 30)\n"
+           "  --samples N       Gaussian directions of the necessary check (%zu)\n"
+           "  --seed S          their seed (%llu)\n"
+           "  --tol T           certified optimal when UB - LB <= T UB (%g)\n"
            "  --relaxation S    also solve the SDP relaxation of [PBY24]\n"
            "                    (docs/algorithms.md, \"The SDP relaxation\") on the data\n"
            "                    by S = admm or dsdp: a certified lower bound on every\n"
@@ -135,7 +137,8 @@ static void certify_help(void)
            "%s\n"
            "Exit codes: 0 success (whether or not optimality is certified), 1 usage\n"
            "error, 2 data or file error, 3 numerical failure or out of memory.\n",
-           data_opts_help());
+           def.sdp_max_rows, def.subsets_max_rows, def.samples, (unsigned long long)def.seed,
+           def.tol, data_opts_help());
 }
 
 int cmd_certify(int argc, char **argv)

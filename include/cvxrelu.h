@@ -60,10 +60,10 @@ typedef enum {
 
 typedef struct {
     cvxrelu_format format;
-    int label_col;       /* CSV: 0-based label column; -1 = last (default) */
-    int header;          /* CSV: -1 auto-detect (default), 0 no, 1 yes */
-    int has_labels;      /* 1 (default): the file holds a label column */
-    size_t n_features;   /* LIBSVM: 0 = infer from the largest index (default) */
+    int label_col;       /* CSV: 0-based label column; default -1 = last */
+    int header;          /* CSV: default -1 = auto-detect, 0 no, 1 yes */
+    int has_labels;      /* default 1: the file holds a label column */
+    size_t n_features;   /* LIBSVM: default 0 = infer from the largest index */
     const char *idx_labels; /* IDX: path of the labels file; NULL = derive
                                "...-images-idx3-ubyte" -> "...-labels-idx1-ubyte" */
     double max_bytes;    /* refuse data whose dense matrix needs more bytes than this
@@ -299,7 +299,7 @@ typedef struct {
     volatile sig_atomic_t *interrupt; /* default NULL; the solve stops at the next iteration
                                          when *interrupt != 0 (set it from a signal handler) */
     double step_growth;         /* gated: step growth after an easy step (ratio <= 1/2);
-                                   0 = default 1.05 (the textbook 1.25 is slower: on
+                                   default 0 = 1.05 (the textbook 1.25 is slower: on
                                    our benchmarks 1.05 needs 2-25% fewer passes over X,
                                    see docs/algorithms.md, "The solver: R-FISTA") */
     int single_precision;       /* gated: 1 = the products in float32 (SGEMM on a float copy
@@ -602,9 +602,9 @@ const char *cvxrelu_sbound_string(cvxrelu_sbound b);
 
 typedef struct {
     unsigned bounds;        /* bit mask of (1u << cvxrelu_sbound) to try; default all */
-    size_t sdp_max_rows;    /* SDP bound only when |S+|, |S-| <= this; default 600 */
+    size_t sdp_max_rows;    /* SDP bound only when |S+|, |S-| <= this; default 400 */
     size_t subsets_max_rows;/* exhaustive subsets when |S+|, |S-| <= this; default 20 */
-    size_t samples;         /* Gaussian directions of the necessary check; default 2000 */
+    size_t samples;         /* Gaussian directions of the necessary check; default 256 */
     uint64_t seed;          /* of those directions; default 1 */
     double tol;             /* certified_optimal when (UB - LB) <= tol * UB; default 1e-6 */
 } cvxrelu_certify_settings;
@@ -660,14 +660,14 @@ typedef enum {
 typedef struct {
     cvxrelu_optimizer method; /* default GD */
     size_t width;          /* neurons per output (block-diagonal second layer); default 50 */
-    double lambda;         /* weight decay lambda/2 on both layers (canonical scale); 1e-3 */
-    double lr;             /* step size; default 0.1 (GD/SGD), 1e-3 for Adam if left 0 */
+    double lambda;         /* weight decay lambda/2 on both layers (canonical scale); default 1e-3 */
+    double lr;             /* step size; default 0 = the method's: 0.1 (GD/SGD), 1e-3 (Adam) */
     size_t steps;          /* parameter updates; default 1000 */
     size_t batch;          /* minibatch rows for SGD/Adam; 0 = full batch; default 32 */
     double init_scale;     /* w_j ~ N(0, init_scale^2 / d I), a_j ~ N(0, init_scale^2 / m);
                               default 1 */
     uint64_t seed;         /* init and minibatches; default 1 */
-    size_t record_every;   /* K: record statistics every K steps (and at 0 and the end); 10 */
+    size_t record_every;   /* K: record statistics every K steps (and at 0 and the end); default 10 */
     double beta1, beta2, adam_eps; /* 0.9, 0.999, 1e-8 */
     double time_limit_s;   /* 0 = none */
     volatile sig_atomic_t *interrupt; /* stops at the next step when != 0 */
@@ -777,8 +777,8 @@ void cvxrelu_configs_free(cvxrelu_configs *cf);
 
 typedef struct {
     double lambda;          /* canonical scale; default 1e-3 */
-    double eps;             /* stop on relative duality gap <= eps (after repair); 1e-6 */
-    size_t max_iter;        /* inner (proximal gradient) iterations in all; 100000 */
+    double eps;             /* stop on relative duality gap <= eps (after repair); default 1e-6 */
+    size_t max_iter;        /* inner (proximal gradient) iterations in all; default 100000 */
     double rho;             /* augmented-Lagrangian penalty in units of 1/N; 0 = automatic */
     double time_limit_s;    /* 0 = none */
     volatile sig_atomic_t *interrupt; /* stops at the next iteration when != 0 */

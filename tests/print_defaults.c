@@ -1,0 +1,101 @@
+/*
+ * Prints every field of every settings struct as its _default() function sets it,
+ * one "struct field value" line each, for tests/defaults_doc_check.py to compare
+ * with docs/api.md and the comments of include/cvxrelu.h.
+ */
+#include "cvxrelu.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#define PD(st, s, f) printf("%s %s %.17g\n", st, #f, (double)(s).f)
+#define PZ(st, s, f) printf("%s %s %zu\n", st, #f, (size_t)(s).f)
+#define PP(st, s, f) printf("%s %s %s\n", st, #f, (s).f ? "set" : "NULL")
+
+int main(void)
+{
+    cvxrelu_read_opts r;
+    cvxrelu_read_opts_default(&r);
+    printf("cvxrelu_read_opts format %s\n",
+           r.format == CVXRELU_FORMAT_AUTO ? "CVXRELU_FORMAT_AUTO" : "other");
+    PD("cvxrelu_read_opts", r, label_col);
+    PD("cvxrelu_read_opts", r, header);
+    PD("cvxrelu_read_opts", r, has_labels);
+    PZ("cvxrelu_read_opts", r, n_features);
+    PP("cvxrelu_read_opts", r, idx_labels);
+    PD("cvxrelu_read_opts", r, max_bytes);
+
+    cvxrelu_settings s;
+    cvxrelu_settings_default(&s);
+    printf("cvxrelu_settings solver %s\n",
+           s.solver == CVXRELU_SOLVER_RFISTA ? "CVXRELU_SOLVER_RFISTA" : "other");
+    PD("cvxrelu_settings", s, lambda);
+    PD("cvxrelu_settings", s, eps_gap);
+    PD("cvxrelu_settings", s, eps_feas);
+    PZ("cvxrelu_settings", s, max_iter);
+    PD("cvxrelu_settings", s, time_limit_s);
+    PD("cvxrelu_settings", s, step_init);
+    PD("cvxrelu_settings", s, warm_start);
+    PP("cvxrelu_settings", s, callback);
+    PP("cvxrelu_settings", s, callback_data);
+    PP("cvxrelu_settings", s, interrupt);
+    PD("cvxrelu_settings", s, step_growth);
+    PD("cvxrelu_settings", s, single_precision);
+    PD("cvxrelu_settings", s, screening);
+    PD("cvxrelu_settings", s, precondition);
+
+    cvxrelu_sdp_settings p;
+    cvxrelu_sdp_settings_default(&p);
+    printf("cvxrelu_sdp_settings method %s\n",
+           p.method == CVXRELU_SDP_ADMM ? "CVXRELU_SDP_ADMM" : "other");
+    PD("cvxrelu_sdp_settings", p, tol);
+    PZ("cvxrelu_sdp_settings", p, max_iter);
+    PD("cvxrelu_sdp_settings", p, rho);
+    PD("cvxrelu_sdp_settings", p, upper_bound);
+    PZ("cvxrelu_sdp_settings", p, check_every);
+    PD("cvxrelu_sdp_settings", p, verbose);
+    PD("cvxrelu_sdp_settings", p, time_limit_s);
+    PP("cvxrelu_sdp_settings", p, interrupt);
+    PP("cvxrelu_sdp_settings", p, callback);
+    PP("cvxrelu_sdp_settings", p, callback_data);
+
+    cvxrelu_certify_settings c;
+    cvxrelu_certify_settings_default(&c);
+    printf("cvxrelu_certify_settings bounds %s\n",
+           c.bounds == (1u << CVXRELU_SBOUND_COUNT) - 1u ? "all" : "other");
+    PZ("cvxrelu_certify_settings", c, sdp_max_rows);
+    PZ("cvxrelu_certify_settings", c, subsets_max_rows);
+    PZ("cvxrelu_certify_settings", c, samples);
+    printf("cvxrelu_certify_settings seed %" PRIu64 "\n", c.seed);
+    PD("cvxrelu_certify_settings", c, tol);
+
+    cvxrelu_local_settings l;
+    cvxrelu_local_settings_default(&l);
+    printf("cvxrelu_local_settings method %s\n",
+           l.method == CVXRELU_OPT_GD ? "CVXRELU_OPT_GD" : "other");
+    PZ("cvxrelu_local_settings", l, width);
+    PD("cvxrelu_local_settings", l, lambda);
+    PD("cvxrelu_local_settings", l, lr);
+    PZ("cvxrelu_local_settings", l, steps);
+    PZ("cvxrelu_local_settings", l, batch);
+    PD("cvxrelu_local_settings", l, init_scale);
+    printf("cvxrelu_local_settings seed %" PRIu64 "\n", l.seed);
+    PZ("cvxrelu_local_settings", l, record_every);
+    PD("cvxrelu_local_settings", l, beta1);
+    PD("cvxrelu_local_settings", l, beta2);
+    PD("cvxrelu_local_settings", l, adam_eps);
+    PD("cvxrelu_local_settings", l, time_limit_s);
+    PP("cvxrelu_local_settings", l, interrupt);
+
+    cvxrelu_relu3_settings t;
+    cvxrelu_relu3_settings_default(&t);
+    PD("cvxrelu_relu3_settings", t, lambda);
+    PD("cvxrelu_relu3_settings", t, eps);
+    PZ("cvxrelu_relu3_settings", t, max_iter);
+    PD("cvxrelu_relu3_settings", t, rho);
+    PD("cvxrelu_relu3_settings", t, time_limit_s);
+    PP("cvxrelu_relu3_settings", t, interrupt);
+    PP("cvxrelu_relu3_settings", t, callback);
+    PP("cvxrelu_relu3_settings", t, callback_data);
+    return 0;
+}
