@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The defaults the documentation states are the defaults the library sets.
 
-Usage: defaults_doc_check.py PRINT_DEFAULTS_OUTPUT HEADER API_DOC
+Usage: defaults_doc_check.py PRINT_DEFAULTS_OUTPUT HEADER API_DOC [CLI_DOC]
 
 PRINT_DEFAULTS_OUTPUT holds "struct field value" lines from tests/print_defaults.c
 (what each cvxrelu_*_default() sets).  For every settings struct of the header:
@@ -9,6 +9,8 @@ PRINT_DEFAULTS_OUTPUT holds "struct field value" lines from tests/print_defaults
   - docs/api.md has a defaults table after "<!-- defaults STRUCT -->" with a row per
     field whose default cell starts with the value set;
   - a field comment in the header that says "default V" says the value set.
+With CLI_DOC (docs/cli.md), the options whose defaults are the library's (CLI_MAP) must
+state them in their command's option table.
 One pass/fail line per struct and source; exit 1 on any mismatch.
 """
 import re
@@ -23,6 +25,37 @@ def same(doc, val):
         return abs(float(doc) - float(val)) <= 1e-12 * max(1.0, abs(float(val)))
     except ValueError:
         return False
+
+
+# (command section of docs/cli.md, option, struct, field): CLI options that take the
+# library's default
+CLI_MAP = [
+    ("train", "--lambda", "cvxrelu_settings", "lambda"),
+    ("train", "--eps", "cvxrelu_settings", "eps_gap"),
+    ("train", "--eps-feas", "cvxrelu_settings", "eps_feas"),
+    ("train", "--max-iter", "cvxrelu_settings", "max_iter"),
+    ("train", "--steps", "cvxrelu_local_settings", "steps"),
+    ("train", "--batch", "cvxrelu_local_settings", "batch"),
+    ("certify", "--sdp-max-rows", "cvxrelu_certify_settings", "sdp_max_rows"),
+    ("certify", "--subsets-max-rows", "cvxrelu_certify_settings", "subsets_max_rows"),
+    ("certify", "--samples", "cvxrelu_certify_settings", "samples"),
+    ("certify", "--seed", "cvxrelu_certify_settings", "seed"),
+    ("certify", "--tol", "cvxrelu_certify_settings", "tol"),
+    ("certify", "--relaxation-eps", "cvxrelu_sdp_settings", "tol"),
+]
+
+
+def cli_defaults(text, section):
+    """{option: default cell} of the option rows in docs/cli.md's '## section'."""
+    m = re.search(r"^## " + section + r"\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    rows = {}
+    for r in (m.group(1) if m else "").split("\n"):
+        cells = [c.strip() for c in r.strip().strip("|").split("|")]
+        if len(cells) >= 2:
+            om = re.match(r"`(--[a-z0-9-]+)", cells[0])
+            if om:
+                rows.setdefault(om.group(1), cells[1])
+    return rows
 
 
 def header_structs(text):
@@ -94,6 +127,18 @@ def main():
             bad += 1
         else:
             print(f"ok   - {st}: the header's {n} stated defaults hold")
+    if len(sys.argv) > 4:
+        cli = open(sys.argv[4]).read()
+        wrong = []
+        for sec, opt, st, f in CLI_MAP:
+            cell = cli_defaults(cli, sec).get(opt)
+            if cell is None or not same(cell.split()[0] if cell else "", vals[st][f]):
+                wrong.append(f"{sec} {opt}: doc {cell!r}, {st}.{f} = {vals[st][f]}")
+        if wrong:
+            print("FAIL - docs/cli.md defaults differ: " + "; ".join(wrong))
+            bad += 1
+        else:
+            print(f"ok   - docs/cli.md states the library's defaults for {len(CLI_MAP)} options")
     return 1 if bad else 0
 
 
