@@ -27,6 +27,7 @@ typedef struct {
     int grad_at_U;    /* Grad holds the (scaled) gradient at U */
     int yk_exact;     /* Yk is from double products over every group */
     int cert_at_U;    /* the whole-program certificate at U is in best_dual */
+    int cut;          /* asked to stop before the start: no pass over the patterns */
     /* preconditioned (src/precond.c): the iterates in the eigenvector coordinates
        (U = Ut pq, Uprev = Utprev pq, V's rotation in V), the rotated gradient, the
        trial point */
@@ -227,6 +228,31 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         rfista_free(st);
         return CVXRELU_ERR_NOMEM;
     }
+    if ((s->stopped = cr_stop_check(&s->stop))) {
+        /* a stop asked for before the start (while the patterns were sampled, say):
+           the objective at the given weights, no pass over the patterns, no new dual
+           value (one kept from an earlier solve at this lambda stays valid) */
+        size_t active;
+        st->cut = 1;
+        s->single_active = 0;
+        size_t nz = 0;
+        while (nz < md && s->U[nz] == 0.0) nz++;
+        if (nz < md)
+            cr_forward(s, s->U, st->Yk);
+        else
+            memset(st->Yk, 0, nc * sizeof(double));
+        st->yk_exact = 1;
+        st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+        st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
+        info->iter = 0;
+        info->objective = st->fk + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
+        info->dual = st->best_dual;
+        info->gap = info->objective - info->dual;
+        info->step = s->step;
+        info->active = active;
+        *state = st;
+        return CVXRELU_OK;
+    }
     st->pre = s->set.precondition && cr_precond_setup(s) == 0;
     if (st->pre) {
         st->Ut = cr_malloc(md, sizeof(double));
@@ -421,7 +447,7 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     cr_unscreen(s);
     if (!st->yk_exact) cr_forward(s, s->U, st->Yk);
     double rr = sq_residual(st->Yk, s->Y, st->R, nc);
-    if (!st->cert_at_U) gradient_and_dual(s, st, st->R);
+    if (!st->cert_at_U && !st->cut) gradient_and_dual(s, st, st->R);
     res->loss = rr / (2.0 * s->N);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
     res->objective = res->loss + res->penalty;
@@ -433,11 +459,11 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     if (res->gap < 0.0 && res->gap > -1e-12 * fmax(1.0, fabs(res->objective))) res->gap = 0.0;
     res->active_groups = active;
     res->preconditioned = st->pre;
-    if (s->lambda_max < 0.0) {
+    if (s->lambda_max < 0.0 && !st->cut) {
         cr_backward(s, s->Y, st->Grad);
         s->lambda_max = cr_max_group_norm(st->Grad, s->m, s->d) / s->N;
     }
-    res->lambda_max = s->lambda_max;
+    res->lambda_max = s->lambda_max >= 0.0 ? s->lambda_max : NAN;
     return CVXRELU_OK;
 }
 
