@@ -62,17 +62,20 @@ static void train_opts_default(train_opts *o)
 {
     memset(o, 0, sizeof *o);
     data_opts_default(&o->data);
-    cvxrelu_settings s;
-    cvxrelu_settings_default(&s);
-    o->task = CVXRELU_TASK_AUTO;
-    o->standardize = 1;
-    o->bias = 1;
-    o->patterns = 100;
-    o->lambda = s.lambda;
-    o->eps = s.eps_gap;
-    o->eps_feas = s.eps_feas;
-    o->max_iter = s.max_iter;
-    o->time_limit = s.time_limit_s;
+    /* the library's defaults: cvxrelu_train_settings_default is their one source */
+    cvxrelu_train_settings g;
+    cvxrelu_train_settings_default(&g);
+    o->task = g.task;
+    o->standardize = g.standardize;
+    o->bias = g.bias;
+    o->patterns = g.patterns;
+    o->lambda = g.lambda;
+    o->seed = g.seed;
+    o->eps = g.eps_gap;
+    o->eps_feas = g.eps_feas;
+    o->max_iter = g.max_iter;
+    o->time_limit = g.time_limit_s;
+    o->bounds = g.bounds;
     cvxrelu_local_settings ls;
     cvxrelu_local_settings_default(&ls);
     o->lr = ls.lr;
@@ -80,9 +83,6 @@ static void train_opts_default(train_opts *o)
     o->steps = ls.steps;
     o->batch = ls.batch;
     o->record_every = ls.record_every;
-    cvxrelu_certify_settings cs;
-    cvxrelu_certify_settings_default(&cs);
-    o->bounds = cs.bounds;
 }
 
 static void train_help(void)
@@ -764,30 +764,6 @@ static int lib_error(cvxrelu_status st, const cvxrelu_error *err)
     return st == CVXRELU_ERR_NOMEM || st == CVXRELU_ERR_NUMERIC ? EXIT_SOLVER : EXIT_DATA;
 }
 
-/* Gates and starting weights of a warm-start model, in this run's space. */
-static int warm_start_weights(train_state *t, const char *path)
-{
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_model_load(path, &t->warm, &err);
-    if (st) return lib_error(st, &err);
-    const cvxrelu_model *w = t->warm;
-    if (w->kind != CVXRELU_MODEL_GATED || w->d != t->enc->d || w->enc->c != t->enc->c) {
-        die_msg("%s: cannot warm-start: model has %zu inputs and %zu outputs, this run %zu and %zu",
-                path, w->d, w->enc->c, t->enc->d, t->enc->c);
-        return EXIT_DATA;
-    }
-    for (size_t k = 0; k < w->enc->d_raw; k++) {
-        if (w->enc->standardize != t->enc->standardize || w->enc->bias != t->enc->bias ||
-            (t->enc->standardize && (w->enc->mean[k] != t->enc->mean[k] ||
-                                     w->enc->scale[k] != t->enc->scale[k]))) {
-            die_msg("%s: cannot warm-start: the model was trained with another input transform "
-                    "(different data or standardization options)", path);
-            return EXIT_DATA;
-        }
-    }
-    return EXIT_OK;
-}
-
 /* The BLAS line of the banner, kept so the JSON reports the threads the solve
    used (later phases such as the certificate may use others). */
 static char g_banner_blas[256];
@@ -798,36 +774,6 @@ static const char *banner_blas(void)
     snprintf(g_banner_blas, sizeof g_banner_blas, "%s", cvxrelu_blas_info());
     g_banner_threads = cvxrelu_blas_threads();
     return g_banner_blas;
-}
-
-static void print_banner(const train_opts *o, const train_state *t, double lambda)
-{
-    const size_t n = t->train->n, c = t->enc->c;
-    note("cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
-         o->relu ? "exact ReLU (cone-constrained), R-FISTA with cone-projection prox"
-                 : "gated ReLU group lasso, R-FISTA",
-         banner_blas());
-    note("data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
-         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c,
-         t->enc->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression",
-         t->pat->P, t->pat->sampled);
-    note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu", lambda,
-         lambda * (double)(n * c), o->eps, (unsigned long long)o->seed);
-    if (!o->relu) {
-        const size_t de = t->enc->d;
-        const int can = de >= 2 && de <= n && de <= CVXRELU_PRECOND_MAX_D;
-        char steps[64];
-        if (o->no_precond || can)
-            snprintf(steps, sizeof steps, "%s", o->no_precond ? "plain steps" : "preconditioned steps");
-        else if (de > n)
-            snprintf(steps, sizeof steps, "plain steps (d > n: no d x d metric)");
-        else
-            snprintf(steps, sizeof steps, "plain steps (d > %d: no d x d metric)",
-                     CVXRELU_PRECOND_MAX_D);
-        note(" | products in %s, %s, %s", o->single ? "float32 (certificate in double)" : "double",
-             o->no_screening ? "every group" : "gap-safe screening", steps);
-    }
-    note("\n");
 }
 
 /* Write the pattern statistics of a local run as CSV. */
@@ -1620,11 +1566,355 @@ out:
     return rc;
 }
 
+/* ------------------------------------------- gated and ReLU: cvxrelu_train */
+
+#define GIB 1073741824.0
+
+typedef struct {
+    const train_opts *o;
+    log_ctx lc;
+    FILE *trace;
+    int trace_failed;
+    int has_test;
+} convex_ctx;
+
+static void print_banner(const train_opts *o, const cvxrelu_train_report *r)
+{
+    const int relu = r->program == CVXRELU_TRAIN_RELU;
+    note("cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
+         relu ? "exact ReLU (cone-constrained), R-FISTA with cone-projection prox"
+              : "gated ReLU group lasso, R-FISTA",
+         banner_blas());
+    note("data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
+         o->train_path, r->n, r->d_raw, o->bias ? " (+bias)" : "", r->c,
+         r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression", r->patterns,
+         r->gates_drawn);
+    note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu", r->lambda,
+         r->lambda * (double)(r->n * r->c), o->eps, (unsigned long long)o->seed);
+    if (!relu) {
+        const size_t de = r->d;
+        const int plain = o->no_precond || r->precondition_declined;
+        const int can = de >= 2 && de <= r->n && de <= CVXRELU_PRECOND_MAX_D;
+        char steps[64];
+        if (plain || can)
+            snprintf(steps, sizeof steps, "%s", plain ? "plain steps" : "preconditioned steps");
+        else if (de > r->n)
+            snprintf(steps, sizeof steps, "plain steps (d > n: no d x d metric)");
+        else
+            snprintf(steps, sizeof steps, "plain steps (d > %d: no d x d metric)",
+                     CVXRELU_PRECOND_MAX_D);
+        note(" | products in %s, %s, %s", o->single ? "float32 (certificate in double)" : "double",
+             o->no_screening ? "every group" : "gap-safe screening", steps);
+    }
+    note("\n");
+}
+
+/* What the CLI shows at each phase of cvxrelu_train. */
+static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+{
+    convex_ctx *x = user;
+    const train_opts *o = x->o;
+    const int relu = r->program == CVXRELU_TRAIN_RELU;
+    const size_t n = r->n, d = r->d, c = r->c;
+    const cvxrelu_result *res = &r->convex;
+    switch (p) {
+    case CVXRELU_PHASE_PLANNED:
+        if (r->precondition_declined)
+            note("memory: the preconditioner's %zu x %zu metric (%.3g GiB) would pass the %.3g GiB "
+                 "available: plain steps\n", d, d, (double)(d * (d + 1) * sizeof(double)) / GIB,
+                 r->memory_limit / GIB);
+        if (g_verbose) note("memory: the solver needs about %.3g GiB\n", r->memory_need / GIB);
+        break;
+    case CVXRELU_PHASE_SAMPLED:
+        if (r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ||
+            r->sampling_exit == CVXRELU_EXIT_TIME_LIMIT)
+            note("%s while sampling the activation patterns (%zu of %zu found)\n",
+                 r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
+                 r->patterns, r->patterns_asked);
+        if (!r->no_result && r->patterns_asked > 0 && r->patterns < r->patterns_asked)
+            note("note: only %zu distinct patterns found in %zu draws (asked for %zu)\n",
+                 r->patterns, r->gates_drawn, r->patterns_asked);
+        break;
+    case CVXRELU_PHASE_SOLVING:
+        g_log_viol = relu;
+        if (relu && o->single)
+            note("note: --precision single applies to the gated program; the ReLU program runs "
+                 "in double\n");
+        if (relu && d > 200)
+            note("note: the ReLU program projects onto each pattern's cone at every step, at a "
+                 "cost growing with n d and with up to d active rows per cone; with d = %zu "
+                 "expect slow progress (the gated program with --decompose is the scalable "
+                 "route)\n", d);
+        /* small products run faster on one thread than split across cores */
+        cli_set_threads(cvxrelu_blas_threads_for(n, d, r->patterns * c));
+        print_banner(o, r);
+        log_header();
+        break;
+    case CVXRELU_PHASE_SOLVED:
+        if (x->trace) {
+            /* a failed trace is reported, but the model and metrics are still written */
+            int eno = x->lc.trace_errno;
+            if (!eno && ferror(x->trace)) eno = EIO;
+            if (fflush(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
+            if (fclose(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
+            x->trace = NULL;
+            x->lc.trace = NULL;
+            if (eno) {
+                die_msg("--trace %s: write failed: %s (the model and metrics are still written)",
+                        o->trace_out, strerror(eno));
+                x->trace_failed = 1;
+            }
+        }
+        note("exit: %s after %zu iterations | objective %.10e | gap %.3e (relative %.3e) | "
+             "active %zu of %zu groups\n",
+             cvxrelu_exit_string(res->exit), res->iterations, res->objective, res->gap,
+             res->gap / fmax(1.0, fabs(res->objective)), res->active_groups,
+             (relu ? 2 : 1) * r->patterns * c);
+        note("time: solve %.3f s, of which BLAS %.3f s (%zu passes over X) | lambda_max %.6g\n",
+             res->solve_time_s, res->gemm_time_s, res->matvecs, res->lambda_max);
+        break;
+    case CVXRELU_PHASE_DECOMPOSING:
+        if (o->decompose == CVXRELU_TRAIN_DECOMPOSE_AUTO &&
+            r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED)
+            note("note: --decompose uses the closed form here (n d^2 = %.3g is too large for the "
+                 "min-norm barrier method; ask for it with --decompose min-norm)\n",
+                 (double)n * (double)d * (double)d);
+        if (r->decomposed == CVXRELU_TRAIN_DECOMPOSE_MIN_NORM)
+            note("decomposition: the min-norm split of %zu groups (a barrier method each)...\n",
+                 res->active_groups);
+        break;
+    case CVXRELU_PHASE_DECOMPOSED:
+        note("decomposition (%s): %zu ReLU neurons, sharpness paid %.6f, max |ReLU - gated| on "
+             "training rows %.3e\n",
+             r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED ? "closed form" : "min-norm",
+             r->neurons, r->sharpness, r->decomposition_max_abs_diff);
+        if (r->decomposition_exit != CVXRELU_EXIT_CONVERGED)
+            note("decomposition %s: the groups not reached keep the closed form (still exact, "
+                 "sharper)\n", r->decomposition_exit == CVXRELU_EXIT_INTERRUPTED
+                                   ? "interrupted" : "stopped by the time limit");
+        break;
+    case CVXRELU_PHASE_RECOVERED: {
+        const int cls = r->task == CVXRELU_TASK_CLASSIFICATION;
+        const cvxrelu_metrics mtr = r->train_metrics, mte = r->test_metrics;
+        if (cls)
+            note("network: %zu neurons | train accuracy %.4f%s", r->neurons, mtr.accuracy,
+                 x->has_test ? "" : "\n");
+        else
+            note("network: %zu neurons | train mse %.6g%s", r->neurons, mtr.mse,
+                 x->has_test ? "" : "\n");
+        if (x->has_test)
+            note(cls ? " | test accuracy %.4f (n=%zu)\n" : " | test mse %.6g (n=%zu)\n",
+                 cls ? mte.accuracy : mte.mse, r->test_n);
+        note("certificate: the sampled convex program's optimum lies in [%.10e, %.10e]\n",
+             res->dual, res->objective);
+        if (g_verbose)
+            note("recovered network objective %.10e; max |network - convex| on training rows "
+                 "%.3e\n", r->network_objective, r->recovery_max_abs_diff);
+        break;
+    }
+    case CVXRELU_PHASE_CERTIFYING:
+        cli_set_threads(0);
+        break;
+    }
+}
+
+/* The train settings of the options (the library's defaults where none given). */
+static void convex_settings(const train_opts *o, const train_state *t, cvxrelu_train_settings *s)
+{
+    cvxrelu_train_settings_default(s);
+    s->program = o->relu ? CVXRELU_TRAIN_RELU : CVXRELU_TRAIN_GATED;
+    s->task = o->task;
+    s->standardize = o->standardize;
+    s->bias = o->bias;
+    /* the gates file's or the warm model's patterns only, unless --patterns is given */
+    s->patterns = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
+    if (t->warm && !o->patterns_given && !o->gates_path) s->patterns = 0;
+    s->all_patterns = o->all_patterns;
+    s->width = o->width;
+    s->gates = t->G0;
+    s->n_gates = t->m0;
+    s->warm = t->warm;
+    s->lambda = o->lambda;
+    s->beta = o->beta_given ? o->beta : 0.0;
+    s->lambda_ratio = o->ratio_given ? o->lambda_ratio : 0.0;
+    s->seed = o->seed;
+    s->eps_gap = o->eps;
+    s->eps_feas = o->eps_feas;
+    s->max_iter = o->max_iter;
+    s->time_limit_s = time_left(o);
+    s->interrupt = &g_interrupt;
+    s->single_precision = o->single;
+    s->screening = !o->no_screening;
+    s->precondition = !o->no_precond;
+    s->decompose = (cvxrelu_train_decompose)o->decompose;
+    s->certify = !o->no_certify;
+    s->bounds = o->bounds;
+    s->max_memory_bytes = o->max_memory_gb > 0 ? o->max_memory_gb * GIB : 0.0;
+}
+
+static void json_convex(jbuf *j, const train_opts *o, const train_state *t,
+                        const cvxrelu_train_report *r, int written)
+{
+    const cvxrelu_result *res = &r->convex;
+    const int relu = o->relu;
+    const size_t n = r->n, c = r->c;
+    jb_open(j);
+    jb_str(j, "version", CVXRELU_VERSION);
+    jb_str(j, "model", relu ? "relu" : o->decompose ? "gated+decompose" : "gated");
+    jb_int(j, "model_written", written);
+    jb_str(j, "solver", relu ? "rfista-cone" : "rfista");
+    if (o->width) {
+        jb_int(j, "width_requested", (long long)o->width);
+        jb_str(j, "via", o->via_gated ? "gated" : "constrained");
+        jb_num(j, "kp24_width", cvxrelu_kp24_width(n, r->d, 0.05));
+    }
+    jb_str(j, "task", r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    jb_int(j, "n", (long long)n);
+    jb_int(j, "d", (long long)r->d_raw);
+    jb_int(j, "outputs", (long long)c);
+    jb_num(j, "lambda", r->lambda);
+    jb_num(j, "beta", r->lambda * (double)(n * c));
+    jb_num(j, "lambda_max", res->lambda_max);
+    jb_int(j, "patterns", (long long)r->patterns);
+    jb_int(j, "gates_drawn", (long long)r->gates_drawn);
+    jb_num(j, "objective", res->objective);
+    jb_num(j, "loss", res->loss);
+    jb_num(j, "penalty", res->penalty);
+    jb_num(j, "dual_value", res->dual);
+    jb_num(j, "duality_gap", res->gap);
+    jb_num(j, "relative_gap", res->gap / fmax(1.0, fabs(res->objective)));
+    jb_num(j, "eps_gap", o->eps);
+    jb_str(j, "exit", cvxrelu_exit_string(res->exit));
+    jb_int(j, "iterations", (long long)res->iterations);
+    jb_num(j, "solve_time_s", res->solve_time_s);
+    jb_num(j, "blas_time_s", res->gemm_time_s);
+    jb_int(j, "passes_over_x", (long long)res->matvecs);
+    if (!relu) {
+        jb_str(j, "precision", o->single ? "single" : "double");
+        jb_int(j, "screening", !o->no_screening);
+        jb_int(j, "screened_groups", (long long)res->screened);
+        jb_int(j, "preconditioned", res->preconditioned);
+    }
+    jb_int(j, "active_neurons", (long long)r->neurons);
+    if (o->decompose) {
+        jb_str(j, "decomposition",
+               r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED ? "closed" : "min-norm");
+        jb_num(j, "sharpness_ratio", r->sharpness);
+        jb_num(j, "decomposition_max_abs_diff", r->decomposition_max_abs_diff);
+        jb_str(j, "decomposition_exit", cvxrelu_exit_string(r->decomposition_exit));
+    }
+    if (o->all_patterns) jb_str(j, "patterns_mode", "all");
+    if (relu) jb_num(j, "constraint_violation", res->violation);
+    jb_num(j, "network_objective", r->network_objective);
+    jb_num(j, "recovery_max_abs_diff", r->recovery_max_abs_diff);
+    if (r->certified) certificate_report(&r->certificate, n, NULL, j);
+    if (r->task == CVXRELU_TASK_CLASSIFICATION) {
+        jb_num(j, "train_accuracy", r->train_metrics.accuracy);
+        if (t->test) jb_num(j, "test_accuracy", r->test_metrics.accuracy);
+    }
+    jb_num(j, "train_mse", r->train_metrics.mse);
+    if (t->test) jb_num(j, "test_mse", r->test_metrics.mse);
+    if (t->test) jb_int(j, "test_n", (long long)t->test->n);
+    json_close(j, o->seed);
+}
+
+/* The gated and ReLU programs, through the library's one-shot training. */
+static int run_convex(const train_opts *o, train_state *t, int is_demo)
+{
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = EXIT_OK;
+    /* gates: the warm-start model's, then a gates file's, then sampled ones */
+    if (o->warm_path && (st = cvxrelu_model_load(o->warm_path, &t->warm, &err)))
+        return lib_error(st, &err);
+    if (o->gates_path) {
+        const size_t de = t->train->d + (o->bias ? 1 : 0);
+        if ((st = cvxrelu_gates_read(o->gates_path, de, &t->G0, &t->m0, &err)))
+            return lib_error(st, &err);
+    }
+    convex_ctx x;
+    memset(&x, 0, sizeof x);
+    x.o = o;
+    x.has_test = t->test != NULL;
+    x.lc = (log_ctx){NULL, -1e9, 0, o->eps, 0};
+    if (o->trace_out) {
+        if (!(x.trace = fopen(o->trace_out, "w"))) {
+            die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
+            return EXIT_DATA;
+        }
+        fprintf(x.trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
+        x.lc.trace = x.trace;
+    }
+    cvxrelu_train_settings s;
+    convex_settings(o, t, &s);
+    s.callback = on_iterate;
+    s.callback_data = &x.lc;
+    s.on_phase = on_phase;
+    s.phase_data = &x;
+    cvxrelu_train_report r;
+    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
+    if (x.trace) fclose(x.trace);
+    if (st) {
+        if (t->warm && strncmp(err.msg, "cannot warm-start", 17) == 0) {
+            die_msg("%s: %s", o->warm_path, err.msg);
+            return EXIT_DATA;
+        }
+        return lib_error(st, &err);
+    }
+    if (!t->model) { /* stopped while sampling, before any pattern */
+        note("no model or JSON written\n");
+        return r.exit == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
+    }
+    const cvxrelu_result *res = &r.convex;
+    if (r.certify_skipped_interrupt) note("certificate skipped: interrupted\n");
+    if (r.certified) {
+        certificate_report(&r.certificate, r.n, g_quiet ? NULL : stderr, NULL);
+        if (o->width)
+            note("[KP24] width requested %zu: %zu gates drawn, %zu patterns, %zu active neurons "
+                 "(estimate of m*); theoretical width 320 (sqrt(n/d)+1)^2 log(n/0.05) = %.4g\n",
+                 o->width, r.gates_drawn, r.patterns, r.neurons, cvxrelu_kp24_width(r.n, r.d, 0.05));
+    }
+    if (is_demo) {
+        printf("demo: %s, %zu train / %zu test rows, %zu patterns, lambda %g\n", o->train_path,
+               r.n, t->test ? t->test->n : 0, r.patterns, r.lambda);
+        printf("test accuracy   %.4f\n", r.test_metrics.accuracy);
+        printf("objective       %.10e\n", res->objective);
+        printf("duality gap     %.3e (relative %.3e, %s)\n", res->gap,
+               res->gap / fmax(1.0, fabs(res->objective)), cvxrelu_exit_string(res->exit));
+        printf("lower bound     %.10e (dual value: no better solution of this program exists)\n",
+               res->dual);
+        printf("time            %.3f s (%zu iterations)\n", res->solve_time_s, res->iterations);
+    }
+    /* stopped before the first iteration with nothing to show: say so, and keep
+       whatever file the user had rather than replace it with an empty model */
+    if (r.no_result) {
+        note("%s before the first iteration: no model%s\n",
+             res->exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
+             o->model_out ? " written" : "");
+    } else if (r.neurons == 0) {
+        note("warning: the model has no neurons and predicts 0 for every input (lambda %.6g; "
+             "lambda_max %.6g: U = 0 is optimal for lambda >= lambda_max)\n",
+             r.lambda, res->lambda_max);
+    }
+    if (o->model_out && !r.no_result && (st = cvxrelu_model_save(t->model, o->model_out, &err)))
+        return lib_error(st, &err);
+    if (o->json_out) {
+        json_convex(&t->json, o, t, &r, o->model_out && !r.no_result);
+        if ((rc = jb_write(&t->json, o->json_out))) return rc;
+    }
+    if (x.trace_failed) return EXIT_DATA;
+    if (g_interrupt) {
+        if (!r.no_result)
+            note("interrupted: the model and metrics of the last iterate were written\n");
+        return EXIT_INTERRUPTED;
+    }
+    return r.no_result ? EXIT_SOLVER : EXIT_OK; /* a time limit that left no result failed */
+}
+
 static int run_train(const train_opts *o_in, int is_demo)
 {
     train_opts o_copy = *o_in;
     train_opts *o = &o_copy;
-    int o_decompose_auto = 0;
     train_state t;
     memset(&t, 0, sizeof t);
     int rc = EXIT_OK;
@@ -1653,6 +1943,10 @@ static int run_train(const train_opts *o_in, int is_demo)
             goto done;
         }
     }
+    if (!o->relu3 && !o->optimizer && !o->sdp) {
+        rc = run_convex(o, &t, is_demo);
+        goto done;
+    }
     if ((st = cvxrelu_encoding_fit(t.train, o->task, o->standardize, o->bias, &t.enc, &err)) ||
         (st = cvxrelu_encoding_features(t.enc, t.train, &t.X, &err)) ||
         (st = cvxrelu_encoding_targets(t.enc, t.train, &t.Y, &err))) {
@@ -1664,9 +1958,7 @@ static int run_train(const train_opts *o_in, int is_demo)
         rc = lib_error(st, &err);
         goto done;
     }
-    const size_t n = t.train->n, d = t.enc->d, c = t.enc->c;
-    double lambda = o->beta_given ? o->beta / (double)(n * c) : o->lambda;
-
+    double lambda = o->beta_given ? o->beta / (double)(t.train->n * t.enc->c) : o->lambda;
     if (o->relu3) {
         rc = run_relu3(o, &t, lambda);
         goto done;
@@ -1675,426 +1967,7 @@ static int run_train(const train_opts *o_in, int is_demo)
         rc = run_local(o, &t, lambda);
         goto done;
     }
-    if (o->sdp) {
-        rc = run_sdp(o, &t, lambda);
-        goto done;
-    }
-    /* gates: the warm-start model's, then a gates file's, then sampled ones */
-    if (o->warm_path && (rc = warm_start_weights(&t, o->warm_path))) goto done;
-    size_t mw = t.warm ? t.warm->m : 0, mg = 0;
-    double *Gf = NULL;
-    if (o->gates_path) {
-        if ((st = cvxrelu_gates_read(o->gates_path, d, &Gf, &mg, &err))) {
-            rc = lib_error(st, &err);
-            goto done;
-        }
-    }
-    t.m0 = mw + mg;
-    if (t.m0) {
-        t.G0 = malloc((t.m0 ? t.m0 : 1) * d * sizeof(double));
-        if (!t.G0) {
-            free(Gf);
-            die_msg("out of memory");
-            rc = EXIT_SOLVER;
-            goto done;
-        }
-        if (mw) memcpy(t.G0, t.warm->G, mw * d * sizeof(double));
-        if (mg) memcpy(t.G0 + mw * d, Gf, mg * d * sizeof(double));
-    }
-    free(Gf);
-    size_t P = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
-    if (t.warm && !o->patterns_given && !o->gates_path) P = 0; /* the model's own patterns */
-    {
-        /* refuse before any work what cannot fit: the solver's buffers plus the patterns */
-        size_t Pest = o->all_patterns ? 2 * n : (P > t.m0 ? P : t.m0);
-        size_t need = cvxrelu_solver_memory(n, d, c, Pest, o->relu ? CVXRELU_SOLVER_RELU
-                                                                  : CVXRELU_SOLVER_RFISTA);
-        double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
-                                            : (double)sysconf(_SC_PHYS_PAGES) *
-                                                  (double)sysconf(_SC_PAGESIZE);
-        /* the gated solver's d x d metric is optional: decline it (and say so) when the
-           rest fits and it alone would pass the budget */
-        const size_t dd = (d >= 2 && d <= n && d <= CVXRELU_PRECOND_MAX_D)
-                              ? d * (d + 1) * sizeof(double) : 0;
-        if (!o->relu && !o->no_precond && dd && need != SIZE_MAX && (double)need > limit &&
-            (double)(need - dd) <= limit) {
-            note("memory: the preconditioner's %zu x %zu metric (%.3g GiB) would pass the %.3g GiB "
-                 "available: plain steps\n", d, d, (double)dd / 1073741824.0,
-                 limit / 1073741824.0);
-            o->no_precond = 1;
-            need -= dd;
-        }
-        if (need == SIZE_MAX || (double)need > limit) {
-            die_msg("this problem needs about %.3g GiB for the solver (n=%zu, d=%zu, c=%zu, "
-                    "P=%zu, %s) and %.3g GiB are available%s: refused before starting",
-                    need == SIZE_MAX ? INFINITY : (double)need / 1073741824.0, n, d, c, Pest,
-                    o->relu ? "relu" : "gated", limit / 1073741824.0,
-                    o->max_memory_gb > 0 ? " (--max-memory)" : "");
-            rc = EXIT_SOLVER;
-            goto done;
-        }
-        if (g_verbose)
-            note("memory: the solver needs about %.3g GiB\n", (double)need / 1073741824.0);
-    }
-    cvxrelu_exit pex = CVXRELU_EXIT_CONVERGED;
-    {
-        cvxrelu_limits plim = {time_left(o), &g_interrupt};
-        st = o->all_patterns ? cvxrelu_patterns_enumerate(t.X, n, d, &t.pat, &err)
-                             : cvxrelu_patterns_build(t.X, n, d, t.G0, t.m0, P, o->seed,
-                                                      o->width ? o->width / 2 : 0, &plim,
-                                                      &t.pat, &pex, &err);
-    }
-    if (st) {
-        rc = lib_error(st, &err);
-        goto done;
-    }
-    if (pex == CVXRELU_EXIT_INTERRUPTED || pex == CVXRELU_EXIT_TIME_LIMIT) {
-        /* stopped while sampling: the solver, asked to stop too, ends before its
-           first iteration, and the run reports that (no model written) */
-        note("%s while sampling the activation patterns (%zu of %zu found)\n",
-             pex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
-             t.pat ? t.pat->P : (size_t)0, P);
-        if (!t.pat) {
-            note("no model or JSON written\n");
-            rc = pex == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
-            goto done;
-        }
-    }
-    if (P > 0 && t.pat->P < P)
-        note("note: only %zu distinct patterns found in %zu draws (asked for %zu)\n", t.pat->P,
-             t.pat->sampled, P);
-
-    if (o->ratio_given) {
-        double lmax = cvxrelu_lambda_max(t.X, n, d, t.Y, c, t.pat);
-        if (!isfinite(lmax)) {
-            die_msg("out of memory computing lambda_max");
-            rc = EXIT_SOLVER;
-            goto done;
-        }
-        lambda = o->lambda_ratio * lmax;
-    }
-    cvxrelu_settings set;
-    cvxrelu_settings_default(&set);
-    set.lambda = lambda;
-    set.eps_gap = o->eps;
-    set.eps_feas = o->eps_feas;
-    set.single_precision = o->single;
-    set.screening = !o->no_screening;
-    set.precondition = !o->no_precond;
-    if (o->relu) set.solver = CVXRELU_SOLVER_RELU;
-    if (o->relu && o->single)
-        note("note: --precision single applies to the gated program; the ReLU program runs in "
-             "double\n");
-    g_log_viol = o->relu;
-    if (o->relu && d > 200)
-        note("note: the ReLU program projects onto each pattern's cone at every step, at a cost "
-             "growing with n d and with up to d active rows per cone; with d = %zu expect slow "
-             "progress (the gated program with --decompose is the scalable route)\n", d);
-    set.max_iter = o->max_iter;
-    set.time_limit_s = time_left(o);
-    log_ctx lc = {NULL, -1e9, 0, o->eps, 0};
-    int trace_failed = 0;
-    if (o->trace_out) {
-        t.trace = fopen(o->trace_out, "w");
-        if (!t.trace) {
-            die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
-            rc = EXIT_DATA;
-            goto done;
-        }
-        fprintf(t.trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
-        lc.trace = t.trace;
-    }
-    set.callback = on_iterate;
-    set.callback_data = &lc;
-    set.interrupt = &g_interrupt;
-    if ((st = cvxrelu_solver_new(t.X, n, d, t.Y, c, t.pat, &set, &t.solver, &err))) {
-        rc = lib_error(st, &err);
-        goto done;
-    }
-    if (t.warm) {
-        /* u_ik = a_j w_j for the neuron with the gate of pattern i and output k;
-           the warm model's gates are the first patterns, in order, when distinct */
-        size_t md = t.pat->P * c * d;
-        t.U0 = calloc(md ? md : 1, sizeof(double));
-        if (!t.U0) {
-            die_msg("out of memory");
-            rc = EXIT_SOLVER;
-            goto done;
-        }
-        /* each warm neuron joins the pattern its gate generates (the first gate
-           of a duplicated pattern represents it; the weights add up) */
-        cvxrelu_patterns *wp = NULL;
-        for (size_t j = 0; j < t.warm->m; j++) {
-            if ((st = cvxrelu_patterns_from_gates(t.X, n, d, t.warm->G + j * d, 1, &wp, &err))) {
-                wp = NULL; /* an all-zero pattern on this data: the neuron is silent */
-                continue;
-            }
-            size_t nw = t.pat->words_per_pattern;
-            for (size_t i = 0; i < t.pat->P; i++) {
-                if (memcmp(t.pat->bits + i * nw, wp->bits, nw * sizeof(uint64_t)) == 0) {
-                    double *u = t.U0 + (i * c + t.warm->out[j]) * d;
-                    for (size_t k = 0; k < d; k++) u[k] += t.warm->a[j] * t.warm->W[j * d + k];
-                    break;
-                }
-            }
-            cvxrelu_patterns_free(wp);
-        }
-        cvxrelu_solver_set_weights(t.solver, t.U0);
-    }
-
-    /* small products run faster on one thread than split across cores */
-    cli_set_threads(cvxrelu_blas_threads_for(n, d, t.pat->P * c));
-    print_banner(o, &t, lambda);
-    log_header();
-    cvxrelu_result res;
-    st = cvxrelu_solver_solve(t.solver, &res, &err);
-    if (st) {
-        rc = lib_error(st, &err);
-        goto done;
-    }
-    if (t.trace) {
-        /* a failed trace is reported, but the model and metrics are still written */
-        int eno = lc.trace_errno;
-        if (!eno && ferror(t.trace)) eno = EIO;
-        if (fflush(t.trace) != 0 && !eno) eno = errno ? errno : EIO;
-        if (fclose(t.trace) != 0 && !eno) eno = errno ? errno : EIO;
-        t.trace = NULL;
-        lc.trace = NULL;
-        if (eno) {
-            die_msg("--trace %s: write failed: %s (the model and metrics are still written)",
-                    o->trace_out, strerror(eno));
-            trace_failed = 1;
-        }
-    }
-    const double rel_gap = res.gap / fmax(1.0, fabs(res.objective));
-    note("exit: %s after %zu iterations | objective %.10e | gap %.3e (relative %.3e) | "
-         "active %zu of %zu groups\n",
-         cvxrelu_exit_string(res.exit), res.iterations, res.objective, res.gap, rel_gap,
-         res.active_groups, (o->relu ? 2 : 1) * t.pat->P * c);
-    note("time: solve %.3f s, of which BLAS %.3f s (%zu passes over X) | lambda_max %.6g\n",
-         res.solve_time_s, res.gemm_time_s, res.matvecs, res.lambda_max);
-
-    /* the network, and a check that it reproduces the convex fit */
-    cvxrelu_encoding *enc = t.enc;
-    t.enc = NULL;
-    st = o->relu ? cvxrelu_model_from_relu(t.pat, cvxrelu_solver_weights(t.solver), c, lambda,
-                                           enc, &t.model, &err)
-                 : cvxrelu_model_from_gated(t.pat, cvxrelu_solver_weights(t.solver), c, lambda,
-                                            enc, &t.model, &err);
-    if (st) {
-        rc = lib_error(st, &err);
-        goto done;
-    }
-    t.model->objective = res.objective;
-    t.model->gap = res.gap;
-    double sharpness = NAN, decomp_diff = NAN;
-    cvxrelu_exit decomp_exit = CVXRELU_EXIT_CONVERGED;
-    if (o->decompose == 3) {
-        /* min-norm costs Newton steps of n d^2 per neuron: affordable on small data only */
-        o_decompose_auto = (double)n * (double)d * (double)d <= 2e8 ? 2 : 1;
-        o->decompose = o_decompose_auto;
-        if (o_decompose_auto == 1)
-            note("note: --decompose uses the closed form here (n d^2 = %.3g is too large for the "
-                 "min-norm barrier method; ask for it with --decompose min-norm)\n",
-                 (double)n * (double)d * (double)d);
-    }
-    if (o->decompose) {
-        /* the ReLU network with the gated network's fit: replace the model */
-        double *Ur = NULL;
-        cvxrelu_limits lim = {time_left(o), &g_interrupt};
-        cvxrelu_exit dex = CVXRELU_EXIT_CONVERGED;
-        if (o->decompose == 2)
-            note("decomposition: the min-norm split of %zu groups (a barrier method each)...\n",
-                 res.active_groups);
-        if ((st = cvxrelu_decompose_gated(t.X, n, d, t.pat, cvxrelu_solver_weights(t.solver), c,
-                                          o->decompose == 1 ? CVXRELU_DECOMPOSE_CLOSED_FORM
-                                                            : CVXRELU_DECOMPOSE_MIN_NORM,
-                                          &lim, &Ur, &sharpness, &dex, &err))) {
-            rc = lib_error(st, &err);
-            goto done;
-        }
-        cvxrelu_encoding *enc2 = t.model->enc;
-        t.model->enc = NULL;
-        cvxrelu_model *gated = t.model;
-        t.model = NULL;
-        st = cvxrelu_model_from_relu(t.pat, Ur, c, lambda, enc2, &t.model, &err);
-        free(Ur);
-        if (st) {
-            cvxrelu_model_free(gated);
-            rc = lib_error(st, &err);
-            goto done;
-        }
-        t.model->objective = res.objective;
-        t.model->gap = res.gap;
-        double *Yg = malloc(n * c * sizeof(double)), *Yr = malloc(n * c * sizeof(double));
-        if (Yg && Yr) {
-            gated->enc = t.model->enc; /* borrowed for the forward pass */
-            cvxrelu_model_forward(gated, t.X, n, Yg);
-            gated->enc = NULL;
-            cvxrelu_model_forward(t.model, t.X, n, Yr);
-            decomp_diff = 0.0;
-            for (size_t i = 0; i < n * c; i++) decomp_diff = fmax(decomp_diff, fabs(Yg[i] - Yr[i]));
-        }
-        free(Yg);
-        free(Yr);
-        cvxrelu_model_free(gated);
-        note("decomposition (%s): %zu ReLU neurons, sharpness paid %.6f, max |ReLU - gated| on "
-             "training rows %.3e\n", o->decompose == 1 ? "closed form" : "min-norm",
-             t.model->m, sharpness, decomp_diff);
-        if (dex != CVXRELU_EXIT_CONVERGED) {
-            decomp_exit = dex;
-            note("decomposition %s: the groups not reached keep the closed form (still exact, "
-                 "sharper)\n",
-                 dex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit");
-        }
-    }
-    double *Yc = malloc(n * c * sizeof(double)), *Yn = malloc(n * c * sizeof(double));
-    if (!Yc || !Yn) {
-        free(Yc);
-        free(Yn);
-        die_msg("out of memory");
-        rc = EXIT_SOLVER;
-        goto done;
-    }
-    cvxrelu_solver_predict_train(t.solver, Yc);
-    cvxrelu_model_forward(t.model, t.X, n, Yn);
-    double maxdiff = 0.0;
-    for (size_t i = 0; i < n * c; i++) maxdiff = fmax(maxdiff, fabs(Yc[i] - Yn[i]));
-    metrics mtr = compute_metrics(t.model->enc, Yn, t.Y, n);
-    free(Yc);
-    free(Yn);
-    double netobj = cvxrelu_model_objective(t.model, t.X, t.Y, n, lambda);
-    metrics mte;
-    if ((rc = test_metrics(&t, &mte))) goto done;
-    const int cls = t.model->enc->task == CVXRELU_TASK_CLASSIFICATION;
-    if (cls)
-        note("network: %zu neurons | train accuracy %.4f%s", t.model->m, mtr.accuracy,
-             t.test ? "" : "\n");
-    else
-        note("network: %zu neurons | train mse %.6g%s", t.model->m, mtr.mse, t.test ? "" : "\n");
-    if (t.test) note(cls ? " | test accuracy %.4f (n=%zu)\n" : " | test mse %.6g (n=%zu)\n",
-                     cls ? mte.accuracy : mte.mse, t.test->n);
-    note("certificate: the sampled convex program's optimum lies in [%.10e, %.10e]\n", res.dual,
-         res.objective);
-    if (g_verbose)
-        note("recovered network objective %.10e; max |network - convex| on training rows %.3e\n",
-             netobj, maxdiff);
-    /* bounds on the non-convex optimum itself (DESIGN 5): for every ReLU network */
-    /* stopped before the first iteration with nothing to show: say so, and keep
-       whatever file the user had rather than replace it with an empty model */
-    const int stopped = res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT;
-    const int no_result = stopped && res.iterations == 0 && t.model->m == 0;
-    cvxrelu_certificate cert;
-    int have_cert = 0;
-    if (g_interrupt && t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify)
-        note("certificate skipped: interrupted\n");
-    if (t.model->kind == CVXRELU_MODEL_RELU && !o->no_certify && lambda > 0.0 && !no_result &&
-        !g_interrupt) {
-        cvxrelu_certify_settings cs;
-        cvxrelu_certify_settings_default(&cs);
-        cs.bounds = o->bounds;
-        cli_set_threads(0);
-        if ((st = cvxrelu_certify(t.model, t.X, t.Y, n, lambda, &cs, &cert, &err))) {
-            rc = lib_error(st, &err);
-            goto done;
-        }
-        have_cert = 1;
-        certificate_report(&cert, n, g_quiet ? NULL : stderr, NULL);
-        if (o->width)
-            note("[KP24] width requested %zu: %zu gates drawn, %zu patterns, %zu active neurons "
-                 "(estimate of m*); theoretical width 320 (sqrt(n/d)+1)^2 log(n/0.05) = %.4g\n",
-                 o->width, t.pat->sampled, t.pat->P, t.model->m, cvxrelu_kp24_width(n, d, 0.05));
-    }
-
-    if (is_demo) {
-        printf("demo: %s, %zu train / %zu test rows, %zu patterns, lambda %g\n", o->train_path,
-               n, t.test ? t.test->n : 0, t.pat->P, lambda);
-        printf("test accuracy   %.4f\n", mte.accuracy);
-        printf("objective       %.10e\n", res.objective);
-        printf("duality gap     %.3e (relative %.3e, %s)\n", res.gap, rel_gap,
-               cvxrelu_exit_string(res.exit));
-        printf("lower bound     %.10e (dual value: no better solution of this program exists)\n",
-               res.dual);
-        printf("time            %.3f s (%zu iterations)\n", res.solve_time_s, res.iterations);
-    }
-
-    if (no_result) {
-        note("%s before the first iteration: no model%s\n",
-             res.exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
-             o->model_out ? " written" : "");
-    } else if (t.model->m == 0) {
-        note("warning: the model has no neurons and predicts 0 for every input (lambda %.6g; "
-             "lambda_max %.6g: U = 0 is optimal for lambda >= lambda_max)\n",
-             lambda, res.lambda_max);
-    }
-    if (o->model_out && !no_result && (st = cvxrelu_model_save(t.model, o->model_out, &err))) {
-        rc = lib_error(st, &err);
-        goto done;
-    }
-    if (o->json_out) {
-        jbuf *j = &t.json;
-        jb_open(j);
-        jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", o->relu ? "relu" : o->decompose ? "gated+decompose" : "gated");
-        jb_int(j, "model_written", o->model_out && !no_result);
-        jb_str(j, "solver", o->relu ? "rfista-cone" : "rfista");
-        if (o->width) {
-            jb_int(j, "width_requested", (long long)o->width);
-            jb_str(j, "via", o->via_gated ? "gated" : "constrained");
-            jb_num(j, "kp24_width", cvxrelu_kp24_width(n, d, 0.05));
-        }
-        jb_str(j, "task", cls ? "classification" : "regression");
-        jb_int(j, "n", (long long)n);
-        jb_int(j, "d", (long long)t.model->enc->d_raw);
-        jb_int(j, "outputs", (long long)c);
-        jb_num(j, "lambda", lambda);
-        jb_num(j, "beta", lambda * (double)(n * c));
-        jb_num(j, "lambda_max", res.lambda_max);
-        jb_int(j, "patterns", (long long)t.pat->P);
-        jb_int(j, "gates_drawn", (long long)t.pat->sampled);
-        jb_num(j, "objective", res.objective);
-        jb_num(j, "loss", res.loss);
-        jb_num(j, "penalty", res.penalty);
-        jb_num(j, "dual_value", res.dual);
-        jb_num(j, "duality_gap", res.gap);
-        jb_num(j, "relative_gap", rel_gap);
-        jb_num(j, "eps_gap", o->eps);
-        jb_str(j, "exit", cvxrelu_exit_string(res.exit));
-        jb_int(j, "iterations", (long long)res.iterations);
-        jb_num(j, "solve_time_s", res.solve_time_s);
-        jb_num(j, "blas_time_s", res.gemm_time_s);
-        jb_int(j, "passes_over_x", (long long)res.matvecs);
-        if (!o->relu) {
-            jb_str(j, "precision", o->single ? "single" : "double");
-            jb_int(j, "screening", !o->no_screening);
-            jb_int(j, "screened_groups", (long long)res.screened);
-            jb_int(j, "preconditioned", res.preconditioned);
-        }
-        jb_int(j, "active_neurons", (long long)t.model->m);
-        if (o->decompose) {
-            jb_str(j, "decomposition", o->decompose == 1 ? "closed" : "min-norm");
-            jb_num(j, "sharpness_ratio", sharpness);
-            jb_num(j, "decomposition_max_abs_diff", decomp_diff);
-            jb_str(j, "decomposition_exit", cvxrelu_exit_string(decomp_exit));
-        }
-        if (o->all_patterns) jb_str(j, "patterns_mode", "all");
-        if (o->relu) {
-            jb_num(j, "constraint_violation", res.violation);
-        }
-        jb_num(j, "network_objective", netobj);
-        jb_num(j, "recovery_max_abs_diff", maxdiff);
-        if (have_cert) certificate_report(&cert, n, NULL, j);
-        json_metrics(j, &t, mtr, mte);
-        json_close(j, o->seed);
-        if ((rc = jb_write(j, o->json_out))) goto done;
-    }
-    if (rc == EXIT_OK && trace_failed) rc = EXIT_DATA;
-    if (rc == EXIT_OK && g_interrupt) {
-        if (!no_result) note("interrupted: the model and metrics of the last iterate were written\n");
-        rc = EXIT_INTERRUPTED;
-    } else if (rc == EXIT_OK && no_result) {
-        rc = EXIT_SOLVER; /* a time limit that left no result is a failure to train */
-    }
+    rc = run_sdp(o, &t, lambda);
 done:
     catch_signals(0);
     train_state_free(&t);

@@ -30,10 +30,12 @@ def same(doc, val):
 # (command section of docs/cli.md, option, struct, field): CLI options that take the
 # library's default
 CLI_MAP = [
-    ("train", "--lambda", "cvxrelu_settings", "lambda"),
-    ("train", "--eps", "cvxrelu_settings", "eps_gap"),
-    ("train", "--eps-feas", "cvxrelu_settings", "eps_feas"),
-    ("train", "--max-iter", "cvxrelu_settings", "max_iter"),
+    ("train", "--patterns", "cvxrelu_train_settings", "patterns"),
+    ("train", "--lambda", "cvxrelu_train_settings", "lambda"),
+    ("train", "--eps", "cvxrelu_train_settings", "eps_gap"),
+    ("train", "--eps-feas", "cvxrelu_train_settings", "eps_feas"),
+    ("train", "--max-iter", "cvxrelu_train_settings", "max_iter"),
+    ("train", "--seed", "cvxrelu_train_settings", "seed"),
     ("train", "--steps", "cvxrelu_local_settings", "steps"),
     ("train", "--batch", "cvxrelu_local_settings", "batch"),
     ("certify", "--sdp-max-rows", "cvxrelu_certify_settings", "sdp_max_rows"),

@@ -97,5 +97,41 @@ int main(void)
     PP("cvxrelu_relu3_settings", t, interrupt);
     PP("cvxrelu_relu3_settings", t, callback);
     PP("cvxrelu_relu3_settings", t, callback_data);
+    cvxrelu_train_settings g;
+    cvxrelu_train_settings_default(&g);
+    printf("cvxrelu_train_settings program %s\n",
+           g.program == CVXRELU_TRAIN_GATED ? "CVXRELU_TRAIN_GATED" : "other");
+    printf("cvxrelu_train_settings task %s\n",
+           g.task == CVXRELU_TASK_AUTO ? "CVXRELU_TASK_AUTO" : "other");
+    PD("cvxrelu_train_settings", g, standardize);
+    PD("cvxrelu_train_settings", g, bias);
+    PZ("cvxrelu_train_settings", g, patterns);
+    PD("cvxrelu_train_settings", g, all_patterns);
+    PZ("cvxrelu_train_settings", g, width);
+    PP("cvxrelu_train_settings", g, gates);
+    PZ("cvxrelu_train_settings", g, n_gates);
+    PP("cvxrelu_train_settings", g, warm);
+    PD("cvxrelu_train_settings", g, lambda);
+    PD("cvxrelu_train_settings", g, lambda_ratio);
+    PD("cvxrelu_train_settings", g, beta);
+    printf("cvxrelu_train_settings seed %" PRIu64 "\n", g.seed);
+    PD("cvxrelu_train_settings", g, eps_gap);
+    PD("cvxrelu_train_settings", g, eps_feas);
+    PZ("cvxrelu_train_settings", g, max_iter);
+    PD("cvxrelu_train_settings", g, time_limit_s);
+    PP("cvxrelu_train_settings", g, interrupt);
+    PD("cvxrelu_train_settings", g, single_precision);
+    PD("cvxrelu_train_settings", g, screening);
+    PD("cvxrelu_train_settings", g, precondition);
+    printf("cvxrelu_train_settings decompose %s\n",
+           g.decompose == CVXRELU_TRAIN_DECOMPOSE_NONE ? "CVXRELU_TRAIN_DECOMPOSE_NONE" : "other");
+    PD("cvxrelu_train_settings", g, certify);
+    printf("cvxrelu_train_settings bounds %s\n",
+           g.bounds == (1u << CVXRELU_SBOUND_COUNT) - 1u ? "all" : "other");
+    PD("cvxrelu_train_settings", g, max_memory_bytes);
+    PP("cvxrelu_train_settings", g, callback);
+    PP("cvxrelu_train_settings", g, callback_data);
+    PP("cvxrelu_train_settings", g, on_phase);
+    PP("cvxrelu_train_settings", g, phase_data);
     return 0;
 }

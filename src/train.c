@@ -1,0 +1,444 @@
+/* One-shot training of the two-layer convex programs: encode, sample the
+   patterns, solve, recover the network, decompose, certify, evaluate
+   (docs/api.md, "One-shot training"). */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    cvxrelu_certify_settings cs;
+    cvxrelu_certify_settings_default(&cs);
+    s->program = CVXRELU_TRAIN_GATED;
+    s->task = CVXRELU_TASK_AUTO;
+    s->standardize = 1;
+    s->bias = 1;
+    s->patterns = 100;
+    s->lambda = set.lambda;
+    s->eps_gap = set.eps_gap;
+    s->eps_feas = set.eps_feas;
+    s->max_iter = set.max_iter;
+    s->time_limit_s = set.time_limit_s;
+    s->screening = set.screening;
+    s->precondition = set.precondition;
+    s->single_precision = set.single_precision;
+    s->decompose = CVXRELU_TRAIN_DECOMPOSE_NONE;
+    s->certify = 1;
+    s->bounds = cs.bounds;
+}
+
+cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
+                                   const double *Y, size_t n)
+{
+    cvxrelu_metrics mt = {NAN, NAN};
+    const size_t c = enc->c;
+    double se = 0.0;
+    for (size_t i = 0; i < n * c; i++) se += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
+    mt.mse = n ? se / (double)(n * c) : NAN;
+    if (enc->task == CVXRELU_TASK_CLASSIFICATION && n) {
+        size_t ok = 0;
+        for (size_t i = 0; i < n; i++)
+            ok += cvxrelu_encoding_decide(enc, Yhat + i * c) ==
+                  cvxrelu_encoding_decide(enc, Y + i * c);
+        mt.accuracy = (double)ok / (double)n;
+    }
+    return mt;
+}
+
+/* n strings copied (NULL entries stay NULL); NULL on failure. */
+static char **copy_strings(char *const *v, size_t n)
+{
+    char **w = calloc(n ? n : 1, sizeof *w);
+    if (!w) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] && !(w[i] = cr_strdup(v[i]))) {
+            for (size_t k = 0; k < i; k++) free(w[k]);
+            free(w);
+            return NULL;
+        }
+    }
+    return w;
+}
+
+cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc)
+{
+    if (!enc) return NULL;
+    cvxrelu_encoding *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    *e = *enc;
+    e->mean = e->scale = NULL;
+    e->classes = e->feature_names = NULL;
+    const size_t dr = enc->d_raw ? enc->d_raw : 1;
+    if (enc->mean && !(e->mean = malloc(dr * sizeof(double)))) goto fail;
+    if (enc->scale && !(e->scale = malloc(dr * sizeof(double)))) goto fail;
+    if (enc->mean) memcpy(e->mean, enc->mean, enc->d_raw * sizeof(double));
+    if (enc->scale) memcpy(e->scale, enc->scale, enc->d_raw * sizeof(double));
+    if (enc->classes && !(e->classes = copy_strings(enc->classes, enc->n_classes))) goto fail;
+    if (enc->feature_names &&
+        !(e->feature_names = copy_strings(enc->feature_names, enc->d_raw)))
+        goto fail;
+    return e;
+fail:
+    if (!e->classes) e->n_classes = 0;
+    if (!e->feature_names) e->header = 0;
+    cvxrelu_encoding_free(e);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the pipeline */
+
+typedef struct {
+    const cvxrelu_train_settings *s;
+    cvxrelu_train_report *r;
+    double deadline; /* cr_now() clock; 0: none */
+    cvxrelu_encoding *enc;
+    double *X, *Y, *Xt, *Yt, *G0, *U0;
+    cvxrelu_patterns *pat;
+    cvxrelu_solver *solver;
+    cvxrelu_model *model;
+} train_ctx;
+
+static void phase(train_ctx *t, cvxrelu_train_phase p)
+{
+    if (t->s->on_phase) t->s->on_phase(p, t->r, t->s->phase_data);
+}
+
+/* What is left of the time limit (a tiny positive time once it is spent, so the
+   phase stops at its first check; 0 = no limit). */
+static double time_left(const train_ctx *t)
+{
+    if (!(t->deadline > 0.0)) return 0.0;
+    double left = t->deadline - cr_now();
+    return left > 1e-9 ? left : 1e-9;
+}
+
+static int stop_asked(const train_ctx *t)
+{
+    return t->s->interrupt && *t->s->interrupt;
+}
+
+/* The warm model fits this run: a gated model with the same inputs, outputs and
+   input transform. */
+static cvxrelu_status check_warm(const cvxrelu_model *w, const cvxrelu_encoding *enc,
+                                 cvxrelu_error *err)
+{
+    if (w->kind != CVXRELU_MODEL_GATED || w->d != enc->d || w->enc->c != enc->c)
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "cannot warm-start: model has %zu inputs and %zu outputs, this run %zu "
+                       "and %zu", w->d, w->enc->c, enc->d, enc->c);
+    for (size_t k = 0; k < w->enc->d_raw; k++) {
+        if (w->enc->standardize != enc->standardize || w->enc->bias != enc->bias ||
+            (enc->standardize &&
+             (w->enc->mean[k] != enc->mean[k] || w->enc->scale[k] != enc->scale[k])))
+            return cr_fail(err, CVXRELU_ERR_INVALID,
+                           "cannot warm-start: the model was trained with another input "
+                           "transform (different data or standardization options)");
+    }
+    return CVXRELU_OK;
+}
+
+/* u_ik = a_j w_j for the neuron with the gate of pattern i and output k: each warm
+   neuron joins the pattern its gate generates (the first gate of a duplicated
+   pattern represents it; the weights add up; a neuron silent on this data drops). */
+static cvxrelu_status warm_weights(train_ctx *t, cvxrelu_error *err)
+{
+    const cvxrelu_model *w = t->s->warm;
+    const size_t n = t->r->n, d = t->r->d, c = t->r->c;
+    size_t md = t->pat->P * c * d;
+    t->U0 = calloc(md ? md : 1, sizeof(double));
+    if (!t->U0) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    cvxrelu_patterns *wp = NULL;
+    for (size_t j = 0; j < w->m; j++) {
+        if (cvxrelu_patterns_from_gates(t->X, n, d, w->G + j * d, 1, &wp, NULL)) {
+            wp = NULL;
+            continue;
+        }
+        size_t nw = t->pat->words_per_pattern;
+        for (size_t i = 0; i < t->pat->P; i++) {
+            if (memcmp(t->pat->bits + i * nw, wp->bits, nw * sizeof(uint64_t)) == 0) {
+                double *u = t->U0 + (i * c + w->out[j]) * d;
+                for (size_t k = 0; k < d; k++) u[k] += w->a[j] * w->W[j * d + k];
+                break;
+            }
+        }
+        cvxrelu_patterns_free(wp);
+    }
+    return cvxrelu_solver_set_weights(t->solver, t->U0);
+}
+
+/* Refuse before any work what cannot fit: the solver's buffers plus the patterns.
+   The gated solver's d x d metric is optional: it is declined when the rest fits
+   and it alone would pass the budget. */
+static cvxrelu_status check_memory(train_ctx *t, size_t P, size_t m0, int *precondition,
+                                   cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    const size_t n = r->n, d = r->d, c = r->c;
+    const int relu = s->program == CVXRELU_TRAIN_RELU;
+    size_t Pest = s->all_patterns ? 2 * n : (P > m0 ? P : m0);
+    size_t need = cvxrelu_solver_memory(n, d, c, Pest,
+                                        relu ? CVXRELU_SOLVER_RELU : CVXRELU_SOLVER_RFISTA);
+    double limit = s->max_memory_bytes > 0 ? s->max_memory_bytes : cr_physical_memory();
+    const size_t dd = (d >= 2 && d <= n && d <= CVXRELU_PRECOND_MAX_D)
+                          ? d * (d + 1) * sizeof(double) : 0;
+    r->memory_limit = limit;
+    if (!relu && *precondition && dd && need != SIZE_MAX && (double)need > limit &&
+        (double)(need - dd) <= limit) {
+        r->precondition_declined = 1;
+        *precondition = 0;
+        need -= dd;
+    }
+    r->memory_need = need == SIZE_MAX ? INFINITY : (double)need;
+    if (need == SIZE_MAX || (double)need > limit)
+        return cr_fail(err, CVXRELU_ERR_NOMEM,
+                       "this problem needs about %.3g GiB for the solver (n=%zu, d=%zu, c=%zu, "
+                       "P=%zu, %s) and %.3g GiB are available%s: refused before starting",
+                       r->memory_need / 1073741824.0, n, d, c, Pest, relu ? "relu" : "gated",
+                       limit / 1073741824.0, s->max_memory_bytes > 0 ? " (the budget set)" : "");
+    return CVXRELU_OK;
+}
+
+/* The gated network replaced by the ReLU network of its cone decomposition. */
+static cvxrelu_status decompose(train_ctx *t, cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    const size_t n = r->n, d = r->d, c = r->c;
+    cvxrelu_train_decompose how = s->decompose;
+    if (how == CVXRELU_TRAIN_DECOMPOSE_AUTO)
+        how = (double)n * (double)d * (double)d <= 2e8 ? CVXRELU_TRAIN_DECOMPOSE_MIN_NORM
+                                                      : CVXRELU_TRAIN_DECOMPOSE_CLOSED;
+    r->decomposed = how;
+    phase(t, CVXRELU_PHASE_DECOMPOSING);
+    double *Ur = NULL;
+    cvxrelu_limits lim = {time_left(t), s->interrupt};
+    cvxrelu_status st = cvxrelu_decompose_gated(
+        t->X, n, d, t->pat, cvxrelu_solver_weights(t->solver), c,
+        how == CVXRELU_TRAIN_DECOMPOSE_CLOSED ? CVXRELU_DECOMPOSE_CLOSED_FORM
+                                              : CVXRELU_DECOMPOSE_MIN_NORM,
+        &lim, &Ur, &r->sharpness, &r->decomposition_exit, err);
+    if (st) return st;
+    cvxrelu_encoding *enc = cvxrelu_encoding_copy(t->enc);
+    cvxrelu_model *relu = NULL;
+    if (!enc) {
+        free(Ur);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    }
+    st = cvxrelu_model_from_relu(t->pat, Ur, c, r->lambda, enc, &relu, err);
+    free(Ur);
+    if (st) return st;
+    relu->objective = t->model->objective;
+    relu->gap = t->model->gap;
+    double *Yg = malloc(n * c * sizeof(double)), *Yr = malloc(n * c * sizeof(double));
+    r->decomposition_max_abs_diff = NAN;
+    if (Yg && Yr) {
+        cvxrelu_model_forward(t->model, t->X, n, Yg);
+        cvxrelu_model_forward(relu, t->X, n, Yr);
+        double diff = 0.0;
+        for (size_t i = 0; i < n * c; i++) diff = fmax(diff, fabs(Yg[i] - Yr[i]));
+        r->decomposition_max_abs_diff = diff;
+    }
+    free(Yg);
+    free(Yr);
+    cvxrelu_model_free(t->model);
+    t->model = relu;
+    r->neurons = relu->m;
+    phase(t, CVXRELU_PHASE_DECOMPOSED);
+    return CVXRELU_OK;
+}
+
+static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
+                          const cvxrelu_dataset *test, cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    cvxrelu_status st;
+    const int relu = s->program == CVXRELU_TRAIN_RELU;
+    if (!train->has_labels)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "training data needs a label column");
+    if ((st = cvxrelu_encoding_fit(train, s->task, s->standardize, s->bias, &t->enc, err)) ||
+        (st = cvxrelu_encoding_features(t->enc, train, &t->X, err)) ||
+        (st = cvxrelu_encoding_targets(t->enc, train, &t->Y, err)))
+        return st;
+    if (test && ((st = cvxrelu_encoding_features(t->enc, test, &t->Xt, err)) ||
+                 (st = cvxrelu_encoding_targets(t->enc, test, &t->Yt, err))))
+        return st;
+    const size_t n = train->n, d = t->enc->d, c = t->enc->c;
+    r->n = n;
+    r->d = d;
+    r->c = c;
+    r->d_raw = t->enc->d_raw;
+    r->task = t->enc->task;
+    r->lambda = s->beta > 0.0 ? s->beta / (double)(n * c) : s->lambda;
+
+    /* gates: the warm-start model's, then the given ones, then sampled ones */
+    const cvxrelu_model *w = s->warm;
+    if (w && (st = check_warm(w, t->enc, err))) return st;
+    const size_t mw = w ? w->m : 0, mg = s->gates ? s->n_gates : 0, m0 = mw + mg;
+    if (m0) {
+        if (!(t->G0 = malloc(m0 * d * sizeof(double))))
+            return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+        if (mw) memcpy(t->G0, w->G, mw * d * sizeof(double));
+        if (mg) memcpy(t->G0 + mw * d, s->gates, mg * d * sizeof(double));
+    }
+    const size_t P = s->patterns;
+    r->patterns_asked = P;
+    int precondition = s->precondition;
+    if ((st = check_memory(t, P, m0, &precondition, err))) return st;
+    phase(t, CVXRELU_PHASE_PLANNED);
+
+    cvxrelu_exit pex = CVXRELU_EXIT_CONVERGED;
+    cvxrelu_limits plim = {time_left(t), s->interrupt};
+    st = s->all_patterns ? cvxrelu_patterns_enumerate(t->X, n, d, &t->pat, err)
+                         : cvxrelu_patterns_build(t->X, n, d, t->G0, m0, P, s->seed,
+                                                  s->width ? s->width / 2 : 0, &plim, &t->pat,
+                                                  &pex, err);
+    if (st) return st;
+    r->sampling_exit = pex;
+    r->patterns = t->pat ? t->pat->P : 0;
+    r->gates_drawn = t->pat ? t->pat->sampled : 0;
+    if (!t->pat) { /* stopped before a pattern was found */
+        r->exit = pex;
+        r->no_result = 1;
+        phase(t, CVXRELU_PHASE_SAMPLED);
+        return CVXRELU_OK;
+    }
+    phase(t, CVXRELU_PHASE_SAMPLED);
+
+    if (s->lambda_ratio > 0.0) {
+        double lmax = cvxrelu_lambda_max(t->X, n, d, t->Y, c, t->pat);
+        if (!isfinite(lmax)) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory computing lambda_max");
+        r->lambda = s->lambda_ratio * lmax;
+    }
+    const double lambda = r->lambda;
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    set.lambda = lambda;
+    set.eps_gap = s->eps_gap;
+    set.eps_feas = s->eps_feas;
+    set.single_precision = s->single_precision;
+    set.screening = s->screening;
+    set.precondition = precondition;
+    if (relu) set.solver = CVXRELU_SOLVER_RELU;
+    set.max_iter = s->max_iter;
+    set.time_limit_s = time_left(t);
+    set.callback = s->callback;
+    set.callback_data = s->callback_data;
+    set.interrupt = s->interrupt;
+    if ((st = cvxrelu_solver_new(t->X, n, d, t->Y, c, t->pat, &set, &t->solver, err))) return st;
+    if (w && (st = warm_weights(t, err))) return st;
+    phase(t, CVXRELU_PHASE_SOLVING);
+
+    cvxrelu_result *res = &r->convex;
+    if ((st = cvxrelu_solver_solve(t->solver, res, err))) return st;
+    r->exit = res->exit;
+    phase(t, CVXRELU_PHASE_SOLVED);
+
+    /* the network, and a check that it reproduces the convex fit */
+    cvxrelu_encoding *enc = cvxrelu_encoding_copy(t->enc);
+    if (!enc) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    const double *U = cvxrelu_solver_weights(t->solver);
+    st = relu ? cvxrelu_model_from_relu(t->pat, U, c, lambda, enc, &t->model, err)
+              : cvxrelu_model_from_gated(t->pat, U, c, lambda, enc, &t->model, err);
+    if (st) return st;
+    t->model->objective = res->objective;
+    t->model->gap = res->gap;
+    r->neurons = t->model->m;
+    r->sharpness = NAN;
+    r->decomposition_max_abs_diff = NAN;
+    r->decomposition_exit = CVXRELU_EXIT_CONVERGED;
+    if (!relu && s->decompose != CVXRELU_TRAIN_DECOMPOSE_NONE && (st = decompose(t, err)))
+        return st;
+    double *Yc = malloc(n * c * sizeof(double)), *Yn = malloc(n * c * sizeof(double));
+    if (!Yc || !Yn) {
+        free(Yc);
+        free(Yn);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    }
+    cvxrelu_solver_predict_train(t->solver, Yc);
+    cvxrelu_model_forward(t->model, t->X, n, Yn);
+    double maxdiff = 0.0;
+    for (size_t i = 0; i < n * c; i++) maxdiff = fmax(maxdiff, fabs(Yc[i] - Yn[i]));
+    r->recovery_max_abs_diff = maxdiff;
+    r->train_metrics = cvxrelu_metrics_of(t->model->enc, Yn, t->Y, n);
+    free(Yc);
+    free(Yn);
+    r->network_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
+    r->test_metrics = (cvxrelu_metrics){NAN, NAN};
+    if (test) {
+        r->test_n = test->n;
+        double *Yt = malloc((test->n ? test->n : 1) * c * sizeof(double));
+        if (!Yt) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+        cvxrelu_model_forward(t->model, t->Xt, test->n, Yt);
+        r->test_metrics = cvxrelu_metrics_of(t->model->enc, Yt, t->Yt, test->n);
+        free(Yt);
+    }
+    /* stopped before the first iteration with nothing to show */
+    const int stopped = res->exit == CVXRELU_EXIT_INTERRUPTED ||
+                        res->exit == CVXRELU_EXIT_TIME_LIMIT;
+    r->no_result = stopped && res->iterations == 0 && t->model->m == 0;
+    phase(t, CVXRELU_PHASE_RECOVERED);
+
+    /* bounds on the non-convex optimum itself: for every ReLU network */
+    if (t->model->kind == CVXRELU_MODEL_RELU && s->certify) {
+        if (stop_asked(t)) {
+            r->certify_skipped_interrupt = 1;
+        } else if (lambda > 0.0 && !r->no_result) {
+            cvxrelu_certify_settings cs;
+            cvxrelu_certify_settings_default(&cs);
+            cs.bounds = s->bounds;
+            phase(t, CVXRELU_PHASE_CERTIFYING);
+            if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, lambda, &cs, &r->certificate,
+                                      err)))
+                return st;
+            r->certified = 1;
+        }
+    }
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
+                             const cvxrelu_train_settings *s, cvxrelu_model **model_out,
+                             cvxrelu_train_report *report, cvxrelu_error *err)
+{
+    if (model_out) *model_out = NULL;
+    if (!train || !s || !model_out || !report)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "train: missing argument");
+    if (s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "train: unknown program %d", (int)s->program);
+    if (s->gates && !s->n_gates)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");
+    memset(report, 0, sizeof *report);
+    const double t0 = cr_now();
+    train_ctx t;
+    memset(&t, 0, sizeof t);
+    t.s = s;
+    t.r = report;
+    t.deadline = s->time_limit_s > 0.0 ? t0 + s->time_limit_s : 0.0;
+    report->program = s->program;
+    report->sharpness = report->decomposition_max_abs_diff = NAN;
+    report->train_metrics = report->test_metrics = (cvxrelu_metrics){NAN, NAN};
+    cvxrelu_status st = run(&t, train, test, err);
+    if (st == CVXRELU_OK) {
+        *model_out = t.model;
+        t.model = NULL;
+    }
+    report->time_s = cr_now() - t0;
+    cvxrelu_model_free(t.model);
+    cvxrelu_encoding_free(t.enc);
+    free(t.X);
+    free(t.Y);
+    free(t.Xt);
+    free(t.Yt);
+    free(t.G0);
+    free(t.U0);
+    cvxrelu_patterns_free(t.pat);
+    cvxrelu_solver_free(t.solver);
+    return st;
+}
