@@ -869,396 +869,8 @@ static int test_metrics(const train_state *t, metrics *mte)
     return EXIT_OK;
 }
 
-static int run_local(const train_opts *o, train_state *t, double lambda)
-{
-    const size_t n = t->train->n, d = t->enc->d, c = t->enc->c, m = o->width;
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    int rc = EXIT_OK;
-    cvxrelu_local_settings ls;
-    cvxrelu_local_settings_default(&ls);
-    ls.method = (cvxrelu_optimizer)(o->optimizer - 1);
-    ls.width = m;
-    ls.lambda = lambda;
-    ls.lr = o->lr;
-    ls.steps = o->steps;
-    ls.batch = o->batch;
-    ls.init_scale = o->init_scale;
-    ls.seed = o->seed;
-    ls.record_every = o->record_every;
-    ls.time_limit_s = time_left(o);
-    ls.interrupt = &g_interrupt;
-    double *W = NULL, *a = NULL, *Ur = NULL;
-    size_t *outi = NULL;
-    cvxrelu_local_result lr;
-    memset(&lr, 0, sizeof lr);
-    cvxrelu_patterns *fp = NULL, *one = NULL;
-    cvxrelu_solver *sv = NULL;
-
-    cli_set_threads(cvxrelu_blas_threads_for(n, d, m * c));
-    note("cvxrelu %s | non-convex ReLU network, %s, %zu neurons per output | BLAS: %s\n",
-         CVXRELU_VERSION, optimizer_names[ls.method], m, banner_blas());
-    note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | steps %zu, lr %g, batch %zu, "
-         "seed %llu\n",
-         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
-         lambda * (double)(n * c), ls.steps,
-         ls.lr > 0 ? ls.lr : (ls.method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1),
-         ls.method == CVXRELU_OPT_GD ? 0 : ls.batch, (unsigned long long)ls.seed);
-    if ((st = cvxrelu_local_train(t->X, n, d, t->Y, c, &ls, &W, &a, &lr, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    note("%8s %16s %16s %14s %9s\n", "step", "objective", "changed_neurons", "mean_hamming",
-         "time_s");
-    for (size_t i = 0; i < lr.n_records; i++) {
-        const cvxrelu_local_record *q = lr.records + i;
-        size_t every = lr.n_records > 30 ? lr.n_records / 20 : 1;
-        if (i % every == 0 || i + 1 == lr.n_records)
-            note("%8zu %16.8e %16zu %14.3f %9.3f\n", q->step, q->objective, q->changed_neurons,
-                 q->mean_hamming, q->time_s);
-    }
-    note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
-         optimizer_names[ls.method], lr.steps, lr.time_s, lr.interrupted ? " (stopped early)" : "",
-         lr.objective, lr.loss, lr.penalty);
-    int stats_failed = o->stats_out && write_stats_file(o->stats_out, &lr);
-    outi = malloc(m * c * sizeof(size_t));
-    if (!outi) {
-        die_msg("out of memory");
-        rc = EXIT_SOLVER;
-        goto out;
-    }
-    for (size_t j = 0; j < m * c; j++) outi[j] = j / m;
-    cvxrelu_encoding *enc = t->enc;
-    t->enc = NULL;
-    if ((st = cvxrelu_model_from_arrays(CVXRELU_MODEL_RELU, m * c, W, a, outi, lambda, enc,
-                                        &t->model, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    t->model->objective = lr.objective;
-
-    /* stationarity check: program 3.2 on the network's own patterns, warm-started
-       at the network (a_j w_j joins v or w of its pattern), so its value is <= the
-       network's objective and equal at a stationary point ([WLP22]) */
-    double convex_value = NAN, convex_gap = NAN;
-    size_t convex_patterns = 0;
-    if (o->no_stationarity) {
-        note("stationarity check skipped (--no-stationarity)\n");
-    } else if ((st = cvxrelu_patterns_from_gates(t->X, n, d, W, m * c, &fp, &err)) == CVXRELU_OK) {
-        convex_patterns = fp->P;
-        cvxrelu_settings set;
-        cvxrelu_settings_default(&set);
-        set.solver = CVXRELU_SOLVER_RELU;
-        set.lambda = lambda;
-        set.eps_gap = o->eps;
-        set.max_iter = o->max_iter;
-        set.interrupt = &g_interrupt;
-        set.time_limit_s = time_left(o);
-        if ((st = cvxrelu_solver_new(t->X, n, d, t->Y, c, fp, &set, &sv, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        Ur = calloc(2 * fp->P * c * d, sizeof(double));
-        if (!Ur) {
-            die_msg("out of memory");
-            rc = EXIT_SOLVER;
-            goto out;
-        }
-        const size_t nw = fp->words_per_pattern;
-        for (size_t j = 0; j < m * c && !g_interrupt; j++) {
-            if (cvxrelu_patterns_from_gates(t->X, n, d, W + j * d, 1, &one, NULL)) {
-                one = NULL; /* dead neuron: no row active */
-                continue;
-            }
-            for (size_t i = 0; i < fp->P; i++)
-                if (memcmp(fp->bits + i * nw, one->bits, nw * sizeof(uint64_t)) == 0) {
-                    double *u = Ur + (2 * (i * c + outi[j]) + (a[j] < 0)) * d;
-                    for (size_t k = 0; k < d; k++) u[k] += fabs(a[j]) * W[j * d + k];
-                    break;
-                }
-            cvxrelu_patterns_free(one);
-            one = NULL;
-        }
-        cvxrelu_solver_set_weights(sv, Ur);
-        cvxrelu_result res;
-        if ((st = cvxrelu_solver_solve(sv, &res, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        if (res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT) {
-            /* a cut-short re-solve proves nothing about stationarity: report only its bound */
-            convex_gap = NAN;
-            note("stationarity check %s after %zu iterations: no conclusion (lower bound %.10e "
-                 "on the program over the final patterns)\n",
-                 res.exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit",
-                 res.iterations, res.dual);
-        } else {
-            convex_value = res.objective;
-            convex_gap = res.gap;
-            note("stationarity check: the exact ReLU program on the %zu final patterns: %.10e (gap %.2e, %s); "
-                 "network %.10e; relative difference %.3e\n",
-                 fp->P, res.objective, res.gap, cvxrelu_exit_string(res.exit), lr.objective,
-                 (lr.objective - res.objective) / fmax(fabs(lr.objective), 1e-300));
-        }
-    } else {
-        note("stationarity check skipped: %s\n", err.msg);
-    }
-
-    metrics mtr, mte = {NAN, NAN};
-    {
-        double *Yn = malloc(n * c * sizeof(double));
-        if (!Yn) {
-            die_msg("out of memory");
-            rc = EXIT_SOLVER;
-            goto out;
-        }
-        cvxrelu_model_forward(t->model, t->X, n, Yn);
-        mtr = compute_metrics(t->model->enc, Yn, t->Y, n);
-        free(Yn);
-    }
-    if ((rc = test_metrics(t, &mte))) goto out;
-    note_network(t, mtr, mte);
-    cvxrelu_certificate cert;
-    int have_cert = 0;
-    if (g_interrupt && !o->no_certify) note("certificate skipped: interrupted\n");
-    if (!o->no_certify && lambda > 0.0 && !g_interrupt) {
-        cvxrelu_certify_settings cs;
-        cvxrelu_certify_settings_default(&cs);
-        cs.bounds = o->bounds;
-        cli_set_threads(0);
-        if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, lambda, &cs, &cert, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        have_cert = 1;
-        certificate_report(&cert, n, g_quiet ? NULL : stderr, NULL);
-    }
-    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    if (o->json_out) {
-        jbuf *j = &t->json;
-        jb_open(j);
-        jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", "relu");
-        jb_str(j, "optimizer", optimizer_names[ls.method]);
-        json_problem(j, t, n, lambda);
-        jb_int(j, "width", (long long)m);
-        jb_int(j, "steps", (long long)lr.steps);
-        jb_num(j, "lr", ls.lr > 0 ? ls.lr : (ls.method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1));
-        jb_int(j, "batch", (long long)(ls.method == CVXRELU_OPT_GD ? 0 : ls.batch));
-        jb_num(j, "objective", lr.objective);
-        jb_num(j, "loss", lr.loss);
-        jb_num(j, "penalty", lr.penalty);
-        jb_num(j, "train_time_s", lr.time_s);
-        if (lr.n_records) {
-            const cvxrelu_local_record *q = lr.records + lr.n_records - 1;
-            jb_int(j, "changed_neurons", (long long)q->changed_neurons);
-            jb_num(j, "mean_hamming", q->mean_hamming);
-        }
-        jb_int(j, "final_patterns", (long long)convex_patterns);
-        jb_num(j, "convex_value_on_final_patterns", convex_value);
-        jb_num(j, "convex_gap_on_final_patterns", convex_gap);
-        json_metrics(j, t, mtr, mte);
-        if (have_cert) certificate_report(&cert, n, NULL, j);
-        json_close(j, o->seed);
-        if ((rc = jb_write(j, o->json_out))) goto out;
-    }
-    if (rc == EXIT_OK && stats_failed) rc = EXIT_DATA;
-    if (rc == EXIT_OK && g_interrupt) {
-        note("interrupted: the model of the last step was written\n");
-        rc = EXIT_INTERRUPTED;
-    }
-out:
-    free(W);
-    free(a);
-    free(Ur);
-    free(outi);
-    cvxrelu_local_result_free(&lr);
-    cvxrelu_patterns_free(fp);
-    cvxrelu_patterns_free(one);
-    cvxrelu_solver_free(sv);
-    return rc;
-}
 
 /* One row of the SDP table per check, on the canonical scale of the summary. */
-static void on_sdp_check(const cvxrelu_sdp_info *it, void *user)
-{
-    (void)user;
-    note("%8zu %16.10e %16.10e %10.2e %10.2e %10.2e %8.2f\n", it->iter, it->value,
-         it->lower_bound, (it->value - it->lower_bound) / fmax(fabs(it->value), 1e-300), it->pres,
-         it->dres, it->time_s);
-}
-
-/* --model sdp: the relaxation of DESIGN 6, its certified lower bound, and the
-   network read out of its solution. */
-static int run_sdp(const train_opts *o, train_state *t, double lambda)
-{
-    const size_t n = t->train->n, d = t->enc->d, c = t->enc->c, N = n * c;
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    int rc = EXIT_OK;
-    double *U = NULL, *V = NULL, *Yn = NULL;
-    cvxrelu_sdp_result res;
-    memset(&res, 0, sizeof res);
-    if (!(lambda > 0.0)) {
-        die_msg("--model sdp needs lambda > 0 (weight decay fixes the scale of the relaxation)");
-        return EXIT_USAGE;
-    }
-    const cvxrelu_sdp_method method = (cvxrelu_sdp_method)o->sdp_method;
-    const char *mname = method == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
-    {
-        double need = cvxrelu_sdp_memory(n, d, c, method);
-        double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
-                                            : (double)sysconf(_SC_PHYS_PAGES) *
-                                                  (double)sysconf(_SC_PAGESIZE);
-        if (need > limit) {
-            die_msg("the SDP relaxation needs about %.3g GiB (%s, n=%zu, d=%zu, c=%zu: "
-                    "%zu x %zu matrices) and %.3g GiB are available%s: refused before starting",
-                    need / 1073741824.0, mname, n, d, c, 2 * n + d + c, 2 * n + d + c,
-                    limit / 1073741824.0, o->max_memory_gb > 0 ? " (--max-memory)" : "");
-            return EXIT_SOLVER;
-        }
-        if (g_verbose) note("memory: the SDP solver needs about %.3g GiB\n", need / 1073741824.0);
-    }
-    /* one thread below a few hundred rows: the products are too small to share */
-    cli_set_threads(n < 150 ? 1 : 0);
-    note("cvxrelu %s | SDP relaxation [PBY24] by %s | BLAS: %s\n", CVXRELU_VERSION,
-         method == CVXRELU_SDP_DSDP ? "DSDP (interior point)" : "ADMM", banner_blas());
-    note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta = lambda n c = %.6g) | "
-         "PSD block %zu x %zu, lifted %zu x %zu\n",
-         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
-         lambda * (double)N, n + d + c, n + d + c, 2 * n + d + c, 2 * n + d + c);
-    cvxrelu_sdp_settings ss;
-    cvxrelu_sdp_settings_default(&ss);
-    ss.method = method;
-    if (o->eps_given) ss.tol = o->eps;
-    if (o->max_iter_given) ss.max_iter = o->max_iter;
-    ss.time_limit_s = time_left(o);
-    ss.verbose = g_verbose;
-    ss.interrupt = &g_interrupt;
-    ss.callback = on_sdp_check;
-    if (!g_quiet)
-        note("%8s %16s %16s %10s %10s %10s %8s   (canonical scale: beta = lambda n c)\n", "iter",
-             "value", "lower_bound", "rel_gap", "pres", "dres", "time_s");
-    if (method == CVXRELU_SDP_DSDP) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_watchdog;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGALRM, &sa, NULL);
-        g_opaque_phase = 1;
-        if (ss.time_limit_s > 0.0) arm_watchdog(ss.time_limit_s + 1.5);
-    }
-    st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, &err);
-    if (g_opaque_phase) {
-        g_opaque_phase = 0;
-        arm_watchdog(0.0);
-    }
-    if (st) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    note("sdp %s: %s after %zu iterations in %.3f s | value %.10e | certified lower bound "
-         "%.10e | relative gap %.2e | residuals %.1e (primal) %.1e (dual) | rank %zu\n",
-         mname, cvxrelu_exit_string(res.exit), res.iterations, res.time_s, res.value,
-         res.lower_bound, res.gap, res.pres, res.dres, res.rank);
-    const size_t R = o->width ? o->width : (res.rank ? res.rank : 1);
-    struct timespec ts0, ts1;
-    clock_gettime(CLOCK_MONOTONIC, &ts0);
-    cvxrelu_limits rlim = {time_left(o), &g_interrupt};
-    cvxrelu_exit rex = CVXRELU_EXIT_CONVERGED;
-    if ((st = cvxrelu_sdp_readout(t->X, n, d, t->Y, c, lambda, &res, R, 0, o->seed, &rlim, &U,
-                                  &V, &rex, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    if (rex == CVXRELU_EXIT_INTERRUPTED || rex == CVXRELU_EXIT_TIME_LIMIT)
-        note("read-out %s: the best network found so far is kept (not refitted)\n",
-             rex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit");
-    clock_gettime(CLOCK_MONOTONIC, &ts1);
-    double t_read = (double)(ts1.tv_sec - ts0.tv_sec) + 1e-9 * (double)(ts1.tv_nsec - ts0.tv_nsec);
-    cvxrelu_encoding *enc = t->enc;
-    t->enc = NULL;
-    if ((st = cvxrelu_model_from_dense(R, U, V, lambda, enc, &t->model, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    Yn = malloc(N * sizeof(double));
-    if (!Yn) {
-        die_msg("out of memory");
-        rc = EXIT_SOLVER;
-        goto out;
-    }
-    cvxrelu_model_forward(t->model, t->X, n, Yn);
-    double loss = 0.0;
-    for (size_t i = 0; i < N; i++) loss += (Yn[i] - t->Y[i]) * (Yn[i] - t->Y[i]);
-    loss /= 2.0 * (double)N;
-    const double obj = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda), pen = obj - loss;
-    /* the read-out network's objective is an upper bound on the optimum: it tightens
-       the trace bound inside the certificate */
-    const double lb0 = res.lower_bound;
-    res.lower_bound = cvxrelu_sdp_lower_bound_for(&res, obj);
-    if (res.lower_bound > lb0) {
-        res.gap = (res.value - res.lower_bound) / fmax(fabs(res.value), 1e-300);
-        note("certified lower bound with the read-out network's objective as the upper bound "
-             "in the trace bound: %.10e (relative gap to the value %.2e)\n",
-             res.lower_bound, res.gap);
-    }
-    t->model->objective = obj;
-    t->model->gap = obj - res.lower_bound;
-    metrics mtr = compute_metrics(t->model->enc, Yn, t->Y, n), mte = {NAN, NAN};
-    if ((rc = test_metrics(t, &mte))) goto out;
-    note("read-out network: width %zu in %.3f s | objective %.10e (loss %.6e + penalty %.6e) | "
-         "within %.3e (relative %.2e) of the best network, by the certified bound\n",
-         R, t_read, obj, loss, pen, obj - res.lower_bound,
-         (obj - res.lower_bound) / fmax(fabs(obj), 1e-300));
-    note_network(t, mtr, mte);
-    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    if (o->json_out) {
-        jbuf *j = &t->json;
-        jb_open(j);
-        jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", "sdp");
-        jb_str(j, "solver", mname);
-        jb_str(j, "exit", cvxrelu_exit_string(res.exit));
-        json_problem(j, t, n, lambda);
-        jb_num(j, "tol", ss.tol);
-        jb_num(j, "sdp_value", res.value);
-        jb_num(j, "sdp_lower_bound", res.lower_bound);
-        jb_num(j, "sdp_gap", res.gap);
-        jb_num(j, "primal_residual", res.pres);
-        jb_num(j, "dual_residual", res.dres);
-        jb_int(j, "rank", (long long)res.rank);
-        jb_int(j, "iterations", (long long)res.iterations);
-        jb_num(j, "sdp_time_s", res.time_s);
-        jb_int(j, "width", (long long)R);
-        jb_num(j, "readout_objective", obj);
-        jb_num(j, "readout_loss", loss);
-        jb_num(j, "readout_penalty", pen);
-        jb_num(j, "readout_time_s", t_read);
-        jb_str(j, "readout_exit", cvxrelu_exit_string(rex));
-        jb_num(j, "objective", obj);
-        json_metrics(j, t, mtr, mte);
-        json_close(j, o->seed);
-        if ((rc = jb_write(j, o->json_out))) goto out;
-    }
-    if (rc == EXIT_OK && g_interrupt) {
-        note("interrupted: the read-out of the last iterate was written\n");
-        rc = EXIT_INTERRUPTED;
-    }
-out:
-    free(U);
-    free(V);
-    free(Yn);
-    cvxrelu_sdp_result_free(&res);
-    return rc;
-}
-
 /* --model relu3: the three-layer program of DESIGN 7 (or, with --optimizer, the
    local baseline and the convex program on its own configurations). */
 static int run_relu3(const train_opts *o, train_state *t, double lambda)
@@ -1911,6 +1523,286 @@ static int run_convex(const train_opts *o, train_state *t, int is_demo)
     return r.no_result ? EXIT_SOLVER : EXIT_OK; /* a time limit that left no result failed */
 }
 
+static void on_sdp_check(const cvxrelu_sdp_info *it, void *user)
+{
+    (void)user;
+    note("%8zu %16.10e %16.10e %10.2e %10.2e %10.2e %8.2f\n", it->iter, it->value,
+         it->lower_bound, (it->value - it->lower_bound) / fmax(fabs(it->value), 1e-300), it->pres,
+         it->dres, it->time_s);
+}
+
+static const char *sdp_name(const cvxrelu_train_report *r, const train_opts *o)
+{
+    (void)r;
+    return o->sdp_method == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
+}
+
+/* What the CLI shows at each phase of the SDP pipeline. */
+static void on_sdp_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+{
+    const train_opts *o = user;
+    const size_t n = r->n, d = r->d, c = r->c;
+    const int dsdp = o->sdp_method == CVXRELU_SDP_DSDP;
+    switch (p) {
+    case CVXRELU_PHASE_PLANNED:
+        if (g_verbose) note("memory: the SDP solver needs about %.3g GiB\n", r->memory_need / GIB);
+        break;
+    case CVXRELU_PHASE_SOLVING:
+        /* one thread below a few hundred rows: the products are too small to share */
+        cli_set_threads(n < 150 ? 1 : 0);
+        note("cvxrelu %s | SDP relaxation [PBY24] by %s | BLAS: %s\n", CVXRELU_VERSION,
+             dsdp ? "DSDP (interior point)" : "ADMM", banner_blas());
+        note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta = lambda n c = %.6g) | "
+             "PSD block %zu x %zu, lifted %zu x %zu\n",
+             o->train_path, n, r->d_raw, o->bias ? " (+bias)" : "", c, r->lambda,
+             r->lambda * (double)(n * c), n + d + c, n + d + c, 2 * n + d + c, 2 * n + d + c);
+        if (!g_quiet)
+            note("%8s %16s %16s %10s %10s %10s %8s   (canonical scale: beta = lambda n c)\n",
+                 "iter", "value", "lower_bound", "rel_gap", "pres", "dres", "time_s");
+        if (dsdp) {
+            /* DSDP cannot stop inside its setup or an iteration: a watchdog ends the
+               process when a stop request is not acted on in time */
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_watchdog;
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGALRM, &sa, NULL);
+            g_opaque_phase = 1;
+            if (o->time_limit > 0.0) arm_watchdog(time_left(o) + 1.5);
+        }
+        break;
+    case CVXRELU_PHASE_SOLVED:
+        if (g_opaque_phase) {
+            g_opaque_phase = 0;
+            arm_watchdog(0.0);
+        }
+        note("sdp %s: %s after %zu iterations in %.3f s | value %.10e | certified lower bound "
+             "%.10e | relative gap %.2e | residuals %.1e (primal) %.1e (dual) | rank %zu\n",
+             sdp_name(r, o), cvxrelu_exit_string(r->sdp_exit), r->sdp_iterations, r->sdp_time_s,
+             r->sdp_value, r->sdp_lower_bound_solver, r->sdp_gap, r->sdp_pres, r->sdp_dres,
+             r->sdp_rank);
+        break;
+    default:
+        break;
+    }
+}
+
+/* --model sdp: the relaxation, its certified lower bound, and the network read
+   out of its solution, through the library's one-shot training. */
+static int run_sdp(const train_opts *o, train_state *t)
+{
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = EXIT_OK;
+    if (!((o->beta_given ? o->beta : o->lambda) > 0.0)) {
+        die_msg("--model sdp needs lambda > 0 (weight decay fixes the scale of the relaxation)");
+        return EXIT_USAGE;
+    }
+    cvxrelu_train_settings s;
+    convex_settings(o, t, &s);
+    s.program = CVXRELU_TRAIN_SDP;
+    s.sdp.method = (cvxrelu_sdp_method)o->sdp_method;
+    if (o->eps_given) s.sdp.tol = o->eps;
+    if (o->max_iter_given) s.sdp.max_iter = o->max_iter;
+    s.sdp.verbose = g_verbose;
+    s.sdp.callback = on_sdp_check;
+    s.on_phase = on_sdp_phase;
+    s.phase_data = (void *)o;
+    cvxrelu_train_report r;
+    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
+    if (g_opaque_phase) {
+        g_opaque_phase = 0;
+        arm_watchdog(0.0);
+    }
+    if (st) return lib_error(st, &err);
+    if (r.readout_exit == CVXRELU_EXIT_INTERRUPTED || r.readout_exit == CVXRELU_EXIT_TIME_LIMIT)
+        note("read-out %s: the best network found so far is kept (not refitted)\n",
+             r.readout_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit");
+    if (r.sdp_lower_bound > r.sdp_lower_bound_solver)
+        note("certified lower bound with the read-out network's objective as the upper bound "
+             "in the trace bound: %.10e (relative gap to the value %.2e)\n",
+             r.sdp_lower_bound, r.sdp_gap);
+    const double obj = r.network_objective;
+    note("read-out network: width %zu in %.3f s | objective %.10e (loss %.6e + penalty %.6e) | "
+         "within %.3e (relative %.2e) of the best network, by the certified bound\n",
+         r.readout_width, r.readout_time_s, obj, r.readout_loss, r.readout_penalty,
+         obj - r.sdp_lower_bound, (obj - r.sdp_lower_bound) / fmax(fabs(obj), 1e-300));
+    metrics mtr = {r.train_metrics.mse, r.train_metrics.accuracy};
+    metrics mte = {r.test_metrics.mse, r.test_metrics.accuracy};
+    note_network(t, mtr, mte);
+    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err)))
+        return lib_error(st, &err);
+    if (o->json_out) {
+        jbuf *j = &t->json;
+        jb_open(j);
+        jb_str(j, "version", CVXRELU_VERSION);
+        jb_str(j, "model", "sdp");
+        jb_str(j, "solver", sdp_name(&r, o));
+        jb_str(j, "exit", cvxrelu_exit_string(r.sdp_exit));
+        json_problem(j, t, r.n, r.lambda);
+        jb_num(j, "tol", r.sdp_tol);
+        jb_num(j, "sdp_value", r.sdp_value);
+        jb_num(j, "sdp_lower_bound", r.sdp_lower_bound);
+        jb_num(j, "sdp_gap", r.sdp_gap);
+        jb_num(j, "primal_residual", r.sdp_pres);
+        jb_num(j, "dual_residual", r.sdp_dres);
+        jb_int(j, "rank", (long long)r.sdp_rank);
+        jb_int(j, "iterations", (long long)r.sdp_iterations);
+        jb_num(j, "sdp_time_s", r.sdp_time_s);
+        jb_int(j, "width", (long long)r.readout_width);
+        jb_num(j, "readout_objective", obj);
+        jb_num(j, "readout_loss", r.readout_loss);
+        jb_num(j, "readout_penalty", r.readout_penalty);
+        jb_num(j, "readout_time_s", r.readout_time_s);
+        jb_str(j, "readout_exit", cvxrelu_exit_string(r.readout_exit));
+        jb_num(j, "objective", obj);
+        json_metrics(j, t, mtr, mte);
+        json_close(j, o->seed);
+        if ((rc = jb_write(j, o->json_out))) return rc;
+    }
+    if (g_interrupt) {
+        note("interrupted: the read-out of the last iterate was written\n");
+        return EXIT_INTERRUPTED;
+    }
+    return EXIT_OK;
+}
+
+/* What the CLI shows at each phase of a local run. */
+static void on_local_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+{
+    const train_opts *o = user;
+    const cvxrelu_local_result *lr = &r->local;
+    const int method = o->optimizer - 1;
+    const size_t m = o->width;
+    switch (p) {
+    case CVXRELU_PHASE_SOLVING:
+        cli_set_threads(cvxrelu_blas_threads_for(r->n, r->d, m * r->c));
+        note("cvxrelu %s | non-convex ReLU network, %s, %zu neurons per output | BLAS: %s\n",
+             CVXRELU_VERSION, optimizer_names[method], m, banner_blas());
+        note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | steps %zu, lr %g, batch "
+             "%zu, seed %llu\n",
+             o->train_path, r->n, r->d_raw, o->bias ? " (+bias)" : "", r->c, r->lambda,
+             r->lambda * (double)(r->n * r->c), o->steps,
+             o->lr > 0 ? o->lr : (method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1),
+             method == CVXRELU_OPT_GD ? 0 : o->batch, (unsigned long long)o->seed);
+        break;
+    case CVXRELU_PHASE_SOLVED:
+        note("%8s %16s %16s %14s %9s\n", "step", "objective", "changed_neurons", "mean_hamming",
+             "time_s");
+        for (size_t i = 0; i < lr->n_records; i++) {
+            const cvxrelu_local_record *q = lr->records + i;
+            size_t every = lr->n_records > 30 ? lr->n_records / 20 : 1;
+            if (i % every == 0 || i + 1 == lr->n_records)
+                note("%8zu %16.8e %16zu %14.3f %9.3f\n", q->step, q->objective,
+                     q->changed_neurons, q->mean_hamming, q->time_s);
+        }
+        note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
+             optimizer_names[method], lr->steps, lr->time_s,
+             lr->interrupted ? " (stopped early)" : "", lr->objective, lr->loss, lr->penalty);
+        break;
+    case CVXRELU_PHASE_RECOVERED:
+        if (o->no_stationarity)
+            note("stationarity check skipped (--no-stationarity)\n");
+        else if (r->stationarity_run == 0)
+            note("stationarity check skipped: %s\n", r->stationarity_skipped);
+        else if (r->stationarity_run == 2)
+            note("stationarity check %s after %zu iterations: no conclusion (lower bound %.10e "
+                 "on the program over the final patterns)\n",
+                 r->stationarity_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted"
+                                                                 : "stopped by the time limit",
+                 r->stationarity_iterations, r->stationarity_bound);
+        else if (r->stationarity_run == 1)
+            note("stationarity check: the exact ReLU program on the %zu final patterns: %.10e "
+                 "(gap %.2e, %s); network %.10e; relative difference %.3e\n",
+                 r->stationarity_patterns, r->stationarity_value, r->stationarity_gap,
+                 cvxrelu_exit_string(r->stationarity_exit), lr->objective,
+                 (lr->objective - r->stationarity_value) / fmax(fabs(lr->objective), 1e-300));
+        break;
+    case CVXRELU_PHASE_CERTIFYING:
+        cli_set_threads(0);
+        break;
+    default:
+        break;
+    }
+}
+
+/* --optimizer: the non-convex network, then the stationarity check (the exact
+   program on the final patterns, warm-started from the network itself) and the
+   certificate, through the library's one-shot training. */
+static int run_local(const train_opts *o, train_state *t)
+{
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = EXIT_OK;
+    cvxrelu_train_settings s;
+    convex_settings(o, t, &s);
+    s.program = CVXRELU_TRAIN_LOCAL;
+    s.local.method = (cvxrelu_optimizer)(o->optimizer - 1);
+    s.local.width = o->width;
+    s.local.lr = o->lr;
+    s.local.steps = o->steps;
+    s.local.batch = o->batch;
+    s.local.init_scale = o->init_scale;
+    s.local.record_every = o->record_every;
+    s.stationarity = !o->no_stationarity;
+    s.on_phase = on_local_phase;
+    s.phase_data = (void *)o;
+    cvxrelu_train_report r;
+    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
+    if (st) {
+        cvxrelu_train_report_free(&r);
+        return lib_error(st, &err);
+    }
+    const cvxrelu_local_result *lr = &r.local;
+    int stats_failed = o->stats_out && write_stats_file(o->stats_out, &r.local);
+    metrics mtr = {r.train_metrics.mse, r.train_metrics.accuracy};
+    metrics mte = {r.test_metrics.mse, r.test_metrics.accuracy};
+    note_network(t, mtr, mte);
+    if (r.certify_skipped_interrupt) note("certificate skipped: interrupted\n");
+    if (r.certified) certificate_report(&r.certificate, r.n, g_quiet ? NULL : stderr, NULL);
+    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
+        cvxrelu_train_report_free(&r);
+        return lib_error(st, &err);
+    }
+    if (o->json_out) {
+        const int method = o->optimizer - 1;
+        jbuf *j = &t->json;
+        jb_open(j);
+        jb_str(j, "version", CVXRELU_VERSION);
+        jb_str(j, "model", "relu");
+        jb_str(j, "optimizer", optimizer_names[method]);
+        json_problem(j, t, r.n, r.lambda);
+        jb_int(j, "width", (long long)o->width);
+        jb_int(j, "steps", (long long)lr->steps);
+        jb_num(j, "lr", o->lr > 0 ? o->lr : (method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1));
+        jb_int(j, "batch", (long long)(method == CVXRELU_OPT_GD ? 0 : o->batch));
+        jb_num(j, "objective", lr->objective);
+        jb_num(j, "loss", lr->loss);
+        jb_num(j, "penalty", lr->penalty);
+        jb_num(j, "train_time_s", lr->time_s);
+        if (lr->n_records) {
+            const cvxrelu_local_record *q = lr->records + lr->n_records - 1;
+            jb_int(j, "changed_neurons", (long long)q->changed_neurons);
+            jb_num(j, "mean_hamming", q->mean_hamming);
+        }
+        jb_int(j, "final_patterns", (long long)r.stationarity_patterns);
+        jb_num(j, "convex_value_on_final_patterns", r.stationarity_value);
+        jb_num(j, "convex_gap_on_final_patterns", r.stationarity_gap);
+        json_metrics(j, t, mtr, mte);
+        if (r.certified) certificate_report(&r.certificate, r.n, NULL, j);
+        json_close(j, o->seed);
+        rc = jb_write(j, o->json_out);
+    }
+    cvxrelu_train_report_free(&r);
+    if (rc) return rc;
+    if (stats_failed) return EXIT_DATA;
+    if (g_interrupt) {
+        note("interrupted: the model of the last step was written\n");
+        return EXIT_INTERRUPTED;
+    }
+    return EXIT_OK;
+}
+
 static int run_train(const train_opts *o_in, int is_demo)
 {
     train_opts o_copy = *o_in;
@@ -1943,8 +1835,8 @@ static int run_train(const train_opts *o_in, int is_demo)
             goto done;
         }
     }
-    if (!o->relu3 && !o->optimizer && !o->sdp) {
-        rc = run_convex(o, &t, is_demo);
+    if (!o->relu3) {
+        rc = o->optimizer ? run_local(o, &t) : o->sdp ? run_sdp(o, &t) : run_convex(o, &t, is_demo);
         goto done;
     }
     if ((st = cvxrelu_encoding_fit(t.train, o->task, o->standardize, o->bias, &t.enc, &err)) ||
@@ -1963,11 +1855,6 @@ static int run_train(const train_opts *o_in, int is_demo)
         rc = run_relu3(o, &t, lambda);
         goto done;
     }
-    if (o->optimizer) {
-        rc = run_local(o, &t, lambda);
-        goto done;
-    }
-    rc = run_sdp(o, &t, lambda);
 done:
     catch_signals(0);
     train_state_free(&t);

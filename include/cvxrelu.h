@@ -649,143 +649,6 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
    delta: 320 (sqrt(n/d) + 1)^2 log(n/delta) (informational). */
 double cvxrelu_kp24_width(size_t n, size_t d, double delta);
 
-/* ------------------------------------------------------ one-shot training */
-
-/* Accuracy (classification) and mean squared error of predictions. */
-typedef struct {
-    double mse;      /* (1/(n c)) ||Yhat - Y||^2 over the encoded targets */
-    double accuracy; /* fraction of rows whose decided class is right; NAN for regression */
-} cvxrelu_metrics;
-
-/* Metrics of predictions Yhat (n x enc->c) against encoded targets Y. */
-cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
-                                   const double *Y, size_t n);
-
-/* A deep copy (NULL on allocation failure). */
-cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc);
-
-/* Which convex program cvxrelu_train solves (docs/algorithms.md). */
-typedef enum {
-    CVXRELU_TRAIN_GATED = 0, /* the gated ReLU group lasso; a gated network, or a ReLU
-                                network with the same fit through a cone decomposition */
-    CVXRELU_TRAIN_RELU       /* the cone-constrained program: a ReLU network directly */
-} cvxrelu_train_program;
-
-/* How cvxrelu_train turns a gated solution into a ReLU network. */
-typedef enum {
-    CVXRELU_TRAIN_DECOMPOSE_NONE = 0, /* keep the gated network */
-    CVXRELU_TRAIN_DECOMPOSE_CLOSED,   /* the closed form */
-    CVXRELU_TRAIN_DECOMPOSE_MIN_NORM, /* the min-norm split (a barrier method per group) */
-    CVXRELU_TRAIN_DECOMPOSE_AUTO      /* min-norm when n d^2 <= 2e8, else the closed form */
-} cvxrelu_train_decompose;
-
-/* The points at which cvxrelu_train reports progress (cvxrelu_train_settings.on_phase). */
-typedef enum {
-    CVXRELU_PHASE_PLANNED = 0, /* memory checked: memory_need, precondition_declined */
-    CVXRELU_PHASE_SAMPLED,     /* patterns held: patterns, gates_drawn, sampling_exit */
-    CVXRELU_PHASE_SOLVING,     /* lambda chosen, solver built: the iterations follow */
-    CVXRELU_PHASE_SOLVED,      /* convex: the solver's result */
-    CVXRELU_PHASE_DECOMPOSING, /* the cone decomposition starts */
-    CVXRELU_PHASE_DECOMPOSED,  /* sharpness, decomposition_* */
-    CVXRELU_PHASE_RECOVERED,   /* the network: network_objective, train metrics */
-    CVXRELU_PHASE_CERTIFYING   /* the certificate of the ReLU network starts */
-} cvxrelu_train_phase;
-
-typedef struct cvxrelu_train_report cvxrelu_train_report;
-typedef void (*cvxrelu_phase_callback)(cvxrelu_train_phase phase, const cvxrelu_train_report *r,
-                                       void *user);
-
-/*
- * Everything cvxrelu_train needs besides the data; cvxrelu_train_settings_default
- * is the only source of its defaults (docs/api.md lists them).
- */
-typedef struct {
-    cvxrelu_train_program program; /* default GATED */
-    cvxrelu_task task;       /* default AUTO (classification for text or few integer labels) */
-    int standardize;         /* standardize the feature columns; default 1 */
-    int bias;                /* append a column of ones; default 1 */
-    size_t patterns;         /* distinct patterns to sample; default 100 (0: only the given
-                                gates' and the warm model's) */
-    int all_patterns;        /* every pattern of the data (d <= 2 only); default 0 */
-    size_t width;            /* [KP24] width M: at most M/2 gates drawn (0: no cap); default 0 */
-    const double *gates;     /* n_gates x enc->d gates whose patterns come first; default NULL */
-    size_t n_gates;
-    const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
-                                  its weights); default NULL */
-    double lambda;           /* regularization, canonical scale; default 1e-3 */
-    double lambda_ratio;     /* > 0: lambda = lambda_ratio * lambda_max of the sampled
-                                program, overriding lambda; default 0 */
-    double beta;             /* > 0: lambda = beta / (n c) (the unnormalized scale),
-                                overriding lambda; default 0 */
-    uint64_t seed;           /* of the sampled gates; default 0 */
-    double eps_gap;          /* relative duality gap to stop at; default 1e-6 */
-    double eps_feas;         /* RELU: cone violation allowed; default 1e-6 */
-    size_t max_iter;         /* default 10000 */
-    double time_limit_s;     /* for the whole call; 0 = none; default 0 */
-    volatile sig_atomic_t *interrupt; /* stop soon when *interrupt != 0; default NULL */
-    int single_precision;    /* GATED: float products, certificates in double; default 0 */
-    int screening;           /* GATED: gap-safe screening; default 1 */
-    int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
-    cvxrelu_train_decompose decompose; /* GATED: default NONE */
-    int certify;             /* bound the non-convex optimum for a ReLU network; default 1 */
-    unsigned bounds;         /* the certificate's s-bounds (cvxrelu_certify_settings); default all */
-    double max_memory_bytes; /* refuse what needs more; 0 = the machine's memory; default 0 */
-    cvxrelu_callback callback; /* every iteration of the convex solve; default NULL */
-    void *callback_data;
-    cvxrelu_phase_callback on_phase; /* at each phase; default NULL */
-    void *phase_data;
-} cvxrelu_train_settings;
-
-void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
-
-/* What cvxrelu_train did, filled in as it goes (on_phase sees it partly filled). */
-struct cvxrelu_train_report {
-    cvxrelu_train_program program;
-    size_t n, d, c;          /* training rows, encoded columns (bias included), outputs */
-    size_t d_raw;            /* raw feature columns */
-    cvxrelu_task task;
-    double lambda;           /* used (lambda_ratio resolved) */
-    double memory_need;      /* bytes the solver needs (estimate) */
-    double memory_limit;     /* bytes allowed */
-    int precondition_declined; /* the d x d metric alone would pass the budget */
-    size_t patterns;         /* distinct patterns held */
-    size_t gates_drawn;      /* gates drawn to find them */
-    size_t patterns_asked;   /* P asked for (0: the given gates' only) */
-    cvxrelu_exit sampling_exit; /* CONVERGED, or INTERRUPTED / TIME_LIMIT while sampling */
-    int preconditioned_possible; /* GATED: the d x d metric can be built for this data */
-    cvxrelu_result convex;   /* the convex solve: objective, dual, gap, exit, ... */
-    cvxrelu_exit exit;       /* of the whole call (the solve's, or the sampling's) */
-    int no_result;           /* stopped before the first iteration with nothing to show:
-                                *model_out is then NULL */
-    cvxrelu_train_decompose decomposed; /* NONE, CLOSED or MIN_NORM (AUTO resolved) */
-    double sharpness;        /* decomposition: sum(||v|| + ||w||) / sum ||u|| */
-    double decomposition_max_abs_diff; /* max |ReLU - gated| on the training rows */
-    cvxrelu_exit decomposition_exit;
-    double network_objective;     /* the returned network's objective on the training rows */
-    double recovery_max_abs_diff; /* max |network - convex fit| on the training rows */
-    cvxrelu_metrics train_metrics, test_metrics; /* test: NAN without test data */
-    size_t test_n;
-    size_t neurons;          /* of the returned network */
-    int certified;           /* certificate filled */
-    int certify_skipped_interrupt; /* asked for, skipped after a stop request */
-    cvxrelu_certificate certificate;
-    double time_s;           /* of the whole call */
-};
-
-/*
- * The whole two-layer pipeline of `cvxrelu train` (docs/algorithms.md): fit the
- * encoding on train, sample the patterns, solve the chosen convex program,
- * recover the network (and decompose it), certify it, evaluate it on train and
- * on test (may be NULL).  *model_out gets the network (NULL when report->no_result);
- * the report says what happened.  A problem past the memory budget is refused with
- * CVXRELU_ERR_NOMEM before any work.  A stop request or the time limit ends the
- * current phase early: the call still returns CVXRELU_OK with the best network
- * so far and report->exit saying why.
- */
-cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
-                             const cvxrelu_train_settings *s, cvxrelu_model **model_out,
-                             cvxrelu_train_report *report, cvxrelu_error *err);
-
 /* ------------------------------------- local (non-convex) training, [KP24] */
 
 typedef enum {
@@ -1024,6 +887,175 @@ cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const d
                                     const cvxrelu_local_settings *s, double **W1_out,
                                     double **W2_out, double **a_out, cvxrelu_local_result *res,
                                     cvxrelu_error *err);
+
+/* ------------------------------------------------------ one-shot training */
+
+/* Accuracy (classification) and mean squared error of predictions. */
+typedef struct {
+    double mse;      /* (1/(n c)) ||Yhat - Y||^2 over the encoded targets */
+    double accuracy; /* fraction of rows whose decided class is right; NAN for regression */
+} cvxrelu_metrics;
+
+/* Metrics of predictions Yhat (n x enc->c) against encoded targets Y. */
+cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
+                                   const double *Y, size_t n);
+
+/* A deep copy (NULL on allocation failure). */
+cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc);
+
+/* Which convex program cvxrelu_train solves (docs/algorithms.md). */
+typedef enum {
+    CVXRELU_TRAIN_GATED = 0, /* the gated ReLU group lasso; a gated network, or a ReLU
+                                network with the same fit through a cone decomposition */
+    CVXRELU_TRAIN_RELU,      /* the cone-constrained program: a ReLU network directly */
+    CVXRELU_TRAIN_SDP,       /* the SDP relaxation of [PBY24] and a network read out of it */
+    CVXRELU_TRAIN_LOCAL      /* a non-convex ReLU network by GD, SGD or Adam (no sampling),
+                                then the stationarity check on its final patterns */
+} cvxrelu_train_program;
+
+/* How cvxrelu_train turns a gated solution into a ReLU network. */
+typedef enum {
+    CVXRELU_TRAIN_DECOMPOSE_NONE = 0, /* keep the gated network */
+    CVXRELU_TRAIN_DECOMPOSE_CLOSED,   /* the closed form */
+    CVXRELU_TRAIN_DECOMPOSE_MIN_NORM, /* the min-norm split (a barrier method per group) */
+    CVXRELU_TRAIN_DECOMPOSE_AUTO      /* min-norm when n d^2 <= 2e8, else the closed form */
+} cvxrelu_train_decompose;
+
+/* The points at which cvxrelu_train reports progress (cvxrelu_train_settings.on_phase). */
+typedef enum {
+    CVXRELU_PHASE_PLANNED = 0, /* memory checked: memory_need, precondition_declined */
+    CVXRELU_PHASE_SAMPLED,     /* patterns held: patterns, gates_drawn, sampling_exit */
+    CVXRELU_PHASE_SOLVING,     /* lambda chosen, solver built: the iterations follow */
+    CVXRELU_PHASE_SOLVED,      /* convex: the solver's result */
+    CVXRELU_PHASE_DECOMPOSING, /* the cone decomposition starts */
+    CVXRELU_PHASE_DECOMPOSED,  /* sharpness, decomposition_* */
+    CVXRELU_PHASE_RECOVERED,   /* the network: network_objective, train metrics */
+    CVXRELU_PHASE_CERTIFYING   /* the certificate of the ReLU network starts */
+} cvxrelu_train_phase;
+
+typedef struct cvxrelu_train_report cvxrelu_train_report;
+typedef void (*cvxrelu_phase_callback)(cvxrelu_train_phase phase, const cvxrelu_train_report *r,
+                                       void *user);
+
+/*
+ * Everything cvxrelu_train needs besides the data; cvxrelu_train_settings_default
+ * is the only source of its defaults (docs/api.md lists them).
+ */
+typedef struct {
+    cvxrelu_train_program program; /* default GATED */
+    cvxrelu_task task;       /* default AUTO (classification for text or few integer labels) */
+    int standardize;         /* standardize the feature columns; default 1 */
+    int bias;                /* append a column of ones; default 1 */
+    size_t patterns;         /* distinct patterns to sample; default 100 (0: only the given
+                                gates' and the warm model's) */
+    int all_patterns;        /* every pattern of the data (d <= 2 only); default 0 */
+    size_t width;            /* [KP24] width M: at most M/2 gates drawn (0: no cap); default 0 */
+    const double *gates;     /* n_gates x enc->d gates whose patterns come first; default NULL */
+    size_t n_gates;
+    const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
+                                  its weights); default NULL */
+    double lambda;           /* regularization, canonical scale; default 1e-3 */
+    double lambda_ratio;     /* > 0: lambda = lambda_ratio * lambda_max of the sampled
+                                program, overriding lambda; default 0 */
+    double beta;             /* > 0: lambda = beta / (n c) (the unnormalized scale),
+                                overriding lambda; default 0 */
+    uint64_t seed;           /* of the sampled gates; default 0 */
+    double eps_gap;          /* relative duality gap to stop at; default 1e-6 */
+    double eps_feas;         /* RELU: cone violation allowed; default 1e-6 */
+    size_t max_iter;         /* default 10000 */
+    double time_limit_s;     /* for the whole call; 0 = none; default 0 */
+    volatile sig_atomic_t *interrupt; /* stop soon when *interrupt != 0; default NULL */
+    int single_precision;    /* GATED: float products, certificates in double; default 0 */
+    int screening;           /* GATED: gap-safe screening; default 1 */
+    int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
+    cvxrelu_train_decompose decompose; /* GATED: default NONE */
+    int certify;             /* bound the non-convex optimum for a ReLU network; default 1 */
+    unsigned bounds;         /* the certificate's s-bounds (cvxrelu_certify_settings); default all */
+    double max_memory_bytes; /* refuse what needs more; 0 = the machine's memory; default 0 */
+    cvxrelu_sdp_settings sdp; /* SDP: the relaxation's solver, as cvxrelu_sdp_settings_default
+                                 sets it (its time_limit_s and interrupt are the call's);
+                                 width above is the read-out's (0: the solution's rank) */
+    cvxrelu_local_settings local; /* LOCAL: the optimizer, as cvxrelu_local_settings_default
+                                     sets it (its lambda, seed, time_limit_s and interrupt
+                                     are the call's) */
+    int stationarity;        /* LOCAL: re-solve the exact program on the network's final
+                                patterns, warm-started at it; default 1 */
+    cvxrelu_callback callback; /* every iteration of the convex solve; default NULL */
+    void *callback_data;
+    cvxrelu_phase_callback on_phase; /* at each phase; default NULL */
+    void *phase_data;
+} cvxrelu_train_settings;
+
+void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
+
+/* What cvxrelu_train did, filled in as it goes (on_phase sees it partly filled). */
+struct cvxrelu_train_report {
+    cvxrelu_train_program program;
+    size_t n, d, c;          /* training rows, encoded columns (bias included), outputs */
+    size_t d_raw;            /* raw feature columns */
+    cvxrelu_task task;
+    double lambda;           /* used (lambda_ratio resolved) */
+    double memory_need;      /* bytes the solver needs (estimate) */
+    double memory_limit;     /* bytes allowed */
+    int precondition_declined; /* the d x d metric alone would pass the budget */
+    size_t patterns;         /* distinct patterns held */
+    size_t gates_drawn;      /* gates drawn to find them */
+    size_t patterns_asked;   /* P asked for (0: the given gates' only) */
+    cvxrelu_exit sampling_exit; /* CONVERGED, or INTERRUPTED / TIME_LIMIT while sampling */
+    int preconditioned_possible; /* GATED: the d x d metric can be built for this data */
+    cvxrelu_result convex;   /* the convex solve: objective, dual, gap, exit, ... */
+    cvxrelu_exit exit;       /* of the whole call (the solve's, or the sampling's) */
+    int no_result;           /* stopped before the first iteration with nothing to show:
+                                *model_out is then NULL */
+    cvxrelu_train_decompose decomposed; /* NONE, CLOSED or MIN_NORM (AUTO resolved) */
+    double sharpness;        /* decomposition: sum(||v|| + ||w||) / sum ||u|| */
+    double decomposition_max_abs_diff; /* max |ReLU - gated| on the training rows */
+    cvxrelu_exit decomposition_exit;
+    double network_objective;     /* the returned network's objective on the training rows */
+    double recovery_max_abs_diff; /* max |network - convex fit| on the training rows */
+    cvxrelu_metrics train_metrics, test_metrics; /* test: NAN without test data */
+    size_t test_n;
+    size_t neurons;          /* of the returned network */
+    int certified;           /* certificate filled */
+    int certify_skipped_interrupt; /* asked for, skipped after a stop request */
+    cvxrelu_certificate certificate;
+    /* program SDP: the relaxation (its lower bound tightened with the read-out's
+       objective as the upper bound) and the read-out */
+    cvxrelu_exit sdp_exit;
+    double sdp_value, sdp_lower_bound, sdp_lower_bound_solver, sdp_gap, sdp_pres, sdp_dres;
+    size_t sdp_rank, sdp_iterations;
+    double sdp_time_s, sdp_tol;
+    size_t readout_width;
+    double readout_time_s, readout_loss, readout_penalty;
+    cvxrelu_exit readout_exit;
+    /* program LOCAL: the optimizer's run (records owned: cvxrelu_train_report_free) and
+       the stationarity check (run: 1 done, 2 cut short: no conclusion, 0 not run, with
+       the reason in stationarity_skipped when it failed) */
+    cvxrelu_local_result local;
+    int stationarity_run;
+    char stationarity_skipped[256];
+    size_t stationarity_patterns, stationarity_iterations;
+    cvxrelu_exit stationarity_exit;
+    double stationarity_value, stationarity_gap, stationarity_bound;
+    double time_s;           /* of the whole call */
+};
+
+/* Frees what a report owns (the local optimizer's records); accepts NULL. */
+void cvxrelu_train_report_free(cvxrelu_train_report *r);
+
+/*
+ * The whole two-layer pipeline of `cvxrelu train` (docs/algorithms.md): fit the
+ * encoding on train, sample the patterns, solve the chosen convex program,
+ * recover the network (and decompose it), certify it, evaluate it on train and
+ * on test (may be NULL).  *model_out gets the network (NULL when report->no_result);
+ * the report says what happened.  A problem past the memory budget is refused with
+ * CVXRELU_ERR_NOMEM before any work.  A stop request or the time limit ends the
+ * current phase early: the call still returns CVXRELU_OK with the best network
+ * so far and report->exit saying why.
+ */
+cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
+                             const cvxrelu_train_settings *s, cvxrelu_model **model_out,
+                             cvxrelu_train_report *report, cvxrelu_error *err);
 
 /* ------------------------------------------------------------ synthetic data */
 

@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,15 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->decompose = CVXRELU_TRAIN_DECOMPOSE_NONE;
     s->certify = 1;
     s->bounds = cs.bounds;
+    cvxrelu_sdp_settings_default(&s->sdp);
+    cvxrelu_local_settings_default(&s->local);
+    s->stationarity = 1;
+}
+
+void cvxrelu_train_report_free(cvxrelu_train_report *r)
+{
+    if (!r) return;
+    cvxrelu_local_result_free(&r->local);
 }
 
 cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
@@ -120,6 +130,20 @@ static double time_left(const train_ctx *t)
 static int stop_asked(const train_ctx *t)
 {
     return t->s->interrupt && *t->s->interrupt;
+}
+
+/* The network's metrics on the test rows (NAN without them). */
+static cvxrelu_status test_metrics(train_ctx *t, const cvxrelu_dataset *test, cvxrelu_error *err)
+{
+    t->r->test_metrics = (cvxrelu_metrics){NAN, NAN};
+    if (!test) return CVXRELU_OK;
+    t->r->test_n = test->n;
+    double *Yt = malloc((test->n ? test->n : 1) * t->r->c * sizeof(double));
+    if (!Yt) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    cvxrelu_model_forward(t->model, t->Xt, test->n, Yt);
+    t->r->test_metrics = cvxrelu_metrics_of(t->model->enc, Yt, t->Yt, test->n);
+    free(Yt);
+    return CVXRELU_OK;
 }
 
 /* The warm model fits this run: a gated model with the same inputs, outputs and
@@ -253,6 +277,222 @@ static cvxrelu_status decompose(train_ctx *t, cvxrelu_error *err)
     return CVXRELU_OK;
 }
 
+/* The SDP relaxation, its certified lower bound, and the network read out of
+   its solution. */
+static cvxrelu_status run_sdp(train_ctx *t, const cvxrelu_dataset *test, cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    const size_t n = r->n, d = r->d, c = r->c, N = n * c;
+    const double lambda = r->lambda;
+    cvxrelu_status st;
+    if (!(lambda > 0.0))
+        return cr_fail(err, CVXRELU_ERR_INVALID, "the SDP relaxation needs lambda > 0 (weight "
+                       "decay fixes the scale of the relaxation)");
+    cvxrelu_sdp_settings ss = s->sdp;
+    const char *mname = ss.method == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
+    const double need = cvxrelu_sdp_memory(n, d, c, ss.method);
+    const double limit = s->max_memory_bytes > 0 ? s->max_memory_bytes : cr_physical_memory();
+    r->memory_need = need;
+    r->memory_limit = limit;
+    if (need > limit)
+        return cr_fail(err, CVXRELU_ERR_NOMEM,
+                       "the SDP relaxation needs about %.3g GiB (%s, n=%zu, d=%zu, c=%zu: "
+                       "%zu x %zu matrices) and %.3g GiB are available%s: refused before starting",
+                       need / 1073741824.0, mname, n, d, c, 2 * n + d + c, 2 * n + d + c,
+                       limit / 1073741824.0, s->max_memory_bytes > 0 ? " (the budget set)" : "");
+    phase(t, CVXRELU_PHASE_PLANNED);
+    ss.time_limit_s = time_left(t);
+    ss.interrupt = s->interrupt;
+    r->sdp_tol = ss.tol;
+    phase(t, CVXRELU_PHASE_SOLVING);
+    cvxrelu_sdp_result res;
+    memset(&res, 0, sizeof res);
+    double *U = NULL, *V = NULL, *Yn = NULL;
+    if ((st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, err))) return st;
+    r->sdp_exit = r->exit = res.exit;
+    r->sdp_value = res.value;
+    r->sdp_lower_bound = r->sdp_lower_bound_solver = res.lower_bound;
+    r->sdp_gap = res.gap;
+    r->sdp_pres = res.pres;
+    r->sdp_dres = res.dres;
+    r->sdp_rank = res.rank;
+    r->sdp_iterations = res.iterations;
+    r->sdp_time_s = res.time_s;
+    phase(t, CVXRELU_PHASE_SOLVED);
+
+    const size_t R = s->width ? s->width : (res.rank ? res.rank : 1);
+    r->readout_width = R;
+    const double t0 = cr_now();
+    cvxrelu_limits rlim = {time_left(t), s->interrupt};
+    r->readout_exit = CVXRELU_EXIT_CONVERGED;
+    st = cvxrelu_sdp_readout(t->X, n, d, t->Y, c, lambda, &res, R, 0, s->seed, &rlim, &U, &V,
+                             &r->readout_exit, err);
+    r->readout_time_s = cr_now() - t0;
+    cvxrelu_encoding *enc = st ? NULL : cvxrelu_encoding_copy(t->enc);
+    if (!st && !enc) st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    if (!st) st = cvxrelu_model_from_dense(R, U, V, lambda, enc, &t->model, err);
+    if (!st && !(Yn = malloc(N * sizeof(double))))
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    if (!st) {
+        cvxrelu_model_forward(t->model, t->X, n, Yn);
+        double loss = 0.0;
+        for (size_t i = 0; i < N; i++) loss += (Yn[i] - t->Y[i]) * (Yn[i] - t->Y[i]);
+        loss /= 2.0 * (double)N;
+        const double obj = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
+        r->readout_loss = loss;
+        r->readout_penalty = obj - loss;
+        r->network_objective = obj;
+        /* the read-out network's objective is an upper bound on the optimum: it
+           tightens the trace bound inside the certificate */
+        r->sdp_lower_bound = cvxrelu_sdp_lower_bound_for(&res, obj);
+        if (r->sdp_lower_bound > res.lower_bound)
+            r->sdp_gap = (res.value - r->sdp_lower_bound) / fmax(fabs(res.value), 1e-300);
+        t->model->objective = obj;
+        t->model->gap = obj - r->sdp_lower_bound;
+        r->neurons = t->model->m;
+        r->train_metrics = cvxrelu_metrics_of(t->model->enc, Yn, t->Y, n);
+        st = test_metrics(t, test, err);
+    }
+    if (!st) phase(t, CVXRELU_PHASE_RECOVERED);
+    free(U);
+    free(V);
+    free(Yn);
+    cvxrelu_sdp_result_free(&res);
+    return st;
+}
+
+/* The stationarity check of a local network: the exact program on the network's
+   own patterns, warm-started at the network (a_j w_j joins v or w of its pattern),
+   so its value is <= the network's objective, and equal at a stationary point. */
+static cvxrelu_status stationarity(train_ctx *t, const double *W, const double *a,
+                                   const size_t *outi, size_t mc, cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    const size_t n = r->n, d = r->d, c = r->c;
+    cvxrelu_error perr = {{0}};
+    cvxrelu_patterns *fp = NULL, *one = NULL;
+    if (cvxrelu_patterns_from_gates(t->X, n, d, W, mc, &fp, &perr)) {
+        snprintf(r->stationarity_skipped, sizeof r->stationarity_skipped, "%.200s", perr.msg);
+        return CVXRELU_OK;
+    }
+    r->stationarity_patterns = fp->P;
+    cvxrelu_settings set;
+    cvxrelu_settings_default(&set);
+    set.solver = CVXRELU_SOLVER_RELU;
+    set.lambda = r->lambda;
+    set.eps_gap = s->eps_gap;
+    set.max_iter = s->max_iter;
+    set.interrupt = s->interrupt;
+    set.time_limit_s = time_left(t);
+    cvxrelu_solver *sv = NULL;
+    double *Ur = NULL;
+    cvxrelu_status st = cvxrelu_solver_new(t->X, n, d, t->Y, c, fp, &set, &sv, err);
+    if (!st && !(Ur = calloc(2 * fp->P * c * d, sizeof(double))))
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    if (!st) {
+        const size_t nw = fp->words_per_pattern;
+        for (size_t j = 0; j < mc && !stop_asked(t); j++) {
+            if (cvxrelu_patterns_from_gates(t->X, n, d, W + j * d, 1, &one, NULL)) {
+                one = NULL; /* dead neuron: no row active */
+                continue;
+            }
+            for (size_t i = 0; i < fp->P; i++)
+                if (memcmp(fp->bits + i * nw, one->bits, nw * sizeof(uint64_t)) == 0) {
+                    double *u = Ur + (2 * (i * c + outi[j]) + (a[j] < 0)) * d;
+                    for (size_t k = 0; k < d; k++) u[k] += fabs(a[j]) * W[j * d + k];
+                    break;
+                }
+            cvxrelu_patterns_free(one);
+            one = NULL;
+        }
+        cvxrelu_solver_set_weights(sv, Ur);
+        cvxrelu_result res;
+        if (!(st = cvxrelu_solver_solve(sv, &res, err))) {
+            r->stationarity_exit = res.exit;
+            r->stationarity_iterations = res.iterations;
+            r->stationarity_bound = res.dual;
+            if (res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT) {
+                /* a cut-short re-solve proves nothing about stationarity */
+                r->stationarity_run = 2;
+            } else {
+                r->stationarity_run = 1;
+                r->stationarity_value = res.objective;
+                r->stationarity_gap = res.gap;
+            }
+        }
+    }
+    free(Ur);
+    cvxrelu_patterns_free(fp);
+    cvxrelu_solver_free(sv);
+    return st;
+}
+
+/* A non-convex network by a local method, its stationarity check and certificate. */
+static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    const size_t n = r->n, d = r->d, c = r->c;
+    cvxrelu_local_settings ls = s->local;
+    ls.lambda = r->lambda;
+    ls.seed = s->seed;
+    ls.interrupt = s->interrupt;
+    const size_t m = ls.width;
+    r->stationarity_value = r->stationarity_gap = r->stationarity_bound = NAN;
+    phase(t, CVXRELU_PHASE_SOLVING);
+    ls.time_limit_s = time_left(t);
+    double *W = NULL, *a = NULL;
+    size_t *outi = NULL;
+    cvxrelu_status st = cvxrelu_local_train(t->X, n, d, t->Y, c, &ls, &W, &a, &r->local, err);
+    if (st) return st;
+    r->exit = r->local.interrupted ? (stop_asked(t) ? CVXRELU_EXIT_INTERRUPTED
+                                                   : CVXRELU_EXIT_TIME_LIMIT)
+                                   : CVXRELU_EXIT_CONVERGED;
+    phase(t, CVXRELU_PHASE_SOLVED);
+    cvxrelu_encoding *enc = NULL;
+    double *Yn = NULL;
+    if (!(outi = malloc((m * c > 0 ? m * c : 1) * sizeof(size_t))) ||
+        !(enc = cvxrelu_encoding_copy(t->enc)) || !(Yn = malloc(n * c * sizeof(double)))) {
+        cvxrelu_encoding_free(enc);
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t j = 0; j < m * c; j++) outi[j] = j / m;
+    if ((st = cvxrelu_model_from_arrays(CVXRELU_MODEL_RELU, m * c, W, a, outi, r->lambda, enc,
+                                        &t->model, err)))
+        goto out;
+    t->model->objective = r->local.objective;
+    if (s->stationarity && (st = stationarity(t, W, a, outi, m * c, err))) goto out;
+    cvxrelu_model_forward(t->model, t->X, n, Yn);
+    r->train_metrics = cvxrelu_metrics_of(t->model->enc, Yn, t->Y, n);
+    r->neurons = t->model->m;
+    r->network_objective = r->local.objective;
+    if ((st = test_metrics(t, test, err))) goto out;
+    phase(t, CVXRELU_PHASE_RECOVERED);
+    if (s->certify) {
+        if (stop_asked(t)) {
+            r->certify_skipped_interrupt = 1;
+        } else if (r->lambda > 0.0) {
+            cvxrelu_certify_settings cs;
+            cvxrelu_certify_settings_default(&cs);
+            cs.bounds = s->bounds;
+            phase(t, CVXRELU_PHASE_CERTIFYING);
+            if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, r->lambda, &cs, &r->certificate,
+                                      err)))
+                goto out;
+            r->certified = 1;
+        }
+    }
+out:
+    free(W);
+    free(a);
+    free(outi);
+    free(Yn);
+    return st;
+}
+
 static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
                           const cvxrelu_dataset *test, cvxrelu_error *err)
 {
@@ -276,6 +516,8 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     r->d_raw = t->enc->d_raw;
     r->task = t->enc->task;
     r->lambda = s->beta > 0.0 ? s->beta / (double)(n * c) : s->lambda;
+    if (s->program == CVXRELU_TRAIN_SDP) return run_sdp(t, test, err);
+    if (s->program == CVXRELU_TRAIN_LOCAL) return run_local(t, test, err);
 
     /* gates: the warm-start model's, then the given ones, then sampled ones */
     const cvxrelu_model *w = s->warm;
@@ -370,15 +612,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     free(Yc);
     free(Yn);
     r->network_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
-    r->test_metrics = (cvxrelu_metrics){NAN, NAN};
-    if (test) {
-        r->test_n = test->n;
-        double *Yt = malloc((test->n ? test->n : 1) * c * sizeof(double));
-        if (!Yt) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
-        cvxrelu_model_forward(t->model, t->Xt, test->n, Yt);
-        r->test_metrics = cvxrelu_metrics_of(t->model->enc, Yt, t->Yt, test->n);
-        free(Yt);
-    }
+    if ((st = test_metrics(t, test, err))) return st;
     /* stopped before the first iteration with nothing to show */
     const int stopped = res->exit == CVXRELU_EXIT_INTERRUPTED ||
                         res->exit == CVXRELU_EXIT_TIME_LIMIT;
@@ -410,7 +644,8 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
     if (model_out) *model_out = NULL;
     if (!train || !s || !model_out || !report)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: missing argument");
-    if (s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU)
+    if (s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU &&
+        s->program != CVXRELU_TRAIN_SDP && s->program != CVXRELU_TRAIN_LOCAL)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: unknown program %d", (int)s->program);
     if (s->gates && !s->n_gates)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");
