@@ -521,8 +521,10 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             die_msg("give --test or --test-frac, not both");
             return -1;
         }
-        if (!o->width1) o->width1 = 3;
-        if (!o->subnets_given) o->subnets = 20;
+        cvxrelu_train_settings g;
+        cvxrelu_train_settings_default(&g);
+        if (!o->width1) o->width1 = g.width1;
+        if (!o->subnets_given) o->subnets = g.subnets;
         if (o->subnets == 0 && (o->optimizer || !o->configs_from)) {
             die_msg("--subnets 0 (no sampled sub-networks) needs --configs-from, and the local "
                     "methods need at least one sub-network");
@@ -729,13 +731,9 @@ static void catch_signals(int on)
 
 typedef struct {
     cvxrelu_dataset *train, *test;
-    cvxrelu_encoding *enc;
-    double *X, *Y, *Xt, *Yt, *G0, *U0;
+    double *G0;  /* --gates: m0 x d */
     size_t m0;
-    cvxrelu_patterns *pat;
-    cvxrelu_solver *solver;
     cvxrelu_model *model, *warm;
-    FILE *trace;
     jbuf json;
 } train_state;
 
@@ -743,18 +741,9 @@ static void train_state_free(train_state *t)
 {
     cvxrelu_dataset_free(t->train);
     cvxrelu_dataset_free(t->test);
-    cvxrelu_encoding_free(t->enc);
-    free(t->X);
-    free(t->Y);
-    free(t->Xt);
-    free(t->Yt);
     free(t->G0);
-    free(t->U0);
-    cvxrelu_patterns_free(t->pat);
-    cvxrelu_solver_free(t->solver);
     cvxrelu_model_free(t->model);
     cvxrelu_model_free(t->warm);
-    if (t->trace) fclose(t->trace);
     jb_free(&t->json);
 }
 
@@ -852,331 +841,9 @@ static void json_close(jbuf *j, uint64_t seed)
     jb_close(j);
 }
 
-/* Metrics of the trained model on the test set (NAN when there is none); an exit code. */
-static int test_metrics(const train_state *t, metrics *mte)
-{
-    *mte = (metrics){NAN, NAN};
-    if (!t->test) return EXIT_OK;
-    const size_t c = t->model->enc->c;
-    double *Yt = malloc((t->test->n ? t->test->n : 1) * c * sizeof(double));
-    if (!Yt) {
-        die_msg("out of memory");
-        return EXIT_SOLVER;
-    }
-    cvxrelu_model_forward(t->model, t->Xt, t->test->n, Yt);
-    *mte = compute_metrics(t->model->enc, Yt, t->Yt, t->test->n);
-    free(Yt);
-    return EXIT_OK;
-}
 
 
 /* One row of the SDP table per check, on the canonical scale of the summary. */
-/* --model relu3: the three-layer program of DESIGN 7 (or, with --optimizer, the
-   local baseline and the convex program on its own configurations). */
-static int run_relu3(const train_opts *o, train_state *t, double lambda)
-{
-    const size_t n = t->train->n, d = t->enc->d, c = t->enc->c, m1 = o->width1, K = o->subnets;
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    int rc = EXIT_OK;
-    cvxrelu_configs *cf = NULL;
-    cvxrelu_model *from = NULL;
-    double *W = NULL, *W1 = NULL, *W2 = NULL, *a3 = NULL, *Yn = NULL;
-    size_t *outi = NULL, *idx = NULL, *from_idx = NULL;
-    cvxrelu_local_result lr;
-    memset(&lr, 0, sizeof lr);
-    cvxrelu_relu3_result res;
-    memset(&res, 0, sizeof res);
-    const int local = o->optimizer != 0;
-    int stats_failed = 0;
-    const size_t samples = local ? 0 : (K + 1) / 2;
-    double net_objective = NAN;
-    if (!(lambda > 0.0)) {
-        die_msg("--model relu3 needs lambda > 0");
-        return EXIT_USAGE;
-    }
-    cli_set_threads(cvxrelu_blas_threads_for(n, d, K * m1 * c));
-    note("cvxrelu %s | three-layer parallel ReLU network [EP21]: %s | BLAS: %s\n", CVXRELU_VERSION,
-         local ? "local training, then the convex program on its configurations"
-               : "convex program over sampled configurations",
-         banner_blas());
-    note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | width1 %zu, %s %zu, seed %llu\n",
-         o->train_path, n, t->enc->d_raw, t->enc->bias ? " (+bias)" : "", c, lambda,
-         lambda * (double)(n * c), m1, local ? "sub-networks per output" : "at most this many sub-networks per output",
-         K, (unsigned long long)o->seed);
-    if (local) {
-        cvxrelu_local_settings ls;
-        cvxrelu_local_settings_default(&ls);
-        ls.method = (cvxrelu_optimizer)(o->optimizer - 1);
-        ls.lambda = lambda;
-        ls.lr = o->lr;
-        ls.steps = o->steps;
-        ls.batch = o->batch;
-        ls.init_scale = o->init_scale;
-        ls.seed = o->seed;
-        ls.record_every = o->record_every;
-        ls.time_limit_s = time_left(o);
-        ls.interrupt = &g_interrupt;
-        if ((st = cvxrelu_local3_train(t->X, n, d, t->Y, c, K, m1, &ls, &W1, &W2, &a3, &lr, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
-             optimizer_names[ls.method], lr.steps, lr.time_s,
-             lr.interrupted ? " (stopped early)" : "", lr.objective, lr.loss, lr.penalty);
-        stats_failed = o->stats_out && write_stats_file(o->stats_out, &lr);
-        outi = malloc(K * c * sizeof(size_t));
-        if (!outi) goto nomem;
-        for (size_t j = 0; j < K * c; j++) outi[j] = j / K;
-        cvxrelu_encoding *enc = t->enc;
-        t->enc = NULL;
-        if ((st = cvxrelu_model_from_relu3_arrays(K * c, m1, W1, W2, a3, outi, lambda, enc,
-                                                  &t->model, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        net_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
-        t->model->objective = lr.objective;
-        note("network objective at its best rescaling (path form, the convex program's scale): "
-             "%.10e\n", net_objective);
-    }
-    /* the configurations: sampled, then those of --configs-from, then (local) the network's */
-    if (o->configs_from) {
-        if ((st = cvxrelu_model_load(o->configs_from, &from, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        if (from->kind != CVXRELU_MODEL_RELU3 || from->width1 != m1 || from->d != d) {
-            die_msg("%s: --configs-from needs a relu3 model with width1 %zu and %zu inputs (it "
-                    "has kind %s, width1 %zu, %zu inputs)",
-                    o->configs_from, m1, d, from->kind == CVXRELU_MODEL_RELU3 ? "relu3" : "two-layer",
-                    from->width1, from->d);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-    }
-    {
-        /* the program's memory grows with the configurations: sampling stops as
-           soon as those found (with the ones still to be added) would not fit */
-        const double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
-                                                  : (double)sysconf(_SC_PHYS_PAGES) *
-                                                        (double)sysconf(_SC_PAGESIZE);
-        double b0, b1;
-        cvxrelu_relu3_cost(n, d, c, m1, 0, NULL, NULL, &b0);
-        cvxrelu_relu3_cost(n, d, c, m1, 1, NULL, NULL, &b1);
-        const double extra = (double)(from ? from->m : 0) + (local ? (double)(K * c) : 0.0);
-        double fit = floor((limit - b0) / (b1 - b0)) - extra; /* sampled ones that fit */
-        if (fit < 0.0) fit = 0.0;
-        const size_t cap = fit >= (double)samples ? 0 : (size_t)fit + 1;
-        cvxrelu_limits clim = {time_left(o), &g_interrupt};
-        cvxrelu_exit cex = CVXRELU_EXIT_CONVERGED;
-        if ((st = cvxrelu_configs_sample_limited(t->X, n, d, m1, samples, o->seed, cap, &clim,
-                                                 &cf, &cex, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        if (cex == CVXRELU_EXIT_INTERRUPTED || cex == CVXRELU_EXIT_TIME_LIMIT) {
-            note("%s while sampling the configurations (%zu found): %s\n",
-                 cex == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached", cf->P,
-                 local ? "the locally trained network is written" : "no model or JSON written");
-            if (!local) {
-                rc = cex == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
-                goto out;
-            }
-        }
-        if (cap && cf->P >= cap) {
-            double vars, cons, bytes;
-            const size_t Pn = cf->P + (size_t)extra;
-            cvxrelu_relu3_cost(n, d, c, m1, Pn, &vars, &cons, &bytes);
-            die_msg("the three-layer program needs at least %.3g GiB: the %zu distinct "
-                    "configurations found after %zu of %zu samples (width1 %zu, n=%zu, d=%zu, "
-                    "c=%zu: %.4g variables, %.4g constraint rows), and %.3g GiB are "
-                    "available%s: refused before solving (lower --subnets)",
-                    bytes / 1073741824.0, Pn, cf->sampled, samples, m1, n, d, c, vars, cons,
-                    limit / 1073741824.0, o->max_memory_gb > 0 ? " (--max-memory)" : "");
-            rc = EXIT_SOLVER;
-            goto out;
-        }
-    }
-    if (from) {
-        from_idx = malloc((from->m ? from->m : 1) * sizeof(size_t));
-        if (!from_idx) goto nomem;
-        if ((st = cvxrelu_configs_add_network(cf, t->X, from->m, from->W, from->W2, from_idx,
-                                              &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-    }
-    if (local) {
-        idx = malloc((K * c > 0 ? K * c : 1) * sizeof(size_t));
-        if (!idx) goto nomem;
-        if ((st = cvxrelu_configs_add_network(cf, t->X, K * c, W1, W2, idx, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-    }
-    {
-        double vars, cons, bytes;
-        cvxrelu_relu3_cost(n, d, c, m1, cf->P, &vars, &cons, &bytes);
-        double limit = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0
-                                            : (double)sysconf(_SC_PHYS_PAGES) *
-                                                  (double)sysconf(_SC_PAGESIZE);
-        note("program: %zu configurations x %zu outputs x 2 signs = %zu groups of %zu blocks | "
-             "%.4g variables, %.4g constraint rows | memory about %.3g GiB\n",
-             cf->P, c, 2 * cf->P * c, m1, vars, cons, bytes / 1073741824.0);
-        if (bytes > limit) {
-            die_msg("the three-layer program needs about %.3g GiB (%zu configurations, width1 %zu, "
-                    "n=%zu, d=%zu, c=%zu: %.4g variables, %.4g constraint rows) and %.3g GiB are "
-                    "available%s: refused before starting",
-                    bytes / 1073741824.0, cf->P, m1, n, d, c, vars, cons, limit / 1073741824.0,
-                    o->max_memory_gb > 0 ? " (--max-memory)" : "");
-            rc = EXIT_SOLVER;
-            goto out;
-        }
-    }
-    if (cf->P == 0) {
-        die_msg("no configuration with an active second layer was found (--subnets %zu): "
-                "increase --subnets", K);
-        rc = EXIT_SOLVER;
-        goto out;
-    }
-    if (local && o->no_stationarity) {
-        note("stationarity check skipped (--no-stationarity)\n");
-        goto report;
-    }
-    if (local) {
-        /* start the program at the network itself (its image in the program) */
-        W = calloc(2 * cf->P * c * m1 * d, sizeof(double));
-        if (!W) goto nomem;
-        if ((st = cvxrelu_relu3_weights_from_network(cf, t->X, c, K * c, W1, W2, t->model->a,
-                                                     outi, idx, W, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-    }
-    if (from && !local && from->m) {
-        /* start at the given network (its image in the program): the answer is then
-           never worse than it */
-        W = calloc(2 * cf->P * c * m1 * d, sizeof(double));
-        if (!W) goto nomem;
-        if ((st = cvxrelu_relu3_weights_from_network(cf, t->X, c, from->m, from->W, from->W2,
-                                                     from->a, from->out, from_idx, W, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-    }
-    cvxrelu_relu3_settings rs;
-    cvxrelu_relu3_settings_default(&rs);
-    rs.lambda = lambda;
-    if (o->eps_given) rs.eps = o->eps;
-    if (o->max_iter_given) rs.max_iter = o->max_iter;
-    rs.time_limit_s = time_left(o);
-    rs.interrupt = &g_interrupt;
-    /* one row per multiplier update (objective = best feasible value so far) */
-    log_ctx lc3 = {NULL, -1e9, 0, rs.eps, 0};
-    rs.callback = on_iterate;
-    rs.callback_data = &lc3;
-    g_log_viol = 1;
-    log_header();
-    if ((st = cvxrelu_relu3_solve(t->X, n, d, t->Y, c, cf, &rs, &W, &res, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    note("relu3 program: %s after %zu iterations (%zu multiplier updates) in %.3f s | objective "
-         "%.10e | certified lower bound %.10e | gap %.2e | %zu active sub-networks\n",
-         cvxrelu_exit_string(res.exit),
-         res.iterations, res.outer, res.time_s, res.objective, res.dual, res.gap, res.active);
-    if (local) {
-        note("stationarity check: the program on the network's own configurations: %.10e "
-             "(certified lower bound %.10e), network %.10e: %s\n",
-             res.objective, res.dual, net_objective,
-             res.objective <= net_objective * (1.0 + 1e-12)
-                 ? "the convex program's value is at most the network's objective"
-                 : "the solve did not get below the network (see the gap); its lower bound is "
-                   "what is certain");
-    } else {
-        cvxrelu_encoding *enc = t->enc;
-        t->enc = NULL;
-        if ((st = cvxrelu_model_from_relu3(cf, W, c, lambda, enc, &t->model, &err))) {
-            rc = lib_error(st, &err);
-            goto out;
-        }
-        t->model->objective = res.objective;
-        t->model->gap = res.gap;
-        net_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
-        note("recovered network: %zu sub-networks of %zu neurons | objective %.12e (convex "
-             "%.12e, relative difference %.1e)\n",
-             t->model->m, m1, net_objective, res.objective,
-             fabs(net_objective - res.objective) / fmax(fabs(res.objective), 1e-300));
-    }
-report:
-    Yn = malloc(n * c * sizeof(double));
-    if (!Yn) goto nomem;
-    cvxrelu_model_forward(t->model, t->X, n, Yn);
-    metrics mtr = compute_metrics(t->model->enc, Yn, t->Y, n), mte = {NAN, NAN};
-    if ((rc = test_metrics(t, &mte))) goto out;
-    note_network(t, mtr, mte);
-    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
-        rc = lib_error(st, &err);
-        goto out;
-    }
-    if (o->json_out) {
-        jbuf *j = &t->json;
-        jb_open(j);
-        jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", "relu3");
-        if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
-        if (!(local && o->no_stationarity)) jb_str(j, "exit", cvxrelu_exit_string(res.exit));
-        json_problem(j, t, n, lambda);
-        jb_int(j, "width1", (long long)m1);
-        jb_int(j, "subnets", (long long)K);
-        jb_int(j, "configurations", (long long)cf->P);
-        double vars, cons;
-        cvxrelu_relu3_cost(n, d, c, m1, cf->P, &vars, &cons, NULL);
-        jb_num(j, "variables", vars);
-        jb_num(j, "constraints", cons);
-        if (!(local && o->no_stationarity)) { /* no program was solved otherwise */
-            jb_num(j, "convex_objective", res.objective);
-            jb_num(j, "lower_bound", res.dual);
-            jb_num(j, "gap", res.gap);
-            jb_int(j, "converged", res.converged);
-            jb_int(j, "iterations", (long long)res.iterations);
-            jb_num(j, "solve_time_s", res.time_s);
-            jb_int(j, "active_subnets", (long long)res.active);
-        }
-        jb_num(j, "objective", net_objective);
-        if (local) {
-            jb_num(j, "train_objective", lr.objective);
-            jb_num(j, "train_time_s", lr.time_s);
-            jb_int(j, "steps", (long long)lr.steps);
-        }
-        json_metrics(j, t, mtr, mte);
-        json_close(j, o->seed);
-        if ((rc = jb_write(j, o->json_out))) goto out;
-    }
-    if (rc == EXIT_OK && stats_failed) rc = EXIT_DATA;
-    if (rc == EXIT_OK && (res.interrupted || lr.interrupted) && g_interrupt) {
-        note("interrupted: the model of the last iterate was written\n");
-        rc = EXIT_INTERRUPTED;
-    }
-    goto out;
-nomem:
-    die_msg("out of memory");
-    rc = EXIT_SOLVER;
-out:
-    cvxrelu_configs_free(cf);
-    cvxrelu_model_free(from);
-    free(W);
-    free(W1);
-    free(W2);
-    free(a3);
-    free(Yn);
-    free(outi);
-    free(idx);
-    free(from_idx);
-    cvxrelu_local_result_free(&lr);
-    return rc;
-}
 
 /* ------------------------------------------- gated and ReLU: cvxrelu_train */
 
@@ -1326,6 +993,8 @@ static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void 
     }
     case CVXRELU_PHASE_CERTIFYING:
         cli_set_threads(0);
+        break;
+    default:
         break;
     }
 }
@@ -1803,6 +1472,207 @@ static int run_local(const train_opts *o, train_state *t)
     return EXIT_OK;
 }
 
+typedef struct {
+    const train_opts *o;
+    log_ctx lc;
+} relu3_ctx;
+
+/* What the CLI shows at each phase of the three-layer pipeline. */
+static void on_relu3_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+{
+    relu3_ctx *x = user;
+    const train_opts *o = x->o;
+    const int local = o->optimizer != 0;
+    const size_t n = r->n, d = r->d, c = r->c, m1 = o->width1, K = o->subnets;
+    const cvxrelu_relu3_result *res = &r->relu3;
+    switch (p) {
+    case CVXRELU_PHASE_STARTED:
+        cli_set_threads(cvxrelu_blas_threads_for(n, d, K * m1 * c));
+        note("cvxrelu %s | three-layer parallel ReLU network [EP21]: %s | BLAS: %s\n",
+             CVXRELU_VERSION,
+             local ? "local training, then the convex program on its configurations"
+                   : "convex program over sampled configurations",
+             banner_blas());
+        note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | width1 %zu, %s %zu, seed "
+             "%llu\n",
+             o->train_path, n, r->d_raw, o->bias ? " (+bias)" : "", c, r->lambda,
+             r->lambda * (double)(n * c), m1,
+             local ? "sub-networks per output" : "at most this many sub-networks per output", K,
+             (unsigned long long)o->seed);
+        break;
+    case CVXRELU_PHASE_LOCAL_TRAINED:
+        note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
+             optimizer_names[o->optimizer - 1], r->local.steps, r->local.time_s,
+             r->local.interrupted ? " (stopped early)" : "", r->local.objective, r->local.loss,
+             r->local.penalty);
+        note("network objective at its best rescaling (path form, the convex program's scale): "
+             "%.10e\n", r->network_objective);
+        break;
+    case CVXRELU_PHASE_SAMPLED:
+        if (r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ||
+            r->sampling_exit == CVXRELU_EXIT_TIME_LIMIT)
+            note("%s while sampling the configurations (%zu found): %s\n",
+                 r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted"
+                                                             : "time limit reached",
+                 r->configurations,
+                 local ? "the locally trained network is written" : "no model or JSON written");
+        break;
+    case CVXRELU_PHASE_PLANNED:
+        note("program: %zu configurations x %zu outputs x 2 signs = %zu groups of %zu blocks | "
+             "%.4g variables, %.4g constraint rows | memory about %.3g GiB\n",
+             r->configurations, c, 2 * r->configurations * c, m1, r->relu3_variables,
+             r->relu3_constraints, r->memory_need / GIB);
+        break;
+    case CVXRELU_PHASE_SOLVING:
+        /* one row per multiplier update (objective = best feasible value so far) */
+        g_log_viol = 1;
+        log_header();
+        break;
+    case CVXRELU_PHASE_SOLVED:
+        note("relu3 program: %s after %zu iterations (%zu multiplier updates) in %.3f s | "
+             "objective %.10e | certified lower bound %.10e | gap %.2e | %zu active "
+             "sub-networks\n",
+             cvxrelu_exit_string(res->exit), res->iterations, res->outer, res->time_s,
+             res->objective, res->dual, res->gap, res->active);
+        if (local)
+            note("stationarity check: the program on the network's own configurations: %.10e "
+                 "(certified lower bound %.10e), network %.10e: %s\n",
+                 res->objective, res->dual, r->network_objective,
+                 res->objective <= r->network_objective * (1.0 + 1e-12)
+                     ? "the convex program's value is at most the network's objective"
+                     : "the solve did not get below the network (see the gap); its lower bound "
+                       "is what is certain");
+        break;
+    case CVXRELU_PHASE_RECOVERED:
+        if (local && o->no_stationarity)
+            note("stationarity check skipped (--no-stationarity)\n");
+        if (!local)
+            note("recovered network: %zu sub-networks of %zu neurons | objective %.12e (convex "
+                 "%.12e, relative difference %.1e)\n",
+                 r->neurons, m1, r->network_objective, res->objective,
+                 fabs(r->network_objective - res->objective) / fmax(fabs(res->objective), 1e-300));
+        break;
+    default:
+        break;
+    }
+}
+
+/* --model relu3: the three-layer program (or, with --optimizer, the local
+   baseline and the convex program on its own configurations), through the
+   library's one-shot training. */
+static int run_relu3(const train_opts *o, train_state *t)
+{
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = EXIT_OK;
+    const int local = o->optimizer != 0;
+    if (!((o->beta_given ? o->beta : o->lambda) > 0.0)) {
+        die_msg("--model relu3 needs lambda > 0");
+        return EXIT_USAGE;
+    }
+    cvxrelu_model *from = NULL;
+    if (o->configs_from) {
+        if ((st = cvxrelu_model_load(o->configs_from, &from, &err))) return lib_error(st, &err);
+        const size_t de = t->train->d + (o->bias ? 1 : 0);
+        if (from->kind != CVXRELU_MODEL_RELU3 || from->width1 != o->width1 || from->d != de) {
+            die_msg("%s: --configs-from needs a relu3 model with width1 %zu and %zu inputs (it "
+                    "has kind %s, width1 %zu, %zu inputs)",
+                    o->configs_from, o->width1, de,
+                    from->kind == CVXRELU_MODEL_RELU3 ? "relu3" : "two-layer", from->width1,
+                    from->d);
+            cvxrelu_model_free(from);
+            return EXIT_USAGE;
+        }
+    }
+    cvxrelu_train_settings s;
+    convex_settings(o, t, &s);
+    s.program = CVXRELU_TRAIN_RELU3;
+    s.width1 = o->width1;
+    s.subnets = o->subnets;
+    s.relu3_local = local;
+    s.configs_from = from;
+    s.stationarity = !o->no_stationarity;
+    if (local) {
+        s.local.method = (cvxrelu_optimizer)(o->optimizer - 1);
+        s.local.lr = o->lr;
+        s.local.steps = o->steps;
+        s.local.batch = o->batch;
+        s.local.init_scale = o->init_scale;
+        s.local.record_every = o->record_every;
+    }
+    if (o->eps_given) s.relu3.eps = o->eps;
+    if (o->max_iter_given) s.relu3.max_iter = o->max_iter;
+    relu3_ctx x;
+    x.o = o;
+    x.lc = (log_ctx){NULL, -1e9, 0, s.relu3.eps, 0};
+    s.callback = on_iterate;
+    s.callback_data = &x.lc;
+    s.on_phase = on_relu3_phase;
+    s.phase_data = &x;
+    cvxrelu_train_report r;
+    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
+    cvxrelu_model_free(from);
+    if (st) {
+        cvxrelu_train_report_free(&r);
+        return lib_error(st, &err);
+    }
+    if (!t->model) { /* stopped while sampling, with nothing to show */
+        cvxrelu_train_report_free(&r);
+        return r.exit == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
+    }
+    const cvxrelu_relu3_result *res = &r.relu3;
+    const cvxrelu_local_result *lr = &r.local;
+    int stats_failed = local && o->stats_out && write_stats_file(o->stats_out, &r.local);
+    metrics mtr = {r.train_metrics.mse, r.train_metrics.accuracy};
+    metrics mte = {r.test_metrics.mse, r.test_metrics.accuracy};
+    note_network(t, mtr, mte);
+    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
+        cvxrelu_train_report_free(&r);
+        return lib_error(st, &err);
+    }
+    if (o->json_out) {
+        jbuf *j = &t->json;
+        jb_open(j);
+        jb_str(j, "version", CVXRELU_VERSION);
+        jb_str(j, "model", "relu3");
+        if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
+        if (r.relu3_solved) jb_str(j, "exit", cvxrelu_exit_string(res->exit));
+        json_problem(j, t, r.n, r.lambda);
+        jb_int(j, "width1", (long long)o->width1);
+        jb_int(j, "subnets", (long long)o->subnets);
+        jb_int(j, "configurations", (long long)r.configurations);
+        jb_num(j, "variables", r.relu3_variables);
+        jb_num(j, "constraints", r.relu3_constraints);
+        if (r.relu3_solved) { /* no program was solved otherwise */
+            jb_num(j, "convex_objective", res->objective);
+            jb_num(j, "lower_bound", res->dual);
+            jb_num(j, "gap", res->gap);
+            jb_int(j, "converged", res->converged);
+            jb_int(j, "iterations", (long long)res->iterations);
+            jb_num(j, "solve_time_s", res->time_s);
+            jb_int(j, "active_subnets", (long long)res->active);
+        }
+        jb_num(j, "objective", r.network_objective);
+        if (local) {
+            jb_num(j, "train_objective", lr->objective);
+            jb_num(j, "train_time_s", lr->time_s);
+            jb_int(j, "steps", (long long)lr->steps);
+        }
+        json_metrics(j, t, mtr, mte);
+        json_close(j, o->seed);
+        rc = jb_write(j, o->json_out);
+    }
+    const int stopped = res->interrupted || lr->interrupted;
+    cvxrelu_train_report_free(&r);
+    if (rc) return rc;
+    if (stats_failed) return EXIT_DATA;
+    if (stopped && g_interrupt) {
+        note("interrupted: the model of the last iterate was written\n");
+        return EXIT_INTERRUPTED;
+    }
+    return EXIT_OK;
+}
+
 static int run_train(const train_opts *o_in, int is_demo)
 {
     train_opts o_copy = *o_in;
@@ -1835,26 +1705,8 @@ static int run_train(const train_opts *o_in, int is_demo)
             goto done;
         }
     }
-    if (!o->relu3) {
-        rc = o->optimizer ? run_local(o, &t) : o->sdp ? run_sdp(o, &t) : run_convex(o, &t, is_demo);
-        goto done;
-    }
-    if ((st = cvxrelu_encoding_fit(t.train, o->task, o->standardize, o->bias, &t.enc, &err)) ||
-        (st = cvxrelu_encoding_features(t.enc, t.train, &t.X, &err)) ||
-        (st = cvxrelu_encoding_targets(t.enc, t.train, &t.Y, &err))) {
-        rc = lib_error(st, &err);
-        goto done;
-    }
-    if (t.test && ((st = cvxrelu_encoding_features(t.enc, t.test, &t.Xt, &err)) ||
-                   (st = cvxrelu_encoding_targets(t.enc, t.test, &t.Yt, &err)))) {
-        rc = lib_error(st, &err);
-        goto done;
-    }
-    double lambda = o->beta_given ? o->beta / (double)(t.train->n * t.enc->c) : o->lambda;
-    if (o->relu3) {
-        rc = run_relu3(o, &t, lambda);
-        goto done;
-    }
+    rc = o->relu3 ? run_relu3(o, &t) : o->optimizer ? run_local(o, &t)
+                  : o->sdp ? run_sdp(o, &t) : run_convex(o, &t, is_demo);
 done:
     catch_signals(0);
     train_state_free(&t);

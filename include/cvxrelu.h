@@ -909,8 +909,11 @@ typedef enum {
                                 network with the same fit through a cone decomposition */
     CVXRELU_TRAIN_RELU,      /* the cone-constrained program: a ReLU network directly */
     CVXRELU_TRAIN_SDP,       /* the SDP relaxation of [PBY24] and a network read out of it */
-    CVXRELU_TRAIN_LOCAL      /* a non-convex ReLU network by GD, SGD or Adam (no sampling),
+    CVXRELU_TRAIN_LOCAL,     /* a non-convex ReLU network by GD, SGD or Adam (no sampling),
                                 then the stationarity check on its final patterns */
+    CVXRELU_TRAIN_RELU3      /* the three-layer program of [EP21] over sampled
+                                configurations (or, with relu3_local, a locally trained
+                                three-layer network and the program on its own) */
 } cvxrelu_train_program;
 
 /* How cvxrelu_train turns a gated solution into a ReLU network. */
@@ -923,7 +926,10 @@ typedef enum {
 
 /* The points at which cvxrelu_train reports progress (cvxrelu_train_settings.on_phase). */
 typedef enum {
-    CVXRELU_PHASE_PLANNED = 0, /* memory checked: memory_need, precondition_declined */
+    CVXRELU_PHASE_STARTED = 0, /* the data encoded: n, d, c, task, lambda */
+    CVXRELU_PHASE_LOCAL_TRAINED, /* RELU3 with relu3_local: the local network (local,
+                                    network_objective) */
+    CVXRELU_PHASE_PLANNED,     /* memory checked: memory_need, precondition_declined */
     CVXRELU_PHASE_SAMPLED,     /* patterns held: patterns, gates_drawn, sampling_exit */
     CVXRELU_PHASE_SOLVING,     /* lambda chosen, solver built: the iterations follow */
     CVXRELU_PHASE_SOLVED,      /* convex: the solver's result */
@@ -979,7 +985,18 @@ typedef struct {
                                      sets it (its lambda, seed, time_limit_s and interrupt
                                      are the call's) */
     int stationarity;        /* LOCAL: re-solve the exact program on the network's final
-                                patterns, warm-started at it; default 1 */
+                                patterns, warm-started at it (RELU3 with relu3_local: solve
+                                the program on the network's configurations); default 1 */
+    size_t width1;           /* RELU3: first-layer neurons per sub-network; default 3 */
+    size_t subnets;          /* RELU3: sub-networks per output (sampled: (subnets + 1) / 2
+                                draws; relu3_local: the network's); default 20 */
+    int relu3_local;         /* RELU3: train the network with local first; default 0 */
+    const cvxrelu_model *configs_from; /* RELU3: a relu3 model (same width1 and inputs)
+                                          whose configurations join, and whose weights
+                                          start the program; default NULL */
+    cvxrelu_relu3_settings relu3; /* RELU3: the program's solver, as
+                                     cvxrelu_relu3_settings_default sets it (its lambda,
+                                     time_limit_s, interrupt and callback are the call's) */
     cvxrelu_callback callback; /* every iteration of the convex solve; default NULL */
     void *callback_data;
     cvxrelu_phase_callback on_phase; /* at each phase; default NULL */
@@ -1037,6 +1054,13 @@ struct cvxrelu_train_report {
     size_t stationarity_patterns, stationarity_iterations;
     cvxrelu_exit stationarity_exit;
     double stationarity_value, stationarity_gap, stationarity_bound;
+    /* program RELU3: the configurations (sampling_exit says whether their sampling was
+       cut short), the program's size and the solve (relu3_solved: 0 when
+       stationarity was off with relu3_local) */
+    size_t configurations, configurations_sampled;
+    double relu3_variables, relu3_constraints;
+    int relu3_solved;
+    cvxrelu_relu3_result relu3;
     double time_s;           /* of the whole call */
 };
 

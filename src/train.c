@@ -34,6 +34,9 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     cvxrelu_sdp_settings_default(&s->sdp);
     cvxrelu_local_settings_default(&s->local);
     s->stationarity = 1;
+    s->width1 = 3;
+    s->subnets = 20;
+    cvxrelu_relu3_settings_default(&s->relu3);
 }
 
 void cvxrelu_train_report_free(cvxrelu_train_report *r)
@@ -493,6 +496,191 @@ out:
     return st;
 }
 
+/* The three-layer program over sampled configurations (and those of configs_from),
+   or, with relu3_local, a locally trained network and the program on its own
+   configurations as its stationarity check. */
+static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    const size_t n = r->n, d = r->d, c = r->c, m1 = s->width1, K = s->subnets;
+    const double lambda = r->lambda;
+    const int local = s->relu3_local;
+    const cvxrelu_model *from = s->configs_from;
+    const size_t samples = local ? 0 : (K + 1) / 2;
+    cvxrelu_status st = CVXRELU_OK;
+    if (!(lambda > 0.0))
+        return cr_fail(err, CVXRELU_ERR_INVALID, "the three-layer program needs lambda > 0");
+    if (m1 == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: width1 must be >= 1");
+    if (from && (from->kind != CVXRELU_MODEL_RELU3 || from->width1 != m1 || from->d != d))
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "configs_from needs a relu3 model with width1 %zu and %zu inputs (it has "
+                       "kind %s, width1 %zu, %zu inputs)", m1, d,
+                       from->kind == CVXRELU_MODEL_RELU3 ? "relu3" : "two-layer", from->width1,
+                       from->d);
+    cvxrelu_configs *cf = NULL;
+    double *W = NULL, *W1 = NULL, *W2 = NULL, *a3 = NULL, *Yn = NULL;
+    size_t *outi = NULL, *idx = NULL, *from_idx = NULL;
+    r->network_objective = NAN;
+    if (local) {
+        cvxrelu_local_settings ls = s->local;
+        ls.lambda = lambda;
+        ls.seed = s->seed;
+        ls.time_limit_s = time_left(t);
+        ls.interrupt = s->interrupt;
+        if ((st = cvxrelu_local3_train(t->X, n, d, t->Y, c, K, m1, &ls, &W1, &W2, &a3, &r->local,
+                                       err)))
+            goto out;
+        cvxrelu_encoding *enc = NULL;
+        if (!(outi = malloc((K * c > 0 ? K * c : 1) * sizeof(size_t))) ||
+            !(enc = cvxrelu_encoding_copy(t->enc))) {
+            st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t j = 0; j < K * c; j++) outi[j] = j / K;
+        if ((st = cvxrelu_model_from_relu3_arrays(K * c, m1, W1, W2, a3, outi, lambda, enc,
+                                                  &t->model, err)))
+            goto out;
+        r->network_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
+        t->model->objective = r->local.objective;
+        r->exit = r->local.interrupted ? (stop_asked(t) ? CVXRELU_EXIT_INTERRUPTED
+                                                       : CVXRELU_EXIT_TIME_LIMIT)
+                                       : CVXRELU_EXIT_CONVERGED;
+        phase(t, CVXRELU_PHASE_LOCAL_TRAINED);
+    }
+    {
+        /* the program's memory grows with the configurations: sampling stops as soon
+           as those found (with the ones still to be added) would not fit */
+        const double limit = s->max_memory_bytes > 0 ? s->max_memory_bytes : cr_physical_memory();
+        r->memory_limit = limit;
+        double b0, b1;
+        cvxrelu_relu3_cost(n, d, c, m1, 0, NULL, NULL, &b0);
+        cvxrelu_relu3_cost(n, d, c, m1, 1, NULL, NULL, &b1);
+        const double extra = (double)(from ? from->m : 0) + (local ? (double)(K * c) : 0.0);
+        double fit = floor((limit - b0) / (b1 - b0)) - extra; /* sampled ones that fit */
+        if (fit < 0.0) fit = 0.0;
+        const size_t cap = fit >= (double)samples ? 0 : (size_t)fit + 1;
+        cvxrelu_limits clim = {time_left(t), s->interrupt};
+        cvxrelu_exit cex = CVXRELU_EXIT_CONVERGED;
+        if ((st = cvxrelu_configs_sample_limited(t->X, n, d, m1, samples, s->seed, cap, &clim,
+                                                 &cf, &cex, err)))
+            goto out;
+        r->sampling_exit = cex;
+        r->configurations = cf->P;
+        r->configurations_sampled = cf->sampled;
+        phase(t, CVXRELU_PHASE_SAMPLED);
+        if ((cex == CVXRELU_EXIT_INTERRUPTED || cex == CVXRELU_EXIT_TIME_LIMIT) && !local) {
+            r->exit = cex; /* nothing to show */
+            r->no_result = 1;
+            goto out;
+        }
+        if (cap && cf->P >= cap) {
+            double vars, cons, bytes;
+            const size_t Pn = cf->P + (size_t)extra;
+            cvxrelu_relu3_cost(n, d, c, m1, Pn, &vars, &cons, &bytes);
+            st = cr_fail(err, CVXRELU_ERR_NOMEM,
+                         "the three-layer program needs at least %.3g GiB: the %zu distinct "
+                         "configurations found after %zu of %zu samples (width1 %zu, n=%zu, "
+                         "d=%zu, c=%zu: %.4g variables, %.4g constraint rows), and %.3g GiB are "
+                         "available%s: refused before solving (ask for fewer sub-networks)",
+                         bytes / 1073741824.0, Pn, cf->sampled, samples, m1, n, d, c, vars,
+                         cons, limit / 1073741824.0,
+                         s->max_memory_bytes > 0 ? " (the budget set)" : "");
+            goto out;
+        }
+    }
+    if (from) {
+        if (!(from_idx = malloc((from->m ? from->m : 1) * sizeof(size_t)))) goto nomem;
+        if ((st = cvxrelu_configs_add_network(cf, t->X, from->m, from->W, from->W2, from_idx,
+                                              err)))
+            goto out;
+    }
+    if (local) {
+        if (!(idx = malloc((K * c > 0 ? K * c : 1) * sizeof(size_t)))) goto nomem;
+        if ((st = cvxrelu_configs_add_network(cf, t->X, K * c, W1, W2, idx, err))) goto out;
+    }
+    {
+        double bytes;
+        cvxrelu_relu3_cost(n, d, c, m1, cf->P, &r->relu3_variables, &r->relu3_constraints,
+                           &bytes);
+        r->configurations = cf->P;
+        r->memory_need = bytes;
+        phase(t, CVXRELU_PHASE_PLANNED);
+        if (bytes > r->memory_limit) {
+            st = cr_fail(err, CVXRELU_ERR_NOMEM,
+                         "the three-layer program needs about %.3g GiB (%zu configurations, "
+                         "width1 %zu, n=%zu, d=%zu, c=%zu: %.4g variables, %.4g constraint rows) "
+                         "and %.3g GiB are available%s: refused before starting",
+                         bytes / 1073741824.0, cf->P, m1, n, d, c, r->relu3_variables,
+                         r->relu3_constraints, r->memory_limit / 1073741824.0,
+                         s->max_memory_bytes > 0 ? " (the budget set)" : "");
+            goto out;
+        }
+    }
+    if (cf->P == 0) {
+        st = cr_fail(err, CVXRELU_ERR_NUMERIC,
+                     "no configuration with an active second layer was found (%zu sub-networks "
+                     "asked): ask for more", K);
+        goto out;
+    }
+    if (!(local && !s->stationarity)) {
+        const size_t wlen = 2 * cf->P * c * m1 * d;
+        if (local) {
+            /* start the program at the network itself (its image in the program) */
+            if (!(W = calloc(wlen ? wlen : 1, sizeof(double)))) goto nomem;
+            if ((st = cvxrelu_relu3_weights_from_network(cf, t->X, c, K * c, W1, W2,
+                                                         t->model->a, outi, idx, W, err)))
+                goto out;
+        } else if (from && from->m) {
+            /* start at the given network: the answer is then never worse than it */
+            if (!(W = calloc(wlen ? wlen : 1, sizeof(double)))) goto nomem;
+            if ((st = cvxrelu_relu3_weights_from_network(cf, t->X, c, from->m, from->W,
+                                                         from->W2, from->a, from->out,
+                                                         from_idx, W, err)))
+                goto out;
+        }
+        cvxrelu_relu3_settings rs = s->relu3;
+        rs.lambda = lambda;
+        rs.time_limit_s = time_left(t);
+        rs.interrupt = s->interrupt;
+        rs.callback = s->callback;
+        rs.callback_data = s->callback_data;
+        phase(t, CVXRELU_PHASE_SOLVING);
+        if ((st = cvxrelu_relu3_solve(t->X, n, d, t->Y, c, cf, &rs, &W, &r->relu3, err))) goto out;
+        r->relu3_solved = 1;
+        if (!local) r->exit = r->relu3.exit;
+        phase(t, CVXRELU_PHASE_SOLVED);
+        if (!local) {
+            cvxrelu_encoding *enc = cvxrelu_encoding_copy(t->enc);
+            if (!enc) goto nomem;
+            if ((st = cvxrelu_model_from_relu3(cf, W, c, lambda, enc, &t->model, err))) goto out;
+            t->model->objective = r->relu3.objective;
+            t->model->gap = r->relu3.gap;
+            r->network_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
+        }
+    }
+    if (!(Yn = malloc(n * c * sizeof(double)))) goto nomem;
+    cvxrelu_model_forward(t->model, t->X, n, Yn);
+    r->train_metrics = cvxrelu_metrics_of(t->model->enc, Yn, t->Y, n);
+    r->neurons = t->model->m;
+    if ((st = test_metrics(t, test, err))) goto out;
+    phase(t, CVXRELU_PHASE_RECOVERED);
+    goto out;
+nomem:
+    st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+out:
+    cvxrelu_configs_free(cf);
+    free(W);
+    free(W1);
+    free(W2);
+    free(a3);
+    free(Yn);
+    free(outi);
+    free(idx);
+    free(from_idx);
+    return st;
+}
+
 static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
                           const cvxrelu_dataset *test, cvxrelu_error *err)
 {
@@ -516,8 +704,10 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     r->d_raw = t->enc->d_raw;
     r->task = t->enc->task;
     r->lambda = s->beta > 0.0 ? s->beta / (double)(n * c) : s->lambda;
+    phase(t, CVXRELU_PHASE_STARTED);
     if (s->program == CVXRELU_TRAIN_SDP) return run_sdp(t, test, err);
     if (s->program == CVXRELU_TRAIN_LOCAL) return run_local(t, test, err);
+    if (s->program == CVXRELU_TRAIN_RELU3) return run_relu3(t, test, err);
 
     /* gates: the warm-start model's, then the given ones, then sampled ones */
     const cvxrelu_model *w = s->warm;
@@ -645,7 +835,8 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
     if (!train || !s || !model_out || !report)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: missing argument");
     if (s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU &&
-        s->program != CVXRELU_TRAIN_SDP && s->program != CVXRELU_TRAIN_LOCAL)
+        s->program != CVXRELU_TRAIN_SDP && s->program != CVXRELU_TRAIN_LOCAL &&
+        s->program != CVXRELU_TRAIN_RELU3)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: unknown program %d", (int)s->program);
     if (s->gates && !s->n_gates)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");

@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #define PD(st, s, f) printf("%s %s %.17g\n", st, #f, (double)(s).f)
 #define PZ(st, s, f) printf("%s %s %zu\n", st, #f, (size_t)(s).f)
@@ -129,6 +130,23 @@ int main(void)
     printf("cvxrelu_train_settings bounds %s\n",
            g.bounds == (1u << CVXRELU_SBOUND_COUNT) - 1u ? "all" : "other");
     PD("cvxrelu_train_settings", g, max_memory_bytes);
+    cvxrelu_sdp_settings gs;
+    cvxrelu_sdp_settings_default(&gs);
+    printf("cvxrelu_train_settings sdp %s\n",
+           memcmp(&gs, &g.sdp, sizeof gs) == 0 ? "cvxrelu_sdp_settings_default" : "other");
+    cvxrelu_local_settings gl;
+    cvxrelu_local_settings_default(&gl);
+    printf("cvxrelu_train_settings local %s\n",
+           memcmp(&gl, &g.local, sizeof gl) == 0 ? "cvxrelu_local_settings_default" : "other");
+    PD("cvxrelu_train_settings", g, stationarity);
+    PZ("cvxrelu_train_settings", g, width1);
+    PZ("cvxrelu_train_settings", g, subnets);
+    PD("cvxrelu_train_settings", g, relu3_local);
+    PP("cvxrelu_train_settings", g, configs_from);
+    cvxrelu_relu3_settings gr;
+    cvxrelu_relu3_settings_default(&gr);
+    printf("cvxrelu_train_settings relu3 %s\n",
+           memcmp(&gr, &g.relu3, sizeof gr) == 0 ? "cvxrelu_relu3_settings_default" : "other");
     PP("cvxrelu_train_settings", g, callback);
     PP("cvxrelu_train_settings", g, callback_data);
     PP("cvxrelu_train_settings", g, on_phase);

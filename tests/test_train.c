@@ -220,11 +220,13 @@ static void test_relu_program_and_phases(void **state)
     free(Y);
     /* every phase but the decomposition's, in order */
     assert_true(l.order_ok);
-    assert_true(l.seen[CVXRELU_PHASE_PLANNED] && l.seen[CVXRELU_PHASE_SAMPLED] &&
+    assert_true(l.seen[CVXRELU_PHASE_STARTED] && l.seen[CVXRELU_PHASE_PLANNED] &&
+                l.seen[CVXRELU_PHASE_SAMPLED] &&
                 l.seen[CVXRELU_PHASE_SOLVING] && l.seen[CVXRELU_PHASE_SOLVED] &&
                 l.seen[CVXRELU_PHASE_RECOVERED] && l.seen[CVXRELU_PHASE_CERTIFYING]);
-    assert_false(l.seen[CVXRELU_PHASE_DECOMPOSING] || l.seen[CVXRELU_PHASE_DECOMPOSED]);
-    assert_int_equal(l.n_calls, 6);
+    assert_false(l.seen[CVXRELU_PHASE_DECOMPOSING] || l.seen[CVXRELU_PHASE_DECOMPOSED] ||
+                 l.seen[CVXRELU_PHASE_LOCAL_TRAINED]);
+    assert_int_equal(l.n_calls, 7);
     cvxrelu_model_free(m);
     cvxrelu_dataset_free(ds);
 }
@@ -279,7 +281,7 @@ static void test_stop_and_refusal(void **state)
     assert_int_equal(r.certified, 0);
     cvxrelu_model_free(m);
 
-    /* past the memory budget: refused before any phase */
+    /* past the memory budget: refused before any work (only the encoding is done) */
     cvxrelu_train_settings_default(&s);
     s.max_memory_bytes = 1.0;
     phase_log l = {{0}, 1, -1, 0};
@@ -290,7 +292,74 @@ static void test_stop_and_refusal(void **state)
     assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, &err), CVXRELU_ERR_NOMEM);
     assert_null(m);
     assert_non_null(strstr(err.msg, "refused before starting"));
-    assert_int_equal(l.n_calls, 0);
+    assert_int_equal(l.n_calls, 1);
+    assert_true(l.seen[CVXRELU_PHASE_STARTED]);
+    cvxrelu_dataset_free(ds);
+}
+
+static void test_sdp_local_relu3(void **state)
+{
+    (void)state;
+    cvxrelu_dataset *ds = teacher_set(16, 2, 6);
+    cvxrelu_train_settings s;
+    cvxrelu_model *m = NULL;
+    cvxrelu_train_report r;
+    /* SDP: the certified lower bound is below the read-out network's objective */
+    cvxrelu_train_settings_default(&s);
+    s.program = CVXRELU_TRAIN_SDP;
+    s.lambda = 1e-2;
+    s.sdp.max_iter = 3000;
+    assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_OK);
+    assert_int_equal(m->kind, CVXRELU_MODEL_RELU);
+    double def = objective_by_definition(m, ds, r.lambda, NULL);
+    assert_true(fabs(def - r.network_objective) <= 1e-10 * fmax(1.0, def));
+    assert_true(fabs(r.readout_loss + r.readout_penalty - def) <= 1e-10 * fmax(1.0, def));
+    assert_true(r.sdp_lower_bound <= def);
+    assert_true(r.sdp_lower_bound >= r.sdp_lower_bound_solver);
+    assert_int_equal(r.readout_width, r.sdp_rank ? r.sdp_rank : 1);
+    cvxrelu_model_free(m);
+    cvxrelu_train_report_free(&r);
+    s.lambda = 0.0; /* the relaxation needs weight decay */
+    assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_ERR_INVALID);
+    cvxrelu_train_report_free(&r);
+
+    /* LOCAL: the program over the final patterns, started at the network, ends at or
+       below its objective; the certificate brackets the optimum */
+    cvxrelu_train_settings_default(&s);
+    s.program = CVXRELU_TRAIN_LOCAL;
+    s.lambda = 1e-2;
+    s.local.method = CVXRELU_OPT_ADAM;
+    s.local.width = 6;
+    s.local.steps = 300;
+    s.local.record_every = 50;
+    assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_OK);
+    def = objective_by_definition(m, ds, r.lambda, NULL);
+    assert_true(fabs(def - r.network_objective) <= 1e-10 * fmax(1.0, def));
+    assert_int_equal(r.local.steps, 300);
+    assert_true(r.local.n_records >= 2);
+    assert_int_equal(r.stationarity_run, 1);
+    assert_true(r.stationarity_value <= def * (1.0 + 1e-9));
+    assert_int_equal(r.certified, 1);
+    assert_true(fabs(r.certificate.upper_bound - def) <= 1e-9 * fmax(1.0, def));
+    assert_true(r.certificate.lower_bound <= r.stationarity_value * (1.0 + 1e-9));
+    cvxrelu_model_free(m);
+    cvxrelu_train_report_free(&r);
+
+    /* RELU3: the program's certified bound is below the recovered network's objective */
+    cvxrelu_train_settings_default(&s);
+    s.program = CVXRELU_TRAIN_RELU3;
+    s.lambda = 1e-2;
+    s.width1 = 2;
+    s.subnets = 8;
+    s.relu3.max_iter = 5000;
+    assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_OK);
+    assert_int_equal(m->kind, CVXRELU_MODEL_RELU3);
+    assert_int_equal(r.relu3_solved, 1);
+    assert_true(r.configurations >= 1 && r.configurations <= 4);
+    assert_true(r.relu3.dual <= r.relu3.objective);
+    assert_true(r.relu3.dual <= r.network_objective * (1.0 + 1e-9));
+    cvxrelu_model_free(m);
+    cvxrelu_train_report_free(&r);
     cvxrelu_dataset_free(ds);
 }
 
@@ -355,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_relu_program_and_phases),
         cmocka_unit_test(test_warm_start_within_gap),
         cmocka_unit_test(test_stop_and_refusal),
+        cmocka_unit_test(test_sdp_local_relu3),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_encoding_copy),
     };
