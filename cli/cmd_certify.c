@@ -42,6 +42,16 @@ int parse_bounds_opt(const char *val, unsigned *mask)
     return 0;
 }
 
+void json_bounds(jbuf *j, double objective, double lower_bound)
+{
+    jb_num(j, "objective", objective);
+    if (isnan(lower_bound)) return;
+    jb_num(j, "upper_bound", objective);
+    jb_num(j, "lower_bound", lower_bound);
+    jb_num(j, "gap", objective - lower_bound);
+    jb_num(j, "ratio", lower_bound > 0.0 ? objective / lower_bound : INFINITY);
+}
+
 void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j)
 {
     char used[96] = "";
@@ -71,9 +81,8 @@ void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j
                c->descent_found ? "  -> a neuron that lowers the objective exists" : "");
     }
     if (j) {
-        jb_num(j, "upper_bound", c->upper_bound);
-        jb_num(j, "lower_bound", c->lower_bound);
-        jb_num(j, "ratio", c->ratio);
+        /* upper_bound, lower_bound and ratio are json_bounds's (the best bound known) */
+        jb_num(j, "certificate_lower_bound", c->lower_bound);
         jb_str(j, "bound_used", used);
         for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++) {
             char key[48];
@@ -415,6 +424,10 @@ int cmd_certify(int argc, char **argv)
         jb_num(&j, "lambda", lambda);
         jb_num(&j, "beta", lambda * (double)(n * c));
         jb_num(&j, "kp24_width", cvxrelu_kp24_width(n, m->enc->d, 0.05));
+        /* the network's objective and the best certified lower bound */
+        double lb = m->V ? -INFINITY : cert.lower_bound;
+        if (relax && sres.lower_bound > lb) lb = sres.lower_bound;
+        json_bounds(&j, m->V ? net_obj : cert.upper_bound, lb);
     }
     if (!g_quiet)
         printf("network: %s, %zu neurons; data: %s\n", model_path ? model_path : weights, m->m,

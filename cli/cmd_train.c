@@ -796,17 +796,6 @@ static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
  * DESIGN 5 (the constrained program 3.2 on the final patterns, warm-started
  * from the network itself) and the certificate.
  */
-/* The metrics every train JSON ends with (then the seed and the BLAS string). */
-static void json_metrics(jbuf *j, const train_state *t, metrics mtr, metrics mte)
-{
-    if (t->model->enc->task == CVXRELU_TASK_CLASSIFICATION) {
-        jb_num(j, "train_accuracy", mtr.accuracy);
-        if (t->test) jb_num(j, "test_accuracy", mte.accuracy);
-    }
-    jb_num(j, "train_mse", mtr.mse);
-    if (t->test) jb_num(j, "test_mse", mte.mse);
-    if (t->test) jb_int(j, "test_n", (long long)t->test->n);
-}
 
 /* The summary line of the trained network on stderr. */
 static void note_network(const train_state *t, metrics mtr, metrics mte)
@@ -820,18 +809,6 @@ static void note_network(const train_state *t, metrics mtr, metrics mte)
     note("\n");
 }
 
-/* The fields every train JSON starts with, after "model" and its details. */
-static void json_problem(jbuf *j, const train_state *t, size_t n, double lambda)
-{
-    const size_t c = t->model->enc->c;
-    jb_str(j, "task", t->model->enc->task == CVXRELU_TASK_CLASSIFICATION ? "classification"
-                                                                        : "regression");
-    jb_int(j, "n", (long long)n);
-    jb_int(j, "d", (long long)t->model->enc->d_raw);
-    jb_int(j, "outputs", (long long)c);
-    jb_num(j, "lambda", lambda);
-    jb_num(j, "beta", lambda * (double)(n * c));
-}
 
 static void json_close(jbuf *j, uint64_t seed)
 {
@@ -1033,41 +1010,118 @@ static void convex_settings(const train_opts *o, const train_state *t, cvxrelu_t
     s->max_memory_bytes = o->max_memory_gb > 0 ? o->max_memory_gb * GIB : 0.0;
 }
 
-static void json_convex(jbuf *j, const train_opts *o, const train_state *t,
-                        const cvxrelu_train_report *r, int written)
+/* The keys of every train JSON, with one meaning whatever the model kind
+   (docs/cli.md, "JSON output"); then the kind's own details. */
+static void json_report(jbuf *j, const train_opts *o, const train_state *t,
+                        const cvxrelu_train_report *r, const char *model, const char *solver,
+                        int written)
 {
-    const cvxrelu_result *res = &r->convex;
-    const int relu = o->relu;
+    double cobj = NAN, clb = NAN, viol = NAN, secs = NAN, lb = NAN;
+    size_t iters = 0;
+    cvxrelu_exit ex = r->exit;
+    switch (r->program) {
+    case CVXRELU_TRAIN_GATED:
+    case CVXRELU_TRAIN_RELU:
+        cobj = r->convex.objective;
+        clb = r->convex.dual;
+        if (r->program == CVXRELU_TRAIN_RELU) viol = r->convex.violation;
+        iters = r->convex.iterations;
+        secs = r->convex.solve_time_s;
+        ex = r->convex.exit;
+        break;
+    case CVXRELU_TRAIN_SDP:
+        cobj = r->sdp_value;
+        clb = lb = r->sdp_lower_bound;
+        iters = r->sdp_iterations;
+        secs = r->sdp_time_s;
+        ex = r->sdp_exit;
+        break;
+    case CVXRELU_TRAIN_LOCAL:
+        if (r->stationarity_run == 1) cobj = r->stationarity_value;
+        if (r->stationarity_run) clb = r->stationarity_bound;
+        iters = r->local.steps;
+        secs = r->local.time_s;
+        break;
+    case CVXRELU_TRAIN_RELU3:
+        if (r->relu3_solved) {
+            cobj = r->relu3.objective;
+            clb = r->relu3.dual;
+            viol = r->relu3.violation;
+            iters = r->relu3.iterations;
+            secs = r->relu3.time_s;
+            ex = r->relu3.exit;
+        } else {
+            iters = r->local.steps;
+            secs = r->local.time_s;
+        }
+        break;
+    }
+    if (r->certified) lb = r->certificate.lower_bound;
     const size_t n = r->n, c = r->c;
     jb_open(j);
     jb_str(j, "version", CVXRELU_VERSION);
-    jb_str(j, "model", relu ? "relu" : o->decompose ? "gated+decompose" : "gated");
+    jb_str(j, "model", model);
     jb_int(j, "model_written", written);
-    jb_str(j, "solver", relu ? "rfista-cone" : "rfista");
-    if (o->width) {
-        jb_int(j, "width_requested", (long long)o->width);
-        jb_str(j, "via", o->via_gated ? "gated" : "constrained");
-        jb_num(j, "kp24_width", cvxrelu_kp24_width(n, r->d, 0.05));
-    }
+    jb_str(j, "solver", solver);
+    jb_str(j, "exit", cvxrelu_exit_string(ex));
     jb_str(j, "task", r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     jb_int(j, "n", (long long)n);
     jb_int(j, "d", (long long)r->d_raw);
     jb_int(j, "outputs", (long long)c);
     jb_num(j, "lambda", r->lambda);
     jb_num(j, "beta", r->lambda * (double)(n * c));
+    jb_int(j, "neurons", (long long)r->neurons);
+    json_bounds(j, r->network_objective, lb);
+    if (!isnan(cobj)) jb_num(j, "convex_objective", cobj);
+    if (!isnan(clb)) jb_num(j, "convex_lower_bound", clb);
+    if (!isnan(cobj) && !isnan(clb)) {
+        jb_num(j, "convex_gap", cobj - clb);
+        jb_num(j, "relative_gap", (cobj - clb) / fmax(1.0, fabs(cobj)));
+    }
+    if (!isnan(viol)) jb_num(j, "constraint_violation", viol);
+    jb_int(j, "iterations", (long long)iters);
+    jb_num(j, "solve_time_s", secs);
+    (void)t;
+    (void)o;
+}
+
+/* What every train JSON ends with: the certificate's details, the metrics, the
+   seed and the BLAS. */
+static int json_finish(jbuf *j, const train_opts *o, const train_state *t,
+                       const cvxrelu_train_report *r)
+{
+    if (r->certified) certificate_report(&r->certificate, r->n, NULL, j);
+    if (r->task == CVXRELU_TASK_CLASSIFICATION) {
+        jb_num(j, "train_accuracy", r->train_metrics.accuracy);
+        if (t->test) jb_num(j, "test_accuracy", r->test_metrics.accuracy);
+    }
+    jb_num(j, "train_mse", r->train_metrics.mse);
+    if (t->test) jb_num(j, "test_mse", r->test_metrics.mse);
+    if (t->test) jb_int(j, "test_n", (long long)t->test->n);
+    json_close(j, o->seed);
+    return jb_write(j, o->json_out);
+}
+
+static int json_convex(jbuf *j, const train_opts *o, const train_state *t,
+                       const cvxrelu_train_report *r, int written)
+{
+    const cvxrelu_result *res = &r->convex;
+    const int relu = o->relu;
+    json_report(j, o, t, r, relu ? "relu" : o->decompose ? "gated+decompose" : "gated",
+                relu ? "rfista-cone" : "rfista", written);
+    if (o->width) {
+        jb_int(j, "width_requested", (long long)o->width);
+        jb_str(j, "via", o->via_gated ? "gated" : "constrained");
+        jb_num(j, "kp24_width", cvxrelu_kp24_width(r->n, r->d, 0.05));
+    }
     jb_num(j, "lambda_max", res->lambda_max);
     jb_int(j, "patterns", (long long)r->patterns);
     jb_int(j, "gates_drawn", (long long)r->gates_drawn);
-    jb_num(j, "objective", res->objective);
     jb_num(j, "loss", res->loss);
     jb_num(j, "penalty", res->penalty);
-    jb_num(j, "dual_value", res->dual);
-    jb_num(j, "duality_gap", res->gap);
-    jb_num(j, "relative_gap", res->gap / fmax(1.0, fabs(res->objective)));
+    jb_num(j, "dual_value", res->dual);  /* = convex_lower_bound (older name) */
+    jb_num(j, "duality_gap", res->gap);  /* = convex_gap (older name) */
     jb_num(j, "eps_gap", o->eps);
-    jb_str(j, "exit", cvxrelu_exit_string(res->exit));
-    jb_int(j, "iterations", (long long)res->iterations);
-    jb_num(j, "solve_time_s", res->solve_time_s);
     jb_num(j, "blas_time_s", res->gemm_time_s);
     jb_int(j, "passes_over_x", (long long)res->matvecs);
     if (!relu) {
@@ -1085,18 +1139,9 @@ static void json_convex(jbuf *j, const train_opts *o, const train_state *t,
         jb_str(j, "decomposition_exit", cvxrelu_exit_string(r->decomposition_exit));
     }
     if (o->all_patterns) jb_str(j, "patterns_mode", "all");
-    if (relu) jb_num(j, "constraint_violation", res->violation);
-    jb_num(j, "network_objective", r->network_objective);
+    jb_num(j, "network_objective", r->network_objective); /* = objective (older name) */
     jb_num(j, "recovery_max_abs_diff", r->recovery_max_abs_diff);
-    if (r->certified) certificate_report(&r->certificate, n, NULL, j);
-    if (r->task == CVXRELU_TASK_CLASSIFICATION) {
-        jb_num(j, "train_accuracy", r->train_metrics.accuracy);
-        if (t->test) jb_num(j, "test_accuracy", r->test_metrics.accuracy);
-    }
-    jb_num(j, "train_mse", r->train_metrics.mse);
-    if (t->test) jb_num(j, "test_mse", r->test_metrics.mse);
-    if (t->test) jb_int(j, "test_n", (long long)t->test->n);
-    json_close(j, o->seed);
+    return json_finish(j, o, t, r);
 }
 
 /* The gated and ReLU programs, through the library's one-shot training. */
@@ -1179,10 +1224,8 @@ static int run_convex(const train_opts *o, train_state *t, int is_demo)
     }
     if (o->model_out && !r.no_result && (st = cvxrelu_model_save(t->model, o->model_out, &err)))
         return lib_error(st, &err);
-    if (o->json_out) {
-        json_convex(&t->json, o, t, &r, o->model_out && !r.no_result);
-        if ((rc = jb_write(&t->json, o->json_out))) return rc;
-    }
+    if (o->json_out && (rc = json_convex(&t->json, o, t, &r, o->model_out && !r.no_result)))
+        return rc;
     if (x.trace_failed) return EXIT_DATA;
     if (g_interrupt) {
         if (!r.no_result)
@@ -1303,20 +1346,14 @@ static int run_sdp(const train_opts *o, train_state *t)
         return lib_error(st, &err);
     if (o->json_out) {
         jbuf *j = &t->json;
-        jb_open(j);
-        jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", "sdp");
-        jb_str(j, "solver", sdp_name(&r, o));
-        jb_str(j, "exit", cvxrelu_exit_string(r.sdp_exit));
-        json_problem(j, t, r.n, r.lambda);
+        json_report(j, o, t, &r, "sdp", sdp_name(&r, o), o->model_out != NULL);
         jb_num(j, "tol", r.sdp_tol);
-        jb_num(j, "sdp_value", r.sdp_value);
-        jb_num(j, "sdp_lower_bound", r.sdp_lower_bound);
-        jb_num(j, "sdp_gap", r.sdp_gap);
+        jb_num(j, "sdp_value", r.sdp_value);             /* = convex_objective */
+        jb_num(j, "sdp_lower_bound", r.sdp_lower_bound); /* = lower_bound */
+        jb_num(j, "sdp_gap", r.sdp_gap);                 /* relative to |sdp_value| */
         jb_num(j, "primal_residual", r.sdp_pres);
         jb_num(j, "dual_residual", r.sdp_dres);
         jb_int(j, "rank", (long long)r.sdp_rank);
-        jb_int(j, "iterations", (long long)r.sdp_iterations);
         jb_num(j, "sdp_time_s", r.sdp_time_s);
         jb_int(j, "width", (long long)r.readout_width);
         jb_num(j, "readout_objective", obj);
@@ -1324,10 +1361,7 @@ static int run_sdp(const train_opts *o, train_state *t)
         jb_num(j, "readout_penalty", r.readout_penalty);
         jb_num(j, "readout_time_s", r.readout_time_s);
         jb_str(j, "readout_exit", cvxrelu_exit_string(r.readout_exit));
-        jb_num(j, "objective", obj);
-        json_metrics(j, t, mtr, mte);
-        json_close(j, o->seed);
-        if ((rc = jb_write(j, o->json_out))) return rc;
+        if ((rc = json_finish(j, o, t, &r))) return rc;
     }
     if (g_interrupt) {
         note("interrupted: the read-out of the last iterate was written\n");
@@ -1436,16 +1470,12 @@ static int run_local(const train_opts *o, train_state *t)
     if (o->json_out) {
         const int method = o->optimizer - 1;
         jbuf *j = &t->json;
-        jb_open(j);
-        jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", "relu");
+        json_report(j, o, t, &r, "relu", optimizer_names[method], o->model_out != NULL);
         jb_str(j, "optimizer", optimizer_names[method]);
-        json_problem(j, t, r.n, r.lambda);
         jb_int(j, "width", (long long)o->width);
         jb_int(j, "steps", (long long)lr->steps);
         jb_num(j, "lr", o->lr > 0 ? o->lr : (method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1));
         jb_int(j, "batch", (long long)(method == CVXRELU_OPT_GD ? 0 : o->batch));
-        jb_num(j, "objective", lr->objective);
         jb_num(j, "loss", lr->loss);
         jb_num(j, "penalty", lr->penalty);
         jb_num(j, "train_time_s", lr->time_s);
@@ -1457,10 +1487,7 @@ static int run_local(const train_opts *o, train_state *t)
         jb_int(j, "final_patterns", (long long)r.stationarity_patterns);
         jb_num(j, "convex_value_on_final_patterns", r.stationarity_value);
         jb_num(j, "convex_gap_on_final_patterns", r.stationarity_gap);
-        json_metrics(j, t, mtr, mte);
-        if (r.certified) certificate_report(&r.certificate, r.n, NULL, j);
-        json_close(j, o->seed);
-        rc = jb_write(j, o->json_out);
+        rc = json_finish(j, o, t, &r);
     }
     cvxrelu_train_report_free(&r);
     if (rc) return rc;
@@ -1632,35 +1659,25 @@ static int run_relu3(const train_opts *o, train_state *t)
     }
     if (o->json_out) {
         jbuf *j = &t->json;
-        jb_open(j);
-        jb_str(j, "version", CVXRELU_VERSION);
-        jb_str(j, "model", "relu3");
+        json_report(j, o, t, &r, "relu3",
+                    local ? optimizer_names[o->optimizer - 1] : "augmented-lagrangian",
+                    o->model_out != NULL);
         if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
-        if (r.relu3_solved) jb_str(j, "exit", cvxrelu_exit_string(res->exit));
-        json_problem(j, t, r.n, r.lambda);
         jb_int(j, "width1", (long long)o->width1);
         jb_int(j, "subnets", (long long)o->subnets);
         jb_int(j, "configurations", (long long)r.configurations);
         jb_num(j, "variables", r.relu3_variables);
         jb_num(j, "constraints", r.relu3_constraints);
         if (r.relu3_solved) { /* no program was solved otherwise */
-            jb_num(j, "convex_objective", res->objective);
-            jb_num(j, "lower_bound", res->dual);
-            jb_num(j, "gap", res->gap);
             jb_int(j, "converged", res->converged);
-            jb_int(j, "iterations", (long long)res->iterations);
-            jb_num(j, "solve_time_s", res->time_s);
             jb_int(j, "active_subnets", (long long)res->active);
         }
-        jb_num(j, "objective", r.network_objective);
         if (local) {
             jb_num(j, "train_objective", lr->objective);
             jb_num(j, "train_time_s", lr->time_s);
             jb_int(j, "steps", (long long)lr->steps);
         }
-        json_metrics(j, t, mtr, mte);
-        json_close(j, o->seed);
-        rc = jb_write(j, o->json_out);
+        rc = json_finish(j, o, t, &r);
     }
     const int stopped = res->interrupted || lr->interrupted;
     cvxrelu_train_report_free(&r);

@@ -112,6 +112,10 @@ int cmd_certify(int argc, char **argv);
 /* The certificate of a network (cmd_certify.c): a text report to f (when
    not NULL) and, when j is not NULL, its fields in the JSON object. */
 void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j);
+/* The keys every JSON shares about the network's quality: objective, and where a
+   certified lower bound on the best network is known (NAN: none), upper_bound
+   (= objective), lower_bound, gap (objective - lower_bound) and ratio (UB / LB). */
+void json_bounds(jbuf *j, double objective, double lower_bound);
 /* Parse a comma-separated list of bound names (cheap,spectral,sdp,subsets,exact
    or all) into a mask; -1 on error (message printed). */
 int parse_bounds_opt(const char *val, unsigned *mask);

@@ -452,7 +452,7 @@ static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxre
     if (st) return st;
     r->exit = r->local.interrupted ? (stop_asked(t) ? CVXRELU_EXIT_INTERRUPTED
                                                    : CVXRELU_EXIT_TIME_LIMIT)
-                                   : CVXRELU_EXIT_CONVERGED;
+                                   : CVXRELU_EXIT_MAX_ITER; /* every step taken */
     phase(t, CVXRELU_PHASE_SOLVED);
     cvxrelu_encoding *enc = NULL;
     double *Yn = NULL;
@@ -545,7 +545,7 @@ static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxre
         t->model->objective = r->local.objective;
         r->exit = r->local.interrupted ? (stop_asked(t) ? CVXRELU_EXIT_INTERRUPTED
                                                        : CVXRELU_EXIT_TIME_LIMIT)
-                                       : CVXRELU_EXIT_CONVERGED;
+                                       : CVXRELU_EXIT_MAX_ITER; /* every step taken */
         phase(t, CVXRELU_PHASE_LOCAL_TRAINED);
     }
     {

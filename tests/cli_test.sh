@@ -274,7 +274,7 @@ $W "$BIN" train "$T/three.csv" --model relu3 --width1 2 --subnets 8 --lambda 1e-
   && grep -q '"model": "relu3"' "$T/r3.json" && grep -q '"exit": "converged"' "$T/r3.json" \
   && grep -q 'program: .* variables, .* constraint rows' "$T/r3.err" \
   && grep -q '^kind relu3$' "$T/r3.model" && grep -q '^subnets [0-9]* width1 2$' "$T/r3.model" \
-  && awk -v o="$(num "$T/r3.json" objective)" -v c="$(num "$T/r3.json" convex_objective)" -v l="$(num "$T/r3.json" lower_bound)" \
+  && awk -v o="$(num "$T/r3.json" objective)" -v c="$(num "$T/r3.json" convex_objective)" -v l="$(num "$T/r3.json" convex_lower_bound)" \
        'BEGIN {d = o - c; if (d < 0) d = -d; exit !(d <= 1e-9 * c && l <= c && c - l <= 1e-8)}' \
   && pass "--model relu3: cost printed, certified, recovered network = convex objective" || { fail "--model relu3"; cat "$T/r3.err"; }
 $W "$BIN" predict "$T/r3.model" "$T/three.csv" -o "$T/r3.pred" && [ "$(wc -l <"$T/r3.pred")" -ge 12 ] \

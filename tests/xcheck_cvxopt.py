@@ -63,11 +63,11 @@ def run_case(name, n, d, P, kind, lam, seed, tmp):
     S = (X @ G.T > 0).astype(float)
     U, status = socp_check.solve(X, Y, S, lam)
     ref = socp_check.objective(X, Y, S, U, lam)
-    rel = abs(ours["objective"] - ref) / max(1.0, abs(ref))
+    rel = abs(ours["convex_objective"] - ref) / max(1.0, abs(ref))
     ok = rel <= 1e-6 and ours["exit"] == "converged"
     print("%s %s: n=%d d=%d P=%d c=%d lambda=%g  cvxrelu %.12g (gap %.1e)  cvxopt %.12g (%s)  "
           "rel diff %.1e" % ("ok  " if ok else "FAIL", name, n, d, P, Y.shape[1], lam,
-                             ours["objective"], ours["duality_gap"], ref, status, rel))
+                             ours["convex_objective"], ours["duality_gap"], ref, status, rel))
     return ok
 
 

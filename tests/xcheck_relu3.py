@@ -14,7 +14,7 @@ no configuration is sampled).  Independently of the C code, this script
        s.t. s_pl (2 D1_pl - I) X w_pel >= 0,   (2 D2_p - I) sum_l D1_pl X w_pel >= 0
    as a cone QP (second-order cones t_b >= ||w_b||, linear cone constraints);
 3. requires cvxrelu's certified "convex_objective" to agree with cvxopt's optimum to 1e-6
-   relative and its "lower_bound" to lie below it, the recovered network's objective to equal
+   relative and its "convex_lower_bound" to lie below it, the recovered network's objective to equal
    the convex one, and both optima to lie below the given network's own path-form objective
    (the network is a feasible point of the program).
 
@@ -172,7 +172,7 @@ def run_case(name, seed, n, d, M, K, lams, tmp):
         with open(js) as fh:
             ours = json.load(fh)
         ref, status, viol = relu3_program(X, y, confs, lam)
-        cvx, lb, rec = ours["convex_objective"], ours["lower_bound"], ours["objective"]
+        cvx, lb, rec = ours["convex_objective"], ours["convex_lower_bound"], ours["objective"]
         rel = abs(cvx - ref) / max(1.0, abs(ref))
         netobj = path_objective(X, y, W1, W2, a, lam)
         checks = {
@@ -188,7 +188,7 @@ def run_case(name, seed, n, d, M, K, lams, tmp):
               "%.12g (lower bound %.12g, gap %.1e, %d iterations, %d active), cvxopt %.12g (%s, "
               "violation %.0e), rel diff %.1e; recovered network %.12g; given network %.6g%s"
               % ("ok  " if good else "FAIL", name, n, d, M, W1.shape[0], lam,
-                 ours["configurations"], len(confs), cvx, lb, ours["gap"], ours["iterations"],
+                 ours["configurations"], len(confs), cvx, lb, ours["convex_gap"], ours["iterations"],
                  ours["active_subnets"], ref, status, viol, rel, rec, netobj,
                  "" if good else " [failed: %s]"
                  % ", ".join(k for k, v in checks.items() if not v)))
