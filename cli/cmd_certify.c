@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j
         jb_bool(j, "sampled_descent_found", c->descent_found);
         jb_num(j, "sqrt_log_2n", c->sqrt_log_2n);
         jb_num(j, "certify_time_s", c->time_s);
+        jb_str(j, "certificate_exit", cvxrelu_exit_string(c->exit));
     }
 }
 
@@ -148,6 +150,27 @@ static void certify_help(void)
            "error, 2 data or file error, 3 numerical failure or out of memory.\n",
            def.sdp_max_rows, def.subsets_max_rows, def.samples, (unsigned long long)def.seed,
            def.tol, data_opts_help());
+}
+
+/* SIGINT / SIGTERM: the bounds not yet computed are skipped (those computed stay
+   valid) and the report is written; a second signal ends the process at once. */
+static volatile sig_atomic_t g_cert_stop = 0;
+
+static void on_cert_signal(int sig)
+{
+    (void)sig;
+    if (g_cert_stop) _exit(EXIT_INTERRUPTED);
+    g_cert_stop = 1;
+}
+
+static void cert_signals(int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_cert_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 int cmd_certify(int argc, char **argv)
@@ -378,6 +401,12 @@ int cmd_certify(int argc, char **argv)
     cli_set_threads(0);
     cvxrelu_certificate cert;
     memset(&cert, 0, sizeof cert);
+    g_cert_stop = 0;
+    cert_signals(1);
+    cs.interrupt = &g_cert_stop;
+    if (!m->V)
+        note("certify: bounds on s(v) for %zu output%s (n=%zu, d=%zu, %zu neurons)...\n", c,
+             c == 1 ? "" : "s", n, m->enc->d, m->m);
     if (!m->V && (st = cvxrelu_certify(m, X, Y, n, lambda, &cs, &cert, &err))) {
         die_msg("%s", err.msg);
         rc = st == CVXRELU_ERR_INVALID ? EXIT_DATA : EXIT_SOLVER;
@@ -394,6 +423,7 @@ int cmd_certify(int argc, char **argv)
         ss.method = (cvxrelu_sdp_method)(relax - 1);
         ss.tol = relax_eps;
         ss.upper_bound = net_obj; /* any network's objective tightens the certificate */
+        ss.interrupt = &g_cert_stop;
         double need = cvxrelu_sdp_memory(n, m->enc->d, c, ss.method);
         double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
         if (need > have) {
@@ -460,12 +490,20 @@ int cmd_certify(int argc, char **argv)
         }
     }
     if (json_path) {
+        jb_str(&j, "exit", cvxrelu_exit_string(g_cert_stop ? CVXRELU_EXIT_INTERRUPTED
+                                                            : CVXRELU_EXIT_CONVERGED));
         jb_str(&j, "blas", cvxrelu_blas_info());
         jb_close(&j);
         rc = jb_write(&j, json_path);
         jb_free(&j);
     }
+    if (rc == EXIT_OK && g_cert_stop) {
+        note("interrupted: the bounds computed before the signal are reported (valid, "
+             "possibly looser)\n");
+        rc = EXIT_INTERRUPTED;
+    }
 done:
+    cert_signals(0);
     free(X);
     free(Y);
     cvxrelu_dataset_free(ds);

@@ -607,6 +607,10 @@ typedef struct {
     size_t samples;         /* Gaussian directions of the necessary check; default 256 */
     uint64_t seed;          /* of those directions; default 1 */
     double tol;             /* certified_optimal when (UB - LB) <= tol * UB; default 1e-6 */
+    double time_limit_s;    /* 0 = none; default 0 */
+    volatile sig_atomic_t *interrupt; /* stop soon when != 0; default NULL.  A stop skips
+                                         the bounds not yet computed (the cheap one always
+                                         is): LB stays valid, only looser */
 } cvxrelu_certify_settings;
 
 void cvxrelu_certify_settings_default(cvxrelu_certify_settings *s);
@@ -631,6 +635,9 @@ typedef struct {
     int certified_optimal;  /* UB - LB <= tol UB: optimal to relative accuracy tol */
     double sqrt_log_2n;     /* sqrt(log 2n), the scale of [KP24]'s approximation ratio */
     double time_s;
+    cvxrelu_exit exit;      /* CONVERGED: every bound asked for was computed; INTERRUPTED
+                               or TIME_LIMIT: cut short (LB valid; s_sampled 0 when the
+                               necessary check had not finished its first pass) */
 } cvxrelu_certificate;
 
 /*

@@ -226,7 +226,8 @@ static void gram_side(const gram_ctx *g, int sign, int weighted, double *G)
  * close to the SDP value.  Returns the bound on the max of ||M^T z|| (not
  * squared), or NAN on failure.
  */
-static double sdp_subset_bound(const double *M, size_t p, size_t d, uint64_t seed)
+static double sdp_subset_bound(const double *M, size_t p, size_t d, uint64_t seed,
+                               const cr_stop *stop)
 {
     const size_t q = p + 1;
     size_t r = (size_t)ceil(sqrt(2.0 * (double)q)) + 1;
@@ -269,6 +270,7 @@ static double sdp_subset_bound(const double *M, size_t p, size_t d, uint64_t see
         }
         if (val - prev <= 1e-9 * fabs(val)) break;
         prev = val;
+        if (cr_stop_check(stop)) break; /* the bound below holds for any y */
     }
     /* y_i = (C V V^T)_ii, then the eigenvalue form (valid for any y) */
     double *CV = cr_malloc(q, r * sizeof(double));
@@ -301,7 +303,7 @@ done:
 }
 
 /* max over subsets T of the rows of M (p x d) of ||sum_T m_i||, Gray-code order. */
-static double subsets_max(const double *M, size_t p, size_t d, double *acc)
+static double subsets_max(const double *M, size_t p, size_t d, double *acc, const cr_stop *stop)
 {
     memset(acc, 0, d * sizeof(double));
     int *in = cr_calloc(p ? p : 1, sizeof(int));
@@ -321,6 +323,10 @@ static double subsets_max(const double *M, size_t p, size_t d, double *acc)
         }
         double v = cblas_dnrm2((int)d, acc, 1);
         if (v > best) best = v;
+        if ((t & 65535u) == 0 && cr_stop_check(stop)) { /* a partial max bounds nothing */
+            free(in);
+            return NAN;
+        }
     }
     free(in);
     double sum = 0.0;
@@ -446,6 +452,7 @@ typedef struct {
     size_t bs;
     double *G1;            /* d x d scratch */
     double *M;             /* sdp_max rows x d scratch */
+    const cr_stop *stop;   /* a stop request skips the bounds not yet computed */
 } cert_ctx;
 
 /* Fill sb[b] with each requested bound on s(v) for the vector v (NAN if not computed). */
@@ -466,6 +473,7 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
     const double cheap_tot = cheap[0] + cheap[1];
     if (s->bounds & (1u << CVXRELU_SBOUND_CHEAP))
         sb[CVXRELU_SBOUND_CHEAP] = fmax(cheap[0], cheap[1]) * (1.0 + 1e-13);
+    if (cr_stop_check(cx->stop)) return; /* the cheap bound is enough to go on */
     if (s->bounds & (1u << CVXRELU_SBOUND_SPECTRAL)) {
         /* the smaller side by gathering; the other as the complement of it
            (rows with v_j = 0 join the complement: a superset only enlarges
@@ -504,13 +512,14 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
                     for (size_t k = 0; k < d; k++) cx->M[p * d + k] = fabs(v[j]) * cx->X[j * d + k];
                     p++;
                 }
-            if (want_sdp) vs[sd] = p ? sdp_subset_bound(cx->M, p, d, s->seed + (uint64_t)sd) : 0.0;
-            if (want_sub) vb[sd] = p ? subsets_max(cx->M, p, d, cx->G1) : 0.0;
+            if (want_sdp)
+                vs[sd] = p ? sdp_subset_bound(cx->M, p, d, s->seed + (uint64_t)sd, cx->stop) : 0.0;
+            if (want_sub) vb[sd] = p ? subsets_max(cx->M, p, d, cx->G1, cx->stop) : 0.0;
         }
         if (want_sdp) sb[CVXRELU_SBOUND_SDP] = fmax(vs[0], vs[1]) + 1e-14 * cheap_tot;
         if (want_sub) sb[CVXRELU_SBOUND_SUBSETS] = fmax(vb[0], vb[1]);
     }
-    if ((s->bounds & (1u << CVXRELU_SBOUND_EXACT)) && cx->X2) {
+    if ((s->bounds & (1u << CVXRELU_SBOUND_EXACT)) && cx->X2 && !cr_stop_check(cx->stop)) {
         double e = exact_s_2d(cx->X2, n, v);
         double corr = 0.0;
         for (size_t j = 0; j < n; j++) corr += fabs(v[j]) * cx->resid[j];
@@ -525,7 +534,7 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
  */
 static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, size_t n,
                                     const double *V, size_t c, const cvxrelu_certify_settings *s,
-                                    double *best, cvxrelu_error *err)
+                                    const cr_stop *stop, double *best, cvxrelu_error *err)
 {
     const size_t d = m->d, S = m->m + s->samples;
     for (size_t k = 0; k < c; k++) best[k] = 0.0;
@@ -552,6 +561,10 @@ static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, siz
         if (nr > 0.0) cblas_dscal((int)d, 1.0 / nr, ui, 1);
     }
     for (size_t r0 = 0; r0 < n; r0 += nb) {
+        if (cr_stop_check(stop)) { /* sums over part of the rows estimate nothing */
+            free(U); free(Z); free(Q); free(bestu); free(bestv);
+            return CVXRELU_OK;
+        }
         size_t b = n - r0 < nb ? n - r0 : nb;
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)S, (int)d, 1.0,
                     X + r0 * d, (int)d, U, (int)d, 0.0, Z, (int)S);
@@ -575,7 +588,7 @@ static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, siz
     int steps = work > 0 ? (int)fmin(20.0, fmax(3.0, 1e9 / work)) : 0;
     double *Zq = cr_malloc(n, q * sizeof(double)), *Gq = cr_malloc(q, d * sizeof(double));
     if (!Zq || !Gq) steps = 0;
-    for (int it = 0; it < steps; it++) {
+    for (int it = 0; it < steps && !cr_stop_check(stop); it++) {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)q, (int)d, 1.0, X,
                     (int)d, bestu, (int)d, 0.0, Zq, (int)q);
         for (size_t j = 0; j < n; j++)
@@ -645,6 +658,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
                        "certify: exhaustive subsets allowed for at most 30 rows, got %zu",
                        s->subsets_max_rows);
     const double t0 = cr_now();
+    const cr_stop stop = cr_stop_after(s->interrupt, s->time_limit_s);
     const size_t d = m->d, c = m->enc->c, N = n * c;
     const double beta = lambda * (double)N;
     cert->lambda = lambda;
@@ -748,7 +762,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         }
     }
 
-    cert_ctx cx = {X, n, d, rownorm, Gall, X2, resid, buf, bs, G1, M};
+    cert_ctx cx = {X, n, d, rownorm, Gall, X2, resid, buf, bs, G1, M, &stop};
     double lb = 0.0, worst = 0.0;
     unsigned used_count[CVXRELU_SBOUND_COUNT] = {0};
     int feasible = 1;
@@ -795,8 +809,9 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     /* LB is valid whether or not v itself is dual feasible (a scales it) */
     cert->certified_optimal = cert->upper_bound - cert->lower_bound <= s->tol * cert->upper_bound;
 
-    st = sampled_check(m, X, n, V, c, s, sampled, err);
+    st = sampled_check(m, X, n, V, c, s, &stop, sampled, err);
     if (st) goto done;
+    cert->exit = (cvxrelu_exit)cr_stop_check(&stop); /* 0 = CONVERGED */
     cert->s_sampled = 0.0;
     for (size_t k = 0; k < c; k++) cert->s_sampled = fmax(cert->s_sampled, sampled[k] / beta);
     cert->descent_found = cert->s_sampled > 1.0 + s->tol;

@@ -481,6 +481,8 @@ static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxre
             cvxrelu_certify_settings cs;
             cvxrelu_certify_settings_default(&cs);
             cs.bounds = s->bounds;
+            cs.interrupt = s->interrupt;
+            cs.time_limit_s = time_left(t);
             phase(t, CVXRELU_PHASE_CERTIFYING);
             if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, r->lambda, &cs, &r->certificate,
                                       err)))
@@ -817,6 +819,8 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
             cvxrelu_certify_settings cs;
             cvxrelu_certify_settings_default(&cs);
             cs.bounds = s->bounds;
+            cs.interrupt = s->interrupt;
+            cs.time_limit_s = time_left(t);
             phase(t, CVXRELU_PHASE_CERTIFYING);
             if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, lambda, &cs, &r->certificate,
                                       err)))

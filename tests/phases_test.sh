@@ -85,6 +85,24 @@ stop_phase "DSDP's setup" TERM "canonical scale" 0 -- \
 stop_phase "DSDP's setup" INT "canonical scale" 0 -- \
   "$DATA/iris.csv" --model sdp --sdp-solver dsdp --beta 0.1
 
+# certify: a signal skips the bounds not yet computed; the report and JSON of the
+# bounds already computed are written (valid, looser), exit 130
+"$BIN" train -q "$T/digits.csv" --patterns 100 --decompose closed --no-certify -o "$T/dig.model"
+for sig in TERM INT; do
+  rm -f "$T/c.json"
+  "$BIN" certify "$T/dig.model" "$T/digits.csv" --samples 20000 --subsets-max-rows 26 \
+    --sdp-max-rows 2000 --json "$T/c.json" >/dev/null 2>"$T/err" &
+  pid=$!
+  k=0
+  while ! grep -qF "certify: bounds" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
+  sleep 0.5
+  t0=$(now); kill -$sig $pid; wait $pid; rc=$?; el=$(ms "$t0" "$(now)")
+  [ $rc = 130 ] && [ "$el" -le $((2000 * S)) ] && grep -q '"exit": "interrupted"' "$T/c.json" \
+    && grep -q '"lower_bound":' "$T/c.json" \
+    && pass "certify ($sig during the bounds: exit 130 in $el ms, the bounds computed written)" \
+    || { fail "certify $sig (exit $rc, $el ms)"; cat "$T/err"; }
+done
+
 # a second signal ends the process at once, whatever it is doing
 "$BIN" train "$T/digits.csv" --patterns 150 --decompose min-norm -o "$T/m2.model" 2>"$T/err" &
 pid=$!

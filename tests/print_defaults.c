@@ -69,6 +69,8 @@ int main(void)
     PZ("cvxrelu_certify_settings", c, samples);
     printf("cvxrelu_certify_settings seed %" PRIu64 "\n", c.seed);
     PD("cvxrelu_certify_settings", c, tol);
+    PD("cvxrelu_certify_settings", c, time_limit_s);
+    PP("cvxrelu_certify_settings", c, interrupt);
 
     cvxrelu_local_settings l;
     cvxrelu_local_settings_default(&l);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +389,39 @@ static void test_nested_monotone(void **state)
     free(Y);
 }
 
+/* a stop request before the start: only the cheap bound, a valid but looser LB */
+static void test_stop_keeps_valid_bound(void **state)
+{
+    (void)state;
+    const size_t n = 14, d = 3;
+    double X[14 * 3], Y[14];
+    for (size_t j = 0; j < n * d; j++) X[j] = nrand();
+    for (size_t j = 0; j < n; j++) Y[j] = nrand();
+    cvxrelu_model *m = NULL;
+    assert_int_equal(cvxrelu_model_from_arrays(CVXRELU_MODEL_RELU, 0, NULL, NULL, NULL, 0.1,
+                                               plain_encoding(d, 1), &m, NULL),
+                     0);
+    cvxrelu_certify_settings cs;
+    cvxrelu_certify_settings_default(&cs);
+    cvxrelu_certificate full, cut;
+    assert_int_equal(cvxrelu_certify(m, X, Y, n, 0.1, &cs, &full, NULL), 0);
+    assert_int_equal(full.exit, CVXRELU_EXIT_CONVERGED);
+    volatile sig_atomic_t stop = 1;
+    cs.interrupt = &stop;
+    assert_int_equal(cvxrelu_certify(m, X, Y, n, 0.1, &cs, &cut, NULL), 0);
+    assert_int_equal(cut.exit, CVXRELU_EXIT_INTERRUPTED);
+    assert_false(isnan(cut.sbar[CVXRELU_SBOUND_CHEAP]));
+    for (int b = CVXRELU_SBOUND_SPECTRAL; b < CVXRELU_SBOUND_COUNT; b++)
+        assert_true(isnan(cut.sbar[b]));
+    assert_true(cut.sbar[CVXRELU_SBOUND_CHEAP] == full.sbar[CVXRELU_SBOUND_CHEAP]);
+    /* fewer bounds: the bound is looser, never above the full one, and below UB */
+    assert_true(cut.lower_bound <= full.lower_bound * (1.0 + 1e-15));
+    assert_true(cut.lower_bound <= cut.upper_bound);
+    assert_true(cut.upper_bound == full.upper_bound);
+    assert_true(cut.s_sampled == 0.0); /* the necessary check did not run */
+    cvxrelu_model_free(m);
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -423,6 +457,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bounds_are_upper_bounds),
+        cmocka_unit_test(test_stop_keeps_valid_bound),
         cmocka_unit_test(test_exact_rank2),
         cmocka_unit_test(test_all_patterns_certified),
         cmocka_unit_test(test_cross_method_single),
