@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo bench clean install
+.PHONY: all deps build test test-slow test-all demo bench clean install
 
 all: build
 
@@ -15,7 +15,14 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j2
 
+# the fast suite (under 30 s on 2 cores); test-slow runs the cases labelled slow
 test: build
+	@cd $(BUILD) && ctest --output-on-failure -j2 -LE slow
+
+test-slow: build
+	@cd $(BUILD) && ctest --output-on-failure -j2 -L slow
+
+test-all: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
 
 demo: build
