@@ -5,7 +5,7 @@
  *       planted-teacher regression n=1000, d=20, P=100, lambda=1e-3, solved to
  *       relative gap 1e-6; median time of K runs; --dump writes X, Y, S as CSV
  *       so bench/run can give the identical problem to the NumPy baseline.
- *   bench_gated teacher-relu   the same problem, exact ReLU program (DESIGN 3.2)
+ *   bench_gated teacher-relu   the same problem, exact ReLU program (docs/algorithms.md, "The exact ReLU program")
  *   bench_gated fmnist [--relu] [--time-limit S] [--iters K] [--patterns P] [--lambda L] [--dir DIR]
  *                      [--eps E] [--precision single|double] [--screening 0|1] [--dump DIR]
  *       Fashion-MNIST (60000 x 784, 10 classes): time per R-FISTA iteration

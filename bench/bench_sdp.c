@@ -1,5 +1,5 @@
 /*
- * Benchmark of the SDP relaxation (DESIGN 6): time to 1e-4 relative accuracy
+ * Benchmark of the SDP relaxation (docs/algorithms.md, "The SDP relaxation"): time to 1e-4 relative accuracy
  * and memory, as n grows (c = 3 classes, d = 4..13 plus a bias column).
  *
  * For each problem the ADMM solver runs once to a tight tolerance; the value it

@@ -1,4 +1,4 @@
-/* cvxrelu certify: upper and certified lower bounds for any two-layer ReLU network (DESIGN 5). */
+/* cvxrelu certify: upper and certified lower bounds for any two-layer ReLU network (docs/algorithms.md, "Certificates for the non-convex problem"). */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 

@@ -793,7 +793,7 @@ static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
 
 /*
  * --optimizer: train the non-convex network, then the stationarity check of
- * DESIGN 5 (the constrained program 3.2 on the final patterns, warm-started
+ * docs/algorithms.md, "Certificates for the non-convex problem" (the exact ReLU program on the final patterns, warm-started
  * from the network itself) and the certificate.
  */
 

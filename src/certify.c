@@ -1,5 +1,5 @@
 /*
- * Certificates for any two-layer ReLU network (DESIGN 5, [KP24], [PE20]).
+ * Certificates for any two-layer ReLU network (docs/algorithms.md, "Certificates for the non-convex problem", [KP24], [PE20]).
  *
  * With v = Y_k - f_k(X) for one output and s(v) = max_{||u||<=1} |v.(X u)_+|,
  * every sbar >= s(v) gives the dual-feasible point a v, a = min(beta / sbar,

@@ -1,4 +1,4 @@
-/* Private: projection onto the cone of one activation pattern (DESIGN 3.2, 3.4). */
+/* Private: projection onto the cone of one activation pattern (docs/algorithms.md, "The exact ReLU program" and "Cone decomposition"). */
 #ifndef CVXRELU_CONE_H
 #define CVXRELU_CONE_H
 

@@ -1,5 +1,5 @@
 /*
- * Cone decomposition (DESIGN 3.4): a gated solution u (one group, pattern i)
+ * Cone decomposition (docs/algorithms.md, "Cone decomposition"): a gated solution u (one group, pattern i)
  * becomes v - w with v, w in K_i = {x : a_j (x_j . x) >= 0}, so the ReLU
  * neurons v and w reproduce the gated neuron's output on the data exactly.
  *

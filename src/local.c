@@ -1,5 +1,5 @@
 /*
- * Local (non-convex) training of the two-layer ReLU network (DESIGN 5, [KP24]):
+ * Local (non-convex) training of the two-layer ReLU network (docs/algorithms.md, "Certificates for the non-convex problem", [KP24]):
  * full-batch GD, minibatch SGD and Adam with weight decay lambda/2 on both
  * layers, and the activation-pattern statistics of the neurons against their
  * initial patterns.  This file holds the network's kernels; the optimizer

@@ -1,5 +1,5 @@
-/* Private: the local (non-convex) trainers: local.c (two layers, DESIGN 5),
-   local3.c (three layers, DESIGN 7) and what they share (local_common.c). */
+/* Private: the local (non-convex) trainers: local.c (two layers, docs/algorithms.md, "Certificates for the non-convex problem"),
+   local3.c (three layers, docs/algorithms.md, "Three-layer parallel networks") and what they share (local_common.c). */
 #ifndef CVXRELU_LOCAL_H
 #define CVXRELU_LOCAL_H
 
@@ -18,7 +18,7 @@ cvxrelu_status cr_local_objective_grad(const double *X, const double *Y, size_t 
                                        double *penalty);
 
 /*
- * The three-layer objective of cvxrelu_local3_train (DESIGN 7):
+ * The three-layer objective of cvxrelu_local3_train (docs/algorithms.md, "Three-layer parallel networks"):
  * F = (1/(2N)) ||f(X) - Y||^2 + (lambda/2) sum_j (||W2_j||^2 + a_j^2) on all
  * n rows (N = n c), c K sub-networks (sub-network j feeds output j / K) of
  * width1 first-layer neurons, f_k(x) = sum_{j in block k} a_j

@@ -1,5 +1,5 @@
 /*
- * Local (non-convex) training of the three-layer parallel network (DESIGN 7,
+ * Local (non-convex) training of the three-layer parallel network (docs/algorithms.md, "Three-layer parallel networks",
  * [EP21]): full-batch GD, minibatch SGD and Adam on
  *     (1/(2N)) ||f(X) - Y||^2 + (lambda/2) sum_j (||W2_j||^2 + a_j^2)
  * with ||W1_j||_F <= 1 kept by projection after every update, and the

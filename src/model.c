@@ -1,4 +1,4 @@
-/* The trained network: recovery from the convex solution (DESIGN 3.3), forward pass. */
+/* The trained network: recovery from the convex solution (docs/algorithms.md, "The models"), forward pass. */
 #include "internal.h"
 
 #include <cblas.h>
@@ -19,7 +19,7 @@ void cvxrelu_model_free(cvxrelu_model *m)
 }
 
 /*
- * The network of DESIGN 3.3 from convex weights U: per non-zero group u a
+ * The network of docs/algorithms.md, "The models" from convex weights U: per non-zero group u a
  * neuron u/sqrt||u|| with output weight +-sqrt||u||.  Gated: groups i c + k,
  * gate g_i, sign +.  ReLU: groups 2 (i c + k) + e, no gate, sign - for e = 1.
  */

@@ -1,4 +1,4 @@
-/* Hyperplane arrangements: sampled gates, distinct bit-packed patterns (DESIGN 2). */
+/* Hyperplane arrangements: sampled gates, distinct bit-packed patterns (docs/algorithms.md, "The models"). */
 #define _DEFAULT_SOURCE
 #include "internal.h"
 

@@ -1,5 +1,5 @@
 /*
- * Exact ReLU training (DESIGN 3.2): the cone-constrained group lasso
+ * Exact ReLU training (docs/algorithms.md, "The exact ReLU program"): the cone-constrained group lasso
  *
  *   min (1/(2N)) sum_k ||sum_i D_i X (v_ik - w_ik) - Y_k||^2 + lambda sum (||v_ik|| + ||w_ik||)
  *   s.t. v_ik, w_ik in K_i = {u : A_i X u >= 0},   A_i = 2 D_i - I,

@@ -1,5 +1,5 @@
 /*
- * Three-layer parallel ReLU networks by convex optimization (DESIGN 7, [EP21]).
+ * Three-layer parallel ReLU networks by convex optimization (docs/algorithms.md, "Three-layer parallel networks", [EP21]).
  *
  * A configuration p fixes, for a sub-network of width1 first-layer neurons,
  * their patterns D1_pl, the signs s_pl of their second-layer weights and the
@@ -12,7 +12,7 @@
  * penalty lambda sum_l ||w_l|| is the path form of the sub-network's weight
  * decay (see the header and docs/algorithms.md).
  *
- * Solver: the augmented Lagrangian of DESIGN 4.3.  With constraint values
+ * Solver: the augmented Lagrangian of docs/algorithms.md, "Three-layer parallel networks".  With constraint values
  * c(W) >= 0 and multipliers mu >= 0, the inner problem
  *     min F(W) + (1/(2 rho)) sum ((mu - rho c)_+^2 - mu^2) + lambda sum ||w_gl||
  * is solved by R-FISTA (block soft-thresholding prox, backtracking on the

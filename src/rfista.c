@@ -1,5 +1,5 @@
 /*
- * R-FISTA for the gated ReLU group lasso (DESIGN 3.1, 4.1, 4.2):
+ * R-FISTA for the gated ReLU group lasso (docs/algorithms.md, "The gated ReLU program", 4.1, 4.2):
  * accelerated proximal gradient with backtracking through the prox, step
  * growth, and gradient-mapping restarts.  The predictions are linear in U, so
  * the extrapolated point's predictions are combined from the last two

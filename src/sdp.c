@@ -1,5 +1,5 @@
 /*
- * The SDP relaxation of [PBY24] (DESIGN 6): setup, evaluation, the certified
+ * The SDP relaxation of [PBY24] (docs/algorithms.md, "The SDP relaxation"): setup, evaluation, the certified
  * lower bound and the first-order solver (docs/algorithms.md has the derivations).
  *
  * First-order solver.  Let Q (p x q) be an orthonormal basis of null(M)

@@ -1,5 +1,5 @@
 /*
- * The semidefinite relaxation of [PBY24] (DESIGN 6): internal interface.
+ * The semidefinite relaxation of [PBY24] (docs/algorithms.md, "The SDP relaxation"): internal interface.
  *
  * One neuron is lifted to lambda = (alpha, beta, u, v) in R^p, p = 2n + d + c,
  * with alpha - beta = X u.  The null space of M = [-I, I, X, 0] is spanned by
@@ -86,7 +86,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
                            cr_sdp_out *out, cvxrelu_error *err);
 
 /*
- * Read-out of a network of width R from a solution Z (DESIGN 6, src/sdp_readout.c):
+ * Read-out of a network of width R from a solution Z (docs/algorithms.md, "The SDP relaxation", src/sdp_readout.c):
  * Davis-Yin splitting between the null(M) structure and the per-row sign
  * structure of each column of W (Lambda ~ W W^T), started from the top-R
  * eigenvectors.  On return U (R x d) and V (R x c) are allocated: the network

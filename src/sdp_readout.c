@@ -1,6 +1,6 @@
 /*
  * Read-out of a network from a solution of the semidefinite relaxation of
- * [PBY24] (DESIGN 6).
+ * [PBY24] (docs/algorithms.md, "The SDP relaxation").
  *
  * Given Z (q x q, z = (alpha, u, v) coordinates, see sdp.h) the lifted matrix
  * is Lambda = B Z B^T (p x p, p = 2n + d + c) in lambda = (alpha, beta, u, v)

@@ -83,7 +83,7 @@ void cr_backward(cvxrelu_solver *s, const double *R, double *G);
 double cr_max_group_norm(const double *G, size_t m, size_t d);
 /* Sum of row norms of U and the number of non-zero rows. */
 double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
-/* Dual value of DESIGN 4.2 from a residual R = Yhat - Y (N entries) and
+/* Dual value of docs/algorithms.md, "The certificate: the duality gap" from a residual R = Yhat - Y (N entries) and
    gmax = max_{i,k} ||X^T D_i R_k||. */
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
 
@@ -98,7 +98,7 @@ void cr_precond_unrotate(const cvxrelu_solver *s, const double *At, double *A, s
    smin and smax are the smallest and largest sv_j (ps is ascending: ps[0], ps[d-1]). */
 void cr_precond_prox(const double *sv, double smin, double smax, double *z, size_t d, double tau);
 
-/* ---- R-FISTA bookkeeping shared by the solvers (DESIGN 4.1) ---- */
+/* ---- R-FISTA bookkeeping shared by the solvers (docs/algorithms.md, "The solver: R-FISTA") ---- */
 
 /* The backtracking ratio for a quadratic data term: with D = Unew - V,
    f(Unew) - f(V) - <grad f(V), D> = ||Yhat(Unew) - Yhat(V)||^2 / (2N) exactly, so

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent cross-check of the gated-ReLU group lasso (DESIGN.md 3.1) with cvxopt.coneqp.
+"""Independent cross-check of the gated-ReLU group lasso (docs/algorithms.md, "The gated ReLU program") with cvxopt.coneqp.
 
     min_U (1/(2N)) sum_k ||sum_i D_i X u_ik - Y_k||^2 + lam sum_{i,k} ||u_ik||_2,   N = n c
 

@@ -1,5 +1,5 @@
 /*
- * Certificates for the non-convex problem (DESIGN 5, [KP24]): every bound on
+ * Certificates for the non-convex problem (docs/algorithms.md, "Certificates for the non-convex problem", [KP24]): every bound on
  * s(v) is checked against independent estimates (dense sampling, a fine
  * angle grid, exhaustive subsets); LB <= UB across networks trained by every
  * method of the library; optimality certified exactly with all patterns on

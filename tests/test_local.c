@@ -1,5 +1,5 @@
 /*
- * Local (non-convex) training (DESIGN 5, local methods): the gradient against
+ * Local (non-convex) training (docs/algorithms.md, "Certificates for the non-convex problem", local methods): the gradient against
  * finite differences, monotone descent of full-batch GD, the pattern
  * statistics against a brute-force recount, determinism, descent of SGD and
  * Adam on a planted teacher, and every error path.

@@ -1,5 +1,5 @@
 /*
- * Local training of the three-layer parallel network (DESIGN 7, [EP21]): the
+ * Local training of the three-layer parallel network (docs/algorithms.md, "Three-layer parallel networks", [EP21]): the
  * objective against its definition and the gradient against central finite
  * differences, the constraint ||W1_j||_F <= 1 after training, descent of GD,
  * SGD and Adam, the returned objective against a recomputation from the

@@ -1,5 +1,5 @@
 /*
- * The exact ReLU program (DESIGN 3.2-3.4): certified gaps, feasibility,
+ * The exact ReLU program (docs/algorithms.md, "The exact ReLU program" to "Cone decomposition"): certified gaps, feasibility,
  * recovery of the network (objective and predictions), the gated program as
  * a lower bound, cone decompositions, exhaustive patterns on 1-D data.
  */

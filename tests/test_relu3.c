@@ -1,5 +1,5 @@
 /*
- * Three-layer parallel networks (DESIGN 7, [EP21]): the convex program's
+ * Three-layer parallel networks (docs/algorithms.md, "Three-layer parallel networks", [EP21]): the convex program's
  * certificate, the exact recovery of the network, the model file, and the
  * convex optimum against locally trained networks whose configurations are
  * added to the program.
@@ -221,7 +221,7 @@ static void test_relu3_local_network_configurations(void **state)
  * width1 = 1 is a two-layer network: a (W2 (x.w)_+)_+ = a W2 (x.w)_+ for W2 > 0,
  * and the configuration with W2 < 0 has an empty second layer.  So over the
  * configurations of gates g_i with W2 = 1, the three-layer program is the exact
- * two-layer program (DESIGN 3.2) over the patterns of the same gates, which the
+ * two-layer program (docs/algorithms.md, "The exact ReLU program") over the patterns of the same gates, which the
  * projected R-FISTA solver handles by another method: the optima must agree.
  */
 static void test_relu3_width1_is_two_layer(void **state)

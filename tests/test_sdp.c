@@ -1,5 +1,5 @@
 /*
- * The SDP relaxation of [PBY24] (DESIGN 6): truths from mathematics.
+ * The SDP relaxation of [PBY24] (docs/algorithms.md, "The SDP relaxation"): truths from mathematics.
  *  - Every network gives a feasible point Z = sum_j z_j z_j^T of the relaxation
  *    (z_j = ((X u_j)_+, u_j, v_j)) whose value is the network's objective: the
  *    constraints and the objective of the reduced space are checked on it.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent check of the three-layer convex program (DESIGN 7, [EP21]).
+"""Independent check of the three-layer convex program (docs/algorithms.md, "Three-layer parallel networks", [EP21]).
 
 A relu3 model file with K random sub-networks (width1 M) is written here; the CLI solves the
 convex program over exactly that network's configurations (--configs-from NET --subnets 0, so

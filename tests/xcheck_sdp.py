@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Independent check of the SDP relaxation (DESIGN 6, [PBY24]).
+"""Independent check of the SDP relaxation (docs/algorithms.md, "The SDP relaxation", [PBY24]).
 
 cvxopt's SDP solver is given the relaxation in its *lifted* form, written here from
-DESIGN 6 without the reduced space cvxrelu uses: a symmetric p x p matrix Lambda
+docs/algorithms.md, "The SDP relaxation" without the reduced space cvxrelu uses: a symmetric p x p matrix Lambda
 (p = 2n + d + c), PSD, with M Lambda M^T = 0 for M = [-I, I, X, 0] as equality
 constraints, diag(Lambda_ab) = 0, the (alpha, beta) block >= 0 entrywise, and the
 squared loss through a Schur-complement block.  Its value must agree with both of

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Non-convex baseline: a two-layer ReLU network trained by PyTorch Adam (CPU) on the canonical
-objective of DESIGN 1,
+objective of docs/algorithms.md, "The objective and its scale",
 
     F(W, a) = (1/(2N)) ||f(X) - Y||_F^2 + (lam/2) sum_j (||w_j||^2 + a_j^2),   N = n c,
     f_k(x) = sum_{j in output k} a_j (x . w_j)_+   (m neurons per output, as cvxrelu's networks),

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""NumPy peer of cvxrelu's R-FISTA (DESIGN 3.1, 3.2, 4.1, 4.2): the same algorithm as
+"""NumPy peer of cvxrelu's R-FISTA (docs/algorithms.md, "The gated ReLU program" and "The solver: R-FISTA"): the same algorithm as
 src/rfista.c (gated) and src/relu.c (exact ReLU), for the benchmarks of bench/run.
 
 Gated ReLU (--model gated), the group lasso over patterns i and outputs k (N = n c):
@@ -14,7 +14,7 @@ The algorithm, step by step as in the C:
   - gradient at V; backtracking through the prox: accept when
     t ||Yhat(U+) - Yhat(V)||^2 / (N ||U+ - V||^2) <= 1, else t <- 0.8 t; after an easy step
     (ratio <= 0.5) t <- g t, g = 1.05 gated (the C's default cvxrelu_settings.step_growth;
-    DESIGN 4.1 says 1.25), 1.25 relu (as src/relu.c);
+    docs/algorithms.md, "The solver: R-FISTA" says 1.25), 1.25 relu (as src/relu.c);
   - FISTA momentum, reset when <U+ - U, V - U+> > 0 (gradient-mapping restart);
   - dual point Theta = -R/N at V scaled to feasibility (gated: by max ||X^T D_i Theta_k||,
     every iteration; relu: by max ||P_K(X^T s D_i Theta_k)||, every 10 iterations, the
@@ -238,7 +238,7 @@ class Preconditioned(Gated):
 
 
 def dual_value(R, Y, N, gmax, lam):
-    """D(Theta) for Theta = -alpha R / N, alpha = min(1, lam / gmax) (DESIGN 4.2)."""
+    """D(Theta) for Theta = -alpha R / N, alpha = min(1, lam / gmax) (docs/algorithms.md, "The certificate: the duality gap")."""
     alpha = 1.0 if gmax <= lam else lam / gmax
     return -alpha * float(np.vdot(R, Y)) / N - alpha * alpha * float(np.vdot(R, R)) / (2.0 * N)
 
