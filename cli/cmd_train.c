@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@ typedef struct {
     uint64_t seed;
     double eps, eps_feas, time_limit;
     double max_memory_gb; /* 0: the machine's physical memory */
+    int model;         /* --model: 0 gated, 1 relu, 2 sdp, 3 relu3 */
+    int via;           /* --via: 0 constrained, 1 gated, 2 relu (= constrained) */
     int relu;          /* --model relu */
     int sdp;           /* --model sdp */
     int relu3;         /* --model relu3 */
@@ -85,6 +88,133 @@ static void train_opts_default(train_opts *o)
     o->record_every = ls.record_every;
 }
 
+#define F(x) offsetof(train_opts, x)
+#define G(x) ((long)offsetof(train_opts, x))
+#define NB NAN, NAN, 0
+/* Every option of train: parsing, range check and --help (docs/cli.md, "train"). */
+static const opt_def train_table[] = {
+    {"--model", NULL, "M", OPT_CHOICE, F(model), OPT_NONE, NB, "gated|relu|sdp|relu3", 0,
+     "gated (default): the gated-ReLU group lasso, R-FISTA; relu: the exact ReLU program over "
+     "the sampled patterns (cone constraints), R-FISTA whose prox projects onto each "
+     "pattern's cone (docs/algorithms.md, \"The exact ReLU program\"); sdp: the SDP "
+     "relaxation of the lifted program [PBY24] (docs/algorithms.md, \"The SDP relaxation\"): "
+     "a certified lower bound on the objective of every network, and a network of --width R "
+     "neurons read out of its solution (default R = rank of the solution); --eps is its "
+     "relative accuracy (default 1e-4); relu3: three-layer parallel network [EP21] "
+     "(docs/algorithms.md, \"Three-layer parallel networks\"), the convex program over "
+     "--subnets K sampled sub-networks (K/2 configurations, both signs); with --optimizer, "
+     "the local baseline, then the program on its configurations"},
+    {"--width1", NULL, "M", OPT_SIZE, F(width1), OPT_NONE, 1, 4096, 0, NULL, 0,
+     "relu3: first-layer neurons per sub-network (default 3)"},
+    {"--subnets", NULL, "K", OPT_SIZE, F(subnets), G(subnets_given), 0, 1000000, 0, NULL, 0,
+     "relu3: sub-networks per output, at most (convex: K/2 sampled configurations, both "
+     "signs) or exactly (local); default 20; 0 with --configs-from: only that model's "
+     "configurations"},
+    {"--configs-from", NULL, "F", OPT_STR, F(configs_from), OPT_NONE, NB, NULL, 0,
+     "relu3: add the configurations of the relu3 model F (e.g. a locally trained one): the "
+     "optimum is then <= its objective"},
+    {"--sdp-solver", NULL, "S", OPT_CHOICE, F(sdp_method), G(sdp_solver_given), NB, "admm|dsdp",
+     CVXRELU_SDP_ADMM,
+     "admm (default; first-order, larger n) | dsdp (interior point, Debian's DSDP; small n)"},
+    {"--eps-feas", NULL, "E", OPT_DOUBLE, F(eps_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
+     "relu: relative cone violation tolerance (default 1e-6)"},
+    {"--precision", NULL, "P", OPT_CHOICE, F(single), OPT_NONE, NB, "double|single", 0,
+     "gated: double (default) or single: the products in float32, the stopping certificate "
+     "and the final objective and gap in double over the whole program"},
+    {"--no-screening", NULL, NULL, OPT_FLAG, F(no_screening), OPT_NONE, NB, NULL, 1,
+     "gated: every group in every product (default: gap-safe screening drops groups proven "
+     "zero; the same answer)"},
+    {"--no-precondition", NULL, NULL, OPT_FLAG, F(no_precond), OPT_NONE, NB, NULL, 1,
+     "gated: plain steps (default: steps in the metric of X^T X, far fewer iterations on "
+     "correlated or unevenly scaled columns; the same program and certificate)"},
+    {"--width", NULL, "M", OPT_SIZE, F(width), OPT_NONE, 1, NAN, 0, NULL, 0,
+     "[KP24] the randomized algorithm: M/2 Gaussian gates (their distinct patterns), a "
+     "network of at most M neurons per output; with --optimizer, the width of the local "
+     "method"},
+    {"--via", NULL, "V", OPT_CHOICE, F(via), OPT_NONE, NB, "constrained|gated|relu", 0,
+     "relu --width: gated solves the gated program, then decomposes into cones (--decompose) "
+     "instead of the constrained program (default constrained)"},
+    {"--optimizer", NULL, "O", OPT_CHOICE, F(optimizer), OPT_NONE, NB, "gd|sgd|adam", 1,
+     "gd | sgd | adam: train the non-convex ReLU network of --width neurons per output "
+     "(default 100) on the same objective; records pattern changes, then re-solves the "
+     "convex program on the final patterns (stationarity check)"},
+    {"--lr", NULL, "R", OPT_DOUBLE, F(lr), G(local_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
+     "step size (default 0.1 for gd/sgd, 1e-3 for adam)"},
+    {"--steps", NULL, "K", OPT_SIZE, F(steps), G(local_given), NB, NULL, 0,
+     "parameter updates (default 1000)"},
+    {"--batch", NULL, "B", OPT_SIZE, F(batch), G(batch_given), NB, NULL, 0,
+     "minibatch rows for sgd/adam (default 32; 0 = full batch)"},
+    {"--init-scale", NULL, "S", OPT_DOUBLE, F(init_scale), G(local_given), 0, NAN, OPT_LO_OPEN,
+     NULL, 0, "w ~ N(0, S^2/d I), a ~ N(0, S^2/m) (default 1)"},
+    {"--record-every", NULL, "K", OPT_SIZE, F(record_every), G(local_given), 1, NAN, 0, NULL, 0,
+     "pattern statistics every K steps (default 10)"},
+    {"--stats", NULL, "FILE", OPT_STR, F(stats_out), OPT_NONE, NB, NULL, 0,
+     "write them as CSV (step,objective,changed_neurons,mean_hamming,time_s)"},
+    {"--bounds", NULL, "LIST", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "certificate bounds (see cvxrelu certify --help; default all)"},
+    {"--no-certify", NULL, NULL, OPT_FLAG, F(no_certify), OPT_NONE, NB, NULL, 1,
+     "skip the certificate of a ReLU network"},
+    {"--no-stationarity", NULL, NULL, OPT_FLAG, F(no_stationarity), OPT_NONE, NB, NULL, 1,
+     "--optimizer: skip the convex re-solve on the final patterns (slow for large d; "
+     "--max-iter and --time-limit also bound it)"},
+    {"--patterns", NULL, "P", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "distinct activation patterns to sample (default 100); 'all' enumerates every pattern "
+     "(data spanning at most 2 dimensions, e.g. one feature + bias): the program is then the "
+     "global optimum of the network of any width"},
+    {"--decompose", NULL, "[closed|min-norm]", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "gated: turn the solution into a ReLU network with exactly the same fit (cone "
+     "decomposition, docs/algorithms.md, \"Cone decomposition\"; default min-norm where its "
+     "barrier method is affordable) and report the sharpness paid"},
+    {"--gates", NULL, "FILE", OPT_STR, F(gates_path), OPT_NONE, NB, NULL, 0,
+     "CSV of gate vectors (one per row, d values in the transformed input space; d = features "
+     "+ 1 with the bias column, features with --raw); used first, then sampling fills up to "
+     "--patterns if that option is also given"},
+    {"--lambda", NULL, "L", OPT_DOUBLE, F(lambda), G(lambda_given), 0, NAN, 0, NULL, 0,
+     "regularization on the canonical scale (default 1e-3)"},
+    {"--beta", NULL, "B", OPT_DOUBLE, F(beta), G(beta_given), 0, NAN, 0, NULL, 0,
+     "the papers' scale instead: lambda = B / (n c)"},
+    {"--lambda-ratio", NULL, "R", OPT_DOUBLE, F(lambda_ratio), G(ratio_given), 0, NAN, 0, NULL,
+     0, "lambda = R * lambda_max, the smallest lambda giving the zero network on these "
+        "patterns (scale-free; e.g. 0.01)"},
+    {"--seed", NULL, "S", OPT_U64, F(seed), OPT_NONE, NB, NULL, 0,
+     "seed for gates and the train/test split (default 0)"},
+    {"--test", NULL, "FILE", OPT_STR, F(test_path), OPT_NONE, NB, NULL, 0, "evaluate on this file"},
+    {"--test-frac", NULL, "F", OPT_DOUBLE, F(test_frac), OPT_NONE, 0, 1, OPT_HI_OPEN, NULL, 0,
+     "hold out this fraction of TRAIN_FILE for testing (default 0)"},
+    {"--task", NULL, "T", OPT_CHOICE, F(task), OPT_NONE, NB, "regression|classification",
+     CVXRELU_TASK_REGRESSION, "regression | classification (default: guessed from labels)"},
+    {"--raw", NULL, NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "no standardization and no bias column"},
+    {"--no-standardize", NULL, NULL, OPT_FLAG, F(standardize), OPT_NONE, NB, NULL, 0,
+     "no column standardization"},
+    {"--no-bias", NULL, NULL, OPT_FLAG, F(bias), OPT_NONE, NB, NULL, 0, "no bias column"},
+    {"--warm-start", NULL, "M", OPT_STR, F(warm_path), OPT_NONE, NB, NULL, 0,
+     "start from model file M (its gates come first)"},
+    {"--eps", NULL, "E", OPT_DOUBLE, F(eps), G(eps_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
+     "duality-gap tolerance, relative to max(1, |objective|) (default 1e-6; sdp: 1e-4)"},
+    {"--max-memory", NULL, "G", OPT_DOUBLE, F(max_memory_gb), OPT_NONE, 0, NAN, OPT_LO_OPEN,
+     NULL, 0, "refuse problems whose solver needs more than G GiB (default: the machine's "
+              "physical memory)"},
+    {"--max-iter", NULL, "K", OPT_SIZE, F(max_iter), G(max_iter_given), NB, NULL, 0,
+     "iteration limit (default 10000; relu3: 100000 inner iterations; sdp: 20000 ADMM, 500 "
+     "DSDP)"},
+    {"--time-limit", NULL, "S", OPT_DOUBLE, F(time_limit), OPT_NONE, 0, NAN, 0, NULL, 0,
+     "seconds (default: none)"},
+    {"--output", "-o", "FILE", OPT_STR, F(model_out), OPT_NONE, NB, NULL, 0,
+     "write the model (atomically)"},
+    {"--json", NULL, "FILE", OPT_STR, F(json_out), OPT_NONE, NB, NULL, 0,
+     "write metrics as JSON (atomically)"},
+    {"--trace", NULL, "FILE", OPT_STR, F(trace_out), OPT_NONE, NB, NULL, 0,
+     "write every iteration as CSV"},
+    {"--quiet", "-q", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "quiet: no banner, iteration table or summary"},
+    {"--verbose", "-v", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "verbose: every iteration, and the recovered network against the convex fit"},
+};
+#undef F
+#undef G
+#undef NB
+
 static void train_help(void)
 {
     printf("Usage: cvxrelu train TRAIN_FILE [options]\n"
@@ -93,100 +223,9 @@ static void train_help(void)
            "certified duality gap, and recover the network (docs/algorithms.md,\n"
            "\"The gated ReLU program\").\n"
            "\n"
-           "Options:\n"
-           "  --model M        gated (default): the gated-ReLU group lasso, R-FISTA;\n"
-           "                   relu: the exact ReLU program over the sampled patterns\n"
-           "                   (cone constraints), R-FISTA whose prox projects onto\n"
-           "                   each pattern's cone (docs/algorithms.md, \"The exact\n"
-           "                   ReLU program\");\n"
-           "                   sdp: the SDP relaxation of the lifted program [PBY24]\n"
-           "                   (docs/algorithms.md, \"The SDP relaxation\"): a certified\n"
-           "                   lower bound on the objective of every network, and a\n"
-           "                   network of --width R neurons read\n"
-           "                   out of its solution (default R = rank of the solution);\n"
-           "                   --eps is its relative accuracy (default 1e-4)\n"
-           "                   relu3: three-layer parallel network [EP21]\n"
-           "                   (docs/algorithms.md, \"Three-layer parallel networks\"),\n"
-           "                   the convex program over --subnets K sampled sub-networks\n"
-           "                   (K/2 configurations, both signs); with --optimizer, the\n"
-           "                   local baseline, then the program on its configurations\n"
-           "  --width1 M       relu3: first-layer neurons per sub-network (default 3)\n"
-           "  --subnets K      relu3: sub-networks per output, at most (convex: K/2 sampled\n"
-           "                   configurations, both signs) or exactly (local); default 20;\n"
-           "                   0 with --configs-from: only that model's configurations\n"
-           "  --configs-from F relu3: add the configurations of the relu3 model F (e.g. a\n"
-           "                   locally trained one): the optimum is then <= its objective\n"
-           "  --sdp-solver S   admm (default; first-order, larger n) | dsdp (interior\n"
-           "                   point, Debian's DSDP; small n)\n"
-           "  --eps-feas E     relu: relative cone violation tolerance (default 1e-6)\n");
-    printf(
-           "  --precision P    gated: double (default) or single: the products in float32,\n"
-           "                   the stopping certificate and the final objective and gap in\n"
-           "                   double over the whole program\n"
-           "  --no-screening   gated: every group in every product (default: gap-safe\n"
-           "                   screening drops groups proven zero; the same answer)\n"
-           "  --no-precondition gated: plain steps (default: steps in the metric of X^T X,\n"
-           "                   far fewer iterations on correlated or unevenly scaled\n"
-           "                   columns; the same program and certificate)\n"
-           "  --width M        [KP24] the randomized algorithm: M/2 Gaussian gates (their\n"
-           "                   distinct patterns), a network of at most M neurons per\n"
-           "                   output; with --optimizer, the width of the local method\n"
-           "  --via gated      relu --width: solve the gated program, then decompose\n"
-           "                   into cones (--decompose) instead of the constrained program\n"
-           "  --optimizer O    gd | sgd | adam: train the non-convex ReLU network of\n"
-           "                   --width neurons per output (default 100) on the same\n"
-           "                   objective; records pattern changes, then re-solves the\n"
-           "                   convex program on the final patterns (stationarity check)\n"
-           "  --lr R           step size (default 0.1 for gd/sgd, 1e-3 for adam)\n"
-           "  --steps K        parameter updates (default 1000)\n"
-           "  --batch B        minibatch rows for sgd/adam (default 32; 0 = full batch)\n"
-           "  --init-scale S   w ~ N(0, S^2/d I), a ~ N(0, S^2/m) (default 1)\n"
-           "  --record-every K pattern statistics every K steps (default 10)\n"
-           "  --stats FILE     write them as CSV (step,objective,changed_neurons,\n"
-           "                   mean_hamming,time_s)\n"
-           "  --bounds LIST    certificate bounds (see cvxrelu certify --help; default all)\n"
-           "  --no-certify     skip the certificate of a ReLU network\n"
-           "  --no-stationarity  --optimizer: skip the convex re-solve on the final\n"
-           "                   patterns (slow for large d; --max-iter and --time-limit\n"
-           "                   also bound it)\n"
-           "  --patterns P     distinct activation patterns to sample (default 100);\n"
-           "                   'all' enumerates every pattern (data spanning at most 2\n"
-           "                   dimensions, e.g. one feature + bias): the program is then\n"
-           "                   the global optimum of the network of any width\n"
-           "  --decompose [closed|min-norm]  gated: turn the solution into a ReLU\n"
-           "                   network with exactly the same fit (cone decomposition,\n"
-           "                   docs/algorithms.md, \"Cone decomposition\"; default\n"
-           "                   min-norm) and report the sharpness paid\n"
-           "  --gates FILE     CSV of gate vectors (one per row, d values in the transformed\n"
-           "                   input space; d = features + 1 with the bias column, features\n"
-           "                   with --raw); used first, then sampling fills up to --patterns\n"
-           "                   if that option is also given\n"
-           );
-    printf("  --lambda L       regularization on the canonical scale (default 1e-3)\n"
-           "  --beta B         the papers' scale instead: lambda = B / (n c)\n"
-           "  --lambda-ratio R lambda = R * lambda_max, the smallest lambda giving the zero\n"
-           "                   network on these patterns (scale-free; e.g. 0.01)\n"
-           "  --seed S         seed for gates and the train/test split (default 0)\n"
-           "  --test FILE      evaluate on this file\n"
-           "  --test-frac F    hold out this fraction of TRAIN_FILE for testing (default 0)\n"
-           "  --task T         regression | classification (default: guessed from labels)\n"
-           "  --raw            no standardization and no bias column\n"
-           "  --no-standardize, --no-bias   turn off one of the two\n"
-           "  --warm-start M   start from model file M (its gates come first)\n"
-           "  --eps E          duality-gap tolerance, relative to max(1, |objective|)\n"
-           "                   (default 1e-6; sdp: 1e-4)\n"
-           "  --max-memory G   refuse problems whose solver needs more than G GiB\n"
-           "                   (default: the machine's physical memory)\n"
-           "  --max-iter K     iteration limit (default 10000; relu3: 100000 inner\n"
-           "                   iterations; sdp: 20000 ADMM, 500 DSDP)\n"
-           "  --time-limit S   seconds (default: none)\n"
-           "  -o, --output FILE  write the model (atomically)\n"
-           "  --json FILE      write metrics as JSON (atomically)\n"
-           "  --trace FILE     write every iteration as CSV\n"
-           "  -q, --quiet      quiet: no banner, iteration table or summary\n"
-           "  -v, --verbose    verbose: every iteration, and the recovered network\n"
-           "                   against the convex fit\n"
-           "%s"
+           "Options:\n");
+    opt_help(train_table, sizeof train_table / sizeof train_table[0]);
+    printf("%s"
            "\n"
            "Exit codes: 0 success (also when a limit stopped the solver: see \"exit\"),\n"
            "1 usage error, 2 data or file error, 3 numerical failure or out of memory,\n"
@@ -196,6 +235,7 @@ static void train_help(void)
 
 static int parse_train(int argc, char **argv, train_opts *o, int need_file)
 {
+    const size_t nt = sizeof train_table / sizeof train_table[0];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -205,253 +245,56 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             i += used - 1;
             continue;
         }
-#define VAL()                                                  \
-    do {                                                       \
-        if (!v) {                                              \
-            die_msg("%s: expected a value (see --help)", a);   \
-            return -1;                                         \
-        }                                                      \
-        i++;                                                   \
-    } while (0)
-        if (strcmp(a, "--model") == 0) {
-            VAL();
-            o->relu = o->sdp = o->relu3 = 0;
-            if (strcmp(v, "gated") == 0) {
-            } else if (strcmp(v, "relu") == 0) o->relu = 1;
-            else if (strcmp(v, "sdp") == 0) o->sdp = 1;
-            else if (strcmp(v, "relu3") == 0) o->relu3 = 1;
-            else {
-                die_msg("--model: expected 'gated', 'relu', 'relu3' or 'sdp', got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--width1") == 0 || strcmp(a, "--subnets") == 0) {
-            VAL();
-            size_t *dst = a[2] == 'w' ? &o->width1 : &o->subnets;
-            if (parse_size_opt(a, v, dst)) return -1;
-            const unsigned lo = a[2] == 'w' ? 1u : 0u, hi = a[2] == 'w' ? 4096u : 1000000u;
-            if (*dst < lo || *dst > hi) {
-                die_msg("%s: expected an integer from %u to %u, got \"%s\"", a, lo, hi, v);
-                return -1;
-            }
-            if (a[2] == 's') o->subnets_given = 1;
-        } else if (strcmp(a, "--configs-from") == 0) {
-            VAL();
-            o->configs_from = v;
-        } else if (strcmp(a, "--width") == 0) {
-            VAL();
-            if (parse_size_opt(a, v, &o->width)) return -1;
-            if (o->width < 1) {
-                die_msg("--width: expected a positive integer, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--sdp-solver") == 0) {
-            VAL();
-            o->sdp_solver_given = 1;
-            if (strcmp(v, "admm") == 0) o->sdp_method = CVXRELU_SDP_ADMM;
-            else if (strcmp(v, "dsdp") == 0) o->sdp_method = CVXRELU_SDP_DSDP;
-            else {
-                die_msg("--sdp-solver: expected 'admm' or 'dsdp', got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--via") == 0) {
-            VAL();
-            if (strcmp(v, "gated") == 0) o->via_gated = 1;
-            else if (strcmp(v, "relu") == 0 || strcmp(v, "constrained") == 0) o->via_gated = 0;
-            else {
-                die_msg("--via: expected 'gated' or 'constrained', got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--optimizer") == 0) {
-            VAL();
-            if (strcmp(v, "gd") == 0) o->optimizer = 1 + CVXRELU_OPT_GD;
-            else if (strcmp(v, "sgd") == 0) o->optimizer = 1 + CVXRELU_OPT_SGD;
-            else if (strcmp(v, "adam") == 0) o->optimizer = 1 + CVXRELU_OPT_ADAM;
-            else {
-                die_msg("--optimizer: expected gd, sgd or adam, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--lr") == 0) {
-            VAL();
-            o->local_given = 1;
-            if (parse_double_opt(a, v, &o->lr)) return -1;
-            if (!(o->lr > 0)) {
-                die_msg("--lr: expected a positive number, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--init-scale") == 0) {
-            VAL();
-            o->local_given = 1;
-            if (parse_double_opt(a, v, &o->init_scale)) return -1;
-            if (!(o->init_scale > 0)) {
-                die_msg("--init-scale: expected a positive number, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--steps") == 0) {
-            VAL();
-            o->local_given = 1;
-            if (parse_size_opt(a, v, &o->steps)) return -1;
-        } else if (strcmp(a, "--batch") == 0) {
-            VAL();
-            if (parse_size_opt(a, v, &o->batch)) return -1;
-            o->batch_given = 1;
-        } else if (strcmp(a, "--record-every") == 0) {
-            VAL();
-            o->local_given = 1;
-            if (parse_size_opt(a, v, &o->record_every)) return -1;
-            if (o->record_every < 1) {
-                die_msg("--record-every: expected a positive integer, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--stats") == 0) {
-            VAL();
-            o->stats_out = v;
-        } else if (strcmp(a, "--no-certify") == 0) {
-            o->no_certify = 1;
-        } else if (strcmp(a, "--no-stationarity") == 0) {
-            o->no_stationarity = 1;
-        } else if (strcmp(a, "--bounds") == 0) {
-            VAL();
-            if (parse_bounds_opt(v, &o->bounds)) return -1;
-        } else if (strcmp(a, "--max-memory") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->max_memory_gb)) return -1;
-            if (!(o->max_memory_gb > 0)) {
-                die_msg("--max-memory: expected a positive number of GiB, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--precision") == 0) {
-            VAL();
-            if (strcmp(v, "single") == 0) o->single = 1;
-            else if (strcmp(v, "double") == 0) o->single = 0;
-            else {
-                die_msg("--precision: expected 'single' or 'double', got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--no-screening") == 0) {
-            o->no_screening = 1;
-        } else if (strcmp(a, "--no-precondition") == 0) {
-            o->no_precond = 1;
-        } else if (strcmp(a, "--eps-feas") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->eps_feas)) return -1;
-            if (!(o->eps_feas > 0)) {
-                die_msg("--eps-feas: expected a positive number, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--decompose") == 0) {
-            /* optional value: closed | min-norm (default: min-norm where its
-               barrier method is affordable, see below) */
-            o->decompose = 3;
-            if (v && strcmp(v, "closed") == 0) {
-                o->decompose = 1;
+        const opt_def *row = NULL;
+        int got = opt_parse(train_table, nt, o, argc, argv, &i, &row);
+        if (got < 0) return -1;
+        if (got > 0) continue;
+        if (row) { /* the options parsed here */
+            if (strcmp(a, "--decompose") == 0) {
+                /* optional value: closed | min-norm (default: min-norm where its
+                   barrier method is affordable) */
+                o->decompose = 3;
+                if (v && strcmp(v, "closed") == 0) {
+                    o->decompose = 1;
+                    i++;
+                } else if (v && strcmp(v, "min-norm") == 0) {
+                    o->decompose = 2;
+                    i++;
+                }
+            } else if (strcmp(a, "--patterns") == 0) {
+                if (!v) {
+                    die_msg("%s: expected a value (see --help)", a);
+                    return -1;
+                }
                 i++;
-            } else if (v && strcmp(v, "min-norm") == 0) {
-                i++;
-            }
-        } else if (strcmp(a, "--patterns") == 0) {
-            VAL();
-            if (strcmp(v, "all") == 0) {
-                o->all_patterns = 1;
                 o->patterns_given = 1;
-                continue;
+                if (strcmp(v, "all") == 0) {
+                    o->all_patterns = 1;
+                } else {
+                    if (parse_size_opt(a, v, &o->patterns)) return -1;
+                    if (o->patterns == 0) {
+                        die_msg("--patterns: expected a positive integer, got \"%s\"", v);
+                        return -1;
+                    }
+                }
+            } else if (strcmp(a, "--bounds") == 0) {
+                if (!v) {
+                    die_msg("%s: expected a value (see --help)", a);
+                    return -1;
+                }
+                i++;
+                if (parse_bounds_opt(v, &o->bounds)) return -1;
+            } else if (strcmp(a, "--raw") == 0) {
+                o->standardize = 0;
+                o->bias = 0;
+            } else if (row->alias && row->alias[1] == 'q') {
+                g_quiet = 1;
+            } else {
+                g_verbose = 1;
             }
-            if (parse_size_opt(a, v, &o->patterns)) return -1;
-            if (o->patterns == 0) {
-                die_msg("--patterns: expected a positive integer, got \"%s\"", v);
-                return -1;
-            }
-            o->patterns_given = 1;
-        } else if (strcmp(a, "--gates") == 0) {
-            VAL();
-            o->gates_path = v;
-        } else if (strcmp(a, "--lambda") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->lambda)) return -1;
-            if (o->lambda < 0) {
-                die_msg("--lambda: expected a number >= 0, got \"%s\"", v);
-                return -1;
-            }
-            o->lambda_given = 1;
-        } else if (strcmp(a, "--beta") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->beta)) return -1;
-            if (o->beta < 0) {
-                die_msg("--beta: expected a number >= 0, got \"%s\"", v);
-                return -1;
-            }
-            o->beta_given = 1;
-        } else if (strcmp(a, "--lambda-ratio") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->lambda_ratio)) return -1;
-            if (o->lambda_ratio < 0) {
-                die_msg("--lambda-ratio: expected a number >= 0, got \"%s\"", v);
-                return -1;
-            }
-            o->ratio_given = 1;
-        } else if (strcmp(a, "--seed") == 0) {
-            VAL();
-            if (parse_u64_opt(a, v, &o->seed)) return -1;
-        } else if (strcmp(a, "--test") == 0) {
-            VAL();
-            o->test_path = v;
-        } else if (strcmp(a, "--test-frac") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->test_frac)) return -1;
-            if (o->test_frac < 0 || o->test_frac >= 1) {
-                die_msg("--test-frac: expected a number in [0, 1), got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--task") == 0) {
-            VAL();
-            if (strcmp(v, "regression") == 0) o->task = CVXRELU_TASK_REGRESSION;
-            else if (strcmp(v, "classification") == 0) o->task = CVXRELU_TASK_CLASSIFICATION;
-            else {
-                die_msg("--task: expected regression or classification, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--raw") == 0) {
-            o->standardize = 0;
-            o->bias = 0;
-        } else if (strcmp(a, "--no-standardize") == 0) {
-            o->standardize = 0;
-        } else if (strcmp(a, "--no-bias") == 0) {
-            o->bias = 0;
-        } else if (strcmp(a, "--warm-start") == 0) {
-            VAL();
-            o->warm_path = v;
-        } else if (strcmp(a, "--eps") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->eps)) return -1;
-            o->eps_given = 1;
-            if (!(o->eps > 0)) {
-                die_msg("--eps: expected a positive number, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "--max-iter") == 0) {
-            VAL();
-            if (parse_size_opt(a, v, &o->max_iter)) return -1;
-            o->max_iter_given = 1;
-        } else if (strcmp(a, "--time-limit") == 0) {
-            VAL();
-            if (parse_double_opt(a, v, &o->time_limit)) return -1;
-            if (o->time_limit < 0) {
-                die_msg("--time-limit: expected seconds >= 0, got \"%s\"", v);
-                return -1;
-            }
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            VAL();
-            o->model_out = v;
-        } else if (strcmp(a, "--json") == 0) {
-            VAL();
-            o->json_out = v;
-        } else if (strcmp(a, "--trace") == 0) {
-            VAL();
-            o->trace_out = v;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            g_quiet = 1;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            g_verbose = 1;
-        } else if (a[0] == '-' && a[1] != '\0') {
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0') {
             die_msg("unknown option \"%s\" (see cvxrelu train --help)", a);
             return -1;
         } else if (!o->train_path) {
@@ -460,8 +303,11 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             die_msg("unexpected argument \"%s\" (one training file expected)", a);
             return -1;
         }
-#undef VAL
     }
+    o->relu = o->model == 1;
+    o->sdp = o->model == 2;
+    o->relu3 = o->model == 3;
+    o->via_gated = o->via == 1;
     if (need_file && !o->train_path) {
         die_msg("train: expected a training file (see cvxrelu train --help)");
         return -1;

@@ -28,6 +28,46 @@ int parse_double_opt(const char *opt, const char *val, double *out);
 int parse_size_opt(const char *opt, const char *val, size_t *out);
 int parse_u64_opt(const char *opt, const char *val, uint64_t *out);
 
+/*
+ * An option table: one row per command-line option drives its parsing, its range
+ * check and its --help entry (cli/options.c).  Rows of kind OPT_SPECIAL are parsed
+ * by the command itself (they only supply the help).
+ */
+typedef enum {
+    OPT_FLAG,    /* no value: int field = value */
+    OPT_STR,     /* const char * field */
+    OPT_SIZE,    /* size_t field, range [lo, hi] */
+    OPT_U64,     /* uint64_t field */
+    OPT_DOUBLE,  /* double field, range lo..hi (lo_open: > lo) */
+    OPT_CHOICE,  /* int field = value + index of the word in choices ("a|b|c") */
+    OPT_SPECIAL
+} opt_kind;
+
+typedef struct {
+    const char *name;     /* "--lambda" */
+    const char *alias;    /* "-o" or NULL */
+    const char *metavar;  /* "L", or NULL */
+    opt_kind kind;
+    size_t off;           /* offsetof the field in the options struct */
+    long given;           /* offsetof an int set to 1 when the option is given, or -1 */
+    double lo, hi;        /* numeric range; NAN = no bound */
+    unsigned open;        /* OPT_LO_OPEN: the value must exceed lo; OPT_HI_OPEN: stay below hi */
+    const char *choices;  /* OPT_CHOICE */
+    int value;            /* OPT_FLAG: the value stored; OPT_CHOICE: added to the index */
+    const char *help;     /* the --help text (wrapped when printed) */
+} opt_def;
+
+#define OPT_NONE (-1L)
+#define OPT_LO_OPEN 1u
+#define OPT_HI_OPEN 2u
+/* argv[*i] against the table: 1 matched and parsed (*i advanced past a value),
+   0 no row matches (or an OPT_SPECIAL row: *row says which), -1 a usage error
+   (printed).  row may be NULL. */
+int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, int *i,
+              const opt_def **row);
+/* The options of the table, one entry each, to stdout. */
+void opt_help(const opt_def *tab, size_t n);
+
 /* Data-reading options shared by train / predict / eval. */
 typedef struct {
     cvxrelu_read_opts read;

@@ -1,0 +1,168 @@
+/* Table-driven option parsing and help (cli/common.h, opt_def). */
+#include "common.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What a numeric option expects, for its error message. */
+static void expectation(const opt_def *r, char *buf, size_t len)
+{
+    const int integer = r->kind == OPT_SIZE || r->kind == OPT_U64;
+    const char *what = integer ? "an integer" : "a number";
+    const int lo_open = (r->open & OPT_LO_OPEN) != 0, hi_open = (r->open & OPT_HI_OPEN) != 0;
+    if (!isnan(r->lo) && !isnan(r->hi) && integer)
+        snprintf(buf, len, "an integer from %g to %g", r->lo, r->hi);
+    else if (!isnan(r->lo) && !isnan(r->hi))
+        snprintf(buf, len, "a number in %c%g, %g%c", lo_open ? '(' : '[', r->lo, r->hi,
+                 hi_open ? ')' : ']');
+    else if (!isnan(r->lo) && r->lo == 0.0 && lo_open)
+        snprintf(buf, len, "a positive %s", integer ? "integer" : "number");
+    else if (!isnan(r->lo) && integer && r->lo == 1.0)
+        snprintf(buf, len, "a positive integer");
+    else if (!isnan(r->lo))
+        snprintf(buf, len, "%s %s %g", what, lo_open ? ">" : ">=", r->lo);
+    else
+        snprintf(buf, len, "%s", what);
+}
+
+static int in_range(const opt_def *r, double x)
+{
+    if (!isnan(r->lo) && ((r->open & OPT_LO_OPEN) ? !(x > r->lo) : !(x >= r->lo))) return 0;
+    if (!isnan(r->hi) && ((r->open & OPT_HI_OPEN) ? !(x < r->hi) : !(x <= r->hi))) return 0;
+    return 1;
+}
+
+int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, int *i,
+              const opt_def **row)
+{
+    const char *a = argv[*i];
+    const opt_def *r = NULL;
+    for (size_t k = 0; k < n && !r; k++)
+        if (strcmp(a, tab[k].name) == 0 || (tab[k].alias && strcmp(a, tab[k].alias) == 0))
+            r = tab + k;
+    if (row) *row = r;
+    if (!r || r->kind == OPT_SPECIAL) return 0;
+    char *base = opts;
+    void *field = base + r->off;
+    const char *v = NULL;
+    if (r->kind != OPT_FLAG) {
+        if (*i + 1 >= argc) {
+            die_msg("%s: expected a value (see --help)", a);
+            return -1;
+        }
+        v = argv[++*i];
+    }
+    char exp[96];
+    switch (r->kind) {
+    case OPT_FLAG:
+        *(int *)field = r->value;
+        break;
+    case OPT_STR:
+        *(const char **)field = v;
+        break;
+    case OPT_SIZE:
+    case OPT_U64: {
+        uint64_t x;
+        if (parse_u64_opt(a, v, &x)) return -1;
+        if (r->kind == OPT_SIZE && x > (uint64_t)SIZE_MAX) {
+            die_msg("%s: %s is too large", a, v);
+            return -1;
+        }
+        if (!in_range(r, (double)x)) {
+            expectation(r, exp, sizeof exp);
+            die_msg("%s: expected %s, got \"%s\"", a, exp, v);
+            return -1;
+        }
+        if (r->kind == OPT_SIZE)
+            *(size_t *)field = (size_t)x;
+        else
+            *(uint64_t *)field = x;
+        break;
+    }
+    case OPT_DOUBLE: {
+        double x;
+        if (parse_double_opt(a, v, &x)) return -1;
+        if (!in_range(r, x)) {
+            expectation(r, exp, sizeof exp);
+            die_msg("%s: expected %s, got \"%s\"", a, exp, v);
+            return -1;
+        }
+        *(double *)field = x;
+        break;
+    }
+    case OPT_CHOICE: {
+        int idx = 0;
+        const char *c = r->choices;
+        const size_t vl = strlen(v);
+        for (;;) {
+            const char *e = strchr(c, '|');
+            const size_t cl = e ? (size_t)(e - c) : strlen(c);
+            if (cl == vl && strncmp(c, v, vl) == 0) break;
+            if (!e) {
+                idx = -1;
+                break;
+            }
+            c = e + 1;
+            idx++;
+        }
+        if (idx < 0) {
+            char list[160];
+            snprintf(list, sizeof list, "%s", r->choices);
+            for (char *p = list; *p; p++)
+                if (*p == '|') *p = ',';
+            die_msg("%s: expected one of %s, got \"%s\"", a, list, v);
+            return -1;
+        }
+        *(int *)field = r->value + idx;
+        break;
+    }
+    case OPT_SPECIAL:
+        return 0;
+    }
+    if (r->given != OPT_NONE) *(int *)(base + r->given) = 1;
+    return 1;
+}
+
+void opt_help(const opt_def *tab, size_t n)
+{
+    const int col = 19, width = 79;
+    for (size_t k = 0; k < n; k++) {
+        const opt_def *r = tab + k;
+        char head[96];
+        snprintf(head, sizeof head, "  %s%s%s%s%s", r->alias ? r->alias : "", r->alias ? ", " : "",
+                 r->name, r->metavar ? " " : "", r->metavar ? r->metavar : "");
+        int pos = (int)strlen(head);
+        fputs(head, stdout);
+        if (pos < col - 1) {
+            printf("%*s", col - pos, "");
+        } else {
+            putchar(' ');
+            pos++;
+        }
+        pos = pos < col ? col : pos;
+        /* the help text, word by word, wrapped at width */
+        const char *w = r->help;
+        int first = 1;
+        while (*w) {
+            while (*w == ' ') w++;
+            const char *e = w;
+            while (*e && *e != ' ') e++;
+            const int len = (int)(e - w);
+            if (len == 0) break;
+            if (!first && pos + 1 + len > width) {
+                printf("\n%*s", col, "");
+                pos = col;
+            } else if (!first) {
+                putchar(' ');
+                pos++;
+            }
+            first = 0;
+            fwrite(w, 1, (size_t)len, stdout);
+            pos += len;
+            w = e;
+        }
+        putchar('\n');
+    }
+}
