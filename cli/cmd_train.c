@@ -88,12 +88,17 @@ static void train_opts_default(train_opts *o)
     o->record_every = ls.record_every;
 }
 
+/* The modes an option applies to (0: every mode). */
+enum { M_GATED = 1, M_RELU = 2, M_SDP = 4, M_RELU3 = 8, M_LOCAL = 16, M_LOCAL3 = 32 };
+static const char *const mode_names[] = {"--model gated", "--model relu", "--model sdp",
+                                         "--model relu3", "--optimizer",
+                                         "--model relu3 --optimizer"};
 #define F(x) offsetof(train_opts, x)
 #define G(x) ((long)offsetof(train_opts, x))
 #define NB NAN, NAN, 0
 /* Every option of train: parsing, range check and --help (docs/cli.md, "train"). */
 static const opt_def train_table[] = {
-    {"--model", NULL, "M", OPT_CHOICE, F(model), OPT_NONE, NB, "gated|relu|sdp|relu3", 0,
+    {"--model", 0, NULL, "M", OPT_CHOICE, F(model), OPT_NONE, NB, "gated|relu|sdp|relu3", 0,
      "gated (default): the gated-ReLU group lasso, R-FISTA; relu: the exact ReLU program over "
      "the sampled patterns (cone constraints), R-FISTA whose prox projects onto each "
      "pattern's cone (docs/algorithms.md, \"The exact ReLU program\"); sdp: the SDP "
@@ -104,111 +109,111 @@ static const opt_def train_table[] = {
      "(docs/algorithms.md, \"Three-layer parallel networks\"), the convex program over "
      "--subnets K sampled sub-networks (K/2 configurations, both signs); with --optimizer, "
      "the local baseline, then the program on its configurations"},
-    {"--width1", NULL, "M", OPT_SIZE, F(width1), OPT_NONE, 1, 4096, 0, NULL, 0,
+    {"--width1", M_RELU3 | M_LOCAL3, NULL, "M", OPT_SIZE, F(width1), OPT_NONE, 1, 4096, 0, NULL, 0,
      "relu3: first-layer neurons per sub-network (default 3)"},
-    {"--subnets", NULL, "K", OPT_SIZE, F(subnets), G(subnets_given), 0, 1000000, 0, NULL, 0,
+    {"--subnets", M_RELU3 | M_LOCAL3, NULL, "K", OPT_SIZE, F(subnets), G(subnets_given), 0, 1000000, 0, NULL, 0,
      "relu3: sub-networks per output, at most (convex: K/2 sampled configurations, both "
      "signs) or exactly (local); default 20; 0 with --configs-from: only that model's "
      "configurations"},
-    {"--configs-from", NULL, "F", OPT_STR, F(configs_from), OPT_NONE, NB, NULL, 0,
+    {"--configs-from", M_RELU3, NULL, "F", OPT_STR, F(configs_from), OPT_NONE, NB, NULL, 0,
      "relu3: add the configurations of the relu3 model F (e.g. a locally trained one): the "
      "optimum is then <= its objective"},
-    {"--sdp-solver", NULL, "S", OPT_CHOICE, F(sdp_method), G(sdp_solver_given), NB, "admm|dsdp",
+    {"--sdp-solver", M_SDP, NULL, "S", OPT_CHOICE, F(sdp_method), G(sdp_solver_given), NB, "admm|dsdp",
      CVXRELU_SDP_ADMM,
      "admm (default; first-order, larger n) | dsdp (interior point, Debian's DSDP; small n)"},
-    {"--eps-feas", NULL, "E", OPT_DOUBLE, F(eps_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
+    {"--eps-feas", 0, NULL, "E", OPT_DOUBLE, F(eps_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
      "relu: relative cone violation tolerance (default 1e-6)"},
-    {"--precision", NULL, "P", OPT_CHOICE, F(single), OPT_NONE, NB, "double|single", 0,
+    {"--precision", M_GATED | M_RELU, NULL, "P", OPT_CHOICE, F(single), OPT_NONE, NB, "double|single", 0,
      "gated: double (default) or single: the products in float32, the stopping certificate "
      "and the final objective and gap in double over the whole program"},
-    {"--no-screening", NULL, NULL, OPT_FLAG, F(no_screening), OPT_NONE, NB, NULL, 1,
+    {"--no-screening", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(no_screening), OPT_NONE, NB, NULL, 1,
      "gated: every group in every product (default: gap-safe screening drops groups proven "
      "zero; the same answer)"},
-    {"--no-precondition", NULL, NULL, OPT_FLAG, F(no_precond), OPT_NONE, NB, NULL, 1,
+    {"--no-precondition", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(no_precond), OPT_NONE, NB, NULL, 1,
      "gated: plain steps (default: steps in the metric of X^T X, far fewer iterations on "
      "correlated or unevenly scaled columns; the same program and certificate)"},
-    {"--width", NULL, "M", OPT_SIZE, F(width), OPT_NONE, 1, NAN, 0, NULL, 0,
+    {"--width", M_GATED | M_RELU | M_SDP | M_LOCAL, NULL, "M", OPT_SIZE, F(width), OPT_NONE, 1, NAN, 0, NULL, 0,
      "[KP24] the randomized algorithm: M/2 Gaussian gates (their distinct patterns), a "
      "network of at most M neurons per output; with --optimizer, the width of the local "
      "method"},
-    {"--via", NULL, "V", OPT_CHOICE, F(via), OPT_NONE, NB, "constrained|gated|relu", 0,
+    {"--via", M_GATED | M_RELU, NULL, "V", OPT_CHOICE, F(via), OPT_NONE, NB, "constrained|gated|relu", 0,
      "relu --width: gated solves the gated program, then decomposes into cones (--decompose) "
      "instead of the constrained program (default constrained)"},
-    {"--optimizer", NULL, "O", OPT_CHOICE, F(optimizer), OPT_NONE, NB, "gd|sgd|adam", 1,
+    {"--optimizer", M_LOCAL | M_LOCAL3, NULL, "O", OPT_CHOICE, F(optimizer), OPT_NONE, NB, "gd|sgd|adam", 1,
      "gd | sgd | adam: train the non-convex ReLU network of --width neurons per output "
      "(default 100) on the same objective; records pattern changes, then re-solves the "
      "convex program on the final patterns (stationarity check)"},
-    {"--lr", NULL, "R", OPT_DOUBLE, F(lr), G(local_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
+    {"--lr", M_LOCAL | M_LOCAL3, NULL, "R", OPT_DOUBLE, F(lr), G(local_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
      "step size (default 0.1 for gd/sgd, 1e-3 for adam)"},
-    {"--steps", NULL, "K", OPT_SIZE, F(steps), G(local_given), NB, NULL, 0,
+    {"--steps", M_LOCAL | M_LOCAL3, NULL, "K", OPT_SIZE, F(steps), G(local_given), NB, NULL, 0,
      "parameter updates (default 1000)"},
-    {"--batch", NULL, "B", OPT_SIZE, F(batch), G(batch_given), NB, NULL, 0,
+    {"--batch", M_LOCAL | M_LOCAL3, NULL, "B", OPT_SIZE, F(batch), G(batch_given), NB, NULL, 0,
      "minibatch rows for sgd/adam (default 32; 0 = full batch)"},
-    {"--init-scale", NULL, "S", OPT_DOUBLE, F(init_scale), G(local_given), 0, NAN, OPT_LO_OPEN,
+    {"--init-scale", M_LOCAL | M_LOCAL3, NULL, "S", OPT_DOUBLE, F(init_scale), G(local_given), 0, NAN, OPT_LO_OPEN,
      NULL, 0, "w ~ N(0, S^2/d I), a ~ N(0, S^2/m) (default 1)"},
-    {"--record-every", NULL, "K", OPT_SIZE, F(record_every), G(local_given), 1, NAN, 0, NULL, 0,
+    {"--record-every", M_LOCAL | M_LOCAL3, NULL, "K", OPT_SIZE, F(record_every), G(local_given), 1, NAN, 0, NULL, 0,
      "pattern statistics every K steps (default 10)"},
-    {"--stats", NULL, "FILE", OPT_STR, F(stats_out), OPT_NONE, NB, NULL, 0,
+    {"--stats", M_LOCAL | M_LOCAL3, NULL, "FILE", OPT_STR, F(stats_out), OPT_NONE, NB, NULL, 0,
      "write them as CSV (step,objective,changed_neurons,mean_hamming,time_s)"},
-    {"--bounds", NULL, "LIST", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--bounds", 0, NULL, "LIST", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "certificate bounds (see cvxrelu certify --help; default all)"},
-    {"--no-certify", NULL, NULL, OPT_FLAG, F(no_certify), OPT_NONE, NB, NULL, 1,
+    {"--no-certify", 0, NULL, NULL, OPT_FLAG, F(no_certify), OPT_NONE, NB, NULL, 1,
      "skip the certificate of a ReLU network"},
-    {"--no-stationarity", NULL, NULL, OPT_FLAG, F(no_stationarity), OPT_NONE, NB, NULL, 1,
+    {"--no-stationarity", M_LOCAL | M_LOCAL3, NULL, NULL, OPT_FLAG, F(no_stationarity), OPT_NONE, NB, NULL, 1,
      "--optimizer: skip the convex re-solve on the final patterns (slow for large d; "
      "--max-iter and --time-limit also bound it)"},
-    {"--patterns", NULL, "P", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--patterns", M_GATED | M_RELU, NULL, "P", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "distinct activation patterns to sample (default 100); 'all' enumerates every pattern "
      "(data spanning at most 2 dimensions, e.g. one feature + bias): the program is then the "
      "global optimum of the network of any width"},
-    {"--decompose", NULL, "[closed|min-norm]", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--decompose", M_GATED, NULL, "[closed|min-norm]", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "gated: turn the solution into a ReLU network with exactly the same fit (cone "
      "decomposition, docs/algorithms.md, \"Cone decomposition\"; default min-norm where its "
      "barrier method is affordable) and report the sharpness paid"},
-    {"--gates", NULL, "FILE", OPT_STR, F(gates_path), OPT_NONE, NB, NULL, 0,
+    {"--gates", M_GATED | M_RELU, NULL, "FILE", OPT_STR, F(gates_path), OPT_NONE, NB, NULL, 0,
      "CSV of gate vectors (one per row, d values in the transformed input space; d = features "
      "+ 1 with the bias column, features with --raw); used first, then sampling fills up to "
      "--patterns if that option is also given"},
-    {"--lambda", NULL, "L", OPT_DOUBLE, F(lambda), G(lambda_given), 0, NAN, 0, NULL, 0,
+    {"--lambda", 0, NULL, "L", OPT_DOUBLE, F(lambda), G(lambda_given), 0, NAN, 0, NULL, 0,
      "regularization on the canonical scale (default 1e-3)"},
-    {"--beta", NULL, "B", OPT_DOUBLE, F(beta), G(beta_given), 0, NAN, 0, NULL, 0,
+    {"--beta", 0, NULL, "B", OPT_DOUBLE, F(beta), G(beta_given), 0, NAN, 0, NULL, 0,
      "the papers' scale instead: lambda = B / (n c)"},
-    {"--lambda-ratio", NULL, "R", OPT_DOUBLE, F(lambda_ratio), G(ratio_given), 0, NAN, 0, NULL,
+    {"--lambda-ratio", M_GATED | M_RELU, NULL, "R", OPT_DOUBLE, F(lambda_ratio), G(ratio_given), 0, NAN, 0, NULL,
      0, "lambda = R * lambda_max, the smallest lambda giving the zero network on these "
         "patterns (scale-free; e.g. 0.01)"},
-    {"--seed", NULL, "S", OPT_U64, F(seed), OPT_NONE, NB, NULL, 0,
+    {"--seed", 0, NULL, "S", OPT_U64, F(seed), OPT_NONE, NB, NULL, 0,
      "seed for gates and the train/test split (default 0)"},
-    {"--test", NULL, "FILE", OPT_STR, F(test_path), OPT_NONE, NB, NULL, 0, "evaluate on this file"},
-    {"--test-frac", NULL, "F", OPT_DOUBLE, F(test_frac), OPT_NONE, 0, 1, OPT_HI_OPEN, NULL, 0,
+    {"--test", 0, NULL, "FILE", OPT_STR, F(test_path), OPT_NONE, NB, NULL, 0, "evaluate on this file"},
+    {"--test-frac", 0, NULL, "F", OPT_DOUBLE, F(test_frac), OPT_NONE, 0, 1, OPT_HI_OPEN, NULL, 0,
      "hold out this fraction of TRAIN_FILE for testing (default 0)"},
-    {"--task", NULL, "T", OPT_CHOICE, F(task), OPT_NONE, NB, "regression|classification",
+    {"--task", 0, NULL, "T", OPT_CHOICE, F(task), OPT_NONE, NB, "regression|classification",
      CVXRELU_TASK_REGRESSION, "regression | classification (default: guessed from labels)"},
-    {"--raw", NULL, NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--raw", 0, NULL, NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "no standardization and no bias column"},
-    {"--no-standardize", NULL, NULL, OPT_FLAG, F(standardize), OPT_NONE, NB, NULL, 0,
+    {"--no-standardize", 0, NULL, NULL, OPT_FLAG, F(standardize), OPT_NONE, NB, NULL, 0,
      "no column standardization"},
-    {"--no-bias", NULL, NULL, OPT_FLAG, F(bias), OPT_NONE, NB, NULL, 0, "no bias column"},
-    {"--warm-start", NULL, "M", OPT_STR, F(warm_path), OPT_NONE, NB, NULL, 0,
+    {"--no-bias", 0, NULL, NULL, OPT_FLAG, F(bias), OPT_NONE, NB, NULL, 0, "no bias column"},
+    {"--warm-start", M_GATED | M_RELU, NULL, "M", OPT_STR, F(warm_path), OPT_NONE, NB, NULL, 0,
      "start from model file M (its gates come first)"},
-    {"--eps", NULL, "E", OPT_DOUBLE, F(eps), G(eps_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
+    {"--eps", 0, NULL, "E", OPT_DOUBLE, F(eps), G(eps_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
      "duality-gap tolerance, relative to max(1, |objective|) (default 1e-6; sdp: 1e-4)"},
-    {"--max-memory", NULL, "G", OPT_DOUBLE, F(max_memory_gb), OPT_NONE, 0, NAN, OPT_LO_OPEN,
+    {"--max-memory", 0, NULL, "G", OPT_DOUBLE, F(max_memory_gb), OPT_NONE, 0, NAN, OPT_LO_OPEN,
      NULL, 0, "refuse problems whose solver needs more than G GiB (default: the machine's "
               "physical memory)"},
-    {"--max-iter", NULL, "K", OPT_SIZE, F(max_iter), G(max_iter_given), NB, NULL, 0,
+    {"--max-iter", 0, NULL, "K", OPT_SIZE, F(max_iter), G(max_iter_given), NB, NULL, 0,
      "iteration limit (default 10000; relu3: 100000 inner iterations; sdp: 20000 ADMM, 500 "
      "DSDP)"},
-    {"--time-limit", NULL, "S", OPT_DOUBLE, F(time_limit), OPT_NONE, 0, NAN, 0, NULL, 0,
+    {"--time-limit", 0, NULL, "S", OPT_DOUBLE, F(time_limit), OPT_NONE, 0, NAN, 0, NULL, 0,
      "seconds (default: none)"},
-    {"--output", "-o", "FILE", OPT_STR, F(model_out), OPT_NONE, NB, NULL, 0,
+    {"--output", 0, "-o", "FILE", OPT_STR, F(model_out), OPT_NONE, NB, NULL, 0,
      "write the model (atomically)"},
-    {"--json", NULL, "FILE", OPT_STR, F(json_out), OPT_NONE, NB, NULL, 0,
+    {"--json", 0, NULL, "FILE", OPT_STR, F(json_out), OPT_NONE, NB, NULL, 0,
      "write metrics as JSON (atomically)"},
-    {"--trace", NULL, "FILE", OPT_STR, F(trace_out), OPT_NONE, NB, NULL, 0,
+    {"--trace", M_GATED | M_RELU, NULL, "FILE", OPT_STR, F(trace_out), OPT_NONE, NB, NULL, 0,
      "write every iteration as CSV"},
-    {"--quiet", "-q", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--quiet", 0, "-q", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "quiet: no banner, iteration table or summary"},
-    {"--verbose", "-v", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--verbose", 0, "-v", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "verbose: every iteration, and the recovered network against the convex fit"},
 };
 #undef F
@@ -235,7 +240,9 @@ static void train_help(void)
 
 static int parse_train(int argc, char **argv, train_opts *o, int need_file)
 {
-    const size_t nt = sizeof train_table / sizeof train_table[0];
+    enum { NT = sizeof train_table / sizeof train_table[0] };
+    const size_t nt = NT;
+    unsigned char seen[NT] = {0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -246,7 +253,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             continue;
         }
         const opt_def *row = NULL;
-        int got = opt_parse(train_table, nt, o, argc, argv, &i, &row);
+        int got = opt_parse(train_table, nt, o, argc, argv, &i, &row, seen);
         if (got < 0) return -1;
         if (got > 0) continue;
         if (row) { /* the options parsed here */
@@ -316,57 +323,29 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
         return -1;
     }
-    if ((o->width1 || o->subnets_given) && !o->relu3) {
-        die_msg("--width1 and --subnets describe the three-layer network: use them with --model relu3");
+    if (o->test_path && o->test_frac > 0) {
+        die_msg("give --test or --test-frac, not both");
         return -1;
     }
-    if (o->configs_from && (!o->relu3 || o->optimizer)) {
-        die_msg("--configs-from adds a three-layer network's configurations to the convex "
-                "program: use it with --model relu3 (without --optimizer)");
+    if (o->via_gated && !(o->relu && o->width)) {
+        die_msg("--via gated goes with --model relu --width M");
         return -1;
     }
-    /* options that the chosen model would not use are refused, never ignored */
-    if (o->trace_out && (o->sdp || o->relu3 || o->optimizer)) {
-        die_msg("--trace logs the iterations of the two-layer convex solver (--model gated or "
-                "relu): it does not apply to %s", o->sdp ? "--model sdp" : o->relu3 ? "--model relu3"
-                                                                                 : "--optimizer");
-        return -1;
+    if (o->via_gated) { /* the gated program, then the cone decomposition */
+        o->relu = 0;
+        if (!o->decompose) o->decompose = 3;
     }
-    if (o->sdp_solver_given && !o->sdp) {
-        die_msg("--sdp-solver chooses the solver of --model sdp: use it with --model sdp");
+    /* options that the chosen model would not use are refused, never ignored: each
+       row of the table says the modes it applies to */
+    const unsigned mode = o->relu3 ? (o->optimizer ? M_LOCAL3 : M_RELU3)
+                          : o->sdp ? M_SDP : o->optimizer ? M_LOCAL : o->relu ? M_RELU : M_GATED;
+    if (opt_check_modes(train_table, nt, seen, mode, mode_names,
+                        mode & (M_RELU3 | M_LOCAL3)
+                            ? "--model relu3 samples whole sub-networks: give --width1 M "
+                              "(first-layer neurons per sub-network) and --subnets K"
+                            : NULL))
         return -1;
-    }
-    if ((o->single || o->no_screening || o->no_precond) && (o->sdp || o->relu3 || o->optimizer)) {
-        die_msg("--precision, --no-screening and --no-precondition tune the gated program's "
-                "solver: they do not apply to %s", o->sdp ? "--model sdp" : o->relu3 ? "--model relu3"
-                                                                                  : "--optimizer");
-        return -1;
-    }
-    if ((o->local_given || o->no_stationarity) && !o->optimizer) {
-        die_msg("--lr, --steps, --init-scale, --record-every and --no-stationarity set the local "
-                "method: use them with --optimizer");
-        return -1;
-    }
     if (o->relu3) {
-        if (o->all_patterns || o->patterns_given || o->gates_path || o->warm_path ||
-            o->decompose || o->via_gated || o->width) {
-            die_msg("--model relu3 samples whole sub-networks: give --width1 M (first-layer "
-                    "neurons per sub-network) and --subnets K, not --width, --patterns, "
-                    "--gates, --warm-start, --decompose or --via");
-            return -1;
-        }
-        if (o->ratio_given) {
-            die_msg("--model relu3: give --lambda or --beta (--lambda-ratio is for the two-layer programs)");
-            return -1;
-        }
-        if (!o->optimizer && (o->stats_out || o->batch_given)) {
-            die_msg("--stats and --batch go with --optimizer");
-            return -1;
-        }
-        if (o->test_path && o->test_frac > 0) {
-            die_msg("give --test or --test-frac, not both");
-            return -1;
-        }
         cvxrelu_train_settings g;
         cvxrelu_train_settings_default(&g);
         if (!o->width1) o->width1 = g.width1;
@@ -378,51 +357,12 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         }
         return 0;
     }
-    if (o->sdp) {
-        if (o->optimizer || o->all_patterns || o->patterns_given || o->gates_path ||
-            o->warm_path || o->decompose || o->via_gated) {
-            die_msg("--model sdp solves the relaxation over all networks: no --optimizer, "
-                    "--patterns, --gates, --warm-start, --decompose or --via");
-            return -1;
-        }
-        if (o->ratio_given) {
-            die_msg("--model sdp: give --lambda or --beta (--lambda-ratio needs patterns)");
-            return -1;
-        }
-        if (o->stats_out || o->batch_given) {
-            die_msg("--stats and --batch go with --optimizer");
-            return -1;
-        }
-        if (o->test_path && o->test_frac > 0) {
-            die_msg("give --test or --test-frac, not both");
-            return -1;
-        }
+    if (o->sdp) return 0;
+    if (o->optimizer) {
+        if (!o->width) o->width = 100;
         return 0;
     }
-    if (o->via_gated && !(o->relu && o->width)) {
-        die_msg("--via gated goes with --model relu --width M");
-        return -1;
-    }
-    if (o->via_gated) { /* the gated program, then the cone decomposition */
-        o->relu = 0;
-        if (!o->decompose) o->decompose = 3;
-    }
-    if (o->optimizer) {
-        if (o->all_patterns || o->gates_path || o->warm_path || o->decompose || o->patterns_given) {
-            die_msg("--optimizer trains the non-convex network: no --patterns, --gates, "
-                    "--warm-start or --decompose");
-            return -1;
-        }
-        if (o->ratio_given) {
-            die_msg("--optimizer: give --lambda or --beta (--lambda-ratio needs patterns)");
-            return -1;
-        }
-        if (!o->width) o->width = 100;
-    } else if (o->stats_out || o->batch_given) {
-        die_msg("--stats and --batch go with --optimizer");
-        return -1;
-    }
-    if (o->width && !o->optimizer) {
+    if (o->width) {
         if (o->patterns_given || o->all_patterns) {
             die_msg("--width M samples M/2 gates: give --width or --patterns, not both");
             return -1;
@@ -433,21 +373,12 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         }
         o->patterns = o->width / 2;
     }
-    if (o->decompose && o->relu) {
-        die_msg("--decompose turns a gated solution into a ReLU network: use it with --model gated");
-        return -1;
-    }
     if (o->all_patterns && (o->gates_path || o->warm_path)) {
         die_msg("--patterns all already holds every pattern: no --gates or --warm-start");
         return -1;
     }
-    if (o->test_path && o->test_frac > 0) {
-        die_msg("give --test or --test-frac, not both");
-        return -1;
-    }
     return 0;
 }
-
 /* ------------------------------------------------------- iteration log */
 
 typedef struct {

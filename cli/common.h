@@ -45,6 +45,7 @@ typedef enum {
 
 typedef struct {
     const char *name;     /* "--lambda" */
+    unsigned modes;       /* bit mask of the command's modes the option applies to; 0: all */
     const char *alias;    /* "-o" or NULL */
     const char *metavar;  /* "L", or NULL */
     opt_kind kind;
@@ -62,9 +63,14 @@ typedef struct {
 #define OPT_HI_OPEN 2u
 /* argv[*i] against the table: 1 matched and parsed (*i advanced past a value),
    0 no row matches (or an OPT_SPECIAL row: *row says which), -1 a usage error
-   (printed).  row may be NULL. */
+   (printed).  row may be NULL; seen (may be NULL) gets 1 at the matched row. */
 int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, int *i,
-              const opt_def **row);
+              const opt_def **row, unsigned char *seen);
+/* The first option given (seen[k] set) whose modes exclude mode (a single bit) is a
+   usage error naming it, the mode and the modes it goes with (names[b] for bit b),
+   then hint when not NULL; returns -1 after printing, else 0. */
+int opt_check_modes(const opt_def *tab, size_t n, const unsigned char *seen, unsigned mode,
+                    const char *const *names, const char *hint);
 /* The options of the table, one entry each, to stdout. */
 void opt_help(const opt_def *tab, size_t n);
 

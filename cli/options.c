@@ -35,7 +35,7 @@ static int in_range(const opt_def *r, double x)
 }
 
 int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, int *i,
-              const opt_def **row)
+              const opt_def **row, unsigned char *seen)
 {
     const char *a = argv[*i];
     const opt_def *r = NULL;
@@ -43,6 +43,7 @@ int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, i
         if (strcmp(a, tab[k].name) == 0 || (tab[k].alias && strcmp(a, tab[k].alias) == 0))
             r = tab + k;
     if (row) *row = r;
+    if (r && seen) seen[r - tab] = 1;
     if (!r || r->kind == OPT_SPECIAL) return 0;
     char *base = opts;
     void *field = base + r->off;
@@ -165,4 +166,24 @@ void opt_help(const opt_def *tab, size_t n)
         }
         putchar('\n');
     }
+}
+
+int opt_check_modes(const opt_def *tab, size_t n, const unsigned char *seen, unsigned mode,
+                    const char *const *names, const char *hint)
+{
+    int bit = 0;
+    while (bit < 31 && !(mode & (1u << bit))) bit++;
+    for (size_t k = 0; k < n; k++) {
+        if (!seen[k] || tab[k].modes == 0 || (tab[k].modes & mode)) continue;
+        char with[256] = "";
+        size_t len = 0;
+        for (int b = 0; b < 31 && len < sizeof with; b++)
+            if (tab[k].modes & (1u << b))
+                len += (size_t)snprintf(with + len, sizeof with - len, "%s%s", len ? " or " : "",
+                                        names[b]);
+        die_msg("%s does not apply to %s: it goes with %s%s%s", tab[k].name, names[bit], with,
+                hint ? "; " : "", hint ? hint : "");
+        return -1;
+    }
+    return 0;
 }
