@@ -1065,6 +1065,13 @@ static void on_sdp_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, v
             g_opaque_phase = 0;
             arm_watchdog(0.0);
         }
+        if (g_verbose && !dsdp) {
+            if (r->sdp_rows_used && r->sdp_rows_used < n)
+                note("sdp admm: %zu rows are exact multiples of others (or zero): %zu "
+                     "representatives\n", n - r->sdp_rows_used, r->sdp_rows_used);
+            note("sdp admm: %zu accelerated steps rejected by the safeguard\n",
+                 r->sdp_rejected_steps);
+        }
         note("sdp %s: %s after %zu iterations in %.3f s | value %.10e | certified lower bound "
              "%.10e | relative gap %.2e | residuals %.1e (primal) %.1e (dual) | rank %zu\n",
              sdp_name(r, o), cvxrelu_exit_string(r->sdp_exit), r->sdp_iterations, r->sdp_time_s,
@@ -1093,7 +1100,6 @@ static int run_sdp(const train_opts *o, train_state *t)
     s.sdp.method = (cvxrelu_sdp_method)o->sdp_method;
     if (o->eps_given) s.sdp.tol = o->eps;
     if (o->max_iter_given) s.sdp.max_iter = o->max_iter;
-    s.sdp.verbose = g_verbose;
     s.sdp.callback = on_sdp_check;
     s.on_phase = on_sdp_phase;
     s.phase_data = (void *)o;

@@ -520,7 +520,8 @@ typedef struct {
                               (tightens the certificate); 0 = that of the zero network */
     size_t check_every;    /* ADMM: certificate and log every K iterations (and at the
                               stop); default 100 */
-    int verbose;           /* log to stderr */
+    int verbose;           /* unused: the library never prints (the result and the
+                              callback carry what a log would show) */
     double time_limit_s;   /* 0 = none */
     volatile sig_atomic_t *interrupt; /* stops at the next iteration when != 0 */
     void (*callback)(const cvxrelu_sdp_info *info, void *user); /* default NULL */
@@ -540,6 +541,9 @@ typedef struct {
     double pres;           /* relative primal residual (constraint violation of Z) */
     double dres;           /* relative dual residual (PSD violation of the dual) */
     size_t rank;           /* numerical rank of Z */
+    size_t rows_used;      /* ADMM: distinct rows solved over (rows that are exact multiples
+                              of others, or zero, merged); n when none are, 0 for DSDP */
+    size_t rejected_steps; /* ADMM: accelerated steps the safeguard rejected */
     size_t iterations;
     double time_s;
     /* The bound as a function of an upper bound UB on the optimum (the trace bound
@@ -1047,7 +1051,7 @@ struct cvxrelu_train_report {
        objective as the upper bound) and the read-out */
     cvxrelu_exit sdp_exit;
     double sdp_value, sdp_lower_bound, sdp_lower_bound_solver, sdp_gap, sdp_pres, sdp_dres;
-    size_t sdp_rank, sdp_iterations;
+    size_t sdp_rank, sdp_iterations, sdp_rows_used, sdp_rejected_steps;
     double sdp_time_s, sdp_tol;
     size_t readout_width;
     double readout_time_s, readout_loss, readout_penalty;

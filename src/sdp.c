@@ -732,9 +732,7 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
     res->lower_bound = best_lb;
     res->pres = last_pres;
     res->dres = last_dres;
-    if (s->verbose)
-        fprintf(stderr, "sdp admm: %zu accelerated steps rejected by the safeguard\n",
-                aa_rejected);
+    res->rejected_steps = aa_rejected;
 done:
     admm_setup_free(&a);
     free(G);
@@ -798,9 +796,7 @@ static cvxrelu_status sdp_admm(const cr_sdp_problem *pb, const cvxrelu_sdp_setti
         res->exit = CVXRELU_EXIT_CONVERGED;
         goto done;
     }
-    if (s->verbose && nr < n)
-        fprintf(stderr, "sdp admm: %zu rows are exact multiples of others (or zero): %zu "
-                        "representatives\n", n - nr, nr);
+    res->rows_used = nr;
     cr_sdp_problem pr = {nr, d, c, Xr, NULL, pb->beta};
     st = sdp_admm_reduced(&pr, &ls, s, ub, n, res, err);
     if (st != CVXRELU_OK || nr == n) goto done;

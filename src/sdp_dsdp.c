@@ -466,6 +466,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
                            volatile sig_atomic_t *interrupt, double time_limit_s,
                            cr_sdp_out *out, cvxrelu_error *err)
 {
+    (void)verbose; /* the library never prints: the caller reports from the result */
     if (!out) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp_dsdp: NULL output");
     memset(out, 0, sizeof *out);
     if (!pb || !pb->X || !pb->Y || pb->n == 0 || pb->d == 0 || pb->c == 0)
@@ -492,7 +493,6 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     DSDP dsdp = NULL;
     SDPCone sdp = NULL;
     LPCone lp = NULL;
-    FILE *saved_out = dsdpoutputfile;
     int *grp = NULL, *vid = NULL, *vi = NULL, *vj = NULL, *off2 = NULL;
     int *ind1 = NULL, *off1 = NULL, *ind2 = NULL, *cind = NULL, *lpik = NULL, *lprow = NULL;
     int *cnt = NULL, *pos = NULL;
@@ -647,16 +647,11 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     DSDP_TRY("DSDPSetGapTolerance", DSDPSetGapTolerance(dsdp, tol));
     DSDP_TRY("DSDPSetMaxIts", DSDPSetMaxIts(dsdp, (int)max_iter));
     DSDP_TRY("DSDPUseLAPACKForSchur", DSDPUseLAPACKForSchur(dsdp, 1));
-    if (verbose > 0) {
-        dsdpoutputfile = stderr;
-        DSDP_TRY("DSDPSetFileMonitor", DSDPSetFileMonitor(dsdp, 1));
-    }
     stop_ctx stop = {interrupt, cr_now(), time_limit_s, 0.0, 0};
     DSDP_TRY("DSDPSetMonitor", DSDPSetMonitor(dsdp, stop_monitor, &stop));
     DSDP_TRY("DSDPSetup", DSDPSetup(dsdp));
     DSDP_TRY("DSDPSolve", DSDPSolve(dsdp));
     DSDP_TRY("DSDPComputeX", DSDPComputeX(dsdp));
-    dsdpoutputfile = saved_out;
 
     DSDPTerminationReason reason = CONTINUE_ITERATING;
     int its = 0;
@@ -820,17 +815,6 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
        stops on an indefinite Schur matrix right at the tolerance) */
     if ((out->primal - out->lower_bound) / scale <= tol && out->pres <= tol) out->converged = 1;
 
-    if (verbose > 0) {
-        double dobj = 0.0, pobj = 0.0;
-        DSDPGetDObjective(dsdp, &dobj);
-        DSDPGetPObjective(dsdp, &pobj);
-        fprintf(stderr,
-                "sdp_dsdp: %zu representative rows of %zu; stop %d after %d its; DSDP "
-                "objectives %.10g / %.10g; Z value %.10g, lower bound %.10g (C.X %.10g, "
-                "PSD term %.3g, UB %.6g, r_t %.3g, |r| %.3g)\n",
-                n, nf, (int)reason, its, -dobj, -pobj, ev.obj,
-                out->lower_bound, -cx, psd_term, ub, res[m], sqrt(rnorm2));
-    }
     out->Z = Z;
     Z = NULL;
     goto done;
@@ -838,7 +822,6 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
 nomem:
     st = cr_fail(err, CVXRELU_ERR_NOMEM, "sdp_dsdp: out of memory");
 done:
-    dsdpoutputfile = saved_out;
     if (dsdp) DSDPDestroy(dsdp);
     free(grp);
     free(sc);

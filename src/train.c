@@ -321,6 +321,8 @@ static cvxrelu_status run_sdp(train_ctx *t, const cvxrelu_dataset *test, cvxrelu
     r->sdp_dres = res.dres;
     r->sdp_rank = res.rank;
     r->sdp_iterations = res.iterations;
+    r->sdp_rows_used = res.rows_used;
+    r->sdp_rejected_steps = res.rejected_steps;
     r->sdp_time_s = res.time_s;
     phase(t, CVXRELU_PHASE_SOLVED);
 
