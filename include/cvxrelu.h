@@ -698,6 +698,7 @@ typedef struct {
 typedef struct {
     size_t steps;            /* updates done */
     int interrupted;         /* stopped by interrupt or time limit */
+    cvxrelu_exit exit;       /* iteration_limit (every step taken), interrupted or time_limit */
     double objective, loss, penalty; /* at the returned weights, full data */
     cvxrelu_local_record *records; /* owned: free with cvxrelu_local_result_free */
     size_t n_records;

@@ -311,12 +311,15 @@ cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const doubl
 
     double obj;
     size_t done = 0, pos = n;
+    res->exit = CVXRELU_EXIT_MAX_ITER; /* every step taken, unless stopped */
     if (record_step(nt, &t, X, Y, n, s->lambda, 0, t0, res, &obj)) goto fail;
     if (!isfinite(obj)) goto diverged;
     while (done < s->steps) {
         if ((s->interrupt && *s->interrupt) ||
             (s->time_limit_s > 0.0 && cr_now() - t0 > s->time_limit_s)) {
             res->interrupted = 1;
+            res->exit = s->interrupt && *s->interrupt ? CVXRELU_EXIT_INTERRUPTED
+                                                      : CVXRELU_EXIT_TIME_LIMIT;
             break;
         }
         double sq;

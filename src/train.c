@@ -452,9 +452,7 @@ static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxre
     size_t *outi = NULL;
     cvxrelu_status st = cvxrelu_local_train(t->X, n, d, t->Y, c, &ls, &W, &a, &r->local, err);
     if (st) return st;
-    r->exit = r->local.interrupted ? (stop_asked(t) ? CVXRELU_EXIT_INTERRUPTED
-                                                   : CVXRELU_EXIT_TIME_LIMIT)
-                                   : CVXRELU_EXIT_MAX_ITER; /* every step taken */
+    r->exit = r->local.exit;
     phase(t, CVXRELU_PHASE_SOLVED);
     cvxrelu_encoding *enc = NULL;
     double *Yn = NULL;
@@ -547,9 +545,7 @@ static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxre
             goto out;
         r->network_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
         t->model->objective = r->local.objective;
-        r->exit = r->local.interrupted ? (stop_asked(t) ? CVXRELU_EXIT_INTERRUPTED
-                                                       : CVXRELU_EXIT_TIME_LIMIT)
-                                       : CVXRELU_EXIT_MAX_ITER; /* every step taken */
+        r->exit = r->local.exit;
         phase(t, CVXRELU_PHASE_LOCAL_TRAINED);
     }
     {
