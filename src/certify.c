@@ -270,8 +270,10 @@ static double sdp_subset_bound(const double *M, size_t p, size_t d, uint64_t see
         }
         if (val - prev <= 1e-9 * fabs(val)) break;
         prev = val;
-        if (cr_stop_check(stop)) break; /* the bound below holds for any y */
+        if (cr_stop_check(stop)) break;
     }
+    /* the bound below holds for any y, but its eigenvalue costs O(q^3): a stop skips it */
+    if (cr_stop_check(stop)) goto done;
     /* y_i = (C V V^T)_ii, then the eigenvalue form (valid for any y) */
     double *CV = cr_malloc(q, r * sizeof(double));
     if (!CV) goto done;
@@ -473,7 +475,11 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
     const double cheap_tot = cheap[0] + cheap[1];
     if (s->bounds & (1u << CVXRELU_SBOUND_CHEAP))
         sb[CVXRELU_SBOUND_CHEAP] = fmax(cheap[0], cheap[1]) * (1.0 + 1e-13);
-    if (cr_stop_check(cx->stop)) return; /* the cheap bound is enough to go on */
+    const double cheap_b = fmax(cheap[0], cheap[1]) * (1.0 + 1e-13);
+    if (cr_stop_check(cx->stop)) { /* the cheap bound (always valid) is enough to go on */
+        sb[CVXRELU_SBOUND_CHEAP] = cheap_b;
+        return;
+    }
     if (s->bounds & (1u << CVXRELU_SBOUND_SPECTRAL)) {
         /* the smaller side by gathering; the other as the complement of it
            (rows with v_j = 0 join the complement: a superset only enlarges
@@ -516,8 +522,12 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
                 vs[sd] = p ? sdp_subset_bound(cx->M, p, d, s->seed + (uint64_t)sd, cx->stop) : 0.0;
             if (want_sub) vb[sd] = p ? subsets_max(cx->M, p, d, cx->G1, cx->stop) : 0.0;
         }
-        if (want_sdp) sb[CVXRELU_SBOUND_SDP] = fmax(vs[0], vs[1]) + 1e-14 * cheap_tot;
-        if (want_sub) sb[CVXRELU_SBOUND_SUBSETS] = fmax(vb[0], vb[1]);
+        /* a side not computed (stopped, or out of memory) leaves the bound uncomputed:
+           fmax would drop the NAN and bound one side only */
+        if (want_sdp && !isnan(vs[0]) && !isnan(vs[1]))
+            sb[CVXRELU_SBOUND_SDP] = fmax(vs[0], vs[1]) + 1e-14 * cheap_tot;
+        if (want_sub && !isnan(vb[0]) && !isnan(vb[1]))
+            sb[CVXRELU_SBOUND_SUBSETS] = fmax(vb[0], vb[1]);
     }
     if ((s->bounds & (1u << CVXRELU_SBOUND_EXACT)) && cx->X2 && !cr_stop_check(cx->stop)) {
         double e = exact_s_2d(cx->X2, n, v);
@@ -525,6 +535,8 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
         for (size_t j = 0; j < n; j++) corr += fabs(v[j]) * cx->resid[j];
         sb[CVXRELU_SBOUND_EXACT] = e * (1.0 + 1e-12) + corr + 1e-14 * cheap_tot;
     }
+    /* stopped while the bounds asked for were computed: the cheap one keeps a bound */
+    if (cr_stop_check(cx->stop)) sb[CVXRELU_SBOUND_CHEAP] = cheap_b;
 }
 
 /*

@@ -419,6 +419,12 @@ static void test_stop_keeps_valid_bound(void **state)
     assert_true(cut.lower_bound <= cut.upper_bound);
     assert_true(cut.upper_bound == full.upper_bound);
     assert_true(cut.s_sampled == 0.0); /* the necessary check did not run */
+    /* a stop with only the SDP bound asked for still bounds s(v): by the cheap bound */
+    cs.bounds = 1u << CVXRELU_SBOUND_SDP;
+    assert_int_equal(cvxrelu_certify(m, X, Y, n, 0.1, &cs, &cut, NULL), 0);
+    assert_int_equal(cut.exit, CVXRELU_EXIT_INTERRUPTED);
+    assert_true(cut.sbar[CVXRELU_SBOUND_CHEAP] == full.sbar[CVXRELU_SBOUND_CHEAP]);
+    assert_true(cut.lower_bound <= full.lower_bound * (1.0 + 1e-15));
     cvxrelu_model_free(m);
 }
 
