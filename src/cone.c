@@ -93,6 +93,10 @@ int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double 
     for (size_t p = 0; p < ns; p++) mu[p] = s[p];
 
     for (;;) {
+        if (k->stop && cr_stop_check(k->stop)) {
+            *ns_io = ns;
+            return 1;
+        }
         assemble(k, y, S, ns, mu, u, cz);
         size_t jstar = n;
         double best = -tol;
@@ -149,6 +153,6 @@ int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double 
 double cr_cone_project_norm(const cr_cone *k, const double *y, const double *zy, size_t *S,
                             size_t *ns_io, double *work, double *u_scratch, double *z_scratch)
 {
-    cr_cone_project(k, y, zy, u_scratch, z_scratch, S, ns_io, work);
+    if (cr_cone_project(k, y, zy, u_scratch, z_scratch, S, ns_io, work)) return NAN;
     return sqrt(dot(u_scratch, u_scratch, k->d));
 }

@@ -152,7 +152,7 @@ static int loss_gradient(cvxrelu_solver *s, relu_state *st, const double *R)
 
 static cr_cone cone_of(const cvxrelu_solver *s, const relu_state *st, size_t g)
 {
-    cr_cone k = {s->X, st->sign + (g / (2 * s->c)) * s->n, s->n, s->d, st->xmax};
+    cr_cone k = {s->X, st->sign + (g / (2 * s->c)) * s->n, s->n, s->d, st->xmax, NULL};
     return k;
 }
 
@@ -168,8 +168,13 @@ static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
     for (size_t g = 0; g < m; g++) {
         if ((s->stopped = cr_stop_check(&s->stop))) return NAN;
         cr_cone k = cone_of(s, st, g);
+        k.stop = &s->stop;
         double v = cr_cone_project_norm(&k, st->Ytr + g * d, st->Zy + g * n, st->dset + g * d,
                                         &st->ndset[g], st->work, st->uscr, st->zscr);
+        if (isnan(v)) {
+            s->stopped = cr_stop_check(&s->stop);
+            return NAN;
+        }
         if (v > gmax) gmax = v;
     }
     return gmax;
@@ -241,8 +246,13 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
             break;
         }
         cr_cone k = cone_of(s, st, g);
-        cr_cone_project(&k, s->U + g * d, st->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
-                        st->set + g * d, &st->nset[g], st->work);
+        k.stop = &s->stop; /* a long projection (d active rows) stops too */
+        if (cr_cone_project(&k, s->U + g * d, st->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
+                            st->set + g * d, &st->nset[g], st->work)) {
+            s->stopped = cr_stop_check(&s->stop);
+            memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
+            break;
+        }
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));
     predictions_upto(s, st->Zk, st->Yk, done);
@@ -309,9 +319,13 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
                they were, so the last iterate is returned */
             if ((s->stopped = cr_stop_check(&s->stop))) return CVXRELU_OK;
             cr_cone k = cone_of(s, st, g);
+            k.stop = &s->stop;
             double *u = st->Unew + g * d, *z = st->Znew + g * n;
-            cr_cone_project(&k, st->Ytr + g * d, st->Zy + g * n, u, z, st->set + g * d,
-                            &st->nset[g], st->work);
+            if (cr_cone_project(&k, st->Ytr + g * d, st->Zy + g * n, u, z, st->set + g * d,
+                                &st->nset[g], st->work)) {
+                s->stopped = cr_stop_check(&s->stop);
+                return CVXRELU_OK; /* abandoned like the trial step: unchanged */
+            }
             double nu = 0.0;
             for (size_t l = 0; l < d; l++) nu += u[l] * u[l];
             nu = sqrt(nu);
