@@ -1080,14 +1080,17 @@ struct cvxrelu_train_report {
 void cvxrelu_train_report_free(cvxrelu_train_report *r);
 
 /*
- * The whole two-layer pipeline of `cvxrelu train` (docs/algorithms.md): fit the
- * encoding on train, sample the patterns, solve the chosen convex program,
- * recover the network (and decompose it), certify it, evaluate it on train and
- * on test (may be NULL).  *model_out gets the network (NULL when report->no_result);
- * the report says what happened.  A problem past the memory budget is refused with
- * CVXRELU_ERR_NOMEM before any work.  A stop request or the time limit ends the
- * current phase early: the call still returns CVXRELU_OK with the best network
- * so far and report->exit saying why.
+ * The whole pipeline of `cvxrelu train` for the chosen program (docs/api.md,
+ * "One-shot training"): fit the encoding on train (copied into the model), sample
+ * (patterns or configurations), solve, recover the network (and decompose it),
+ * certify it, evaluate it on train and on test (may be NULL).  *model_out gets the
+ * network: one with no neurons when report->no_result (stopped before the first
+ * iteration), NULL when the stop came while sampling with nothing found.  The
+ * report says what happened; free it with cvxrelu_train_report_free.  A problem
+ * past the memory budget is refused with CVXRELU_ERR_NOMEM before any work.  A
+ * stop request or the time limit ends the current phase early: the call still
+ * returns CVXRELU_OK with the best network so far and report->exit saying why.
+ * The library prints nothing: progress goes to on_phase and callback.
  */
 cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
                              const cvxrelu_train_settings *s, cvxrelu_model **model_out,
