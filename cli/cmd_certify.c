@@ -163,15 +163,6 @@ static void on_cert_signal(int sig)
     g_cert_stop = 1;
 }
 
-static void cert_signals(int on)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on ? on_cert_signal : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 int cmd_certify(int argc, char **argv)
 {
@@ -402,7 +393,7 @@ int cmd_certify(int argc, char **argv)
     cvxrelu_certificate cert;
     memset(&cert, 0, sizeof cert);
     g_cert_stop = 0;
-    cert_signals(1);
+    cli_signals(on_cert_signal);
     cs.interrupt = &g_cert_stop;
     if (!m->V)
         note("certify: bounds on s(v) for %zu output%s (n=%zu, d=%zu, %zu neurons)...\n", c,
@@ -503,7 +494,7 @@ int cmd_certify(int argc, char **argv)
         rc = EXIT_INTERRUPTED;
     }
 done:
-    cert_signals(0);
+    cli_signals(NULL);
     free(X);
     free(Y);
     cvxrelu_dataset_free(ds);

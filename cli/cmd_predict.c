@@ -191,7 +191,7 @@ int cmd_eval(int argc, char **argv)
     }
     cvxrelu_model_forward(m, X, ds->n, Yhat);
     if ((rc = check_predictions(ds, Yhat, m->enc->c))) goto done;
-    metrics mt = compute_metrics(m->enc, Yhat, Y, ds->n);
+    cvxrelu_metrics mt = cvxrelu_metrics_of(m->enc, Yhat, Y, ds->n);
     double obj = cvxrelu_model_objective(m, X, Y, ds->n, m->lambda);
     if (!isfinite(mt.mse) || !isfinite(obj)) {
         die_msg("%s: the %s on these rows is not finite (%g): the predictions are too large "

@@ -496,15 +496,6 @@ static double time_left(const train_opts *o)
     return left > 1e-9 ? left : 1e-9;
 }
 
-static void catch_signals(int on)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 typedef struct {
     cvxrelu_dataset *train, *test;
@@ -575,7 +566,7 @@ static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
  */
 
 /* The summary line of the trained network on stderr. */
-static void note_network(const train_state *t, metrics mtr, metrics mte)
+static void note_network(const train_state *t, cvxrelu_metrics mtr, cvxrelu_metrics mte)
 {
     const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
     note("network: %zu %s | train %s %.6g", t->model->m,
@@ -1122,9 +1113,7 @@ static int run_sdp(const train_opts *o, train_state *t)
          "within %.3e (relative %.2e) of the best network, by the certified bound\n",
          r.readout_width, r.readout_time_s, obj, r.readout_loss, r.readout_penalty,
          obj - r.sdp_lower_bound, (obj - r.sdp_lower_bound) / fmax(fabs(obj), 1e-300));
-    metrics mtr = {r.train_metrics.mse, r.train_metrics.accuracy};
-    metrics mte = {r.test_metrics.mse, r.test_metrics.accuracy};
-    note_network(t, mtr, mte);
+    note_network(t, r.train_metrics, r.test_metrics);
     if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err)))
         return lib_error(st, &err);
     if (o->json_out) {
@@ -1241,9 +1230,7 @@ static int run_local(const train_opts *o, train_state *t)
     }
     const cvxrelu_local_result *lr = &r.local;
     int stats_failed = o->stats_out && write_stats_file(o->stats_out, &r.local);
-    metrics mtr = {r.train_metrics.mse, r.train_metrics.accuracy};
-    metrics mte = {r.test_metrics.mse, r.test_metrics.accuracy};
-    note_network(t, mtr, mte);
+    note_network(t, r.train_metrics, r.test_metrics);
     if (r.certify_skipped_interrupt) note("certificate skipped: interrupted\n");
     if (r.certified) certificate_report(&r.certificate, r.n, g_quiet ? NULL : stderr, NULL);
     if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
@@ -1433,9 +1420,7 @@ static int run_relu3(const train_opts *o, train_state *t)
     const cvxrelu_relu3_result *res = &r.relu3;
     const cvxrelu_local_result *lr = &r.local;
     int stats_failed = local && o->stats_out && write_stats_file(o->stats_out, &r.local);
-    metrics mtr = {r.train_metrics.mse, r.train_metrics.accuracy};
-    metrics mte = {r.test_metrics.mse, r.test_metrics.accuracy};
-    note_network(t, mtr, mte);
+    note_network(t, r.train_metrics, r.test_metrics);
     if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
         cvxrelu_train_report_free(&r);
         return lib_error(st, &err);
@@ -1485,7 +1470,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     g_deadline = mono_now() + o->time_limit;
     /* SIGINT / SIGTERM from here on: every phase stops at its next check */
     g_interrupt = 0;
-    catch_signals(1);
+    cli_signals(on_signal);
 
     if ((rc = load_data(o->train_path, &o->data, &t.train))) goto done;
     if (!t.train->has_labels) {
@@ -1508,7 +1493,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     rc = o->relu3 ? run_relu3(o, &t) : o->optimizer ? run_local(o, &t)
                   : o->sdp ? run_sdp(o, &t) : run_convex(o, &t, is_demo);
 done:
-    catch_signals(0);
+    cli_signals(NULL);
     train_state_free(&t);
     return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -574,20 +575,12 @@ int jb_write(const jbuf *j, const char *path)
     return EXIT_OK;
 }
 
-metrics compute_metrics(const cvxrelu_encoding *enc, const double *Yhat, const double *Y,
-                        size_t n)
+void cli_signals(void (*handler)(int))
 {
-    metrics mt = {NAN, NAN};
-    const size_t c = enc->c;
-    double se = 0.0;
-    for (size_t i = 0; i < n * c; i++) se += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
-    mt.mse = n ? se / (double)(n * c) : NAN;
-    if (enc->task == CVXRELU_TASK_CLASSIFICATION && n) {
-        size_t ok = 0;
-        for (size_t i = 0; i < n; i++)
-            ok += cvxrelu_encoding_decide(enc, Yhat + i * c) ==
-                  cvxrelu_encoding_decide(enc, Y + i * c);
-        mt.accuracy = (double)ok / (double)n;
-    }
-    return mt;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler ? handler : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

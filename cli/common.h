@@ -19,6 +19,9 @@ enum {
 extern int g_quiet;   /* -q */
 extern int g_verbose; /* -v */
 
+/* SIGINT and SIGTERM go to handler (NULL: back to the default action). */
+void cli_signals(void (*handler)(int));
+
 /* Messages to stderr, prefixed "cvxrelu: ". */
 void die_msg(const char *fmt, ...);
 void note(const char *fmt, ...);
@@ -140,13 +143,6 @@ void jb_free(jbuf *j);
 /* Write the buffer atomically; returns an exit code. */
 int jb_write(const jbuf *j, const char *path);
 
-/* Metrics of predictions Yhat against encoded targets Y. */
-typedef struct {
-    double mse;       /* (1/N) ||Yhat - Y||^2 (regression) */
-    double accuracy;  /* fraction correct (classification) */
-} metrics;
-metrics compute_metrics(const cvxrelu_encoding *enc, const double *Yhat, const double *Y,
-                        size_t n);
 
 int cmd_train(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -79,6 +79,36 @@ void cvxrelu_encoding_free(cvxrelu_encoding *enc)
     free(enc);
 }
 
+cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc)
+{
+    if (!enc) return NULL;
+    cvxrelu_encoding *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    *e = *enc;
+    e->mean = e->scale = NULL;
+    e->classes = e->feature_names = NULL;
+    /* a partial copy is freed by cvxrelu_encoding_free (NULL entries included) */
+    if (enc->mean && !(e->mean = cr_malloc(enc->d_raw, sizeof(double)))) goto fail;
+    if (enc->scale && !(e->scale = cr_malloc(enc->d_raw, sizeof(double)))) goto fail;
+    if (enc->mean) memcpy(e->mean, enc->mean, enc->d_raw * sizeof(double));
+    if (enc->scale) memcpy(e->scale, enc->scale, enc->d_raw * sizeof(double));
+    if (enc->classes) {
+        if (!(e->classes = cr_calloc(enc->n_classes, sizeof *e->classes))) goto fail;
+        for (size_t k = 0; k < enc->n_classes; k++)
+            if (!(e->classes[k] = cr_strdup(enc->classes[k]))) goto fail;
+    }
+    if (enc->feature_names) {
+        if (!(e->feature_names = cr_calloc(enc->d_raw, sizeof *e->feature_names))) goto fail;
+        for (size_t k = 0; k < enc->d_raw; k++)
+            if (enc->feature_names[k] && !(e->feature_names[k] = cr_strdup(enc->feature_names[k])))
+                goto fail;
+    }
+    return e;
+fail:
+    cvxrelu_encoding_free(e);
+    return NULL;
+}
+
 /* Classes: the distinct texts of sorted (adjacent duplicates). */
 static cvxrelu_status fit_classes(cvxrelu_encoding *enc, const label_ref *sorted, size_t n,
                                   const cvxrelu_dataset *ds, cvxrelu_error *err)

@@ -63,46 +63,6 @@ cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yh
     return mt;
 }
 
-/* n strings copied (NULL entries stay NULL); NULL on failure. */
-static char **copy_strings(char *const *v, size_t n)
-{
-    char **w = calloc(n ? n : 1, sizeof *w);
-    if (!w) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] && !(w[i] = cr_strdup(v[i]))) {
-            for (size_t k = 0; k < i; k++) free(w[k]);
-            free(w);
-            return NULL;
-        }
-    }
-    return w;
-}
-
-cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc)
-{
-    if (!enc) return NULL;
-    cvxrelu_encoding *e = calloc(1, sizeof *e);
-    if (!e) return NULL;
-    *e = *enc;
-    e->mean = e->scale = NULL;
-    e->classes = e->feature_names = NULL;
-    const size_t dr = enc->d_raw ? enc->d_raw : 1;
-    if (enc->mean && !(e->mean = malloc(dr * sizeof(double)))) goto fail;
-    if (enc->scale && !(e->scale = malloc(dr * sizeof(double)))) goto fail;
-    if (enc->mean) memcpy(e->mean, enc->mean, enc->d_raw * sizeof(double));
-    if (enc->scale) memcpy(e->scale, enc->scale, enc->d_raw * sizeof(double));
-    if (enc->classes && !(e->classes = copy_strings(enc->classes, enc->n_classes))) goto fail;
-    if (enc->feature_names &&
-        !(e->feature_names = copy_strings(enc->feature_names, enc->d_raw)))
-        goto fail;
-    return e;
-fail:
-    if (!e->classes) e->n_classes = 0;
-    if (!e->feature_names) e->header = 0;
-    cvxrelu_encoding_free(e);
-    return NULL;
-}
-
 /* ------------------------------------------------------------ the pipeline */
 
 typedef struct {
@@ -135,6 +95,16 @@ static int stop_asked(const train_ctx *t)
     return t->s->interrupt && *t->s->interrupt;
 }
 
+/* The network's objective from its predictions Yhat on the training rows (the sums
+   of cvxrelu_model_objective, without its forward pass). */
+static double objective_at(const train_ctx *t, const double *Yhat)
+{
+    const size_t N = t->r->n * t->r->c;
+    double loss = 0.0;
+    for (size_t i = 0; i < N; i++) loss += (Yhat[i] - t->Y[i]) * (Yhat[i] - t->Y[i]);
+    return loss / (2.0 * (double)N) + cr_model_penalty(t->model, t->r->lambda);
+}
+
 /* The network's metrics on the test rows (NAN without them). */
 static cvxrelu_status test_metrics(train_ctx *t, const cvxrelu_dataset *test, cvxrelu_error *err)
 {
@@ -147,6 +117,30 @@ static cvxrelu_status test_metrics(train_ctx *t, const cvxrelu_dataset *test, cv
     t->r->test_metrics = cvxrelu_metrics_of(t->model->enc, Yt, t->Yt, test->n);
     free(Yt);
     return CVXRELU_OK;
+}
+
+/* Bounds on the non-convex optimum for the ReLU network returned (settings.certify):
+   skipped after a stop request, or with no weight decay or no result. */
+static cvxrelu_status certify_network(train_ctx *t, cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    if (!s->certify) return CVXRELU_OK;
+    if (stop_asked(t)) {
+        r->certify_skipped_interrupt = 1;
+        return CVXRELU_OK;
+    }
+    if (!(r->lambda > 0.0) || r->no_result) return CVXRELU_OK;
+    cvxrelu_certify_settings cs;
+    cvxrelu_certify_settings_default(&cs);
+    cs.bounds = s->bounds;
+    cs.interrupt = s->interrupt;
+    cs.time_limit_s = time_left(t);
+    phase(t, CVXRELU_PHASE_CERTIFYING);
+    cvxrelu_status st = cvxrelu_certify(t->model, t->X, t->Y, r->n, r->lambda, &cs,
+                                        &r->certificate, err);
+    if (!st) r->certified = 1;
+    return st;
 }
 
 /* The warm model fits this run: a gated model with the same inputs, outputs and
@@ -169,31 +163,35 @@ static cvxrelu_status check_warm(const cvxrelu_model *w, const cvxrelu_encoding 
     return CVXRELU_OK;
 }
 
+/* The index in pat of the pattern the gate g generates on the training rows, or
+   SIZE_MAX (a gate silent on every row, or a pattern not held). */
+static size_t pattern_of_gate(const train_ctx *t, const cvxrelu_patterns *pat, const double *g)
+{
+    cvxrelu_patterns *one = NULL;
+    if (cvxrelu_patterns_from_gates(t->X, t->r->n, t->r->d, g, 1, &one, NULL)) return SIZE_MAX;
+    const size_t nw = pat->words_per_pattern;
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i < pat->P && at == SIZE_MAX; i++)
+        if (memcmp(pat->bits + i * nw, one->bits, nw * sizeof(uint64_t)) == 0) at = i;
+    cvxrelu_patterns_free(one);
+    return at;
+}
+
 /* u_ik = a_j w_j for the neuron with the gate of pattern i and output k: each warm
    neuron joins the pattern its gate generates (the first gate of a duplicated
    pattern represents it; the weights add up; a neuron silent on this data drops). */
 static cvxrelu_status warm_weights(train_ctx *t, cvxrelu_error *err)
 {
     const cvxrelu_model *w = t->s->warm;
-    const size_t n = t->r->n, d = t->r->d, c = t->r->c;
+    const size_t d = t->r->d, c = t->r->c;
     size_t md = t->pat->P * c * d;
     t->U0 = calloc(md ? md : 1, sizeof(double));
     if (!t->U0) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
-    cvxrelu_patterns *wp = NULL;
     for (size_t j = 0; j < w->m; j++) {
-        if (cvxrelu_patterns_from_gates(t->X, n, d, w->G + j * d, 1, &wp, NULL)) {
-            wp = NULL;
-            continue;
-        }
-        size_t nw = t->pat->words_per_pattern;
-        for (size_t i = 0; i < t->pat->P; i++) {
-            if (memcmp(t->pat->bits + i * nw, wp->bits, nw * sizeof(uint64_t)) == 0) {
-                double *u = t->U0 + (i * c + w->out[j]) * d;
-                for (size_t k = 0; k < d; k++) u[k] += w->a[j] * w->W[j * d + k];
-                break;
-            }
-        }
-        cvxrelu_patterns_free(wp);
+        const size_t i = pattern_of_gate(t, t->pat, w->G + j * d);
+        if (i == SIZE_MAX) continue;
+        double *u = t->U0 + (i * c + w->out[j]) * d;
+        for (size_t k = 0; k < d; k++) u[k] += w->a[j] * w->W[j * d + k];
     }
     return cvxrelu_solver_set_weights(t->solver, t->U0);
 }
@@ -344,7 +342,7 @@ static cvxrelu_status run_sdp(train_ctx *t, const cvxrelu_dataset *test, cvxrelu
         double loss = 0.0;
         for (size_t i = 0; i < N; i++) loss += (Yn[i] - t->Y[i]) * (Yn[i] - t->Y[i]);
         loss /= 2.0 * (double)N;
-        const double obj = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
+        const double obj = loss + cr_model_penalty(t->model, lambda);
         r->readout_loss = loss;
         r->readout_penalty = obj - loss;
         r->network_objective = obj;
@@ -377,7 +375,7 @@ static cvxrelu_status stationarity(train_ctx *t, const double *W, const double *
     cvxrelu_train_report *r = t->r;
     const size_t n = r->n, d = r->d, c = r->c;
     cvxrelu_error perr = {{0}};
-    cvxrelu_patterns *fp = NULL, *one = NULL;
+    cvxrelu_patterns *fp = NULL;
     if (cvxrelu_patterns_from_gates(t->X, n, d, W, mc, &fp, &perr)) {
         snprintf(r->stationarity_skipped, sizeof r->stationarity_skipped, "%.200s", perr.msg);
         return CVXRELU_OK;
@@ -397,20 +395,11 @@ static cvxrelu_status stationarity(train_ctx *t, const double *W, const double *
     if (!st && !(Ur = calloc(2 * fp->P * c * d, sizeof(double))))
         st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
     if (!st) {
-        const size_t nw = fp->words_per_pattern;
         for (size_t j = 0; j < mc && !stop_asked(t); j++) {
-            if (cvxrelu_patterns_from_gates(t->X, n, d, W + j * d, 1, &one, NULL)) {
-                one = NULL; /* dead neuron: no row active */
-                continue;
-            }
-            for (size_t i = 0; i < fp->P; i++)
-                if (memcmp(fp->bits + i * nw, one->bits, nw * sizeof(uint64_t)) == 0) {
-                    double *u = Ur + (2 * (i * c + outi[j]) + (a[j] < 0)) * d;
-                    for (size_t k = 0; k < d; k++) u[k] += fabs(a[j]) * W[j * d + k];
-                    break;
-                }
-            cvxrelu_patterns_free(one);
-            one = NULL;
+            const size_t i = pattern_of_gate(t, fp, W + j * d); /* SIZE_MAX: dead neuron */
+            if (i == SIZE_MAX) continue;
+            double *u = Ur + (2 * (i * c + outi[j]) + (a[j] < 0)) * d;
+            for (size_t k = 0; k < d; k++) u[k] += fabs(a[j]) * W[j * d + k];
         }
         cvxrelu_solver_set_weights(sv, Ur);
         cvxrelu_result res;
@@ -474,22 +463,7 @@ static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxre
     r->network_objective = r->local.objective;
     if ((st = test_metrics(t, test, err))) goto out;
     phase(t, CVXRELU_PHASE_RECOVERED);
-    if (s->certify) {
-        if (stop_asked(t)) {
-            r->certify_skipped_interrupt = 1;
-        } else if (r->lambda > 0.0) {
-            cvxrelu_certify_settings cs;
-            cvxrelu_certify_settings_default(&cs);
-            cs.bounds = s->bounds;
-            cs.interrupt = s->interrupt;
-            cs.time_limit_s = time_left(t);
-            phase(t, CVXRELU_PHASE_CERTIFYING);
-            if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, r->lambda, &cs, &r->certificate,
-                                      err)))
-                goto out;
-            r->certified = 1;
-        }
-    }
+    st = certify_network(t, err);
 out:
     free(W);
     free(a);
@@ -799,9 +773,9 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     for (size_t i = 0; i < n * c; i++) maxdiff = fmax(maxdiff, fabs(Yc[i] - Yn[i]));
     r->recovery_max_abs_diff = maxdiff;
     r->train_metrics = cvxrelu_metrics_of(t->model->enc, Yn, t->Y, n);
+    r->network_objective = objective_at(t, Yn);
     free(Yc);
     free(Yn);
-    r->network_objective = cvxrelu_model_objective(t->model, t->X, t->Y, n, lambda);
     if ((st = test_metrics(t, test, err))) return st;
     /* stopped before the first iteration with nothing to show */
     const int stopped = res->exit == CVXRELU_EXIT_INTERRUPTED ||
@@ -810,22 +784,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     phase(t, CVXRELU_PHASE_RECOVERED);
 
     /* bounds on the non-convex optimum itself: for every ReLU network */
-    if (t->model->kind == CVXRELU_MODEL_RELU && s->certify) {
-        if (stop_asked(t)) {
-            r->certify_skipped_interrupt = 1;
-        } else if (lambda > 0.0 && !r->no_result) {
-            cvxrelu_certify_settings cs;
-            cvxrelu_certify_settings_default(&cs);
-            cs.bounds = s->bounds;
-            cs.interrupt = s->interrupt;
-            cs.time_limit_s = time_left(t);
-            phase(t, CVXRELU_PHASE_CERTIFYING);
-            if ((st = cvxrelu_certify(t->model, t->X, t->Y, n, lambda, &cs, &r->certificate,
-                                      err)))
-                return st;
-            r->certified = 1;
-        }
-    }
+    if (t->model->kind == CVXRELU_MODEL_RELU) return certify_network(t, err);
     return CVXRELU_OK;
 }
 
