@@ -780,9 +780,8 @@ static void convex_settings(const train_opts *o, const train_state *t, cvxrelu_t
 
 /* The keys of every train JSON, with one meaning whatever the model kind
    (docs/cli.md, "JSON output"); then the kind's own details. */
-static void json_report(jbuf *j, const train_opts *o, const train_state *t,
-                        const cvxrelu_train_report *r, const char *model, const char *solver,
-                        int written)
+static void json_report(jbuf *j, const cvxrelu_train_report *r, const char *model,
+                        const char *solver, int written)
 {
     double cobj = NAN, clb = NAN, viol = NAN, secs = NAN, lb = NAN;
     size_t iters = 0;
@@ -849,8 +848,6 @@ static void json_report(jbuf *j, const train_opts *o, const train_state *t,
     if (!isnan(viol)) jb_num(j, "constraint_violation", viol);
     jb_int(j, "iterations", (long long)iters);
     jb_num(j, "solve_time_s", secs);
-    (void)t;
-    (void)o;
 }
 
 /* What every train JSON ends with: the certificate's details, the metrics, the
@@ -875,7 +872,7 @@ static int json_convex(jbuf *j, const train_opts *o, const train_state *t,
 {
     const cvxrelu_result *res = &r->convex;
     const int relu = o->relu;
-    json_report(j, o, t, r, relu ? "relu" : o->decompose ? "gated+decompose" : "gated",
+    json_report(j, r, relu ? "relu" : o->decompose ? "gated+decompose" : "gated",
                 relu ? "rfista-cone" : "rfista", written);
     if (o->width) {
         jb_int(j, "width_requested", (long long)o->width);
@@ -1118,7 +1115,7 @@ static int run_sdp(const train_opts *o, train_state *t)
         return lib_error(st, &err);
     if (o->json_out) {
         jbuf *j = &t->json;
-        json_report(j, o, t, &r, "sdp", sdp_name(&r, o), o->model_out != NULL);
+        json_report(j, &r, "sdp", sdp_name(&r, o), o->model_out != NULL);
         jb_num(j, "tol", r.sdp_tol);
         jb_num(j, "sdp_value", r.sdp_value);             /* = convex_objective */
         jb_num(j, "sdp_lower_bound", r.sdp_lower_bound); /* = lower_bound */
@@ -1240,7 +1237,7 @@ static int run_local(const train_opts *o, train_state *t)
     if (o->json_out) {
         const int method = o->optimizer - 1;
         jbuf *j = &t->json;
-        json_report(j, o, t, &r, "relu", optimizer_names[method], o->model_out != NULL);
+        json_report(j, &r, "relu", optimizer_names[method], o->model_out != NULL);
         jb_str(j, "optimizer", optimizer_names[method]);
         jb_int(j, "width", (long long)o->width);
         jb_int(j, "steps", (long long)lr->steps);
@@ -1427,7 +1424,7 @@ static int run_relu3(const train_opts *o, train_state *t)
     }
     if (o->json_out) {
         jbuf *j = &t->json;
-        json_report(j, o, t, &r, "relu3",
+        json_report(j, &r, "relu3",
                     local ? optimizer_names[o->optimizer - 1] : "augmented-lagrangian",
                     o->model_out != NULL);
         if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
