@@ -345,6 +345,12 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                               "(first-layer neurons per sub-network) and --subnets K"
                             : NULL))
         return -1;
+    if ((o->sdp || o->relu3) && !((o->beta_given ? o->beta : o->lambda) > 0.0)) {
+        die_msg(o->sdp ? "--model sdp needs lambda > 0 (weight decay fixes the scale of the "
+                         "relaxation)"
+                       : "--model relu3 needs lambda > 0");
+        return -1;
+    }
     if (o->relu3) {
         cvxrelu_train_settings g;
         cvxrelu_train_settings_default(&g);
@@ -501,8 +507,7 @@ typedef struct {
     cvxrelu_dataset *train, *test;
     double *G0;  /* --gates: m0 x d */
     size_t m0;
-    cvxrelu_model *model, *warm;
-    jbuf json;
+    cvxrelu_model *model, *warm, *from; /* from: --configs-from */
 } train_state;
 
 static void train_state_free(train_state *t)
@@ -512,7 +517,7 @@ static void train_state_free(train_state *t)
     free(t->G0);
     cvxrelu_model_free(t->model);
     cvxrelu_model_free(t->warm);
-    jb_free(&t->json);
+    cvxrelu_model_free(t->from);
 }
 
 static int lib_error(cvxrelu_status st, const cvxrelu_error *err)
@@ -521,17 +526,7 @@ static int lib_error(cvxrelu_status st, const cvxrelu_error *err)
     return st == CVXRELU_ERR_NOMEM || st == CVXRELU_ERR_NUMERIC ? EXIT_SOLVER : EXIT_DATA;
 }
 
-/* The BLAS line of the banner, kept so the JSON reports the threads the solve
-   used (later phases such as the certificate may use others). */
-static char g_banner_blas[256];
-static int g_banner_threads;
-
-static const char *banner_blas(void)
-{
-    snprintf(g_banner_blas, sizeof g_banner_blas, "%s", cvxrelu_blas_info());
-    g_banner_threads = cvxrelu_blas_threads();
-    return g_banner_blas;
-}
+static const char *banner_blas(void) { return cvxrelu_blas_info(); }
 
 /* Write the pattern statistics of a local run as CSV. */
 static cvxrelu_status write_stats(FILE *f, void *user, cvxrelu_error *err)
@@ -557,7 +552,6 @@ static int write_stats_file(const char *path, cvxrelu_local_result *lr)
     return 1;
 }
 
-static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
 
 /*
  * --optimizer: train the non-convex network, then the stationarity check of
@@ -578,29 +572,20 @@ static void note_network(const train_state *t, cvxrelu_metrics mtr, cvxrelu_metr
 }
 
 
-static void json_close(jbuf *j, uint64_t seed)
-{
-    jb_int(j, "seed", (long long)seed);
-    jb_str(j, "blas", g_banner_blas[0] ? g_banner_blas : cvxrelu_blas_info());
-    jb_int(j, "threads", g_banner_blas[0] ? g_banner_threads : cvxrelu_blas_threads());
-    jb_close(j);
-}
-
-
-
 /* One row of the SDP table per check, on the canonical scale of the summary. */
 
 /* ------------------------------------------- gated and ReLU: cvxrelu_train */
 
 #define GIB 1073741824.0
 
+/* What the phase printers share (cvxrelu_train's phase_data). */
 typedef struct {
     const train_opts *o;
     log_ctx lc;
     FILE *trace;
     int trace_failed;
     int has_test;
-} convex_ctx;
+} run_ctx;
 
 static void print_banner(const train_opts *o, const cvxrelu_train_report *r)
 {
@@ -633,10 +618,9 @@ static void print_banner(const train_opts *o, const cvxrelu_train_report *r)
     note("\n");
 }
 
-/* What the CLI shows at each phase of cvxrelu_train. */
-static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+/* What the CLI shows at each phase of the gated and ReLU programs. */
+static void convex_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
 {
-    convex_ctx *x = user;
     const train_opts *o = x->o;
     const int relu = r->program == CVXRELU_TRAIN_RELU;
     const size_t n = r->n, d = r->d, c = r->c;
@@ -744,262 +728,6 @@ static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void 
     }
 }
 
-/* The train settings of the options (the library's defaults where none given). */
-static void convex_settings(const train_opts *o, const train_state *t, cvxrelu_train_settings *s)
-{
-    cvxrelu_train_settings_default(s);
-    s->program = o->relu ? CVXRELU_TRAIN_RELU : CVXRELU_TRAIN_GATED;
-    s->task = o->task;
-    s->standardize = o->standardize;
-    s->bias = o->bias;
-    /* the gates file's or the warm model's patterns only, unless --patterns is given */
-    s->patterns = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
-    if (t->warm && !o->patterns_given && !o->gates_path) s->patterns = 0;
-    s->all_patterns = o->all_patterns;
-    s->width = o->width;
-    s->gates = t->G0;
-    s->n_gates = t->m0;
-    s->warm = t->warm;
-    s->lambda = o->lambda;
-    s->beta = o->beta_given ? o->beta : 0.0;
-    s->lambda_ratio = o->ratio_given ? o->lambda_ratio : 0.0;
-    s->seed = o->seed;
-    s->eps_gap = o->eps;
-    s->eps_feas = o->eps_feas;
-    s->max_iter = o->max_iter;
-    s->time_limit_s = time_left(o);
-    s->interrupt = &g_interrupt;
-    s->single_precision = o->single;
-    s->screening = !o->no_screening;
-    s->precondition = !o->no_precond;
-    s->decompose = (cvxrelu_train_decompose)o->decompose;
-    s->certify = !o->no_certify;
-    s->bounds = o->bounds;
-    s->max_memory_bytes = o->max_memory_gb > 0 ? o->max_memory_gb * GIB : 0.0;
-}
-
-/* The keys of every train JSON, with one meaning whatever the model kind
-   (docs/cli.md, "JSON output"); then the kind's own details. */
-static void json_report(jbuf *j, const cvxrelu_train_report *r, const char *model,
-                        const char *solver, int written)
-{
-    double cobj = NAN, clb = NAN, viol = NAN, secs = NAN, lb = NAN;
-    size_t iters = 0;
-    cvxrelu_exit ex = r->exit;
-    switch (r->program) {
-    case CVXRELU_TRAIN_GATED:
-    case CVXRELU_TRAIN_RELU:
-        cobj = r->convex.objective;
-        clb = r->convex.dual;
-        if (r->program == CVXRELU_TRAIN_RELU) viol = r->convex.violation;
-        iters = r->convex.iterations;
-        secs = r->convex.solve_time_s;
-        ex = r->convex.exit;
-        break;
-    case CVXRELU_TRAIN_SDP:
-        cobj = r->sdp_value;
-        clb = lb = r->sdp_lower_bound;
-        iters = r->sdp_iterations;
-        secs = r->sdp_time_s;
-        ex = r->sdp_exit;
-        break;
-    case CVXRELU_TRAIN_LOCAL:
-        if (r->stationarity_run == 1) cobj = r->stationarity_value;
-        if (r->stationarity_run) clb = r->stationarity_bound;
-        iters = r->local.steps;
-        secs = r->local.time_s;
-        break;
-    case CVXRELU_TRAIN_RELU3:
-        if (r->relu3_solved) {
-            cobj = r->relu3.objective;
-            clb = r->relu3.dual;
-            viol = r->relu3.violation;
-            iters = r->relu3.iterations;
-            secs = r->relu3.time_s;
-            ex = r->relu3.exit;
-        } else {
-            iters = r->local.steps;
-            secs = r->local.time_s;
-        }
-        break;
-    }
-    if (r->certified) lb = r->certificate.lower_bound;
-    const size_t n = r->n, c = r->c;
-    jb_open(j);
-    jb_str(j, "version", CVXRELU_VERSION);
-    jb_str(j, "model", model);
-    jb_int(j, "model_written", written);
-    jb_str(j, "solver", solver);
-    jb_str(j, "exit", cvxrelu_exit_string(ex));
-    jb_str(j, "task", r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
-    jb_int(j, "n", (long long)n);
-    jb_int(j, "d", (long long)r->d_raw);
-    jb_int(j, "outputs", (long long)c);
-    jb_num(j, "lambda", r->lambda);
-    jb_num(j, "beta", r->lambda * (double)(n * c));
-    jb_int(j, "neurons", (long long)r->neurons);
-    json_bounds(j, r->network_objective, lb);
-    if (!isnan(cobj)) jb_num(j, "convex_objective", cobj);
-    if (!isnan(clb)) jb_num(j, "convex_lower_bound", clb);
-    if (!isnan(cobj) && !isnan(clb)) {
-        jb_num(j, "convex_gap", cobj - clb);
-        jb_num(j, "relative_gap", (cobj - clb) / fmax(1.0, fabs(cobj)));
-    }
-    if (!isnan(viol)) jb_num(j, "constraint_violation", viol);
-    jb_int(j, "iterations", (long long)iters);
-    jb_num(j, "solve_time_s", secs);
-}
-
-/* What every train JSON ends with: the certificate's details, the metrics, the
-   seed and the BLAS. */
-static int json_finish(jbuf *j, const train_opts *o, const train_state *t,
-                       const cvxrelu_train_report *r)
-{
-    if (r->certified) certificate_report(&r->certificate, r->n, NULL, j);
-    if (r->task == CVXRELU_TASK_CLASSIFICATION) {
-        jb_num(j, "train_accuracy", r->train_metrics.accuracy);
-        if (t->test) jb_num(j, "test_accuracy", r->test_metrics.accuracy);
-    }
-    jb_num(j, "train_mse", r->train_metrics.mse);
-    if (t->test) jb_num(j, "test_mse", r->test_metrics.mse);
-    if (t->test) jb_int(j, "test_n", (long long)t->test->n);
-    json_close(j, o->seed);
-    return jb_write(j, o->json_out);
-}
-
-static int json_convex(jbuf *j, const train_opts *o, const train_state *t,
-                       const cvxrelu_train_report *r, int written)
-{
-    const cvxrelu_result *res = &r->convex;
-    const int relu = o->relu;
-    json_report(j, r, relu ? "relu" : o->decompose ? "gated+decompose" : "gated",
-                relu ? "rfista-cone" : "rfista", written);
-    if (o->width) {
-        jb_int(j, "width_requested", (long long)o->width);
-        jb_str(j, "via", o->via_gated ? "gated" : "constrained");
-        jb_num(j, "kp24_width", cvxrelu_kp24_width(r->n, r->d, 0.05));
-    }
-    jb_num(j, "lambda_max", res->lambda_max);
-    jb_int(j, "patterns", (long long)r->patterns);
-    jb_int(j, "gates_drawn", (long long)r->gates_drawn);
-    jb_num(j, "loss", res->loss);
-    jb_num(j, "penalty", res->penalty);
-    jb_num(j, "dual_value", res->dual);  /* = convex_lower_bound (older name) */
-    jb_num(j, "duality_gap", res->gap);  /* = convex_gap (older name) */
-    jb_num(j, "eps_gap", o->eps);
-    jb_num(j, "blas_time_s", res->gemm_time_s);
-    jb_int(j, "passes_over_x", (long long)res->matvecs);
-    if (!relu) {
-        jb_str(j, "precision", o->single ? "single" : "double");
-        jb_int(j, "screening", !o->no_screening);
-        jb_int(j, "screened_groups", (long long)res->screened);
-        jb_int(j, "preconditioned", res->preconditioned);
-    }
-    jb_int(j, "active_neurons", (long long)r->neurons);
-    if (o->decompose) {
-        jb_str(j, "decomposition",
-               r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED ? "closed" : "min-norm");
-        jb_num(j, "sharpness_ratio", r->sharpness);
-        jb_num(j, "decomposition_max_abs_diff", r->decomposition_max_abs_diff);
-        jb_str(j, "decomposition_exit", cvxrelu_exit_string(r->decomposition_exit));
-    }
-    if (o->all_patterns) jb_str(j, "patterns_mode", "all");
-    jb_num(j, "network_objective", r->network_objective); /* = objective (older name) */
-    jb_num(j, "recovery_max_abs_diff", r->recovery_max_abs_diff);
-    return json_finish(j, o, t, r);
-}
-
-/* The gated and ReLU programs, through the library's one-shot training. */
-static int run_convex(const train_opts *o, train_state *t, int is_demo)
-{
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    int rc = EXIT_OK;
-    /* gates: the warm-start model's, then a gates file's, then sampled ones */
-    if (o->warm_path && (st = cvxrelu_model_load(o->warm_path, &t->warm, &err)))
-        return lib_error(st, &err);
-    if (o->gates_path) {
-        const size_t de = t->train->d + (o->bias ? 1 : 0);
-        if ((st = cvxrelu_gates_read(o->gates_path, de, &t->G0, &t->m0, &err)))
-            return lib_error(st, &err);
-    }
-    convex_ctx x;
-    memset(&x, 0, sizeof x);
-    x.o = o;
-    x.has_test = t->test != NULL;
-    x.lc = (log_ctx){NULL, -1e9, 0, o->eps, 0};
-    if (o->trace_out) {
-        if (!(x.trace = fopen(o->trace_out, "w"))) {
-            die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
-            return EXIT_DATA;
-        }
-        fprintf(x.trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
-        x.lc.trace = x.trace;
-    }
-    cvxrelu_train_settings s;
-    convex_settings(o, t, &s);
-    s.callback = on_iterate;
-    s.callback_data = &x.lc;
-    s.on_phase = on_phase;
-    s.phase_data = &x;
-    cvxrelu_train_report r;
-    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
-    if (x.trace) fclose(x.trace);
-    if (st) {
-        if (t->warm && strncmp(err.msg, "cannot warm-start", 17) == 0) {
-            die_msg("%s: %s", o->warm_path, err.msg);
-            return EXIT_DATA;
-        }
-        return lib_error(st, &err);
-    }
-    if (!t->model) { /* stopped while sampling, before any pattern */
-        note("no model or JSON written\n");
-        return r.exit == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
-    }
-    const cvxrelu_result *res = &r.convex;
-    if (r.certify_skipped_interrupt) note("certificate skipped: interrupted\n");
-    if (r.certified) {
-        certificate_report(&r.certificate, r.n, g_quiet ? NULL : stderr, NULL);
-        if (o->width)
-            note("[KP24] width requested %zu: %zu gates drawn, %zu patterns, %zu active neurons "
-                 "(estimate of m*); theoretical width 320 (sqrt(n/d)+1)^2 log(n/0.05) = %.4g\n",
-                 o->width, r.gates_drawn, r.patterns, r.neurons, cvxrelu_kp24_width(r.n, r.d, 0.05));
-    }
-    if (is_demo) {
-        printf("demo: %s, %zu train / %zu test rows, %zu patterns, lambda %g\n", o->train_path,
-               r.n, t->test ? t->test->n : 0, r.patterns, r.lambda);
-        printf("test accuracy   %.4f\n", r.test_metrics.accuracy);
-        printf("objective       %.10e\n", res->objective);
-        printf("duality gap     %.3e (relative %.3e, %s)\n", res->gap,
-               res->gap / fmax(1.0, fabs(res->objective)), cvxrelu_exit_string(res->exit));
-        printf("lower bound     %.10e (dual value: no better solution of this program exists)\n",
-               res->dual);
-        printf("time            %.3f s (%zu iterations)\n", res->solve_time_s, res->iterations);
-    }
-    /* stopped before the first iteration with nothing to show: say so, and keep
-       whatever file the user had rather than replace it with an empty model */
-    if (r.no_result) {
-        note("%s before the first iteration: no model%s\n",
-             res->exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
-             o->model_out ? " written" : "");
-    } else if (r.neurons == 0) {
-        note("warning: the model has no neurons and predicts 0 for every input (lambda %.6g; "
-             "lambda_max %.6g: U = 0 is optimal for lambda >= lambda_max)\n",
-             r.lambda, res->lambda_max);
-    }
-    if (o->model_out && !r.no_result && (st = cvxrelu_model_save(t->model, o->model_out, &err)))
-        return lib_error(st, &err);
-    if (o->json_out && (rc = json_convex(&t->json, o, t, &r, o->model_out && !r.no_result)))
-        return rc;
-    if (x.trace_failed) return EXIT_DATA;
-    if (g_interrupt) {
-        if (!r.no_result)
-            note("interrupted: the model and metrics of the last iterate were written\n");
-        return EXIT_INTERRUPTED;
-    }
-    return r.no_result ? EXIT_SOLVER : EXIT_OK; /* a time limit that left no result failed */
-}
-
 static void on_sdp_check(const cvxrelu_sdp_info *it, void *user)
 {
     (void)user;
@@ -1008,16 +736,10 @@ static void on_sdp_check(const cvxrelu_sdp_info *it, void *user)
          it->dres, it->time_s);
 }
 
-static const char *sdp_name(const cvxrelu_train_report *r, const train_opts *o)
-{
-    (void)r;
-    return o->sdp_method == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
-}
-
 /* What the CLI shows at each phase of the SDP pipeline. */
-static void on_sdp_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+static void sdp_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
 {
-    const train_opts *o = user;
+    const train_opts *o = x->o;
     const size_t n = r->n, d = r->d, c = r->c;
     const int dsdp = o->sdp_method == CVXRELU_SDP_DSDP;
     switch (p) {
@@ -1062,7 +784,7 @@ static void on_sdp_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, v
         }
         note("sdp %s: %s after %zu iterations in %.3f s | value %.10e | certified lower bound "
              "%.10e | relative gap %.2e | residuals %.1e (primal) %.1e (dual) | rank %zu\n",
-             sdp_name(r, o), cvxrelu_exit_string(r->sdp_exit), r->sdp_iterations, r->sdp_time_s,
+             o->sdp_method == CVXRELU_SDP_DSDP ? "dsdp" : "admm", cvxrelu_exit_string(r->sdp_exit), r->sdp_iterations, r->sdp_time_s,
              r->sdp_value, r->sdp_lower_bound_solver, r->sdp_gap, r->sdp_pres, r->sdp_dres,
              r->sdp_rank);
         break;
@@ -1071,78 +793,10 @@ static void on_sdp_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, v
     }
 }
 
-/* --model sdp: the relaxation, its certified lower bound, and the network read
-   out of its solution, through the library's one-shot training. */
-static int run_sdp(const train_opts *o, train_state *t)
-{
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    int rc = EXIT_OK;
-    if (!((o->beta_given ? o->beta : o->lambda) > 0.0)) {
-        die_msg("--model sdp needs lambda > 0 (weight decay fixes the scale of the relaxation)");
-        return EXIT_USAGE;
-    }
-    cvxrelu_train_settings s;
-    convex_settings(o, t, &s);
-    s.program = CVXRELU_TRAIN_SDP;
-    s.sdp.method = (cvxrelu_sdp_method)o->sdp_method;
-    if (o->eps_given) s.sdp.tol = o->eps;
-    if (o->max_iter_given) s.sdp.max_iter = o->max_iter;
-    s.sdp.callback = on_sdp_check;
-    s.on_phase = on_sdp_phase;
-    s.phase_data = (void *)o;
-    cvxrelu_train_report r;
-    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
-    if (g_opaque_phase) {
-        g_opaque_phase = 0;
-        arm_watchdog(0.0);
-    }
-    if (st) return lib_error(st, &err);
-    if (r.readout_exit == CVXRELU_EXIT_INTERRUPTED || r.readout_exit == CVXRELU_EXIT_TIME_LIMIT)
-        note("read-out %s: the best network found so far is kept (not refitted)\n",
-             r.readout_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "stopped by the time limit");
-    if (r.sdp_lower_bound > r.sdp_lower_bound_solver)
-        note("certified lower bound with the read-out network's objective as the upper bound "
-             "in the trace bound: %.10e (relative gap to the value %.2e)\n",
-             r.sdp_lower_bound, r.sdp_gap);
-    const double obj = r.network_objective;
-    note("read-out network: width %zu in %.3f s | objective %.10e (loss %.6e + penalty %.6e) | "
-         "within %.3e (relative %.2e) of the best network, by the certified bound\n",
-         r.readout_width, r.readout_time_s, obj, r.readout_loss, r.readout_penalty,
-         obj - r.sdp_lower_bound, (obj - r.sdp_lower_bound) / fmax(fabs(obj), 1e-300));
-    note_network(t, r.train_metrics, r.test_metrics);
-    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err)))
-        return lib_error(st, &err);
-    if (o->json_out) {
-        jbuf *j = &t->json;
-        json_report(j, &r, "sdp", sdp_name(&r, o), o->model_out != NULL);
-        jb_num(j, "tol", r.sdp_tol);
-        jb_num(j, "sdp_value", r.sdp_value);             /* = convex_objective */
-        jb_num(j, "sdp_lower_bound", r.sdp_lower_bound); /* = lower_bound */
-        jb_num(j, "sdp_gap", r.sdp_gap);                 /* relative to |sdp_value| */
-        jb_num(j, "primal_residual", r.sdp_pres);
-        jb_num(j, "dual_residual", r.sdp_dres);
-        jb_int(j, "rank", (long long)r.sdp_rank);
-        jb_num(j, "sdp_time_s", r.sdp_time_s);
-        jb_int(j, "width", (long long)r.readout_width);
-        jb_num(j, "readout_objective", obj);
-        jb_num(j, "readout_loss", r.readout_loss);
-        jb_num(j, "readout_penalty", r.readout_penalty);
-        jb_num(j, "readout_time_s", r.readout_time_s);
-        jb_str(j, "readout_exit", cvxrelu_exit_string(r.readout_exit));
-        if ((rc = json_finish(j, o, t, &r))) return rc;
-    }
-    if (g_interrupt) {
-        note("interrupted: the read-out of the last iterate was written\n");
-        return EXIT_INTERRUPTED;
-    }
-    return EXIT_OK;
-}
-
 /* What the CLI shows at each phase of a local run. */
-static void on_local_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+static void local_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
 {
-    const train_opts *o = user;
+    const train_opts *o = x->o;
     const cvxrelu_local_result *lr = &r->local;
     const int method = o->optimizer - 1;
     const size_t m = o->width;
@@ -1150,7 +804,7 @@ static void on_local_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r,
     case CVXRELU_PHASE_SOLVING:
         cli_set_threads(cvxrelu_blas_threads_for(r->n, r->d, m * r->c));
         note("cvxrelu %s | non-convex ReLU network, %s, %zu neurons per output | BLAS: %s\n",
-             CVXRELU_VERSION, optimizer_names[method], m, banner_blas());
+             CVXRELU_VERSION, cvxrelu_optimizer_string((cvxrelu_optimizer)method), m, banner_blas());
         note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | steps %zu, lr %g, batch "
              "%zu, seed %llu\n",
              o->train_path, r->n, r->d_raw, o->bias ? " (+bias)" : "", r->c, r->lambda,
@@ -1169,7 +823,7 @@ static void on_local_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r,
                      q->changed_neurons, q->mean_hamming, q->time_s);
         }
         note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
-             optimizer_names[method], lr->steps, lr->time_s,
+             cvxrelu_optimizer_string((cvxrelu_optimizer)method), lr->steps, lr->time_s,
              lr->interrupted ? " (stopped early)" : "", lr->objective, lr->loss, lr->penalty);
         break;
     case CVXRELU_PHASE_RECOVERED:
@@ -1198,83 +852,9 @@ static void on_local_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r,
     }
 }
 
-/* --optimizer: the non-convex network, then the stationarity check (the exact
-   program on the final patterns, warm-started from the network itself) and the
-   certificate, through the library's one-shot training. */
-static int run_local(const train_opts *o, train_state *t)
-{
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    int rc = EXIT_OK;
-    cvxrelu_train_settings s;
-    convex_settings(o, t, &s);
-    s.program = CVXRELU_TRAIN_LOCAL;
-    s.local.method = (cvxrelu_optimizer)(o->optimizer - 1);
-    s.local.width = o->width;
-    s.local.lr = o->lr;
-    s.local.steps = o->steps;
-    s.local.batch = o->batch;
-    s.local.init_scale = o->init_scale;
-    s.local.record_every = o->record_every;
-    s.stationarity = !o->no_stationarity;
-    s.on_phase = on_local_phase;
-    s.phase_data = (void *)o;
-    cvxrelu_train_report r;
-    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
-    if (st) {
-        cvxrelu_train_report_free(&r);
-        return lib_error(st, &err);
-    }
-    const cvxrelu_local_result *lr = &r.local;
-    int stats_failed = o->stats_out && write_stats_file(o->stats_out, &r.local);
-    note_network(t, r.train_metrics, r.test_metrics);
-    if (r.certify_skipped_interrupt) note("certificate skipped: interrupted\n");
-    if (r.certified) certificate_report(&r.certificate, r.n, g_quiet ? NULL : stderr, NULL);
-    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
-        cvxrelu_train_report_free(&r);
-        return lib_error(st, &err);
-    }
-    if (o->json_out) {
-        const int method = o->optimizer - 1;
-        jbuf *j = &t->json;
-        json_report(j, &r, "relu", optimizer_names[method], o->model_out != NULL);
-        jb_str(j, "optimizer", optimizer_names[method]);
-        jb_int(j, "width", (long long)o->width);
-        jb_int(j, "steps", (long long)lr->steps);
-        jb_num(j, "lr", o->lr > 0 ? o->lr : (method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1));
-        jb_int(j, "batch", (long long)(method == CVXRELU_OPT_GD ? 0 : o->batch));
-        jb_num(j, "loss", lr->loss);
-        jb_num(j, "penalty", lr->penalty);
-        jb_num(j, "train_time_s", lr->time_s);
-        if (lr->n_records) {
-            const cvxrelu_local_record *q = lr->records + lr->n_records - 1;
-            jb_int(j, "changed_neurons", (long long)q->changed_neurons);
-            jb_num(j, "mean_hamming", q->mean_hamming);
-        }
-        jb_int(j, "final_patterns", (long long)r.stationarity_patterns);
-        jb_num(j, "convex_value_on_final_patterns", r.stationarity_value);
-        jb_num(j, "convex_gap_on_final_patterns", r.stationarity_gap);
-        rc = json_finish(j, o, t, &r);
-    }
-    cvxrelu_train_report_free(&r);
-    if (rc) return rc;
-    if (stats_failed) return EXIT_DATA;
-    if (g_interrupt) {
-        note("interrupted: the model of the last step was written\n");
-        return EXIT_INTERRUPTED;
-    }
-    return EXIT_OK;
-}
-
-typedef struct {
-    const train_opts *o;
-    log_ctx lc;
-} relu3_ctx;
-
 /* What the CLI shows at each phase of the three-layer pipeline. */
-static void on_relu3_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+static void relu3_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
 {
-    relu3_ctx *x = user;
     const train_opts *o = x->o;
     const int local = o->optimizer != 0;
     const size_t n = r->n, d = r->d, c = r->c, m1 = o->width1, K = o->subnets;
@@ -1296,7 +876,7 @@ static void on_relu3_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r,
         break;
     case CVXRELU_PHASE_LOCAL_TRAINED:
         note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
-             optimizer_names[o->optimizer - 1], r->local.steps, r->local.time_s,
+             cvxrelu_optimizer_string((cvxrelu_optimizer)(o->optimizer - 1)), r->local.steps, r->local.time_s,
              r->local.interrupted ? " (stopped early)" : "", r->local.objective, r->local.loss,
              r->local.penalty);
         note("network objective at its best rescaling (path form, the convex program's scale): "
@@ -1351,108 +931,218 @@ static void on_relu3_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r,
     }
 }
 
-/* --model relu3: the three-layer program (or, with --optimizer, the local
-   baseline and the convex program on its own configurations), through the
-   library's one-shot training. */
-static int run_relu3(const train_opts *o, train_state *t)
+static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
+{
+    switch (r->program) {
+    case CVXRELU_TRAIN_GATED:
+    case CVXRELU_TRAIN_RELU: convex_phase(p, r, user); break;
+    case CVXRELU_TRAIN_SDP: sdp_phase(p, r, user); break;
+    case CVXRELU_TRAIN_LOCAL: local_phase(p, r, user); break;
+    case CVXRELU_TRAIN_RELU3: relu3_phase(p, r, user); break;
+    }
+}
+
+/* The train settings of the options (the library's defaults where none given). */
+static void train_settings(const train_opts *o, const train_state *t, cvxrelu_train_settings *s)
+{
+    cvxrelu_train_settings_default(s);
+    s->program = o->relu3 ? CVXRELU_TRAIN_RELU3 : o->optimizer ? CVXRELU_TRAIN_LOCAL
+                 : o->sdp ? CVXRELU_TRAIN_SDP : o->relu ? CVXRELU_TRAIN_RELU : CVXRELU_TRAIN_GATED;
+    s->task = o->task;
+    s->standardize = o->standardize;
+    s->bias = o->bias;
+    /* the gates file's or the warm model's patterns only, unless --patterns is given */
+    s->patterns = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
+    if (t->warm && !o->patterns_given && !o->gates_path) s->patterns = 0;
+    s->all_patterns = o->all_patterns;
+    s->width = o->width;
+    s->gates = t->G0;
+    s->n_gates = t->m0;
+    s->warm = t->warm;
+    s->lambda = o->lambda;
+    s->beta = o->beta_given ? o->beta : 0.0;
+    s->lambda_ratio = o->ratio_given ? o->lambda_ratio : 0.0;
+    s->seed = o->seed;
+    s->eps_gap = o->eps;
+    s->eps_feas = o->eps_feas;
+    s->max_iter = o->max_iter;
+    s->time_limit_s = time_left(o);
+    s->interrupt = &g_interrupt;
+    s->single_precision = o->single;
+    s->screening = !o->no_screening;
+    s->precondition = !o->no_precond;
+    s->decompose = (cvxrelu_train_decompose)o->decompose;
+    s->certify = !o->no_certify;
+    s->bounds = o->bounds;
+    s->max_memory_bytes = o->max_memory_gb > 0 ? o->max_memory_gb * GIB : 0.0;
+    s->stationarity = !o->no_stationarity;
+    s->sdp.method = (cvxrelu_sdp_method)o->sdp_method;
+    if (o->sdp && o->eps_given) s->sdp.tol = o->eps;
+    if (o->sdp && o->max_iter_given) s->sdp.max_iter = o->max_iter;
+    s->sdp.callback = on_sdp_check;
+    s->local.method = (cvxrelu_optimizer)(o->optimizer ? o->optimizer - 1 : 0);
+    s->local.width = o->width;
+    s->local.lr = o->lr;
+    s->local.steps = o->steps;
+    s->local.batch = o->batch;
+    s->local.init_scale = o->init_scale;
+    s->local.record_every = o->record_every;
+    s->width1 = o->width1;
+    s->subnets = o->subnets;
+    s->relu3_local = o->relu3 && o->optimizer;
+    s->configs_from = t->from;
+    if (o->relu3 && o->eps_given) s->relu3.eps = o->eps;
+    if (o->relu3 && o->max_iter_given) s->relu3.max_iter = o->max_iter;
+}
+
+/* The demo's summary on stdout. */
+static void print_demo(const train_opts *o, const train_state *t, const cvxrelu_train_report *r)
+{
+    const cvxrelu_result *res = &r->convex;
+    printf("demo: %s, %zu train / %zu test rows, %zu patterns, lambda %g\n", o->train_path, r->n,
+           t->test ? t->test->n : 0, r->patterns, r->lambda);
+    printf("test accuracy   %.4f\n", r->test_metrics.accuracy);
+    printf("objective       %.10e\n", res->objective);
+    printf("duality gap     %.3e (relative %.3e, %s)\n", res->gap,
+           res->gap / fmax(1.0, fabs(res->objective)), cvxrelu_exit_string(res->exit));
+    printf("lower bound     %.10e (dual value: no better solution of this program exists)\n",
+           res->dual);
+    printf("time            %.3f s (%zu iterations)\n", res->solve_time_s, res->iterations);
+}
+
+/* What the CLI says after a run, before the files are written. */
+static void after_run(const train_opts *o, const train_state *t, const cvxrelu_train_report *r)
+{
+    const cvxrelu_result *res = &r->convex;
+    switch (r->program) {
+    case CVXRELU_TRAIN_SDP:
+        if (r->readout_exit == CVXRELU_EXIT_INTERRUPTED || r->readout_exit == CVXRELU_EXIT_TIME_LIMIT)
+            note("read-out %s: the best network found so far is kept (not refitted)\n",
+                 r->readout_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted"
+                                                             : "stopped by the time limit");
+        if (r->sdp_lower_bound > r->sdp_lower_bound_solver)
+            note("certified lower bound with the read-out network's objective as the upper bound "
+                 "in the trace bound: %.10e (relative gap to the value %.2e)\n",
+                 r->sdp_lower_bound, r->sdp_gap);
+        note("read-out network: width %zu in %.3f s | objective %.10e (loss %.6e + penalty %.6e) "
+             "| within %.3e (relative %.2e) of the best network, by the certified bound\n",
+             r->readout_width, r->readout_time_s, r->network_objective, r->readout_loss,
+             r->readout_penalty, r->network_objective - r->sdp_lower_bound,
+             (r->network_objective - r->sdp_lower_bound) / fmax(fabs(r->network_objective), 1e-300));
+        note_network(t, r->train_metrics, r->test_metrics);
+        break;
+    case CVXRELU_TRAIN_LOCAL:
+    case CVXRELU_TRAIN_RELU3:
+        note_network(t, r->train_metrics, r->test_metrics);
+        break;
+    default:
+        break;
+    }
+    if (r->certify_skipped_interrupt) note("certificate skipped: interrupted\n");
+    if (r->certified && !g_quiet) cvxrelu_certificate_print(stderr, &r->certificate, r->n);
+    if (r->certified && o->width && !o->optimizer)
+        note("[KP24] width requested %zu: %zu gates drawn, %zu patterns, %zu active neurons "
+             "(estimate of m*); theoretical width 320 (sqrt(n/d)+1)^2 log(n/0.05) = %.4g\n",
+             o->width, r->gates_drawn, r->patterns, r->neurons, cvxrelu_kp24_width(r->n, r->d, 0.05));
+    if (r->program != CVXRELU_TRAIN_GATED && r->program != CVXRELU_TRAIN_RELU) return;
+    /* stopped before the first iteration with nothing to show: say so, and keep
+       whatever file the user had rather than replace it with an empty model */
+    if (r->no_result)
+        note("%s before the first iteration: no model%s\n",
+             res->exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
+             o->model_out ? " written" : "");
+    else if (r->neurons == 0)
+        note("warning: the model has no neurons and predicts 0 for every input (lambda %.6g; "
+             "lambda_max %.6g: U = 0 is optimal for lambda >= lambda_max)\n",
+             r->lambda, res->lambda_max);
+}
+
+/* The inputs the options name: the warm model, the gates, the configurations' model. */
+static int load_inputs(const train_opts *o, train_state *t)
 {
     cvxrelu_error err = {{0}};
     cvxrelu_status st;
-    int rc = EXIT_OK;
-    const int local = o->optimizer != 0;
-    if (!((o->beta_given ? o->beta : o->lambda) > 0.0)) {
-        die_msg("--model relu3 needs lambda > 0");
-        return EXIT_USAGE;
-    }
-    cvxrelu_model *from = NULL;
-    if (o->configs_from) {
-        if ((st = cvxrelu_model_load(o->configs_from, &from, &err))) return lib_error(st, &err);
+    if (o->warm_path && (st = cvxrelu_model_load(o->warm_path, &t->warm, &err)))
+        return lib_error(st, &err);
+    if (o->configs_from && (st = cvxrelu_model_load(o->configs_from, &t->from, &err)))
+        return lib_error(st, &err);
+    if (o->gates_path) {
         const size_t de = t->train->d + (o->bias ? 1 : 0);
-        if (from->kind != CVXRELU_MODEL_RELU3 || from->width1 != o->width1 || from->d != de) {
-            die_msg("%s: --configs-from needs a relu3 model with width1 %zu and %zu inputs (it "
-                    "has kind %s, width1 %zu, %zu inputs)",
-                    o->configs_from, o->width1, de,
-                    from->kind == CVXRELU_MODEL_RELU3 ? "relu3" : "two-layer", from->width1,
-                    from->d);
-            cvxrelu_model_free(from);
-            return EXIT_USAGE;
-        }
+        if ((st = cvxrelu_gates_read(o->gates_path, de, &t->G0, &t->m0, &err)))
+            return lib_error(st, &err);
     }
-    cvxrelu_train_settings s;
-    convex_settings(o, t, &s);
-    s.program = CVXRELU_TRAIN_RELU3;
-    s.width1 = o->width1;
-    s.subnets = o->subnets;
-    s.relu3_local = local;
-    s.configs_from = from;
-    s.stationarity = !o->no_stationarity;
-    if (local) {
-        s.local.method = (cvxrelu_optimizer)(o->optimizer - 1);
-        s.local.lr = o->lr;
-        s.local.steps = o->steps;
-        s.local.batch = o->batch;
-        s.local.init_scale = o->init_scale;
-        s.local.record_every = o->record_every;
-    }
-    if (o->eps_given) s.relu3.eps = o->eps;
-    if (o->max_iter_given) s.relu3.max_iter = o->max_iter;
-    relu3_ctx x;
+    return EXIT_OK;
+}
+
+/* Train the model the options ask for (cvxrelu_train), print, write the files. */
+static int run_model(const train_opts *o, train_state *t, int is_demo)
+{
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st;
+    int rc = load_inputs(o, t);
+    if (rc) return rc;
+    run_ctx x;
+    memset(&x, 0, sizeof x);
     x.o = o;
-    x.lc = (log_ctx){NULL, -1e9, 0, s.relu3.eps, 0};
+    x.has_test = t->test != NULL;
+    cvxrelu_train_settings s;
+    train_settings(o, t, &s);
+    x.lc = (log_ctx){NULL, -1e9, 0, o->relu3 ? s.relu3.eps : o->eps, 0};
+    if (o->trace_out) {
+        if (!(x.trace = fopen(o->trace_out, "w"))) {
+            die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
+            return EXIT_DATA;
+        }
+        fprintf(x.trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
+        x.lc.trace = x.trace;
+    }
     s.callback = on_iterate;
     s.callback_data = &x.lc;
-    s.on_phase = on_relu3_phase;
+    s.on_phase = on_phase;
     s.phase_data = &x;
     cvxrelu_train_report r;
     st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
-    cvxrelu_model_free(from);
+    if (x.trace) fclose(x.trace);
+    if (g_opaque_phase) {
+        g_opaque_phase = 0;
+        arm_watchdog(0.0);
+    }
     if (st) {
-        cvxrelu_train_report_free(&r);
+        cvxrelu_train_report_free(&r); /* bad_input stays: a static string */
+        if (r.bad_input) { /* an input file the options named */
+            const int warm = strcmp(r.bad_input, "warm") == 0;
+            die_msg("%s: %s", warm ? o->warm_path : o->configs_from, err.msg);
+            return warm ? EXIT_DATA : EXIT_USAGE;
+        }
         return lib_error(st, &err);
     }
-    if (!t->model) { /* stopped while sampling, with nothing to show */
+    if (!t->model) { /* stopped while sampling, before any pattern */
+        if (!o->relu3) note("no model or JSON written\n");
         cvxrelu_train_report_free(&r);
         return r.exit == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
     }
-    const cvxrelu_relu3_result *res = &r.relu3;
-    const cvxrelu_local_result *lr = &r.local;
-    int stats_failed = local && o->stats_out && write_stats_file(o->stats_out, &r.local);
-    note_network(t, r.train_metrics, r.test_metrics);
-    if (o->model_out && (st = cvxrelu_model_save(t->model, o->model_out, &err))) {
-        cvxrelu_train_report_free(&r);
-        return lib_error(st, &err);
+    int failed = x.trace_failed; /* a failed side file keeps the model and metrics */
+    if (o->stats_out && (r.program == CVXRELU_TRAIN_LOCAL || s.relu3_local))
+        failed |= write_stats_file(o->stats_out, &r.local);
+    after_run(o, t, &r);
+    if (is_demo) print_demo(o, t, &r);
+    const int save = o->model_out && !r.no_result;
+    if (save && (st = cvxrelu_model_save(t->model, o->model_out, &err))) rc = lib_error(st, &err);
+    if (!rc && o->json_out) {
+        cvxrelu_json j;
+        cvxrelu_json_open(&j);
+        cvxrelu_train_report_json(&j, &r, &s, save);
+        if ((st = cvxrelu_json_write(&j, o->json_out, &err))) rc = lib_error(st, &err);
+        cvxrelu_json_free(&j);
     }
-    if (o->json_out) {
-        jbuf *j = &t->json;
-        json_report(j, &r, "relu3",
-                    local ? optimizer_names[o->optimizer - 1] : "augmented-lagrangian",
-                    o->model_out != NULL);
-        if (local) jb_str(j, "optimizer", optimizer_names[o->optimizer - 1]);
-        jb_int(j, "width1", (long long)o->width1);
-        jb_int(j, "subnets", (long long)o->subnets);
-        jb_int(j, "configurations", (long long)r.configurations);
-        jb_num(j, "variables", r.relu3_variables);
-        jb_num(j, "constraints", r.relu3_constraints);
-        if (r.relu3_solved) { /* no program was solved otherwise */
-            jb_int(j, "converged", res->converged);
-            jb_int(j, "active_subnets", (long long)res->active);
-        }
-        if (local) {
-            jb_num(j, "train_objective", lr->objective);
-            jb_num(j, "train_time_s", lr->time_s);
-            jb_int(j, "steps", (long long)lr->steps);
-        }
-        rc = json_finish(j, o, t, &r);
-    }
-    const int stopped = res->interrupted || lr->interrupted;
     cvxrelu_train_report_free(&r);
     if (rc) return rc;
-    if (stats_failed) return EXIT_DATA;
-    if (stopped && g_interrupt) {
-        note("interrupted: the model of the last iterate was written\n");
+    if (failed) return EXIT_DATA;
+    if (g_interrupt) {
+        if (!r.no_result) note("interrupted: the model of the last iterate was written\n");
         return EXIT_INTERRUPTED;
     }
-    return EXIT_OK;
+    return r.no_result ? EXIT_SOLVER : EXIT_OK; /* a time limit that left no result failed */
 }
 
 static int run_train(const train_opts *o_in, int is_demo)
@@ -1487,8 +1177,7 @@ static int run_train(const train_opts *o_in, int is_demo)
             goto done;
         }
     }
-    rc = o->relu3 ? run_relu3(o, &t) : o->optimizer ? run_local(o, &t)
-                  : o->sdp ? run_sdp(o, &t) : run_convex(o, &t, is_demo);
+    rc = run_model(o, &t, is_demo);
 done:
     cli_signals(NULL);
     train_state_free(&t);

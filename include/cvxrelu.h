@@ -1074,6 +1074,10 @@ struct cvxrelu_train_report {
     int relu3_solved;
     cvxrelu_relu3_result relu3;
     double time_s;           /* of the whole call */
+    char blas[256];          /* cvxrelu_blas_info() and the threads when the solve began */
+    int threads;
+    const char *bad_input;   /* on failure: the settings field whose input is at fault
+                                ("warm", "configs_from"), else NULL */
 };
 
 /* Frees what a report owns (the local optimizer's records); accepts NULL. */
@@ -1095,6 +1099,55 @@ void cvxrelu_train_report_free(cvxrelu_train_report *r);
 cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
                              const cvxrelu_train_settings *s, cvxrelu_model **model_out,
                              cvxrelu_train_report *report, cvxrelu_error *err);
+
+/* ------------------------------------------------- reports: JSON and text */
+
+/*
+ * A JSON object under construction (docs/cli.md, "JSON output"): open it, add
+ * keys in order, then take its text or write it atomically.  Numbers are
+ * written with 17 significant digits; NaN and infinities as null.  Running out
+ * of memory is remembered and reported by cvxrelu_json_text (NULL) and
+ * cvxrelu_json_write (CVXRELU_ERR_NOMEM).
+ */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int first, closed, failed;
+} cvxrelu_json;
+
+void cvxrelu_json_open(cvxrelu_json *j);
+void cvxrelu_json_num(cvxrelu_json *j, const char *key, double v);
+void cvxrelu_json_int(cvxrelu_json *j, const char *key, long long v);
+void cvxrelu_json_bool(cvxrelu_json *j, const char *key, int v);
+void cvxrelu_json_str(cvxrelu_json *j, const char *key, const char *v);
+/* Closes the object (no keys after this); NULL when memory ran out. */
+const char *cvxrelu_json_text(cvxrelu_json *j);
+/* Closes the object and writes it to path atomically. */
+cvxrelu_status cvxrelu_json_write(cvxrelu_json *j, const char *path, cvxrelu_error *err);
+void cvxrelu_json_free(cvxrelu_json *j);
+
+/*
+ * The report of cvxrelu_train as JSON keys (one schema for every program: the
+ * keys shared by all, then the program's own, the certificate's, the metrics,
+ * the seed and the BLAS; docs/cli.md, "JSON output").  s: the settings the
+ * call ran with; model_written: whether the caller saved the model.
+ */
+void cvxrelu_train_report_json(cvxrelu_json *j, const cvxrelu_train_report *r,
+                               const cvxrelu_train_settings *s, int model_written);
+/* The name of the model kind ("gated", "gated+decompose", "relu", "sdp", "relu3")
+   and of the solver ("rfista", "rfista-cone", "admm", "dsdp", "gd", "sgd", "adam",
+   "augmented-lagrangian") of a report, as the JSON gives them. */
+const char *cvxrelu_train_model_string(const cvxrelu_train_report *r,
+                                       const cvxrelu_train_settings *s);
+const char *cvxrelu_train_solver_string(const cvxrelu_train_report *r,
+                                        const cvxrelu_train_settings *s);
+const char *cvxrelu_optimizer_string(cvxrelu_optimizer o);
+/* objective, and with a lower bound (not NaN) upper_bound, lower_bound, gap, ratio */
+void cvxrelu_bounds_json(cvxrelu_json *j, double objective, double lower_bound);
+/* A certificate's own keys (the bound used, the s-bounds, feasibility, exit). */
+void cvxrelu_certificate_json(cvxrelu_json *j, const cvxrelu_certificate *c);
+/* A certificate as the text block the CLI shows (n: the rows it was computed on). */
+void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c, size_t n);
 
 /* ------------------------------------------------------------ synthetic data */
 

@@ -79,6 +79,11 @@ typedef struct {
 static void phase(train_ctx *t, cvxrelu_train_phase p)
 {
     if (t->s->on_phase) t->s->on_phase(p, t->r, t->s->phase_data);
+    /* the BLAS the solve runs on (the callback may have set its threads) */
+    if (p == CVXRELU_PHASE_STARTED || p == CVXRELU_PHASE_SOLVING) {
+        t->r->threads = cvxrelu_blas_threads();
+        snprintf(t->r->blas, sizeof t->r->blas, "%s", cvxrelu_blas_info());
+    }
 }
 
 /* What is left of the time limit (a tiny positive time once it is spent, so the
@@ -488,12 +493,14 @@ static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxre
     if (!(lambda > 0.0))
         return cr_fail(err, CVXRELU_ERR_INVALID, "the three-layer program needs lambda > 0");
     if (m1 == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: width1 must be >= 1");
-    if (from && (from->kind != CVXRELU_MODEL_RELU3 || from->width1 != m1 || from->d != d))
-        return cr_fail(err, CVXRELU_ERR_INVALID,
-                       "configs_from needs a relu3 model with width1 %zu and %zu inputs (it has "
-                       "kind %s, width1 %zu, %zu inputs)", m1, d,
-                       from->kind == CVXRELU_MODEL_RELU3 ? "relu3" : "two-layer", from->width1,
-                       from->d);
+    if (from && (from->kind != CVXRELU_MODEL_RELU3 || from->width1 != m1 || from->d != d)) {
+        cr_fail(err, CVXRELU_ERR_INVALID,
+                "configs_from needs a relu3 model with width1 %zu and %zu inputs (it has kind "
+                "%s, width1 %zu, %zu inputs)", m1, d,
+                from->kind == CVXRELU_MODEL_RELU3 ? "relu3" : "two-layer", from->width1, from->d);
+        r->bad_input = "configs_from";
+        return CVXRELU_ERR_INVALID;
+    }
     cvxrelu_configs *cf = NULL;
     double *W = NULL, *W1 = NULL, *W2 = NULL, *a3 = NULL, *Yn = NULL;
     size_t *outi = NULL, *idx = NULL, *from_idx = NULL;
@@ -685,7 +692,10 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
 
     /* gates: the warm-start model's, then the given ones, then sampled ones */
     const cvxrelu_model *w = s->warm;
-    if (w && (st = check_warm(w, t->enc, err))) return st;
+    if (w && (st = check_warm(w, t->enc, err))) {
+        t->r->bad_input = "warm";
+        return st;
+    }
     const size_t mw = w ? w->m : 0, mg = s->gates ? s->n_gates : 0, m0 = mw + mg;
     if (m0) {
         if (!(t->G0 = malloc(m0 * d * sizeof(double))))

@@ -1,0 +1,429 @@
+/*
+ * Reports as JSON and as text: a small JSON object writer, the one schema of
+ * every training report and of certificates (docs/cli.md, "JSON output"), and the
+ * certificate's text block.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ JSON object */
+
+static void put(cvxrelu_json *j, const char *s, size_t n)
+{
+    if (j->failed) return;
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = (j->cap ? 2 * j->cap : 1024) + n;
+        char *p = realloc(j->s, cap);
+        if (!p) { /* reported when the text is asked for */
+            j->failed = 1;
+            return;
+        }
+        j->s = p;
+        j->cap = cap;
+    }
+    memcpy(j->s + j->len, s, n);
+    j->len += n;
+    j->s[j->len] = '\0';
+}
+
+static void key(cvxrelu_json *j, const char *k)
+{
+    put(j, j->first ? "\n  \"" : ",\n  \"", j->first ? 4 : 5);
+    j->first = 0;
+    put(j, k, strlen(k));
+    put(j, "\": ", 3);
+}
+
+void cvxrelu_json_open(cvxrelu_json *j)
+{
+    memset(j, 0, sizeof *j);
+    j->first = 1;
+    put(j, "{", 1);
+}
+
+void cvxrelu_json_num(cvxrelu_json *j, const char *k, double v)
+{
+    char b[64];
+    key(j, k);
+    if (isfinite(v)) snprintf(b, sizeof b, "%.17g", v);
+    else snprintf(b, sizeof b, "null");
+    put(j, b, strlen(b));
+}
+
+void cvxrelu_json_int(cvxrelu_json *j, const char *k, long long v)
+{
+    char b[32];
+    key(j, k);
+    snprintf(b, sizeof b, "%lld", v);
+    put(j, b, strlen(b));
+}
+
+void cvxrelu_json_bool(cvxrelu_json *j, const char *k, int v)
+{
+    key(j, k);
+    put(j, v ? "true" : "false", v ? 4 : 5);
+}
+
+void cvxrelu_json_str(cvxrelu_json *j, const char *k, const char *v)
+{
+    key(j, k);
+    put(j, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        char b[8];
+        if (*p == '"' || *p == '\\') {
+            b[0] = '\\';
+            b[1] = *p;
+            put(j, b, 2);
+        } else if ((unsigned char)*p < 0x20) {
+            snprintf(b, sizeof b, "\\u%04x", (unsigned)(unsigned char)*p);
+            put(j, b, 6);
+        } else {
+            put(j, p, 1);
+        }
+    }
+    put(j, "\"", 1);
+}
+
+const char *cvxrelu_json_text(cvxrelu_json *j)
+{
+    if (!j->closed) {
+        put(j, "\n}\n", 3);
+        j->closed = 1;
+    }
+    return j->failed ? NULL : j->s;
+}
+
+static cvxrelu_status write_text(FILE *f, void *user, cvxrelu_error *err)
+{
+    const cvxrelu_json *j = user;
+    (void)err;
+    if (j->len && fwrite(j->s, 1, j->len, f) != j->len) return CVXRELU_ERR_IO;
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_json_write(cvxrelu_json *j, const char *path, cvxrelu_error *err)
+{
+    if (!cvxrelu_json_text(j))
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "%s: out of memory composing JSON", path);
+    return cvxrelu_write_atomic(path, write_text, j, err);
+}
+
+void cvxrelu_json_free(cvxrelu_json *j)
+{
+    free(j->s);
+    memset(j, 0, sizeof *j);
+}
+
+/* ------------------------------------------------------------ certificates */
+
+void cvxrelu_bounds_json(cvxrelu_json *j, double objective, double lower_bound)
+{
+    cvxrelu_json_num(j, "objective", objective);
+    if (isnan(lower_bound)) return;
+    cvxrelu_json_num(j, "upper_bound", objective);
+    cvxrelu_json_num(j, "lower_bound", lower_bound);
+    cvxrelu_json_num(j, "gap", objective - lower_bound);
+    cvxrelu_json_num(j, "ratio", lower_bound > 0.0 ? objective / lower_bound : INFINITY);
+}
+
+/* "cheap+spectral+...": the s-bounds a certificate used */
+static void bounds_used(const cvxrelu_certificate *c, char *used, size_t size)
+{
+    used[0] = '\0';
+    for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++)
+        if (c->used_mask & (1u << b)) {
+            size_t len = strlen(used);
+            snprintf(used + len, size - len, "%s%s", len ? "+" : "",
+                     cvxrelu_sbound_string((cvxrelu_sbound)b));
+        }
+}
+
+void cvxrelu_certificate_json(cvxrelu_json *j, const cvxrelu_certificate *c)
+{
+    char used[96];
+    bounds_used(c, used, sizeof used);
+    /* upper_bound, lower_bound and ratio are cvxrelu_bounds_json's (the best bound known) */
+    cvxrelu_json_num(j, "certificate_lower_bound", c->lower_bound);
+    cvxrelu_json_str(j, "bound_used", used);
+    for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++) {
+        char k[48];
+        snprintf(k, sizeof k, "s_%s_over_beta", cvxrelu_sbound_string((cvxrelu_sbound)b));
+        cvxrelu_json_num(j, k, c->sbar[b]); /* null when not computed */
+    }
+    cvxrelu_json_num(j, "s_over_beta", c->s_over_beta);
+    cvxrelu_json_bool(j, "dual_feasible", c->dual_feasible);
+    cvxrelu_json_bool(j, "certified_optimal", c->certified_optimal);
+    cvxrelu_json_num(j, "sampled_s_over_beta", c->s_sampled);
+    cvxrelu_json_bool(j, "sampled_descent_found", c->descent_found);
+    cvxrelu_json_num(j, "sqrt_log_2n", c->sqrt_log_2n);
+    cvxrelu_json_num(j, "certify_time_s", c->time_s);
+    cvxrelu_json_str(j, "certificate_exit", cvxrelu_exit_string(c->exit));
+}
+
+void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c, size_t n)
+{
+    char used[96];
+    bounds_used(c, used, sizeof used);
+    fprintf(f, "certificate (docs/algorithms.md, \"Certificates for the non-convex problem\")\n"
+               "  lambda %g (beta = lambda N = %g), %zu rows, %zu output%s\n",
+            c->lambda, c->beta, n, c->outputs, c->outputs == 1 ? "" : "s");
+    fprintf(f, "  upper bound  %.10e  (the network's objective)\n", c->upper_bound);
+    fprintf(f, "  lower bound  %.10e  (weak duality, s-bound: %s)\n", c->lower_bound, used);
+    fprintf(f, "  UB/LB        %.12g  (UB - LB)/UB = %.3e  (sqrt(log 2n) = %.4g for scale)\n",
+            c->ratio, (c->upper_bound - c->lower_bound) / c->upper_bound, c->sqrt_log_2n);
+    fprintf(f, "  bounds on s(v)/beta:");
+    for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++) {
+        if (isnan(c->sbar[b])) fprintf(f, "  %s -", cvxrelu_sbound_string((cvxrelu_sbound)b));
+        else fprintf(f, "  %s %.10g", cvxrelu_sbound_string((cvxrelu_sbound)b), c->sbar[b]);
+    }
+    fprintf(f, "\n  dual feasible %s, certified optimal %s\n", c->dual_feasible ? "yes" : "no",
+            c->certified_optimal ? "YES" : "no");
+    fprintf(f, "  necessary check (sampled directions, NOT a certificate): max |v.(Xu)_+|/beta "
+               ">= %.9g%s\n",
+            c->s_sampled, c->descent_found ? "  -> a neuron that lowers the objective exists" : "");
+}
+
+/* ------------------------------------------------------- training reports */
+
+static const char *const optimizer_names[] = {"gd", "sgd", "adam"};
+
+const char *cvxrelu_optimizer_string(cvxrelu_optimizer o)
+{
+    return (unsigned)o < 3 ? optimizer_names[o] : "unknown";
+}
+
+/* The learning rate a local run used (0 in the settings: the method's default). */
+static double local_lr(const cvxrelu_local_settings *l)
+{
+    return l->lr > 0 ? l->lr : (l->method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1);
+}
+
+const char *cvxrelu_train_model_string(const cvxrelu_train_report *r,
+                                       const cvxrelu_train_settings *s)
+{
+    switch (r->program) {
+    case CVXRELU_TRAIN_GATED: return s->decompose ? "gated+decompose" : "gated";
+    case CVXRELU_TRAIN_RELU:
+    case CVXRELU_TRAIN_LOCAL: return "relu";
+    case CVXRELU_TRAIN_SDP: return "sdp";
+    case CVXRELU_TRAIN_RELU3: return "relu3";
+    }
+    return "unknown";
+}
+
+const char *cvxrelu_train_solver_string(const cvxrelu_train_report *r,
+                                        const cvxrelu_train_settings *s)
+{
+    switch (r->program) {
+    case CVXRELU_TRAIN_GATED: return "rfista";
+    case CVXRELU_TRAIN_RELU: return "rfista-cone";
+    case CVXRELU_TRAIN_SDP: return s->sdp.method == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
+    case CVXRELU_TRAIN_LOCAL: return cvxrelu_optimizer_string(s->local.method);
+    case CVXRELU_TRAIN_RELU3:
+        return s->relu3_local ? cvxrelu_optimizer_string(s->local.method) : "augmented-lagrangian";
+    }
+    return "unknown";
+}
+
+/* The keys every report has, with one meaning whatever the program. */
+static void shared_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
+                        const cvxrelu_train_settings *s, int written)
+{
+    double cobj = NAN, clb = NAN, viol = NAN, secs = NAN, lb = NAN;
+    size_t iters = 0;
+    cvxrelu_exit ex = r->exit;
+    switch (r->program) {
+    case CVXRELU_TRAIN_GATED:
+    case CVXRELU_TRAIN_RELU:
+        cobj = r->convex.objective;
+        clb = r->convex.dual;
+        if (r->program == CVXRELU_TRAIN_RELU) viol = r->convex.violation;
+        iters = r->convex.iterations;
+        secs = r->convex.solve_time_s;
+        ex = r->convex.exit;
+        break;
+    case CVXRELU_TRAIN_SDP:
+        cobj = r->sdp_value;
+        clb = lb = r->sdp_lower_bound;
+        iters = r->sdp_iterations;
+        secs = r->sdp_time_s;
+        ex = r->sdp_exit;
+        break;
+    case CVXRELU_TRAIN_LOCAL:
+        if (r->stationarity_run == 1) cobj = r->stationarity_value;
+        if (r->stationarity_run) clb = r->stationarity_bound;
+        iters = r->local.steps;
+        secs = r->local.time_s;
+        break;
+    case CVXRELU_TRAIN_RELU3:
+        if (r->relu3_solved) {
+            cobj = r->relu3.objective;
+            clb = r->relu3.dual;
+            viol = r->relu3.violation;
+            iters = r->relu3.iterations;
+            secs = r->relu3.time_s;
+            ex = r->relu3.exit;
+        } else {
+            iters = r->local.steps;
+            secs = r->local.time_s;
+        }
+        break;
+    }
+    if (r->certified) lb = r->certificate.lower_bound;
+    const size_t n = r->n, c = r->c;
+    cvxrelu_json_str(j, "version", CVXRELU_VERSION);
+    cvxrelu_json_str(j, "model", cvxrelu_train_model_string(r, s));
+    cvxrelu_json_int(j, "model_written", written);
+    cvxrelu_json_str(j, "solver", cvxrelu_train_solver_string(r, s));
+    cvxrelu_json_str(j, "exit", cvxrelu_exit_string(ex));
+    cvxrelu_json_str(j, "task",
+                     r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    cvxrelu_json_int(j, "n", (long long)n);
+    cvxrelu_json_int(j, "d", (long long)r->d_raw);
+    cvxrelu_json_int(j, "outputs", (long long)c);
+    cvxrelu_json_num(j, "lambda", r->lambda);
+    cvxrelu_json_num(j, "beta", r->lambda * (double)(n * c));
+    cvxrelu_json_int(j, "neurons", (long long)r->neurons);
+    cvxrelu_bounds_json(j, r->network_objective, lb);
+    if (!isnan(cobj)) cvxrelu_json_num(j, "convex_objective", cobj);
+    if (!isnan(clb)) cvxrelu_json_num(j, "convex_lower_bound", clb);
+    if (!isnan(cobj) && !isnan(clb)) {
+        cvxrelu_json_num(j, "convex_gap", cobj - clb);
+        cvxrelu_json_num(j, "relative_gap", (cobj - clb) / fmax(1.0, fabs(cobj)));
+    }
+    if (!isnan(viol)) cvxrelu_json_num(j, "constraint_violation", viol);
+    cvxrelu_json_int(j, "iterations", (long long)iters);
+    cvxrelu_json_num(j, "solve_time_s", secs);
+}
+
+/* The two-layer convex programs' own keys. */
+static void convex_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
+                        const cvxrelu_train_settings *s)
+{
+    const cvxrelu_result *res = &r->convex;
+    const int relu = r->program == CVXRELU_TRAIN_RELU;
+    if (s->width) {
+        cvxrelu_json_int(j, "width_requested", (long long)s->width);
+        cvxrelu_json_str(j, "via", relu ? "constrained" : "gated");
+        cvxrelu_json_num(j, "kp24_width", cvxrelu_kp24_width(r->n, r->d, 0.05));
+    }
+    cvxrelu_json_num(j, "lambda_max", res->lambda_max);
+    cvxrelu_json_int(j, "patterns", (long long)r->patterns);
+    cvxrelu_json_int(j, "gates_drawn", (long long)r->gates_drawn);
+    cvxrelu_json_num(j, "loss", res->loss);
+    cvxrelu_json_num(j, "penalty", res->penalty);
+    cvxrelu_json_num(j, "dual_value", res->dual); /* = convex_lower_bound (older name) */
+    cvxrelu_json_num(j, "duality_gap", res->gap); /* = convex_gap (older name) */
+    cvxrelu_json_num(j, "eps_gap", s->eps_gap);
+    cvxrelu_json_num(j, "blas_time_s", res->gemm_time_s);
+    cvxrelu_json_int(j, "passes_over_x", (long long)res->matvecs);
+    if (!relu) {
+        cvxrelu_json_str(j, "precision", s->single_precision ? "single" : "double");
+        cvxrelu_json_int(j, "screening", s->screening != 0);
+        cvxrelu_json_int(j, "screened_groups", (long long)res->screened);
+        cvxrelu_json_int(j, "preconditioned", res->preconditioned);
+    }
+    cvxrelu_json_int(j, "active_neurons", (long long)r->neurons);
+    if (s->decompose) {
+        cvxrelu_json_str(j, "decomposition",
+                         r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED ? "closed" : "min-norm");
+        cvxrelu_json_num(j, "sharpness_ratio", r->sharpness);
+        cvxrelu_json_num(j, "decomposition_max_abs_diff", r->decomposition_max_abs_diff);
+        cvxrelu_json_str(j, "decomposition_exit", cvxrelu_exit_string(r->decomposition_exit));
+    }
+    if (s->all_patterns) cvxrelu_json_str(j, "patterns_mode", "all");
+    cvxrelu_json_num(j, "network_objective", r->network_objective); /* = objective (older name) */
+    cvxrelu_json_num(j, "recovery_max_abs_diff", r->recovery_max_abs_diff);
+}
+
+static void sdp_keys(cvxrelu_json *j, const cvxrelu_train_report *r)
+{
+    cvxrelu_json_num(j, "tol", r->sdp_tol);
+    cvxrelu_json_num(j, "sdp_value", r->sdp_value);             /* = convex_objective */
+    cvxrelu_json_num(j, "sdp_lower_bound", r->sdp_lower_bound); /* = lower_bound */
+    cvxrelu_json_num(j, "sdp_gap", r->sdp_gap);                 /* relative to |sdp_value| */
+    cvxrelu_json_num(j, "primal_residual", r->sdp_pres);
+    cvxrelu_json_num(j, "dual_residual", r->sdp_dres);
+    cvxrelu_json_int(j, "rank", (long long)r->sdp_rank);
+    cvxrelu_json_num(j, "sdp_time_s", r->sdp_time_s);
+    cvxrelu_json_int(j, "width", (long long)r->readout_width);
+    cvxrelu_json_num(j, "readout_objective", r->network_objective);
+    cvxrelu_json_num(j, "readout_loss", r->readout_loss);
+    cvxrelu_json_num(j, "readout_penalty", r->readout_penalty);
+    cvxrelu_json_num(j, "readout_time_s", r->readout_time_s);
+    cvxrelu_json_str(j, "readout_exit", cvxrelu_exit_string(r->readout_exit));
+}
+
+static void local_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
+                       const cvxrelu_train_settings *s)
+{
+    const cvxrelu_local_result *lr = &r->local;
+    cvxrelu_json_str(j, "optimizer", cvxrelu_optimizer_string(s->local.method));
+    cvxrelu_json_int(j, "width", (long long)s->local.width);
+    cvxrelu_json_int(j, "steps", (long long)lr->steps);
+    cvxrelu_json_num(j, "lr", local_lr(&s->local));
+    cvxrelu_json_int(j, "batch",
+                     (long long)(s->local.method == CVXRELU_OPT_GD ? 0 : s->local.batch));
+    cvxrelu_json_num(j, "loss", lr->loss);
+    cvxrelu_json_num(j, "penalty", lr->penalty);
+    cvxrelu_json_num(j, "train_time_s", lr->time_s);
+    if (lr->n_records) {
+        const cvxrelu_local_record *q = lr->records + lr->n_records - 1;
+        cvxrelu_json_int(j, "changed_neurons", (long long)q->changed_neurons);
+        cvxrelu_json_num(j, "mean_hamming", q->mean_hamming);
+    }
+    cvxrelu_json_int(j, "final_patterns", (long long)r->stationarity_patterns);
+    cvxrelu_json_num(j, "convex_value_on_final_patterns", r->stationarity_value);
+    cvxrelu_json_num(j, "convex_gap_on_final_patterns", r->stationarity_gap);
+}
+
+static void relu3_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
+                       const cvxrelu_train_settings *s)
+{
+    if (s->relu3_local)
+        cvxrelu_json_str(j, "optimizer", cvxrelu_optimizer_string(s->local.method));
+    cvxrelu_json_int(j, "width1", (long long)s->width1);
+    cvxrelu_json_int(j, "subnets", (long long)s->subnets);
+    cvxrelu_json_int(j, "configurations", (long long)r->configurations);
+    cvxrelu_json_num(j, "variables", r->relu3_variables);
+    cvxrelu_json_num(j, "constraints", r->relu3_constraints);
+    if (r->relu3_solved) { /* no program was solved otherwise */
+        cvxrelu_json_int(j, "converged", r->relu3.converged);
+        cvxrelu_json_int(j, "active_subnets", (long long)r->relu3.active);
+    }
+    if (s->relu3_local) {
+        cvxrelu_json_num(j, "train_objective", r->local.objective);
+        cvxrelu_json_num(j, "train_time_s", r->local.time_s);
+        cvxrelu_json_int(j, "steps", (long long)r->local.steps);
+    }
+}
+
+void cvxrelu_train_report_json(cvxrelu_json *j, const cvxrelu_train_report *r,
+                               const cvxrelu_train_settings *s, int model_written)
+{
+    shared_keys(j, r, s, model_written);
+    switch (r->program) {
+    case CVXRELU_TRAIN_GATED:
+    case CVXRELU_TRAIN_RELU: convex_keys(j, r, s); break;
+    case CVXRELU_TRAIN_SDP: sdp_keys(j, r); break;
+    case CVXRELU_TRAIN_LOCAL: local_keys(j, r, s); break;
+    case CVXRELU_TRAIN_RELU3: relu3_keys(j, r, s); break;
+    }
+    /* the certificate's details, the metrics, the seed and the BLAS */
+    if (r->certified) cvxrelu_certificate_json(j, &r->certificate);
+    const int test = r->test_n > 0;
+    if (r->task == CVXRELU_TASK_CLASSIFICATION) {
+        cvxrelu_json_num(j, "train_accuracy", r->train_metrics.accuracy);
+        if (test) cvxrelu_json_num(j, "test_accuracy", r->test_metrics.accuracy);
+    }
+    cvxrelu_json_num(j, "train_mse", r->train_metrics.mse);
+    if (test) cvxrelu_json_num(j, "test_mse", r->test_metrics.mse);
+    if (test) cvxrelu_json_int(j, "test_n", (long long)r->test_n);
+    cvxrelu_json_int(j, "seed", (long long)s->seed);
+    cvxrelu_json_str(j, "blas", r->blas[0] ? r->blas : cvxrelu_blas_info());
+    cvxrelu_json_int(j, "threads", r->blas[0] ? r->threads : cvxrelu_blas_threads());
+}
