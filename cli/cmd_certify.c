@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,68 +44,73 @@ int parse_bounds_opt(const char *val, unsigned *mask)
     return 0;
 }
 
-void json_bounds(jbuf *j, double objective, double lower_bound)
-{
-    jb_num(j, "objective", objective);
-    if (isnan(lower_bound)) return;
-    jb_num(j, "upper_bound", objective);
-    jb_num(j, "lower_bound", lower_bound);
-    jb_num(j, "gap", objective - lower_bound);
-    jb_num(j, "ratio", lower_bound > 0.0 ? objective / lower_bound : INFINITY);
-}
+typedef struct {
+    const char *json, *weights;
+    data_opts data;
+    cvxrelu_certify_settings cs;
+    double lambda, beta, relax_eps;
+    int bias, standardize, relax, relax_given, task;
+} cert_opts;
 
-void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j)
+#define F(x) offsetof(cert_opts, x)
+#define NB NAN, NAN, 0
+/* Every option of certify: parsing, range check and --help (docs/cli.md, "certify");
+   {} in a help text is the default. */
+static const opt_def cert_table[] = {
+    {"--lambda", 0, NULL, "L", OPT_DOUBLE, F(lambda), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
+     "regularization (default: the model's)"},
+    {"--beta", 0, NULL, "B", OPT_DOUBLE, F(beta), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
+     "the same in the papers' scale, lambda = B / (n c)"},
+    {"--bounds", 0, NULL, "LIST", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "cheap,spectral,sdp,subsets,exact or all (default all; each is computed only where it "
+     "applies)"},
+    {"--sdp-max-rows", 0, NULL, "N", OPT_SIZE, F(cs.sdp_max_rows), OPT_NONE, NB, NULL, 0,
+     "SDP bound when each sign class of v has <= N rows (default {})"},
+    {"--subsets-max-rows", 0, NULL, "N", OPT_SIZE, F(cs.subsets_max_rows), OPT_NONE, 0, 30, 0,
+     NULL, 0, "exhaustive subsets when <= N rows (default {}, at most 30)"},
+    {"--samples", 0, NULL, "N", OPT_SIZE, F(cs.samples), OPT_NONE, NB, NULL, 0,
+     "Gaussian directions of the necessary check (default {})"},
+    {"--seed", 0, NULL, "S", OPT_U64, F(cs.seed), OPT_NONE, NB, NULL, 0, "their seed (default {})"},
+    {"--tol", 0, NULL, "T", OPT_DOUBLE, F(cs.tol), OPT_NONE, 0, NAN, 0, NULL, 0,
+     "certified optimal when UB - LB <= T UB (default {})"},
+    {"--relaxation", 0, NULL, "S", OPT_CHOICE, F(relax), F(relax_given), NB, "admm|dsdp",
+     CVXRELU_SDP_ADMM,
+     "also solve the SDP relaxation of [PBY24] (docs/algorithms.md, \"The SDP relaxation\") "
+     "on the data by S = admm or dsdp: a certified lower bound on every network, dense "
+     "second layers included (needed for models from train --model sdp with several "
+     "outputs)"},
+    {"--relaxation-eps", 0, NULL, "E", OPT_DOUBLE, F(relax_eps), OPT_NONE, 0, NAN, OPT_LO_OPEN,
+     NULL, 0, "its relative accuracy (default {})"},
+    {"--json", 0, NULL, "FILE", OPT_STR, F(json), OPT_NONE, NB, NULL, 0,
+     "write the certificate as JSON (atomically)"},
+    {"--weights", 0, NULL, "FILE", OPT_STR, F(weights), OPT_NONE, NB, NULL, 0,
+     "the network as plain text instead of MODEL"},
+    {"--bias", 0, NULL, NULL, OPT_FLAG, F(bias), OPT_NONE, NB, NULL, 1,
+     "(--weights) the last input weight multiplies a constant 1"},
+    {"--standardize", 0, NULL, NULL, OPT_FLAG, F(standardize), OPT_NONE, NB, NULL, 1,
+     "(--weights) the weights act on standardized columns"},
+    {"--task", 0, NULL, "T", OPT_CHOICE, F(task), OPT_NONE, NB, "regression|classification",
+     CVXRELU_TASK_REGRESSION, "(--weights) classification|regression (default: guess)"},
+    {"--quiet", 0, "-q", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0, "no report on stdout"},
+};
+#undef F
+#undef NB
+enum { N_CERT = sizeof cert_table / sizeof cert_table[0] };
+
+static void cert_opts_default(cert_opts *o)
 {
-    char used[96] = "";
-    for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++)
-        if (c->used_mask & (1u << b)) {
-            if (used[0]) strcat(used, "+");
-            strcat(used, cvxrelu_sbound_string((cvxrelu_sbound)b));
-        }
-    if (f) {
-        fprintf(f, "certificate (docs/algorithms.md, \"Certificates for the non-convex problem\")\n"
-                   "  lambda %g (beta = lambda N = %g), %zu rows, %zu output%s\n",
-               c->lambda, c->beta, n, c->outputs, c->outputs == 1 ? "" : "s");
-        fprintf(f, "  upper bound  %.10e  (the network's objective)\n", c->upper_bound);
-        fprintf(f, "  lower bound  %.10e  (weak duality, s-bound: %s)\n", c->lower_bound, used);
-        fprintf(f, "  UB/LB        %.12g  (UB - LB)/UB = %.3e  (sqrt(log 2n) = %.4g for scale)\n",
-                c->ratio, (c->upper_bound - c->lower_bound) / c->upper_bound, c->sqrt_log_2n);
-        fprintf(f, "  bounds on s(v)/beta:");
-        for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++) {
-            if (isnan(c->sbar[b])) fprintf(f, "  %s -", cvxrelu_sbound_string((cvxrelu_sbound)b));
-            else fprintf(f, "  %s %.10g", cvxrelu_sbound_string((cvxrelu_sbound)b), c->sbar[b]);
-        }
-        fprintf(f, "\n  dual feasible %s, certified optimal %s\n", c->dual_feasible ? "yes" : "no",
-               c->certified_optimal ? "YES" : "no");
-        fprintf(f, "  necessary check (sampled directions, NOT a certificate): max |v.(Xu)_+|/beta "
-               ">= %.9g%s\n",
-               c->s_sampled,
-               c->descent_found ? "  -> a neuron that lowers the objective exists" : "");
-    }
-    if (j) {
-        /* upper_bound, lower_bound and ratio are json_bounds's (the best bound known) */
-        jb_num(j, "certificate_lower_bound", c->lower_bound);
-        jb_str(j, "bound_used", used);
-        for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++) {
-            char key[48];
-            snprintf(key, sizeof key, "s_%s_over_beta", cvxrelu_sbound_string((cvxrelu_sbound)b));
-            jb_num(j, key, c->sbar[b]); /* null when not computed */
-        }
-        jb_num(j, "s_over_beta", c->s_over_beta);
-        jb_bool(j, "dual_feasible", c->dual_feasible);
-        jb_bool(j, "certified_optimal", c->certified_optimal);
-        jb_num(j, "sampled_s_over_beta", c->s_sampled);
-        jb_bool(j, "sampled_descent_found", c->descent_found);
-        jb_num(j, "sqrt_log_2n", c->sqrt_log_2n);
-        jb_num(j, "certify_time_s", c->time_s);
-        jb_str(j, "certificate_exit", cvxrelu_exit_string(c->exit));
-    }
+    memset(o, 0, sizeof *o);
+    data_opts_default(&o->data);
+    cvxrelu_certify_settings_default(&o->cs);
+    o->lambda = o->beta = NAN;
+    o->relax_eps = 1e-4;
+    o->task = CVXRELU_TASK_AUTO;
 }
 
 static void certify_help(void)
 {
-    cvxrelu_certify_settings def; /* the help states the library's defaults */
-    cvxrelu_certify_settings_default(&def);
+    cert_opts def; /* the help states the library's defaults */
+    cert_opts_default(&def);
     printf("Usage: cvxrelu certify MODEL DATA [options]\n"
            "       cvxrelu certify --weights FILE DATA --lambda L [options]\n"
            "\n"
@@ -123,33 +129,12 @@ static void certify_help(void)
            "raw columns (plus a bias input with --bias; --standardize to act on\n"
            "standardized columns).\n"
            "\n"
-           "Options:\n"
-           "  --lambda L        regularization (default: the model's)\n"
-           "  --beta B          the same in the papers' scale, lambda = B / (n c)\n"
-           "  --bounds LIST     cheap,spectral,sdp,subsets,exact or all (default all;\n"
-           "                    each is computed only where it applies)\n"
-           "  --sdp-max-rows N  SDP bound when each sign class of v has <= N rows (%zu)\n"
-           "  --subsets-max-rows N  exhaustive subsets when <= N rows (%zu, at most 30)\n"
-           "  --samples N       Gaussian directions of the necessary check (%zu)\n"
-           "  --seed S          their seed (%llu)\n"
-           "  --tol T           certified optimal when UB - LB <= T UB (%g)\n"
-           "  --relaxation S    also solve the SDP relaxation of [PBY24]\n"
-           "                    (docs/algorithms.md, \"The SDP relaxation\") on the data\n"
-           "                    by S = admm or dsdp: a certified lower bound on every\n"
-           "                    network, dense second layers included (needed for models\n"
-           "                    from train --model sdp with several outputs)\n"
-           "  --relaxation-eps E  its relative accuracy (1e-4)\n"
-           "  --json FILE       write the certificate as JSON (atomically)\n"
-           "  --weights FILE    the network as plain text instead of MODEL\n"
-           "  --bias            (--weights) the last input weight multiplies a constant 1\n"
-           "  --standardize     (--weights) the weights act on standardized columns\n"
-           "  --task T          (--weights) classification|regression (default: guess)\n"
-           "  -q                no report on stdout\n"
-           "%s\n"
+           "Options:\n");
+    opt_help(cert_table, N_CERT, &def);
+    printf("%s\n"
            "Exit codes: 0 success (whether or not optimality is certified), 1 usage\n"
            "error, 2 data or file error, 3 numerical failure or out of memory.\n",
-           def.sdp_max_rows, def.subsets_max_rows, def.samples, (unsigned long long)def.seed,
-           def.tol, data_opts_help());
+           data_opts_help());
 }
 
 /* SIGINT / SIGTERM: the bounds not yet computed are skipped (those computed stay
@@ -166,16 +151,9 @@ static void on_cert_signal(int sig)
 
 int cmd_certify(int argc, char **argv)
 {
-    const char *model_path = NULL, *data_path = NULL, *json_path = NULL, *weights = NULL;
-    data_opts dopt;
-    data_opts_default(&dopt);
-    cvxrelu_certify_settings cs;
-    cvxrelu_certify_settings_default(&cs);
-    double lambda = NAN, beta = NAN;
-    int bias = 0, standardize = 0;
-    int relax = 0; /* 1 + cvxrelu_sdp_method */
-    double relax_eps = 1e-4;
-    cvxrelu_task task = CVXRELU_TASK_AUTO;
+    const char *model_path = NULL, *data_path = NULL;
+    cert_opts o;
+    cert_opts_default(&o);
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             certify_help();
@@ -183,91 +161,28 @@ int cmd_certify(int argc, char **argv)
         }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        int used = data_opts_parse(&dopt, argc, argv, i);
+        int used = data_opts_parse(&o.data, argc, argv, i);
         if (used < 0) return EXIT_USAGE;
         if (used > 0) {
             i += used - 1;
             continue;
         }
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = strcmp(a, "--lambda") == 0 || strcmp(a, "--beta") == 0 ||
-                    strcmp(a, "--bounds") == 0 || strcmp(a, "--sdp-max-rows") == 0 ||
-                    strcmp(a, "--subsets-max-rows") == 0 || strcmp(a, "--samples") == 0 ||
-                    strcmp(a, "--seed") == 0 || strcmp(a, "--tol") == 0 ||
-                    strcmp(a, "--json") == 0 || strcmp(a, "--weights") == 0 ||
-                    strcmp(a, "--task") == 0 || strcmp(a, "--relaxation") == 0 ||
-                    strcmp(a, "--relaxation-eps") == 0;
-        if (takes && !v) {
-            die_msg("%s: expected a value", a);
-            return EXIT_USAGE;
-        }
-        int bad = 0;
-        if (strcmp(a, "--lambda") == 0) {
-            bad = parse_double_opt(a, v, &lambda);
-            if (!bad && !(lambda > 0.0)) {
-                die_msg("--lambda: expected a positive number, got \"%s\"", v);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--beta") == 0) {
-            bad = parse_double_opt(a, v, &beta);
-            if (!bad && !(beta > 0.0)) {
-                die_msg("--beta: expected a positive number, got \"%s\"", v);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--bounds") == 0) {
-            if (parse_bounds_opt(v, &cs.bounds)) return EXIT_USAGE;
-        } else if (strcmp(a, "--sdp-max-rows") == 0) {
-            bad = parse_size_opt(a, v, &cs.sdp_max_rows);
-        } else if (strcmp(a, "--subsets-max-rows") == 0) {
-            bad = parse_size_opt(a, v, &cs.subsets_max_rows);
-            if (!bad && cs.subsets_max_rows > 30) {
-                die_msg("--subsets-max-rows: expected at most 30 (2^N subsets), got %s", v);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--samples") == 0) {
-            bad = parse_size_opt(a, v, &cs.samples);
-        } else if (strcmp(a, "--seed") == 0) {
-            bad = parse_u64_opt(a, v, &cs.seed);
-        } else if (strcmp(a, "--tol") == 0) {
-            bad = parse_double_opt(a, v, &cs.tol);
-            if (!bad && !(cs.tol >= 0.0)) {
-                die_msg("--tol: expected a number >= 0, got \"%s\"", v);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--json") == 0) {
-            json_path = v;
-        } else if (strcmp(a, "--relaxation") == 0) {
-            if (strcmp(v, "admm") == 0) relax = 1 + CVXRELU_SDP_ADMM;
-            else if (strcmp(v, "dsdp") == 0) relax = 1 + CVXRELU_SDP_DSDP;
-            else {
-                die_msg("--relaxation: expected admm or dsdp, got \"%s\"", v);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--relaxation-eps") == 0) {
-            bad = parse_double_opt(a, v, &relax_eps);
-            if (!bad && !(relax_eps > 0.0)) {
-                die_msg("--relaxation-eps: expected a positive number, got \"%s\"", v);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--weights") == 0) {
-            weights = v;
-        } else if (strcmp(a, "--task") == 0) {
-            if (strcmp(v, "classification") == 0) task = CVXRELU_TASK_CLASSIFICATION;
-            else if (strcmp(v, "regression") == 0) task = CVXRELU_TASK_REGRESSION;
-            else {
-                die_msg("--task: expected classification or regression, got \"%s\"", v);
-                return EXIT_USAGE;
-            }
-        } else if (strcmp(a, "--bias") == 0) {
-            bias = 1;
-        } else if (strcmp(a, "--standardize") == 0) {
-            standardize = 1;
-        } else if (strcmp(a, "-q") == 0) {
+        const opt_def *row = NULL;
+        int got = opt_parse(cert_table, N_CERT, &o, argc, argv, &i, &row, NULL);
+        if (got < 0) return EXIT_USAGE;
+        if (got > 0) continue;
+        if (row && row->alias) {
             g_quiet = 1;
+        } else if (row) { /* --bounds */
+            if (i + 1 >= argc) {
+                die_msg("%s: expected a value (see --help)", a);
+                return EXIT_USAGE;
+            }
+            if (parse_bounds_opt(argv[++i], &o.cs.bounds)) return EXIT_USAGE;
         } else if (a[0] == '-' && a[1]) {
             die_msg("unknown option \"%s\" (see cvxrelu certify --help)", a);
             return EXIT_USAGE;
-        } else if (!weights && !model_path && !data_path) {
+        } else if (!o.weights && !model_path && !data_path) {
             model_path = a;
         } else if (!data_path) {
             data_path = a;
@@ -275,9 +190,12 @@ int cmd_certify(int argc, char **argv)
             die_msg("unexpected argument \"%s\"", a);
             return EXIT_USAGE;
         }
-        if (bad) return EXIT_USAGE;
-        if (takes) i++;
     }
+    const char *weights = o.weights, *json_path = o.json;
+    double lambda = o.lambda, beta = o.beta;
+    const int relax = o.relax_given ? 1 + o.relax : 0; /* 1 + cvxrelu_sdp_method */
+    cvxrelu_certify_settings cs = o.cs;
+    const data_opts dopt = o.data;
     if (weights && model_path) { /* the first positional was the data */
         if (data_path) {
             die_msg("certify: with --weights give only DATA, not MODEL (\"%s\")", model_path);
@@ -299,7 +217,7 @@ int cmd_certify(int argc, char **argv)
         die_msg("certify: give --lambda or --beta, not both");
         return EXIT_USAGE;
     }
-    if (!weights && (bias || standardize || task != CVXRELU_TASK_AUTO)) {
+    if (!weights && (o.bias || o.standardize || o.task != CVXRELU_TASK_AUTO)) {
         die_msg("certify: --bias, --standardize and --task apply to --weights only (a model "
                 "file records its encoding)");
         return EXIT_USAGE;
@@ -350,7 +268,8 @@ int cmd_certify(int argc, char **argv)
         cvxrelu_encoding *enc = NULL;
         double *W = NULL, *a = NULL;
         size_t *out = NULL, mm = 0;
-        if ((st = cvxrelu_encoding_fit(ds, task, standardize, bias, &enc, &err)) ||
+        if ((st = cvxrelu_encoding_fit(ds, (cvxrelu_task)o.task, o.standardize, o.bias, &enc,
+                                          &err)) ||
             (st = cvxrelu_weights_read(weights, enc->d, enc->c, &W, &a, &out, &mm, &err))) {
             cvxrelu_encoding_free(enc);
             die_msg("%s", err.msg);
@@ -412,7 +331,7 @@ int cmd_certify(int argc, char **argv)
         cvxrelu_sdp_settings ss;
         cvxrelu_sdp_settings_default(&ss);
         ss.method = (cvxrelu_sdp_method)(relax - 1);
-        ss.tol = relax_eps;
+        ss.tol = o.relax_eps;
         ss.upper_bound = net_obj; /* any network's objective tightens the certificate */
         ss.interrupt = &g_cert_stop;
         double need = cvxrelu_sdp_memory(n, m->enc->d, c, ss.method);
@@ -432,28 +351,29 @@ int cmd_certify(int argc, char **argv)
         }
         cvxrelu_sdp_result_free(&sres); /* only the numbers are kept */
     }
-    jbuf j;
+    cvxrelu_json j;
     if (json_path) {
-        jb_open(&j);
-        jb_str(&j, "version", CVXRELU_VERSION);
-        jb_str(&j, "network", model_path ? model_path : weights);
-        jb_str(&j, "data", data_path);
-        jb_int(&j, "n", (long long)n);
-        jb_int(&j, "d", (long long)m->enc->d_raw);
-        jb_int(&j, "outputs", (long long)c);
-        jb_int(&j, "neurons", (long long)m->m);
-        jb_num(&j, "lambda", lambda);
-        jb_num(&j, "beta", lambda * (double)(n * c));
-        jb_num(&j, "kp24_width", cvxrelu_kp24_width(n, m->enc->d, 0.05));
+        cvxrelu_json_open(&j);
+        cvxrelu_json_str(&j, "version", CVXRELU_VERSION);
+        cvxrelu_json_str(&j, "network", model_path ? model_path : weights);
+        cvxrelu_json_str(&j, "data", data_path);
+        cvxrelu_json_int(&j, "n", (long long)n);
+        cvxrelu_json_int(&j, "d", (long long)m->enc->d_raw);
+        cvxrelu_json_int(&j, "outputs", (long long)c);
+        cvxrelu_json_int(&j, "neurons", (long long)m->m);
+        cvxrelu_json_num(&j, "lambda", lambda);
+        cvxrelu_json_num(&j, "beta", lambda * (double)(n * c));
+        cvxrelu_json_num(&j, "kp24_width", cvxrelu_kp24_width(n, m->enc->d, 0.05));
         /* the network's objective and the best certified lower bound */
         double lb = m->V ? -INFINITY : cert.lower_bound;
         if (relax && sres.lower_bound > lb) lb = sres.lower_bound;
-        json_bounds(&j, m->V ? net_obj : cert.upper_bound, lb);
+        cvxrelu_bounds_json(&j, m->V ? net_obj : cert.upper_bound, lb);
     }
     if (!g_quiet)
         printf("network: %s, %zu neurons; data: %s\n", model_path ? model_path : weights, m->m,
                data_path);
-    if (!m->V) certificate_report(&cert, n, g_quiet ? NULL : stdout, json_path ? &j : NULL);
+    if (!m->V && !g_quiet) cvxrelu_certificate_print(stdout, &cert, n);
+    if (!m->V && json_path) cvxrelu_certificate_json(&j, &cert);
     if (relax) {
         double lb = sres.lower_bound;
         if (!m->V && cert.lower_bound > lb) lb = cert.lower_bound;
@@ -469,24 +389,22 @@ int cmd_certify(int argc, char **argv)
                    net_obj, (net_obj - lb) / net_obj, lb);
         }
         if (json_path) {
-            jb_str(&j, "relaxation_solver", sname);
-            jb_num(&j, "sdp_value", sres.value);
-            jb_num(&j, "sdp_lower_bound", sres.lower_bound);
-            jb_num(&j, "sdp_gap", sres.gap);
-            jb_int(&j, "sdp_rank", (long long)sres.rank);
-            jb_num(&j, "sdp_time_s", sres.time_s);
-            jb_num(&j, "network_objective", net_obj);
-            jb_num(&j, "best_lower_bound", lb);
-            jb_num(&j, "relative_gap_best", (net_obj - lb) / net_obj);
+            cvxrelu_json_str(&j, "relaxation_solver", sname);
+            cvxrelu_json_num(&j, "sdp_value", sres.value);
+            cvxrelu_json_num(&j, "sdp_lower_bound", sres.lower_bound);
+            cvxrelu_json_num(&j, "sdp_gap", sres.gap);
+            cvxrelu_json_int(&j, "sdp_rank", (long long)sres.rank);
+            cvxrelu_json_num(&j, "sdp_time_s", sres.time_s);
+            cvxrelu_json_num(&j, "network_objective", net_obj);
+            cvxrelu_json_num(&j, "best_lower_bound", lb);
+            cvxrelu_json_num(&j, "relative_gap_best", (net_obj - lb) / net_obj);
         }
     }
     if (json_path) {
-        jb_str(&j, "exit", cvxrelu_exit_string(g_cert_stop ? CVXRELU_EXIT_INTERRUPTED
+        cvxrelu_json_str(&j, "exit", cvxrelu_exit_string(g_cert_stop ? CVXRELU_EXIT_INTERRUPTED
                                                             : CVXRELU_EXIT_CONVERGED));
-        jb_str(&j, "blas", cvxrelu_blas_info());
-        jb_close(&j);
-        rc = jb_write(&j, json_path);
-        jb_free(&j);
+        cvxrelu_json_str(&j, "blas", cvxrelu_blas_info());
+        rc = json_write(&j, json_path);
     }
     if (rc == EXIT_OK && g_cert_stop) {
         note("interrupted: the bounds computed before the signal are reported (valid, "

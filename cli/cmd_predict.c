@@ -207,16 +207,14 @@ int cmd_eval(int argc, char **argv)
     printf("objective %.10e (non-convex objective at lambda %g on these rows)\n", obj, m->lambda);
     printf("rows      %zu\n", ds->n);
     if (o.json_path) {
-        jbuf j;
-        jb_open(&j);
-        jb_int(&j, "n", (long long)ds->n);
-        if (cls) jb_num(&j, "accuracy", mt.accuracy);
-        jb_num(&j, "mse", mt.mse);
-        jb_num(&j, "objective", obj);
-        jb_num(&j, "lambda", m->lambda);
-        jb_close(&j);
-        rc = jb_write(&j, o.json_path);
-        jb_free(&j);
+        cvxrelu_json j;
+        cvxrelu_json_open(&j);
+        cvxrelu_json_int(&j, "n", (long long)ds->n);
+        if (cls) cvxrelu_json_num(&j, "accuracy", mt.accuracy);
+        cvxrelu_json_num(&j, "mse", mt.mse);
+        cvxrelu_json_num(&j, "objective", obj);
+        cvxrelu_json_num(&j, "lambda", m->lambda);
+        rc = json_write(&j, o.json_path);
     }
 done:
     free(X);

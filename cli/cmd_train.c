@@ -229,7 +229,7 @@ static void train_help(void)
            "\"The gated ReLU program\").\n"
            "\n"
            "Options:\n");
-    opt_help(train_table, sizeof train_table / sizeof train_table[0]);
+    opt_help(train_table, sizeof train_table / sizeof train_table[0], NULL);
     printf("%s"
            "\n"
            "Exit codes: 0 success (also when a limit stopped the solver: see \"exit\"),\n"
@@ -1132,8 +1132,7 @@ static int run_model(const train_opts *o, train_state *t, int is_demo)
         cvxrelu_json j;
         cvxrelu_json_open(&j);
         cvxrelu_train_report_json(&j, &r, &s, save);
-        if ((st = cvxrelu_json_write(&j, o->json_out, &err))) rc = lib_error(st, &err);
-        cvxrelu_json_free(&j);
+        rc = json_write(&j, o->json_out);
     }
     cvxrelu_train_report_free(&r);
     if (rc) return rc;

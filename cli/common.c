@@ -469,110 +469,13 @@ int check_io_paths(const io_path *outs, size_t nout, const io_path *ins, size_t 
     return rc;
 }
 
-/* ------------------------------------------------------------------ JSON */
-
-static void jb_put(jbuf *j, const char *s, size_t n)
-{
-    if (j->len + n + 1 > j->cap) {
-        size_t cap = (j->cap ? 2 * j->cap : 1024) + n;
-        char *p = realloc(j->s, cap);
-        if (!p) return; /* the write later reports the truncated buffer */
-        j->s = p;
-        j->cap = cap;
-    }
-    memcpy(j->s + j->len, s, n);
-    j->len += n;
-    j->s[j->len] = '\0';
-}
-
-static void jb_key(jbuf *j, const char *key)
-{
-    jb_put(j, j->first ? "\n  \"" : ",\n  \"", j->first ? 4 : 5);
-    j->first = 0;
-    jb_put(j, key, strlen(key));
-    jb_put(j, "\": ", 3);
-}
-
-void jb_open(jbuf *j)
-{
-    memset(j, 0, sizeof *j);
-    j->first = 1;
-    jb_put(j, "{", 1);
-}
-
-void jb_num(jbuf *j, const char *key, double v)
-{
-    char b[64];
-    jb_key(j, key);
-    if (isfinite(v))
-        snprintf(b, sizeof b, "%.17g", v);
-    else
-        snprintf(b, sizeof b, "null");
-    jb_put(j, b, strlen(b));
-}
-
-void jb_int(jbuf *j, const char *key, long long v)
-{
-    char b[32];
-    jb_key(j, key);
-    snprintf(b, sizeof b, "%lld", v);
-    jb_put(j, b, strlen(b));
-}
-
-void jb_bool(jbuf *j, const char *key, int v)
-{
-    jb_key(j, key);
-    jb_put(j, v ? "true" : "false", v ? 4 : 5);
-}
-
-void jb_str(jbuf *j, const char *key, const char *v)
-{
-    jb_key(j, key);
-    jb_put(j, "\"", 1);
-    for (const char *p = v; *p; p++) {
-        char b[8];
-        if (*p == '"' || *p == '\\') {
-            b[0] = '\\';
-            b[1] = *p;
-            jb_put(j, b, 2);
-        } else if ((unsigned char)*p < 0x20) {
-            snprintf(b, sizeof b, "\\u%04x", (unsigned)(unsigned char)*p);
-            jb_put(j, b, 6);
-        } else {
-            jb_put(j, p, 1);
-        }
-    }
-    jb_put(j, "\"", 1);
-}
-
-void jb_close(jbuf *j) { jb_put(j, "\n}\n", 3); }
-
-void jb_free(jbuf *j)
-{
-    free(j->s);
-    j->s = NULL;
-}
-
-static cvxrelu_status write_buf(FILE *f, void *user, cvxrelu_error *err)
-{
-    const jbuf *j = user;
-    (void)err;
-    if (j->len && fwrite(j->s, 1, j->len, f) != j->len) return CVXRELU_ERR_IO;
-    return CVXRELU_OK;
-}
-
-int jb_write(const jbuf *j, const char *path)
+int json_write(cvxrelu_json *j, const char *path)
 {
     cvxrelu_error err = {{0}};
-    if (!j->s) {
-        die_msg("%s: out of memory composing JSON", path);
-        return EXIT_SOLVER;
-    }
-    if (cvxrelu_write_atomic(path, write_buf, (void *)j, &err)) {
-        die_msg("%s", err.msg);
-        return EXIT_DATA;
-    }
-    return EXIT_OK;
+    cvxrelu_status st = cvxrelu_json_write(j, path, &err);
+    cvxrelu_json_free(j);
+    if (st) die_msg("%s", err.msg);
+    return st == CVXRELU_OK ? EXIT_OK : st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
 }
 
 void cli_signals(void (*handler)(int))

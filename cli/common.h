@@ -74,8 +74,9 @@ int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, i
    then hint when not NULL; returns -1 after printing, else 0. */
 int opt_check_modes(const opt_def *tab, size_t n, const unsigned char *seen, unsigned mode,
                     const char *const *names, const char *hint);
-/* The options of the table, one entry each, to stdout. */
-void opt_help(const opt_def *tab, size_t n);
+/* The options of the table, one entry each, to stdout; "{}" in a help text is
+   the field's value in defaults (an options struct as the command sets it). */
+void opt_help(const opt_def *tab, size_t n, const void *defaults);
 
 /* Data-reading options shared by train / predict / eval. */
 typedef struct {
@@ -127,22 +128,8 @@ int check_io_paths(const io_path *outs, size_t nout, const io_path *ins, size_t 
    (its file line where known) and EXIT_SOLVER returned. */
 int check_predictions(const cvxrelu_dataset *ds, const double *Yhat, size_t c);
 
-/* Growing string buffer for JSON output. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int first;
-} jbuf;
-void jb_open(jbuf *j);
-void jb_num(jbuf *j, const char *key, double v);
-void jb_int(jbuf *j, const char *key, long long v);
-void jb_str(jbuf *j, const char *key, const char *v);
-void jb_bool(jbuf *j, const char *key, int v);
-void jb_close(jbuf *j);
-void jb_free(jbuf *j);
-/* Write the buffer atomically; returns an exit code. */
-int jb_write(const jbuf *j, const char *path);
-
+/* Write a JSON object atomically and free it; returns an exit code (message printed). */
+int json_write(cvxrelu_json *j, const char *path);
 
 int cmd_train(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -151,13 +138,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_certify(int argc, char **argv);
 
-/* The certificate of a network (cmd_certify.c): a text report to f (when
-   not NULL) and, when j is not NULL, its fields in the JSON object. */
-void certificate_report(const cvxrelu_certificate *c, size_t n, FILE *f, jbuf *j);
-/* The keys every JSON shares about the network's quality: objective, and where a
-   certified lower bound on the best network is known (NAN: none), upper_bound
-   (= objective), lower_bound, gap (objective - lower_bound) and ratio (UB / LB). */
-void json_bounds(jbuf *j, double objective, double lower_bound);
 /* Parse a comma-separated list of bound names (cheap,spectral,sdp,subsets,exact
    or all) into a mask; -1 on error (message printed). */
 int parse_bounds_opt(const char *val, unsigned *mask);

@@ -126,11 +126,29 @@ int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, i
     return 1;
 }
 
-void opt_help(const opt_def *tab, size_t n)
+/* The help text of a row with "{}" replaced by the field's value in defaults. */
+static const char *help_text(const opt_def *r, const void *defaults, char *buf, size_t len)
+{
+    const char *at = defaults ? strstr(r->help, "{}") : NULL;
+    if (!at) return r->help;
+    const char *field = (const char *)defaults + r->off;
+    char v[48];
+    switch (r->kind) {
+    case OPT_SIZE: snprintf(v, sizeof v, "%zu", *(const size_t *)field); break;
+    case OPT_U64: snprintf(v, sizeof v, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case OPT_DOUBLE: snprintf(v, sizeof v, "%g", *(const double *)field); break;
+    default: snprintf(v, sizeof v, "?"); break;
+    }
+    snprintf(buf, len, "%.*s%s%s", (int)(at - r->help), r->help, v, at + 2);
+    return buf;
+}
+
+void opt_help(const opt_def *tab, size_t n, const void *defaults)
 {
     const int col = 19, width = 79;
     for (size_t k = 0; k < n; k++) {
         const opt_def *r = tab + k;
+        char text[1024];
         char head[96];
         snprintf(head, sizeof head, "  %s%s%s%s%s", r->alias ? r->alias : "", r->alias ? ", " : "",
                  r->name, r->metavar ? " " : "", r->metavar ? r->metavar : "");
@@ -144,7 +162,7 @@ void opt_help(const opt_def *tab, size_t n)
         }
         pos = pos < col ? col : pos;
         /* the help text, word by word, wrapped at width */
-        const char *w = r->help;
+        const char *w = help_text(r, defaults, text, sizeof text);
         int first = 1;
         while (*w) {
             while (*w == ' ') w++;
