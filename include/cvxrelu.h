@@ -22,6 +22,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Marks the library's interface: with the library built as a shared object
+   (-fvisibility=hidden), only these names are exported. */
+#if defined(__GNUC__) && defined(CVXRELU_BUILDING)
+#define CVXRELU_API __attribute__((visibility("default")))
+#else
+#define CVXRELU_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,7 +50,7 @@ typedef enum {
 } cvxrelu_status;
 
 /* A static string for a status code ("out of memory", ...). */
-const char *cvxrelu_status_string(cvxrelu_status s);
+CVXRELU_API const char *cvxrelu_status_string(cvxrelu_status s);
 
 /* Detailed message of the last failure of a call that was given this struct. */
 typedef struct {
@@ -71,7 +79,7 @@ typedef struct {
                             physical memory (default) */
 } cvxrelu_read_opts;
 
-void cvxrelu_read_opts_default(cvxrelu_read_opts *o);
+CVXRELU_API void cvxrelu_read_opts_default(cvxrelu_read_opts *o);
 
 /*
  * A loaded data set.  Labels are kept both as text (label_text[i], always set
@@ -96,20 +104,20 @@ typedef struct {
                              says which was decided); 0 otherwise */
 } cvxrelu_dataset;
 
-cvxrelu_status cvxrelu_dataset_read(const char *path, const cvxrelu_read_opts *opts,
+CVXRELU_API cvxrelu_status cvxrelu_dataset_read(const char *path, const cvxrelu_read_opts *opts,
                                     cvxrelu_dataset **out, cvxrelu_error *err);
 /* Build from memory (copies X and the labels); labels may be NULL. */
-cvxrelu_status cvxrelu_dataset_from_arrays(size_t n, size_t d, const double *X,
+CVXRELU_API cvxrelu_status cvxrelu_dataset_from_arrays(size_t n, size_t d, const double *X,
                                            const double *labels,
                                            cvxrelu_dataset **out, cvxrelu_error *err);
 /* Rows idx[0..m-1] of src as a new data set. */
-cvxrelu_status cvxrelu_dataset_subset(const cvxrelu_dataset *src, const size_t *idx,
+CVXRELU_API cvxrelu_status cvxrelu_dataset_subset(const cvxrelu_dataset *src, const size_t *idx,
                                       size_t m, cvxrelu_dataset **out, cvxrelu_error *err);
 /* Seeded random split: a fraction test_frac of the rows goes to *test. */
-cvxrelu_status cvxrelu_dataset_split(const cvxrelu_dataset *src, double test_frac,
+CVXRELU_API cvxrelu_status cvxrelu_dataset_split(const cvxrelu_dataset *src, double test_frac,
                                      uint64_t seed, cvxrelu_dataset **train,
                                      cvxrelu_dataset **test, cvxrelu_error *err);
-void cvxrelu_dataset_free(cvxrelu_dataset *ds);
+CVXRELU_API void cvxrelu_dataset_free(cvxrelu_dataset *ds);
 
 /* ----------------------------------------------------- tasks and encodings */
 
@@ -145,11 +153,11 @@ typedef struct {
 
 /* Fit on train; the layout fields are copied from it (label_col >= 0 gives from_csv,
    feature_names gives header). */
-cvxrelu_status cvxrelu_encoding_fit(const cvxrelu_dataset *train, cvxrelu_task task,
+CVXRELU_API cvxrelu_status cvxrelu_encoding_fit(const cvxrelu_dataset *train, cvxrelu_task task,
                                     int standardize, int bias, cvxrelu_encoding **out,
                                     cvxrelu_error *err);
 /* X (n x enc->d) from raw features; checks the column count. */
-cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
+CVXRELU_API cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
                                          const cvxrelu_dataset *ds, double **X_out,
                                          cvxrelu_error *err);
 /*
@@ -157,12 +165,12 @@ cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
  * second class is +1) or one-hot 0/1 (more classes).  A label not seen in
  * training is an error naming the row.
  */
-cvxrelu_status cvxrelu_encoding_targets(const cvxrelu_encoding *enc,
+CVXRELU_API cvxrelu_status cvxrelu_encoding_targets(const cvxrelu_encoding *enc,
                                         const cvxrelu_dataset *ds, double **Y_out,
                                         cvxrelu_error *err);
 /* Class index of an output row (argmax, or sign for one output). */
-size_t cvxrelu_encoding_decide(const cvxrelu_encoding *enc, const double *yrow);
-void cvxrelu_encoding_free(cvxrelu_encoding *enc);
+CVXRELU_API size_t cvxrelu_encoding_decide(const cvxrelu_encoding *enc, const double *yrow);
+CVXRELU_API void cvxrelu_encoding_free(cvxrelu_encoding *enc);
 
 /* -------------------------------------------------------------- arrangements */
 
@@ -185,7 +193,7 @@ typedef struct {
  * Nested: the patterns of a run with P = k are the first k of any run with
  * P > k and the same seed.
  */
-cvxrelu_status cvxrelu_patterns_sample(const double *X, size_t n, size_t d, size_t P,
+CVXRELU_API cvxrelu_status cvxrelu_patterns_sample(const double *X, size_t n, size_t d, size_t P,
                                        uint64_t seed, size_t max_draws,
                                        cvxrelu_patterns **out, cvxrelu_error *err);
 /* How a computation ended. */
@@ -197,7 +205,7 @@ typedef enum {
     CVXRELU_EXIT_STALLED          /* no progress possible at machine precision */
 } cvxrelu_exit;
 
-const char *cvxrelu_exit_string(cvxrelu_exit e);
+CVXRELU_API const char *cvxrelu_exit_string(cvxrelu_exit e);
 
 /* Bounds on a long computation that has no settings struct of its own. */
 typedef struct {
@@ -215,13 +223,13 @@ typedef struct {
  * CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT (else CONVERGED); when
  * none was found yet, *out is NULL and the status OK.
  */
-cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
+CVXRELU_API cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
                                       const double *G0, size_t m0, size_t P,
                                       uint64_t seed, size_t max_draws,
                                       const cvxrelu_limits *limits, cvxrelu_patterns **out,
                                       cvxrelu_exit *exit_out, cvxrelu_error *err);
 /* Patterns of user-given gates (G is m x d); duplicates and zero patterns dropped. */
-cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
+CVXRELU_API cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
                                            const double *G, size_t m,
                                            cvxrelu_patterns **out, cvxrelu_error *err);
 /*
@@ -231,16 +239,16 @@ cvxrelu_status cvxrelu_patterns_from_gates(const double *X, size_t n, size_t d,
  * programs are exact for networks of any width.  Rank above 2 is
  * CVXRELU_ERR_UNSUPPORTED (the count grows like n^rank), with the rank in err.
  */
-cvxrelu_status cvxrelu_patterns_enumerate(const double *X, size_t n, size_t d,
+CVXRELU_API cvxrelu_status cvxrelu_patterns_enumerate(const double *X, size_t n, size_t d,
                                           cvxrelu_patterns **out, cvxrelu_error *err);
 static inline int cvxrelu_pattern_bit(const cvxrelu_patterns *p, size_t i, size_t j)
 {
     return (int)((p->bits[i * p->words_per_pattern + j / 64] >> (j % 64)) & 1u);
 }
-void cvxrelu_patterns_free(cvxrelu_patterns *p);
+CVXRELU_API void cvxrelu_patterns_free(cvxrelu_patterns *p);
 
 /* Read gates from a CSV file (one gate per row, d numbers, no label). */
-cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
+CVXRELU_API cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
                                   size_t *m_out, cvxrelu_error *err);
 
 /*
@@ -250,7 +258,7 @@ cvxrelu_status cvxrelu_gates_read(const char *path, size_t d, double **G_out,
  * the width of the inputs the weights act on.  W (m x d), a (m) and out (m)
  * are allocated.
  */
-cvxrelu_status cvxrelu_weights_read(const char *path, size_t d, size_t c, double **W_out,
+CVXRELU_API cvxrelu_status cvxrelu_weights_read(const char *path, size_t d, size_t c, double **W_out,
                                     double **a_out, size_t **out_out, size_t *m_out,
                                     cvxrelu_error *err);
 
@@ -324,7 +332,7 @@ typedef struct {
    and the solver takes plain steps whatever precondition says). */
 #define CVXRELU_PRECOND_MAX_D 4096
 
-void cvxrelu_settings_default(cvxrelu_settings *s);
+CVXRELU_API void cvxrelu_settings_default(cvxrelu_settings *s);
 
 typedef struct {
     cvxrelu_exit exit;
@@ -356,37 +364,37 @@ typedef struct {
  */
 typedef struct cvxrelu_solver cvxrelu_solver;
 
-cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d,
+CVXRELU_API cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d,
                                   const double *Y, size_t c,
                                   const cvxrelu_patterns *patterns,
                                   const cvxrelu_settings *settings,
                                   cvxrelu_solver **out, cvxrelu_error *err);
-cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
+CVXRELU_API cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                                     cvxrelu_error *err);
-cvxrelu_status cvxrelu_solver_set_lambda(cvxrelu_solver *s, double lambda);
+CVXRELU_API cvxrelu_status cvxrelu_solver_set_lambda(cvxrelu_solver *s, double lambda);
 /* Copy in / out the weights U ((P c) x d, row-major). */
-cvxrelu_status cvxrelu_solver_set_weights(cvxrelu_solver *s, const double *U);
-const double *cvxrelu_solver_weights(const cvxrelu_solver *s);
+CVXRELU_API cvxrelu_status cvxrelu_solver_set_weights(cvxrelu_solver *s, const double *U);
+CVXRELU_API const double *cvxrelu_solver_weights(const cvxrelu_solver *s);
 /* Predictions of the convex model on the training rows (n x c). */
-cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yhat);
+CVXRELU_API cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yhat);
 /* Gradient of the data term at the current weights ((P c) x d) and the
    primal objective; exposed for tests. */
-cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s, double *G, double *obj);
-void cvxrelu_solver_free(cvxrelu_solver *s);
+CVXRELU_API cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s, double *G, double *obj);
+CVXRELU_API void cvxrelu_solver_free(cvxrelu_solver *s);
 
 /* Bytes a solver of this kind allocates for n x d data, c outputs and P
    patterns (X, Y and the patterns themselves not included); SIZE_MAX when
    the count overflows.  The gated solver's d x d metric is counted only where
    it may be built (2 <= d <= min(n, CVXRELU_PRECOND_MAX_D)).  For refusing a
    problem before any work starts. */
-size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind);
+CVXRELU_API size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind);
 
 /* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N: the zero network is optimal for lambda >= it. */
-double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y,
+CVXRELU_API double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y,
                           size_t c, const cvxrelu_patterns *patterns);
 
 /* Prox of t*lambda*||.||_2 in place on a vector of length m (group soft-threshold). */
-void cvxrelu_prox_group(double *u, size_t m, double t_lambda);
+CVXRELU_API void cvxrelu_prox_group(double *u, size_t m, double t_lambda);
 
 /* ----------------------------------------------------------------- models */
 
@@ -429,7 +437,7 @@ typedef struct {
  * gated ReLU program"): for each non-zero u_ik a neuron u/sqrt||u|| with
  * gate g_i and output weight sqrt||u||.  Takes ownership of enc (also on failure).
  */
-cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
+CVXRELU_API cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
                                         const double *U, size_t c, double lambda,
                                         cvxrelu_encoding *enc, cvxrelu_model **out,
                                         cvxrelu_error *err);
@@ -438,7 +446,7 @@ cvxrelu_status cvxrelu_model_from_gated(const cvxrelu_patterns *patterns,
  * in the ReLU solver): v != 0 gives a neuron v/sqrt||v|| with output weight
  * +sqrt||v||, w != 0 one with -sqrt||w||.  Takes ownership of enc.
  */
-cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
+CVXRELU_API cvxrelu_status cvxrelu_model_from_relu(const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, double lambda, cvxrelu_encoding *enc,
                                        cvxrelu_model **out, cvxrelu_error *err);
 /* How a gated solution is split into cone-feasible pairs (docs/algorithms.md,
@@ -461,26 +469,26 @@ typedef enum {
  * (may be NULL) says CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT;
  * otherwise CVXRELU_EXIT_CONVERGED.
  */
-cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
+CVXRELU_API cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
                                        const cvxrelu_patterns *patterns, const double *U,
                                        size_t c, cvxrelu_decompose_method method,
                                        const cvxrelu_limits *limits, double **Urelu_out,
                                        double *ratio, cvxrelu_exit *exit_out,
                                        cvxrelu_error *err);
 /* Network output on already-encoded rows X (n x d): Yhat n x c. */
-void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n,
+CVXRELU_API void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, size_t n,
                            double *Yhat);
 /* Encode raw rows and run the network: Yhat n x c (allocated). */
-cvxrelu_status cvxrelu_model_predict(const cvxrelu_model *m, const cvxrelu_dataset *ds,
+CVXRELU_API cvxrelu_status cvxrelu_model_predict(const cvxrelu_model *m, const cvxrelu_dataset *ds,
                                      double **Yhat_out, cvxrelu_error *err);
 /* Non-convex objective (1/(2N))||f(X)-Y||^2 + (lambda/2) sum (||w_j||^2 + a_j^2). */
-double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const double *Y,
+CVXRELU_API double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const double *Y,
                                size_t n, double lambda);
-cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path,
+CVXRELU_API cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path,
                                   cvxrelu_error *err);
-cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out,
+CVXRELU_API cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out,
                                   cvxrelu_error *err);
-void cvxrelu_model_free(cvxrelu_model *m);
+CVXRELU_API void cvxrelu_model_free(cvxrelu_model *m);
 
 /*
  * A network from plain arrays (e.g. trained elsewhere, or by the local
@@ -488,7 +496,7 @@ void cvxrelu_model_free(cvxrelu_model *m);
  * output out[j] < enc->c.  Arrays are copied; takes ownership of enc (also
  * on failure).
  */
-cvxrelu_status cvxrelu_model_from_arrays(cvxrelu_model_kind kind, size_t m, const double *W,
+CVXRELU_API cvxrelu_status cvxrelu_model_from_arrays(cvxrelu_model_kind kind, size_t m, const double *W,
                                          const double *a, const size_t *out, double lambda,
                                          cvxrelu_encoding *enc, cvxrelu_model **out_model,
                                          cvxrelu_error *err);
@@ -528,7 +536,7 @@ typedef struct {
     void *callback_data;
 } cvxrelu_sdp_settings;
 
-void cvxrelu_sdp_settings_default(cvxrelu_sdp_settings *s);
+CVXRELU_API void cvxrelu_sdp_settings_default(cvxrelu_sdp_settings *s);
 
 typedef struct {
     cvxrelu_exit exit;
@@ -558,16 +566,16 @@ typedef struct {
  * scale; beta = lambda n c).  res->Z is allocated; free with
  * cvxrelu_sdp_result_free.
  */
-cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const double *Y,
+CVXRELU_API cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const double *Y,
                                  size_t c, double lambda, const cvxrelu_sdp_settings *s,
                                  cvxrelu_sdp_result *res, cvxrelu_error *err);
-void cvxrelu_sdp_result_free(cvxrelu_sdp_result *res);
+CVXRELU_API void cvxrelu_sdp_result_free(cvxrelu_sdp_result *res);
 /* The certified lower bound given ub, the objective of some network on the same data
    and lambda (a better UB than the zero network's tightens it): the larger of
    res->lower_bound and bound_base + bound_slope * ub. */
-double cvxrelu_sdp_lower_bound_for(const cvxrelu_sdp_result *res, double ub);
+CVXRELU_API double cvxrelu_sdp_lower_bound_for(const cvxrelu_sdp_result *res, double ub);
 /* Bytes the method needs for these sizes (estimate, before any work). */
-double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method method);
+CVXRELU_API double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method method);
 /*
  * Read a network of width R out of a solution (docs/algorithms.md, "The SDP
  * relaxation"): U (R x d) and V
@@ -575,7 +583,7 @@ double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_method metho
  * it: on a stop request the best network so far is returned (not refitted) and
  * *exit_out (may be NULL) says why; else CVXRELU_EXIT_CONVERGED.
  */
-cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
+CVXRELU_API cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
                                    size_t c, double lambda, const cvxrelu_sdp_result *res,
                                    size_t R, size_t max_iter, uint64_t seed,
                                    const cvxrelu_limits *limits, double **U_out, double **V_out,
@@ -586,7 +594,7 @@ cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const do
  * V (m x c).  For c = 1 it is stored like any ReLU network.  Arrays are
  * copied; takes ownership of enc (also on failure).
  */
-cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double *V,
+CVXRELU_API cvxrelu_status cvxrelu_model_from_dense(size_t m, const double *U, const double *V,
                                         double lambda, cvxrelu_encoding *enc,
                                         cvxrelu_model **out_model, cvxrelu_error *err);
 
@@ -602,7 +610,7 @@ typedef enum {
     CVXRELU_SBOUND_COUNT
 } cvxrelu_sbound;
 
-const char *cvxrelu_sbound_string(cvxrelu_sbound b);
+CVXRELU_API const char *cvxrelu_sbound_string(cvxrelu_sbound b);
 
 typedef struct {
     unsigned bounds;        /* bit mask of (1u << cvxrelu_sbound) to try; default all */
@@ -617,7 +625,7 @@ typedef struct {
                                          is): LB stays valid, only looser */
 } cvxrelu_certify_settings;
 
-void cvxrelu_certify_settings_default(cvxrelu_certify_settings *s);
+CVXRELU_API void cvxrelu_certify_settings_default(cvxrelu_certify_settings *s);
 
 typedef struct {
     double upper_bound;     /* UB: the network's objective (canonical scale) */
@@ -652,13 +660,13 @@ typedef struct {
  * of the same architecture class (block-diagonal or shared outputs) and any
  * width.
  */
-cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const double *Y,
+CVXRELU_API cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const double *Y,
                                size_t n, double lambda, const cvxrelu_certify_settings *s,
                                cvxrelu_certificate *cert, cvxrelu_error *err);
 
 /* Theoretical width of [KP24] for the data's n and d at failure probability
    delta: 320 (sqrt(n/d) + 1)^2 log(n/delta) (informational). */
-double cvxrelu_kp24_width(size_t n, size_t d, double delta);
+CVXRELU_API double cvxrelu_kp24_width(size_t n, size_t d, double delta);
 
 /* ------------------------------------- local (non-convex) training, [KP24] */
 
@@ -684,7 +692,7 @@ typedef struct {
     volatile sig_atomic_t *interrupt; /* stops at the next step when != 0 */
 } cvxrelu_local_settings;
 
-void cvxrelu_local_settings_default(cvxrelu_local_settings *s);
+CVXRELU_API void cvxrelu_local_settings_default(cvxrelu_local_settings *s);
 
 /* One row of the pattern statistics: at step `step`, on all n rows. */
 typedef struct {
@@ -712,11 +720,11 @@ typedef struct {
  * On return W ((c width) x d, row j = neuron j, block k = rows k width ..) and
  * a (c width) hold the trained weights (allocated).
  */
-cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const double *Y,
+CVXRELU_API cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const double *Y,
                                    size_t c, const cvxrelu_local_settings *s,
                                    double **W_out, double **a_out, cvxrelu_local_result *res,
                                    cvxrelu_error *err);
-void cvxrelu_local_result_free(cvxrelu_local_result *res);
+CVXRELU_API void cvxrelu_local_result_free(cvxrelu_local_result *res);
 
 /* ---------------------------------- three-layer parallel networks ([EP21]) */
 
@@ -759,7 +767,7 @@ typedef struct {
  * and keep their distinct configurations.  Configurations whose second-layer
  * pattern is empty are dropped (they can carry no weight).
  */
-cvxrelu_status cvxrelu_configs_sample(const double *X, size_t n, size_t d, size_t width1,
+CVXRELU_API cvxrelu_status cvxrelu_configs_sample(const double *X, size_t n, size_t d, size_t width1,
                                       size_t count, uint64_t seed, cvxrelu_configs **out,
                                       cvxrelu_error *err);
 /*
@@ -770,7 +778,7 @@ cvxrelu_status cvxrelu_configs_sample(const double *X, size_t n, size_t d, size_
  * GEMM per block), *exit_out (may be NULL) then being CVXRELU_EXIT_INTERRUPTED
  * or CVXRELU_EXIT_TIME_LIMIT (else CONVERGED).  *out holds what was found.
  */
-cvxrelu_status cvxrelu_configs_sample_limited(const double *X, size_t n, size_t d,
+CVXRELU_API cvxrelu_status cvxrelu_configs_sample_limited(const double *X, size_t n, size_t d,
                                               size_t width1, size_t count, uint64_t seed,
                                               size_t max_configs, const cvxrelu_limits *limits,
                                               cvxrelu_configs **out, cvxrelu_exit *exit_out,
@@ -782,10 +790,10 @@ cvxrelu_status cvxrelu_configs_sample_limited(const double *X, size_t n, size_t 
  * receives the configuration of each sub-network, or (size_t)-1 when its
  * second-layer pattern is empty.
  */
-cvxrelu_status cvxrelu_configs_add_network(cvxrelu_configs *cf, const double *X, size_t K,
+CVXRELU_API cvxrelu_status cvxrelu_configs_add_network(cvxrelu_configs *cf, const double *X, size_t K,
                                            const double *W1, const double *W2, size_t *index,
                                            cvxrelu_error *err);
-void cvxrelu_configs_free(cvxrelu_configs *cf);
+CVXRELU_API void cvxrelu_configs_free(cvxrelu_configs *cf);
 
 typedef struct {
     double lambda;          /* canonical scale; default 1e-3 */
@@ -801,7 +809,7 @@ typedef struct {
     void *callback_data;
 } cvxrelu_relu3_settings;
 
-void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s);
+CVXRELU_API void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s);
 
 typedef struct {
     double objective;       /* at the returned (repaired, cone-feasible) weights */
@@ -820,7 +828,7 @@ typedef struct {
 } cvxrelu_relu3_result;
 
 /* Variables, constraint rows and bytes of the program (for refusing what cannot fit). */
-void cvxrelu_relu3_cost(size_t n, size_t d, size_t c, size_t width1, size_t P,
+CVXRELU_API void cvxrelu_relu3_cost(size_t n, size_t d, size_t c, size_t width1, size_t P,
                         double *variables, double *constraints, double *bytes);
 
 /*
@@ -836,17 +844,17 @@ void cvxrelu_relu3_cost(size_t n, size_t d, size_t c, size_t width1, size_t P,
  * exactly (a final repair along the configuration's interior direction).  With
  * *W_out non-NULL on entry it is used as the starting point (and replaced).
  */
-cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
+CVXRELU_API cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
                                    const cvxrelu_configs *cf, const cvxrelu_relu3_settings *s,
                                    double **W_out, cvxrelu_relu3_result *res, cvxrelu_error *err);
 /* Predictions (n x c) of the convex model with weights W. */
-void cvxrelu_relu3_convex_predict(const double *X, size_t c, const cvxrelu_configs *cf,
+CVXRELU_API void cvxrelu_relu3_convex_predict(const double *X, size_t c, const cvxrelu_configs *cf,
                                   const double *W, double *Yhat);
 /* The program's objective at W (which must be cone-feasible for it to mean anything). */
-double cvxrelu_relu3_convex_objective(const double *X, const double *Y, size_t c,
+CVXRELU_API double cvxrelu_relu3_convex_objective(const double *X, const double *Y, size_t c,
                                       const cvxrelu_configs *cf, const double *W, double lambda);
 /* Largest cone violation of W, relative to max ||x_i|| max ||w_gl|| (0 when feasible). */
-double cvxrelu_relu3_violation(const double *X, size_t c, const cvxrelu_configs *cf,
+CVXRELU_API double cvxrelu_relu3_violation(const double *X, size_t c, const cvxrelu_configs *cf,
                                const double *W);
 /*
  * The image of a three-layer network in the program: sub-network j (W1
@@ -857,7 +865,7 @@ double cvxrelu_relu3_violation(const double *X, size_t c, const cvxrelu_configs 
  * program's objective there is the network's path-form objective, which is at
  * most its [EP21] weight-decay objective.
  */
-cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, const double *X,
+CVXRELU_API cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, const double *X,
                                                   size_t c, size_t K, const double *W1,
                                                   const double *W2, const double *a,
                                                   const size_t *out, const size_t *index,
@@ -868,14 +876,14 @@ cvxrelu_status cvxrelu_relu3_weights_from_network(const cvxrelu_configs *cf, con
  * sqrt(||w_gl|| t), second layer s_pl sqrt(||w_gl||) and output weight
  * +-sqrt(t) on output k.  Takes ownership of enc (also on failure).
  */
-cvxrelu_status cvxrelu_model_from_relu3(const cvxrelu_configs *cf, const double *W, size_t c,
+CVXRELU_API cvxrelu_status cvxrelu_model_from_relu3(const cvxrelu_configs *cf, const double *W, size_t c,
                                         double lambda, cvxrelu_encoding *enc,
                                         cvxrelu_model **out, cvxrelu_error *err);
 /*
  * A three-layer network from plain arrays: K sub-networks, W1 (K width1) x d,
  * W2 K x width1, a (K), out (K) output indices.  Copied; takes ownership of enc.
  */
-cvxrelu_status cvxrelu_model_from_relu3_arrays(size_t K, size_t width1, const double *W1,
+CVXRELU_API cvxrelu_status cvxrelu_model_from_relu3_arrays(size_t K, size_t width1, const double *W1,
                                                const double *W2, const double *a,
                                                const size_t *out, double lambda,
                                                cvxrelu_encoding *enc, cvxrelu_model **out_model,
@@ -894,7 +902,7 @@ cvxrelu_status cvxrelu_model_from_relu3_arrays(size_t K, size_t width1, const do
  * (pattern statistics are those of the first-layer neurons).  Outputs
  * W1 ((c K width1) x d), W2 ((c K) x width1), a (c K), allocated.
  */
-cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const double *Y,
+CVXRELU_API cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const double *Y,
                                     size_t c, size_t K, size_t width1,
                                     const cvxrelu_local_settings *s, double **W1_out,
                                     double **W2_out, double **a_out, cvxrelu_local_result *res,
@@ -909,11 +917,11 @@ typedef struct {
 } cvxrelu_metrics;
 
 /* Metrics of predictions Yhat (n x enc->c) against encoded targets Y. */
-cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
+CVXRELU_API cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
                                    const double *Y, size_t n);
 
 /* A deep copy (NULL on allocation failure). */
-cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc);
+CVXRELU_API cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc);
 
 /* Which convex program cvxrelu_train solves (docs/algorithms.md). */
 typedef enum {
@@ -1015,7 +1023,7 @@ typedef struct {
     void *phase_data;
 } cvxrelu_train_settings;
 
-void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
+CVXRELU_API void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
 
 /* What cvxrelu_train did, filled in as it goes (on_phase sees it partly filled). */
 struct cvxrelu_train_report {
@@ -1081,7 +1089,7 @@ struct cvxrelu_train_report {
 };
 
 /* Frees what a report owns (the local optimizer's records); accepts NULL. */
-void cvxrelu_train_report_free(cvxrelu_train_report *r);
+CVXRELU_API void cvxrelu_train_report_free(cvxrelu_train_report *r);
 
 /*
  * The whole pipeline of `cvxrelu train` for the chosen program (docs/api.md,
@@ -1096,7 +1104,7 @@ void cvxrelu_train_report_free(cvxrelu_train_report *r);
  * returns CVXRELU_OK with the best network so far and report->exit saying why.
  * The library prints nothing: progress goes to on_phase and callback.
  */
-cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
+CVXRELU_API cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
                              const cvxrelu_train_settings *s, cvxrelu_model **model_out,
                              cvxrelu_train_report *report, cvxrelu_error *err);
 
@@ -1115,16 +1123,16 @@ typedef struct {
     int first, closed, failed;
 } cvxrelu_json;
 
-void cvxrelu_json_open(cvxrelu_json *j);
-void cvxrelu_json_num(cvxrelu_json *j, const char *key, double v);
-void cvxrelu_json_int(cvxrelu_json *j, const char *key, long long v);
-void cvxrelu_json_bool(cvxrelu_json *j, const char *key, int v);
-void cvxrelu_json_str(cvxrelu_json *j, const char *key, const char *v);
+CVXRELU_API void cvxrelu_json_open(cvxrelu_json *j);
+CVXRELU_API void cvxrelu_json_num(cvxrelu_json *j, const char *key, double v);
+CVXRELU_API void cvxrelu_json_int(cvxrelu_json *j, const char *key, long long v);
+CVXRELU_API void cvxrelu_json_bool(cvxrelu_json *j, const char *key, int v);
+CVXRELU_API void cvxrelu_json_str(cvxrelu_json *j, const char *key, const char *v);
 /* Closes the object (no keys after this); NULL when memory ran out. */
-const char *cvxrelu_json_text(cvxrelu_json *j);
+CVXRELU_API const char *cvxrelu_json_text(cvxrelu_json *j);
 /* Closes the object and writes it to path atomically. */
-cvxrelu_status cvxrelu_json_write(cvxrelu_json *j, const char *path, cvxrelu_error *err);
-void cvxrelu_json_free(cvxrelu_json *j);
+CVXRELU_API cvxrelu_status cvxrelu_json_write(cvxrelu_json *j, const char *path, cvxrelu_error *err);
+CVXRELU_API void cvxrelu_json_free(cvxrelu_json *j);
 
 /*
  * The report of cvxrelu_train as JSON keys (one schema for every program: the
@@ -1132,22 +1140,22 @@ void cvxrelu_json_free(cvxrelu_json *j);
  * the seed and the BLAS; docs/cli.md, "JSON output").  s: the settings the
  * call ran with; model_written: whether the caller saved the model.
  */
-void cvxrelu_train_report_json(cvxrelu_json *j, const cvxrelu_train_report *r,
+CVXRELU_API void cvxrelu_train_report_json(cvxrelu_json *j, const cvxrelu_train_report *r,
                                const cvxrelu_train_settings *s, int model_written);
 /* The name of the model kind ("gated", "gated+decompose", "relu", "sdp", "relu3")
    and of the solver ("rfista", "rfista-cone", "admm", "dsdp", "gd", "sgd", "adam",
    "augmented-lagrangian") of a report, as the JSON gives them. */
-const char *cvxrelu_train_model_string(const cvxrelu_train_report *r,
+CVXRELU_API const char *cvxrelu_train_model_string(const cvxrelu_train_report *r,
                                        const cvxrelu_train_settings *s);
-const char *cvxrelu_train_solver_string(const cvxrelu_train_report *r,
+CVXRELU_API const char *cvxrelu_train_solver_string(const cvxrelu_train_report *r,
                                         const cvxrelu_train_settings *s);
-const char *cvxrelu_optimizer_string(cvxrelu_optimizer o);
+CVXRELU_API const char *cvxrelu_optimizer_string(cvxrelu_optimizer o);
 /* objective, and with a lower bound (not NaN) upper_bound, lower_bound, gap, ratio */
-void cvxrelu_bounds_json(cvxrelu_json *j, double objective, double lower_bound);
+CVXRELU_API void cvxrelu_bounds_json(cvxrelu_json *j, double objective, double lower_bound);
 /* A certificate's own keys (the bound used, the s-bounds, feasibility, exit). */
-void cvxrelu_certificate_json(cvxrelu_json *j, const cvxrelu_certificate *c);
+CVXRELU_API void cvxrelu_certificate_json(cvxrelu_json *j, const cvxrelu_certificate *c);
 /* A certificate as the text block the CLI shows (n: the rows it was computed on). */
-void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c, size_t n);
+CVXRELU_API void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c, size_t n);
 
 /* ------------------------------------------------------------ synthetic data */
 
@@ -1157,14 +1165,14 @@ void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c, size_t n);
  * weights a_jk ~ N(0,1) gives Y = sum_j (X w_j)_+ a_j^T + noise * N(0,1)
  * (n x c).  Both arrays are allocated.
  */
-cvxrelu_status cvxrelu_synthetic_teacher(size_t n, size_t d, size_t c, size_t hidden,
+CVXRELU_API cvxrelu_status cvxrelu_synthetic_teacher(size_t n, size_t d, size_t c, size_t hidden,
                                          double noise, uint64_t seed, double **X_out,
                                          double **Y_out, cvxrelu_error *err);
 
 /* --------------------------------------------------------------- utilities */
 
 /* Name of the BLAS library and kernel in use (e.g. "OpenBLAS 0.3.21 SkylakeX"). */
-const char *cvxrelu_blas_info(void);
+CVXRELU_API const char *cvxrelu_blas_info(void);
 
 /*
  * The OpenBLAS kernel this CPU should use ("SkylakeX" with AVX-512, "Haswell"
@@ -1173,21 +1181,21 @@ const char *cvxrelu_blas_info(void);
  * OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded, so acting on this
  * needs a restart of the process (the CLI does that).
  */
-const char *cvxrelu_blas_better_core(void);
+CVXRELU_API const char *cvxrelu_blas_better_core(void);
 
 /* Threads of the BLAS (process-wide, as OpenBLAS offers no other way); 0 = all cores. */
-void cvxrelu_blas_set_threads(int threads);
+CVXRELU_API void cvxrelu_blas_set_threads(int threads);
 /* The number of threads the BLAS uses now. */
-int cvxrelu_blas_threads(void);
+CVXRELU_API int cvxrelu_blas_threads(void);
 /* The thread count the CLI uses for a problem whose product X U^T has n x m
    entries and inner size d: one thread below about 2e7 multiply-adds, where
    splitting costs more than it saves (measured: 2x slower on 2 cores). */
-int cvxrelu_blas_threads_for(size_t n, size_t d, size_t m);
+CVXRELU_API int cvxrelu_blas_threads_for(size_t n, size_t d, size_t m);
 
 /* Write a file atomically: fn writes to a temporary stream, which is renamed
    over path only when fn returns CVXRELU_OK and the stream flushed cleanly. */
 typedef cvxrelu_status (*cvxrelu_writer)(FILE *f, void *user, cvxrelu_error *err);
-cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *user,
+CVXRELU_API cvxrelu_status cvxrelu_write_atomic(const char *path, cvxrelu_writer fn, void *user,
                                     cvxrelu_error *err);
 
 #ifdef __cplusplus
