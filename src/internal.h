@@ -96,6 +96,10 @@ typedef struct {
     size_t max_iter;    /* CR_LOOP_UNLIMITED: none */
     size_t check_every; /* cr_loop_next checks the stop request when iter is a multiple;
                            0: never (the phase calls cr_loop_check where it can stop) */
+    int ahead;          /* 1: under a deadline, cr_loop_next does not begin an iteration
+                           that would end past it, judged by the last one's duration (for
+                           iterations nothing can cut short) */
+    double last;        /* cr_now() when the last iteration began (with ahead) */
     int why;            /* 0 while running; else a cvxrelu_exit (INTERRUPTED, TIME_LIMIT,
                            MAX_ITER) that ended the loop, kept once set */
 } cr_loop;
@@ -108,7 +112,8 @@ void cr_loop_start(cr_loop *l, volatile sig_atomic_t *interrupt, double time_lim
 void cr_loop_start_limits(cr_loop *l, const cvxrelu_limits *limits, size_t max_iter);
 /* Before an iteration: 0 to run it (counted in iter), else the outcome that ends the
    loop: CVXRELU_EXIT_MAX_ITER once max_iter iterations ran, then the stop request's
-   CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT. */
+   CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT (with ahead, also TIME_LIMIT
+   when this iteration would end past the deadline). */
 int cr_loop_next(cr_loop *l);
 /* The stop request alone (NULL: none): 0 to go on, else INTERRUPTED or TIME_LIMIT. */
 int cr_loop_check(cr_loop *l);

@@ -77,7 +77,7 @@ typedef struct {
     double pres, dres;  /* backend's primal and dual residuals (relative) */
     size_t iters;
     int converged;      /* reached tol */
-    int stopped;        /* 1: interrupted, 2: time limit (DSDP stopped by its monitor) */
+    int stopped;        /* 0, or CVXRELU_EXIT_INTERRUPTED / _TIME_LIMIT (DSDP stopped by its monitor) */
 } cr_sdp_out;
 
 /* Interior point by DSDP (src/sdp_dsdp.c). */
