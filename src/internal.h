@@ -110,6 +110,9 @@ void cr_loop_start(cr_loop *l, volatile sig_atomic_t *interrupt, double time_lim
                    size_t max_iter);
 /* The same from limits (NULL = none). */
 void cr_loop_start_limits(cr_loop *l, const cvxrelu_limits *limits, size_t max_iter);
+/* A loop inside the phase of outer (NULL: none): its stop request and deadline, its
+   own iteration limit and clock. */
+void cr_loop_within(cr_loop *l, const cr_loop *outer, size_t max_iter);
 /* Before an iteration: 0 to run it (counted in iter), else the outcome that ends the
    loop: CVXRELU_EXIT_MAX_ITER once max_iter iterations ran, then the stop request's
    CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT (with ahead, also TIME_LIMIT
@@ -117,6 +120,8 @@ void cr_loop_start_limits(cr_loop *l, const cvxrelu_limits *limits, size_t max_i
 int cr_loop_next(cr_loop *l);
 /* The stop request alone (NULL: none): 0 to go on, else INTERRUPTED or TIME_LIMIT. */
 int cr_loop_check(cr_loop *l);
+/* The stop request's outcome (INTERRUPTED or TIME_LIMIT) that ended the loop, else 0. */
+int cr_loop_stopped(const cr_loop *l);
 /* The iteration begun was cut short by why (a stop request inside it): not counted. */
 void cr_loop_abandon(cr_loop *l, int why);
 /* Seconds since cr_loop_start. */

@@ -21,6 +21,12 @@ void cr_loop_start_limits(cr_loop *l, const cvxrelu_limits *limits, size_t max_i
                   max_iter);
 }
 
+void cr_loop_within(cr_loop *l, const cr_loop *outer, size_t max_iter)
+{
+    cr_loop_start(l, NULL, 0.0, max_iter);
+    if (outer) l->stop = outer->stop;
+}
+
 int cr_loop_next(cr_loop *l)
 {
     if (l->why) return l->why;
@@ -41,6 +47,13 @@ int cr_loop_check(cr_loop *l)
     if (!l) return 0;
     if (!l->why) l->why = cr_stop_check(&l->stop);
     return l->why;
+}
+
+int cr_loop_stopped(const cr_loop *l)
+{
+    return l && (l->why == CVXRELU_EXIT_INTERRUPTED || l->why == CVXRELU_EXIT_TIME_LIMIT)
+               ? l->why
+               : 0;
 }
 
 void cr_loop_abandon(cr_loop *l, int why)

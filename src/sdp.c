@@ -916,10 +916,10 @@ cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const do
         return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: no solution of this size");
     if (R == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: width must be >= 1");
     cr_sdp_problem pb = {n, d, c, X, Y, lambda * (double)(n * c)};
-    cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
-                                 limits ? limits->time_limit_s : 0.0);
+    cr_loop phase;
+    cr_loop_start_limits(&phase, limits, CR_LOOP_UNLIMITED);
     int stopped = 0;
-    cvxrelu_status st = cr_sdp_readout(&pb, res->Z, R, max_iter, seed, &stop, U_out, V_out,
+    cvxrelu_status st = cr_sdp_readout(&pb, res->Z, R, max_iter, seed, &phase, U_out, V_out,
                                        &stopped, err);
     if (st == CVXRELU_OK && stopped && exit_out) *exit_out = (cvxrelu_exit)stopped;
     return st;

@@ -93,7 +93,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
  * f(x) = sum_j (x.u_j)_+ v_j, each neuron balanced (||u_j|| = ||v_j||).
  */
 cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t R,
-                              size_t max_iter, uint64_t seed, const cr_stop *stop,
+                              size_t max_iter, uint64_t seed, const cr_loop *phase,
                               double **U_out, double **V_out, int *stopped, cvxrelu_error *err);
 
 #endif
