@@ -94,6 +94,7 @@ typedef struct {
     double t0;          /* cr_now() at the start */
     size_t iter;        /* iterations begun (less those abandoned) */
     size_t max_iter;    /* CR_LOOP_UNLIMITED: none */
+    size_t min_iter;    /* the first min_iter iterations run whatever the stop request */
     size_t check_every; /* cr_loop_next checks the stop request when iter is a multiple;
                            0: never (the phase calls cr_loop_check where it can stop) */
     int ahead;          /* 1: under a deadline, cr_loop_next does not begin an iteration

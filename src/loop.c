@@ -9,6 +9,7 @@ void cr_loop_start(cr_loop *l, volatile sig_atomic_t *interrupt, double time_lim
     l->t0 = cr_now();
     l->iter = 0;
     l->max_iter = max_iter;
+    l->min_iter = 0;
     l->check_every = 1;
     l->ahead = 0;
     l->last = 0.0;
@@ -31,7 +32,9 @@ int cr_loop_next(cr_loop *l)
 {
     if (l->why) return l->why;
     if (l->iter >= l->max_iter) return l->why = CVXRELU_EXIT_MAX_ITER;
-    if (l->check_every && l->iter % l->check_every == 0 && cr_loop_check(l)) return l->why;
+    if (l->iter >= l->min_iter && l->check_every && l->iter % l->check_every == 0 &&
+        cr_loop_check(l))
+        return l->why;
     if (l->ahead && l->stop.deadline > 0.0) {
         const double now = cr_now();
         if (l->last > 0.0 && now + (now - l->last) > l->stop.deadline)
