@@ -119,7 +119,8 @@ void cr_loop_within(cr_loop *l, const cr_loop *outer, size_t max_iter);
    CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT (with ahead, also TIME_LIMIT
    when this iteration would end past the deadline). */
 int cr_loop_next(cr_loop *l);
-/* The stop request alone (NULL: none): 0 to go on, else INTERRUPTED or TIME_LIMIT. */
+/* The stop request alone (NULL: none): 0 to go on, else INTERRUPTED or TIME_LIMIT (kept
+   as the loop's outcome unless it has one). */
 int cr_loop_check(cr_loop *l);
 /* The stop request's outcome (INTERRUPTED or TIME_LIMIT) that ended the loop, else 0. */
 int cr_loop_stopped(const cr_loop *l);

@@ -48,8 +48,11 @@ int cr_loop_next(cr_loop *l)
 int cr_loop_check(cr_loop *l)
 {
     if (!l) return 0;
-    if (!l->why) l->why = cr_stop_check(&l->stop);
-    return l->why;
+    int why = cr_loop_stopped(l);
+    if (why) return why;
+    why = cr_stop_check(&l->stop);
+    if (why && !l->why) l->why = why; /* after the iteration limit, a late stop is not it */
+    return why;
 }
 
 int cr_loop_stopped(const cr_loop *l)

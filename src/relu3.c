@@ -435,7 +435,7 @@ typedef struct {
     double *mu, *mun, *gram, *rhs, *rnorm, *qw; /* qw (n): second-layer sums of w */
     double *v, *Zv, *q;                          /* the result: m1 x d, m1 x n, n */
     unsigned char *banned;                       /* (m1 + 1) n: rows found dependent */
-    const cr_stop *stop;                         /* a stop request gives up (-1) */
+    cr_loop *loop;                               /* a stop request gives up (-1) */
 } proj_ws;
 
 typedef struct {
@@ -608,7 +608,7 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
     memset(ws->banned, 0, rows);
     const double tol = 1e-14 * pb->xmax * fmax(wn, 1e-300);
     for (size_t outer = 0; outer < 4 * m1 * d + 20; outer++) {
-        if (cr_stop_check(ws->stop)) return -1;
+        if (cr_loop_check(ws->loop)) return -1;
         for (size_t i = 0; i < n; i++) {
             q[i] = 0.0;
             for (size_t l = 0; l < m1; l++) q[i] += pb->d1[(p * m1 + l) * n + i] * Zv[l * n + i];
@@ -736,7 +736,7 @@ static void al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
         for (size_t i = 0; i < n; i++) worst = fmax(worst, -pb->a2[p * n + i] * Qr[g * n + i]);
         if (worst <= 1e-13 * pb->xmax * t) continue;
         proj_ws *w = &a->pw;
-        if (cr_stop_check(w->stop) || project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w)) {
+        if (cr_loop_check(w->loop) || project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w)) {
             zero_group(pb, g, Urep, Zr, Qr);
             continue;
         }
@@ -858,7 +858,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     const double t0 = loop.t0;
     al_state a;
     memset(&a, 0, sizeof a);
-    a.pw.stop = &loop.stop;
+    a.pw.loop = &loop;
     if (prob_init(&a.pb, X, Y, c, cf) || al_alloc(&a)) {
         al_free(&a);
         return cr_fail(err, CVXRELU_ERR_NOMEM, "relu3: out of memory for the program");

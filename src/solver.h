@@ -45,7 +45,7 @@ struct cvxrelu_solver {
     double gemm_time;
     cr_loop loop;         /* this solve's: interrupt flag, deadline, iteration limit */
     int stopped;          /* set by a solver that cut a phase short (an outcome of
-                             cr_stop_check on loop.stop); the driver then ends the solve */
+                             cr_loop_check on loop); the driver then ends the solve */
     const cr_solver_type *type;
     /* float32 products (gated, settings.single_precision): X in float, and float
        scratch for the weights, the row block and the gradient; single_active = 0
