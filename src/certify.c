@@ -227,7 +227,7 @@ static void gram_side(const gram_ctx *g, int sign, int weighted, double *G)
  * squared), or NAN on failure.
  */
 static double sdp_subset_bound(const double *M, size_t p, size_t d, uint64_t seed,
-                               const cr_stop *stop)
+                               cr_loop *loop)
 {
     const size_t q = p + 1;
     size_t r = (size_t)ceil(sqrt(2.0 * (double)q)) + 1;
@@ -270,10 +270,10 @@ static double sdp_subset_bound(const double *M, size_t p, size_t d, uint64_t see
         }
         if (val - prev <= 1e-9 * fabs(val)) break;
         prev = val;
-        if (cr_stop_check(stop)) break;
+        if (cr_loop_check(loop)) break;
     }
     /* the bound below holds for any y, but its eigenvalue costs O(q^3): a stop skips it */
-    if (cr_stop_check(stop)) goto done;
+    if (cr_loop_check(loop)) goto done;
     /* y_i = (C V V^T)_ii, then the eigenvalue form (valid for any y) */
     double *CV = cr_malloc(q, r * sizeof(double));
     if (!CV) goto done;
@@ -305,7 +305,7 @@ done:
 }
 
 /* max over subsets T of the rows of M (p x d) of ||sum_T m_i||, Gray-code order. */
-static double subsets_max(const double *M, size_t p, size_t d, double *acc, const cr_stop *stop)
+static double subsets_max(const double *M, size_t p, size_t d, double *acc, cr_loop *loop)
 {
     memset(acc, 0, d * sizeof(double));
     int *in = cr_calloc(p ? p : 1, sizeof(int));
@@ -325,7 +325,7 @@ static double subsets_max(const double *M, size_t p, size_t d, double *acc, cons
         }
         double v = cblas_dnrm2((int)d, acc, 1);
         if (v > best) best = v;
-        if ((t & 65535u) == 0 && cr_stop_check(stop)) { /* a partial max bounds nothing */
+        if ((t & 65535u) == 0 && cr_loop_check(loop)) { /* a partial max bounds nothing */
             free(in);
             return NAN;
         }
@@ -454,7 +454,7 @@ typedef struct {
     size_t bs;
     double *G1;            /* d x d scratch */
     double *M;             /* sdp_max rows x d scratch */
-    const cr_stop *stop;   /* a stop request skips the bounds not yet computed */
+    cr_loop *loop;         /* a stop request skips the bounds not yet computed */
 } cert_ctx;
 
 /* Fill sb[b] with each requested bound on s(v) for the vector v (NAN if not computed). */
@@ -476,7 +476,7 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
     if (s->bounds & (1u << CVXRELU_SBOUND_CHEAP))
         sb[CVXRELU_SBOUND_CHEAP] = fmax(cheap[0], cheap[1]) * (1.0 + 1e-13);
     const double cheap_b = fmax(cheap[0], cheap[1]) * (1.0 + 1e-13);
-    if (cr_stop_check(cx->stop)) { /* the cheap bound (always valid) is enough to go on */
+    if (cr_loop_check(cx->loop)) { /* the cheap bound (always valid) is enough to go on */
         sb[CVXRELU_SBOUND_CHEAP] = cheap_b;
         return;
     }
@@ -519,8 +519,8 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
                     p++;
                 }
             if (want_sdp)
-                vs[sd] = p ? sdp_subset_bound(cx->M, p, d, s->seed + (uint64_t)sd, cx->stop) : 0.0;
-            if (want_sub) vb[sd] = p ? subsets_max(cx->M, p, d, cx->G1, cx->stop) : 0.0;
+                vs[sd] = p ? sdp_subset_bound(cx->M, p, d, s->seed + (uint64_t)sd, cx->loop) : 0.0;
+            if (want_sub) vb[sd] = p ? subsets_max(cx->M, p, d, cx->G1, cx->loop) : 0.0;
         }
         /* a side not computed (stopped, or out of memory) leaves the bound uncomputed:
            fmax would drop the NAN and bound one side only */
@@ -529,14 +529,14 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
         if (want_sub && !isnan(vb[0]) && !isnan(vb[1]))
             sb[CVXRELU_SBOUND_SUBSETS] = fmax(vb[0], vb[1]);
     }
-    if ((s->bounds & (1u << CVXRELU_SBOUND_EXACT)) && cx->X2 && !cr_stop_check(cx->stop)) {
+    if ((s->bounds & (1u << CVXRELU_SBOUND_EXACT)) && cx->X2 && !cr_loop_check(cx->loop)) {
         double e = exact_s_2d(cx->X2, n, v);
         double corr = 0.0;
         for (size_t j = 0; j < n; j++) corr += fabs(v[j]) * cx->resid[j];
         sb[CVXRELU_SBOUND_EXACT] = e * (1.0 + 1e-12) + corr + 1e-14 * cheap_tot;
     }
     /* stopped while the bounds asked for were computed: the cheap one keeps a bound */
-    if (cr_stop_check(cx->stop)) sb[CVXRELU_SBOUND_CHEAP] = cheap_b;
+    if (cr_loop_check(cx->loop)) sb[CVXRELU_SBOUND_CHEAP] = cheap_b;
 }
 
 /*
@@ -546,7 +546,7 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
  */
 static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, size_t n,
                                     const double *V, size_t c, const cvxrelu_certify_settings *s,
-                                    const cr_stop *stop, double *best, cvxrelu_error *err)
+                                    cr_loop *loop, double *best, cvxrelu_error *err)
 {
     const size_t d = m->d, S = m->m + s->samples;
     for (size_t k = 0; k < c; k++) best[k] = 0.0;
@@ -573,7 +573,7 @@ static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, siz
         if (nr > 0.0) cblas_dscal((int)d, 1.0 / nr, ui, 1);
     }
     for (size_t r0 = 0; r0 < n; r0 += nb) {
-        if (cr_stop_check(stop)) { /* sums over part of the rows estimate nothing */
+        if (cr_loop_check(loop)) { /* sums over part of the rows estimate nothing */
             free(U); free(Z); free(Q); free(bestu); free(bestv);
             return CVXRELU_OK;
         }
@@ -600,7 +600,7 @@ static cvxrelu_status sampled_check(const cvxrelu_model *m, const double *X, siz
     int steps = work > 0 ? (int)fmin(20.0, fmax(3.0, 1e9 / work)) : 0;
     double *Zq = cr_malloc(n, q * sizeof(double)), *Gq = cr_malloc(q, d * sizeof(double));
     if (!Zq || !Gq) steps = 0;
-    for (int it = 0; it < steps && !cr_stop_check(stop); it++) {
+    for (int it = 0; it < steps && !cr_loop_check(loop); it++) {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)q, (int)d, 1.0, X,
                     (int)d, bestu, (int)d, 0.0, Zq, (int)q);
         for (size_t j = 0; j < n; j++)
@@ -669,8 +669,8 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         return cr_fail(err, CVXRELU_ERR_INVALID,
                        "certify: exhaustive subsets allowed for at most 30 rows, got %zu",
                        s->subsets_max_rows);
-    const double t0 = cr_now();
-    const cr_stop stop = cr_stop_after(s->interrupt, s->time_limit_s);
+    cr_loop loop; /* no iterations of its own: its searches check the stop request */
+    cr_loop_start(&loop, s->interrupt, s->time_limit_s, CR_LOOP_UNLIMITED);
     const size_t d = m->d, c = m->enc->c, N = n * c;
     const double beta = lambda * (double)N;
     cert->lambda = lambda;
@@ -774,7 +774,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         }
     }
 
-    cert_ctx cx = {X, n, d, rownorm, Gall, X2, resid, buf, bs, G1, M, &stop};
+    cert_ctx cx = {X, n, d, rownorm, Gall, X2, resid, buf, bs, G1, M, &loop};
     double lb = 0.0, worst = 0.0;
     unsigned used_count[CVXRELU_SBOUND_COUNT] = {0};
     int feasible = 1;
@@ -821,13 +821,13 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     /* LB is valid whether or not v itself is dual feasible (a scales it) */
     cert->certified_optimal = cert->upper_bound - cert->lower_bound <= s->tol * cert->upper_bound;
 
-    st = sampled_check(m, X, n, V, c, s, &stop, sampled, err);
+    st = sampled_check(m, X, n, V, c, s, &loop, sampled, err);
     if (st) goto done;
-    cert->exit = (cvxrelu_exit)cr_stop_check(&stop); /* 0 = CONVERGED */
+    cert->exit = (cvxrelu_exit)cr_loop_check(&loop); /* 0 = CONVERGED */
     cert->s_sampled = 0.0;
     for (size_t k = 0; k < c; k++) cert->s_sampled = fmax(cert->s_sampled, sampled[k] / beta);
     cert->descent_found = cert->s_sampled > 1.0 + s->tol;
-    cert->time_s = cr_now() - t0;
+    cert->time_s = cr_loop_elapsed(&loop);
 done:
     free(F); free(V); free(v); free(rownorm); free(Gall); free(G1);
     free(buf); free(M); free(sampled); free(X2); free(resid);

@@ -93,7 +93,7 @@ int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double 
     for (size_t p = 0; p < ns; p++) mu[p] = s[p];
 
     for (;;) {
-        if (k->stop && cr_stop_check(k->stop)) {
+        if (cr_loop_check(k->loop)) {
             *ns_io = ns;
             return 1;
         }

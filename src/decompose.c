@@ -24,8 +24,7 @@ typedef struct {
     const double *u; /* d */
     size_t n, d;
     double *r, *Cs, *H, *g, *dx, *xt;
-    const cr_stop *stop; /* checked at every Newton step */
-    int stopped;         /* the outcome of the check that ended the work */
+    cr_loop *loop; /* the decomposition's: its stop request is checked at every Newton step */
 } barrier;
 
 /* phi = tau (s1 + s2) - log(s1^2 - ||u+w||^2) - log(s2^2 - ||w||^2) - sum log(C w - b);
@@ -57,7 +56,7 @@ static void center(barrier *B, double *x, double tau)
 {
     const size_t d = B->d, n = B->n, k = d + 2;
     for (int it = 0; it < 60; it++) {
-        if ((B->stopped = cr_stop_check(B->stop))) return;
+        if (cr_loop_check(B->loop)) return;
         const double *w = x, s1 = x[d], s2 = x[d + 1];
         double zz = 0.0, ww = 0.0;
         for (size_t l = 0; l < d; l++) {
@@ -137,7 +136,7 @@ static int min_norm(barrier *B, double *w, const double *gate)
     double tau = 1.0 / (x[d] + x[d + 1]);
     for (int stage = 0; stage < 40; stage++) {
         center(B, x, tau);
-        if (B->stopped) return -1; /* keep the closed form */
+        if (cr_loop_stopped(B->loop)) return -1; /* keep the closed form */
         if ((double)(n + 4) / tau <= 1e-10 * (x[d] + x[d + 1])) break;
         tau *= 10.0;
     }
@@ -177,9 +176,9 @@ cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
     double *xg = cr_malloc(n, sizeof(double)), *bvec = cr_malloc(n, sizeof(double));
     barrier B;
     memset(&B, 0, sizeof B);
-    cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
-                                 limits ? limits->time_limit_s : 0.0);
-    B.stop = &stop;
+    cr_loop loop;
+    cr_loop_start_limits(&loop, limits, CR_LOOP_UNLIMITED);
+    B.loop = &loop;
     B.r = cr_malloc(n, sizeof(double));
     B.Cs = cr_malloc(n * d + d * d, sizeof(double));
     B.H = cr_malloc((d + 2) * (d + 2), sizeof(double));
@@ -216,8 +215,7 @@ cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
             for (size_t l = 0; l < d; l++) w[l] = t * gate[l];
             /* after a stop request the remaining groups keep the closed form:
                still an exact decomposition, only a sharper one */
-            if (method == CVXRELU_DECOMPOSE_MIN_NORM && t > 0.0 && !B.stopped &&
-                !(B.stopped = cr_stop_check(&stop))) {
+            if (method == CVXRELU_DECOMPOSE_MIN_NORM && t > 0.0 && !cr_loop_check(&loop)) {
                 B.C = C;
                 B.b = bvec;
                 B.u = u;
@@ -230,7 +228,7 @@ cvxrelu_status cvxrelu_decompose_gated(const double *X, size_t n, size_t d,
         }
     }
     *ratio = before > 0.0 ? after / before : 1.0;
-    if (exit_out && B.stopped) *exit_out = (cvxrelu_exit)B.stopped;
+    if (exit_out && cr_loop_stopped(&loop)) *exit_out = (cvxrelu_exit)loop.why;
     *Urelu_out = Ur;
     Ur = NULL;
 done:

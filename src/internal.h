@@ -81,6 +81,54 @@ cr_stop cr_stop_after(volatile sig_atomic_t *interrupt, double time_limit_s);
    CVXRELU_EXIT_TIME_LIMIT, both non-zero): stop now. */
 int cr_stop_check(const cr_stop *s);
 
+/* The loop of an iterative phase: its stop request and deadline (the time limit
+   counted from cr_loop_start), its iteration limit, its clock, and the outcome
+   that ended it.  Every iterative phase runs through one:
+       cr_loop_start(&loop, interrupt, time_limit_s, max_iter);
+       while (!cr_loop_next(&loop)) { ...one iteration, its convergence test... }
+       exit = loop.why;  (0 = ended by the phase itself: converged, say)
+   A check inside an iteration (a kernel, a projection) is cr_loop_check, or
+   cr_stop_check on &loop.stop where only the stop request travels. */
+typedef struct {
+    cr_stop stop;
+    double t0;          /* cr_now() at the start */
+    size_t iter;        /* iterations begun (less those abandoned) */
+    size_t max_iter;    /* CR_LOOP_UNLIMITED: none */
+    size_t min_iter;    /* the first min_iter iterations run whatever the stop request */
+    size_t check_every; /* cr_loop_next checks the stop request when iter is a multiple;
+                           0: never (the phase calls cr_loop_check where it can stop) */
+    int ahead;          /* 1: under a deadline, cr_loop_next does not begin an iteration
+                           that would end past it, judged by the last one's duration (for
+                           iterations nothing can cut short) */
+    double last;        /* cr_now() when the last iteration began (with ahead) */
+    int why;            /* 0 while running; else a cvxrelu_exit (INTERRUPTED, TIME_LIMIT,
+                           MAX_ITER) that ended the loop, kept once set */
+} cr_loop;
+
+#define CR_LOOP_UNLIMITED ((size_t)-1)
+
+void cr_loop_start(cr_loop *l, volatile sig_atomic_t *interrupt, double time_limit_s,
+                   size_t max_iter);
+/* The same from limits (NULL = none). */
+void cr_loop_start_limits(cr_loop *l, const cvxrelu_limits *limits, size_t max_iter);
+/* A loop inside the phase of outer (NULL: none): its stop request and deadline, its
+   own iteration limit and clock. */
+void cr_loop_within(cr_loop *l, const cr_loop *outer, size_t max_iter);
+/* Before an iteration: 0 to run it (counted in iter), else the outcome that ends the
+   loop: CVXRELU_EXIT_MAX_ITER once max_iter iterations ran, then the stop request's
+   CVXRELU_EXIT_INTERRUPTED or CVXRELU_EXIT_TIME_LIMIT (with ahead, also TIME_LIMIT
+   when this iteration would end past the deadline). */
+int cr_loop_next(cr_loop *l);
+/* The stop request alone (NULL: none): 0 to go on, else INTERRUPTED or TIME_LIMIT (kept
+   as the loop's outcome unless it has one). */
+int cr_loop_check(cr_loop *l);
+/* The stop request's outcome (INTERRUPTED or TIME_LIMIT) that ended the loop, else 0. */
+int cr_loop_stopped(const cr_loop *l);
+/* The iteration begun was cut short by why (a stop request inside it): not counted. */
+void cr_loop_abandon(cr_loop *l, int why);
+/* Seconds since cr_loop_start. */
+double cr_loop_elapsed(const cr_loop *l);
+
 /* Parse a double from the whole of [s, end); 0 on success. */
 int cr_parse_double(const char *s, const char *end, double *out);
 /* The longest line a text reader accepts (64 MiB; unit tests lower it). */

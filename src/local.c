@@ -146,7 +146,8 @@ cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const do
     if (st) return st;
 
     const size_t b = cr_local_minibatch(s, n);
-    const double t0 = cr_now();
+    cr_loop loop; /* one iteration per step, from here (the setup counts) */
+    cr_loop_start(&loop, s->interrupt, s->time_limit_s, s->steps);
     net nt = {d, c, s->width, cm, cr_local_block_rows(n, cm), NULL, NULL};
     const size_t wrows = b > nt.nb ? b : nt.nb; /* a minibatch may exceed a block */
     nt.Z = cr_malloc(wrows, cm * sizeof(double));
@@ -156,7 +157,7 @@ cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const do
         const cr_local_net ln = as_local_net(&nt);
         double **const out[2] = {W_out, a_out};
         const size_t len[2] = {cmd, cm};
-        st = cr_local_run(&ln, X, Y, n, s, t0, out, len, 2, res, err);
+        st = cr_local_run(&ln, X, Y, n, s, &loop, out, len, 2, res, err);
     }
     free(nt.Z);
     free(nt.R);

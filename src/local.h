@@ -98,14 +98,15 @@ cvxrelu_status cr_local_objective_parts(const cr_local_net *nt, const double *X,
  * Train nt on X (n x d), Y (n x c) under the checked settings s: theta drawn
  * by nt->init from s->seed, then s->steps updates of GD, SGD or Adam on the
  * data term plus the weight decay, nt->project after each; res receives the
- * records (every s->record_every steps, at 0 and at the end, times from t0)
- * and the result.  The trained theta is handed out as nout arrays: out[i]
+ * records (every s->record_every steps, at 0 and at the end, times from the
+ * start of loop) and the result; loop (started by the caller on s's interrupt,
+ * time limit and s->steps) counts the steps and ends them on a stop request.  The trained theta is handed out as nout arrays: out[i]
  * receives the next len[i] entries (allocated).  On failure the arrays are
  * NULL and res is freed; CVXRELU_ERR_NOMEM comes without a message (the
  * caller names its sizes).
  */
 cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const double *Y, size_t n,
-                            const cvxrelu_local_settings *s, double t0, double **const out[],
+                            const cvxrelu_local_settings *s, cr_loop *loop, double **const out[],
                             const size_t len[], size_t nout, cvxrelu_local_result *res,
                             cvxrelu_error *err);
 

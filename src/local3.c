@@ -226,7 +226,8 @@ cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const d
     if (st) return st;
 
     const size_t b = cr_local_minibatch(s, n);
-    const double t0 = cr_now();
+    cr_loop loop; /* one iteration per step, from here (the setup counts) */
+    cr_loop_start(&loop, s->interrupt, s->time_limit_s, s->steps);
     net3 nt = net3_shape(n, d, c, K, width1);
     const size_t wrows = b > nt.nb ? b : nt.nb; /* a minibatch may exceed a block */
     nt.Z = cr_malloc(wrows, M * sizeof(double));
@@ -237,7 +238,7 @@ cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const d
         const cr_local_net ln = as_local_net(&nt);
         double **const out[3] = {W1_out, W2_out, a_out};
         const size_t len[3] = {Md, M, S};
-        st = cr_local_run(&ln, X, Y, n, s, t0, out, len, 3, res, err);
+        st = cr_local_run(&ln, X, Y, n, s, &loop, out, len, 3, res, err);
     }
     free(nt.Z);
     free(nt.Z2);

@@ -219,7 +219,7 @@ static double penalty_of(const cr_local_net *nt, const double *theta, double lam
    `step` appended to res (step 0 also captures the initial patterns). */
 static cvxrelu_status record_step(const cr_local_net *nt, trainer *t, const double *X,
                                   const double *Y, size_t n, double lambda, size_t step,
-                                  double t0, cvxrelu_local_result *res, double *obj)
+                                  const cr_loop *loop, cvxrelu_local_result *res, double *obj)
 {
     memset(t->ham, 0, nt->neurons * sizeof(size_t));
     double sq = full_pass(nt, X, Y, n, t->theta, NULL, t->p0, step == 0, t->ham);
@@ -241,7 +241,7 @@ static cvxrelu_status record_step(const cr_local_net *nt, trainer *t, const doub
     rec->objective = *obj;
     rec->changed_neurons = changed;
     rec->mean_hamming = (double)total / (double)nt->neurons;
-    rec->time_s = cr_now() - t0;
+    rec->time_s = cr_loop_elapsed(loop);
     return CVXRELU_OK;
 }
 
@@ -270,7 +270,7 @@ static void next_batch(const cr_local_net *nt, trainer *t, cr_rng *rng, const do
 }
 
 cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const double *Y, size_t n,
-                            const cvxrelu_local_settings *s, double t0, double **const out[],
+                            const cvxrelu_local_settings *s, cr_loop *loop, double **const out[],
                             const size_t len[], size_t nout, cvxrelu_local_result *res,
                             cvxrelu_error *err)
 {
@@ -312,16 +312,9 @@ cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const doubl
     double obj;
     size_t done = 0, pos = n;
     res->exit = CVXRELU_EXIT_MAX_ITER; /* every step taken, unless stopped */
-    if (record_step(nt, &t, X, Y, n, s->lambda, 0, t0, res, &obj)) goto fail;
+    if (record_step(nt, &t, X, Y, n, s->lambda, 0, loop, res, &obj)) goto fail;
     if (!isfinite(obj)) goto diverged;
-    while (done < s->steps) {
-        if ((s->interrupt && *s->interrupt) ||
-            (s->time_limit_s > 0.0 && cr_now() - t0 > s->time_limit_s)) {
-            res->interrupted = 1;
-            res->exit = s->interrupt && *s->interrupt ? CVXRELU_EXIT_INTERRUPTED
-                                                      : CVXRELU_EXIT_TIME_LIMIT;
-            break;
-        }
+    while (!cr_loop_next(loop)) { /* done = loop->iter - 1 steps taken */
         double sq;
         if (minibatch) {
             next_batch(nt, &t, &rng, X, Y, n, b, &pos);
@@ -350,12 +343,16 @@ cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const doubl
         if (nt->project) nt->project(nt->net, t.theta);
         done++;
         if (s->record_every && done % s->record_every == 0) {
-            if (record_step(nt, &t, X, Y, n, s->lambda, done, t0, res, &obj)) goto fail;
+            if (record_step(nt, &t, X, Y, n, s->lambda, done, loop, res, &obj)) goto fail;
             if (!isfinite(obj)) goto diverged;
         }
     }
+    if (cr_loop_stopped(loop)) {
+        res->interrupted = 1;
+        res->exit = (cvxrelu_exit)loop->why;
+    }
     if (res->records[res->n_records - 1].step != done) {
-        if (record_step(nt, &t, X, Y, n, s->lambda, done, t0, res, &obj)) goto fail;
+        if (record_step(nt, &t, X, Y, n, s->lambda, done, loop, res, &obj)) goto fail;
         if (!isfinite(obj)) goto diverged;
     }
 
@@ -373,7 +370,7 @@ cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const doubl
     for (size_t i = 0, off = 0; i < nout; off += len[i++])
         memcpy(*out[i], t.theta + off, len[i] * sizeof(double));
     trainer_free(&t);
-    res->time_s = cr_now() - t0;
+    res->time_s = cr_loop_elapsed(loop);
     return CVXRELU_OK;
 
 diverged:

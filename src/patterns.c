@@ -134,8 +134,9 @@ cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
     for (size_t i = 0; i < m0 * d; i++)
         if (!isfinite(G0[i]))
             return cr_fail(err, CVXRELU_ERR_NUMERIC, "patterns: gate %zu is not finite", i / d + 1);
-    const cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
-                                       limits ? limits->time_limit_s : 0.0);
+    cr_loop loop; /* one iteration per block of gates, the given ones first */
+    cr_loop_start_limits(&loop, limits, CR_LOOP_UNLIMITED);
+    loop.min_iter = 1; /* stop requests are checked between blocks: the first is always done */
     if (P > 0 && max_draws == 0) max_draws = 10 * P + 100;
     size_t B = block_rows(n);
     {
@@ -159,9 +160,8 @@ cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
     if (!b.cand) goto fail;
     if ((st = builder_grow(&b))) goto fail;
     size_t used;
-    /* stop requests are checked between blocks: the first block is always done */
     for (size_t i = 0; i < m0 && !why; i += B) {
-        if (i > 0 && (why = cr_stop_check(&stop))) break;
+        if ((why = cr_loop_next(&loop))) break;
         size_t m = m0 - i < B ? m0 - i : B;
         if ((st = builder_add_block(&b, G0 + i * d, m, XG, SIZE_MAX, &used))) goto fail;
         p->sampled += used;
@@ -171,7 +171,7 @@ cvxrelu_status cvxrelu_patterns_build(const double *X, size_t n, size_t d,
         cr_rng_seed(&rng, seed);
         /* the same stream as one gate at a time: gate k is normals k d .. k d + d - 1 */
         for (size_t draw = 0; draw < max_draws && p->P < P;) {
-            if ((draw > 0 || m0 > 0) && (why = cr_stop_check(&stop))) break;
+            if ((why = cr_loop_next(&loop))) break;
             size_t m = max_draws - draw < B ? max_draws - draw : B;
             for (size_t k = 0; k < m * d; k++) g[k] = cr_rng_normal(&rng);
             if ((st = builder_add_block(&b, g, m, XG, P, &used))) goto fail;

@@ -96,7 +96,7 @@ static int products_rows_chk(cvxrelu_solver *s, const double *U, size_t rows, do
     const size_t blk = block_rows(s, s->d);
     double t0 = cr_now();
     for (size_t r0 = 0; r0 < rows; r0 += blk) {
-        if (checked && (s->stopped = cr_stop_check(&s->stop))) break;
+        if (checked && (s->stopped = cr_loop_check(&s->loop))) break;
         size_t nr = rows - r0 < blk ? rows - r0 : blk;
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)s->n, (int)s->d, 1.0,
                     U + r0 * s->d, (int)s->d, s->X, (int)s->d, 0.0, Zt + r0 * s->n, (int)s->n);
@@ -126,7 +126,7 @@ static int loss_gradient(cvxrelu_solver *s, relu_state *st, const double *R)
     const double invN = 1.0 / s->N;
     const size_t blk = block_rows(s, d);
     for (size_t g0 = 0; g0 < s->m; g0 += blk) {
-        if ((s->stopped = cr_stop_check(&s->stop))) return 1;
+        if ((s->stopped = cr_loop_check(&s->loop))) return 1;
         size_t g1 = s->m - g0 < blk ? s->m : g0 + blk;
         memset(st->Mt + g0 * n, 0, (g1 - g0) * n * sizeof(double));
         for (size_t g = g0; g < g1; g++) {
@@ -166,13 +166,13 @@ static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
     if (products(s, st->Ytr, st->Zy)) return NAN;
     double gmax = 0.0;
     for (size_t g = 0; g < m; g++) {
-        if ((s->stopped = cr_stop_check(&s->stop))) return NAN;
+        if ((s->stopped = cr_loop_check(&s->loop))) return NAN;
         cr_cone k = cone_of(s, st, g);
-        k.stop = &s->stop;
+        k.loop = &s->loop;
         double v = cr_cone_project_norm(&k, st->Ytr + g * d, st->Zy + g * n, st->dset + g * d,
                                         &st->ndset[g], st->work, st->uscr, st->zscr);
         if (isnan(v)) {
-            s->stopped = cr_stop_check(&s->stop);
+            s->stopped = cr_loop_check(&s->loop);
             return NAN;
         }
         if (v > gmax) gmax = v;
@@ -240,16 +240,16 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     products(s, s->U, st->Zy);
     size_t done = 0; /* groups projected; the rest stay zero in Unew and Zk */
     for (size_t g = 0; g < m; g++, done++) {
-        if (!s->stopped) s->stopped = cr_stop_check(&s->stop);
+        if (!s->stopped) s->stopped = cr_loop_check(&s->loop);
         if (s->stopped) {
             memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
             break;
         }
         cr_cone k = cone_of(s, st, g);
-        k.stop = &s->stop; /* a long projection (d active rows) stops too */
+        k.loop = &s->loop; /* a long projection (d active rows) stops too */
         if (cr_cone_project(&k, s->U + g * d, st->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
                             st->set + g * d, &st->nset[g], st->work)) {
-            s->stopped = cr_stop_check(&s->stop);
+            s->stopped = cr_loop_check(&s->loop);
             memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
             break;
         }
@@ -317,13 +317,13 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
         for (size_t g = 0; g < m; g++) {
             /* a stop request abandons the trial step: U, V and the momentum are as
                they were, so the last iterate is returned */
-            if ((s->stopped = cr_stop_check(&s->stop))) return CVXRELU_OK;
+            if ((s->stopped = cr_loop_check(&s->loop))) return CVXRELU_OK;
             cr_cone k = cone_of(s, st, g);
-            k.stop = &s->stop;
+            k.loop = &s->loop;
             double *u = st->Unew + g * d, *z = st->Znew + g * n;
             if (cr_cone_project(&k, st->Ytr + g * d, st->Zy + g * n, u, z, st->set + g * d,
                                 &st->nset[g], st->work)) {
-                s->stopped = cr_stop_check(&s->stop);
+                s->stopped = cr_loop_check(&s->loop);
                 return CVXRELU_OK; /* abandoned like the trial step: unchanged */
             }
             double nu = 0.0;

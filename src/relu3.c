@@ -200,8 +200,8 @@ cvxrelu_status cvxrelu_configs_sample_limited(const double *X, size_t n, size_t 
     if (exit_out) *exit_out = CVXRELU_EXIT_CONVERGED;
     if (!X || n == 0 || d == 0 || width1 == 0)
         return cr_fail(err, CVXRELU_ERR_INVALID, "configurations: X (n, d >= 1) and width1 >= 1 are required");
-    const cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
-                                       limits ? limits->time_limit_s : 0.0);
+    cr_loop loop; /* one iteration per block */
+    cr_loop_start_limits(&loop, limits, CR_LOOP_UNLIMITED);
     /* sub-networks per block: their pre-activations (block width1 x n) take at
        most 32 MiB, so one GEMM reads X once for the block */
     size_t B = ((size_t)1 << 22) / (width1 * n);
@@ -223,9 +223,8 @@ cvxrelu_status cvxrelu_configs_sample_limited(const double *X, size_t n, size_t 
     cr_rng rng;
     cr_rng_seed(&rng, seed);
     for (size_t s0 = 0; s0 < count;) {
-        int why = cr_stop_check(&stop);
-        if (why) {
-            if (exit_out) *exit_out = (cvxrelu_exit)why;
+        if (cr_loop_next(&loop)) {
+            if (exit_out) *exit_out = (cvxrelu_exit)loop.why;
             break;
         }
         if (max_configs && cf->P >= max_configs) break;
@@ -436,7 +435,7 @@ typedef struct {
     double *mu, *mun, *gram, *rhs, *rnorm, *qw; /* qw (n): second-layer sums of w */
     double *v, *Zv, *q;                          /* the result: m1 x d, m1 x n, n */
     unsigned char *banned;                       /* (m1 + 1) n: rows found dependent */
-    const cr_stop *stop;                         /* a stop request gives up (-1) */
+    cr_loop *loop;                               /* a stop request gives up (-1) */
 } proj_ws;
 
 typedef struct {
@@ -609,7 +608,7 @@ static int project_group(const prob *pb, size_t p, const double *w, const double
     memset(ws->banned, 0, rows);
     const double tol = 1e-14 * pb->xmax * fmax(wn, 1e-300);
     for (size_t outer = 0; outer < 4 * m1 * d + 20; outer++) {
-        if (cr_stop_check(ws->stop)) return -1;
+        if (cr_loop_check(ws->loop)) return -1;
         for (size_t i = 0; i < n; i++) {
             q[i] = 0.0;
             for (size_t l = 0; l < m1; l++) q[i] += pb->d1[(p * m1 + l) * n + i] * Zv[l * n + i];
@@ -737,7 +736,7 @@ static void al_repair(al_state *a, double *Urep, double *Zr, double *Qr)
         for (size_t i = 0; i < n; i++) worst = fmax(worst, -pb->a2[p * n + i] * Qr[g * n + i]);
         if (worst <= 1e-13 * pb->xmax * t) continue;
         proj_ws *w = &a->pw;
-        if (cr_stop_check(w->stop) || project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w)) {
+        if (cr_loop_check(w->loop) || project_group(pb, p, Urep + g * m1 * d, Zr + g * m1 * n, w->v, w->Zv, w->q, w)) {
             zero_group(pb, g, Urep, Zr, Qr);
             continue;
         }
@@ -854,11 +853,12 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: lambda must be a positive number, got %g", s->lambda);
     if (!(s->eps > 0.0))
         return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: eps must be > 0, got %g", s->eps);
-    const double t0 = cr_now();
-    const cr_stop stop = cr_stop_after(s->interrupt, s->time_limit_s);
+    cr_loop loop; /* one iteration per inner R-FISTA step, over all the outer ones */
+    cr_loop_start(&loop, s->interrupt, s->time_limit_s, s->max_iter);
+    const double t0 = loop.t0;
     al_state a;
     memset(&a, 0, sizeof a);
-    a.pw.stop = &stop;
+    a.pw.loop = &loop;
     if (prob_init(&a.pb, X, Y, c, cf) || al_alloc(&a)) {
         al_free(&a);
         return cr_fail(err, CVXRELU_ERR_NOMEM, "relu3: out of memory for the program");
@@ -888,7 +888,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
 
     double best_dual = -INFINITY, best_primal = INFINITY, prev_viol = INFINITY, viol = 0.0;
     double inner_tol = 0.1 * lambda;
-    size_t it = 0, outer = 0;
+    size_t outer = 0;
     int done = 0, converged = 0, interrupted = 0, have_grad = 0;
     /* the repaired start is the first upper bound: the answer is never worse */
     memcpy(a.V, a.U, rd * sizeof(double));
@@ -905,13 +905,8 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         double beta = 0.0, mom = 1.0;
         size_t inner = 0;
         for (;;) {
-            int why0 = cr_stop_check(&stop);
-            if (why0) {
-                interrupted = why0 == CVXRELU_EXIT_INTERRUPTED ? 2 : 1;
-                done = 1;
-                break;
-            }
-            if (it >= s->max_iter) {
+            if (cr_loop_next(&loop)) { /* the iteration limit, or a stop request */
+                interrupted = cr_loop_stopped(&loop);
                 done = 1;
                 break;
             }
@@ -924,7 +919,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
             int why = 0;
             for (int tries = 0;; tries++) {
                 /* a stop request abandons the trial step (the iterate stays) */
-                if (tries > 0 && (why = cr_stop_check(&stop))) break;
+                if (tries > 0 && (why = cr_loop_check(&loop))) break;
                 for (size_t i = 0; i < rd; i++) a.Unew[i] = a.V[i] - t * a.Grad[i];
                 for (size_t r = 0; r < R; r++) cvxrelu_prox_group(a.Unew + r * d, d, t * lambda);
                 products(pb, a.Unew, R, a.Znew);
@@ -940,7 +935,8 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
                 t *= 0.8;
             }
             if (why) {
-                interrupted = why == CVXRELU_EXIT_INTERRUPTED ? 2 : 1;
+                cr_loop_abandon(&loop, why); /* the step not taken does not count */
+                interrupted = why;
                 done = 1;
                 break;
             }
@@ -948,7 +944,6 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
                 /* no step of 100 reductions descends (rounding at this scale): keep
                    the iterate, restart the momentum, update the multipliers */
                 step = t;
-                it++;
                 break;
             }
             cr_fista_momentum(a.U, a.Unew, a.V, rd, &beta, &mom, NULL, 0);
@@ -957,7 +952,6 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
             { double *tq = a.Qk; a.Qk = a.Qnew; a.Qnew = tq; }
             { double *ty = a.Yk; a.Yk = a.Ynew; a.Ynew = ty; }
             step = cr_next_step(t, ratio);
-            it++;
             inner++;
             double gm = sqrt(dn) / t; /* gradient-mapping norm */
             if (gm <= inner_tol || inner >= 300) break;
@@ -1009,7 +1003,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         }
         outer++;
         double gap = best_primal - best_dual;
-        report(s, it, best_primal, best_dual, step, viol, act, t0);
+        report(s, loop.iter, best_primal, best_dual, step, viol, act, t0);
         if (gap <= s->eps * fmax(1.0, fabs(best_primal))) {
             converged = 1;
             break;
@@ -1032,13 +1026,12 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     res->gap = res->objective - best_dual;
     if (res->gap < 0.0 && res->gap > -1e-12 * fmax(1.0, fabs(res->objective))) res->gap = 0.0;
     res->violation = viol;
-    res->iterations = it;
+    res->iterations = loop.iter;
     res->outer = outer;
     res->converged = converged || res->gap <= s->eps * fmax(1.0, fabs(res->objective));
     res->interrupted = interrupted != 0;
     res->exit = res->converged ? CVXRELU_EXIT_CONVERGED
-              : interrupted == 2 ? CVXRELU_EXIT_INTERRUPTED
-              : interrupted     ? CVXRELU_EXIT_TIME_LIMIT
+              : interrupted     ? (cvxrelu_exit)interrupted
                                 : CVXRELU_EXIT_MAX_ITER;
     res->time_s = cr_now() - t0;
     double *W = *W_out ? *W_out : cr_malloc(rd ? rd : 1, sizeof(double));

@@ -228,7 +228,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         rfista_free(st);
         return CVXRELU_ERR_NOMEM;
     }
-    if ((s->stopped = cr_stop_check(&s->stop))) {
+    if ((s->stopped = cr_loop_check(&s->loop))) {
         /* a stop asked for before the start (while the patterns were sampled, say):
            the objective at the given weights, no pass over the patterns, no new dual
            value (one kept from an earlier solve at this lambda stays valid) */

@@ -556,14 +556,17 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
     double rho = s->rho > 0.0 ? s->rho : 1.0;
     size_t max_iter = s->max_iter ? s->max_iter : 20000;
     size_t check = s->check_every ? s->check_every : 100;
-    double t0 = cr_now();
+    cr_loop loop;
+    cr_loop_start(&loop, s->interrupt, s->time_limit_s, max_iter);
+    loop.check_every = 0; /* checked inside the iteration, once its residuals are known */
     double best_lb = -INFINITY, last_value = NAN, last_pres = NAN, last_dres = NAN;
     res->exit = CVXRELU_EXIT_MAX_ITER;
-    size_t it;
+    size_t it = 0;
     size_t nmem = 0, head = 0; /* Anderson memory: slots used, next slot */
     int have_prev = 0, proposed = 0;
     double fprev = INFINITY;
-    for (it = 1; it <= max_iter; it++) {
+    while (!cr_loop_next(&loop)) {
+        it = loop.iter;
         /* P = Pi_S(G) = Q Proj_PSD(Q^T G Q) Q^T */
         congruence(&a, G, W, M);
         memcpy(Zold, Zt, qq * sizeof(double));
@@ -624,12 +627,9 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
         }
         last_pres = pres;
         last_dres = dres;
-        int stop_now = 0;
-        if (s->interrupt && *s->interrupt) {
-            res->exit = CVXRELU_EXIT_INTERRUPTED;
-            stop_now = 1;
-        } else if (s->time_limit_s > 0.0 && cr_now() - t0 >= s->time_limit_s) {
-            res->exit = CVXRELU_EXIT_TIME_LIMIT;
+        int stop_now = 0, why = cr_loop_check(&loop);
+        if (why) {
+            res->exit = (cvxrelu_exit)why;
             stop_now = 1;
         }
         /* converged: both residuals within tol/100 (the value is then accurate to
@@ -652,7 +652,7 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
             last_value = value;
             if (s->callback) {
                 const double N = (double)(nfull * pb->c);
-                cvxrelu_sdp_info info = {it, value / N, best_lb / N, pres, dres, cr_now() - t0};
+                cvxrelu_sdp_info info = {it, value / N, best_lb / N, pres, dres, cr_loop_elapsed(&loop)};
                 s->callback(&info, s->callback_data);
             }
         }
@@ -716,7 +716,7 @@ static cvxrelu_status sdp_admm_reduced(const cr_sdp_problem *pb, const admm_loss
         memcpy(G, Tprev, pp * sizeof(double));
         fprev = fnorm;
     }
-    if (it > max_iter) it = max_iter;
+    it = loop.iter;
     /* Z = L^{-T} Zt L^{-1} */
     memcpy(Best, Zt, qq * sizeof(double));
     cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)q,
@@ -878,10 +878,9 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
         res->pres = o.pres;
         res->dres = o.dres;
         res->iterations = o.iters;
-        res->exit = o.converged       ? CVXRELU_EXIT_CONVERGED
-                    : o.stopped == 1  ? CVXRELU_EXIT_INTERRUPTED
-                    : o.stopped == 2  ? CVXRELU_EXIT_TIME_LIMIT
-                                      : CVXRELU_EXIT_MAX_ITER;
+        res->exit = o.converged ? CVXRELU_EXIT_CONVERGED
+                    : o.stopped ? (cvxrelu_exit)o.stopped
+                                : CVXRELU_EXIT_MAX_ITER;
         res->bound_base = o.lower_bound / N; /* no UB-dependent part kept */
         res->bound_slope = 0.0;
     } else if (s->method == CVXRELU_SDP_ADMM) {
@@ -917,10 +916,10 @@ cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const do
         return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: no solution of this size");
     if (R == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: width must be >= 1");
     cr_sdp_problem pb = {n, d, c, X, Y, lambda * (double)(n * c)};
-    cr_stop stop = cr_stop_after(limits ? limits->interrupt : NULL,
-                                 limits ? limits->time_limit_s : 0.0);
+    cr_loop phase;
+    cr_loop_start_limits(&phase, limits, CR_LOOP_UNLIMITED);
     int stopped = 0;
-    cvxrelu_status st = cr_sdp_readout(&pb, res->Z, R, max_iter, seed, &stop, U_out, V_out,
+    cvxrelu_status st = cr_sdp_readout(&pb, res->Z, R, max_iter, seed, &phase, U_out, V_out,
                                        &stopped, err);
     if (st == CVXRELU_OK && stopped && exit_out) *exit_out = (cvxrelu_exit)stopped;
     return st;

@@ -77,7 +77,7 @@ typedef struct {
     double pres, dres;  /* backend's primal and dual residuals (relative) */
     size_t iters;
     int converged;      /* reached tol */
-    int stopped;        /* 1: interrupted, 2: time limit (DSDP stopped by its monitor) */
+    int stopped;        /* 0, or CVXRELU_EXIT_INTERRUPTED / _TIME_LIMIT (DSDP stopped by its monitor) */
 } cr_sdp_out;
 
 /* Interior point by DSDP (src/sdp_dsdp.c). */
@@ -93,7 +93,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
  * f(x) = sum_j (x.u_j)_+ v_j, each neuron balanced (||u_j|| = ||v_j||).
  */
 cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t R,
-                              size_t max_iter, uint64_t seed, const cr_stop *stop,
+                              size_t max_iter, uint64_t seed, const cr_loop *phase,
                               double **U_out, double **V_out, int *stopped, cvxrelu_error *err);
 
 #endif

@@ -438,27 +438,15 @@ static void blk2_entries(const cr_sdp_problem *pb, size_t n, const int *grp, con
     lp_emit(e, m, (int)(last + N - 1), 1.0);
 }
 
-/* Stops DSDP at its next iteration on an interrupt or past the time limit. */
-/* DSDP calls the monitor once per iteration and cannot be interrupted inside
+/* Stops DSDP at its next iteration on an interrupt or past the time limit.
+   DSDP calls the monitor once per iteration and cannot be interrupted inside
    one (a dense Schur factorization: 15 s at n = 150 rows), so the time limit
-   is also applied ahead: an iteration that would end past it (judged by the
-   last one's duration) is not begun. */
-typedef struct {
-    volatile sig_atomic_t *interrupt;
-    double t0, limit, last;
-    int why;
-} stop_ctx;
-
+   is also applied ahead (the loop's ahead: an iteration that would end past it,
+   judged by the last one's duration, is not begun).  DSDP counts its own
+   iterations against max_iter. */
 static int stop_monitor(DSDP dsdp, void *user)
 {
-    stop_ctx *c = user;
-    const double now = cr_now();
-    if (c->interrupt && *c->interrupt) c->why = 1;
-    else if (c->limit > 0.0 && now - c->t0 >= c->limit) c->why = 2;
-    else if (c->limit > 0.0 && c->last > 0.0 && now + (now - c->last) - c->t0 > c->limit)
-        c->why = 2;
-    c->last = now;
-    if (c->why) DSDPSetConvergenceFlag(dsdp, DSDP_USER_TERMINATION);
+    if (cr_loop_next(user)) DSDPSetConvergenceFlag(dsdp, DSDP_USER_TERMINATION);
     return 0;
 }
 
@@ -647,8 +635,10 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     DSDP_TRY("DSDPSetGapTolerance", DSDPSetGapTolerance(dsdp, tol));
     DSDP_TRY("DSDPSetMaxIts", DSDPSetMaxIts(dsdp, (int)max_iter));
     DSDP_TRY("DSDPUseLAPACKForSchur", DSDPUseLAPACKForSchur(dsdp, 1));
-    stop_ctx stop = {interrupt, cr_now(), time_limit_s, 0.0, 0};
-    DSDP_TRY("DSDPSetMonitor", DSDPSetMonitor(dsdp, stop_monitor, &stop));
+    cr_loop loop;
+    cr_loop_start(&loop, interrupt, time_limit_s, CR_LOOP_UNLIMITED);
+    loop.ahead = 1;
+    DSDP_TRY("DSDPSetMonitor", DSDPSetMonitor(dsdp, stop_monitor, &loop));
     DSDP_TRY("DSDPSetup", DSDPSetup(dsdp));
     DSDP_TRY("DSDPSolve", DSDPSolve(dsdp));
     DSDP_TRY("DSDPComputeX", DSDPComputeX(dsdp));
@@ -659,7 +649,7 @@ cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter
     DSDP_TRY("DSDPGetIts", DSDPGetIts(dsdp, &its));
     out->iters = its > 0 ? (size_t)its : 0;
     out->converged = reason == DSDP_CONVERGED;
-    out->stopped = stop.why;
+    out->stopped = loop.why;
 
     /* Z (reduced) from y, then expanded to the data rows */
     y = cr_malloc((size_t)m, sizeof(double));

@@ -442,7 +442,7 @@ typedef struct {
     double *WtW, *Hm;                 /* R x R */
     double *Uc, *Vc, *Hn, *Pn;        /* R x d, R x c, n x R, n x c */
     ro_best raw, fin;                 /* best unrefined and best overall */
-    const cr_stop *stop;              /* checked once per iteration; NULL: none */
+    const cr_loop *phase;             /* each run's stop request and deadline; NULL: none */
     int stopped;                      /* why the read-out was cut short, 0 if not */
 } ro_ctx;
 
@@ -479,8 +479,10 @@ static void dys_run(ro_ctx *C, double *z, size_t max_iter)
     double gamma = C->prm.gamma, h0 = -1.0, hbest = DBL_MAX;
     int stepped = 0;
     memcpy(C->zbest, z, pR * sizeof(double));
-    for (size_t it = 0; it < max_iter; it++) {
-        if ((C->stopped = cr_stop_check(C->stop))) break; /* the best offered so far stands */
+    cr_loop run; /* a stop request ends it: the best offered so far stands */
+    cr_loop_within(&run, C->phase, max_iter);
+    while (!cr_loop_next(&run)) {
+        const size_t it = run.iter - 1;
         memcpy(xB, z, pR * sizeof(double));
         proj_null(&C->P, xB);
         double h = grad_h(C->L, C->L2, xB, p, R, G, C->LW, C->WtW);
@@ -518,6 +520,7 @@ static void dys_run(ro_ctx *C, double *z, size_t max_iter)
         offer_point(C, xB, rf);
         if (last) break;
     }
+    C->stopped = cr_loop_stopped(&run);
     if (!stepped && !C->stopped) { /* no step taken: P_S P_N of the start */
         memcpy(xA, z, pR * sizeof(double));
         proj_null(&C->P, xA);
@@ -549,7 +552,7 @@ static void orient_columns(double *z, size_t n, size_t p, size_t R)
 }
 
 cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t R,
-                              size_t max_iter, uint64_t seed, const cr_stop *stop,
+                              size_t max_iter, uint64_t seed, const cr_loop *phase,
                               double **U_out, double **V_out, int *stopped, cvxrelu_error *err)
 {
     if (stopped) *stopped = 0;
@@ -580,7 +583,7 @@ cvxrelu_status cr_sdp_readout(const cr_sdp_problem *pb, const double *Z, size_t 
     C.c = c;
     C.p = p;
     C.R = R;
-    C.stop = stop;
+    C.phase = phase;
     C.prm = (ro_params){RO_GAMMA, RO_SCALED_EPS, RO_REFIT_EVERY, RO_STARTS};
     cvxrelu_status st = CVXRELU_OK;
     int proj_ok = 0;

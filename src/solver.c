@@ -644,17 +644,17 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     if (!s || !res) return cr_fail(err, CVXRELU_ERR_INVALID, "solve: missing argument");
     memset(res, 0, sizeof *res);
     if (!s->set.warm_start) memset(s->U, 0, s->m * s->d * sizeof(double));
-    double t_start = cr_now();
+    cr_loop *loop = &s->loop;
+    cr_loop_start(loop, s->set.interrupt, s->set.time_limit_s, s->set.max_iter);
     s->matvecs = 0;
     s->gemm_time = 0.0;
-    s->stop = cr_stop_after(s->set.interrupt, s->set.time_limit_s);
     s->stopped = 0;
     void *state = NULL;
     cvxrelu_iterate_info info;
     memset(&info, 0, sizeof info);
     cvxrelu_status st = s->type->init(s, &state, &info);
     if (st) return cr_fail(err, st, "solve: %s", cvxrelu_status_string(st));
-    info.time_s = cr_now() - t_start;
+    info.time_s = cr_loop_elapsed(loop);
     if (s->set.callback) s->set.callback(&info, s->set.callback_data);
 
     cvxrelu_exit ex = CVXRELU_EXIT_MAX_ITER;
@@ -665,13 +665,9 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     } else if (!info.uncertified && info.gap <= eps * fmax(1.0, fabs(info.objective))) {
         ex = CVXRELU_EXIT_CONVERGED;
     } else {
-        for (it = 1; it <= s->set.max_iter; it++) {
-            int why = cr_stop_check(&s->stop);
-            if (why) {
-                ex = (cvxrelu_exit)why;
-                it--;
-                break;
-            }
+        int why;
+        while (!(why = cr_loop_next(loop))) {
+            it = loop->iter;
             int stalled = 0;
             st = s->type->iterate(s, state, &info, &stalled);
             if (st) {
@@ -680,12 +676,12 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                                cvxrelu_status_string(st));
             }
             if (s->stopped) { /* cut short inside the iteration: the iterate is unchanged */
+                cr_loop_abandon(loop, s->stopped);
                 ex = (cvxrelu_exit)s->stopped;
-                it--;
                 break;
             }
             info.iter = it;
-            info.time_s = cr_now() - t_start;
+            info.time_s = cr_loop_elapsed(loop);
             if (s->set.callback) s->set.callback(&info, s->set.callback_data);
             if (!isfinite(info.objective)) {
                 s->type->free(state);
@@ -701,7 +697,8 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                 break;
             }
         }
-        if (it > s->set.max_iter) it = s->set.max_iter;
+        if (why) ex = (cvxrelu_exit)why; /* the iteration limit or a stop request */
+        it = loop->iter;
     }
     if (ex == CVXRELU_EXIT_INTERRUPTED || ex == CVXRELU_EXIT_TIME_LIMIT) s->stopped = (int)ex;
     st = s->type->finish(s, state, res);
@@ -712,7 +709,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     res->matvecs = s->matvecs;
     res->screened = s->screened;
     res->gemm_time_s = s->gemm_time;
-    res->solve_time_s = cr_now() - t_start;
+    res->solve_time_s = cr_loop_elapsed(loop);
     /* the final, exact certificate may prove convergence the running one missed */
     if (ex != CVXRELU_EXIT_CONVERGED && res->gap <= eps * fmax(1.0, fabs(res->objective)) &&
         ex != CVXRELU_EXIT_INTERRUPTED && ex != CVXRELU_EXIT_TIME_LIMIT)

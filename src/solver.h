@@ -43,9 +43,9 @@ struct cvxrelu_solver {
     double kept_lambda;   /* ... at this lambda (NaN: none); a dual value stays valid */
     size_t matvecs;
     double gemm_time;
-    cr_stop stop;         /* this solve's interrupt flag and deadline */
+    cr_loop loop;         /* this solve's: interrupt flag, deadline, iteration limit */
     int stopped;          /* set by a solver that cut a phase short (an outcome of
-                             cr_stop_check); the driver then ends the solve */
+                             cr_loop_check on loop); the driver then ends the solve */
     const cr_solver_type *type;
     /* float32 products (gated, settings.single_precision): X in float, and float
        scratch for the weights, the row block and the gradient; single_active = 0
