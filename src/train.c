@@ -68,7 +68,7 @@ cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yh
 typedef struct {
     const cvxrelu_train_settings *s;
     cvxrelu_train_report *r;
-    double deadline; /* cr_now() clock; 0: none */
+    cr_loop whole;   /* the call's stop request and deadline (each phase gets what is left) */
     cvxrelu_encoding *enc;
     double *X, *Y, *Xt, *Yt, *G0, *U0;
     cvxrelu_patterns *pat;
@@ -90,14 +90,16 @@ static void phase(train_ctx *t, cvxrelu_train_phase p)
    phase stops at its first check; 0 = no limit). */
 static double time_left(const train_ctx *t)
 {
-    if (!(t->deadline > 0.0)) return 0.0;
-    double left = t->deadline - cr_now();
+    const double deadline = t->whole.stop.deadline;
+    if (!(deadline > 0.0)) return 0.0;
+    double left = deadline - cr_now();
     return left > 1e-9 ? left : 1e-9;
 }
 
+/* A stop request (the deadline is each phase's own business). */
 static int stop_asked(const train_ctx *t)
 {
-    return t->s->interrupt && *t->s->interrupt;
+    return t->whole.stop.interrupt && *t->whole.stop.interrupt;
 }
 
 /* The network's objective from its predictions Yhat on the training rows (the sums
@@ -817,7 +819,8 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
     memset(&t, 0, sizeof t);
     t.s = s;
     t.r = report;
-    t.deadline = s->time_limit_s > 0.0 ? t0 + s->time_limit_s : 0.0;
+    cr_loop_start(&t.whole, s->interrupt, s->time_limit_s > 0.0 ? s->time_limit_s : 0.0,
+                  CR_LOOP_UNLIMITED);
     report->program = s->program;
     report->sharpness = report->decomposition_max_abs_diff = NAN;
     report->train_metrics = report->test_metrics = (cvxrelu_metrics){NAN, NAN};
