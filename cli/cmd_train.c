@@ -387,51 +387,6 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
 }
 /* ------------------------------------------------------- iteration log */
 
-typedef struct {
-    FILE *trace;
-    double last_print;
-    size_t printed;
-    double eps;
-    int trace_errno; /* the first failed trace write */
-} log_ctx;
-
-static int g_log_viol = 0; /* the ReLU program adds a violation column */
-
-static void log_header(void)
-{
-    note("%6s %14s %14s %10s %10s %7s %9s%s\n", "iter", "objective", "dual", "rel_gap", "step",
-         "active", "time_s", g_log_viol ? "  violation" : "");
-}
-
-static void log_row(const cvxrelu_iterate_info *it, const char *mark)
-{
-    char viol[32] = "";
-    if (g_log_viol) snprintf(viol, sizeof viol, " %10.3e", it->violation);
-    note("%6zu %14.8e %14.8e %10.3e %10.3e %7zu %9.3f%s%s\n", it->iter, it->objective, it->dual,
-         isfinite(it->gap) ? it->gap / fmax(1.0, fabs(it->objective)) : INFINITY, it->step,
-         it->active, it->time_s, viol, mark);
-}
-
-static void on_iterate(const cvxrelu_iterate_info *it, void *user)
-{
-    log_ctx *lc = user;
-    if (lc->trace && fprintf(lc->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
-                it->objective, it->dual, it->gap, it->step, it->active, it->time_s, it->restart,
-                it->violation) < 0 && !lc->trace_errno)
-        lc->trace_errno = errno ? errno : EIO;
-    if (g_quiet) return;
-    /* iterations 0-9, then 10, 20, ..., 100, 200, ..., and at least every 5 s */
-    size_t every = 1;
-    while (every * 10 <= it->iter) every *= 10;
-    int show = it->iter % every == 0 || it->time_s - lc->last_print >= 5.0 ||
-               it->gap <= lc->eps * fmax(1.0, fabs(it->objective));
-    if (g_verbose || show) {
-        log_row(it, it->restart ? "  r" : "");
-        lc->last_print = it->time_s;
-        lc->printed++;
-    }
-}
-
 /* ---------------------------------------------------------------- train */
 
 /* SIGINT / SIGTERM during a solve: stop at the next iteration, keep the model */
@@ -526,7 +481,6 @@ static int lib_error(cvxrelu_status st, const cvxrelu_error *err)
     return st == CVXRELU_ERR_NOMEM || st == CVXRELU_ERR_NUMERIC ? EXIT_SOLVER : EXIT_DATA;
 }
 
-static const char *banner_blas(void) { return cvxrelu_blas_info(); }
 
 /* Write the pattern statistics of a local run as CSV. */
 static cvxrelu_status write_stats(FILE *f, void *user, cvxrelu_error *err)
@@ -552,393 +506,81 @@ static int write_stats_file(const char *path, cvxrelu_local_result *lr)
     return 1;
 }
 
-
-/*
- * --optimizer: train the non-convex network, then the stationarity check of
- * docs/algorithms.md, "Certificates for the non-convex problem" (the exact ReLU program on the final patterns, warm-started
- * from the network itself) and the certificate.
- */
-
-/* The summary line of the trained network on stderr. */
-static void note_network(const train_state *t, cvxrelu_metrics mtr, cvxrelu_metrics mte)
-{
-    const int cls = t->model->enc->task == CVXRELU_TASK_CLASSIFICATION;
-    note("network: %zu %s | train %s %.6g", t->model->m,
-         t->model->kind == CVXRELU_MODEL_RELU3 ? "sub-networks" : "neurons", cls ? "accuracy" : "mse",
-         cls ? mtr.accuracy : mtr.mse);
-    if (t->test) note(" | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
-                      cls ? mte.accuracy : mte.mse, t->test->n);
-    note("\n");
-}
-
-
-/* One row of the SDP table per check, on the canonical scale of the summary. */
-
-/* ------------------------------------------- gated and ReLU: cvxrelu_train */
-
 #define GIB 1073741824.0
 
-/* What the phase printers share (cvxrelu_train's phase_data). */
+/* What a run shares with its callbacks (cvxrelu_train's callback and phase data). */
 typedef struct {
     const train_opts *o;
-    log_ctx lc;
-    FILE *trace;
+    cvxrelu_progress pg;  /* the library's text progress, to stderr (NULL with -q) */
+    FILE *trace;          /* --trace */
+    int trace_errno;      /* its first failed write */
     int trace_failed;
-    int has_test;
 } run_ctx;
 
-static void print_banner(const train_opts *o, const cvxrelu_train_report *r)
+static void on_iterate(const cvxrelu_iterate_info *it, void *user)
 {
-    const int relu = r->program == CVXRELU_TRAIN_RELU;
-    note("cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
-         relu ? "exact ReLU (cone-constrained), R-FISTA with cone-projection prox"
-              : "gated ReLU group lasso, R-FISTA",
-         banner_blas());
-    note("data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
-         o->train_path, r->n, r->d_raw, o->bias ? " (+bias)" : "", r->c,
-         r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression", r->patterns,
-         r->gates_drawn);
-    note("lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu", r->lambda,
-         r->lambda * (double)(r->n * r->c), o->eps, (unsigned long long)o->seed);
-    if (!relu) {
-        const size_t de = r->d;
-        const int plain = o->no_precond || r->precondition_declined;
-        const int can = de >= 2 && de <= r->n && de <= CVXRELU_PRECOND_MAX_D;
-        char steps[64];
-        if (plain || can)
-            snprintf(steps, sizeof steps, "%s", plain ? "plain steps" : "preconditioned steps");
-        else if (de > r->n)
-            snprintf(steps, sizeof steps, "plain steps (d > n: no d x d metric)");
-        else
-            snprintf(steps, sizeof steps, "plain steps (d > %d: no d x d metric)",
-                     CVXRELU_PRECOND_MAX_D);
-        note(" | products in %s, %s, %s", o->single ? "float32 (certificate in double)" : "double",
-             o->no_screening ? "every group" : "gap-safe screening", steps);
-    }
-    note("\n");
+    run_ctx *x = user;
+    if (x->trace && fprintf(x->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
+                            it->objective, it->dual, it->gap, it->step, it->active, it->time_s,
+                            it->restart, it->violation) < 0 && !x->trace_errno)
+        x->trace_errno = errno ? errno : EIO;
+    cvxrelu_progress_iterate(it, &x->pg);
 }
 
-/* What the CLI shows at each phase of the gated and ReLU programs. */
-static void convex_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
+/* --trace closed after the solve: a failed trace is reported, but the model and
+   metrics are still written. */
+static void close_trace(run_ctx *x)
 {
-    const train_opts *o = x->o;
-    const int relu = r->program == CVXRELU_TRAIN_RELU;
-    const size_t n = r->n, d = r->d, c = r->c;
-    const cvxrelu_result *res = &r->convex;
-    switch (p) {
-    case CVXRELU_PHASE_PLANNED:
-        if (r->precondition_declined)
-            note("memory: the preconditioner's %zu x %zu metric (%.3g GiB) would pass the %.3g GiB "
-                 "available: plain steps\n", d, d, (double)(d * (d + 1) * sizeof(double)) / GIB,
-                 r->memory_limit / GIB);
-        if (g_verbose) note("memory: the solver needs about %.3g GiB\n", r->memory_need / GIB);
-        break;
-    case CVXRELU_PHASE_SAMPLED:
-        if (r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ||
-            r->sampling_exit == CVXRELU_EXIT_TIME_LIMIT)
-            note("%s while sampling the activation patterns (%zu of %zu found)\n",
-                 r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
-                 r->patterns, r->patterns_asked);
-        if (!r->no_result && r->patterns_asked > 0 && r->patterns < r->patterns_asked)
-            note("note: only %zu distinct patterns found in %zu draws (asked for %zu)\n",
-                 r->patterns, r->gates_drawn, r->patterns_asked);
-        break;
-    case CVXRELU_PHASE_SOLVING:
-        g_log_viol = relu;
-        if (relu && o->single)
-            note("note: --precision single applies to the gated program; the ReLU program runs "
-                 "in double\n");
-        if (relu && d > 200)
-            note("note: the ReLU program projects onto each pattern's cone at every step, at a "
-                 "cost growing with n d and with up to d active rows per cone; with d = %zu "
-                 "expect slow progress (the gated program with --decompose is the scalable "
-                 "route)\n", d);
-        /* small products run faster on one thread than split across cores */
-        cli_set_threads(cvxrelu_blas_threads_for(n, d, r->patterns * c));
-        print_banner(o, r);
-        log_header();
-        break;
-    case CVXRELU_PHASE_SOLVED:
-        if (x->trace) {
-            /* a failed trace is reported, but the model and metrics are still written */
-            int eno = x->lc.trace_errno;
-            if (!eno && ferror(x->trace)) eno = EIO;
-            if (fflush(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
-            if (fclose(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
-            x->trace = NULL;
-            x->lc.trace = NULL;
-            if (eno) {
-                die_msg("--trace %s: write failed: %s (the model and metrics are still written)",
-                        o->trace_out, strerror(eno));
-                x->trace_failed = 1;
-            }
-        }
-        note("exit: %s after %zu iterations | objective %.10e | gap %.3e (relative %.3e) | "
-             "active %zu of %zu groups\n",
-             cvxrelu_exit_string(res->exit), res->iterations, res->objective, res->gap,
-             res->gap / fmax(1.0, fabs(res->objective)), res->active_groups,
-             (relu ? 2 : 1) * r->patterns * c);
-        note("time: solve %.3f s, of which BLAS %.3f s (%zu passes over X) | lambda_max %.6g\n",
-             res->solve_time_s, res->gemm_time_s, res->matvecs, res->lambda_max);
-        break;
-    case CVXRELU_PHASE_DECOMPOSING:
-        if (o->decompose == CVXRELU_TRAIN_DECOMPOSE_AUTO &&
-            r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED)
-            note("note: --decompose uses the closed form here (n d^2 = %.3g is too large for the "
-                 "min-norm barrier method; ask for it with --decompose min-norm)\n",
-                 (double)n * (double)d * (double)d);
-        if (r->decomposed == CVXRELU_TRAIN_DECOMPOSE_MIN_NORM)
-            note("decomposition: the min-norm split of %zu groups (a barrier method each)...\n",
-                 res->active_groups);
-        break;
-    case CVXRELU_PHASE_DECOMPOSED:
-        note("decomposition (%s): %zu ReLU neurons, sharpness paid %.6f, max |ReLU - gated| on "
-             "training rows %.3e\n",
-             r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED ? "closed form" : "min-norm",
-             r->neurons, r->sharpness, r->decomposition_max_abs_diff);
-        if (r->decomposition_exit != CVXRELU_EXIT_CONVERGED)
-            note("decomposition %s: the groups not reached keep the closed form (still exact, "
-                 "sharper)\n", r->decomposition_exit == CVXRELU_EXIT_INTERRUPTED
-                                   ? "interrupted" : "stopped by the time limit");
-        break;
-    case CVXRELU_PHASE_RECOVERED: {
-        const int cls = r->task == CVXRELU_TASK_CLASSIFICATION;
-        const cvxrelu_metrics mtr = r->train_metrics, mte = r->test_metrics;
-        if (cls)
-            note("network: %zu neurons | train accuracy %.4f%s", r->neurons, mtr.accuracy,
-                 x->has_test ? "" : "\n");
-        else
-            note("network: %zu neurons | train mse %.6g%s", r->neurons, mtr.mse,
-                 x->has_test ? "" : "\n");
-        if (x->has_test)
-            note(cls ? " | test accuracy %.4f (n=%zu)\n" : " | test mse %.6g (n=%zu)\n",
-                 cls ? mte.accuracy : mte.mse, r->test_n);
-        note("certificate: the sampled convex program's optimum lies in [%.10e, %.10e]\n",
-             res->dual, res->objective);
-        if (g_verbose)
-            note("recovered network objective %.10e; max |network - convex| on training rows "
-                 "%.3e\n", r->network_objective, r->recovery_max_abs_diff);
-        break;
-    }
-    case CVXRELU_PHASE_CERTIFYING:
-        cli_set_threads(0);
-        break;
-    default:
-        break;
+    if (!x->trace) return;
+    int eno = x->trace_errno;
+    if (!eno && ferror(x->trace)) eno = EIO;
+    if (fflush(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
+    if (fclose(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
+    x->trace = NULL;
+    if (eno) {
+        die_msg("--trace %s: write failed: %s (the model and metrics are still written)",
+                x->o->trace_out, strerror(eno));
+        x->trace_failed = 1;
     }
 }
 
-static void on_sdp_check(const cvxrelu_sdp_info *it, void *user)
+/* At each phase: the BLAS threads for the products ahead (small products run
+   faster on one thread than split across cores), the trace, DSDP's watchdog;
+   then the library's text. */
+static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
 {
-    (void)user;
-    note("%8zu %16.10e %16.10e %10.2e %10.2e %10.2e %8.2f\n", it->iter, it->value,
-         it->lower_bound, (it->value - it->lower_bound) / fmax(fabs(it->value), 1e-300), it->pres,
-         it->dres, it->time_s);
-}
-
-/* What the CLI shows at each phase of the SDP pipeline. */
-static void sdp_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
-{
+    run_ctx *x = user;
     const train_opts *o = x->o;
     const size_t n = r->n, d = r->d, c = r->c;
-    const int dsdp = o->sdp_method == CVXRELU_SDP_DSDP;
-    switch (p) {
-    case CVXRELU_PHASE_PLANNED:
-        if (g_verbose) note("memory: the SDP solver needs about %.3g GiB\n", r->memory_need / GIB);
-        break;
-    case CVXRELU_PHASE_SOLVING:
-        /* one thread below a few hundred rows: the products are too small to share */
+    const int dsdp = r->program == CVXRELU_TRAIN_SDP && o->sdp_method == CVXRELU_SDP_DSDP;
+    if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_SDP) {
         cli_set_threads(n < 150 ? 1 : 0);
-        note("cvxrelu %s | SDP relaxation [PBY24] by %s | BLAS: %s\n", CVXRELU_VERSION,
-             dsdp ? "DSDP (interior point)" : "ADMM", banner_blas());
-        note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta = lambda n c = %.6g) | "
-             "PSD block %zu x %zu, lifted %zu x %zu\n",
-             o->train_path, n, r->d_raw, o->bias ? " (+bias)" : "", c, r->lambda,
-             r->lambda * (double)(n * c), n + d + c, n + d + c, 2 * n + d + c, 2 * n + d + c);
-        if (!g_quiet)
-            note("%8s %16s %16s %10s %10s %10s %8s   (canonical scale: beta = lambda n c)\n",
-                 "iter", "value", "lower_bound", "rel_gap", "pres", "dres", "time_s");
-        if (dsdp) {
-            /* DSDP cannot stop inside its setup or an iteration: a watchdog ends the
-               process when a stop request is not acted on in time */
-            struct sigaction sa;
-            memset(&sa, 0, sizeof sa);
-            sa.sa_handler = on_watchdog;
-            sigemptyset(&sa.sa_mask);
-            sigaction(SIGALRM, &sa, NULL);
-            g_opaque_phase = 1;
-            if (o->time_limit > 0.0) arm_watchdog(time_left(o) + 1.5);
-        }
-        break;
-    case CVXRELU_PHASE_SOLVED:
+    } else if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_LOCAL) {
+        cli_set_threads(cvxrelu_blas_threads_for(n, d, o->width * c));
+    } else if (p == CVXRELU_PHASE_SOLVING && r->program != CVXRELU_TRAIN_RELU3) {
+        cli_set_threads(cvxrelu_blas_threads_for(n, d, r->patterns * c));
+    } else if (p == CVXRELU_PHASE_STARTED && r->program == CVXRELU_TRAIN_RELU3) {
+        cli_set_threads(cvxrelu_blas_threads_for(n, d, o->subnets * o->width1 * c));
+    } else if (p == CVXRELU_PHASE_CERTIFYING) {
+        cli_set_threads(0);
+    } else if (p == CVXRELU_PHASE_SOLVED) {
+        close_trace(x);
         if (g_opaque_phase) {
             g_opaque_phase = 0;
             arm_watchdog(0.0);
         }
-        if (g_verbose && !dsdp) {
-            if (r->sdp_rows_used && r->sdp_rows_used < n)
-                note("sdp admm: %zu rows are exact multiples of others (or zero): %zu "
-                     "representatives\n", n - r->sdp_rows_used, r->sdp_rows_used);
-            note("sdp admm: %zu accelerated steps rejected by the safeguard\n",
-                 r->sdp_rejected_steps);
-        }
-        note("sdp %s: %s after %zu iterations in %.3f s | value %.10e | certified lower bound "
-             "%.10e | relative gap %.2e | residuals %.1e (primal) %.1e (dual) | rank %zu\n",
-             o->sdp_method == CVXRELU_SDP_DSDP ? "dsdp" : "admm", cvxrelu_exit_string(r->sdp_exit), r->sdp_iterations, r->sdp_time_s,
-             r->sdp_value, r->sdp_lower_bound_solver, r->sdp_gap, r->sdp_pres, r->sdp_dres,
-             r->sdp_rank);
-        break;
-    default:
-        break;
     }
-}
-
-/* What the CLI shows at each phase of a local run. */
-static void local_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
-{
-    const train_opts *o = x->o;
-    const cvxrelu_local_result *lr = &r->local;
-    const int method = o->optimizer - 1;
-    const size_t m = o->width;
-    switch (p) {
-    case CVXRELU_PHASE_SOLVING:
-        cli_set_threads(cvxrelu_blas_threads_for(r->n, r->d, m * r->c));
-        note("cvxrelu %s | non-convex ReLU network, %s, %zu neurons per output | BLAS: %s\n",
-             CVXRELU_VERSION, cvxrelu_optimizer_string((cvxrelu_optimizer)method), m, banner_blas());
-        note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | steps %zu, lr %g, batch "
-             "%zu, seed %llu\n",
-             o->train_path, r->n, r->d_raw, o->bias ? " (+bias)" : "", r->c, r->lambda,
-             r->lambda * (double)(r->n * r->c), o->steps,
-             o->lr > 0 ? o->lr : (method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1),
-             method == CVXRELU_OPT_GD ? 0 : o->batch, (unsigned long long)o->seed);
-        break;
-    case CVXRELU_PHASE_SOLVED:
-        note("%8s %16s %16s %14s %9s\n", "step", "objective", "changed_neurons", "mean_hamming",
-             "time_s");
-        for (size_t i = 0; i < lr->n_records; i++) {
-            const cvxrelu_local_record *q = lr->records + i;
-            size_t every = lr->n_records > 30 ? lr->n_records / 20 : 1;
-            if (i % every == 0 || i + 1 == lr->n_records)
-                note("%8zu %16.8e %16zu %14.3f %9.3f\n", q->step, q->objective,
-                     q->changed_neurons, q->mean_hamming, q->time_s);
-        }
-        note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
-             cvxrelu_optimizer_string((cvxrelu_optimizer)method), lr->steps, lr->time_s,
-             lr->interrupted ? " (stopped early)" : "", lr->objective, lr->loss, lr->penalty);
-        break;
-    case CVXRELU_PHASE_RECOVERED:
-        if (o->no_stationarity)
-            note("stationarity check skipped (--no-stationarity)\n");
-        else if (r->stationarity_run == 0)
-            note("stationarity check skipped: %s\n", r->stationarity_skipped);
-        else if (r->stationarity_run == 2)
-            note("stationarity check %s after %zu iterations: no conclusion (lower bound %.10e "
-                 "on the program over the final patterns)\n",
-                 r->stationarity_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted"
-                                                                 : "stopped by the time limit",
-                 r->stationarity_iterations, r->stationarity_bound);
-        else if (r->stationarity_run == 1)
-            note("stationarity check: the exact ReLU program on the %zu final patterns: %.10e "
-                 "(gap %.2e, %s); network %.10e; relative difference %.3e\n",
-                 r->stationarity_patterns, r->stationarity_value, r->stationarity_gap,
-                 cvxrelu_exit_string(r->stationarity_exit), lr->objective,
-                 (lr->objective - r->stationarity_value) / fmax(fabs(lr->objective), 1e-300));
-        break;
-    case CVXRELU_PHASE_CERTIFYING:
-        cli_set_threads(0);
-        break;
-    default:
-        break;
-    }
-}
-
-/* What the CLI shows at each phase of the three-layer pipeline. */
-static void relu3_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, run_ctx *x)
-{
-    const train_opts *o = x->o;
-    const int local = o->optimizer != 0;
-    const size_t n = r->n, d = r->d, c = r->c, m1 = o->width1, K = o->subnets;
-    const cvxrelu_relu3_result *res = &r->relu3;
-    switch (p) {
-    case CVXRELU_PHASE_STARTED:
-        cli_set_threads(cvxrelu_blas_threads_for(n, d, K * m1 * c));
-        note("cvxrelu %s | three-layer parallel ReLU network [EP21]: %s | BLAS: %s\n",
-             CVXRELU_VERSION,
-             local ? "local training, then the convex program on its configurations"
-                   : "convex program over sampled configurations",
-             banner_blas());
-        note("data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | width1 %zu, %s %zu, seed "
-             "%llu\n",
-             o->train_path, n, r->d_raw, o->bias ? " (+bias)" : "", c, r->lambda,
-             r->lambda * (double)(n * c), m1,
-             local ? "sub-networks per output" : "at most this many sub-networks per output", K,
-             (unsigned long long)o->seed);
-        break;
-    case CVXRELU_PHASE_LOCAL_TRAINED:
-        note("local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
-             cvxrelu_optimizer_string((cvxrelu_optimizer)(o->optimizer - 1)), r->local.steps, r->local.time_s,
-             r->local.interrupted ? " (stopped early)" : "", r->local.objective, r->local.loss,
-             r->local.penalty);
-        note("network objective at its best rescaling (path form, the convex program's scale): "
-             "%.10e\n", r->network_objective);
-        break;
-    case CVXRELU_PHASE_SAMPLED:
-        if (r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ||
-            r->sampling_exit == CVXRELU_EXIT_TIME_LIMIT)
-            note("%s while sampling the configurations (%zu found): %s\n",
-                 r->sampling_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted"
-                                                             : "time limit reached",
-                 r->configurations,
-                 local ? "the locally trained network is written" : "no model or JSON written");
-        break;
-    case CVXRELU_PHASE_PLANNED:
-        note("program: %zu configurations x %zu outputs x 2 signs = %zu groups of %zu blocks | "
-             "%.4g variables, %.4g constraint rows | memory about %.3g GiB\n",
-             r->configurations, c, 2 * r->configurations * c, m1, r->relu3_variables,
-             r->relu3_constraints, r->memory_need / GIB);
-        break;
-    case CVXRELU_PHASE_SOLVING:
-        /* one row per multiplier update (objective = best feasible value so far) */
-        g_log_viol = 1;
-        log_header();
-        break;
-    case CVXRELU_PHASE_SOLVED:
-        note("relu3 program: %s after %zu iterations (%zu multiplier updates) in %.3f s | "
-             "objective %.10e | certified lower bound %.10e | gap %.2e | %zu active "
-             "sub-networks\n",
-             cvxrelu_exit_string(res->exit), res->iterations, res->outer, res->time_s,
-             res->objective, res->dual, res->gap, res->active);
-        if (local)
-            note("stationarity check: the program on the network's own configurations: %.10e "
-                 "(certified lower bound %.10e), network %.10e: %s\n",
-                 res->objective, res->dual, r->network_objective,
-                 res->objective <= r->network_objective * (1.0 + 1e-12)
-                     ? "the convex program's value is at most the network's objective"
-                     : "the solve did not get below the network (see the gap); its lower bound "
-                       "is what is certain");
-        break;
-    case CVXRELU_PHASE_RECOVERED:
-        if (local && o->no_stationarity)
-            note("stationarity check skipped (--no-stationarity)\n");
-        if (!local)
-            note("recovered network: %zu sub-networks of %zu neurons | objective %.12e (convex "
-                 "%.12e, relative difference %.1e)\n",
-                 r->neurons, m1, r->network_objective, res->objective,
-                 fabs(r->network_objective - res->objective) / fmax(fabs(res->objective), 1e-300));
-        break;
-    default:
-        break;
-    }
-}
-
-static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
-{
-    switch (r->program) {
-    case CVXRELU_TRAIN_GATED:
-    case CVXRELU_TRAIN_RELU: convex_phase(p, r, user); break;
-    case CVXRELU_TRAIN_SDP: sdp_phase(p, r, user); break;
-    case CVXRELU_TRAIN_LOCAL: local_phase(p, r, user); break;
-    case CVXRELU_TRAIN_RELU3: relu3_phase(p, r, user); break;
+    cvxrelu_progress_phase(p, r, &x->pg);
+    if (p == CVXRELU_PHASE_SOLVING && dsdp) {
+        /* DSDP cannot stop inside its setup or an iteration: a watchdog ends the
+           process when a stop request is not acted on in time */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_watchdog;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        g_opaque_phase = 1;
+        if (o->time_limit > 0.0) arm_watchdog(time_left(o) + 1.5);
     }
 }
 
@@ -979,7 +621,7 @@ static void train_settings(const train_opts *o, const train_state *t, cvxrelu_tr
     s->sdp.method = (cvxrelu_sdp_method)o->sdp_method;
     if (o->sdp && o->eps_given) s->sdp.tol = o->eps;
     if (o->sdp && o->max_iter_given) s->sdp.max_iter = o->max_iter;
-    s->sdp.callback = on_sdp_check;
+    s->sdp.callback = cvxrelu_progress_sdp;
     s->local.method = (cvxrelu_optimizer)(o->optimizer ? o->optimizer - 1 : 0);
     s->local.width = o->width;
     s->local.lr = o->lr;
@@ -1010,53 +652,6 @@ static void print_demo(const train_opts *o, const train_state *t, const cvxrelu_
     printf("time            %.3f s (%zu iterations)\n", res->solve_time_s, res->iterations);
 }
 
-/* What the CLI says after a run, before the files are written. */
-static void after_run(const train_opts *o, const train_state *t, const cvxrelu_train_report *r)
-{
-    const cvxrelu_result *res = &r->convex;
-    switch (r->program) {
-    case CVXRELU_TRAIN_SDP:
-        if (r->readout_exit == CVXRELU_EXIT_INTERRUPTED || r->readout_exit == CVXRELU_EXIT_TIME_LIMIT)
-            note("read-out %s: the best network found so far is kept (not refitted)\n",
-                 r->readout_exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted"
-                                                             : "stopped by the time limit");
-        if (r->sdp_lower_bound > r->sdp_lower_bound_solver)
-            note("certified lower bound with the read-out network's objective as the upper bound "
-                 "in the trace bound: %.10e (relative gap to the value %.2e)\n",
-                 r->sdp_lower_bound, r->sdp_gap);
-        note("read-out network: width %zu in %.3f s | objective %.10e (loss %.6e + penalty %.6e) "
-             "| within %.3e (relative %.2e) of the best network, by the certified bound\n",
-             r->readout_width, r->readout_time_s, r->network_objective, r->readout_loss,
-             r->readout_penalty, r->network_objective - r->sdp_lower_bound,
-             (r->network_objective - r->sdp_lower_bound) / fmax(fabs(r->network_objective), 1e-300));
-        note_network(t, r->train_metrics, r->test_metrics);
-        break;
-    case CVXRELU_TRAIN_LOCAL:
-    case CVXRELU_TRAIN_RELU3:
-        note_network(t, r->train_metrics, r->test_metrics);
-        break;
-    default:
-        break;
-    }
-    if (r->certify_skipped_interrupt) note("certificate skipped: interrupted\n");
-    if (r->certified && !g_quiet) cvxrelu_certificate_print(stderr, &r->certificate, r->n);
-    if (r->certified && o->width && !o->optimizer)
-        note("[KP24] width requested %zu: %zu gates drawn, %zu patterns, %zu active neurons "
-             "(estimate of m*); theoretical width 320 (sqrt(n/d)+1)^2 log(n/0.05) = %.4g\n",
-             o->width, r->gates_drawn, r->patterns, r->neurons, cvxrelu_kp24_width(r->n, r->d, 0.05));
-    if (r->program != CVXRELU_TRAIN_GATED && r->program != CVXRELU_TRAIN_RELU) return;
-    /* stopped before the first iteration with nothing to show: say so, and keep
-       whatever file the user had rather than replace it with an empty model */
-    if (r->no_result)
-        note("%s before the first iteration: no model%s\n",
-             res->exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
-             o->model_out ? " written" : "");
-    else if (r->neurons == 0)
-        note("warning: the model has no neurons and predicts 0 for every input (lambda %.6g; "
-             "lambda_max %.6g: U = 0 is optimal for lambda >= lambda_max)\n",
-             r->lambda, res->lambda_max);
-}
-
 /* The inputs the options name: the warm model, the gates, the configurations' model. */
 static int load_inputs(const train_opts *o, train_state *t)
 {
@@ -1084,25 +679,24 @@ static int run_model(const train_opts *o, train_state *t, int is_demo)
     run_ctx x;
     memset(&x, 0, sizeof x);
     x.o = o;
-    x.has_test = t->test != NULL;
     cvxrelu_train_settings s;
     train_settings(o, t, &s);
-    x.lc = (log_ctx){NULL, -1e9, 0, o->relu3 ? s.relu3.eps : o->eps, 0};
+    cvxrelu_progress_init(&x.pg, g_quiet ? NULL : stderr, g_verbose, o->train_path, &s);
     if (o->trace_out) {
         if (!(x.trace = fopen(o->trace_out, "w"))) {
             die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
             return EXIT_DATA;
         }
         fprintf(x.trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
-        x.lc.trace = x.trace;
     }
     s.callback = on_iterate;
-    s.callback_data = &x.lc;
+    s.callback_data = &x;
+    s.sdp.callback_data = &x.pg;
     s.on_phase = on_phase;
     s.phase_data = &x;
     cvxrelu_train_report r;
     st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
-    if (x.trace) fclose(x.trace);
+    if (x.trace) fclose(x.trace); /* not reached the solve */
     if (g_opaque_phase) {
         g_opaque_phase = 0;
         arm_watchdog(0.0);
@@ -1124,7 +718,11 @@ static int run_model(const train_opts *o, train_state *t, int is_demo)
     int failed = x.trace_failed; /* a failed side file keeps the model and metrics */
     if (o->stats_out && (r.program == CVXRELU_TRAIN_LOCAL || s.relu3_local))
         failed |= write_stats_file(o->stats_out, &r.local);
-    after_run(o, t, &r);
+    cvxrelu_progress_summary(&r, &x.pg);
+    if (r.no_result) /* keep whatever file the user had rather than an empty model */
+        note("%s before the first iteration: no model%s\n",
+             r.convex.exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
+             o->model_out ? " written" : "");
     if (is_demo) print_demo(o, t, &r);
     const int save = o->model_out && !r.no_result;
     if (save && (st = cvxrelu_model_save(t->model, o->model_out, &err))) rc = lib_error(st, &err);

@@ -1157,6 +1157,33 @@ CVXRELU_API void cvxrelu_certificate_json(cvxrelu_json *j, const cvxrelu_certifi
 /* A certificate as the text block the CLI shows (n: the rows it was computed on). */
 CVXRELU_API void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c, size_t n);
 
+/*
+ * Progress of cvxrelu_train as text (what `cvxrelu train` shows on stderr): plug
+ * cvxrelu_progress_phase into settings.on_phase, cvxrelu_progress_iterate into
+ * settings.callback and cvxrelu_progress_sdp into settings.sdp.callback, each with
+ * the cvxrelu_progress as its data; cvxrelu_progress_summary after the call.  The
+ * banners, the iteration table (iterations 0-9, 10, 20, ..., 100, 200, ..., at
+ * least every 5 s, and the last; every one with verbose), one line per phase and
+ * the certificate.  out NULL: nothing.  s must outlive the run.
+ */
+typedef struct {
+    FILE *out;
+    int verbose;
+    const char *data_name;                 /* named in the banner */
+    const cvxrelu_train_settings *settings;
+    int relu3, violation_column;           /* kept between calls */
+    double last_print;
+} cvxrelu_progress;
+
+CVXRELU_API void cvxrelu_progress_init(cvxrelu_progress *pg, FILE *out, int verbose,
+                                       const char *data_name, const cvxrelu_train_settings *s);
+CVXRELU_API void cvxrelu_progress_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r,
+                                        void *progress);
+CVXRELU_API void cvxrelu_progress_iterate(const cvxrelu_iterate_info *it, void *progress);
+CVXRELU_API void cvxrelu_progress_sdp(const cvxrelu_sdp_info *it, void *progress);
+/* After cvxrelu_train: the network's metrics, the read-out's and the certificate. */
+CVXRELU_API void cvxrelu_progress_summary(const cvxrelu_train_report *r, void *progress);
+
 /* ------------------------------------------------------------ synthetic data */
 
 /*
