@@ -236,10 +236,7 @@ int cmd_certify(int argc, char **argv)
     int rc = EXIT_OK;
     cvxrelu_status st;
     if (model_path) {
-        if ((st = cvxrelu_model_load(model_path, &m, &err))) {
-            die_msg("%s", err.msg);
-            return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
-        }
+        if ((st = cvxrelu_model_load(model_path, &m, &err))) return lib_error(st, &err);
         if (m->kind == CVXRELU_MODEL_GATED) {
             die_msg("%s: a gated ReLU model (kind gated), and certificates are for ReLU "
                     "networks: to get one, train with `--decompose` or `--model relu`",
@@ -272,8 +269,7 @@ int cmd_certify(int argc, char **argv)
                                           &err)) ||
             (st = cvxrelu_weights_read(weights, enc->d, enc->c, &W, &a, &out, &mm, &err))) {
             cvxrelu_encoding_free(enc);
-            die_msg("%s", err.msg);
-            rc = st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
+            rc = lib_error(st, &err);
             goto done;
         }
         st = cvxrelu_model_from_arrays(CVXRELU_MODEL_RELU, mm, W, a, out, 0.0, enc, &m, &err);
@@ -288,8 +284,7 @@ int cmd_certify(int argc, char **argv)
     }
     if ((st = cvxrelu_encoding_features(m->enc, ds, &X, &err)) ||
         (st = cvxrelu_encoding_targets(m->enc, ds, &Y, &err))) {
-        die_msg("%s", err.msg);
-        rc = EXIT_DATA;
+        rc = lib_error(st, &err);
         goto done;
     }
     const size_t n = ds->n, c = m->enc->c;
@@ -318,8 +313,7 @@ int cmd_certify(int argc, char **argv)
         note("certify: bounds on s(v) for %zu output%s (n=%zu, d=%zu, %zu neurons)...\n", c,
              c == 1 ? "" : "s", n, m->enc->d, m->m);
     if (!m->V && (st = cvxrelu_certify(m, X, Y, n, lambda, &cs, &cert, &err))) {
-        die_msg("%s", err.msg);
-        rc = st == CVXRELU_ERR_INVALID ? EXIT_DATA : EXIT_SOLVER;
+        rc = lib_error(st, &err);
         goto done;
     }
     cvxrelu_sdp_result sres;
@@ -345,8 +339,7 @@ int cmd_certify(int argc, char **argv)
         }
         cli_set_threads(n < 150 ? 1 : 0);
         if ((st = cvxrelu_sdp_solve(X, n, m->enc->d, Y, c, lambda, &ss, &sres, &err))) {
-            die_msg("%s", err.msg);
-            rc = EXIT_SOLVER;
+            rc = lib_error(st, &err);
             goto done;
         }
         cvxrelu_sdp_result_free(&sres); /* only the numbers are kept */

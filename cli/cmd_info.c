@@ -24,10 +24,8 @@ int cmd_info(int argc, char **argv)
     cvxrelu_model *m = NULL;
     cvxrelu_error err = {{0}};
     char b1[64], b2[64];
-    if (cvxrelu_model_load(argv[0], &m, &err)) {
-        die_msg("%s", err.msg);
-        return EXIT_DATA;
-    }
+    cvxrelu_status st = cvxrelu_model_load(argv[0], &m, &err);
+    if (st) return lib_error(st, &err);
     const cvxrelu_encoding *e = m->enc;
     printf("model       %s (format %d)\n",
            m->kind == CVXRELU_MODEL_GATED ? "gated ReLU"

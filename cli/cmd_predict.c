@@ -67,10 +67,7 @@ static int load_both(const predict_opts *o, cvxrelu_model **m, cvxrelu_dataset *
 {
     cvxrelu_error err = {{0}};
     cvxrelu_status st = cvxrelu_model_load(o->model_path, m, &err);
-    if (st) {
-        die_msg("%s", err.msg);
-        return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
-    }
+    if (st) return lib_error(st, &err);
     int rc = load_data_for_model(o->data_path, &o->data, (*m)->enc, need_labels,
                                  need_labels ? "eval" : "predict", ds);
     if (rc) {
@@ -130,17 +127,14 @@ int cmd_predict(int argc, char **argv)
     double *Yhat = NULL;
     cvxrelu_status st = cvxrelu_model_predict(m, ds, &Yhat, &err);
     if (st) {
-        die_msg("%s", err.msg);
-        rc = EXIT_DATA;
+        rc = lib_error(st, &err);
     } else if ((rc = check_predictions(ds, Yhat, m->enc->c))) {
         /* nothing written */
     } else {
         pred_out p = {m, Yhat, ds->n};
         if (o.out_path) {
-            if (cvxrelu_write_atomic(o.out_path, write_preds, &p, &err)) {
-                die_msg("%s", err.msg);
-                rc = EXIT_DATA;
-            }
+            if ((st = cvxrelu_write_atomic(o.out_path, write_preds, &p, &err)))
+                rc = lib_error(st, &err);
         } else {
             write_preds(stdout, &p, &err);
             if (fflush(stdout) != 0) rc = EXIT_DATA;
@@ -179,8 +173,7 @@ int cmd_eval(int argc, char **argv)
     cvxrelu_status st;
     if ((st = cvxrelu_encoding_features(m->enc, ds, &X, &err)) ||
         (st = cvxrelu_encoding_targets(m->enc, ds, &Y, &err))) {
-        die_msg("%s", err.msg);
-        rc = EXIT_DATA;
+        rc = lib_error(st, &err);
         goto done;
     }
     Yhat = malloc((ds->n ? ds->n : 1) * m->enc->c * sizeof(double));

@@ -475,11 +475,6 @@ static void train_state_free(train_state *t)
     cvxrelu_model_free(t->from);
 }
 
-static int lib_error(cvxrelu_status st, const cvxrelu_error *err)
-{
-    die_msg("%s", err->msg[0] ? err->msg : cvxrelu_status_string(st));
-    return st == CVXRELU_ERR_NOMEM || st == CVXRELU_ERR_NUMERIC ? EXIT_SOLVER : EXIT_DATA;
-}
 
 
 /* Write the pattern statistics of a local run as CSV. */

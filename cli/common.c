@@ -192,10 +192,7 @@ int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out)
 {
     cvxrelu_error err = {{0}};
     cvxrelu_status st = cvxrelu_dataset_read(path, &o->read, out, &err);
-    if (st) {
-        die_msg("%s", err.msg[0] ? err.msg : cvxrelu_status_string(st));
-        return st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
-    }
+    if (st) return lib_error(st, &err);
     if (g_verbose && (*out)->header_auto)
         note("%s: the first row is read as %s (--header / --no-header decide otherwise)\n", path,
              (*out)->feature_names ? "a header: no feature field is a number"
@@ -469,13 +466,32 @@ int check_io_paths(const io_path *outs, size_t nout, const io_path *ins, size_t 
     return rc;
 }
 
+int exit_code(cvxrelu_status st)
+{
+    switch (st) {
+    case CVXRELU_OK: return EXIT_OK;
+    case CVXRELU_ERR_NOMEM:
+    case CVXRELU_ERR_NUMERIC: return EXIT_SOLVER;
+    case CVXRELU_ERR_INVALID:
+    case CVXRELU_ERR_IO:
+    case CVXRELU_ERR_FORMAT:
+    case CVXRELU_ERR_UNSUPPORTED: break;
+    }
+    return EXIT_DATA;
+}
+
+int lib_error(cvxrelu_status st, const cvxrelu_error *err)
+{
+    die_msg("%s", err->msg[0] ? err->msg : cvxrelu_status_string(st));
+    return exit_code(st);
+}
+
 int json_write(cvxrelu_json *j, const char *path)
 {
     cvxrelu_error err = {{0}};
     cvxrelu_status st = cvxrelu_json_write(j, path, &err);
     cvxrelu_json_free(j);
-    if (st) die_msg("%s", err.msg);
-    return st == CVXRELU_OK ? EXIT_OK : st == CVXRELU_ERR_NOMEM ? EXIT_SOLVER : EXIT_DATA;
+    return st ? lib_error(st, &err) : EXIT_OK;
 }
 
 void cli_signals(void (*handler)(int))

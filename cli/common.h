@@ -128,6 +128,11 @@ int check_io_paths(const io_path *outs, size_t nout, const io_path *ins, size_t 
    (its file line where known) and EXIT_SOLVER returned. */
 int check_predictions(const cvxrelu_dataset *ds, const double *Yhat, size_t c);
 
+/* The exit code of a library status (the one map: out of memory and numerical
+   failures 3, every other failure 2), and the same after printing err's message. */
+int exit_code(cvxrelu_status st);
+int lib_error(cvxrelu_status st, const cvxrelu_error *err);
+
 /* Write a JSON object atomically and free it; returns an exit code (message printed). */
 int json_write(cvxrelu_json *j, const char *path);
 
