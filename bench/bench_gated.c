@@ -381,7 +381,7 @@ static int bench_synth(int argc, char **argv)
     cvxrelu_result res;
     if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
     const double peak = peak_rss();
-    /* the GEMMs of one iteration at these shapes, blocked like the solver's (src/solver.c,
+    /* the GEMMs of one iteration at these shapes, blocked like the solver's (src/two_layer/driver.c,
        block_rows: at most 8 M doubles and n d / 16, 256..8192 rows), timed after the solve so that their
        buffers do not count in its peak memory */
     size_t budget = n / 16 * d;

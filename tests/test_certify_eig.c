@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../src/certify.c"
+#include "../src/certify/certify.c"
 
 static double lapack_max(const double *A, size_t k)
 {

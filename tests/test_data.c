@@ -516,7 +516,7 @@ static void test_split(void **state)
 /* Reliability, second pass: the line bound (lowered through the internal hook), NUL
    bytes, a mixed first row, line breaks in labels, the file line kept through a split,
    nan labels. */
-extern size_t cr_max_line_bytes; /* internal test hook (src/data.c) */
+extern size_t cr_max_line_bytes; /* internal test hook (src/io/data.c) */
 
 static void test_text_hostile(void **state)
 {

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cvxrelu.h"
-#include "solver.h"
+#include "two_layer.h"
 
 typedef struct {
     size_t n, d, c;

@@ -11,7 +11,7 @@ a non-negative least-squares problem in n unknowns whose solution has at most d 
 
 Two exact methods, the same answer (to rounding):
   "warm" (default): Lawson-Hanson on the active rows, warm-started from the group's previous
-         active set: the method of src/cone.c, line for line, in NumPy;
+         active set: the method of src/two_layer/cone.c, line for line, in NumPy;
   "nnls": scipy.optimize.nnls (the Fortran Lawson-Hanson), started cold every call.
 """
 import numpy as np
@@ -39,7 +39,7 @@ def project_nnls(y, zy, a, X, xmax):
 
 def _ls_on_set(X, a, y, S):
     """s = argmin ||y + sum_{l in S} s_l a_l x_l||; None when the rows are dependent
-    (the Cholesky test of src/util.c: a pivot below 1e-13 of its diagonal entry)."""
+    (the Cholesky test of src/core/util.c: a pivot below 1e-13 of its diagonal entry)."""
     CS = a[S, None] * X[S]
     gram = CS @ CS.T
     rhs = -(CS @ y)
@@ -54,7 +54,7 @@ def _ls_on_set(X, a, y, S):
 
 def project_warm(y, zy, a, X, xmax, S):
     """P_K(y), X P_K(y) and the new active set, from the previous active set S (a list of
-    row indices): src/cone.c's cr_cone_project."""
+    row indices): src/two_layer/cone.c's cr_cone_project."""
     n, d = X.shape
     inside, tol = _inside(y, zy, a, xmax)
     if inside:

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """NumPy peer of cvxrelu's R-FISTA (docs/algorithms.md, "The gated ReLU program" and "The solver: R-FISTA"): the same algorithm as
-src/rfista.c (gated) and src/relu.c (exact ReLU), for the benchmarks of bench/run.
+src/two_layer/gated.c (gated) and src/two_layer/exact_relu.c (exact ReLU), for the benchmarks of bench/run.
 
 Gated ReLU (--model gated), the group lasso over patterns i and outputs k (N = n c):
     min_U (1/(2N)) sum_k ||sum_i D_i X u_ik - Y_k||^2 + lam sum_{i,k} ||u_ik||_2
@@ -14,13 +14,13 @@ The algorithm, step by step as in the C:
   - gradient at V; backtracking through the prox: accept when
     t ||Yhat(U+) - Yhat(V)||^2 / (N ||U+ - V||^2) <= 1, else t <- 0.8 t; after an easy step
     (ratio <= 0.5) t <- g t, g = 1.05 gated (the C's default cvxrelu_settings.step_growth;
-    docs/algorithms.md, "The solver: R-FISTA" says 1.25), 1.25 relu (as src/relu.c);
+    docs/algorithms.md, "The solver: R-FISTA" says 1.25), 1.25 relu (as src/two_layer/exact_relu.c);
   - FISTA momentum, reset when <U+ - U, V - U+> > 0 (gradient-mapping restart);
   - dual point Theta = -R/N at V scaled to feasibility (gated: by max ||X^T D_i Theta_k||,
     every iteration; relu: by max ||P_K(X^T s D_i Theta_k)||, every 10 iterations, the
     exact cone projection, see cone_nnls.py); best dual value kept;
   - stop when P(U) - best dual <= eps max(1, |P(U)|); the final certificate at the returned U.
---precondition (gated): the preconditioned steps of src/precond.c and src/rfista.c
+--precondition (gated): the preconditioned steps of src/two_layer/precond.c and src/two_layer/gated.c
 (docs/algorithms.md): X^T X / n = E^T diag(ev) E, metric s = max(ev, 1e-6 max ev); the data
 rotated once (X E^T, so the iterates live in the eigenvector coordinates, where the group norm
 is unchanged), steps v - t g / s, the prox argmin 1/2 sum s_j (w_j - z_j)^2 + t lam ||w|| by
@@ -28,8 +28,8 @@ the same safeguarded Newton iteration on the secular equation, vectorized over t
 backtracking and restart in the s-weighted norm; first step 1 / (max count n / N). The
 returned objective and certificate are those of the rotated problem, the same program
 (an orthogonal change of variables).
-The prox of the relu program is the shrinkage of the cone projection (src/relu.c, header);
-the projection is exact (cone_nnls.py: src/cone.c's warm-started Lawson-Hanson in NumPy, or
+The prox of the relu program is the shrinkage of the cone projection (src/two_layer/exact_relu.c, header);
+the projection is exact (cone_nnls.py: src/two_layer/cone.c's warm-started Lawson-Hanson in NumPy, or
 --projection nnls for scipy.optimize.nnls started cold).
 
 Input: --problem DIR (dumped by `bench_gated synth|fmnist --dump DIR`) or --data FILE.npz
@@ -50,7 +50,7 @@ common.set_threads(common.threads_from_argv())
 
 import numpy as np  # noqa: E402
 
-DUAL_EVERY = 10  # relu: dual bound every 10 iterations, as src/relu.c
+DUAL_EVERY = 10  # relu: dual bound every 10 iterations, as src/two_layer/exact_relu.c
 
 
 class Gated:
@@ -148,7 +148,7 @@ class Relu(Gated):
         return U, Z
 
     def dual_gmax(self, G, R):
-        """max_g ||P_K(h_g)||, h_g = -G_g (src/relu.c: the dual is feasible after scaling)."""
+        """max_g ||P_K(h_g)||, h_g = -G_g (src/two_layer/exact_relu.c: the dual is feasible after scaling)."""
         self.products += 1
         H = -G
         ZH = self.X @ H
@@ -169,7 +169,7 @@ class Relu(Gated):
 
 class Preconditioned(Gated):
     """The gated program in the eigenvector coordinates of X^T X / n with the diagonal
-    metric s (as src/precond.c)."""
+    metric s (as src/two_layer/precond.c)."""
 
     FLOOR = 1e-6
 
@@ -370,11 +370,11 @@ def main():
                     help="step growth after an easy step (default: the C solvers' own, 1.05 "
                          "gated (cvxrelu_settings.step_growth), 1.25 relu)")
     ap.add_argument("--projection", choices=("warm", "nnls"), default="warm",
-                    help="relu: cone projection by warm-started Lawson-Hanson (as src/cone.c) "
+                    help="relu: cone projection by warm-started Lawson-Hanson (as src/two_layer/cone.c) "
                          "or by scipy.optimize.nnls started cold")
     ap.add_argument("--threads", type=int, default=0, help="BLAS threads (0: library default)")
     ap.add_argument("--precondition", action="store_true",
-                    help="gated: the preconditioned steps of src/precond.c (setup timed)")
+                    help="gated: the preconditioned steps of src/two_layer/precond.c (setup timed)")
     ap.add_argument("--trace", help="write iter,objective,gap,time_s as CSV")
     a = ap.parse_args()
     if bool(a.problem) == bool(a.data):

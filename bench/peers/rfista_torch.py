@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch (CPU) peer of cvxrelu's R-FISTA: the algorithm of rfista_numpy.py and of
-src/rfista.c (gated) / src/relu.c (exact ReLU), step for step, written with torch tensors.
+src/two_layer/gated.c (gated) / src/two_layer/exact_relu.c (exact ReLU), step for step, written with torch tensors.
 
 float64 by default; --dtype float32 runs every product and vector operation in float32 (the
 objective, gap and stopping test are then accumulated in float64 from float32 tensors).
@@ -8,7 +8,7 @@ Threads: --threads T sets torch.set_num_threads(T) and the BLAS threads (Debian'
 the system BLAS, OpenBLAS here) so that the peer runs on as many cores as the C run.
 
 The exact ReLU model (--model relu) projects onto the pattern cones with NumPy/SciPy code
-(cone_nnls.py: src/cone.c's warm-started Lawson-Hanson, or scipy.optimize.nnls) on NumPy
+(cone_nnls.py: src/two_layer/cone.c's warm-started Lawson-Hanson, or scipy.optimize.nnls) on NumPy
 views of the tensors: PyTorch has no NNLS, so that part of the PyTorch peer is NumPy/SciPy.
 
 Input and output as rfista_numpy.py (one JSON line; time_s is the solve only).
@@ -149,7 +149,7 @@ class Relu(Gated):
 
 class Preconditioned(Gated):
     """The gated program in the eigenvector coordinates of X^T X / n with the diagonal
-    metric s, as rfista_numpy.Preconditioned and src/precond.c (eigendecomposition in
+    metric s, as rfista_numpy.Preconditioned and src/two_layer/precond.c (eigendecomposition in
     float64, the rotated data in the run's dtype)."""
 
     FLOOR = 1e-6
@@ -347,10 +347,10 @@ def main():
                          "gated (cvxrelu_settings.step_growth), 1.25 relu)")
     ap.add_argument("--projection", choices=("warm", "nnls"), default="warm",
                     help="relu: cone projection (cone_nnls.py, NumPy/SciPy): warm-started "
-                         "Lawson-Hanson as src/cone.c, or scipy.optimize.nnls started cold")
+                         "Lawson-Hanson as src/two_layer/cone.c, or scipy.optimize.nnls started cold")
     ap.add_argument("--threads", type=int, default=0, help="torch and BLAS threads (0: all cores)")
     ap.add_argument("--precondition", action="store_true",
-                    help="gated: the preconditioned steps of src/precond.c (setup timed)")
+                    help="gated: the preconditioned steps of src/two_layer/precond.c (setup timed)")
     ap.add_argument("--trace", help="write iter,objective,gap,time_s as CSV")
     a = ap.parse_args()
     if bool(a.problem) == bool(a.data):

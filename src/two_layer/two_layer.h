@@ -65,7 +65,7 @@ struct cvxrelu_solver {
     double *patnorm;      /* P: ||D_i X||_F, a bound on ||D_i X||_2 */
     size_t screened;      /* groups screened in this solve */
     int xnorm_done;       /* patnorm already capped by ||X||_2 */
-    /* preconditioning (gated, settings.precondition; src/precond.c): X^T X / n =
+    /* preconditioning (gated, settings.precondition; src/two_layer/precond.c): X^T X / n =
        pq^T diag(ev) pq with the eigenvectors in pq's rows (d x d), ps = the metric's
        diagonal (ev raised to a floor); pq_state 0 = not tried, 1 = ready, -1 = not used */
     double *pq, *ps;
@@ -87,7 +87,7 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
    gmax = max_{i,k} ||X^T D_i R_k||. */
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
 
-/* Preconditioning (src/precond.c).  Setup: 0 when the metric is ready, -1 when it is
+/* Preconditioning (src/two_layer/precond.c).  Setup: 0 when the metric is ready, -1 when it is
    not used (d above the limit or above n, no memory, LAPACK failure). */
 int cr_precond_setup(cvxrelu_solver *s);
 /* At = A pq^T (rows x d): into the eigenvector coordinates ... */

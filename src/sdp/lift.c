@@ -99,7 +99,7 @@ void cr_sdp_evaluate(const cr_sdp_problem *pb, const double *Z, cr_sdp_eval *ev)
 /* ------------------------------------------------ parallel rows (sdp.h) */
 
 /*
- * The row reduction (src/sdp_dsdp.c derives it): data row i is s[i] times its
+ * The row reduction (src/sdp/dsdp.c derives it): data row i is s[i] times its
  * representative grp[i] (s[i] < 0: times its beta), or a zero row (grp[i] =
  * -1).  Returns the number of representatives, copied to Xr (n x d).
  */

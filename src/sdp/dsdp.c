@@ -1,5 +1,5 @@
 /*
- * Interior-point backend of the [PBY24] relaxation (src/sdp.h) on DSDP 5.8.
+ * Interior-point backend of the [PBY24] relaxation (src/sdp/sdp.h) on DSDP 5.8.
  *
  * DSDP solves the pair
  *   (D)  max b^T y   s.t.  C_j - sum_i y_i A_ij PSD (SDP blocks j),  c - A_L^T y >= 0,
@@ -83,7 +83,7 @@
  * Rounding: C.X and each r_v carry (terms + 2) eps times their sums of |terms|,
  * M one more eps |M_ij|; these entrywise bounds enter through the Frobenius
  * norm of the weighted error matrix, LAPACK's lambda_min by 64 q eps ||.||_F
- * as in src/certify.c.  The bound is valid at any accuracy DSDP reached; its
+ * as in src/certify/certify.c.  The bound is valid at any accuracy DSDP reached; its
  * gap to the primal value shrinks with DSDP's residuals.
  */
 #include "internal.h"

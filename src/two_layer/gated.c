@@ -6,7 +6,7 @@
  * iterates' and each line-search trial costs one pass X U^T; the gradient
  * costs one pass M^T X, which also yields the dual certificate for free.
  */
-#include "solver.h"
+#include "two_layer.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -28,7 +28,7 @@ typedef struct {
     int yk_exact;     /* Yk is from double products over every group */
     int cert_at_U;    /* the whole-program certificate at U is in best_dual */
     int cut;          /* asked to stop before the start: no pass over the patterns */
-    /* preconditioned (src/precond.c): the iterates in the eigenvector coordinates
+    /* preconditioned (src/two_layer/precond.c): the iterates in the eigenvector coordinates
        (U = Ut pq, Uprev = Utprev pq, V's rotation in V), the rotated gradient, the
        trial point */
     int pre;

@@ -12,7 +12,7 @@
  * whose prox is, per group, a one-dimensional secular equation.  The program, its
  * dual and the stopping rule are those of the plain solver.
  */
-#include "solver.h"
+#include "two_layer.h"
 
 #include <cblas.h>
 #include <math.h>

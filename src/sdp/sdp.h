@@ -54,7 +54,7 @@ double cr_sdp_xnorm2(const cr_sdp_problem *pb);
 /*
  * Rows that are exact multiples of each other (X_j = s X_i, fma-exact) or zero
  * leave the relaxation without interior; they are merged (the proof is at the
- * top of src/sdp_dsdp.c): data row i is sc[i] times its representative grp[i]
+ * top of src/sdp/dsdp.c): data row i is sc[i] times its representative grp[i]
  * (sc[i] < 0: |sc[i]| times the representative's beta), or a zero row (grp[i]
  * = -1).  Returns the number of representatives, whose rows are copied to Xr
  * (n x d).  For d = 1: one virtual representative Xr = (1).
@@ -80,13 +80,13 @@ typedef struct {
     int stopped;        /* 0, or CVXRELU_EXIT_INTERRUPTED / _TIME_LIMIT (DSDP stopped by its monitor) */
 } cr_sdp_out;
 
-/* Interior point by DSDP (src/sdp_dsdp.c). */
+/* Interior point by DSDP (src/sdp/dsdp.c). */
 cvxrelu_status cr_sdp_dsdp(const cr_sdp_problem *pb, double tol, size_t max_iter, int verbose,
                            volatile sig_atomic_t *interrupt, double time_limit_s,
                            cr_sdp_out *out, cvxrelu_error *err);
 
 /*
- * Read-out of a network of width R from a solution Z (docs/algorithms.md, "The SDP relaxation", src/sdp_readout.c):
+ * Read-out of a network of width R from a solution Z (docs/algorithms.md, "The SDP relaxation", src/sdp/readout.c):
  * Davis-Yin splitting between the null(M) structure and the per-row sign
  * structure of each column of W (Lambda ~ W W^T), started from the top-R
  * eigenvectors.  On return U (R x d) and V (R x c) are allocated: the network

@@ -28,7 +28,7 @@
  * so the recovered network reproduces the convex model exactly.  The solver
  * stops when that repaired objective is within eps of the best dual value.
  */
-#include "solver.h"
+#include "two_layer.h"
 
 #include <cblas.h>
 #include <math.h>

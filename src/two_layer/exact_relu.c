@@ -20,7 +20,7 @@
  * minus the gradient, so one product and one projection per group give the bound.
  */
 #include "cone.h"
-#include "solver.h"
+#include "two_layer.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* The solver object, the masked GEMM kernels and the one driver loop. */
-#include "solver.h"
+#include "two_layer.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -267,7 +267,7 @@ size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_sol
         doubles = sat_muladd(P, n, doubles);
     } else {
         /* U + 4 (m x d) + 4 (m x d), one row block of nb x m, 5 (n x c), and the
-           d x d metric with its eigenvalues only where src/precond.c may build it
+           d x d metric with its eigenvalues only where src/two_layer/precond.c may build it
            (a 500 x 60000 sparse file was refused as 27 GiB for a metric never made) */
         size_t nb = block_rows(n, d, m);
         doubles = sat_muladd(md, 9, 0);

@@ -1,7 +1,7 @@
 /* The kernels of the two two-layer programs (docs/algorithms.md, "The solver:
    R-FISTA"): products with the masked data D_i X, group norms, the dual value,
    screening bookkeeping and the R-FISTA step bookkeeping shared by the solvers. */
-#include "solver.h"
+#include "two_layer.h"
 
 #include <cblas.h>
 #include <math.h>
