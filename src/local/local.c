@@ -4,7 +4,7 @@
  * layers, and the activation-pattern statistics of the neurons against their
  * initial patterns.  This file holds the network's kernels; the optimizer
  * loop and the statistics, shared with the three-layer trainer, are in
- * local_common.c.  The big products are GEMMs over blocks of rows; the
+ * common.c.  The big products are GEMMs over blocks of rows; the
  * scalar loops touch only rows x neurons.
  */
 #include "local.h"

@@ -1,5 +1,5 @@
 /* Private: the local (non-convex) trainers: local.c (two layers, docs/algorithms.md, "Certificates for the non-convex problem"),
-   local3.c (three layers, docs/algorithms.md, "Three-layer parallel networks") and what they share (local_common.c). */
+   local3.c (three layers, docs/algorithms.md, "Three-layer parallel networks") and what they share (common.c). */
 #ifndef CVXRELU_LOCAL_H
 #define CVXRELU_LOCAL_H
 
@@ -34,7 +34,7 @@ cvxrelu_status cr_local3_objective_grad(const double *X, const double *Y, size_t
                                         double *gW1, double *gW2, double *ga, double *loss,
                                         double *penalty);
 
-/* ------------------------------------------ shared by both (local_common.c) */
+/* ------------------------------------------ shared by both (common.c) */
 
 /*
  * A network as the shared optimizer sees it: one parameter vector theta of P

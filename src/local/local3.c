@@ -6,7 +6,7 @@
  * activation-pattern statistics of the first-layer neurons against their
  * initial patterns.  This file holds the network's kernels; the optimizer
  * loop and the statistics are those of the two-layer trainer
- * (local_common.c).  The big products are GEMMs over blocks of rows; the
+ * (common.c).  The big products are GEMMs over blocks of rows; the
  * scalar loops touch only rows x neurons.
  */
 #include "local.h"

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-/* One solver's mathematics; the driver loop in solver.c owns the rest. */
+/* One solver's mathematics; the driver loop in driver.c owns the rest. */
 typedef struct {
     const char *name;
     /* Allocate state and evaluate the starting point (s->U). */
