@@ -149,7 +149,7 @@ static int bench_teacher(int argc, char **argv, int relu)
         cvxrelu_settings set;
         cvxrelu_settings_default(&set);
         set.lambda = lambda;
-        set.eps_gap = 1e-6;
+        set.tol = 1e-6;
         set.max_iter = 100000;
         set.precondition = precond;
         if (relu) set.solver = CVXRELU_SOLVER_RELU;
@@ -257,7 +257,7 @@ static int bench_fmnist(int argc, char **argv)
     set.lambda = lambda;
     set.max_iter = iters;
     set.time_limit_s = time_limit;
-    set.eps_gap = eps;
+    set.tol = eps;
     set.single_precision = single;
     set.screening = screening;
     set.precondition = precond;
@@ -369,7 +369,7 @@ static int bench_synth(int argc, char **argv)
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.lambda = lambda;
-    set.eps_gap = eps;
+    set.tol = eps;
     set.max_iter = iters;
     set.time_limit_s = time_limit;
     set.single_precision = single;

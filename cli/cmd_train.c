@@ -74,8 +74,8 @@ static void train_opts_default(train_opts *o)
     o->patterns = g.patterns;
     o->lambda = g.lambda;
     o->seed = g.seed;
-    o->eps = g.eps_gap;
-    o->eps_feas = g.eps_feas;
+    o->eps = g.tol;
+    o->eps_feas = g.tol_feas;
     o->max_iter = g.max_iter;
     o->time_limit = g.time_limit_s;
     o->bounds = g.bounds;
@@ -600,8 +600,8 @@ static void train_settings(const train_opts *o, const train_state *t, cvxrelu_tr
     s->beta = o->beta_given ? o->beta : 0.0;
     s->lambda_ratio = o->ratio_given ? o->lambda_ratio : 0.0;
     s->seed = o->seed;
-    s->eps_gap = o->eps;
-    s->eps_feas = o->eps_feas;
+    s->tol = o->eps;
+    s->tol_feas = o->eps_feas;
     s->max_iter = o->max_iter;
     s->time_limit_s = time_left(o);
     s->interrupt = &g_interrupt;
@@ -628,7 +628,7 @@ static void train_settings(const train_opts *o, const train_state *t, cvxrelu_tr
     s->subnets = o->subnets;
     s->relu3_local = o->relu3 && o->optimizer;
     s->configs_from = t->from;
-    if (o->relu3 && o->eps_given) s->relu3.eps = o->eps;
+    if (o->relu3 && o->eps_given) s->relu3.tol = o->eps;
     if (o->relu3 && o->max_iter_given) s->relu3.max_iter = o->max_iter;
 }
 

@@ -198,7 +198,7 @@ CVXRELU_API cvxrelu_status cvxrelu_patterns_sample(const double *X, size_t n, si
                                        cvxrelu_patterns **out, cvxrelu_error *err);
 /* How a computation ended. */
 typedef enum {
-    CVXRELU_EXIT_CONVERGED = 0,   /* relative gap <= eps_gap */
+    CVXRELU_EXIT_CONVERGED = 0,   /* relative gap <= tol */
     CVXRELU_EXIT_MAX_ITER,
     CVXRELU_EXIT_TIME_LIMIT,
     CVXRELU_EXIT_INTERRUPTED,
@@ -295,8 +295,8 @@ typedef void (*cvxrelu_callback)(const cvxrelu_iterate_info *info, void *user);
 typedef struct {
     cvxrelu_solver_kind solver; /* default CVXRELU_SOLVER_RFISTA */
     double lambda;              /* default 1e-3 */
-    double eps_gap;             /* relative gap tolerance, default 1e-6 */
-    double eps_feas;            /* ReLU: largest relative cone violation accepted, default 1e-6
+    double tol;                 /* relative gap tolerance, default 1e-6 */
+    double tol_feas;            /* ReLU: largest relative cone violation accepted, default 1e-6
                                    (iterates are feasible up to rounding by construction) */
     size_t max_iter;            /* default 10000 */
     double time_limit_s;        /* default 0 = none */
@@ -797,7 +797,7 @@ CVXRELU_API void cvxrelu_configs_free(cvxrelu_configs *cf);
 
 typedef struct {
     double lambda;          /* canonical scale; default 1e-3 */
-    double eps;             /* stop on relative duality gap <= eps (after repair); default 1e-6 */
+    double tol;             /* stop on relative duality gap <= tol (after repair); default 1e-6 */
     size_t max_iter;        /* inner (proximal gradient) iterations in all; default 100000 */
     double rho;             /* augmented-Lagrangian penalty in units of 1/N; 0 = automatic */
     double time_limit_s;    /* 0 = none */
@@ -986,8 +986,8 @@ typedef struct {
     double beta;             /* > 0: lambda = beta / (n c) (the unnormalized scale),
                                 overriding lambda; default 0 */
     uint64_t seed;           /* of the sampled gates; default 0 */
-    double eps_gap;          /* relative duality gap to stop at; default 1e-6 */
-    double eps_feas;         /* RELU: cone violation allowed; default 1e-6 */
+    double tol;              /* relative duality gap to stop at; default 1e-6 */
+    double tol_feas;         /* RELU: cone violation allowed; default 1e-6 */
     size_t max_iter;         /* default 10000 */
     double time_limit_s;     /* for the whole call; 0 = none; default 0 */
     volatile sig_atomic_t *interrupt; /* stop soon when *interrupt != 0; default NULL */

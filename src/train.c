@@ -21,8 +21,8 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->bias = 1;
     s->patterns = 100;
     s->lambda = set.lambda;
-    s->eps_gap = set.eps_gap;
-    s->eps_feas = set.eps_feas;
+    s->tol = set.tol;
+    s->tol_feas = set.tol_feas;
     s->max_iter = set.max_iter;
     s->time_limit_s = set.time_limit_s;
     s->screening = set.screening;
@@ -392,7 +392,7 @@ static cvxrelu_status stationarity(train_ctx *t, const double *W, const double *
     cvxrelu_settings_default(&set);
     set.solver = CVXRELU_SOLVER_RELU;
     set.lambda = r->lambda;
-    set.eps_gap = s->eps_gap;
+    set.tol = s->tol;
     set.max_iter = s->max_iter;
     set.interrupt = s->interrupt;
     set.time_limit_s = time_left(t);
@@ -738,8 +738,8 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.lambda = lambda;
-    set.eps_gap = s->eps_gap;
-    set.eps_feas = s->eps_feas;
+    set.tol = s->tol;
+    set.tol_feas = s->tol_feas;
     set.single_precision = s->single_precision;
     set.screening = s->screening;
     set.precondition = precondition;

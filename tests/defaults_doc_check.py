@@ -32,8 +32,8 @@ def same(doc, val):
 CLI_MAP = [
     ("train", "--patterns", "cvxrelu_train_settings", "patterns"),
     ("train", "--lambda", "cvxrelu_train_settings", "lambda"),
-    ("train", "--eps", "cvxrelu_train_settings", "eps_gap"),
-    ("train", "--eps-feas", "cvxrelu_train_settings", "eps_feas"),
+    ("train", "--eps", "cvxrelu_train_settings", "tol"),
+    ("train", "--eps-feas", "cvxrelu_train_settings", "tol_feas"),
     ("train", "--max-iter", "cvxrelu_train_settings", "max_iter"),
     ("train", "--seed", "cvxrelu_train_settings", "seed"),
     ("train", "--steps", "cvxrelu_local_settings", "steps"),

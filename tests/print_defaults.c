@@ -31,8 +31,8 @@ int main(void)
     printf("cvxrelu_settings solver %s\n",
            s.solver == CVXRELU_SOLVER_RFISTA ? "CVXRELU_SOLVER_RFISTA" : "other");
     PD("cvxrelu_settings", s, lambda);
-    PD("cvxrelu_settings", s, eps_gap);
-    PD("cvxrelu_settings", s, eps_feas);
+    PD("cvxrelu_settings", s, tol);
+    PD("cvxrelu_settings", s, tol_feas);
     PZ("cvxrelu_settings", s, max_iter);
     PD("cvxrelu_settings", s, time_limit_s);
     PD("cvxrelu_settings", s, step_init);
@@ -93,7 +93,7 @@ int main(void)
     cvxrelu_relu3_settings t;
     cvxrelu_relu3_settings_default(&t);
     PD("cvxrelu_relu3_settings", t, lambda);
-    PD("cvxrelu_relu3_settings", t, eps);
+    PD("cvxrelu_relu3_settings", t, tol);
     PZ("cvxrelu_relu3_settings", t, max_iter);
     PD("cvxrelu_relu3_settings", t, rho);
     PD("cvxrelu_relu3_settings", t, time_limit_s);
@@ -118,8 +118,8 @@ int main(void)
     PD("cvxrelu_train_settings", g, lambda_ratio);
     PD("cvxrelu_train_settings", g, beta);
     printf("cvxrelu_train_settings seed %" PRIu64 "\n", g.seed);
-    PD("cvxrelu_train_settings", g, eps_gap);
-    PD("cvxrelu_train_settings", g, eps_feas);
+    PD("cvxrelu_train_settings", g, tol);
+    PD("cvxrelu_train_settings", g, tol_feas);
     PZ("cvxrelu_train_settings", g, max_iter);
     PD("cvxrelu_train_settings", g, time_limit_s);
     PP("cvxrelu_train_settings", g, interrupt);

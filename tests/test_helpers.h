@@ -29,7 +29,7 @@ static inline cvxrelu_solver *solve(const double *X, size_t n, size_t d, const d
     cvxrelu_settings_default(&set);
     set.solver = kind;
     set.lambda = lambda;
-    set.eps_gap = eps;
+    set.tol = eps;
     set.max_iter = 300000;
     cvxrelu_solver *s;
     cvxrelu_error err = {{0}};

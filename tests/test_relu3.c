@@ -47,7 +47,7 @@ static double *solve3(const double *X, size_t n, size_t d, const double *Y, size
     cvxrelu_relu3_settings s;
     cvxrelu_relu3_settings_default(&s);
     s.lambda = lambda;
-    s.eps = eps;
+    s.tol = eps;
     s.max_iter = 200000;
     double *W = NULL;
     cvxrelu_error err = {{0}};
@@ -196,7 +196,7 @@ static void test_relu3_local_network_configurations(void **state)
         cvxrelu_relu3_settings s;
         cvxrelu_relu3_settings_default(&s);
         s.lambda = lambda;
-        s.eps = 1e-8;
+        s.tol = 1e-8;
         s.max_iter = 200000;
         cvxrelu_relu3_result res2;
         assert_int_equal(cvxrelu_relu3_solve(X, n, d, Y, c, cf, &s, &W0, &res2, NULL), 0);

@@ -146,7 +146,7 @@ static cvxrelu_solver *solve(const problem *p, double lambda, double eps, cvxrel
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.lambda = lambda;
-    set.eps_gap = eps;
+    set.tol = eps;
     set.max_iter = 100000;
     cvxrelu_solver *s;
     assert_int_equal(cvxrelu_solver_new(p->X, p->n, p->d, p->Y, p->c, p->pat, &set, &s, NULL), 0);
@@ -262,7 +262,7 @@ static cvxrelu_solver *solve_with(const problem *p, double lambda, double eps, i
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.lambda = lambda;
-    set.eps_gap = eps;
+    set.tol = eps;
     set.max_iter = 200000;
     set.screening = screening;
     set.single_precision = single;
@@ -404,7 +404,7 @@ static void test_preconditioned_same_program(void **state)
             cvxrelu_settings set;
             cvxrelu_settings_default(&set);
             set.lambda = lambda;
-            set.eps_gap = 1e-9;
+            set.tol = 1e-9;
             set.max_iter = 2000000;
             set.precondition = pc;
             assert_int_equal(cvxrelu_solver_new(p.X, p.n, p.d, p.Y, p.c, p.pat, &set, &s[pc], NULL), 0);

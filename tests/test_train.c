@@ -98,7 +98,7 @@ static void test_gated_exact_recovery(void **state)
     cvxrelu_train_settings s;
     cvxrelu_train_settings_default(&s);
     s.patterns = 30;
-    s.eps_gap = 1e-9;
+    s.tol = 1e-9;
     cvxrelu_model *m = NULL;
     cvxrelu_train_report r;
     assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_OK);
@@ -199,7 +199,7 @@ static void test_relu_program_and_phases(void **state)
     assert_int_equal(m->kind, CVXRELU_MODEL_RELU);
     assert_int_equal(r.task, CVXRELU_TASK_CLASSIFICATION);
     assert_int_equal(r.c, 3);
-    assert_true(r.convex.violation <= s.eps_feas);
+    assert_true(r.convex.violation <= s.tol_feas);
     assert_true(r.recovery_max_abs_diff <= 1e-8);
     assert_true(r.train_metrics.accuracy == r.test_metrics.accuracy);
     assert_true(r.train_metrics.mse == r.test_metrics.mse);
@@ -238,13 +238,13 @@ static void test_warm_start_within_gap(void **state)
     cvxrelu_train_settings s;
     cvxrelu_train_settings_default(&s);
     s.patterns = 25;
-    s.eps_gap = 1e-4;
+    s.tol = 1e-4;
     cvxrelu_model *m1 = NULL, *m2 = NULL;
     cvxrelu_train_report r1, r2;
     assert_int_equal(cvxrelu_train(ds, NULL, &s, &m1, &r1, NULL), CVXRELU_OK);
     s.warm = m1;
     s.patterns = 0; /* the warm model's patterns only */
-    s.eps_gap = 1e-9;
+    s.tol = 1e-9;
     assert_int_equal(cvxrelu_train(ds, NULL, &s, &m2, &r2, NULL), CVXRELU_OK);
     /* its program keeps the warm network feasible and has fewer patterns:
        dual_1 <= p_1* <= p_2* <= objective_1 */

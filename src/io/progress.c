@@ -56,7 +56,7 @@ void cvxrelu_progress_iterate(const cvxrelu_iterate_info *it, void *progress)
     /* iterations 0-9, then 10, 20, ..., 100, 200, ..., and at least every 5 s */
     size_t every = 1;
     while (every * 10 <= it->iter) every *= 10;
-    const double eps = pg->relu3 ? pg->settings->relu3.eps : pg->settings->eps_gap;
+    const double eps = pg->relu3 ? pg->settings->relu3.tol : pg->settings->tol;
     int show = it->iter % every == 0 || it->time_s - pg->last_print >= 5.0 ||
                it->gap <= eps * fmax(1.0, fabs(it->objective));
     if (pg->verbose || show) {
@@ -93,7 +93,7 @@ static void convex_banner(cvxrelu_progress *pg, const cvxrelu_train_report *r)
          r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression", r->patterns,
          r->gates_drawn);
     say(pg, "lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu", r->lambda,
-         r->lambda * (double)(r->n * r->c), s->eps_gap, (unsigned long long)s->seed);
+         r->lambda * (double)(r->n * r->c), s->tol, (unsigned long long)s->seed);
     if (!relu) {
         const size_t de = r->d;
         const int plain = !s->precondition || r->precondition_declined;

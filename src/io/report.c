@@ -318,7 +318,7 @@ static void convex_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
     cvxrelu_json_num(j, "penalty", res->penalty);
     cvxrelu_json_num(j, "dual_value", res->dual); /* = convex_lower_bound (older name) */
     cvxrelu_json_num(j, "duality_gap", res->gap); /* = convex_gap (older name) */
-    cvxrelu_json_num(j, "eps_gap", s->eps_gap);
+    cvxrelu_json_num(j, "eps_gap", s->tol);
     cvxrelu_json_num(j, "blas_time_s", res->gemm_time_s);
     cvxrelu_json_int(j, "passes_over_x", (long long)res->matvecs);
     if (!relu) {

@@ -776,7 +776,7 @@ void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s)
 {
     memset(s, 0, sizeof *s);
     s->lambda = 1e-3;
-    s->eps = 1e-6;
+    s->tol = 1e-6;
     s->max_iter = 100000;
     s->rho = 0.0;
 }
@@ -851,8 +851,8 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: X, Y and configurations of matching size are required");
     if (!(s->lambda > 0.0) || !isfinite(s->lambda))
         return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: lambda must be a positive number, got %g", s->lambda);
-    if (!(s->eps > 0.0))
-        return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: eps must be > 0, got %g", s->eps);
+    if (!(s->tol > 0.0))
+        return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: tol must be > 0, got %g", s->tol);
     cr_loop loop; /* one iteration per inner R-FISTA step, over all the outer ones */
     cr_loop_start(&loop, s->interrupt, s->time_limit_s, s->max_iter);
     const double t0 = loop.t0;
@@ -1004,7 +1004,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
         outer++;
         double gap = best_primal - best_dual;
         report(s, loop.iter, best_primal, best_dual, step, viol, act, t0);
-        if (gap <= s->eps * fmax(1.0, fabs(best_primal))) {
+        if (gap <= s->tol * fmax(1.0, fabs(best_primal))) {
             converged = 1;
             break;
         }
@@ -1016,7 +1016,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
             step = fmin(step, 1.0 / (fro * (double)(m1 + 1) * (2.0 / N + 2.0 * a.rho)) * 4.0);
         }
         prev_viol = viol;
-        inner_tol = fmax(0.5 * inner_tol, 1e-3 * s->eps * lambda);
+        inner_tol = fmax(0.5 * inner_tol, 1e-3 * s->tol * lambda);
     }
     /* the answer: the best repaired point, its exact evaluation */
     products(pb, a.Urep, R, a.Zk);
@@ -1028,7 +1028,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     res->violation = viol;
     res->iterations = loop.iter;
     res->outer = outer;
-    res->converged = converged || res->gap <= s->eps * fmax(1.0, fabs(res->objective));
+    res->converged = converged || res->gap <= s->tol * fmax(1.0, fabs(res->objective));
     res->interrupted = interrupted != 0;
     res->exit = res->converged ? CVXRELU_EXIT_CONVERGED
               : interrupted     ? (cvxrelu_exit)interrupted

@@ -10,8 +10,8 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     memset(s, 0, sizeof *s);
     s->solver = CVXRELU_SOLVER_RFISTA;
     s->lambda = 1e-3;
-    s->eps_gap = 1e-6;
-    s->eps_feas = 1e-6;
+    s->tol = 1e-6;
+    s->tol_feas = 1e-6;
     s->max_iter = 10000;
     s->time_limit_s = 0.0;
     s->step_init = 0.0;
@@ -69,8 +69,8 @@ cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const dou
     }
     if (!(settings->lambda >= 0.0) || !isfinite(settings->lambda))
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: lambda must be a finite number >= 0");
-    if (!(settings->eps_gap > 0.0))
-        return cr_fail(err, CVXRELU_ERR_INVALID, "solver: eps_gap must be > 0");
+    if (!(settings->tol > 0.0))
+        return cr_fail(err, CVXRELU_ERR_INVALID, "solver: tol must be > 0");
     const cr_solver_type *type = solver_type(settings->solver);
     if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind");
     size_t m, md, nc;
@@ -319,7 +319,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
 
     cvxrelu_exit ex = CVXRELU_EXIT_MAX_ITER;
     size_t it = 0;
-    const double eps = s->set.eps_gap;
+    const double eps = s->set.tol;
     if (s->stopped) {
         ex = (cvxrelu_exit)s->stopped; /* the start itself was cut short */
     } else if (!info.uncertified && info.gap <= eps * fmax(1.0, fabs(info.objective))) {

@@ -359,7 +359,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     info->objective = loss + lambda * cr_group_norm_sum(s->U, m, d, &active);
     info->dual = st->best_dual;
     info->violation = violation(s, st, s->U, st->Zk);
-    info->gap = info->violation <= s->set.eps_feas ? info->objective - st->best_dual : INFINITY;
+    info->gap = info->violation <= s->set.tol_feas ? info->objective - st->best_dual : INFINITY;
     info->step = t;
     info->active = active;
     info->restart = restart;

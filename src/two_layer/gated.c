@@ -409,14 +409,14 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     info->uncertified = !exact_mode(s);
     /* certify when the running gap is 10x below the last certified one (at once the
        first time), or small enough to finish */
-    const double target = fmax(s->set.eps_gap, s->single_active ? 1e-5 : 0.0) * scale;
+    const double target = fmax(s->set.tol, s->single_active ? 1e-5 : 0.0) * scale;
     if (info->uncertified && run_gap <= fmax(target, 0.1 * st->last_full_gap)) {
         /* certify the whole program in double */
         info->objective = certify_full(s, st);
         after_certificate(s, st, info->objective);
         double full_gap = info->objective - st->best_dual;
         st->last_full_gap = full_gap;
-        if (full_gap > s->set.eps_gap * fmax(1.0, fabs(info->objective))) {
+        if (full_gap > s->set.tol * fmax(1.0, fabs(info->objective))) {
             /* not yet: in double once the running gap reached the float floor */
             if (s->single_active && run_gap <= target) {
                 s->single_active = 0;
