@@ -807,6 +807,8 @@ typedef struct {
                                   (feasible) value, dual, gap, step, violation of the
                                   iterate before repair; default NULL */
     void *callback_data;
+    const double *start;    /* weights to start from ((2 P c) x width1 x d, as W_out);
+                               default NULL: zero */
 } cvxrelu_relu3_settings;
 
 CVXRELU_API void cvxrelu_relu3_settings_default(cvxrelu_relu3_settings *s);
@@ -841,8 +843,8 @@ CVXRELU_API void cvxrelu_relu3_cost(size_t n, size_t d, size_t c, size_t width1,
  *     s.t. s_pl (2 D1_pl - I) X w_gl >= 0,  (2 D2_p - I) sum_l D1_pl X w_gl >= 0,
  * by an augmented Lagrangian with R-FISTA inner solves.  On
  * return *W_out ((2 P c) x width1 x d, allocated) satisfies the constraints
- * exactly (a final repair along the configuration's interior direction).  With
- * *W_out non-NULL on entry it is used as the starting point (and replaced).
+ * exactly (a final repair along the configuration's interior direction); s->start
+ * (same layout) is the starting point, zero when NULL.
  */
 CVXRELU_API cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
                                    const cvxrelu_configs *cf, const cvxrelu_relu3_settings *s,

@@ -629,7 +629,12 @@ static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxre
         rs.callback = s->callback;
         rs.callback_data = s->callback_data;
         phase(t, CVXRELU_PHASE_SOLVING);
-        if ((st = cvxrelu_relu3_solve(t->X, n, d, t->Y, c, cf, &rs, &W, &r->relu3, err))) goto out;
+        rs.start = W; /* the network's image, or NULL: zero */
+        double *W0 = W;
+        W = NULL;
+        st = cvxrelu_relu3_solve(t->X, n, d, t->Y, c, cf, &rs, &W, &r->relu3, err);
+        free(W0);
+        if (st) goto out;
         r->relu3_solved = 1;
         if (!local) r->exit = r->relu3.exit;
         phase(t, CVXRELU_PHASE_SOLVED);

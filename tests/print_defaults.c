@@ -100,6 +100,7 @@ int main(void)
     PP("cvxrelu_relu3_settings", t, interrupt);
     PP("cvxrelu_relu3_settings", t, callback);
     PP("cvxrelu_relu3_settings", t, callback_data);
+    PP("cvxrelu_relu3_settings", t, start);
     cvxrelu_train_settings g;
     cvxrelu_train_settings_default(&g);
     printf("cvxrelu_train_settings program %s\n",

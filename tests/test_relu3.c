@@ -199,7 +199,10 @@ static void test_relu3_local_network_configurations(void **state)
         s.tol = 1e-8;
         s.max_iter = 200000;
         cvxrelu_relu3_result res2;
-        assert_int_equal(cvxrelu_relu3_solve(X, n, d, Y, c, cf, &s, &W0, &res2, NULL), 0);
+        double *Wws = NULL;
+        s.start = W0;
+        assert_int_equal(cvxrelu_relu3_solve(X, n, d, Y, c, cf, &s, &Wws, &res2, NULL), 0);
+        free(Wws);
         assert_true(res2.converged);
         assert_true(fabs(res2.objective - res.objective) <= res.gap + res2.gap + 1e-12);
         free(W);

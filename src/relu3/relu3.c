@@ -867,7 +867,8 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
     const size_t R = pb->R, G = pb->G, nc = n * c, rd = R * d, m1 = pb->m1;
     const double lambda = s->lambda, N = pb->N;
     a.rho = (s->rho > 0.0 ? s->rho : 1.0) / N;
-    if (*W_out) memcpy(a.U, *W_out, rd * sizeof(double));
+    *W_out = NULL;
+    if (s->start) memcpy(a.U, s->start, rd * sizeof(double));
 
     /* interior directions' products: Zh = dirs X^T, Qh = sum_l D1 Zh */
     products(pb, cf->dirs, pb->P * m1, a.Zh);
@@ -1034,7 +1035,7 @@ cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const do
               : interrupted     ? (cvxrelu_exit)interrupted
                                 : CVXRELU_EXIT_MAX_ITER;
     res->time_s = cr_now() - t0;
-    double *W = *W_out ? *W_out : cr_malloc(rd ? rd : 1, sizeof(double));
+    double *W = cr_malloc(rd ? rd : 1, sizeof(double));
     if (!W) {
         al_free(&a);
         return cr_fail(err, CVXRELU_ERR_NOMEM, "relu3: out of memory");
