@@ -77,6 +77,8 @@ typedef struct {
     double max_bytes;    /* refuse data whose dense matrix needs more bytes than this
                             (sparse LIBSVM files with large indices); 0 = the machine's
                             physical memory (default) */
+    size_t max_line_bytes; /* text formats: refuse a line longer than this; default
+                              64 MiB (0: the default) */
 } cvxrelu_read_opts;
 
 CVXRELU_API void cvxrelu_read_opts_default(cvxrelu_read_opts *o);

@@ -25,6 +25,7 @@ int main(void)
     PZ("cvxrelu_read_opts", r, n_features);
     PP("cvxrelu_read_opts", r, idx_labels);
     PD("cvxrelu_read_opts", r, max_bytes);
+    PZ("cvxrelu_read_opts", r, max_line_bytes);
 
     cvxrelu_settings s;
     cvxrelu_settings_default(&s);

@@ -513,22 +513,20 @@ static void test_split(void **state)
 }
 
 
-/* Reliability, second pass: the line bound (lowered through the internal hook), NUL
+/* Reliability, second pass: the line bound (lowered through the read options), NUL
    bytes, a mixed first row, line breaks in labels, the file line kept through a split,
    nan labels. */
-extern size_t cr_max_line_bytes; /* internal test hook (src/io/data.c) */
 
 static void test_text_hostile(void **state)
 {
     (void)state;
     cvxrelu_read_opts csv = opts_fmt(CVXRELU_FORMAT_CSV), svm = opts_fmt(CVXRELU_FORMAT_LIBSVM);
-    size_t saved = cr_max_line_bytes;
-    cr_max_line_bytes = 16;
+    csv.max_line_bytes = svm.max_line_bytes = 16;
     read_fails(write_text("long.csv", "a,b,y\n1,2,p\n1.000000000000000000000,2,q\n"), &csv,
                CVXRELU_ERR_FORMAT, "long.csv:3", "longer than 16 bytes");
     read_fails(write_text("long.svm", "1 1:1\n-1 1:2 2:3 3:4 4:5 5:6\n"), &svm,
                CVXRELU_ERR_FORMAT, "long.svm:2", "longer than");
-    cr_max_line_bytes = saved;
+    csv.max_line_bytes = svm.max_line_bytes = 0; /* the default */
     read_fails(write_tmp("nul.csv", "a,b,y\n1,2,p\n0.1\0" "999,2,q\n", 24, 0), &csv,
                CVXRELU_ERR_FORMAT, "nul.csv:3", "NUL byte");
     read_fails(write_tmp("nul.svm", "1 1:1\n-1 1:0.1\0" "999\n", 19, 0), &svm,

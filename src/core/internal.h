@@ -131,7 +131,5 @@ double cr_loop_elapsed(const cr_loop *l);
 
 /* Parse a double from the whole of [s, end); 0 on success. */
 int cr_parse_double(const char *s, const char *end, double *out);
-/* The longest line a text reader accepts (64 MiB; unit tests lower it). */
-extern size_t cr_max_line_bytes;
 
 #endif

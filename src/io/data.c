@@ -16,6 +16,7 @@
 
 #define FMT CVXRELU_ERR_FORMAT
 #define SHOW 48 /* characters of an offending field quoted in messages */
+#define MAX_LINE_DEFAULT ((size_t)64 << 20) /* cvxrelu_read_opts.max_line_bytes */
 
 void cvxrelu_read_opts_default(cvxrelu_read_opts *o)
 {
@@ -26,21 +27,22 @@ void cvxrelu_read_opts_default(cvxrelu_read_opts *o)
     o->n_features = 0;
     o->idx_labels = NULL;
     o->max_bytes = 0.0;
+    o->max_line_bytes = MAX_LINE_DEFAULT;
 }
 
 /* ------------------------------------------------------------ whole files */
 
-size_t cr_max_line_bytes = (size_t)64 << 20;
 
 /* Text checks of the bytes buf[from..to): a NUL byte, or a line longer than
-   cr_max_line_bytes, is an error naming the line (*line and *line_start carry on). */
+   max bytes, is an error naming the line (*line and *line_start carry on). */
 static cvxrelu_status text_check(const char *path, const char *buf, size_t from, size_t to,
-                                 size_t *line, size_t *line_start, cvxrelu_error *err)
+                                 size_t max, size_t *line, size_t *line_start,
+                                 cvxrelu_error *err)
 {
     size_t k = from;
     for (; k < to; k++) {
         if (buf[k] == '\n') {
-            if (k - *line_start > cr_max_line_bytes) break; /* reported below */
+            if (k - *line_start > max) break; /* reported below */
             ++*line;
             *line_start = k + 1;
         } else if (buf[k] == '\0') {
@@ -50,16 +52,16 @@ static cvxrelu_status text_check(const char *path, const char *buf, size_t from,
         }
     }
     /* k: the end of the line that broke the loop, or of the read so far */
-    if (k - *line_start > cr_max_line_bytes)
+    if (k - *line_start > max)
         return cr_fail(err, FMT, "%s:%zu: line longer than %zu bytes (%zu MiB): expected "
-                       "text lines", path, *line, cr_max_line_bytes, cr_max_line_bytes >> 20);
+                       "text lines", path, *line, max, max >> 20);
     return CVXRELU_OK;
 }
 
-/* Read a plain or gzip file into buf (NUL-terminated, *len bytes before it); text: no
-   NUL bytes and no line beyond cr_max_line_bytes (checked while reading, so that an
-   endless stream such as /dev/zero stops). */
-static cvxrelu_status slurp(const char *path, char **buf_out, size_t *len_out, int text,
+/* Read a plain or gzip file into buf (NUL-terminated, *len bytes before it); text (the
+   longest line allowed, 0: binary): no NUL bytes and no line beyond it (checked while
+   reading, so that an endless stream such as /dev/zero stops). */
+static cvxrelu_status slurp(const char *path, char **buf_out, size_t *len_out, size_t text,
                             cvxrelu_error *err)
 {
     size_t tline = 1, tstart = 0;
@@ -90,7 +92,8 @@ static cvxrelu_status slurp(const char *path, char **buf_out, size_t *len_out, i
             break;
         }
         if (got == 0) break;
-        if (text && (st = text_check(path, buf, len, len + (size_t)got, &tline, &tstart, err)))
+        if (text &&
+            (st = text_check(path, buf, len, len + (size_t)got, text, &tline, &tstart, err)))
             break;
         len += (size_t)got;
     }
@@ -774,7 +777,8 @@ cvxrelu_status cvxrelu_dataset_read(const char *path, const cvxrelu_read_opts *o
                                                                : opts->format;
     char *buf;
     size_t len;
-    cvxrelu_status st = slurp(path, &buf, &len, fmt != CVXRELU_FORMAT_IDX, err);
+    const size_t max_line = opts->max_line_bytes ? opts->max_line_bytes : MAX_LINE_DEFAULT;
+    cvxrelu_status st = slurp(path, &buf, &len, fmt != CVXRELU_FORMAT_IDX ? max_line : 0, err);
     if (st != CVXRELU_OK) return st;
     switch (fmt) {
     case CVXRELU_FORMAT_LIBSVM: st = read_libsvm(path, buf, len, opts, out, err); break;
@@ -943,7 +947,7 @@ static cvxrelu_status numeric_rows_read(const char *path, size_t width, const ch
     *m_out = 0;
     char *buf;
     size_t len, line, m = 0, cap = 0;
-    cvxrelu_status st = slurp(path, &buf, &len, 1, err);
+    cvxrelu_status st = slurp(path, &buf, &len, MAX_LINE_DEFAULT, err);
     if (st != CVXRELU_OK) return st;
     csv_reader r;
     csv_init(&r, path, buf, len);

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* the longest line a model file may have (64 MiB) */
+#define MODEL_MAX_LINE ((size_t)64 << 20)
+
 /* Write straight into a target that is not a regular file (a FIFO, a terminal, a
    character device such as /dev/full, /dev/stdout): nothing is renamed over it, and a
    failed write (ENOSPC, EPIPE) is an error with its errno text. */
@@ -253,7 +256,7 @@ typedef struct {
 } reader;
 
 /* Next line without its end; NULL at end of file, or on an error (r->st set): a NUL
-   byte, a line longer than cr_max_line_bytes (so that /dev/zero cannot grow memory
+   byte, a line longer than MODEL_MAX_LINE (so that /dev/zero cannot grow memory
    without bound), no memory. */
 static char *next_line(reader *r)
 {
@@ -270,10 +273,10 @@ static char *next_line(reader *r)
                             "(not a cvxrelu model file?)", r->path, r->line + 1);
             return NULL;
         }
-        if (len >= cr_max_line_bytes) {
+        if (len >= MODEL_MAX_LINE) {
             r->st = cr_fail(r->err, CVXRELU_ERR_FORMAT, "%s:%zu: line longer than %zu bytes "
                             "(%zu MiB) (not a cvxrelu model file?)", r->path, r->line + 1,
-                            cr_max_line_bytes, cr_max_line_bytes >> 20);
+                            MODEL_MAX_LINE, MODEL_MAX_LINE >> 20);
             return NULL;
         }
         if (len + 2 > r->cap) {
