@@ -118,6 +118,33 @@ for sig in TERM INT; do
     || { fail "certify $sig (exit $rc, $el ms)"; cat "$T/err"; }
 done
 
+# KNOWN BUG (library): the exact bound's arc sweep (rank X <= 2: one feature + bias)
+# checks no stop request; on 150,000 rows it runs ~7 s, and a signal during it
+# ends the process only when it is done (6.9-7.8 s measured)
+awk 'BEGIN { srand(3); print "x,y"; for (i = 0; i < 150000; i++) { x = rand() * 6 - 3;
+  printf "%.6f,%.6f\n", x, sin(2 * x) + 0.1 * (rand() - 0.5) } }' >"$T/oned.csv"
+head -n 2001 "$T/oned.csv" >"$T/oned2k.csv"
+"$BIN" train -q "$T/oned2k.csv" --patterns 50 --decompose closed --no-certify -o "$T/oned.model"
+for sig in TERM INT; do
+  rm -f "$T/c.json"
+  "$BIN" certify "$T/oned.model" "$T/oned.csv" --bounds exact --json "$T/c.json" >/dev/null \
+    2>"$T/err" &
+  pid=$!
+  k=0
+  while ! grep -qF "certify: bounds" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
+  sleep 0.5
+  t0=$(now); kill -$sig $pid; wait $pid; rc=$?; el=$(ms "$t0" "$(now)")
+  [ $rc = 130 ] && [ "$el" -le $((2000 * S)) ] && grep -q '"exit": "interrupted"' "$T/c.json" \
+    && pass "certify's exact bound ($sig during the arc sweep: exit 130 in $el ms)" \
+    || { fail "certify's exact bound $sig (exit $rc, $el ms)"; cat "$T/err"; }
+done
+
+# KNOWN BUG (library): SDP ADMM on digits (PSD block 1872, lifted 3669): the setup
+# before the first iteration (~8 s) and each iteration (~5 s) check no stop
+# request, and the read-out after the stop takes 3-5 s more (15.6-16.9 s measured)
+stop_phase "SDP ADMM setup / first iteration on digits" TERM "rel_gap" 1 -- \
+  "$T/digits.csv" --model sdp --max-iter 1000000
+
 # a second signal ends the process at once, whatever it is doing
 "$BIN" train "$T/digits.csv" --patterns 150 --decompose min-norm -o "$T/m2.model" 2>"$T/err" &
 pid=$!
