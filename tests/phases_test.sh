@@ -78,6 +78,14 @@ stop_phase "relu3 sampling of configurations" TERM "width1" 0 -- \
 # gated sampling of many patterns stops between its blocks of gates
 stop_phase "sampling of patterns" INT "memory:" 0 -- \
   "$T/wide.csv" --patterns 4000000 --max-memory 100000 -v
+# the iterations of the gated and the exact ReLU programs and of the relu3
+# program without --optimizer (after the table's header)
+stop_phase "gated R-FISTA iterations" TERM "  iter      objective" 1 -- \
+  "$T/digits.csv" --patterns 300 --eps 1e-14 --max-iter 1000000
+stop_phase "exact ReLU program's iterations" INT "  iter      objective" 1 -- \
+  "$DATA/wine.csv" --model relu --patterns 200 --eps 1e-14 --max-iter 1000000
+stop_phase "relu3 program's iterations" TERM "  iter      objective" 1 -- \
+  "$T/digits.csv" --model relu3 --subnets 200
 # the ADMM iterations themselves (the table rows print every 100 iterations; wine
 # runs about 25 s to its tolerance): the read-out of the last iterate is written
 stop_phase "SDP ADMM iterations" TERM "     100 " 1 -- \
