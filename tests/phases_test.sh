@@ -78,6 +78,29 @@ stop_phase "relu3 sampling of configurations" TERM "width1" 0 -- \
 # gated sampling of many patterns stops between its blocks of gates
 stop_phase "sampling of patterns" INT "memory:" 0 -- \
   "$T/wide.csv" --patterns 4000000 --max-memory 100000 -v
+# the iterations of the gated and the exact ReLU programs and of the relu3
+# program without --optimizer (after the table's header)
+stop_phase "gated R-FISTA iterations" TERM "  iter      objective" 1 -- \
+  "$T/digits.csv" --patterns 300 --eps 1e-14 --max-iter 1000000
+stop_phase "exact ReLU program's iterations" INT "  iter      objective" 1 -- \
+  "$DATA/wine.csv" --model relu --patterns 200 --eps 1e-14 --max-iter 1000000
+stop_phase "relu3 program's iterations" TERM "  iter      objective" 1 -- \
+  "$T/digits.csv" --model relu3 --subnets 200
+# the ADMM iterations themselves (the table rows print every 100 iterations; wine
+# runs about 25 s to its tolerance): the read-out of the last iterate is written
+stop_phase "SDP ADMM iterations" TERM "     100 " 1 -- \
+  "$DATA/wine.csv" --model sdp --max-iter 1000000
+stop_phase "SDP ADMM iterations" INT "     100 " 1 -- \
+  "$DATA/wine.csv" --model sdp --max-iter 1000000
+# train's certificate of the ReLU network (after "certificate: the sampled convex
+# program's optimum"): 740 rows of digits keep each sign class of every output's
+# residual within the SDP bound's 400 rows, so the 10 outputs' SDP bounds take
+# seconds; the network is written, the certificate skipped or partial
+head -n 741 "$T/digits.csv" >"$T/dig740.csv"
+stop_phase "train's certificate (SDP bounds)" TERM "certificate: the sampled convex" 1 -- \
+  "$T/dig740.csv" --patterns 100 --decompose closed
+stop_phase "train's certificate (SDP bounds)" INT "certificate: the sampled convex" 1 -- \
+  "$T/dig740.csv" --patterns 100 --decompose closed
 # DSDP cannot stop inside its setup or an iteration: a watchdog ends the process
 # 1.5 s after the signal, with nothing written (there is no network yet)
 stop_phase "DSDP's setup" TERM "canonical scale" 0 -- \
@@ -102,6 +125,33 @@ for sig in TERM INT; do
     && pass "certify ($sig during the bounds: exit 130 in $el ms, the bounds computed written)" \
     || { fail "certify $sig (exit $rc, $el ms)"; cat "$T/err"; }
 done
+
+# KNOWN BUG (library): the exact bound's arc sweep (rank X <= 2: one feature + bias)
+# checks no stop request; on 150,000 rows it runs ~7 s, and a signal during it
+# ends the process only when it is done (6.9-7.8 s measured)
+awk 'BEGIN { srand(3); print "x,y"; for (i = 0; i < 150000; i++) { x = rand() * 6 - 3;
+  printf "%.6f,%.6f\n", x, sin(2 * x) + 0.1 * (rand() - 0.5) } }' >"$T/oned.csv"
+head -n 2001 "$T/oned.csv" >"$T/oned2k.csv"
+"$BIN" train -q "$T/oned2k.csv" --patterns 50 --decompose closed --no-certify -o "$T/oned.model"
+for sig in TERM INT; do
+  rm -f "$T/c.json"
+  "$BIN" certify "$T/oned.model" "$T/oned.csv" --bounds exact --json "$T/c.json" >/dev/null \
+    2>"$T/err" &
+  pid=$!
+  k=0
+  while ! grep -qF "certify: bounds" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
+  sleep 0.5
+  t0=$(now); kill -$sig $pid; wait $pid; rc=$?; el=$(ms "$t0" "$(now)")
+  [ $rc = 130 ] && [ "$el" -le $((2000 * S)) ] && grep -q '"exit": "interrupted"' "$T/c.json" \
+    && pass "certify's exact bound ($sig during the arc sweep: exit 130 in $el ms)" \
+    || { fail "certify's exact bound $sig (exit $rc, $el ms)"; cat "$T/err"; }
+done
+
+# KNOWN BUG (library): SDP ADMM on digits (PSD block 1872, lifted 3669): the setup
+# before the first iteration (~8 s) and each iteration (~5 s) check no stop
+# request, and the read-out after the stop takes 3-5 s more (15.6-16.9 s measured)
+stop_phase "SDP ADMM setup / first iteration on digits" TERM "rel_gap" 1 -- \
+  "$T/digits.csv" --model sdp --max-iter 1000000
 
 # a second signal ends the process at once, whatever it is doing
 "$BIN" train "$T/digits.csv" --patterns 150 --decompose min-norm -o "$T/m2.model" 2>"$T/err" &
