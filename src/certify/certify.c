@@ -389,9 +389,10 @@ static void active_sum(const double *X2, size_t n, const double *v, double th, d
  * Exact s(v) = max_theta |sum_j v_j (x_j.u(theta))_+| for 2-D rows (n x 2):
  * between consecutive breakpoints (where some x_j.u changes sign) the active
  * set is fixed and the function is g.u(theta), whose extremes on an arc are
- * at the ends or at +-g/||g||.
+ * at the ends or at +-g/||g||.  NAN when out of memory or stopped (the loop is
+ * checked every 4096 arcs: the periodic recomputation makes large n slow).
  */
-static double exact_s_2d(const double *X2, size_t n, const double *v)
+static double exact_s_2d(const double *X2, size_t n, const double *v, cr_loop *loop)
 {
     arc_event *ev = cr_malloc(2 * n + 1, sizeof(arc_event));
     if (!ev) return NAN;
@@ -424,6 +425,10 @@ static double exact_s_2d(const double *X2, size_t n, const double *v)
     }
     double best = 0.0, g[2] = {0.0, 0.0};
     for (size_t t = 0; t < ne; t++) {
+        if (t % 4096 == 4095 && cr_loop_check(loop)) {
+            free(ev);
+            return NAN;
+        }
         size_t e = (e0 + t) % ne;
         double a = ev[e].ang, b = e + 1 < ne ? ev[e + 1].ang : ev[0].ang + 2.0 * M_PI;
         if (t == 0 || (t % 32 == 0 && b - a > 1e-6)) {
@@ -530,7 +535,7 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
             sb[CVXRELU_SBOUND_SUBSETS] = fmax(vb[0], vb[1]);
     }
     if ((s->bounds & (1u << CVXRELU_SBOUND_EXACT)) && cx->X2 && !cr_loop_check(cx->loop)) {
-        double e = exact_s_2d(cx->X2, n, v);
+        double e = exact_s_2d(cx->X2, n, v, cx->loop);
         double corr = 0.0;
         for (size_t j = 0; j < n; j++) corr += fabs(v[j]) * cx->resid[j];
         sb[CVXRELU_SBOUND_EXACT] = e * (1.0 + 1e-12) + corr + 1e-14 * cheap_tot;
