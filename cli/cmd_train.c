@@ -700,6 +700,8 @@ static int run_model(const train_opts *o, train_state *t, int is_demo)
     s.callback = on_iterate;
     s.callback_data = &x;
     s.sdp.callback_data = &x.pg;
+    s.local.callback = cvxrelu_progress_local;
+    s.local.callback_data = &x.pg;
     s.on_phase = on_phase;
     s.phase_data = &x;
     cvxrelu_train_report r;

@@ -678,6 +678,8 @@ typedef enum {
     CVXRELU_OPT_ADAM      /* Adam on minibatches (full batch when batch = 0) */
 } cvxrelu_optimizer;
 
+struct cvxrelu_local_record;
+
 typedef struct {
     cvxrelu_optimizer method; /* default GD */
     size_t width;          /* neurons per output (block-diagonal second layer); default 50 */
@@ -692,12 +694,15 @@ typedef struct {
     double beta1, beta2, adam_eps; /* 0.9, 0.999, 1e-8 */
     double time_limit_s;   /* 0 = none */
     volatile sig_atomic_t *interrupt; /* stops at the next step when != 0 */
+    /* at each record (the row just added to the result); default NULL */
+    void (*callback)(const struct cvxrelu_local_record *rec, void *user);
+    void *callback_data;
 } cvxrelu_local_settings;
 
 CVXRELU_API void cvxrelu_local_settings_default(cvxrelu_local_settings *s);
 
 /* One row of the pattern statistics: at step `step`, on all n rows. */
-typedef struct {
+typedef struct cvxrelu_local_record {
     size_t step;
     double objective;        /* full-data objective (canonical scale) */
     size_t changed_neurons;  /* neurons whose pattern 1[X w_j > 0] differs from step 0 */
@@ -1164,7 +1169,8 @@ CVXRELU_API void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c
 /*
  * Progress of cvxrelu_train as text (what `cvxrelu train` shows on stderr): plug
  * cvxrelu_progress_phase into settings.on_phase, cvxrelu_progress_iterate into
- * settings.callback and cvxrelu_progress_sdp into settings.sdp.callback, each with
+ * settings.callback, cvxrelu_progress_sdp into settings.sdp.callback and
+ * cvxrelu_progress_local into settings.local.callback, each with
  * the cvxrelu_progress as its data; cvxrelu_progress_summary after the call.  The
  * banners, the iteration table (iterations 0-9, 10, 20, ..., 100, 200, ..., at
  * least every 5 s, and the last; every one with verbose), one line per phase and
@@ -1177,6 +1183,7 @@ typedef struct {
     const cvxrelu_train_settings *settings;
     int relu3, violation_column;           /* kept between calls */
     double last_print;
+    size_t local_seen, local_printed, local_every;
 } cvxrelu_progress;
 
 CVXRELU_API void cvxrelu_progress_init(cvxrelu_progress *pg, FILE *out, int verbose,
@@ -1185,6 +1192,8 @@ CVXRELU_API void cvxrelu_progress_phase(cvxrelu_train_phase p, const cvxrelu_tra
                                         void *progress);
 CVXRELU_API void cvxrelu_progress_iterate(const cvxrelu_iterate_info *it, void *progress);
 CVXRELU_API void cvxrelu_progress_sdp(const cvxrelu_sdp_info *it, void *progress);
+/* The local trainer's rows as they come (settings.local.callback). */
+CVXRELU_API void cvxrelu_progress_local(const cvxrelu_local_record *rec, void *progress);
 /* After cvxrelu_train: the network's metrics, the read-out's and the certificate. */
 CVXRELU_API void cvxrelu_progress_summary(const cvxrelu_train_report *r, void *progress);
 

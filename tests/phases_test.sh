@@ -63,6 +63,8 @@ stop_phase() {
 
 stop_phase "min-norm decomposition" TERM "decomposition: the min-norm split" 1 -- \
   "$T/digits.csv" --patterns 150 --decompose min-norm
+stop_phase "local Adam steps (rows shown as they come)" TERM "changed_neurons" 1 -- \
+  "$T/digits.csv" --optimizer adam --width 400 --steps 100000
 stop_phase "stationarity re-solve after --optimizer" TERM "local adam:" 1 -- \
   "$T/digits.csv" --optimizer adam --width 400 --steps 300 --eps 1e-12 --max-iter 1000000
 stop_phase "relu3 program after --optimizer" INT "program:" 1 -- \

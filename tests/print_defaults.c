@@ -90,6 +90,8 @@ int main(void)
     PD("cvxrelu_local_settings", l, adam_eps);
     PD("cvxrelu_local_settings", l, time_limit_s);
     PP("cvxrelu_local_settings", l, interrupt);
+    PP("cvxrelu_local_settings", l, callback);
+    PP("cvxrelu_local_settings", l, callback_data);
 
     cvxrelu_relu3_settings t;
     cvxrelu_relu3_settings_default(&t);

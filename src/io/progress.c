@@ -250,6 +250,43 @@ static void sdp_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxrelu
     }
 }
 
+/* The local trainer's rows, as they come (cvxrelu_local_settings.callback): about 20
+   of them (every n_records/20-th of the records the run will make, and the last),
+   and one at least every 5 s. */
+static void local_row(cvxrelu_progress *pg, const cvxrelu_local_record *q)
+{
+    say(pg, "%8zu %16.8e %16zu %14.3f %9.3f\n", q->step, q->objective, q->changed_neurons,
+        q->mean_hamming, q->time_s);
+    pg->last_print = q->time_s;
+    pg->local_printed = pg->local_seen;
+}
+
+void cvxrelu_progress_local(const cvxrelu_local_record *rec, void *progress)
+{
+    cvxrelu_progress *pg = progress;
+    if (!pg->out) return;
+    const cvxrelu_local_settings *l = &pg->settings->local;
+    if (!pg->local_seen) {
+        say(pg, "%8s %16s %16s %14s %9s\n", "step", "objective", "changed_neurons",
+            "mean_hamming", "time_s");
+        const size_t every = l->record_every ? l->record_every : 1;
+        const size_t total = 1 + l->steps / every + (l->steps % every != 0);
+        pg->local_every = total > 30 ? total / 20 : 1;
+        pg->last_print = -1e9;
+    }
+    pg->local_seen++;
+    if ((pg->local_seen - 1) % pg->local_every == 0 || rec->time_s - pg->last_print >= 5.0 ||
+        pg->verbose)
+        local_row(pg, rec);
+}
+
+/* The last record, when it was not shown as it came. */
+static void local_last(cvxrelu_progress *pg, const cvxrelu_local_result *lr)
+{
+    if (lr->n_records && pg->local_printed != pg->local_seen)
+        local_row(pg, lr->records + lr->n_records - 1);
+}
+
 /* What the CLI shows at each phase of a local run. */
 static void local_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxrelu_train_report *r)
 {
@@ -269,15 +306,7 @@ static void local_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxre
              method == CVXRELU_OPT_GD ? 0 : s->local.batch, (unsigned long long)s->seed);
         break;
     case CVXRELU_PHASE_SOLVED:
-        say(pg, "%8s %16s %16s %14s %9s\n", "step", "objective", "changed_neurons", "mean_hamming",
-             "time_s");
-        for (size_t i = 0; i < lr->n_records; i++) {
-            const cvxrelu_local_record *q = lr->records + i;
-            size_t every = lr->n_records > 30 ? lr->n_records / 20 : 1;
-            if (i % every == 0 || i + 1 == lr->n_records)
-                say(pg, "%8zu %16.8e %16zu %14.3f %9.3f\n", q->step, q->objective,
-                     q->changed_neurons, q->mean_hamming, q->time_s);
-        }
+        local_last(pg, lr);
         say(pg, "local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
              cvxrelu_optimizer_string((cvxrelu_optimizer)method), lr->steps, lr->time_s,
              lr->interrupted ? " (stopped early)" : "", lr->objective, lr->loss, lr->penalty);
@@ -327,6 +356,7 @@ static void relu3_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxre
              (unsigned long long)s->seed);
         break;
     case CVXRELU_PHASE_LOCAL_TRAINED:
+        local_last(pg, &r->local);
         say(pg, "local %s: %zu steps in %.3f s%s | objective %.10e (loss %.6e + penalty %.6e)\n",
              cvxrelu_optimizer_string(s->local.method), r->local.steps, r->local.time_s,
              r->local.interrupted ? " (stopped early)" : "", r->local.objective, r->local.loss,

@@ -218,9 +218,11 @@ static double penalty_of(const cr_local_net *nt, const double *theta, double lam
 /* Full-data objective *obj at the current weights, and the record of step
    `step` appended to res (step 0 also captures the initial patterns). */
 static cvxrelu_status record_step(const cr_local_net *nt, trainer *t, const double *X,
-                                  const double *Y, size_t n, double lambda, size_t step,
-                                  const cr_loop *loop, cvxrelu_local_result *res, double *obj)
+                                  const double *Y, size_t n, const cvxrelu_local_settings *s,
+                                  size_t step, const cr_loop *loop, cvxrelu_local_result *res,
+                                  double *obj)
 {
+    const double lambda = s->lambda;
     memset(t->ham, 0, nt->neurons * sizeof(size_t));
     double sq = full_pass(nt, X, Y, n, t->theta, NULL, t->p0, step == 0, t->ham);
     *obj = sq / (2.0 * (double)n * (double)nt->c) + penalty_of(nt, t->theta, lambda);
@@ -242,6 +244,7 @@ static cvxrelu_status record_step(const cr_local_net *nt, trainer *t, const doub
     rec->changed_neurons = changed;
     rec->mean_hamming = (double)total / (double)nt->neurons;
     rec->time_s = cr_loop_elapsed(loop);
+    if (s->callback) s->callback(rec, s->callback_data);
     return CVXRELU_OK;
 }
 
@@ -312,7 +315,7 @@ cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const doubl
     double obj;
     size_t done = 0, pos = n;
     res->exit = CVXRELU_EXIT_MAX_ITER; /* every step taken, unless stopped */
-    if (record_step(nt, &t, X, Y, n, s->lambda, 0, loop, res, &obj)) goto fail;
+    if (record_step(nt, &t, X, Y, n, s, 0, loop, res, &obj)) goto fail;
     if (!isfinite(obj)) goto diverged;
     while (!cr_loop_next(loop)) { /* done = loop->iter - 1 steps taken */
         double sq;
@@ -343,7 +346,7 @@ cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const doubl
         if (nt->project) nt->project(nt->net, t.theta);
         done++;
         if (s->record_every && done % s->record_every == 0) {
-            if (record_step(nt, &t, X, Y, n, s->lambda, done, loop, res, &obj)) goto fail;
+            if (record_step(nt, &t, X, Y, n, s, done, loop, res, &obj)) goto fail;
             if (!isfinite(obj)) goto diverged;
         }
     }
@@ -352,7 +355,7 @@ cvxrelu_status cr_local_run(const cr_local_net *nt, const double *X, const doubl
         res->exit = (cvxrelu_exit)loop->why;
     }
     if (res->records[res->n_records - 1].step != done) {
-        if (record_step(nt, &t, X, Y, n, s->lambda, done, loop, res, &obj)) goto fail;
+        if (record_step(nt, &t, X, Y, n, s, done, loop, res, &obj)) goto fail;
         if (!isfinite(obj)) goto diverged;
     }
 
