@@ -277,7 +277,7 @@ cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
             if (!isfinite(z[j])) {
                 free(X);
                 char w[4200];
-                return cr_fail(err, CVXRELU_ERR_NUMERIC,
+                return cr_fail(err, CVXRELU_ERR_INVALID, /* the data, not the numerics */
                                "%s (row %zu), column %zu: %g is out of range for the model's "
                                "scaling of that column (mean %g, scale %g)",
                                row_where(ds, i, w, sizeof w), i + 1, j + 1, x[j],
