@@ -27,7 +27,7 @@ int main(void)
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.lambda = 1e-3;
-    if (cvxrelu_solver_new(X, n, d, Y, 1, pat, &set, &solver, &err)) goto out;
+    if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, 1}, pat, &set, &solver, &err)) goto out;
     cvxrelu_result res;
     if (cvxrelu_solver_solve(solver, &res, &err)) goto out;
     printf("exit %s after %zu iterations\n", cvxrelu_exit_string(res.exit), res.iterations);

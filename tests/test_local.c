@@ -44,7 +44,7 @@ static void train_ok(const double *X, size_t n, size_t d, const double *Y, size_
                      cvxrelu_local_result *res)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_local_train(X, n, d, Y, c, s, W, a, res, &err);
+    cvxrelu_status st = cvxrelu_local_train(&(cvxrelu_problem){X, n, d, Y, c}, s, W, a, res, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, CVXRELU_OK);
     assert_non_null(*W);
@@ -257,7 +257,7 @@ static void expect_fail(const double *X, size_t n, size_t d, const double *Y, si
     double *W = (double *)1, *a = (double *)1;
     cvxrelu_local_result res;
     cvxrelu_error err = {{0}};
-    assert_int_equal(cvxrelu_local_train(X, n, d, Y, c, s, &W, &a, &res, &err), want);
+    assert_int_equal(cvxrelu_local_train(&(cvxrelu_problem){X, n, d, Y, c}, s, &W, &a, &res, &err), want);
     printf("# rejected: %s\n", err.msg);
     assert_null(W);
     assert_null(a);

@@ -109,7 +109,7 @@ static void train_ok(const double *X, size_t n, size_t d, const double *Y, size_
                      size_t w1, const cvxrelu_local_settings *s, run3 *r)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_local3_train(X, n, d, Y, c, K, w1, s, &r->W1, &r->W2, &r->a,
+    cvxrelu_status st = cvxrelu_local3_train(&(cvxrelu_problem){X, n, d, Y, c}, K, w1, s, &r->W1, &r->W2, &r->a,
                                              &r->res, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, CVXRELU_OK);
@@ -422,7 +422,7 @@ static void expect_fail(const double *X, size_t n, size_t d, const double *Y, si
     double *W1 = (double *)1, *W2 = (double *)1, *a = (double *)1;
     cvxrelu_local_result res;
     cvxrelu_error err = {{0}};
-    assert_int_equal(cvxrelu_local3_train(X, n, d, Y, c, K, w1, s, &W1, &W2, &a, &res, &err),
+    assert_int_equal(cvxrelu_local3_train(&(cvxrelu_problem){X, n, d, Y, c}, K, w1, s, &W1, &W2, &a, &res, &err),
                      want);
     printf("# rejected: %s\n", err.msg);
     assert_null(W1);

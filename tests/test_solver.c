@@ -78,7 +78,7 @@ static void test_gradient_finite_differences(void **state)
         cvxrelu_settings_default(&set);
         set.lambda = 0.0; /* the data term alone */
         cvxrelu_solver *s;
-        assert_int_equal(cvxrelu_solver_new(p.X, p.n, p.d, p.Y, c, p.pat, &set, &s, NULL), 0);
+        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, c}, p.pat, &set, &s, NULL), 0);
         size_t md = p.pat->P * c * p.d;
         double *U = malloc(md * sizeof(double)), *G = malloc(md * sizeof(double));
         for (size_t i = 0; i < md; i++) U[i] = 0.3 * sin(1.0 + (double)i);
@@ -149,7 +149,7 @@ static cvxrelu_solver *solve(const problem *p, double lambda, double eps, cvxrel
     set.tol = eps;
     set.max_iter = 100000;
     cvxrelu_solver *s;
-    assert_int_equal(cvxrelu_solver_new(p->X, p->n, p->d, p->Y, p->c, p->pat, &set, &s, NULL), 0);
+    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){p->X, p->n, p->d, p->Y, p->c}, p->pat, &set, &s, NULL), 0);
     assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
     return s;
 }
@@ -159,7 +159,7 @@ static void test_lambda_max(void **state)
     (void)state;
     problem p;
     problem_make(&p, 60, 5, 2, 10, 3);
-    double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    double lm = cvxrelu_lambda_max(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat);
     assert_true(lm > 0.0);
     cvxrelu_result res;
     cvxrelu_solver *s = solve(&p, lm, 1e-9, &res);
@@ -230,7 +230,7 @@ static void test_random_problems_gap_and_kkt(void **state)
     for (int t = 0; t < 4; t++) {
         problem p;
         problem_make(&p, 50 + 30 * (size_t)t, 3 + (size_t)t, cs[t], 8 + 4 * (size_t)t, 100 + (uint64_t)t);
-        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lm = cvxrelu_lambda_max(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat);
         double lambda = lm * (t % 2 ? 0.05 : 0.2);
         cvxrelu_result res;
         cvxrelu_solver *s = solve(&p, lambda, 1e-6, &res);
@@ -267,7 +267,7 @@ static cvxrelu_solver *solve_with(const problem *p, double lambda, double eps, i
     set.screening = screening;
     set.single_precision = single;
     cvxrelu_solver *s;
-    assert_int_equal(cvxrelu_solver_new(p->X, p->n, p->d, p->Y, p->c, p->pat, &set, &s, NULL), 0);
+    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){p->X, p->n, p->d, p->Y, p->c}, p->pat, &set, &s, NULL), 0);
     assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
     return s;
 }
@@ -286,7 +286,7 @@ static void test_screening_and_single_precision(void **state)
     for (int t = 0; t < 2; t++) {
         problem p;
         problem_make(&p, 300, 8, cs[t], 600, 300 + (uint64_t)t);
-        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lm = cvxrelu_lambda_max(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat);
         double lambda = 0.1 * lm;
         cvxrelu_result r0, r1, r2, r3;
         cvxrelu_solver *s0 = solve_with(&p, lambda, 1e-8, 0, 0, &r0);
@@ -396,7 +396,7 @@ static void test_preconditioned_same_program(void **state)
         for (size_t i = 0; i < p.n; i++)
             for (size_t l = 1; l + 1 < p.d; l++)
                 p.X[i * p.d + l] = pow(10.0, (double)l - 2.0) * (p.X[i * p.d + l] + 0.9 * p.X[i * p.d]);
-        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lm = cvxrelu_lambda_max(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat);
         double lambda = 0.02 * lm;
         cvxrelu_result r[2];
         cvxrelu_solver *s[2];
@@ -407,7 +407,7 @@ static void test_preconditioned_same_program(void **state)
             set.tol = 1e-9;
             set.max_iter = 2000000;
             set.precondition = pc;
-            assert_int_equal(cvxrelu_solver_new(p.X, p.n, p.d, p.Y, p.c, p.pat, &set, &s[pc], NULL), 0);
+            assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat, &set, &s[pc], NULL), 0);
             assert_int_equal(cvxrelu_solver_solve(s[pc], &r[pc], NULL), 0);
             assert_int_equal(r[pc].exit, CVXRELU_EXIT_CONVERGED);
             assert_int_equal(r[pc].preconditioned, pc);
@@ -429,7 +429,7 @@ static void test_preconditioned_same_program(void **state)
     problem p;
     problem_make(&p, 8, 12, 1, 5, 950);
     cvxrelu_result res;
-    cvxrelu_solver *s = solve(&p, 0.1 * cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat), 1e-8, &res);
+    cvxrelu_solver *s = solve(&p, 0.1 * cvxrelu_lambda_max(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat), 1e-8, &res);
     assert_int_equal(res.preconditioned, 0);
     assert_int_equal(res.exit, CVXRELU_EXIT_CONVERGED);
     cvxrelu_solver_free(s);
@@ -441,7 +441,7 @@ static void test_recovery_matches_convex(void **state)
     (void)state;
     problem p;
     problem_make(&p, 120, 6, 3, 20, 7);
-    double lambda = 0.05 * cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    double lambda = 0.05 * cvxrelu_lambda_max(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat);
     cvxrelu_result res;
     cvxrelu_solver *s = solve(&p, lambda, 1e-8, &res);
     cvxrelu_encoding *enc = calloc(1, sizeof *enc);
@@ -503,7 +503,7 @@ static void test_warm_start_and_path(void **state)
     (void)state;
     problem p;
     problem_make(&p, 80, 4, 1, 12, 21);
-    double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    double lm = cvxrelu_lambda_max(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, p.c}, p.pat);
     cvxrelu_result res;
     cvxrelu_solver *s = solve(&p, 0.1 * lm, 1e-8, &res);
     double obj = res.objective;
