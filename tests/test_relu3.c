@@ -339,6 +339,31 @@ static void test_relu3_model_file(void **state)
     free(Y);
 }
 
+/* The problem is required: NULL, or a NULL X or Y in it, is ERR_INVALID. */
+static void test_relu3_problem_required(void **state)
+{
+    (void)state;
+    const size_t n = 20, d = 3, c = 1;
+    double *X, *Y;
+    problem(n, d, c, 5, &X, &Y);
+    cvxrelu_configs *cf;
+    assert_int_equal(cvxrelu_configs_sample(X, n, d, 1, 4, 1, &cf, NULL), 0);
+    cvxrelu_relu3_settings s;
+    cvxrelu_relu3_settings_default(&s);
+    cvxrelu_relu3_result res;
+    cvxrelu_error err = {{0}};
+    double *W = NULL;
+    assert_int_equal(cvxrelu_relu3_solve(NULL, cf, &s, &W, &res, &err), CVXRELU_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "problem"));
+    assert_int_equal(cvxrelu_relu3_solve(&(cvxrelu_problem){X, n, d, NULL, c}, cf, &s, &W, &res,
+                                         &err),
+                     CVXRELU_ERR_INVALID);
+    assert_null(W);
+    cvxrelu_configs_free(cf);
+    free(X);
+    free(Y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_relu3_local_network_configurations),
         cmocka_unit_test(test_relu3_width1_is_two_layer),
         cmocka_unit_test(test_relu3_model_file),
+        cmocka_unit_test(test_relu3_problem_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,6 +337,17 @@ static void test_bad_arguments(void **state)
     assert_non_null(strstr(err.msg, "lambda"));
     assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){I.X, 0, 2, I.Y, 1}, 0.1, NULL, &r, &err),
                      CVXRELU_ERR_INVALID);
+    assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){NULL, 5, 2, I.Y, 1}, 0.1, NULL, &r, &err),
+                     CVXRELU_ERR_INVALID);
+    assert_int_equal(cvxrelu_sdp_solve(NULL, 0.1, NULL, &r, &err), CVXRELU_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "problem"));
+    double *U = NULL, *V = NULL;
+    cvxrelu_exit ex;
+    assert_int_equal(cvxrelu_sdp_readout(NULL, 0.1, &r, 1, 0, 1, NULL, &U, &V, &ex, &err),
+                     CVXRELU_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "problem"));
+    assert_null(U);
+    assert_null(V);
     free_inst(&I);
 }
 
