@@ -338,7 +338,7 @@ int cmd_certify(int argc, char **argv)
             goto done;
         }
         cli_set_threads(n < 150 ? 1 : 0);
-        if ((st = cvxrelu_sdp_solve(X, n, m->enc->d, Y, c, lambda, &ss, &sres, &err))) {
+        if ((st = cvxrelu_sdp_solve(&(cvxrelu_problem){X, n, m->enc->d, Y, c}, lambda, &ss, &sres, &err))) {
             rc = lib_error(st, &err);
             goto done;
         }

@@ -19,6 +19,7 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    const cvxrelu_problem pb = {X, n, d, Y, 1}; /* borrows X and Y */
     cvxrelu_patterns *pat = NULL;
     cvxrelu_solver *solver = NULL;
     int rc = 1;
@@ -27,7 +28,7 @@ int main(void)
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.lambda = 1e-3;
-    if (cvxrelu_solver_new(X, n, d, Y, 1, pat, &set, &solver, &err)) goto out;
+    if (cvxrelu_solver_new(&pb, pat, &set, &solver, &err)) goto out;
     cvxrelu_result res;
     if (cvxrelu_solver_solve(solver, &res, &err)) goto out;
     printf("exit %s after %zu iterations\n", cvxrelu_exit_string(res.exit), res.iterations);

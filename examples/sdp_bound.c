@@ -26,13 +26,14 @@ int main(void)
     cvxrelu_sdp_result res = {0};
     cvxrelu_sdp_settings s;
     cvxrelu_sdp_settings_default(&s); /* ADMM, relative accuracy 1e-4 */
-    if (cvxrelu_sdp_solve(X, n, d, Y, c, lambda, &s, &res, &err)) goto out;
+    const cvxrelu_problem pb = {X, n, d, Y, c}; /* borrows X and Y */
+    if (cvxrelu_sdp_solve(&pb, lambda, &s, &res, &err)) goto out;
     printf("relaxation: %s after %zu iterations, value %.8g, rank %zu\n",
            cvxrelu_exit_string(res.exit), res.iterations, res.value, res.rank);
 
     /* a network of rank(Z) neurons read out of the solution: f(x) = sum_j (x.u_j)_+ v_j */
     size_t R = res.rank ? res.rank : 1;
-    if (cvxrelu_sdp_readout(X, n, d, Y, c, lambda, &res, R, 0, 1, NULL, &U, &V, NULL, &err)) goto out;
+    if (cvxrelu_sdp_readout(&pb, lambda, &res, R, 0, 1, NULL, &U, &V, NULL, &err)) goto out;
     double loss = 0.0, decay = 0.0, y2 = 0.0;
     for (size_t i = 0; i < n; i++) {
         double f = 0.0;

@@ -355,6 +355,15 @@ typedef struct {
     double gemm_time_s;     /* of which inside BLAS */
 } cvxrelu_result;
 
+/* A training problem: X (n x d, row-major) and Y (n x c, row-major), both
+   borrowed (the struct owns nothing; the caller keeps the arrays alive). */
+typedef struct {
+    const double *X;
+    size_t n, d;
+    const double *Y;
+    size_t c;
+} cvxrelu_problem;
+
 /*
  * A solver bound to one problem: X (n x d), Y (n x c), the patterns.  X, Y and
  * the patterns are borrowed and must outlive the solver.  The weights U are
@@ -366,8 +375,7 @@ typedef struct {
  */
 typedef struct cvxrelu_solver cvxrelu_solver;
 
-CVXRELU_API cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d,
-                                  const double *Y, size_t c,
+CVXRELU_API cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *pb,
                                   const cvxrelu_patterns *patterns,
                                   const cvxrelu_settings *settings,
                                   cvxrelu_solver **out, cvxrelu_error *err);
@@ -392,8 +400,7 @@ CVXRELU_API void cvxrelu_solver_free(cvxrelu_solver *s);
 CVXRELU_API size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind);
 
 /* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N: the zero network is optimal for lambda >= it. */
-CVXRELU_API double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y,
-                          size_t c, const cvxrelu_patterns *patterns);
+CVXRELU_API double cvxrelu_lambda_max(const cvxrelu_problem *pb, const cvxrelu_patterns *patterns);
 
 /* Prox of t*lambda*||.||_2 in place on a vector of length m (group soft-threshold). */
 CVXRELU_API void cvxrelu_prox_group(double *u, size_t m, double t_lambda);
@@ -568,8 +575,8 @@ typedef struct {
  * scale; beta = lambda n c).  res->Z is allocated; free with
  * cvxrelu_sdp_result_free.
  */
-CVXRELU_API cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const double *Y,
-                                 size_t c, double lambda, const cvxrelu_sdp_settings *s,
+CVXRELU_API cvxrelu_status cvxrelu_sdp_solve(const cvxrelu_problem *pb, double lambda,
+                                 const cvxrelu_sdp_settings *s,
                                  cvxrelu_sdp_result *res, cvxrelu_error *err);
 CVXRELU_API void cvxrelu_sdp_result_free(cvxrelu_sdp_result *res);
 /* The certified lower bound given ub, the objective of some network on the same data
@@ -585,8 +592,8 @@ CVXRELU_API double cvxrelu_sdp_memory(size_t n, size_t d, size_t c, cvxrelu_sdp_
  * it: on a stop request the best network so far is returned (not refitted) and
  * *exit_out (may be NULL) says why; else CVXRELU_EXIT_CONVERGED.
  */
-CVXRELU_API cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
-                                   size_t c, double lambda, const cvxrelu_sdp_result *res,
+CVXRELU_API cvxrelu_status cvxrelu_sdp_readout(const cvxrelu_problem *pb, double lambda,
+                                   const cvxrelu_sdp_result *res,
                                    size_t R, size_t max_iter, uint64_t seed,
                                    const cvxrelu_limits *limits, double **U_out, double **V_out,
                                    cvxrelu_exit *exit_out, cvxrelu_error *err);
@@ -727,8 +734,7 @@ typedef struct {
  * On return W ((c width) x d, row j = neuron j, block k = rows k width ..) and
  * a (c width) hold the trained weights (allocated).
  */
-CVXRELU_API cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const double *Y,
-                                   size_t c, const cvxrelu_local_settings *s,
+CVXRELU_API cvxrelu_status cvxrelu_local_train(const cvxrelu_problem *pb, const cvxrelu_local_settings *s,
                                    double **W_out, double **a_out, cvxrelu_local_result *res,
                                    cvxrelu_error *err);
 CVXRELU_API void cvxrelu_local_result_free(cvxrelu_local_result *res);
@@ -853,7 +859,7 @@ CVXRELU_API void cvxrelu_relu3_cost(size_t n, size_t d, size_t c, size_t width1,
  * exactly (a final repair along the configuration's interior direction); s->start
  * (same layout) is the starting point, zero when NULL.
  */
-CVXRELU_API cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
+CVXRELU_API cvxrelu_status cvxrelu_relu3_solve(const cvxrelu_problem *pb,
                                    const cvxrelu_configs *cf, const cvxrelu_relu3_settings *s,
                                    double **W_out, cvxrelu_relu3_result *res, cvxrelu_error *err);
 /* Predictions (n x c) of the convex model with weights W. */
@@ -911,8 +917,7 @@ CVXRELU_API cvxrelu_status cvxrelu_model_from_relu3_arrays(size_t K, size_t widt
  * (pattern statistics are those of the first-layer neurons).  Outputs
  * W1 ((c K width1) x d), W2 ((c K) x width1), a (c K), allocated.
  */
-CVXRELU_API cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const double *Y,
-                                    size_t c, size_t K, size_t width1,
+CVXRELU_API cvxrelu_status cvxrelu_local3_train(const cvxrelu_problem *pb, size_t K, size_t width1,
                                     const cvxrelu_local_settings *s, double **W1_out,
                                     double **W2_out, double **a_out, cvxrelu_local_result *res,
                                     cvxrelu_error *err);

@@ -71,6 +71,7 @@ typedef struct {
     cr_loop whole;   /* the call's stop request and deadline (each phase gets what is left) */
     cvxrelu_encoding *enc;
     double *X, *Y, *Xt, *Yt, *G0, *U0;
+    cvxrelu_problem pb; /* the encoded training problem: X, Y above */
     cvxrelu_patterns *pat;
     cvxrelu_solver *solver;
     cvxrelu_model *model;
@@ -317,7 +318,7 @@ static cvxrelu_status run_sdp(train_ctx *t, const cvxrelu_dataset *test, cvxrelu
     cvxrelu_sdp_result res;
     memset(&res, 0, sizeof res);
     double *U = NULL, *V = NULL, *Yn = NULL;
-    if ((st = cvxrelu_sdp_solve(t->X, n, d, t->Y, c, lambda, &ss, &res, err))) return st;
+    if ((st = cvxrelu_sdp_solve(&t->pb, lambda, &ss, &res, err))) return st;
     r->sdp_exit = r->exit = res.exit;
     r->sdp_value = res.value;
     r->sdp_lower_bound = r->sdp_lower_bound_solver = res.lower_bound;
@@ -336,7 +337,7 @@ static cvxrelu_status run_sdp(train_ctx *t, const cvxrelu_dataset *test, cvxrelu
     const double t0 = cr_now();
     cvxrelu_limits rlim = {time_left(t), s->interrupt};
     r->readout_exit = CVXRELU_EXIT_CONVERGED;
-    st = cvxrelu_sdp_readout(t->X, n, d, t->Y, c, lambda, &res, R, 0, s->seed, &rlim, &U, &V,
+    st = cvxrelu_sdp_readout(&t->pb, lambda, &res, R, 0, s->seed, &rlim, &U, &V,
                              &r->readout_exit, err);
     r->readout_time_s = cr_now() - t0;
     cvxrelu_encoding *enc = st ? NULL : cvxrelu_encoding_copy(t->enc);
@@ -398,7 +399,7 @@ static cvxrelu_status stationarity(train_ctx *t, const double *W, const double *
     set.time_limit_s = time_left(t);
     cvxrelu_solver *sv = NULL;
     double *Ur = NULL;
-    cvxrelu_status st = cvxrelu_solver_new(t->X, n, d, t->Y, c, fp, &set, &sv, err);
+    cvxrelu_status st = cvxrelu_solver_new(&t->pb, fp, &set, &sv, err);
     if (!st && !(Ur = calloc(2 * fp->P * c * d, sizeof(double))))
         st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
     if (!st) {
@@ -435,7 +436,7 @@ static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxre
 {
     const cvxrelu_train_settings *s = t->s;
     cvxrelu_train_report *r = t->r;
-    const size_t n = r->n, d = r->d, c = r->c;
+    const size_t n = r->n, c = r->c;
     cvxrelu_local_settings ls = s->local;
     ls.lambda = r->lambda;
     ls.seed = s->seed;
@@ -446,7 +447,7 @@ static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxre
     ls.time_limit_s = time_left(t);
     double *W = NULL, *a = NULL;
     size_t *outi = NULL;
-    cvxrelu_status st = cvxrelu_local_train(t->X, n, d, t->Y, c, &ls, &W, &a, &r->local, err);
+    cvxrelu_status st = cvxrelu_local_train(&t->pb, &ls, &W, &a, &r->local, err);
     if (st) return st;
     r->exit = r->local.exit;
     phase(t, CVXRELU_PHASE_SOLVED);
@@ -513,8 +514,7 @@ static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxre
         ls.seed = s->seed;
         ls.time_limit_s = time_left(t);
         ls.interrupt = s->interrupt;
-        if ((st = cvxrelu_local3_train(t->X, n, d, t->Y, c, K, m1, &ls, &W1, &W2, &a3, &r->local,
-                                       err)))
+        if ((st = cvxrelu_local3_train(&t->pb, K, m1, &ls, &W1, &W2, &a3, &r->local, err)))
             goto out;
         cvxrelu_encoding *enc = NULL;
         if (!(outi = malloc((K * c > 0 ? K * c : 1) * sizeof(size_t))) ||
@@ -632,7 +632,7 @@ static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxre
         rs.start = W; /* the network's image, or NULL: zero */
         double *W0 = W;
         W = NULL;
-        st = cvxrelu_relu3_solve(t->X, n, d, t->Y, c, cf, &rs, &W, &r->relu3, err);
+        st = cvxrelu_relu3_solve(&t->pb, cf, &rs, &W, &r->relu3, err);
         free(W0);
         if (st) goto out;
         r->relu3_solved = 1;
@@ -689,6 +689,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     r->n = n;
     r->d = d;
     r->c = c;
+    t->pb = (cvxrelu_problem){t->X, n, d, t->Y, c};
     r->d_raw = t->enc->d_raw;
     r->task = t->enc->task;
     r->lambda = s->beta > 0.0 ? s->beta / (double)(n * c) : s->lambda;
@@ -735,7 +736,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     phase(t, CVXRELU_PHASE_SAMPLED);
 
     if (s->lambda_ratio > 0.0) {
-        double lmax = cvxrelu_lambda_max(t->X, n, d, t->Y, c, t->pat);
+        double lmax = cvxrelu_lambda_max(&t->pb, t->pat);
         if (!isfinite(lmax)) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory computing lambda_max");
         r->lambda = s->lambda_ratio * lmax;
     }
@@ -754,7 +755,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     set.callback = s->callback;
     set.callback_data = s->callback_data;
     set.interrupt = s->interrupt;
-    if ((st = cvxrelu_solver_new(t->X, n, d, t->Y, c, t->pat, &set, &t->solver, err))) return st;
+    if ((st = cvxrelu_solver_new(&t->pb, t->pat, &set, &t->solver, err))) return st;
     if (w && (st = warm_weights(t, err))) return st;
     phase(t, CVXRELU_PHASE_SOLVING);
 

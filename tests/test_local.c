@@ -44,7 +44,7 @@ static void train_ok(const double *X, size_t n, size_t d, const double *Y, size_
                      cvxrelu_local_result *res)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_local_train(X, n, d, Y, c, s, W, a, res, &err);
+    cvxrelu_status st = cvxrelu_local_train(&(cvxrelu_problem){X, n, d, Y, c}, s, W, a, res, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, CVXRELU_OK);
     assert_non_null(*W);
@@ -251,18 +251,24 @@ static void test_sgd_adam_teacher(void **state)
     free(Y);
 }
 
-static void expect_fail(const double *X, size_t n, size_t d, const double *Y, size_t c,
-                        const cvxrelu_local_settings *s, cvxrelu_status want, const char *text)
+static void expect_fail_pb(const cvxrelu_problem *pb, const cvxrelu_local_settings *s,
+                           cvxrelu_status want, const char *text)
 {
     double *W = (double *)1, *a = (double *)1;
     cvxrelu_local_result res;
     cvxrelu_error err = {{0}};
-    assert_int_equal(cvxrelu_local_train(X, n, d, Y, c, s, &W, &a, &res, &err), want);
+    assert_int_equal(cvxrelu_local_train(pb, s, &W, &a, &res, &err), want);
     printf("# rejected: %s\n", err.msg);
     assert_null(W);
     assert_null(a);
     assert_null(res.records);
     assert_non_null(strstr(err.msg, text));
+}
+
+static void expect_fail(const double *X, size_t n, size_t d, const double *Y, size_t c,
+                        const cvxrelu_local_settings *s, cvxrelu_status want, const char *text)
+{
+    expect_fail_pb(&(cvxrelu_problem){X, n, d, Y, c}, s, want, text);
 }
 
 static void test_errors_and_interrupt(void **state)
@@ -294,6 +300,8 @@ static void test_errors_and_interrupt(void **state)
     expect_fail(X, n, 0, Y, c, &s, CVXRELU_ERR_INVALID, "empty");
     expect_fail(X, n, d, Y, 0, &s, CVXRELU_ERR_INVALID, "empty");
     expect_fail(NULL, n, d, Y, c, &s, CVXRELU_ERR_INVALID, "required");
+    expect_fail(X, n, d, NULL, c, &s, CVXRELU_ERR_INVALID, "required");
+    expect_fail_pb(NULL, &s, CVXRELU_ERR_INVALID, "problem");
     /* non-finite data, and divergence */
     double keep = X[4];
     X[4] = NAN;

@@ -109,7 +109,7 @@ static void train_ok(const double *X, size_t n, size_t d, const double *Y, size_
                      size_t w1, const cvxrelu_local_settings *s, run3 *r)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_local3_train(X, n, d, Y, c, K, w1, s, &r->W1, &r->W2, &r->a,
+    cvxrelu_status st = cvxrelu_local3_train(&(cvxrelu_problem){X, n, d, Y, c}, K, w1, s, &r->W1, &r->W2, &r->a,
                                              &r->res, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, CVXRELU_OK);
@@ -415,21 +415,26 @@ static void test_pattern_statistics_and_determinism(void **state)
     free(Y);
 }
 
-static void expect_fail(const double *X, size_t n, size_t d, const double *Y, size_t c,
-                        size_t K, size_t w1, const cvxrelu_local_settings *s, cvxrelu_status want,
-                        const char *text)
+static void expect_fail_pb(const cvxrelu_problem *pb, size_t K, size_t w1,
+                           const cvxrelu_local_settings *s, cvxrelu_status want, const char *text)
 {
     double *W1 = (double *)1, *W2 = (double *)1, *a = (double *)1;
     cvxrelu_local_result res;
     cvxrelu_error err = {{0}};
-    assert_int_equal(cvxrelu_local3_train(X, n, d, Y, c, K, w1, s, &W1, &W2, &a, &res, &err),
-                     want);
+    assert_int_equal(cvxrelu_local3_train(pb, K, w1, s, &W1, &W2, &a, &res, &err), want);
     printf("# rejected: %s\n", err.msg);
     assert_null(W1);
     assert_null(W2);
     assert_null(a);
     assert_null(res.records);
     assert_non_null(strstr(err.msg, text));
+}
+
+static void expect_fail(const double *X, size_t n, size_t d, const double *Y, size_t c,
+                        size_t K, size_t w1, const cvxrelu_local_settings *s, cvxrelu_status want,
+                        const char *text)
+{
+    expect_fail_pb(&(cvxrelu_problem){X, n, d, Y, c}, K, w1, s, want, text);
 }
 
 static void test_errors_and_interrupt(void **state)
@@ -443,6 +448,7 @@ static void test_errors_and_interrupt(void **state)
     expect_fail(X, n, d, Y, c, K, 0, &s, CVXRELU_ERR_INVALID, "width1 must be");
     expect_fail(NULL, n, d, Y, c, K, w1, &s, CVXRELU_ERR_INVALID, "required");
     expect_fail(X, n, d, NULL, c, K, w1, &s, CVXRELU_ERR_INVALID, "required");
+    expect_fail_pb(NULL, K, w1, &s, CVXRELU_ERR_INVALID, "problem");
     expect_fail(X, 0, d, Y, c, K, w1, &s, CVXRELU_ERR_INVALID, "empty");
     expect_fail(X, n, 0, Y, c, K, w1, &s, CVXRELU_ERR_INVALID, "empty");
     expect_fail(X, n, d, Y, 0, K, w1, &s, CVXRELU_ERR_INVALID, "empty");

@@ -24,6 +24,7 @@ typedef struct {
     size_t n, d, c;
     double *X, *Y;
     cvxrelu_patterns *pat;
+    cvxrelu_problem pb; /* X, Y above, for the library calls */
 } problem;
 
 static void problem_make(problem *p, size_t n, size_t d, size_t c, size_t P, uint64_t seed)
@@ -35,6 +36,7 @@ static void problem_make(problem *p, size_t n, size_t d, size_t c, size_t P, uin
                      CVXRELU_OK);
     /* a bias-like column so patterns are not symmetric */
     for (size_t i = 0; i < n; i++) p->X[i * d + d - 1] = 1.0;
+    p->pb = (cvxrelu_problem){p->X, n, d, p->Y, c};
     assert_int_equal(cvxrelu_patterns_sample(p->X, n, d, P, seed + 1, 0, &p->pat, NULL),
                      CVXRELU_OK);
 }
@@ -78,7 +80,7 @@ static void test_gradient_finite_differences(void **state)
         cvxrelu_settings_default(&set);
         set.lambda = 0.0; /* the data term alone */
         cvxrelu_solver *s;
-        assert_int_equal(cvxrelu_solver_new(p.X, p.n, p.d, p.Y, c, p.pat, &set, &s, NULL), 0);
+        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, c}, p.pat, &set, &s, NULL), 0);
         size_t md = p.pat->P * c * p.d;
         double *U = malloc(md * sizeof(double)), *G = malloc(md * sizeof(double));
         for (size_t i = 0; i < md; i++) U[i] = 0.3 * sin(1.0 + (double)i);
@@ -149,7 +151,7 @@ static cvxrelu_solver *solve(const problem *p, double lambda, double eps, cvxrel
     set.tol = eps;
     set.max_iter = 100000;
     cvxrelu_solver *s;
-    assert_int_equal(cvxrelu_solver_new(p->X, p->n, p->d, p->Y, p->c, p->pat, &set, &s, NULL), 0);
+    assert_int_equal(cvxrelu_solver_new(&p->pb, p->pat, &set, &s, NULL), 0);
     assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
     return s;
 }
@@ -159,7 +161,7 @@ static void test_lambda_max(void **state)
     (void)state;
     problem p;
     problem_make(&p, 60, 5, 2, 10, 3);
-    double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    double lm = cvxrelu_lambda_max(&p.pb, p.pat);
     assert_true(lm > 0.0);
     cvxrelu_result res;
     cvxrelu_solver *s = solve(&p, lm, 1e-9, &res);
@@ -230,7 +232,7 @@ static void test_random_problems_gap_and_kkt(void **state)
     for (int t = 0; t < 4; t++) {
         problem p;
         problem_make(&p, 50 + 30 * (size_t)t, 3 + (size_t)t, cs[t], 8 + 4 * (size_t)t, 100 + (uint64_t)t);
-        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lm = cvxrelu_lambda_max(&p.pb, p.pat);
         double lambda = lm * (t % 2 ? 0.05 : 0.2);
         cvxrelu_result res;
         cvxrelu_solver *s = solve(&p, lambda, 1e-6, &res);
@@ -267,7 +269,7 @@ static cvxrelu_solver *solve_with(const problem *p, double lambda, double eps, i
     set.screening = screening;
     set.single_precision = single;
     cvxrelu_solver *s;
-    assert_int_equal(cvxrelu_solver_new(p->X, p->n, p->d, p->Y, p->c, p->pat, &set, &s, NULL), 0);
+    assert_int_equal(cvxrelu_solver_new(&p->pb, p->pat, &set, &s, NULL), 0);
     assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
     return s;
 }
@@ -286,7 +288,7 @@ static void test_screening_and_single_precision(void **state)
     for (int t = 0; t < 2; t++) {
         problem p;
         problem_make(&p, 300, 8, cs[t], 600, 300 + (uint64_t)t);
-        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lm = cvxrelu_lambda_max(&p.pb, p.pat);
         double lambda = 0.1 * lm;
         cvxrelu_result r0, r1, r2, r3;
         cvxrelu_solver *s0 = solve_with(&p, lambda, 1e-8, 0, 0, &r0);
@@ -396,7 +398,7 @@ static void test_preconditioned_same_program(void **state)
         for (size_t i = 0; i < p.n; i++)
             for (size_t l = 1; l + 1 < p.d; l++)
                 p.X[i * p.d + l] = pow(10.0, (double)l - 2.0) * (p.X[i * p.d + l] + 0.9 * p.X[i * p.d]);
-        double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+        double lm = cvxrelu_lambda_max(&p.pb, p.pat);
         double lambda = 0.02 * lm;
         cvxrelu_result r[2];
         cvxrelu_solver *s[2];
@@ -407,7 +409,7 @@ static void test_preconditioned_same_program(void **state)
             set.tol = 1e-9;
             set.max_iter = 2000000;
             set.precondition = pc;
-            assert_int_equal(cvxrelu_solver_new(p.X, p.n, p.d, p.Y, p.c, p.pat, &set, &s[pc], NULL), 0);
+            assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &set, &s[pc], NULL), 0);
             assert_int_equal(cvxrelu_solver_solve(s[pc], &r[pc], NULL), 0);
             assert_int_equal(r[pc].exit, CVXRELU_EXIT_CONVERGED);
             assert_int_equal(r[pc].preconditioned, pc);
@@ -429,7 +431,7 @@ static void test_preconditioned_same_program(void **state)
     problem p;
     problem_make(&p, 8, 12, 1, 5, 950);
     cvxrelu_result res;
-    cvxrelu_solver *s = solve(&p, 0.1 * cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat), 1e-8, &res);
+    cvxrelu_solver *s = solve(&p, 0.1 * cvxrelu_lambda_max(&p.pb, p.pat), 1e-8, &res);
     assert_int_equal(res.preconditioned, 0);
     assert_int_equal(res.exit, CVXRELU_EXIT_CONVERGED);
     cvxrelu_solver_free(s);
@@ -441,7 +443,7 @@ static void test_recovery_matches_convex(void **state)
     (void)state;
     problem p;
     problem_make(&p, 120, 6, 3, 20, 7);
-    double lambda = 0.05 * cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    double lambda = 0.05 * cvxrelu_lambda_max(&p.pb, p.pat);
     cvxrelu_result res;
     cvxrelu_solver *s = solve(&p, lambda, 1e-8, &res);
     cvxrelu_encoding *enc = calloc(1, sizeof *enc);
@@ -503,7 +505,7 @@ static void test_warm_start_and_path(void **state)
     (void)state;
     problem p;
     problem_make(&p, 80, 4, 1, 12, 21);
-    double lm = cvxrelu_lambda_max(p.X, p.n, p.d, p.Y, p.c, p.pat);
+    double lm = cvxrelu_lambda_max(&p.pb, p.pat);
     cvxrelu_result res;
     cvxrelu_solver *s = solve(&p, 0.1 * lm, 1e-8, &res);
     double obj = res.objective;
@@ -659,6 +661,26 @@ static void test_patterns_blocks_and_stop(void **state)
     free(X);
 }
 
+/* The problem is required: NULL, or a NULL X or Y in it, is ERR_INVALID (NaN for lambda_max). */
+static void test_problem_required(void **state)
+{
+    (void)state;
+    problem p;
+    problem_make(&p, 20, 3, 1, 5, 2);
+    cvxrelu_solver *s = (cvxrelu_solver *)1;
+    cvxrelu_error err = {{0}};
+    assert_int_equal(cvxrelu_solver_new(NULL, p.pat, NULL, &s, &err), CVXRELU_ERR_INVALID);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "problem"));
+    cvxrelu_problem bad = p.pb;
+    bad.Y = NULL;
+    assert_int_equal(cvxrelu_solver_new(&bad, p.pat, NULL, &s, &err), CVXRELU_ERR_INVALID);
+    assert_null(s);
+    assert_true(isnan(cvxrelu_lambda_max(NULL, p.pat)));
+    assert_true(isnan(cvxrelu_lambda_max(&bad, p.pat)));
+    problem_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -674,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_patterns_nested_and_distinct),
         cmocka_unit_test(test_patterns_blocks_and_stop),
         cmocka_unit_test(test_model_file_errors),
+        cmocka_unit_test(test_problem_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

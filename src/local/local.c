@@ -115,16 +115,18 @@ cvxrelu_status cr_local_objective_grad(const double *X, const double *Y, size_t 
     return st;
 }
 
-cvxrelu_status cvxrelu_local_train(const double *X, size_t n, size_t d, const double *Y,
-                                   size_t c, const cvxrelu_local_settings *s,
+cvxrelu_status cvxrelu_local_train(const cvxrelu_problem *pb, const cvxrelu_local_settings *s,
                                    double **W_out, double **a_out, cvxrelu_local_result *res,
                                    cvxrelu_error *err)
 {
     if (W_out) *W_out = NULL;
     if (a_out) *a_out = NULL;
     if (res) memset(res, 0, sizeof *res);
-    if (!X || !Y || !W_out || !a_out || !res)
-        return cr_fail(err, CVXRELU_ERR_INVALID, "local: X, Y, W_out, a_out and res are required");
+    if (!pb || !pb->X || !pb->Y || !W_out || !a_out || !res)
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "local: the problem (X, Y), W_out, a_out and res are required");
+    const double *X = pb->X, *Y = pb->Y;
+    size_t n = pb->n, d = pb->d, c = pb->c;
     if (n == 0 || d == 0 || c == 0)
         return cr_fail(err, CVXRELU_ERR_INVALID,
                        "local: empty problem (n=%zu, d=%zu, c=%zu): each must be >= 1", n, d, c);

@@ -184,8 +184,7 @@ cvxrelu_status cr_local3_objective_grad(const double *X, const double *Y, size_t
     return st;
 }
 
-cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const double *Y,
-                                    size_t c, size_t K, size_t width1,
+cvxrelu_status cvxrelu_local3_train(const cvxrelu_problem *pb, size_t K, size_t width1,
                                     const cvxrelu_local_settings *s, double **W1_out,
                                     double **W2_out, double **a_out, cvxrelu_local_result *res,
                                     cvxrelu_error *err)
@@ -194,9 +193,11 @@ cvxrelu_status cvxrelu_local3_train(const double *X, size_t n, size_t d, const d
     if (W2_out) *W2_out = NULL;
     if (a_out) *a_out = NULL;
     if (res) memset(res, 0, sizeof *res);
-    if (!X || !Y || !W1_out || !W2_out || !a_out || !res)
+    if (!pb || !pb->X || !pb->Y || !W1_out || !W2_out || !a_out || !res)
         return cr_fail(err, CVXRELU_ERR_INVALID,
-                       "local3: X, Y, W1_out, W2_out, a_out and res are required");
+                       "local3: the problem (X, Y), W1_out, W2_out, a_out and res are required");
+    const double *X = pb->X, *Y = pb->Y;
+    size_t n = pb->n, d = pb->d, c = pb->c;
     if (n == 0 || d == 0 || c == 0)
         return cr_fail(err, CVXRELU_ERR_INVALID,
                        "local3: empty problem (n=%zu, d=%zu, c=%zu): each must be >= 1", n, d,

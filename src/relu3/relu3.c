@@ -842,11 +842,15 @@ static void report(const cvxrelu_relu3_settings *s, size_t it, double primal, do
     s->callback(&info, s->callback_data);
 }
 
-cvxrelu_status cvxrelu_relu3_solve(const double *X, size_t n, size_t d, const double *Y, size_t c,
-                                   const cvxrelu_configs *cf, const cvxrelu_relu3_settings *s,
-                                   double **W_out, cvxrelu_relu3_result *res, cvxrelu_error *err)
+cvxrelu_status cvxrelu_relu3_solve(const cvxrelu_problem *problem, const cvxrelu_configs *cf,
+                                   const cvxrelu_relu3_settings *s, double **W_out,
+                                   cvxrelu_relu3_result *res, cvxrelu_error *err)
 {
     memset(res, 0, sizeof *res);
+    if (!problem)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: the problem (X, Y) is required");
+    const double *X = problem->X, *Y = problem->Y;
+    size_t n = problem->n, d = problem->d, c = problem->c;
     if (!X || !Y || !cf || !s || !W_out || c == 0 || cf->n != n || cf->d != d)
         return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: X, Y and configurations of matching size are required");
     if (!(s->lambda > 0.0) || !isfinite(s->lambda))

@@ -665,9 +665,9 @@ done:
 
 /* ------------------------------------------------------------ public API */
 
-cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const double *Y,
-                                 size_t c, double lambda, const cvxrelu_sdp_settings *s,
-                                 cvxrelu_sdp_result *res, cvxrelu_error *err)
+cvxrelu_status cvxrelu_sdp_solve(const cvxrelu_problem *problem, double lambda,
+                                 const cvxrelu_sdp_settings *s, cvxrelu_sdp_result *res,
+                                 cvxrelu_error *err)
 {
     cvxrelu_sdp_settings def;
     if (!s) {
@@ -676,6 +676,9 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
     }
     if (!res) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp: no result given");
     memset(res, 0, sizeof *res);
+    if (!problem) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp: no problem (X, Y) given");
+    const double *X = problem->X, *Y = problem->Y;
+    size_t n = problem->n, d = problem->d, c = problem->c;
     if (!X || !Y || n == 0 || d == 0 || c == 0)
         return cr_fail(err, CVXRELU_ERR_INVALID, "sdp: empty problem (n=%zu, d=%zu, c=%zu)", n,
                        d, c);
@@ -735,13 +738,17 @@ cvxrelu_status cvxrelu_sdp_solve(const double *X, size_t n, size_t d, const doub
     return CVXRELU_OK;
 }
 
-cvxrelu_status cvxrelu_sdp_readout(const double *X, size_t n, size_t d, const double *Y,
-                                   size_t c, double lambda, const cvxrelu_sdp_result *res,
+cvxrelu_status cvxrelu_sdp_readout(const cvxrelu_problem *problem, double lambda,
+                                   const cvxrelu_sdp_result *res,
                                    size_t R, size_t max_iter, uint64_t seed,
                                    const cvxrelu_limits *limits, double **U_out, double **V_out,
                                    cvxrelu_exit *exit_out, cvxrelu_error *err)
 {
     if (exit_out) *exit_out = CVXRELU_EXIT_CONVERGED;
+    if (!problem)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: no problem (X, Y) given");
+    const double *X = problem->X, *Y = problem->Y;
+    size_t n = problem->n, d = problem->d, c = problem->c;
     if (!res || !res->Z || res->q != n + d + c)
         return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: no solution of this size");
     if (R == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "sdp read-out: width must be >= 1");

@@ -50,12 +50,16 @@ static size_t block_rows(size_t n, size_t d, size_t m)
     return nb;
 }
 
-cvxrelu_status cvxrelu_solver_new(const double *X, size_t n, size_t d, const double *Y,
-                                  size_t c, const cvxrelu_patterns *patterns,
+cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
+                                  const cvxrelu_patterns *patterns,
                                   const cvxrelu_settings *settings, cvxrelu_solver **out,
                                   cvxrelu_error *err)
 {
     *out = NULL;
+    if (!problem)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "solver: the problem (X, Y) is required");
+    const double *X = problem->X, *Y = problem->Y;
+    size_t n = problem->n, d = problem->d, c = problem->c;
     if (!X || !Y || !patterns || n == 0 || d == 0 || c == 0)
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: X, Y and patterns are required");
     if (patterns->n != n || patterns->d != d)
@@ -280,11 +284,12 @@ size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_sol
     return sat_muladd(words, sizeof(uint64_t), total);
 }
 
-double cvxrelu_lambda_max(const double *X, size_t n, size_t d, const double *Y, size_t c,
-                          const cvxrelu_patterns *patterns)
+double cvxrelu_lambda_max(const cvxrelu_problem *pb, const cvxrelu_patterns *patterns)
 {
     cvxrelu_solver *s;
-    if (cvxrelu_solver_new(X, n, d, Y, c, patterns, NULL, &s, NULL)) return NAN;
+    if (cvxrelu_solver_new(pb, patterns, NULL, &s, NULL)) return NAN;
+    const double *Y = pb->Y;
+    const size_t d = pb->d;
     double *G = cr_malloc(s->m, d * sizeof(double));
     double lm = NAN;
     if (G) {
