@@ -137,16 +137,6 @@ static void certify_help(void)
            data_opts_help());
 }
 
-/* SIGINT / SIGTERM: the bounds not yet computed are skipped (those computed stay
-   valid) and the report is written; a second signal ends the process at once. */
-static volatile sig_atomic_t g_cert_stop = 0;
-
-static void on_cert_signal(int sig)
-{
-    (void)sig;
-    if (g_cert_stop) _exit(EXIT_INTERRUPTED);
-    g_cert_stop = 1;
-}
 
 
 int cmd_certify(int argc, char **argv)
@@ -306,9 +296,8 @@ int cmd_certify(int argc, char **argv)
     cli_set_threads(0);
     cvxrelu_certificate cert;
     memset(&cert, 0, sizeof cert);
-    g_cert_stop = 0;
-    cli_signals(on_cert_signal);
-    cs.interrupt = &g_cert_stop;
+    cli_stop_begin(); /* the bounds not yet computed are skipped, the others reported */
+    cs.interrupt = &g_interrupt;
     if (!m->V)
         note("certify: bounds on s(v) for %zu output%s (n=%zu, d=%zu, %zu neurons)...\n", c,
              c == 1 ? "" : "s", n, m->enc->d, m->m);
@@ -327,7 +316,7 @@ int cmd_certify(int argc, char **argv)
         ss.method = (cvxrelu_sdp_method)(relax - 1);
         ss.tol = o.relax_eps;
         ss.upper_bound = net_obj; /* any network's objective tightens the certificate */
-        ss.interrupt = &g_cert_stop;
+        ss.interrupt = &g_interrupt;
         double need = cvxrelu_sdp_memory(n, m->enc->d, c, ss.method);
         double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
         if (need > have) {
@@ -394,18 +383,18 @@ int cmd_certify(int argc, char **argv)
         }
     }
     if (json_path) {
-        cvxrelu_json_str(&j, "exit", cvxrelu_exit_string(g_cert_stop ? CVXRELU_EXIT_INTERRUPTED
+        cvxrelu_json_str(&j, "exit", cvxrelu_exit_string(g_interrupt ? CVXRELU_EXIT_INTERRUPTED
                                                             : CVXRELU_EXIT_CONVERGED));
         cvxrelu_json_str(&j, "blas", cvxrelu_blas_info());
         rc = json_write(&j, json_path);
     }
-    if (rc == EXIT_OK && g_cert_stop) {
+    if (rc == EXIT_OK && g_interrupt) {
         note("interrupted: the bounds computed before the signal are reported (valid, "
              "possibly looser)\n");
         rc = EXIT_INTERRUPTED;
     }
 done:
-    cli_signals(NULL);
+    cli_stop_end();
     free(X);
     free(Y);
     cvxrelu_dataset_free(ds);

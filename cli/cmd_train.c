@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 #ifndef CVXRELU_DATA_DIR
 #define CVXRELU_DATA_DIR "data"
@@ -389,79 +387,6 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
 
 /* ---------------------------------------------------------------- train */
 
-/* SIGINT / SIGTERM during a solve: stop at the next iteration, keep the model */
-static volatile sig_atomic_t g_interrupt = 0;
-
-/* A phase whose steps cannot be stopped inside: DSDP (its setup and each
-   interior-point iteration, a dense factorization of the Schur matrix) and, for a
-   PSD block of CVXRELU_CLI_DENSE_Q rows or more, ADMM and the read-out (a dense
-   eigendecomposition per step, seconds at that size).  While it runs, a watchdog
-   ends the process when a stop request has not been acted on within 1.5 s (a
-   signal), or 1.5 s past the time limit: the network comes from the read-out at
-   the end, so nothing is written. */
-#define CVXRELU_CLI_DENSE_Q 600
-static volatile sig_atomic_t g_opaque_phase = 0; /* 1 DSDP, 2 ADMM and the read-out */
-static char g_opaque_int[256], g_opaque_tl[256];
-
-static void arm_watchdog(double seconds)
-{
-    struct itimerval it;
-    memset(&it, 0, sizeof it);
-    if (seconds > 0.0) {
-        it.it_value.tv_sec = (time_t)seconds;
-        it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
-        if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0) it.it_value.tv_usec = 1;
-    }
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
-static void on_watchdog(int sig)
-{
-    (void)sig;
-    if (!g_opaque_phase) return;
-    const char *msg = g_interrupt ? g_opaque_int : g_opaque_tl;
-    (void)!write(2, msg, strlen(msg));
-    _exit(g_interrupt ? EXIT_INTERRUPTED : EXIT_SOLVER);
-}
-
-/* Enter an opaque phase (1 DSDP, 2 ADMM and the read-out on a q x q block). */
-static void opaque_begin(int kind, size_t q, double time_left_s)
-{
-    const char *what = kind == 1 ? "inside DSDP (its setup or one interior-point iteration, "
-                                   "which it cannot stop)"
-                                 : "inside the SDP relaxation (one step is a dense "
-                                   "eigendecomposition, which cannot stop";
-    char size[64] = "";
-    if (kind == 2) snprintf(size, sizeof size, ", of a %zu x %zu matrix here)", q, q);
-    snprintf(g_opaque_int, sizeof g_opaque_int, "cvxrelu: interrupted %s%s; nothing written\n",
-             what, size);
-    snprintf(g_opaque_tl, sizeof g_opaque_tl,
-             "cvxrelu: time limit reached %s%s; nothing written%s\n", what, size,
-             kind == 1 ? " (--sdp-solver admm stops within an iteration)" : "");
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_watchdog;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
-    g_opaque_phase = kind;
-    if (time_left_s > 0.0) arm_watchdog(time_left_s + 1.5);
-}
-
-static void opaque_end(void)
-{
-    if (!g_opaque_phase) return;
-    g_opaque_phase = 0;
-    arm_watchdog(0.0);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (g_interrupt) _exit(EXIT_INTERRUPTED); /* a second signal: at once */
-    g_interrupt = 1;
-    if (g_opaque_phase) arm_watchdog(1.5);
-}
-
 /* --time-limit counts for the whole run, from the start of train: each phase
    gets what is left (a tiny positive time once it is spent, so the phase stops
    at its first check; 0 = no limit). */
@@ -584,11 +509,11 @@ static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void 
         cli_set_threads(0);
     } else if (p == CVXRELU_PHASE_SOLVED) {
         close_trace(x);
-        if (g_opaque_phase == 1) opaque_end(); /* DSDP's part is over */
+        opaque_end(1); /* DSDP's part is over */
     }
     cvxrelu_progress_phase(p, r, &x->pg);
     if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_SDP &&
-        (dsdp || n + d + c >= CVXRELU_CLI_DENSE_Q))
+        (dsdp || n + d + c >= CLI_DENSE_Q))
         opaque_begin(dsdp ? 1 : 2, n + d + c, o->time_limit > 0.0 ? time_left(o) : 0.0);
 }
 
@@ -707,7 +632,7 @@ static int run_model(const train_opts *o, train_state *t, int is_demo)
     cvxrelu_train_report r;
     st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
     if (x.trace) fclose(x.trace); /* not reached the solve */
-    opaque_end();
+    opaque_end(0);
     if (st) {
         cvxrelu_train_report_free(&r); /* bad_input stays: a static string */
         if (r.bad_input) { /* an input file the options named */
@@ -760,8 +685,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     cvxrelu_status st;
     g_deadline = mono_now() + o->time_limit;
     /* SIGINT / SIGTERM from here on: every phase stops at its next check */
-    g_interrupt = 0;
-    cli_signals(on_signal);
+    cli_stop_begin();
 
     if ((rc = load_data(o->train_path, &o->data, &t.train))) goto done;
     if (!t.train->has_labels) {
@@ -783,7 +707,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     }
     rc = run_model(o, &t, is_demo);
 done:
-    cli_signals(NULL);
+    cli_stop_end();
     train_state_free(&t);
     return rc;
 }

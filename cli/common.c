@@ -493,13 +493,3 @@ int json_write(cvxrelu_json *j, const char *path)
     cvxrelu_json_free(j);
     return st ? lib_error(st, &err) : EXIT_OK;
 }
-
-void cli_signals(void (*handler)(int))
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler ? handler : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}

@@ -5,6 +5,7 @@
 #include "cvxrelu.h"
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 
 /* Exit codes, documented in --help and docs/cli.md. */
@@ -19,8 +20,20 @@ enum {
 extern int g_quiet;   /* -q */
 extern int g_verbose; /* -v */
 
-/* SIGINT and SIGTERM go to handler (NULL: back to the default action). */
-void cli_signals(void (*handler)(int));
+/* SIGINT and SIGTERM (cli/signals.c): from cli_stop_begin to cli_stop_end the first
+   sets g_interrupt (the library's stop request: settings.interrupt = &g_interrupt),
+   a second ends the process at once with 130. */
+extern volatile sig_atomic_t g_interrupt;
+void cli_stop_begin(void);
+void cli_stop_end(void);
+/* A phase whose steps cannot stop inside (kind 1: DSDP; 2: ADMM and the read-out on a
+   PSD block of CLI_DENSE_Q rows or more, a dense eigendecomposition per step): until
+   opaque_end (of that kind, or 0: any), a stop request not acted on within 1.5 s, or the time limit passed by
+   1.5 s (time_left_s > 0), ends the process (130, or 3) with a message saying that
+   nothing was written. */
+#define CLI_DENSE_Q 600
+void opaque_begin(int kind, size_t q, double time_left_s);
+void opaque_end(int kind);
 
 /* Messages to stderr, prefixed "cvxrelu: ". */
 void die_msg(const char *fmt, ...);
