@@ -218,6 +218,15 @@ static const opt_def train_table[] = {
 #undef G
 #undef NB
 
+/* Options that exclude each other (at most one of each group). */
+static const opt_exclusive train_exclusive[] = {
+    {{"--lambda", "--beta", "--lambda-ratio"},
+     "give one of --lambda, --beta and --lambda-ratio, not several"},
+    {{"--test", "--test-frac"}, "give --test or --test-frac, not both"},
+    {{"--width", "--patterns"},
+     "--width M samples M/2 gates: give --width or --patterns, not both"},
+};
+
 static void train_help(void)
 {
     printf("Usage: cvxrelu train TRAIN_FILE [options]\n"
@@ -317,14 +326,9 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         die_msg("train: expected a training file (see cvxrelu train --help)");
         return -1;
     }
-    if (o->lambda_given + o->beta_given + o->ratio_given > 1) {
-        die_msg("give one of --lambda, --beta and --lambda-ratio, not several");
+    if (opt_check_exclusive(train_table, nt, seen, train_exclusive,
+                            sizeof train_exclusive / sizeof train_exclusive[0]))
         return -1;
-    }
-    if (o->test_path && o->test_frac > 0) {
-        die_msg("give --test or --test-frac, not both");
-        return -1;
-    }
     if (o->via_gated && !(o->relu && o->width)) {
         die_msg("--via gated goes with --model relu --width M");
         return -1;
@@ -367,17 +371,13 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
         return 0;
     }
     if (o->width) {
-        if (o->patterns_given || o->all_patterns) {
-            die_msg("--width M samples M/2 gates: give --width or --patterns, not both");
-            return -1;
-        }
         if (o->width < 2) {
             die_msg("--width: expected at least 2 (M/2 gates, two cone neurons each)");
             return -1;
         }
         o->patterns = o->width / 2;
     }
-    if (o->all_patterns && (o->gates_path || o->warm_path)) {
+    if (o->all_patterns && (o->gates_path || o->warm_path)) { /* a value, not an option */
         die_msg("--patterns all already holds every pattern: no --gates or --warm-start");
         return -1;
     }

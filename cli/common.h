@@ -87,6 +87,14 @@ int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, i
    then hint when not NULL; returns -1 after printing, else 0. */
 int opt_check_modes(const opt_def *tab, size_t n, const unsigned char *seen, unsigned mode,
                     const char *const *names, const char *hint);
+/* A group of options of which at most one may be given, and the message when more are. */
+typedef struct {
+    const char *names[4]; /* NULL-terminated when fewer */
+    const char *message;
+} opt_exclusive;
+/* -1 after printing the message of the first group with two options seen, else 0. */
+int opt_check_exclusive(const opt_def *tab, size_t n, const unsigned char *seen,
+                        const opt_exclusive *groups, size_t ngroups);
 /* The options of the table, one entry each, to stdout; "{}" in a help text is
    the field's value in defaults (an options struct as the command sets it). */
 void opt_help(const opt_def *tab, size_t n, const void *defaults);

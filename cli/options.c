@@ -205,3 +205,19 @@ int opt_check_modes(const opt_def *tab, size_t n, const unsigned char *seen, uns
     }
     return 0;
 }
+
+int opt_check_exclusive(const opt_def *tab, size_t n, const unsigned char *seen,
+                        const opt_exclusive *groups, size_t ngroups)
+{
+    for (size_t g = 0; g < ngroups; g++) {
+        int given = 0;
+        for (size_t k = 0; k < 4 && groups[g].names[k]; k++)
+            for (size_t r = 0; r < n; r++)
+                if (seen[r] && strcmp(tab[r].name, groups[g].names[k]) == 0) given++;
+        if (given > 1) {
+            die_msg("%s", groups[g].message);
+            return -1;
+        }
+    }
+    return 0;
+}
