@@ -39,16 +39,6 @@ static const cr_solver_type *solver_type(cvxrelu_solver_kind k)
 /* Rows per block of the products: the block workspace (nb x m) holds at most 8 M
    doubles and at most 1/16 of X's size, so that it stays small beside X, and at most
    8192 rows, but at least 256 rows, so that every GEMM has work enough. */
-static size_t block_rows(size_t n, size_t d, size_t m)
-{
-    size_t budget = n / 16 * d;
-    if (budget > ((size_t)8 << 20)) budget = (size_t)8 << 20;
-    size_t nb = budget / (m ? m : 1);
-    if (nb > 8192) nb = 8192; /* longer blocks make OpenBLAS touch more of its buffers */
-    if (nb < 256) nb = 256;
-    if (nb > n) nb = n;
-    return nb;
-}
 
 cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
                                   const cvxrelu_patterns *patterns,
@@ -78,7 +68,7 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
     const cr_solver_type *type = solver_type(settings->solver);
     if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind");
     size_t m, md, nc;
-    const size_t per_group = settings->solver == CVXRELU_SOLVER_RELU ? 2 : 1;
+    const size_t per_group = type->per_pattern;
     if (cr_mul_ok(patterns->P, c, &m) || cr_mul_ok(m, per_group, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc) ||
         m > (size_t)INT32_MAX || n > (size_t)INT32_MAX || d > (size_t)INT32_MAX)
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: problem dimensions overflow");
@@ -109,7 +99,7 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
     s->type = type;
     s->lambda_max = -1.0;
     s->kept_lambda = NAN;
-    size_t nb = block_rows(n, d, m);
+    size_t nb = cr_block_rows(n, d, m);
     s->nb = nb;
     s->U = cr_calloc(md, sizeof(double));
     s->work = cr_malloc(nb, m * sizeof(double));
@@ -123,8 +113,7 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
         for (size_t j = 0; j < n; j++)
             if ((pb[j / 64] >> (j % 64)) & 1u) s->rowbits[j * s->wr + i / 64] |= (uint64_t)1 << (i % 64);
     }
-    const int gated = settings->solver == CVXRELU_SOLVER_RFISTA;
-    if (gated && settings->single_precision) {
+    if (type->single && settings->single_precision) {
         s->Xf = cr_malloc(n, d * sizeof(float));
         s->Uf = cr_malloc(md, sizeof(float));
         s->Gf = cr_malloc(md, sizeof(float));
@@ -133,7 +122,7 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
         for (size_t i = 0; i < n * d; i++) s->Xf[i] = (float)X[i];
         s->single_active = 1;
     }
-    if (gated && settings->screening) {
+    if (type->screening && settings->screening) {
         s->live = cr_malloc(m ? m : 1, 1);
         s->act = cr_malloc(m ? m : 1, sizeof(size_t));
         s->act_word = cr_malloc(m ? m : 1, sizeof(size_t));
@@ -209,8 +198,8 @@ cvxrelu_status cvxrelu_solver_predict_train(const cvxrelu_solver *s, double *Yha
 {
     if (!s || !Yhat) return CVXRELU_ERR_INVALID;
     /* the kernels only touch the workspace and counters */
-    if (s->set.solver == CVXRELU_SOLVER_RELU) {
-        cr_relu_predict((cvxrelu_solver *)s, Yhat);
+    if (s->type->predict) {
+        s->type->predict((cvxrelu_solver *)s, Yhat);
         return CVXRELU_OK;
     }
     cvxrelu_solver *w = (cvxrelu_solver *)s;
@@ -225,7 +214,7 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
 {
     cvxrelu_solver *s = (cvxrelu_solver *)s_;
     if (!s || !G) return CVXRELU_ERR_INVALID;
-    if (s->set.solver != CVXRELU_SOLVER_RFISTA) return CVXRELU_ERR_UNSUPPORTED;
+    if (!s->type->gradient) return CVXRELU_ERR_UNSUPPORTED;
     size_t nc = s->n * s->c;
     double *R = cr_malloc(nc, sizeof(double));
     if (!R) return CVXRELU_ERR_NOMEM;
@@ -249,39 +238,17 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
     return CVXRELU_OK;
 }
 
-/* a*b + c with overflow saturating to SIZE_MAX */
-static size_t sat_muladd(size_t a, size_t b, size_t c)
-{
-    size_t p;
-    if (cr_mul_ok(a, b, &p) || p > SIZE_MAX - c) return SIZE_MAX;
-    return p + c;
-}
-
 size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind)
 {
-    const size_t per = kind == CVXRELU_SOLVER_RELU ? 2 : 1;
+    const cr_solver_type *type = solver_type(kind);
     size_t m, md, nc;
-    if (cr_mul_ok(P, c * per, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc)) return SIZE_MAX;
-    size_t doubles = 0;
-    if (kind == CVXRELU_SOLVER_RELU) {
-        /* U + 5 (m x d), 4 (m x n) products, 5 (n x c), signs P x n, active sets 2 (m x d) */
-        doubles = sat_muladd(md, 8, 0);
-        doubles = sat_muladd(m, 4 * n, doubles);
-        doubles = sat_muladd(nc, 5, doubles);
-        doubles = sat_muladd(P, n, doubles);
-    } else {
-        /* U + 4 (m x d) + 4 (m x d), one row block of nb x m, 5 (n x c), and the
-           d x d metric with its eigenvalues only where src/two_layer/precond.c may build it
-           (a 500 x 60000 sparse file was refused as 27 GiB for a metric never made) */
-        size_t nb = block_rows(n, d, m);
-        doubles = sat_muladd(md, 9, 0);
-        if (d >= 2 && d <= n && d <= CVXRELU_PRECOND_MAX_D) doubles = sat_muladd(d, d + 1, doubles);
-        doubles = sat_muladd(nb, m, doubles);
-        doubles = sat_muladd(nc, 5, doubles);
-    }
-    size_t words = sat_muladd(n, (P + 63) / 64, 0); /* transposed pattern bits */
-    size_t total = sat_muladd(doubles, sizeof(double), 0);
-    return sat_muladd(words, sizeof(uint64_t), total);
+    if (!type || cr_mul_ok(P, c * type->per_pattern, &m) || cr_mul_ok(m, d, &md) ||
+        cr_mul_ok(n, c, &nc))
+        return SIZE_MAX;
+    size_t doubles = type->doubles(n, d, m, nc, P);
+    size_t words = cr_sat_muladd(n, (P + 63) / 64, 0); /* transposed pattern bits */
+    size_t total = cr_sat_muladd(doubles, sizeof(double), 0);
+    return cr_sat_muladd(words, sizeof(uint64_t), total);
 }
 
 double cvxrelu_lambda_max(const cvxrelu_problem *pb, const cvxrelu_patterns *patterns)

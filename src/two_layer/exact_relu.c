@@ -458,5 +458,14 @@ void cr_relu_predict(cvxrelu_solver *s, double *Yhat)
     free(Z);
 }
 
+/* U + 5 (m x d), 4 (m x n) products, 5 (n x c), signs P x n, active sets 2 (m x d) */
+static size_t relu_doubles(size_t n, size_t d, size_t m, size_t nc, size_t P)
+{
+    size_t doubles = cr_sat_muladd(m * d, 8, 0); /* m d checked by the caller */
+    doubles = cr_sat_muladd(m, 4 * n, doubles);
+    doubles = cr_sat_muladd(nc, 5, doubles);
+    return cr_sat_muladd(P, n, doubles);
+}
+
 const cr_solver_type cr_relu_type = {"projected R-FISTA", relu_init, relu_iterate, relu_finish,
-                                     relu_free};
+                                     relu_free, 2, 0, 0, 0, cr_relu_predict, relu_doubles};

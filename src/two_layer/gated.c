@@ -467,5 +467,18 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     return CVXRELU_OK;
 }
 
-const cr_solver_type cr_rfista_type = {
-    "R-FISTA", rfista_init, rfista_iterate, rfista_finish, rfista_free};
+/* U + 4 (m x d) + 4 (m x d), one row block of nb x m, 5 (n x c), and the d x d metric
+   with its eigenvalues only where precond.c may build it (a 500 x 60000 sparse file was
+   refused as 27 GiB for a metric never made) */
+static size_t rfista_doubles(size_t n, size_t d, size_t m, size_t nc, size_t P)
+{
+    (void)P;
+    size_t md = m * d; /* checked by the caller */
+    size_t doubles = cr_sat_muladd(md, 9, 0);
+    if (d >= 2 && d <= n && d <= CVXRELU_PRECOND_MAX_D) doubles = cr_sat_muladd(d, d + 1, doubles);
+    doubles = cr_sat_muladd(cr_block_rows(n, d, m), m, doubles);
+    return cr_sat_muladd(nc, 5, doubles);
+}
+
+const cr_solver_type cr_rfista_type = {"R-FISTA", rfista_init, rfista_iterate, rfista_finish,
+                                       rfista_free, 1, 1, 1, 1, NULL, rfista_doubles};

@@ -9,6 +9,17 @@
 
 /* ------------------------------------------------------------ kernels */
 
+size_t cr_block_rows(size_t n, size_t d, size_t m)
+{
+    size_t budget = n / 16 * d;
+    if (budget > ((size_t)8 << 20)) budget = (size_t)8 << 20;
+    size_t nb = budget / (m ? m : 1);
+    if (nb > 8192) nb = 8192; /* longer blocks make OpenBLAS touch more of its buffers */
+    if (nb < 256) nb = 256;
+    if (nb > n) nb = n;
+    return nb;
+}
+
 /* Weights of the live groups (all of U when nothing is screened), in the
    precision of the products: returns the matrix the GEMM reads. */
 static const void *gemm_weights(cvxrelu_solver *s, const double *U, size_t *cols)

@@ -16,7 +16,26 @@ typedef struct {
     /* Final exact certificate at s->U. */
     cvxrelu_status (*finish)(cvxrelu_solver *s, void *state, cvxrelu_result *res);
     void (*free)(void *state);
+    size_t per_pattern; /* groups per pattern and output: 1 (gated), 2 (the two cones) */
+    int single;         /* float32 products available */
+    int screening;      /* gap-safe screening of groups available */
+    int gradient;       /* the data term is unconstrained: cvxrelu_solver_gradient applies */
+    /* predictions on the training rows at s->U (NULL: the masked forward product) */
+    void (*predict)(cvxrelu_solver *s, double *Yhat);
+    /* doubles of the solver's own arrays for m groups of d, nc = n c, P patterns
+       (saturating at SIZE_MAX) */
+    size_t (*doubles)(size_t n, size_t d, size_t m, size_t nc, size_t P);
 } cr_solver_type;
+
+/* Rows per block of the masked products (about 8 M entries of work per block). */
+size_t cr_block_rows(size_t n, size_t d, size_t m);
+/* a*b + c with overflow saturating to SIZE_MAX */
+static inline size_t cr_sat_muladd(size_t a, size_t b, size_t c)
+{
+    size_t p;
+    if (cr_mul_ok(a, b, &p) || p > SIZE_MAX - c) return SIZE_MAX;
+    return p + c;
+}
 
 extern const cr_solver_type cr_rfista_type;
 extern const cr_solver_type cr_relu_type;
