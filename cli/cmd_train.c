@@ -16,74 +16,31 @@
 #endif
 
 typedef struct {
+    cvxrelu_train_settings s; /* the library's settings: the table writes into them */
     const char *train_path, *test_path, *model_out, *json_out, *trace_out;
-    const char *gates_path, *warm_path;
+    const char *gates_path, *warm_path, *configs_from, *stats_out;
     data_opts data;
-    cvxrelu_task task;
-    int standardize, bias;
     double test_frac;
-    size_t patterns;
-    int patterns_given;
-    double lambda, beta, lambda_ratio;
-    int lambda_given, beta_given, ratio_given;
-    uint64_t seed;
-    double eps, eps_feas, time_limit;
-    double max_memory_gb; /* 0: the machine's physical memory */
-    int model;         /* --model: 0 gated, 1 relu, 2 sdp, 3 relu3 */
-    int via;           /* --via: 0 constrained, 1 gated, 2 relu (= constrained) */
-    int relu;          /* --model relu */
-    int sdp;           /* --model sdp */
-    int relu3;         /* --model relu3 */
-    size_t width1, subnets; /* --width1, --subnets (relu3) */
-    int subnets_given;
-    const char *configs_from; /* --configs-from MODEL (relu3) */
-    int sdp_method;    /* --sdp-solver: cvxrelu_sdp_method */
-    int sdp_solver_given, local_given; /* --sdp-solver; --lr, --steps, --init-scale or
-                                          --record-every */
-    int eps_given, max_iter_given;
-    int all_patterns;  /* --patterns all */
-    int decompose;     /* --decompose: 0 none, 1 closed form, 2 min-norm */
+    int patterns_given, lambda_given, beta_given, ratio_given, eps_given, max_iter_given;
+    int subnets_given, sdp_solver_given, local_given, batch_given;
+    double eps, time_limit;   /* routed to the program's solver (train_settings) */
     size_t max_iter;
-    size_t width;      /* --width M: M/2 sampled gates (KP24), or local-method width */
-    int via_gated;     /* --via gated */
-    int optimizer;     /* --optimizer: 0 none (convex), 1 + cvxrelu_optimizer */
-    double lr, init_scale;
-    size_t steps, batch, record_every;
-    int batch_given;
-    const char *stats_out;
-    int no_certify;
-    int no_stationarity;
-    int single;        /* --precision single */
-    int no_screening;  /* --no-screening */
-    int no_precond;    /* --no-precondition */
-    unsigned bounds;
+    double max_memory_gb;     /* 0: the machine's physical memory */
+    int model;                /* --model: 0 gated, 1 relu, 2 sdp, 3 relu3 */
+    int via;                  /* --via: 0 constrained, 1 gated, 2 relu (= constrained) */
+    int relu, sdp, relu3, via_gated;
+    size_t width;             /* --width M: M/2 sampled gates (KP24), or local-method width */
+    int optimizer;            /* --optimizer: 0 none (convex), 1 + cvxrelu_optimizer */
 } train_opts;
 
 static void train_opts_default(train_opts *o)
 {
     memset(o, 0, sizeof *o);
     data_opts_default(&o->data);
-    /* the library's defaults: cvxrelu_train_settings_default is their one source */
-    cvxrelu_train_settings g;
-    cvxrelu_train_settings_default(&g);
-    o->task = g.task;
-    o->standardize = g.standardize;
-    o->bias = g.bias;
-    o->patterns = g.patterns;
-    o->lambda = g.lambda;
-    o->seed = g.seed;
-    o->eps = g.tol;
-    o->eps_feas = g.tol_feas;
-    o->max_iter = g.max_iter;
-    o->time_limit = g.time_limit_s;
-    o->bounds = g.bounds;
-    cvxrelu_local_settings ls;
-    cvxrelu_local_settings_default(&ls);
-    o->lr = ls.lr;
-    o->init_scale = ls.init_scale;
-    o->steps = ls.steps;
-    o->batch = ls.batch;
-    o->record_every = ls.record_every;
+    cvxrelu_train_settings_default(&o->s); /* the one source of the defaults */
+    o->eps = o->s.tol;
+    o->max_iter = o->s.max_iter;
+    o->time_limit = o->s.time_limit_s;
 }
 
 /* The modes an option applies to (0: every mode). */
@@ -107,27 +64,27 @@ static const opt_def train_table[] = {
      "(docs/algorithms.md, \"Three-layer parallel networks\"), the convex program over "
      "--subnets K sampled sub-networks (K/2 configurations, both signs); with --optimizer, "
      "the local baseline, then the program on its configurations"},
-    {"--width1", M_RELU3 | M_LOCAL3, NULL, "M", OPT_SIZE, F(width1), OPT_NONE, 1, 4096, 0, NULL, 0,
+    {"--width1", M_RELU3 | M_LOCAL3, NULL, "M", OPT_SIZE, F(s.width1), OPT_NONE, 1, 4096, 0, NULL, 0,
      "relu3: first-layer neurons per sub-network (default 3)"},
-    {"--subnets", M_RELU3 | M_LOCAL3, NULL, "K", OPT_SIZE, F(subnets), G(subnets_given), 0, 1000000, 0, NULL, 0,
+    {"--subnets", M_RELU3 | M_LOCAL3, NULL, "K", OPT_SIZE, F(s.subnets), G(subnets_given), 0, 1000000, 0, NULL, 0,
      "relu3: sub-networks per output, at most (convex: K/2 sampled configurations, both "
      "signs) or exactly (local); default 20; 0 with --configs-from: only that model's "
      "configurations"},
     {"--configs-from", M_RELU3, NULL, "F", OPT_STR, F(configs_from), OPT_NONE, NB, NULL, 0,
      "relu3: add the configurations of the relu3 model F (e.g. a locally trained one): the "
      "optimum is then <= its objective"},
-    {"--sdp-solver", M_SDP, NULL, "S", OPT_CHOICE, F(sdp_method), G(sdp_solver_given), NB, "admm|dsdp",
+    {"--sdp-solver", M_SDP, NULL, "S", OPT_CHOICE, F(s.sdp.method), G(sdp_solver_given), NB, "admm|dsdp",
      CVXRELU_SDP_ADMM,
      "admm (default; first-order, larger n) | dsdp (interior point, Debian's DSDP; small n)"},
-    {"--eps-feas", 0, NULL, "E", OPT_DOUBLE, F(eps_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
+    {"--eps-feas", 0, NULL, "E", OPT_DOUBLE, F(s.tol_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
      "relu: relative cone violation tolerance (default 1e-6)"},
-    {"--precision", M_GATED | M_RELU, NULL, "P", OPT_CHOICE, F(single), OPT_NONE, NB, "double|single", 0,
+    {"--precision", M_GATED | M_RELU, NULL, "P", OPT_CHOICE, F(s.single_precision), OPT_NONE, NB, "double|single", 0,
      "gated: double (default) or single: the products in float32, the stopping certificate "
      "and the final objective and gap in double over the whole program"},
-    {"--no-screening", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(no_screening), OPT_NONE, NB, NULL, 1,
+    {"--no-screening", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.screening), OPT_NONE, NB, NULL, 0,
      "gated: every group in every product (default: gap-safe screening drops groups proven "
      "zero; the same answer)"},
-    {"--no-precondition", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(no_precond), OPT_NONE, NB, NULL, 1,
+    {"--no-precondition", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.precondition), OPT_NONE, NB, NULL, 0,
      "gated: plain steps (default: steps in the metric of X^T X, far fewer iterations on "
      "correlated or unevenly scaled columns; the same program and certificate)"},
     {"--width", M_GATED | M_RELU | M_SDP | M_LOCAL, NULL, "M", OPT_SIZE, F(width), OPT_NONE, 1, NAN, 0, NULL, 0,
@@ -141,23 +98,23 @@ static const opt_def train_table[] = {
      "gd | sgd | adam: train the non-convex ReLU network of --width neurons per output "
      "(default 100) on the same objective; records pattern changes, then re-solves the "
      "convex program on the final patterns (stationarity check)"},
-    {"--lr", M_LOCAL | M_LOCAL3, NULL, "R", OPT_DOUBLE, F(lr), G(local_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
+    {"--lr", M_LOCAL | M_LOCAL3, NULL, "R", OPT_DOUBLE, F(s.local.lr), G(local_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
      "step size (default 0.1 for gd/sgd, 1e-3 for adam)"},
-    {"--steps", M_LOCAL | M_LOCAL3, NULL, "K", OPT_SIZE, F(steps), G(local_given), NB, NULL, 0,
+    {"--steps", M_LOCAL | M_LOCAL3, NULL, "K", OPT_SIZE, F(s.local.steps), G(local_given), NB, NULL, 0,
      "parameter updates (default 1000)"},
-    {"--batch", M_LOCAL | M_LOCAL3, NULL, "B", OPT_SIZE, F(batch), G(batch_given), NB, NULL, 0,
+    {"--batch", M_LOCAL | M_LOCAL3, NULL, "B", OPT_SIZE, F(s.local.batch), G(batch_given), NB, NULL, 0,
      "minibatch rows for sgd/adam (default 32; 0 = full batch)"},
-    {"--init-scale", M_LOCAL | M_LOCAL3, NULL, "S", OPT_DOUBLE, F(init_scale), G(local_given), 0, NAN, OPT_LO_OPEN,
+    {"--init-scale", M_LOCAL | M_LOCAL3, NULL, "S", OPT_DOUBLE, F(s.local.init_scale), G(local_given), 0, NAN, OPT_LO_OPEN,
      NULL, 0, "w ~ N(0, S^2/d I), a ~ N(0, S^2/m) (default 1)"},
-    {"--record-every", M_LOCAL | M_LOCAL3, NULL, "K", OPT_SIZE, F(record_every), G(local_given), 1, NAN, 0, NULL, 0,
+    {"--record-every", M_LOCAL | M_LOCAL3, NULL, "K", OPT_SIZE, F(s.local.record_every), G(local_given), 1, NAN, 0, NULL, 0,
      "pattern statistics every K steps (default 10)"},
     {"--stats", M_LOCAL | M_LOCAL3, NULL, "FILE", OPT_STR, F(stats_out), OPT_NONE, NB, NULL, 0,
      "write them as CSV (step,objective,changed_neurons,mean_hamming,time_s)"},
     {"--bounds", 0, NULL, "LIST", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "certificate bounds (see cvxrelu certify --help; default all)"},
-    {"--no-certify", 0, NULL, NULL, OPT_FLAG, F(no_certify), OPT_NONE, NB, NULL, 1,
+    {"--no-certify", 0, NULL, NULL, OPT_FLAG, F(s.certify), OPT_NONE, NB, NULL, 0,
      "skip the certificate of a ReLU network"},
-    {"--no-stationarity", M_LOCAL | M_LOCAL3, NULL, NULL, OPT_FLAG, F(no_stationarity), OPT_NONE, NB, NULL, 1,
+    {"--no-stationarity", M_LOCAL | M_LOCAL3, NULL, NULL, OPT_FLAG, F(s.stationarity), OPT_NONE, NB, NULL, 0,
      "--optimizer: skip the convex re-solve on the final patterns (slow for large d; "
      "--max-iter and --time-limit also bound it)"},
     {"--patterns", M_GATED | M_RELU, NULL, "P", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
@@ -172,25 +129,25 @@ static const opt_def train_table[] = {
      "CSV of gate vectors (one per row, d values in the transformed input space; d = features "
      "+ 1 with the bias column, features with --raw); used first, then sampling fills up to "
      "--patterns if that option is also given"},
-    {"--lambda", 0, NULL, "L", OPT_DOUBLE, F(lambda), G(lambda_given), 0, NAN, 0, NULL, 0,
+    {"--lambda", 0, NULL, "L", OPT_DOUBLE, F(s.lambda), G(lambda_given), 0, NAN, 0, NULL, 0,
      "regularization on the canonical scale (default 1e-3)"},
-    {"--beta", 0, NULL, "B", OPT_DOUBLE, F(beta), G(beta_given), 0, NAN, 0, NULL, 0,
+    {"--beta", 0, NULL, "B", OPT_DOUBLE, F(s.beta), G(beta_given), 0, NAN, 0, NULL, 0,
      "the papers' scale instead: lambda = B / (n c)"},
-    {"--lambda-ratio", M_GATED | M_RELU, NULL, "R", OPT_DOUBLE, F(lambda_ratio), G(ratio_given), 0, NAN, 0, NULL,
+    {"--lambda-ratio", M_GATED | M_RELU, NULL, "R", OPT_DOUBLE, F(s.lambda_ratio), G(ratio_given), 0, NAN, 0, NULL,
      0, "lambda = R * lambda_max, the smallest lambda giving the zero network on these "
         "patterns (scale-free; e.g. 0.01)"},
-    {"--seed", 0, NULL, "S", OPT_U64, F(seed), OPT_NONE, NB, NULL, 0,
+    {"--seed", 0, NULL, "S", OPT_U64, F(s.seed), OPT_NONE, NB, NULL, 0,
      "seed for gates and the train/test split (default 0)"},
     {"--test", 0, NULL, "FILE", OPT_STR, F(test_path), OPT_NONE, NB, NULL, 0, "evaluate on this file"},
     {"--test-frac", 0, NULL, "F", OPT_DOUBLE, F(test_frac), OPT_NONE, 0, 1, OPT_HI_OPEN, NULL, 0,
      "hold out this fraction of TRAIN_FILE for testing (default 0)"},
-    {"--task", 0, NULL, "T", OPT_CHOICE, F(task), OPT_NONE, NB, "regression|classification",
+    {"--task", 0, NULL, "T", OPT_CHOICE, F(s.task), OPT_NONE, NB, "regression|classification",
      CVXRELU_TASK_REGRESSION, "regression | classification (default: guessed from labels)"},
     {"--raw", 0, NULL, NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "no standardization and no bias column"},
-    {"--no-standardize", 0, NULL, NULL, OPT_FLAG, F(standardize), OPT_NONE, NB, NULL, 0,
+    {"--no-standardize", 0, NULL, NULL, OPT_FLAG, F(s.standardize), OPT_NONE, NB, NULL, 0,
      "no column standardization"},
-    {"--no-bias", 0, NULL, NULL, OPT_FLAG, F(bias), OPT_NONE, NB, NULL, 0, "no bias column"},
+    {"--no-bias", 0, NULL, NULL, OPT_FLAG, F(s.bias), OPT_NONE, NB, NULL, 0, "no bias column"},
     {"--warm-start", M_GATED | M_RELU, NULL, "M", OPT_STR, F(warm_path), OPT_NONE, NB, NULL, 0,
      "start from model file M (its gates come first)"},
     {"--eps", 0, NULL, "E", OPT_DOUBLE, F(eps), G(eps_given), 0, NAN, OPT_LO_OPEN, NULL, 0,
@@ -267,12 +224,12 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             if (strcmp(a, "--decompose") == 0) {
                 /* optional value: closed | min-norm (default: min-norm where its
                    barrier method is affordable) */
-                o->decompose = 3;
+                o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_AUTO;
                 if (v && strcmp(v, "closed") == 0) {
-                    o->decompose = 1;
+                    o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_CLOSED;
                     i++;
                 } else if (v && strcmp(v, "min-norm") == 0) {
-                    o->decompose = 2;
+                    o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_MIN_NORM;
                     i++;
                 }
             } else if (strcmp(a, "--patterns") == 0) {
@@ -283,10 +240,10 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                 i++;
                 o->patterns_given = 1;
                 if (strcmp(v, "all") == 0) {
-                    o->all_patterns = 1;
+                    o->s.all_patterns = 1;
                 } else {
-                    if (parse_size_opt(a, v, &o->patterns)) return -1;
-                    if (o->patterns == 0) {
+                    if (parse_size_opt(a, v, &o->s.patterns)) return -1;
+                    if (o->s.patterns == 0) {
                         die_msg("--patterns: expected a positive integer, got \"%s\"", v);
                         return -1;
                     }
@@ -297,10 +254,10 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                     return -1;
                 }
                 i++;
-                if (parse_bounds_opt(v, &o->bounds)) return -1;
+                if (parse_bounds_opt(v, &o->s.bounds)) return -1;
             } else if (strcmp(a, "--raw") == 0) {
-                o->standardize = 0;
-                o->bias = 0;
+                o->s.standardize = 0;
+                o->s.bias = 0;
             } else if (row->alias && row->alias[1] == 'q') {
                 g_quiet = 1;
             } else {
@@ -335,7 +292,7 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
     }
     if (o->via_gated) { /* the gated program, then the cone decomposition */
         o->relu = 0;
-        if (!o->decompose) o->decompose = 3;
+        if (!o->s.decompose) o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_AUTO;
     }
     /* options that the chosen model would not use are refused, never ignored: each
        row of the table says the modes it applies to */
@@ -347,18 +304,14 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
                               "(first-layer neurons per sub-network) and --subnets K"
                             : NULL))
         return -1;
-    if ((o->sdp || o->relu3) && !((o->beta_given ? o->beta : o->lambda) > 0.0)) {
+    if ((o->sdp || o->relu3) && !((o->beta_given ? o->s.beta : o->s.lambda) > 0.0)) {
         die_msg(o->sdp ? "--model sdp needs lambda > 0 (weight decay fixes the scale of the "
                          "relaxation)"
                        : "--model relu3 needs lambda > 0");
         return -1;
     }
     if (o->relu3) {
-        cvxrelu_train_settings g;
-        cvxrelu_train_settings_default(&g);
-        if (!o->width1) o->width1 = g.width1;
-        if (!o->subnets_given) o->subnets = g.subnets;
-        if (o->subnets == 0 && (o->optimizer || !o->configs_from)) {
+        if (o->s.subnets == 0 && (o->optimizer || !o->configs_from)) {
             die_msg("--subnets 0 (no sampled sub-networks) needs --configs-from, and the local "
                     "methods need at least one sub-network");
             return -1;
@@ -375,9 +328,9 @@ static int parse_train(int argc, char **argv, train_opts *o, int need_file)
             die_msg("--width: expected at least 2 (M/2 gates, two cone neurons each)");
             return -1;
         }
-        o->patterns = o->width / 2;
+        o->s.patterns = o->width / 2;
     }
-    if (o->all_patterns && (o->gates_path || o->warm_path)) { /* a value, not an option */
+    if (o->s.all_patterns && (o->gates_path || o->warm_path)) { /* a value, not an option */
         die_msg("--patterns all already holds every pattern: no --gates or --warm-start");
         return -1;
     }
@@ -496,7 +449,7 @@ static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void 
     run_ctx *x = user;
     const train_opts *o = x->o;
     const size_t n = r->n, d = r->d, c = r->c;
-    const int dsdp = r->program == CVXRELU_TRAIN_SDP && o->sdp_method == CVXRELU_SDP_DSDP;
+    const int dsdp = r->program == CVXRELU_TRAIN_SDP && o->s.sdp.method == CVXRELU_SDP_DSDP;
     if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_SDP) {
         cli_set_threads(n < 150 ? 1 : 0);
     } else if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_LOCAL) {
@@ -504,7 +457,7 @@ static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void 
     } else if (p == CVXRELU_PHASE_SOLVING && r->program != CVXRELU_TRAIN_RELU3) {
         cli_set_threads(cvxrelu_blas_threads_for(n, d, r->patterns * c));
     } else if (p == CVXRELU_PHASE_STARTED && r->program == CVXRELU_TRAIN_RELU3) {
-        cli_set_threads(cvxrelu_blas_threads_for(n, d, o->subnets * o->width1 * c));
+        cli_set_threads(cvxrelu_blas_threads_for(n, d, o->s.subnets * o->s.width1 * c));
     } else if (p == CVXRELU_PHASE_CERTIFYING) {
         cli_set_threads(0);
     } else if (p == CVXRELU_PHASE_SOLVED) {
@@ -520,52 +473,26 @@ static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void 
 /* The train settings of the options (the library's defaults where none given). */
 static void train_settings(const train_opts *o, const train_state *t, cvxrelu_train_settings *s)
 {
-    cvxrelu_train_settings_default(s);
+    *s = o->s; /* the library's defaults and what the options set */
     s->program = o->relu3 ? CVXRELU_TRAIN_RELU3 : o->optimizer ? CVXRELU_TRAIN_LOCAL
                  : o->sdp ? CVXRELU_TRAIN_SDP : o->relu ? CVXRELU_TRAIN_RELU : CVXRELU_TRAIN_GATED;
-    s->task = o->task;
-    s->standardize = o->standardize;
-    s->bias = o->bias;
     /* the gates file's or the warm model's patterns only, unless --patterns is given */
-    s->patterns = (o->gates_path && !o->patterns_given) ? 0 : o->patterns;
-    if (t->warm && !o->patterns_given && !o->gates_path) s->patterns = 0;
-    s->all_patterns = o->all_patterns;
-    s->width = o->width;
+    if ((o->gates_path || t->warm) && !o->patterns_given) s->patterns = 0;
+    s->width = s->local.width = o->width;
     s->gates = t->G0;
     s->n_gates = t->m0;
     s->warm = t->warm;
-    s->lambda = o->lambda;
-    s->beta = o->beta_given ? o->beta : 0.0;
-    s->lambda_ratio = o->ratio_given ? o->lambda_ratio : 0.0;
-    s->seed = o->seed;
+    s->configs_from = t->from;
     s->tol = o->eps;
-    s->tol_feas = o->eps_feas;
     s->max_iter = o->max_iter;
     s->time_limit_s = time_left(o);
     s->interrupt = &g_interrupt;
-    s->single_precision = o->single;
-    s->screening = !o->no_screening;
-    s->precondition = !o->no_precond;
-    s->decompose = (cvxrelu_train_decompose)o->decompose;
-    s->certify = !o->no_certify;
-    s->bounds = o->bounds;
     s->max_memory_bytes = o->max_memory_gb > 0 ? o->max_memory_gb * GIB : 0.0;
-    s->stationarity = !o->no_stationarity;
-    s->sdp.method = (cvxrelu_sdp_method)o->sdp_method;
-    if (o->sdp && o->eps_given) s->sdp.tol = o->eps;
-    if (o->sdp && o->max_iter_given) s->sdp.max_iter = o->max_iter;
     s->sdp.callback = cvxrelu_progress_sdp;
     s->local.method = (cvxrelu_optimizer)(o->optimizer ? o->optimizer - 1 : 0);
-    s->local.width = o->width;
-    s->local.lr = o->lr;
-    s->local.steps = o->steps;
-    s->local.batch = o->batch;
-    s->local.init_scale = o->init_scale;
-    s->local.record_every = o->record_every;
-    s->width1 = o->width1;
-    s->subnets = o->subnets;
     s->relu3_local = o->relu3 && o->optimizer;
-    s->configs_from = t->from;
+    if (o->sdp && o->eps_given) s->sdp.tol = o->eps;
+    if (o->sdp && o->max_iter_given) s->sdp.max_iter = o->max_iter;
     if (o->relu3 && o->eps_given) s->relu3.tol = o->eps;
     if (o->relu3 && o->max_iter_given) s->relu3.max_iter = o->max_iter;
 }
@@ -595,7 +522,7 @@ static int load_inputs(const train_opts *o, train_state *t)
     if (o->configs_from && (st = cvxrelu_model_load(o->configs_from, &t->from, &err)))
         return lib_error(st, &err);
     if (o->gates_path) {
-        const size_t de = t->train->d + (o->bias ? 1 : 0);
+        const size_t de = t->train->d + (o->s.bias ? 1 : 0);
         if ((st = cvxrelu_gates_read(o->gates_path, de, &t->G0, &t->m0, &err)))
             return lib_error(st, &err);
     }
@@ -698,7 +625,7 @@ static int run_train(const train_opts *o_in, int is_demo)
     } else if (o->test_frac > 0) {
         cvxrelu_dataset *all = t.train;
         t.train = NULL;
-        st = cvxrelu_dataset_split(all, o->test_frac, o->seed, &t.train, &t.test, &err);
+        st = cvxrelu_dataset_split(all, o->test_frac, o->s.seed, &t.train, &t.test, &err);
         cvxrelu_dataset_free(all);
         if (st) {
             rc = lib_error(st, &err);
@@ -755,9 +682,9 @@ int cmd_demo(int argc, char **argv)
     train_opts o;
     train_opts_default(&o);
     o.train_path = CVXRELU_DATA_DIR "/breast_cancer.csv";
-    o.patterns = 100;
-    o.lambda = 1e-3;
-    o.seed = 0;
+    o.s.patterns = 100;
+    o.s.lambda = 1e-3;
+    o.s.seed = 0;
     if (parse_train(argc, argv, &o, 0)) return EXIT_USAGE;
     if (!o.test_path && o.test_frac == 0) o.test_frac = 0.3;
     int rc = check_train_paths(&o);
