@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-slow test-all demo bench clean install
+.PHONY: all deps build python test test-slow test-all demo bench clean install
 
 all: build
 
@@ -14,6 +14,15 @@ $(BUILD)/Makefile: CMakeLists.txt
 
 build: deps $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j2
+
+# the Python package (docs/python.md): the module built with the rest, and a venv over
+# Debian's Python whose site-packages point at the staged package ($(BUILD)/python)
+PYTHON ?= /usr/bin/python3
+python: build
+	@[ -d $(BUILD)/python/cvxrelu ] || { echo "make python: no module built (need python3-dev and python3-numpy: make deps)" >&2; exit 1; }
+	@[ -x $(BUILD)/python-env/bin/python ] || $(PYTHON) -m venv --system-site-packages $(BUILD)/python-env
+	@$(BUILD)/python-env/bin/python -c 'import site, sys; open(site.getsitepackages()[0] + "/cvxrelu.pth", "w").write(sys.argv[1] + "\n")' "$(abspath $(BUILD))/python"
+	@$(BUILD)/python-env/bin/python -c 'import cvxrelu; print("cvxrelu", cvxrelu.__version__, "in $(BUILD)/python-env/bin/python")'
 
 # the fast suite (under 30 s on 2 cores); test-slow runs the cases labelled slow
 test: build

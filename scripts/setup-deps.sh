@@ -5,9 +5,10 @@ need=""
 for p in cmake make gcc pkg-config libopenblas-dev liblapack-dev zlib1g-dev libcmocka-dev libdsdp-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
-# Optional: independent cross-checks in the tests (skipped with a message when absent).
+# Optional: independent cross-checks in the tests and the Python package (skipped with
+# a message when absent; CVXRELU_WITH_PYTHON=0 leaves them out).
 if [ "${CVXRELU_WITH_PYTHON:-1}" = 1 ]; then
-  for p in python3-numpy python3-cvxopt; do
+  for p in python3-numpy python3-cvxopt python3-dev python3-venv python3-pytest python3-sklearn; do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
   done
 fi
