@@ -16,6 +16,7 @@ fi
 
 echo "== ASan + UBSan: the whole test suite"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCVXRELU_WERROR=ON \
+  -DCVXRELU_PYTHON=OFF \
   -DCMAKE_C_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" >/dev/null
 cmake --build build-asan -j2 >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
