@@ -81,24 +81,25 @@ static void on_signal(int sig)
     if (g_opaque_phase) arm_watchdog(1.5);
 }
 
-void cli_stop_begin(void)
+/* SIGINT and SIGTERM to handler */
+static void stop_signals(void (*handler)(int))
 {
-    g_interrupt = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
+    sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
 
+void cli_stop_begin(void)
+{
+    g_interrupt = 0;
+    stop_signals(on_signal);
+}
+
 void cli_stop_end(void)
 {
     opaque_end(0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    stop_signals(SIG_DFL);
 }

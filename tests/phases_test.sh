@@ -110,18 +110,25 @@ stop_phase "DSDP's setup" TERM "canonical scale" 0 -- \
 stop_phase "DSDP's setup" INT "canonical scale" 0 -- \
   "$DATA/iris.csv" --model sdp --sdp-solver dsdp --beta 0.1
 
-# certify: a signal skips the bounds not yet computed; the report and JSON of the
-# bounds already computed are written (valid, looser), exit 130
-"$BIN" train -q "$T/digits.csv" --patterns 100 --decompose closed --no-certify -o "$T/dig.model"
-for sig in TERM INT; do
+# stop_certify SIGNAL ARGS: certify ARGS with --json $T/c.json, SIGNAL 0.5 s after the
+# bounds begin; sets rc (the exit code) and el (ms from the signal to the exit)
+stop_certify() {
+  sig=$1; shift
   rm -f "$T/c.json"
-  "$BIN" certify "$T/dig.model" "$T/digits.csv" --samples 20000 --subsets-max-rows 26 \
-    --sdp-max-rows 2000 --json "$T/c.json" >/dev/null 2>"$T/err" &
+  "$BIN" certify "$@" --json "$T/c.json" >/dev/null 2>"$T/err" &
   pid=$!
   k=0
   while ! grep -qF "certify: bounds" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
   sleep 0.5
-  t0=$(now); kill -$sig $pid; wait $pid; rc=$?; el=$(ms "$t0" "$(now)")
+  t0=$(now); kill -"$sig" $pid; wait $pid; rc=$?; el=$(ms "$t0" "$(now)")
+}
+
+# certify: a signal skips the bounds not yet computed; the report and JSON of the
+# bounds already computed are written (valid, looser), exit 130
+"$BIN" train -q "$T/digits.csv" --patterns 100 --decompose closed --no-certify -o "$T/dig.model"
+for sig in TERM INT; do
+  stop_certify "$sig" "$T/dig.model" "$T/digits.csv" --samples 20000 --subsets-max-rows 26 \
+    --sdp-max-rows 2000
   [ $rc = 130 ] && [ "$el" -le $((2000 * S)) ] && grep -q '"exit": "interrupted"' "$T/c.json" \
     && grep -q '"lower_bound":' "$T/c.json" \
     && pass "certify ($sig during the bounds: exit 130 in $el ms, the bounds computed written)" \
@@ -135,14 +142,7 @@ awk 'BEGIN { srand(3); print "x,y"; for (i = 0; i < 150000; i++) { x = rand() * 
 head -n 2001 "$T/oned.csv" >"$T/oned2k.csv"
 "$BIN" train -q "$T/oned2k.csv" --patterns 50 --decompose closed --no-certify -o "$T/oned.model"
 for sig in TERM INT; do
-  rm -f "$T/c.json"
-  "$BIN" certify "$T/oned.model" "$T/oned.csv" --bounds exact --json "$T/c.json" >/dev/null \
-    2>"$T/err" &
-  pid=$!
-  k=0
-  while ! grep -qF "certify: bounds" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
-  sleep 0.5
-  t0=$(now); kill -$sig $pid; wait $pid; rc=$?; el=$(ms "$t0" "$(now)")
+  stop_certify "$sig" "$T/oned.model" "$T/oned.csv" --bounds exact
   [ $rc = 130 ] && [ "$el" -le $((2000 * S)) ] && grep -q '"exit": "interrupted"' "$T/c.json" \
     && pass "certify's exact bound ($sig during the arc sweep: exit 130 in $el ms)" \
     || { fail "certify's exact bound $sig (exit $rc, $el ms)"; cat "$T/err"; }

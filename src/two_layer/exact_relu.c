@@ -193,15 +193,6 @@ static double dual_update(cvxrelu_solver *s, relu_state *st, const double *R)
     return gmax;
 }
 
-static double sqres(const double *Yhat, const double *Y, double *R, size_t N)
-{
-    double acc = 0.0;
-    for (size_t i = 0; i < N; i++) {
-        R[i] = Yhat[i] - Y[i];
-        acc += R[i] * R[i];
-    }
-    return acc;
-}
 
 static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate_info *info)
 {
@@ -256,7 +247,7 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));
     predictions_upto(s, st->Zk, st->Yk, done);
-    double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    double loss = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     if (!s->stopped) loss_gradient(s, st, st->R);
     double g0 = s->stopped ? NAN : dual_update(s, st, st->R);
     /* at a zero start R = -Y: the projected gradient norm is then lambda_max, the
@@ -304,7 +295,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
 
     cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    sqres(st->Yv, s->Y, st->R, nc);
+    cr_sq_residual(st->Yv, s->Y, st->R, nc);
     if (loss_gradient(s, st, st->R)) return CVXRELU_OK; /* stopped: the iterate is unchanged */
     if (++st->since_dual >= DUAL_EVERY) dual_update(s, st, st->R);
     if (s->stopped) return CVXRELU_OK; /* the iterate is unchanged */
@@ -355,7 +346,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
     s->step = cr_next_step(t, tcurv);
     size_t active;
-    double loss = sqres(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    double loss = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     info->objective = loss + lambda * cr_group_norm_sum(s->U, m, d, &active);
     info->dual = st->best_dual;
     info->violation = violation(s, st, s->U, st->Zk);
@@ -421,7 +412,7 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
         }
     }
     if (moved) predictions(s, st->Zk, st->Yk);
-    double rr = sqres(st->Yk, s->Y, st->R, nc);
+    double rr = cr_sq_residual(st->Yk, s->Y, st->R, nc);
     if (!s->stopped) {
         /* the final certificate at the returned weights; after a stop request the
            best bound found so far stands (every dual value stays valid) */

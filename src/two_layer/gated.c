@@ -131,15 +131,6 @@ static void zero_screened(const cvxrelu_solver *s, rfista_state *st)
     }
 }
 
-static double sq_residual(const double *Yhat, const double *Y, double *R, size_t N)
-{
-    double acc = 0.0;
-    for (size_t i = 0; i < N; i++) {
-        R[i] = Yhat[i] - Y[i];
-        acc += R[i] * R[i];
-    }
-    return acc;
-}
 
 /* Gradient (scaled by 1/N) at the point with residual R; updates the dual values
    (the certified one only when the products are exact and cover every group). */
@@ -169,7 +160,7 @@ static double certify_full(cvxrelu_solver *s, rfista_state *st)
     s->single_active = 0;
     s->ma = s->m;
     cr_forward(s, s->U, st->Yk);
-    st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     cr_backward(s, st->R, st->Grad);
     double gmax = cr_max_group_norm(st->Grad, s->m, s->d);
     double dual = cr_dual_value(st->R, s->Y, nc, gmax, s->set.lambda);
@@ -204,7 +195,7 @@ static void after_certificate(cvxrelu_solver *s, rfista_state *st, double object
         zero_screened(s, st);
         cr_forward(s, s->U, st->Yk);
         cr_forward(s, st->Uprev, st->Yprev);
-        st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+        st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
         st->yk_exact = st->cert_at_U = 0;
     }
 }
@@ -242,7 +233,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         else
             memset(st->Yk, 0, nc * sizeof(double));
         st->yk_exact = 1;
-        st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+        st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
         st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
         info->iter = 0;
         info->objective = st->fk + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
@@ -298,7 +289,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         memset(st->Yk, 0, nc * sizeof(double));
     st->yk_exact = exact_mode(s);
     st->cert_at_U = 0;
-    st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     gradient_and_dual(s, st, st->R);
     st->grad_at_U = 1;
     st->last_full_gap = INFINITY;
@@ -335,7 +326,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     else
         cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    sq_residual(st->Yv, s->Y, st->R, nc);
+    cr_sq_residual(st->Yv, s->Y, st->R, nc);
     if (!(b == 0.0 && st->grad_at_U)) gradient_and_dual(s, st, st->R);
     st->grad_at_U = 0;
     const double *ps = st->pre ? s->ps : NULL;
@@ -358,7 +349,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
             for (size_t g = 0; g < m; g++) cvxrelu_prox_group(st->Unew + g * d, d, t * lambda);
         }
         cr_forward(s, st->Unew, st->Ynew);
-        fnew = sq_residual(st->Ynew, s->Y, st->R, nc) / (2.0 * s->N);
+        fnew = cr_sq_residual(st->Ynew, s->Y, st->R, nc) / (2.0 * s->N);
         tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->pre ? st->Wt : st->Unew, st->V, md, t,
                               s->N, ps, d);
         if (tcurv <= 1.0) break;
@@ -396,7 +387,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
             cr_forward(s, s->U, st->Yk);
             cr_forward(s, st->Uprev, st->Yprev);
             st->yk_exact = 0;
-            st->fk = sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+            st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
             pen = lambda * cr_group_norm_sum(s->U, m, d, &active);
             info->objective = st->fk + pen;
             st->grad_at_U = 0;
@@ -446,7 +437,7 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     s->single_active = 0;
     cr_unscreen(s);
     if (!st->yk_exact) cr_forward(s, s->U, st->Yk);
-    double rr = sq_residual(st->Yk, s->Y, st->R, nc);
+    double rr = cr_sq_residual(st->Yk, s->Y, st->R, nc);
     if (!st->cert_at_U && !st->cut) gradient_and_dual(s, st, st->R);
     res->loss = rr / (2.0 * s->N);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);

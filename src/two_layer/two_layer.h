@@ -140,6 +140,16 @@ static inline double cr_next_step_by(double t, double ratio, double growth)
 {
     return ratio <= 0.5 ? growth * t : t;
 }
+/* R = Yhat - Y over N entries; returns ||R||^2 (the data term of both programs). */
+static inline double cr_sq_residual(const double *Yhat, const double *Y, double *R, size_t N)
+{
+    double acc = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        R[i] = Yhat[i] - Y[i];
+        acc += R[i] * R[i];
+    }
+    return acc;
+}
 /* out = cur + b (cur - prev): the FISTA extrapolation (a copy when b = 0) */
 static inline void cr_extrapolate(double *out, const double *cur, const double *prev, size_t len,
                                   double b)
