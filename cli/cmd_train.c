@@ -2,10 +2,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
-#include <errno.h>
-#include <stddef.h>
 #include <math.h>
-#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@ typedef struct {
     cvxrelu_train_settings s; /* the library's settings: the table writes into them */
     const char *train_path, *test_path, *model_out, *json_out, *trace_out;
     const char *gates_path, *warm_path, *configs_from, *stats_out;
-    data_opts data;
+    cvxrelu_read_opts data;
     double test_frac;
     int patterns_given, lambda_given, beta_given, ratio_given, eps_given, max_iter_given;
     int subnets_given, sdp_solver_given, local_given, batch_given;
@@ -28,15 +27,15 @@ typedef struct {
     double max_memory_gb;     /* 0: the machine's physical memory */
     int model;                /* --model: 0 gated, 1 relu, 2 sdp, 3 relu3 */
     int via;                  /* --via: 0 constrained, 1 gated, 2 relu (= constrained) */
-    int relu, sdp, relu3, via_gated;
     size_t width;             /* --width M: M/2 sampled gates (KP24), or local-method width */
     int optimizer;            /* --optimizer: 0 none (convex), 1 + cvxrelu_optimizer */
+    int quiet, verbose, raw;
 } train_opts;
 
 static void train_opts_default(train_opts *o)
 {
     memset(o, 0, sizeof *o);
-    data_opts_default(&o->data);
+    cvxrelu_read_opts_default(&o->data);
     cvxrelu_train_settings_default(&o->s); /* the one source of the defaults */
     o->eps = o->s.tol;
     o->max_iter = o->s.max_iter;
@@ -143,7 +142,7 @@ static const opt_def train_table[] = {
      "hold out this fraction of TRAIN_FILE for testing (default 0)"},
     {"--task", 0, NULL, "T", OPT_CHOICE, F(s.task), OPT_NONE, NB, "regression|classification",
      CVXRELU_TASK_REGRESSION, "regression | classification (default: guessed from labels)"},
-    {"--raw", 0, NULL, NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--raw", 0, NULL, NULL, OPT_FLAG, F(raw), OPT_NONE, NB, NULL, 1,
      "no standardization and no bias column"},
     {"--no-standardize", 0, NULL, NULL, OPT_FLAG, F(s.standardize), OPT_NONE, NB, NULL, 0,
      "no column standardization"},
@@ -166,14 +165,15 @@ static const opt_def train_table[] = {
      "write metrics as JSON (atomically)"},
     {"--trace", M_GATED | M_RELU, NULL, "FILE", OPT_STR, F(trace_out), OPT_NONE, NB, NULL, 0,
      "write every iteration as CSV"},
-    {"--quiet", 0, "-q", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--quiet", 0, "-q", NULL, OPT_FLAG, F(quiet), OPT_NONE, NB, NULL, 1,
      "quiet: no banner, iteration table or summary"},
-    {"--verbose", 0, "-v", NULL, OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--verbose", 0, "-v", NULL, OPT_FLAG, F(verbose), OPT_NONE, NB, NULL, 1,
      "verbose: every iteration, and the recovered network against the convex fit"},
 };
 #undef F
 #undef G
 #undef NB
+enum { NT = sizeof train_table / sizeof train_table[0] };
 
 /* Options that exclude each other (at most one of each group). */
 static const opt_exclusive train_exclusive[] = {
@@ -193,152 +193,115 @@ static void train_help(void)
            "\"The gated ReLU program\").\n"
            "\n"
            "Options:\n");
-    opt_help(train_table, sizeof train_table / sizeof train_table[0], NULL);
-    printf("%s"
-           "\n"
-           "Exit codes: 0 success (also when a limit stopped the solver: see \"exit\"),\n"
+    opt_help(train_table, NT, NULL);
+    data_help();
+    printf("\nExit codes: 0 success (also when a limit stopped the solver: see \"exit\"),\n"
            "1 usage error, 2 data or file error, 3 numerical failure or out of memory,\n"
-           "130 interrupted by SIGINT/SIGTERM (the model of the last iterate is written).\n",
-           data_opts_help());
+           "130 interrupted by SIGINT/SIGTERM (the model of the last iterate is written).\n");
 }
 
-static int parse_train(int argc, char **argv, train_opts *o, int need_file)
+/* The rows parsed here: --decompose [closed|min-norm], --patterns P|all, --bounds. */
+static int train_special(void *opts, const opt_def *row, int argc, char **argv, int *i)
 {
-    enum { NT = sizeof train_table / sizeof train_table[0] };
-    const size_t nt = NT;
-    unsigned char seen[NT] = {0};
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int used = data_opts_parse(&o->data, argc, argv, i);
-        if (used < 0) return -1;
-        if (used > 0) {
-            i += used - 1;
-            continue;
-        }
-        const opt_def *row = NULL;
-        int got = opt_parse(train_table, nt, o, argc, argv, &i, &row, seen);
-        if (got < 0) return -1;
-        if (got > 0) continue;
-        if (row) { /* the options parsed here */
-            if (strcmp(a, "--decompose") == 0) {
-                /* optional value: closed | min-norm (default: min-norm where its
-                   barrier method is affordable) */
-                o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_AUTO;
-                if (v && strcmp(v, "closed") == 0) {
-                    o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_CLOSED;
-                    i++;
-                } else if (v && strcmp(v, "min-norm") == 0) {
-                    o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_MIN_NORM;
-                    i++;
-                }
-            } else if (strcmp(a, "--patterns") == 0) {
-                if (!v) {
-                    die_msg("%s: expected a value (see --help)", a);
-                    return -1;
-                }
-                i++;
-                o->patterns_given = 1;
-                if (strcmp(v, "all") == 0) {
-                    o->s.all_patterns = 1;
-                } else {
-                    if (parse_size_opt(a, v, &o->s.patterns)) return -1;
-                    if (o->s.patterns == 0) {
-                        die_msg("--patterns: expected a positive integer, got \"%s\"", v);
-                        return -1;
-                    }
-                }
-            } else if (strcmp(a, "--bounds") == 0) {
-                if (!v) {
-                    die_msg("%s: expected a value (see --help)", a);
-                    return -1;
-                }
-                i++;
-                if (parse_bounds_opt(v, &o->s.bounds)) return -1;
-            } else if (strcmp(a, "--raw") == 0) {
-                o->s.standardize = 0;
-                o->s.bias = 0;
-            } else if (row->alias && row->alias[1] == 'q') {
-                g_quiet = 1;
-            } else {
-                g_verbose = 1;
-            }
-            continue;
-        }
-        if (a[0] == '-' && a[1] != '\0') {
-            die_msg("unknown option \"%s\" (see cvxrelu train --help)", a);
-            return -1;
-        } else if (!o->train_path) {
-            o->train_path = a;
-        } else {
-            die_msg("unexpected argument \"%s\" (one training file expected)", a);
-            return -1;
-        }
+    train_opts *o = opts;
+    if (strcmp(row->name, "--decompose") == 0) { /* its value is optional */
+        const char *v = *i + 1 < argc ? argv[*i + 1] : "";
+        o->s.decompose = strcmp(v, "closed") == 0     ? CVXRELU_TRAIN_DECOMPOSE_CLOSED
+                         : strcmp(v, "min-norm") == 0 ? CVXRELU_TRAIN_DECOMPOSE_MIN_NORM
+                                                      : CVXRELU_TRAIN_DECOMPOSE_AUTO;
+        if (o->s.decompose != CVXRELU_TRAIN_DECOMPOSE_AUTO) ++*i;
+        return 0;
     }
-    o->relu = o->model == 1;
-    o->sdp = o->model == 2;
-    o->relu3 = o->model == 3;
-    o->via_gated = o->via == 1;
+    const char *v = opt_value(argc, argv, i);
+    if (!v) return -1;
+    if (strcmp(row->name, "--bounds") == 0) {
+        cvxrelu_error err = {{0}};
+        if (cvxrelu_sbounds_parse(v, &o->s.bounds, &err) == CVXRELU_OK) return 0;
+        die_msg("--bounds: %s", err.msg);
+        return -1;
+    }
+    o->patterns_given = 1; /* --patterns */
+    uint64_t k = 0;
+    if (strcmp(v, "all") == 0) {
+        o->s.all_patterns = 1;
+        return 0;
+    }
+    if (parse_u64_opt(row->name, v, &k)) return -1;
+    if (k == 0 || k > (uint64_t)SIZE_MAX) {
+        die_msg("--patterns: expected a positive integer, got \"%s\"", v);
+        return -1;
+    }
+    o->s.patterns = (size_t)k;
+    return 0;
+}
+
+/* The options that go together, and those the chosen model would not use (refused,
+   never ignored: each row of the table says the modes it applies to). */
+static int check_train(train_opts *o, const unsigned char *seen, int need_file)
+{
+    const int relu3 = o->model == 3, sdp = o->model == 2;
     if (need_file && !o->train_path) {
         die_msg("train: expected a training file (see cvxrelu train --help)");
         return -1;
     }
-    if (opt_check_exclusive(train_table, nt, seen, train_exclusive,
+    if (opt_check_exclusive(train_table, NT, seen, train_exclusive,
                             sizeof train_exclusive / sizeof train_exclusive[0]))
         return -1;
-    if (o->via_gated && !(o->relu && o->width)) {
+    if (o->via == 1 && !(o->model == 1 && o->width)) {
         die_msg("--via gated goes with --model relu --width M");
         return -1;
     }
-    if (o->via_gated) { /* the gated program, then the cone decomposition */
-        o->relu = 0;
+    if (o->via == 1) { /* the gated program, then the cone decomposition */
+        o->model = 0;
         if (!o->s.decompose) o->s.decompose = CVXRELU_TRAIN_DECOMPOSE_AUTO;
     }
-    /* options that the chosen model would not use are refused, never ignored: each
-       row of the table says the modes it applies to */
-    const unsigned mode = o->relu3 ? (o->optimizer ? M_LOCAL3 : M_RELU3)
-                          : o->sdp ? M_SDP : o->optimizer ? M_LOCAL : o->relu ? M_RELU : M_GATED;
-    if (opt_check_modes(train_table, nt, seen, mode, mode_names,
+    const unsigned mode = relu3 ? (o->optimizer ? M_LOCAL3 : M_RELU3)
+                          : sdp ? M_SDP : o->optimizer ? M_LOCAL : o->model == 1 ? M_RELU : M_GATED;
+    if (opt_check_modes(train_table, NT, seen, mode, mode_names,
                         mode & (M_RELU3 | M_LOCAL3)
                             ? "--model relu3 samples whole sub-networks: give --width1 M "
                               "(first-layer neurons per sub-network) and --subnets K"
                             : NULL))
         return -1;
-    if ((o->sdp || o->relu3) && !((o->beta_given ? o->s.beta : o->s.lambda) > 0.0)) {
-        die_msg(o->sdp ? "--model sdp needs lambda > 0 (weight decay fixes the scale of the "
-                         "relaxation)"
-                       : "--model relu3 needs lambda > 0");
+    if ((sdp || relu3) && !((o->beta_given ? o->s.beta : o->s.lambda) > 0.0)) {
+        die_msg(sdp ? "--model sdp needs lambda > 0 (weight decay fixes the scale of the "
+                      "relaxation)"
+                    : "--model relu3 needs lambda > 0");
         return -1;
     }
-    if (o->relu3) {
-        if (o->s.subnets == 0 && (o->optimizer || !o->configs_from)) {
-            die_msg("--subnets 0 (no sampled sub-networks) needs --configs-from, and the local "
-                    "methods need at least one sub-network");
-            return -1;
-        }
-        return 0;
+    if (relu3 && o->s.subnets == 0 && (o->optimizer || !o->configs_from)) {
+        die_msg("--subnets 0 (no sampled sub-networks) needs --configs-from, and the local "
+                "methods need at least one sub-network");
+        return -1;
     }
-    if (o->sdp) return 0;
-    if (o->optimizer) {
-        if (!o->width) o->width = 100;
-        return 0;
+    if (relu3 || sdp) return 0;
+    if (o->optimizer && !o->width) o->width = 100;
+    if (o->optimizer) return 0;
+    if (o->width == 1) {
+        die_msg("--width: expected at least 2 (M/2 gates, two cone neurons each)");
+        return -1;
     }
-    if (o->width) {
-        if (o->width < 2) {
-            die_msg("--width: expected at least 2 (M/2 gates, two cone neurons each)");
-            return -1;
-        }
-        o->s.patterns = o->width / 2;
-    }
+    if (o->width) o->s.patterns = o->width / 2;
     if (o->s.all_patterns && (o->gates_path || o->warm_path)) { /* a value, not an option */
         die_msg("--patterns all already holds every pattern: no --gates or --warm-start");
         return -1;
     }
     return 0;
 }
-/* ------------------------------------------------------- iteration log */
 
-/* ---------------------------------------------------------------- train */
+static int parse_train(int argc, char **argv, train_opts *o, int need_file)
+{
+    unsigned char seen[NT] = {0};
+    const char *pos[1] = {NULL};
+    if (opt_parse_args("train", train_table, NT, o, &o->data, train_special, pos,
+                       need_file ? 1 : 0, seen, argc, argv))
+        return -1;
+    if (need_file) o->train_path = pos[0];
+    g_quiet |= o->quiet;
+    g_verbose |= o->verbose;
+    if (o->raw) o->s.standardize = o->s.bias = 0;
+    return check_train(o, seen, need_file);
+}
 
 /* --time-limit counts for the whole run, from the start of train: each phase
    gets what is left (a tiny positive time once it is spent, so the phase stops
@@ -359,150 +322,86 @@ static double time_left(const train_opts *o)
     return left > 1e-9 ? left : 1e-9;
 }
 
-
+/* What a run holds: its inputs, and what it shares with its callbacks. */
 typedef struct {
+    const train_opts *o;
     cvxrelu_dataset *train, *test;
     double *G0;  /* --gates: m0 x d */
     size_t m0;
     cvxrelu_model *model, *warm, *from; /* from: --configs-from */
-} train_state;
-
-static void train_state_free(train_state *t)
-{
-    cvxrelu_dataset_free(t->train);
-    cvxrelu_dataset_free(t->test);
-    free(t->G0);
-    cvxrelu_model_free(t->model);
-    cvxrelu_model_free(t->warm);
-    cvxrelu_model_free(t->from);
-}
-
-
-
-/* Write the pattern statistics of a local run as CSV. */
-static cvxrelu_status write_stats(FILE *f, void *user, cvxrelu_error *err)
-{
-    const cvxrelu_local_result *r = user;
-    (void)err;
-    fprintf(f, "step,objective,changed_neurons,mean_hamming,time_s\n");
-    for (size_t i = 0; i < r->n_records; i++) {
-        const cvxrelu_local_record *q = r->records + i;
-        fprintf(f, "%zu,%.17g,%zu,%.17g,%.6f\n", q->step, q->objective, q->changed_neurons,
-                q->mean_hamming, q->time_s);
-    }
-    return CVXRELU_OK;
-}
-
-/* --stats: a failure is reported (with its reason) but keeps the model and metrics;
-   1 when it failed. */
-static int write_stats_file(const char *path, cvxrelu_local_result *lr)
-{
-    cvxrelu_error err = {{0}};
-    if (cvxrelu_write_atomic(path, write_stats, lr, &err) == CVXRELU_OK) return 0;
-    die_msg("--stats %s (the model and metrics are still written)", err.msg);
-    return 1;
-}
-
-#define GIB 1073741824.0
-
-/* What a run shares with its callbacks (cvxrelu_train's callback and phase data). */
-typedef struct {
-    const train_opts *o;
-    cvxrelu_progress pg;  /* the library's text progress, to stderr (NULL with -q) */
-    FILE *trace;          /* --trace */
-    int trace_errno;      /* its first failed write */
+    cvxrelu_progress pg;  /* the library's text progress, to stderr (NULL with -q); --trace */
     int trace_failed;
 } run_ctx;
-
-static void on_iterate(const cvxrelu_iterate_info *it, void *user)
-{
-    run_ctx *x = user;
-    if (x->trace && fprintf(x->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n", it->iter,
-                            it->objective, it->dual, it->gap, it->step, it->active, it->time_s,
-                            it->restart, it->violation) < 0 && !x->trace_errno)
-        x->trace_errno = errno ? errno : EIO;
-    cvxrelu_progress_iterate(it, &x->pg);
-}
 
 /* --trace closed after the solve: a failed trace is reported, but the model and
    metrics are still written. */
 static void close_trace(run_ctx *x)
 {
-    if (!x->trace) return;
-    int eno = x->trace_errno;
-    if (!eno && ferror(x->trace)) eno = EIO;
-    if (fflush(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
-    if (fclose(x->trace) != 0 && !eno) eno = errno ? errno : EIO;
-    x->trace = NULL;
-    if (eno) {
-        die_msg("--trace %s: write failed: %s (the model and metrics are still written)",
-                x->o->trace_out, strerror(eno));
-        x->trace_failed = 1;
-    }
+    cvxrelu_error err = {{0}};
+    if (cvxrelu_progress_trace_close(&x->pg, &err) == CVXRELU_OK) return;
+    die_msg("--trace %s (the model and metrics are still written)", err.msg);
+    x->trace_failed = 1;
 }
 
-/* At each phase: the BLAS threads for the products ahead (small products run
-   faster on one thread than split across cores), the trace, DSDP's watchdog;
-   then the library's text. */
+/* At each phase: the trace, DSDP's watchdog; then the library's text. */
 static void on_phase(cvxrelu_train_phase p, const cvxrelu_train_report *r, void *user)
 {
     run_ctx *x = user;
     const train_opts *o = x->o;
-    const size_t n = r->n, d = r->d, c = r->c;
     const int dsdp = r->program == CVXRELU_TRAIN_SDP && o->s.sdp.method == CVXRELU_SDP_DSDP;
-    if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_SDP) {
-        cli_set_threads(n < 150 ? 1 : 0);
-    } else if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_LOCAL) {
-        cli_set_threads(cvxrelu_blas_threads_for(n, d, o->width * c));
-    } else if (p == CVXRELU_PHASE_SOLVING && r->program != CVXRELU_TRAIN_RELU3) {
-        cli_set_threads(cvxrelu_blas_threads_for(n, d, r->patterns * c));
-    } else if (p == CVXRELU_PHASE_STARTED && r->program == CVXRELU_TRAIN_RELU3) {
-        cli_set_threads(cvxrelu_blas_threads_for(n, d, o->s.subnets * o->s.width1 * c));
-    } else if (p == CVXRELU_PHASE_CERTIFYING) {
-        cli_set_threads(0);
-    } else if (p == CVXRELU_PHASE_SOLVED) {
+    if (p == CVXRELU_PHASE_SOLVED) {
         close_trace(x);
         opaque_end(1); /* DSDP's part is over */
     }
     cvxrelu_progress_phase(p, r, &x->pg);
     if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_SDP &&
-        (dsdp || n + d + c >= CLI_DENSE_Q))
-        opaque_begin(dsdp ? 1 : 2, n + d + c, o->time_limit > 0.0 ? time_left(o) : 0.0);
+        (dsdp || r->n + r->d + r->c >= CLI_DENSE_Q))
+        opaque_begin(dsdp ? 1 : 2, r->n + r->d + r->c, o->time_limit > 0.0 ? time_left(o) : 0.0);
 }
 
 /* The train settings of the options (the library's defaults where none given). */
-static void train_settings(const train_opts *o, const train_state *t, cvxrelu_train_settings *s)
+static void train_settings(run_ctx *x, cvxrelu_train_settings *s)
 {
+    const train_opts *o = x->o;
     *s = o->s; /* the library's defaults and what the options set */
-    s->program = o->relu3 ? CVXRELU_TRAIN_RELU3 : o->optimizer ? CVXRELU_TRAIN_LOCAL
-                 : o->sdp ? CVXRELU_TRAIN_SDP : o->relu ? CVXRELU_TRAIN_RELU : CVXRELU_TRAIN_GATED;
+    s->program = o->model == 3 ? CVXRELU_TRAIN_RELU3 : o->optimizer ? CVXRELU_TRAIN_LOCAL
+                 : o->model == 2 ? CVXRELU_TRAIN_SDP : o->model == 1 ? CVXRELU_TRAIN_RELU
+                                                     : CVXRELU_TRAIN_GATED;
     /* the gates file's or the warm model's patterns only, unless --patterns is given */
-    if ((o->gates_path || t->warm) && !o->patterns_given) s->patterns = 0;
+    if ((o->gates_path || x->warm) && !o->patterns_given) s->patterns = 0;
     s->width = s->local.width = o->width;
-    s->gates = t->G0;
-    s->n_gates = t->m0;
-    s->warm = t->warm;
-    s->configs_from = t->from;
+    s->gates = x->G0;
+    s->n_gates = x->m0;
+    s->warm = x->warm;
+    s->configs_from = x->from;
     s->tol = o->eps;
     s->max_iter = o->max_iter;
     s->time_limit_s = time_left(o);
     s->interrupt = &g_interrupt;
-    s->max_memory_bytes = o->max_memory_gb > 0 ? o->max_memory_gb * GIB : 0.0;
-    s->sdp.callback = cvxrelu_progress_sdp;
+    s->threads = g_threads;
+    s->max_memory_bytes = o->max_memory_gb > 0 ? o->max_memory_gb * 1073741824.0 : 0.0;
     s->local.method = (cvxrelu_optimizer)(o->optimizer ? o->optimizer - 1 : 0);
-    s->relu3_local = o->relu3 && o->optimizer;
-    if (o->sdp && o->eps_given) s->sdp.tol = o->eps;
-    if (o->sdp && o->max_iter_given) s->sdp.max_iter = o->max_iter;
-    if (o->relu3 && o->eps_given) s->relu3.tol = o->eps;
-    if (o->relu3 && o->max_iter_given) s->relu3.max_iter = o->max_iter;
+    s->relu3_local = o->model == 3 && o->optimizer;
+    if (o->model == 2 && o->eps_given) s->sdp.tol = o->eps;
+    if (o->model == 2 && o->max_iter_given) s->sdp.max_iter = o->max_iter;
+    if (o->model == 3 && o->eps_given) s->relu3.tol = o->eps;
+    if (o->model == 3 && o->max_iter_given) s->relu3.max_iter = o->max_iter;
+    s->callback = cvxrelu_progress_iterate;
+    s->callback_data = &x->pg;
+    s->sdp.callback = cvxrelu_progress_sdp;
+    s->sdp.callback_data = &x->pg;
+    s->local.callback = cvxrelu_progress_local;
+    s->local.callback_data = &x->pg;
+    s->on_phase = on_phase;
+    s->phase_data = x;
 }
 
 /* The demo's summary on stdout. */
-static void print_demo(const train_opts *o, const train_state *t, const cvxrelu_train_report *r)
+static void print_demo(const train_opts *o, const run_ctx *x, const cvxrelu_train_report *r)
 {
     const cvxrelu_result *res = &r->convex;
     printf("demo: %s, %zu train / %zu test rows, %zu patterns, lambda %g\n", o->train_path, r->n,
-           t->test ? t->test->n : 0, r->patterns, r->lambda);
+           x->test ? x->test->n : 0, r->patterns, r->lambda);
     printf("test accuracy   %.4f\n", r->test_metrics.accuracy);
     printf("objective       %.10e\n", res->objective);
     printf("duality gap     %.3e (relative %.3e, %s)\n", res->gap,
@@ -512,53 +411,48 @@ static void print_demo(const train_opts *o, const train_state *t, const cvxrelu_
     printf("time            %.3f s (%zu iterations)\n", res->solve_time_s, res->iterations);
 }
 
-/* The inputs the options name: the warm model, the gates, the configurations' model. */
-static int load_inputs(const train_opts *o, train_state *t)
+/* The data and the inputs the options name: the warm model, the gates, the
+   configurations' model. */
+static int load_inputs(const train_opts *o, run_ctx *x)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    if (o->warm_path && (st = cvxrelu_model_load(o->warm_path, &t->warm, &err)))
-        return lib_error(st, &err);
-    if (o->configs_from && (st = cvxrelu_model_load(o->configs_from, &t->from, &err)))
-        return lib_error(st, &err);
-    if (o->gates_path) {
-        const size_t de = t->train->d + (o->s.bias ? 1 : 0);
-        if ((st = cvxrelu_gates_read(o->gates_path, de, &t->G0, &t->m0, &err)))
-            return lib_error(st, &err);
+    cvxrelu_status st = CVXRELU_OK;
+    int rc = load_data(o->train_path, &o->data, &x->train);
+    if (rc) return rc;
+    if (!x->train->has_labels) {
+        die_msg("%s: training data needs a label column", o->train_path);
+        return EXIT_DATA;
     }
-    return EXIT_OK;
+    if (o->test_path && (rc = load_data(o->test_path, &o->data, &x->test))) return rc;
+    if (!o->test_path && o->test_frac > 0) {
+        cvxrelu_dataset *all = x->train;
+        x->train = NULL;
+        st = cvxrelu_dataset_split(all, o->test_frac, o->s.seed, &x->train, &x->test, &err);
+        cvxrelu_dataset_free(all);
+    }
+    if (!st && o->warm_path) st = cvxrelu_model_load(o->warm_path, &x->warm, &err);
+    if (!st && o->configs_from) st = cvxrelu_model_load(o->configs_from, &x->from, &err);
+    if (!st && o->gates_path)
+        st = cvxrelu_gates_read(o->gates_path, x->train->d + (o->s.bias ? 1 : 0), &x->G0,
+                                &x->m0, &err);
+    return st ? lib_error(st, &err) : EXIT_OK;
 }
 
 /* Train the model the options ask for (cvxrelu_train), print, write the files. */
-static int run_model(const train_opts *o, train_state *t, int is_demo)
+static int run_model(const train_opts *o, run_ctx *x, int is_demo)
 {
     cvxrelu_error err = {{0}};
     cvxrelu_status st;
-    int rc = load_inputs(o, t);
-    if (rc) return rc;
-    run_ctx x;
-    memset(&x, 0, sizeof x);
-    x.o = o;
     cvxrelu_train_settings s;
-    train_settings(o, t, &s);
-    cvxrelu_progress_init(&x.pg, g_quiet ? NULL : stderr, g_verbose, o->train_path, &s);
-    if (o->trace_out) {
-        if (!(x.trace = fopen(o->trace_out, "w"))) {
-            die_msg("--trace %s: cannot open for writing: %s", o->trace_out, strerror(errno));
-            return EXIT_DATA;
-        }
-        fprintf(x.trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
+    train_settings(x, &s);
+    cvxrelu_progress_init(&x->pg, g_quiet ? NULL : stderr, g_verbose, o->train_path, &s);
+    if (o->trace_out && (st = cvxrelu_progress_trace_open(&x->pg, o->trace_out, &err))) {
+        die_msg("--trace %s", err.msg);
+        return EXIT_DATA;
     }
-    s.callback = on_iterate;
-    s.callback_data = &x;
-    s.sdp.callback_data = &x.pg;
-    s.local.callback = cvxrelu_progress_local;
-    s.local.callback_data = &x.pg;
-    s.on_phase = on_phase;
-    s.phase_data = &x;
     cvxrelu_train_report r;
-    st = cvxrelu_train(t->train, t->test, &s, &t->model, &r, &err);
-    if (x.trace) fclose(x.trace); /* not reached the solve */
+    st = cvxrelu_train(x->train, x->test, &s, &x->model, &r, &err);
+    cvxrelu_progress_trace_close(&x->pg, NULL); /* not reached the solve */
     opaque_end(0);
     if (st) {
         cvxrelu_train_report_free(&r); /* bad_input stays: a static string */
@@ -569,22 +463,25 @@ static int run_model(const train_opts *o, train_state *t, int is_demo)
         }
         return lib_error(st, &err);
     }
-    if (!t->model) { /* stopped while sampling, before any pattern */
-        if (!o->relu3) note("no model or JSON written\n");
+    if (!x->model) { /* stopped while sampling, before any pattern */
+        if (o->model != 3) note("no model or JSON written\n");
         cvxrelu_train_report_free(&r);
         return r.exit == CVXRELU_EXIT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
     }
-    int failed = x.trace_failed; /* a failed side file keeps the model and metrics */
-    if (o->stats_out && (r.program == CVXRELU_TRAIN_LOCAL || s.relu3_local))
-        failed |= write_stats_file(o->stats_out, &r.local);
-    cvxrelu_progress_summary(&r, &x.pg);
+    int failed = x->trace_failed, rc = EXIT_OK; /* a failed side file keeps the model */
+    if (o->stats_out && (r.program == CVXRELU_TRAIN_LOCAL || s.relu3_local) &&
+        cvxrelu_local_records_write(o->stats_out, &r.local, &err)) {
+        die_msg("--stats %s (the model and metrics are still written)", err.msg);
+        failed = 1;
+    }
+    cvxrelu_progress_summary(&r, &x->pg);
     if (r.no_result) /* keep whatever file the user had rather than an empty model */
         note("%s before the first iteration: no model%s\n",
              r.convex.exit == CVXRELU_EXIT_INTERRUPTED ? "interrupted" : "time limit reached",
              o->model_out ? " written" : "");
-    if (is_demo) print_demo(o, t, &r);
+    if (is_demo) print_demo(o, x, &r);
     const int save = o->model_out && !r.no_result;
-    if (save && (st = cvxrelu_model_save(t->model, o->model_out, &err))) rc = lib_error(st, &err);
+    if (save && (st = cvxrelu_model_save(x->model, o->model_out, &err))) rc = lib_error(st, &err);
     if (!rc && o->json_out) {
         cvxrelu_json j;
         cvxrelu_json_open(&j);
@@ -601,84 +498,57 @@ static int run_model(const train_opts *o, train_state *t, int is_demo)
     return r.no_result ? EXIT_SOLVER : EXIT_OK; /* a time limit that left no result failed */
 }
 
-static int run_train(const train_opts *o_in, int is_demo)
-{
-    train_opts o_copy = *o_in;
-    train_opts *o = &o_copy;
-    train_state t;
-    memset(&t, 0, sizeof t);
-    int rc = EXIT_OK;
-    cvxrelu_error err = {{0}};
-    cvxrelu_status st;
-    g_deadline = mono_now() + o->time_limit;
-    /* SIGINT / SIGTERM from here on: every phase stops at its next check */
-    cli_stop_begin();
-
-    if ((rc = load_data(o->train_path, &o->data, &t.train))) goto done;
-    if (!t.train->has_labels) {
-        die_msg("%s: training data needs a label column", o->train_path);
-        rc = EXIT_DATA;
-        goto done;
-    }
-    if (o->test_path) {
-        if ((rc = load_data(o->test_path, &o->data, &t.test))) goto done;
-    } else if (o->test_frac > 0) {
-        cvxrelu_dataset *all = t.train;
-        t.train = NULL;
-        st = cvxrelu_dataset_split(all, o->test_frac, o->s.seed, &t.train, &t.test, &err);
-        cvxrelu_dataset_free(all);
-        if (st) {
-            rc = lib_error(st, &err);
-            goto done;
-        }
-    }
-    rc = run_model(o, &t, is_demo);
-done:
-    cli_stop_end();
-    train_state_free(&t);
-    return rc;
-}
-
-/* Every output writable, none of them an input or another output: before any work. */
-static int check_train_paths(const train_opts *o)
+/* Every output writable, none of them an input or another output (before any work);
+   then the run under the stop handlers. */
+static int run_train(const train_opts *o, int is_demo)
 {
     const io_path outs[] = {{"-o", o->model_out}, {"--json", o->json_out},
                             {"--trace", o->trace_out}, {"--stats", o->stats_out}};
     const io_path ins[] = {{"TRAIN_FILE", o->train_path}, {"--test", o->test_path},
                            {"--gates", o->gates_path}, {"--warm-start", o->warm_path},
                            {"--configs-from", o->configs_from}};
-    return check_io_paths(outs, 4, ins, 5);
+    int rc = check_io_paths(outs, 4, ins, 5);
+    if (rc) return rc;
+    run_ctx x;
+    memset(&x, 0, sizeof x);
+    x.o = o;
+    g_deadline = mono_now() + o->time_limit;
+    cli_stop_begin(); /* SIGINT / SIGTERM from here on: every phase stops at its next check */
+    if (!(rc = load_inputs(o, &x))) rc = run_model(o, &x, is_demo);
+    cli_stop_end();
+    cvxrelu_dataset_free(x.train);
+    cvxrelu_dataset_free(x.test);
+    free(x.G0);
+    cvxrelu_model_free(x.model);
+    cvxrelu_model_free(x.warm);
+    cvxrelu_model_free(x.from);
+    return rc;
 }
 
 int cmd_train(int argc, char **argv)
 {
+    if (opt_wants_help(argc, argv)) {
+        train_help();
+        return EXIT_OK;
+    }
     train_opts o;
     train_opts_default(&o);
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            train_help();
-            return EXIT_OK;
-        }
-    if (parse_train(argc, argv, &o, 1)) return EXIT_USAGE;
-    int rc = check_train_paths(&o);
-    if (rc) return rc;
-    return run_train(&o, 0);
+    return parse_train(argc, argv, &o, 1) ? EXIT_USAGE : run_train(&o, 0);
 }
 
 int cmd_demo(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("Usage: cvxrelu demo [train options]\n\n"
-                   "Train a gated-ReLU network on the bundled breast-cancer data (569 rows,\n"
-                   "30 features, 2 classes; 30%% held out with seed 0) with 100 patterns and\n"
-                   "lambda 1e-3, and print test accuracy, objective, duality gap and time.\n"
-                   "Options of 'cvxrelu train' override these.  Data: %s\n\n"
-                   "Exit codes: 0 success, 1 usage error, 2 data or file error,\n"
-                   "3 numerical failure or out of memory.\n",
-                   CVXRELU_DATA_DIR);
-            return EXIT_OK;
-        }
+    if (opt_wants_help(argc, argv)) {
+        printf("Usage: cvxrelu demo [train options]\n\n"
+               "Train a gated-ReLU network on the bundled breast-cancer data (569 rows,\n"
+               "30 features, 2 classes; 30%% held out with seed 0) with 100 patterns and\n"
+               "lambda 1e-3, and print test accuracy, objective, duality gap and time.\n"
+               "Options of 'cvxrelu train' override these.  Data: %s\n\n"
+               "Exit codes: 0 success, 1 usage error, 2 data or file error,\n"
+               "3 numerical failure or out of memory.\n",
+               CVXRELU_DATA_DIR);
+        return EXIT_OK;
+    }
     train_opts o;
     train_opts_default(&o);
     o.train_path = CVXRELU_DATA_DIR "/breast_cancer.csv";
@@ -687,7 +557,5 @@ int cmd_demo(int argc, char **argv)
     o.s.seed = 0;
     if (parse_train(argc, argv, &o, 0)) return EXIT_USAGE;
     if (!o.test_path && o.test_frac == 0) o.test_frac = 0.3;
-    int rc = check_train_paths(&o);
-    if (rc) return rc;
     return run_train(&o, 1);
 }

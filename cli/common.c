@@ -34,70 +34,6 @@ void note(const char *fmt, ...)
     va_end(ap);
 }
 
-int parse_double_opt(const char *opt, const char *val, double *out)
-{
-    char *e;
-    if (!val) {
-        die_msg("%s: expected a value", opt);
-        return -1;
-    }
-    errno = 0;
-    double v = strtod(val, &e);
-    if (e == val || *e || errno || !isfinite(v)) {
-        die_msg("%s: expected a finite number, got \"%s\"", opt, val);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int parse_u64_opt(const char *opt, const char *val, uint64_t *out)
-{
-    char *e;
-    if (!val) {
-        die_msg("%s: expected a value", opt);
-        return -1;
-    }
-    errno = 0;
-    unsigned long long v = strtoull(val, &e, 10);
-    if (e == val || *e || errno || val[0] == '-') {
-        die_msg("%s: expected a non-negative integer, got \"%s\"", opt, val);
-        return -1;
-    }
-    *out = (uint64_t)v;
-    return 0;
-}
-
-int parse_size_opt(const char *opt, const char *val, size_t *out)
-{
-    uint64_t v;
-    if (parse_u64_opt(opt, val, &v)) return -1;
-    if (v > (uint64_t)SIZE_MAX) {
-        die_msg("%s: %s is too large", opt, val);
-        return -1;
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
-void data_opts_default(data_opts *o)
-{
-    cvxrelu_read_opts_default(&o->read);
-    o->format_name = "auto";
-}
-
-const char *data_opts_help(void)
-{
-    return "Data options:\n"
-           "  --format F       csv | libsvm | idx | auto (default: auto, by file name)\n"
-           "  --label-col K    CSV label column, 0-based (default: the last column; for a\n"
-           "                   saved model, the label column it was trained with)\n"
-           "  --header / --no-header   CSV header row (default: auto-detected)\n"
-           "  --threads N      BLAS threads, for every command (default: OPENBLAS_NUM_THREADS\n"
-           "                   or OMP_NUM_THREADS when set; otherwise one thread for small\n"
-           "                   products and every core for large ones)\n";
-}
-
 /* ---------------------------------------------------------------- threads */
 
 int g_threads = 0;
@@ -117,10 +53,14 @@ int threads_init(int *argc, char **argv)
             argv[out++] = argv[i];
             continue;
         }
-        size_t k;
-        if (parse_size_opt("--threads", v, &k)) return -1;
+        uint64_t k;
+        if (!v) {
+            die_msg("--threads: expected a value");
+            return -1;
+        }
+        if (parse_u64_opt("--threads", v, &k)) return -1;
         if (k < 1 || k > 1024) {
-            die_msg("--threads: expected a count from 1 to 1024, got %zu", k);
+            die_msg("--threads: expected a count from 1 to 1024, got %llu", (unsigned long long)k);
             return -1;
         }
         g_threads = (int)k;
@@ -142,186 +82,15 @@ int threads_init(int *argc, char **argv)
     return 0;
 }
 
-void cli_set_threads(int want)
-{
-    cvxrelu_blas_set_threads(g_threads > 0 ? g_threads : want);
-}
-
-int data_opts_parse(data_opts *o, int argc, char **argv, int i)
-{
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "--format") == 0) {
-        if (!v) {
-            die_msg("--format: expected csv, libsvm, idx or auto");
-            return -1;
-        }
-        if (strcmp(v, "csv") == 0) o->read.format = CVXRELU_FORMAT_CSV;
-        else if (strcmp(v, "libsvm") == 0) o->read.format = CVXRELU_FORMAT_LIBSVM;
-        else if (strcmp(v, "idx") == 0) o->read.format = CVXRELU_FORMAT_IDX;
-        else if (strcmp(v, "auto") == 0) o->read.format = CVXRELU_FORMAT_AUTO;
-        else {
-            die_msg("--format: expected csv, libsvm, idx or auto, got \"%s\"", v);
-            return -1;
-        }
-        o->format_name = v;
-        return 2;
-    }
-    if (strcmp(a, "--label-col") == 0) {
-        size_t k;
-        if (parse_size_opt(a, v, &k)) return -1;
-        if (k > 1000000) {
-            die_msg("--label-col: %zu is too large", k);
-            return -1;
-        }
-        o->read.label_col = (int)k;
-        return 2;
-    }
-    if (strcmp(a, "--header") == 0) {
-        o->read.header = 1;
-        return 1;
-    }
-    if (strcmp(a, "--no-header") == 0) {
-        o->read.header = 0;
-        return 1;
-    }
-    return 0;
-}
-
-int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out)
+int load_data(const char *path, const cvxrelu_read_opts *o, cvxrelu_dataset **out)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_dataset_read(path, &o->read, out, &err);
+    cvxrelu_status st = cvxrelu_dataset_read(path, o, out, &err);
     if (st) return lib_error(st, &err);
     if (g_verbose && (*out)->header_auto)
         note("%s: the first row is read as %s (--header / --no-header decide otherwise)\n", path,
              (*out)->feature_names ? "a header: no feature field is a number"
                                    : "data: every feature field is a number");
-    return EXIT_OK;
-}
-
-/* The first feature whose name differs from the model's, or -1.  Without names on either
-   side nothing is compared. */
-static long first_name_mismatch(const cvxrelu_encoding *enc, const cvxrelu_dataset *ds)
-{
-    if (!enc->feature_names || !ds->feature_names || ds->d != enc->d_raw) return -1;
-    for (size_t j = 0; j < ds->d; j++)
-        if (strcmp(enc->feature_names[j], ds->feature_names[j]) != 0) return (long)j;
-    return -1;
-}
-
-/* The file column (0-based) of feature j when the label sits in column lab (-1: none). */
-static size_t file_column(size_t j, int lab) { return lab >= 0 && j >= (size_t)lab ? j + 1 : j; }
-
-static void name_mismatch_msg(const char *path, const cvxrelu_encoding *enc,
-                              const cvxrelu_dataset *ds, size_t j)
-{
-    die_msg("%s: column %zu (counting from 0) is named \"%.80s\" where the model expects "
-            "\"%.80s\": expected the %zu feature columns of training, in their order%s",
-            path, file_column(j, ds->label_col), ds->feature_names[j],
-            enc->feature_names[j], enc->d_raw,
-            ds->label_col >= 0 ? "" : " (read without a label column)");
-}
-
-static int count_msg(const char *path, const cvxrelu_encoding *enc, size_t label_pos,
-                     size_t got, int need_labels)
-{
-    die_msg("%s: expected %zu feature columns (+ the label column at position %zu%s), got "
-            "%zu column%s%s", path, enc->d_raw, label_pos,
-            enc->from_csv ? ", as in training" : "", got, got == 1 ? "" : "s",
-            need_labels ? "" : " (or the feature columns alone, without labels)");
-    return EXIT_DATA;
-}
-
-int load_data_for_model(const char *path, const data_opts *o, const cvxrelu_encoding *enc,
-                        int need_labels, const char *cmd, cvxrelu_dataset **out)
-{
-    *out = NULL;
-    cvxrelu_read_opts ro = o->read;
-    const size_t K = enc->d_raw;
-    if (ro.label_col < 0 && enc->from_csv) ro.label_col = (int)enc->label_col;
-    const size_t L = ro.label_col >= 0 ? (size_t)ro.label_col : K; /* last of K + 1 */
-    cvxrelu_error e1 = {{0}}, e2 = {{0}};
-    cvxrelu_dataset *ds = NULL, *all = NULL;
-    cvxrelu_status s1 = cvxrelu_dataset_read(path, &ro, &ds, &e1);
-    if (s1 == CVXRELU_ERR_NOMEM) {
-        die_msg("%s", e1.msg);
-        return EXIT_SOLVER;
-    }
-    if (s1 == CVXRELU_OK && (ds->label_col < 0 || ds->d == K)) {
-        long j = first_name_mismatch(enc, ds);
-        if (j >= 0) {
-            name_mismatch_msg(path, enc, ds, (size_t)j);
-            cvxrelu_dataset_free(ds);
-            return EXIT_DATA;
-        }
-        *out = ds; /* not a CSV file: the feature count is checked on encoding */
-        return EXIT_OK;
-    }
-    if (s1 == CVXRELU_OK && ds->d + 1 != K) {
-        size_t got = ds->d + 1;
-        cvxrelu_dataset_free(ds);
-        return count_msg(path, enc, L, got, need_labels);
-    }
-    /* could not be read with a label column there, or K columns: features only? */
-    const size_t got1 = s1 == CVXRELU_OK ? ds->d + 1 : 0;
-    cvxrelu_dataset_free(ds);
-    cvxrelu_read_opts nolab = ro;
-    nolab.has_labels = 0;
-    cvxrelu_status s2 = cvxrelu_dataset_read(path, &nolab, &all, &e2);
-    int rc = EXIT_DATA;
-    if (s2 != CVXRELU_OK) {
-        size_t got = got1;
-        if (s1 != CVXRELU_OK && ro.label_col >= 0) {
-            /* a label column out of range?  Count the columns with the label last */
-            cvxrelu_read_opts last = ro;
-            last.label_col = -1;
-            if (cvxrelu_dataset_read(path, &last, &all, NULL) == CVXRELU_OK &&
-                all->label_col >= 0 && (size_t)all->label_col < L)
-                got = all->d + 1;
-            cvxrelu_dataset_free(all);
-        }
-        if (got) count_msg(path, enc, L, got, need_labels);
-        else die_msg("%s", e1.msg[0] ? e1.msg : cvxrelu_status_string(s1));
-        if (s2 == CVXRELU_ERR_NOMEM && !got) rc = EXIT_SOLVER;
-        return rc;
-    }
-    if (all->d != K) {
-        count_msg(path, enc, L, all->d, need_labels);
-    } else if (need_labels) {
-        /* exactly the feature columns: unlabelled data, unless the names say otherwise */
-        if (first_name_mismatch(enc, all) >= 0)
-            count_msg(path, enc, L, all->d, need_labels);
-        else
-            die_msg("%s: %s needs a label column, but the file has %zu columns, exactly the "
-                    "model's feature columns, so it looks unlabelled: give the labels in the "
-                    "column at position %zu%s", path, cmd, all->d, L,
-                    strcmp(cmd, "eval") == 0
-                        ? ", or use `cvxrelu predict` for predictions without labels" : "");
-    } else {
-        long j = first_name_mismatch(enc, all);
-        if (j < 0) {
-            *out = all;
-            return EXIT_OK;
-        }
-        name_mismatch_msg(path, enc, all, (size_t)j);
-    }
-    cvxrelu_dataset_free(all);
-    return rc;
-}
-
-int check_predictions(const cvxrelu_dataset *ds, const double *Yhat, size_t c)
-{
-    for (size_t i = 0; i < ds->n; i++)
-        for (size_t k = 0; k < c; k++) {
-            if (isfinite(Yhat[i * c + k])) continue;
-            char where[64] = "";
-            if (ds->row_line) snprintf(where, sizeof where, ":%zu", ds->row_line[i]);
-            die_msg("%s%s (row %zu): the model's output is not finite (%g): the features are "
-                    "beyond what the network can evaluate in double precision", ds->source,
-                    where, i + 1, Yhat[i * c + k]);
-            return EXIT_SOLVER;
-        }
     return EXIT_OK;
 }
 

@@ -39,9 +39,8 @@ void opaque_end(int kind);
 void die_msg(const char *fmt, ...);
 void note(const char *fmt, ...);
 
-/* Option parsing helpers: return 0 on success, print a usage error otherwise. */
+/* Numbers of option values: 0 on success, a usage message printed otherwise. */
 int parse_double_opt(const char *opt, const char *val, double *out);
-int parse_size_opt(const char *opt, const char *val, size_t *out);
 int parse_u64_opt(const char *opt, const char *val, uint64_t *out);
 
 /*
@@ -54,6 +53,7 @@ typedef enum {
     OPT_STR,     /* const char * field */
     OPT_SIZE,    /* size_t field, range [lo, hi] */
     OPT_U64,     /* uint64_t field */
+    OPT_INT,     /* int field, range [lo, hi] */
     OPT_DOUBLE,  /* double field, range lo..hi (lo_open: > lo) */
     OPT_CHOICE,  /* int field = value + index of the word in choices ("a|b|c") */
     OPT_SPECIAL
@@ -99,39 +99,30 @@ int opt_check_exclusive(const opt_def *tab, size_t n, const unsigned char *seen,
    the field's value in defaults (an options struct as the command sets it). */
 void opt_help(const opt_def *tab, size_t n, const void *defaults);
 
-/* Data-reading options shared by train / predict / eval. */
-typedef struct {
-    cvxrelu_read_opts read;
-    const char *format_name;
-} data_opts;
-
-void data_opts_default(data_opts *o);
-/* Handles --format, --label-col, --header, --no-header; returns the number of
-   argv entries consumed (0 = not a data option, -1 = error). */
-int data_opts_parse(data_opts *o, int argc, char **argv, int i);
-const char *data_opts_help(void);
+/* argv has --help or -h. */
+int opt_wants_help(int argc, char **argv);
+/* The value after argv[*i] (*i advanced), or NULL after a usage message. */
+const char *opt_value(int argc, char **argv, int *i);
+/* A command's OPT_SPECIAL rows: parse argv[*i] (and its value); -1 after a message. */
+typedef int (*opt_special_fn)(void *opts, const opt_def *row, int argc, char **argv, int *i);
+/* A command's whole argv: the data options (--format, --label-col, --header,
+   --no-header) into data when not NULL, then the rows of tab (special for
+   OPT_SPECIAL ones); other words fill pos[0..npos-1] in order.  seen as for
+   opt_parse.  0, or -1 after a usage message naming cvxrelu cmd --help. */
+int opt_parse_args(const char *cmd, const opt_def *tab, size_t n, void *opts,
+                   cvxrelu_read_opts *data, opt_special_fn special, const char **pos,
+                   size_t npos, unsigned char *seen, int argc, char **argv);
+/* The data options' help, to stdout. */
+void data_help(void);
 
 /* BLAS threads: --threads N (any command), else OPENBLAS_NUM_THREADS or
    OMP_NUM_THREADS when set; 0 = not set (the program chooses per problem). */
 extern int g_threads;
 /* Take --threads N out of argv (0 on success, -1 after a usage message). */
 int threads_init(int *argc, char **argv);
-/* The thread count for the next products: the user's when set, else want
-   (0 = every core, 1 = one thread for small products). */
-void cli_set_threads(int want);
 
-/* Read a data set; on failure print the library's message. */
-int load_data(const char *path, const data_opts *o, cvxrelu_dataset **out);
-/*
- * Read a CSV data set for a saved model (predict, eval, certify): the label in the
- * model's label column unless --label-col was given, K = enc->d_raw feature columns
- * required, and, when the file has a header and the model holds feature names, the
- * same names in the same order.  need_labels 0 (predict): a file of exactly K columns
- * is read as features only.  cmd names the command in messages.  Returns an exit
- * code; on failure the message is printed and *out is NULL.
- */
-int load_data_for_model(const char *path, const data_opts *o, const cvxrelu_encoding *enc,
-                        int need_labels, const char *cmd, cvxrelu_dataset **out);
+/* Read a data set; on failure print the library's message.  Returns an exit code. */
+int load_data(const char *path, const cvxrelu_read_opts *o, cvxrelu_dataset **out);
 
 /* The files a command reads and writes: every output is checked writable (its folder
    exists and is writable, or the file itself is writable when it is not a regular
@@ -144,10 +135,6 @@ typedef struct {
     const char *path;
 } io_path;
 int check_io_paths(const io_path *outs, size_t nout, const io_path *ins, size_t nin);
-
-/* EXIT_OK when every prediction (n x c) is finite; else the first bad row is named
-   (its file line where known) and EXIT_SOLVER returned. */
-int check_predictions(const cvxrelu_dataset *ds, const double *Yhat, size_t c);
 
 /* The exit code of a library status (the one map: out of memory and numerical
    failures 3, every other failure 2), and the same after printing err's message. */
@@ -163,9 +150,5 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_certify(int argc, char **argv);
-
-/* Parse a comma-separated list of bound names (cheap,spectral,sdp,subsets,exact
-   or all) into a mask; -1 on error (message printed). */
-int parse_bounds_opt(const char *val, unsigned *mask);
 
 #endif

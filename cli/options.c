@@ -1,15 +1,44 @@
 /* Table-driven option parsing and help (cli/common.h, opt_def). */
 #include "common.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+
+int parse_double_opt(const char *opt, const char *val, double *out)
+{
+    char *e;
+    errno = 0;
+    double v = strtod(val, &e);
+    if (e == val || *e || errno || !isfinite(v)) {
+        die_msg("%s: expected a finite number, got \"%s\"", opt, val);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_u64_opt(const char *opt, const char *val, uint64_t *out)
+{
+    char *e;
+    errno = 0;
+    unsigned long long v = strtoull(val, &e, 10);
+    if (e == val || *e || errno || val[0] == '-') {
+        die_msg("%s: expected a non-negative integer, got \"%s\"", opt, val);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
 
 /* What a numeric option expects, for its error message. */
 static void expectation(const opt_def *r, char *buf, size_t len)
 {
-    const int integer = r->kind == OPT_SIZE || r->kind == OPT_U64;
+    const int integer = r->kind == OPT_SIZE || r->kind == OPT_U64 || r->kind == OPT_INT;
     const char *what = integer ? "an integer" : "a number";
     const int lo_open = (r->open & OPT_LO_OPEN) != 0, hi_open = (r->open & OPT_HI_OPEN) != 0;
     if (!isnan(r->lo) && !isnan(r->hi) && integer)
@@ -80,6 +109,17 @@ int opt_parse(const opt_def *tab, size_t n, void *opts, int argc, char **argv, i
             *(size_t *)field = (size_t)x;
         else
             *(uint64_t *)field = x;
+        break;
+    }
+    case OPT_INT: {
+        uint64_t x;
+        if (parse_u64_opt(a, v, &x)) return -1;
+        if (!in_range(r, (double)x)) {
+            expectation(r, exp, sizeof exp);
+            die_msg("%s: expected %s, got \"%s\"", a, exp, v);
+            return -1;
+        }
+        *(int *)field = (int)x;
         break;
     }
     case OPT_DOUBLE: {
@@ -216,6 +256,74 @@ int opt_check_exclusive(const opt_def *tab, size_t n, const unsigned char *seen,
                 if (seen[r] && strcmp(tab[r].name, groups[g].names[k]) == 0) given++;
         if (given > 1) {
             die_msg("%s", groups[g].message);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int opt_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+const char *opt_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 < argc) return argv[++*i];
+    die_msg("%s: expected a value (see --help)", argv[*i]);
+    return NULL;
+}
+
+#define D(x) offsetof(cvxrelu_read_opts, x)
+/* The data options of train, predict, eval and certify. */
+static const opt_def data_table[] = {
+    {"--format", 0, NULL, "F", OPT_CHOICE, D(format), OPT_NONE, NAN, NAN, 0,
+     "auto|csv|libsvm|idx", CVXRELU_FORMAT_AUTO, "csv | libsvm | idx | auto (default: auto, by "
+     "file name)"},
+    {"--label-col", 0, NULL, "K", OPT_INT, D(label_col), OPT_NONE, 0, 1000000, 0, NULL, 0,
+     "CSV label column, 0-based (default: the last column; for a saved model, the label "
+     "column it was trained with)"},
+    {"--header", 0, NULL, NULL, OPT_FLAG, D(header), OPT_NONE, NAN, NAN, 0, NULL, 1,
+     "CSV: the first row is a header (default: auto-detected)"},
+    {"--no-header", 0, NULL, NULL, OPT_FLAG, D(header), OPT_NONE, NAN, NAN, 0, NULL, 0,
+     "CSV: the first row is data"},
+    {"--threads", 0, NULL, "N", OPT_SPECIAL, 0, OPT_NONE, NAN, NAN, 0, NULL, 0,
+     "BLAS threads, for every command (default: OPENBLAS_NUM_THREADS or OMP_NUM_THREADS "
+     "when set; otherwise one thread for small products and every core for large ones)"},
+};
+#undef D
+
+void data_help(void)
+{
+    printf("\nData options:\n");
+    opt_help(data_table, sizeof data_table / sizeof data_table[0], NULL);
+}
+
+int opt_parse_args(const char *cmd, const opt_def *tab, size_t n, void *opts,
+                   cvxrelu_read_opts *data, opt_special_fn special, const char **pos,
+                   size_t npos, unsigned char *seen, int argc, char **argv)
+{
+    size_t got_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const opt_def *row = NULL;
+        int got = data ? opt_parse(data_table, sizeof data_table / sizeof data_table[0], data,
+                                   argc, argv, &i, NULL, NULL)
+                       : 0;
+        if (got == 0) got = opt_parse(tab, n, opts, argc, argv, &i, &row, seen);
+        if (got < 0) return -1;
+        if (got > 0) continue;
+        if (row) { /* an OPT_SPECIAL row: the command parses it */
+            if (special(opts, row, argc, argv, &i)) return -1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            die_msg("unknown option \"%s\" (see cvxrelu %s --help)", a, cmd);
+            return -1;
+        } else if (got_pos < npos) {
+            pos[got_pos++] = a;
+        } else {
+            die_msg("unexpected argument \"%s\"", a);
             return -1;
         }
     }

@@ -1035,6 +1035,10 @@ typedef struct {
     void *callback_data;
     cvxrelu_phase_callback on_phase; /* at each phase; default NULL */
     void *phase_data;
+    int threads;             /* BLAS threads: 0 = chosen at each phase by the size of its
+                                products (one thread for small ones, every core for large
+                                ones; restored on return); > 0 that many; < 0 left as they
+                                are; default 0 */
 } cvxrelu_train_settings;
 
 CVXRELU_API void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
@@ -1189,6 +1193,9 @@ typedef struct {
     int relu3, violation_column;           /* kept between calls */
     double last_print;
     size_t local_seen, local_printed, local_every;
+    FILE *trace;                           /* cvxrelu_progress_trace_open */
+    int trace_errno;
+    const char *trace_path;
 } cvxrelu_progress;
 
 CVXRELU_API void cvxrelu_progress_init(cvxrelu_progress *pg, FILE *out, int verbose,
@@ -1199,8 +1206,128 @@ CVXRELU_API void cvxrelu_progress_iterate(const cvxrelu_iterate_info *it, void *
 CVXRELU_API void cvxrelu_progress_sdp(const cvxrelu_sdp_info *it, void *progress);
 /* The local trainer's rows as they come (settings.local.callback). */
 CVXRELU_API void cvxrelu_progress_local(const cvxrelu_local_record *rec, void *progress);
+/* Also write every iteration that cvxrelu_progress_iterate sees as CSV to path (docs/cli.md,
+   "--trace FILE"); closed by cvxrelu_progress_trace_close, which reports a failed write
+   (CVXRELU_ERR_IO).  Both give messages naming the file. */
+CVXRELU_API cvxrelu_status cvxrelu_progress_trace_open(cvxrelu_progress *pg, const char *path,
+                                                       cvxrelu_error *err);
+CVXRELU_API cvxrelu_status cvxrelu_progress_trace_close(cvxrelu_progress *pg, cvxrelu_error *err);
 /* After cvxrelu_train: the network's metrics, the read-out's and the certificate. */
 CVXRELU_API void cvxrelu_progress_summary(const cvxrelu_train_report *r, void *progress);
+
+/* ------------------------------------------------------- models on new data */
+
+/*
+ * Read a data file for a saved model (what predict, eval and certify read): the
+ * label in the model's label column unless opts->label_col says otherwise, the
+ * model's enc->d_raw feature columns and, when the file has a header and the model
+ * holds feature names, the same names in the same order.  need_labels 0: a file of
+ * exactly the feature columns is read as features only.  cmd names the reader in
+ * messages ("eval" adds a pointer to predict for unlabelled files).  A layout that
+ * does not match is CVXRELU_ERR_FORMAT with a message naming the file and what
+ * was expected.
+ */
+CVXRELU_API cvxrelu_status cvxrelu_dataset_read_for_model(const char *path,
+                                                          const cvxrelu_read_opts *opts,
+                                                          const cvxrelu_encoding *enc,
+                                                          int need_labels, const char *cmd,
+                                                          cvxrelu_dataset **out,
+                                                          cvxrelu_error *err);
+/* CVXRELU_ERR_NUMERIC naming the first row (and its file line) whose prediction in
+   Yhat (ds->n x c) is not finite; CVXRELU_OK when all are. */
+CVXRELU_API cvxrelu_status cvxrelu_predictions_check(const cvxrelu_dataset *ds,
+                                                     const double *Yhat, size_t c,
+                                                     cvxrelu_error *err);
+/* One prediction per line: the class label (classification) or the value; to path
+   atomically, or to stdout when path is NULL. */
+CVXRELU_API cvxrelu_status cvxrelu_predictions_write(const char *path, const cvxrelu_model *m,
+                                                     const double *Yhat, size_t n,
+                                                     cvxrelu_error *err);
+/* A model on labelled data (what `cvxrelu eval` reports). */
+typedef struct {
+    size_t n;
+    cvxrelu_metrics metrics;
+    double objective; /* the network's objective on these rows at the model's lambda */
+    double lambda;
+} cvxrelu_evaluation;
+/* Encode, predict, check that every output is finite (CVXRELU_ERR_NUMERIC otherwise),
+   metrics and objective. */
+CVXRELU_API cvxrelu_status cvxrelu_model_evaluate(const cvxrelu_model *m,
+                                                  const cvxrelu_dataset *ds,
+                                                  cvxrelu_evaluation *ev, cvxrelu_error *err);
+/* What a model holds, as `cvxrelu info` prints it: kind, task, inputs and layout,
+   outputs and classes, neurons, lambda and the training-time objective and gap. */
+CVXRELU_API void cvxrelu_model_print(FILE *f, const cvxrelu_model *m);
+/* The pattern statistics of a local run as CSV (step, objective, changed_neurons,
+   mean_hamming, time_s), atomically. */
+CVXRELU_API cvxrelu_status cvxrelu_local_records_write(const char *path,
+                                                       const cvxrelu_local_result *r,
+                                                       cvxrelu_error *err);
+
+/* ----------------------------------------------------- certifying a network */
+
+/* Parse a comma-separated list of s-bound names (cheap, spectral, sdp, subsets,
+   exact, all) into a cvxrelu_certify_settings.bounds mask. */
+CVXRELU_API cvxrelu_status cvxrelu_sbounds_parse(const char *list, unsigned *mask,
+                                                 cvxrelu_error *err);
+
+/* What `cvxrelu certify` computes (docs/api.md, "Certifying a network"). */
+typedef struct {
+    cvxrelu_certify_settings bounds; /* the [KP24] certificate's (its interrupt also
+                                        stops the relaxation) */
+    double lambda;           /* NAN: the model's; default NAN */
+    int relaxation;          /* 0: none (default); 1 + cvxrelu_sdp_method: also the SDP
+                                relaxation of [PBY24], a bound on every network */
+    double relaxation_tol;   /* its relative accuracy; default 1e-4 */
+    double max_memory_bytes; /* the relaxation is refused past this; 0 = the machine's
+                                memory; default 0 */
+    int threads;             /* BLAS threads: 0 = by size (default), > 0 that many, < 0 as
+                                they are (as cvxrelu_train_settings.threads) */
+} cvxrelu_certify_run_settings;
+
+CVXRELU_API void cvxrelu_certify_run_settings_default(cvxrelu_certify_run_settings *s);
+
+typedef struct {
+    size_t n, d_raw, c, neurons;
+    double lambda;
+    double kp24_width;       /* cvxrelu_kp24_width(n, d, 0.05), informational */
+    int dense;               /* the neurons feed every output: no [KP24] certificate */
+    int certified;           /* certificate filled */
+    cvxrelu_certificate certificate;
+    double upper_bound;      /* the certificate's UB (the forward pass when dense) */
+    double network_objective;/* the network's objective by a forward pass */
+    double best_lower_bound; /* the larger of the certificate's and the relaxation's */
+    int relaxed;             /* the relaxation was solved: the sdp_ fields */
+    cvxrelu_sdp_method relaxation_method;
+    cvxrelu_exit sdp_exit;
+    double sdp_value, sdp_lower_bound, sdp_gap, sdp_time_s;
+    size_t sdp_rank, sdp_iterations;
+    cvxrelu_exit exit;       /* INTERRUPTED when a stop request cut a bound short */
+} cvxrelu_certify_report;
+
+/* CVXRELU_ERR_INVALID (with the reason) when m cannot be certified: a gated or
+   three-layer model, or a dense second layer without the relaxation. */
+CVXRELU_API cvxrelu_status cvxrelu_certify_check(const cvxrelu_model *m, int relaxation,
+                                                 cvxrelu_error *err);
+/* A ReLU network trained elsewhere: a weights file (docs/formats.md, "Weights files")
+   on the input transform fitted to ds (task, standardize, bias as given). */
+CVXRELU_API cvxrelu_status cvxrelu_model_from_weights_file(const char *path,
+                                                           const cvxrelu_dataset *ds,
+                                                           cvxrelu_task task, int standardize,
+                                                           int bias, cvxrelu_model **out,
+                                                           cvxrelu_error *err);
+/* The certificate of m on labelled raw data ds (encoded with m's transform), and the
+   relaxation's bound when asked for.  A stop request skips what is not yet computed
+   (the bounds reported stay valid). */
+CVXRELU_API cvxrelu_status cvxrelu_certify_run(const cvxrelu_model *m, const cvxrelu_dataset *ds,
+                                               const cvxrelu_certify_run_settings *s,
+                                               cvxrelu_certify_report *r, cvxrelu_error *err);
+/* The report as JSON keys and as the text `cvxrelu certify` prints; network and data
+   name the inputs. */
+CVXRELU_API void cvxrelu_certify_report_json(cvxrelu_json *j, const cvxrelu_certify_report *r,
+                                             const char *network, const char *data);
+CVXRELU_API void cvxrelu_certify_report_print(FILE *f, const cvxrelu_certify_report *r,
+                                              const char *network, const char *data);
 
 /* ------------------------------------------------------------ synthetic data */
 

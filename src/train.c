@@ -77,8 +77,32 @@ typedef struct {
     cvxrelu_model *model;
 } train_ctx;
 
+/* The BLAS threads for the products of the phase ahead (settings.threads 0): small
+   products run faster on one thread than split across cores. */
+static void choose_threads(const train_ctx *t, cvxrelu_train_phase p)
+{
+    const cvxrelu_train_settings *s = t->s;
+    const cvxrelu_train_report *r = t->r;
+    const size_t n = r->n, d = r->d, c = r->c;
+    if (s->threads != 0) {
+        if (s->threads > 0 && p == CVXRELU_PHASE_STARTED) cvxrelu_blas_set_threads(s->threads);
+        return;
+    }
+    if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_SDP)
+        cvxrelu_blas_set_threads(n < 150 ? 1 : 0);
+    else if (p == CVXRELU_PHASE_SOLVING && r->program == CVXRELU_TRAIN_LOCAL)
+        cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, s->width * c));
+    else if (p == CVXRELU_PHASE_SOLVING && r->program != CVXRELU_TRAIN_RELU3)
+        cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, r->patterns * c));
+    else if (p == CVXRELU_PHASE_STARTED && r->program == CVXRELU_TRAIN_RELU3)
+        cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, s->subnets * s->width1 * c));
+    else if (p == CVXRELU_PHASE_CERTIFYING)
+        cvxrelu_blas_set_threads(0);
+}
+
 static void phase(train_ctx *t, cvxrelu_train_phase p)
 {
+    choose_threads(t, p);
     if (t->s->on_phase) t->s->on_phase(p, t->r, t->s->phase_data);
     /* the BLAS the solve runs on (the callback may have set its threads) */
     if (p == CVXRELU_PHASE_STARTED || p == CVXRELU_PHASE_SOLVING) {
@@ -830,7 +854,9 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
     report->program = s->program;
     report->sharpness = report->decomposition_max_abs_diff = NAN;
     report->train_metrics = report->test_metrics = (cvxrelu_metrics){NAN, NAN};
+    const int threads0 = cvxrelu_blas_threads();
     cvxrelu_status st = run(&t, train, test, err);
+    if (s->threads == 0) cvxrelu_blas_set_threads(threads0);
     if (st == CVXRELU_OK) {
         *model_out = t.model;
         t.model = NULL;

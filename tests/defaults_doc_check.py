@@ -22,6 +22,8 @@ def same(doc, val):
     if doc == val or val.endswith("_" + doc):
         return True
     try:
+        if doc.lower() == "nan" and val.lower() == "nan":
+            return True
         return abs(float(doc) - float(val)) <= 1e-12 * max(1.0, abs(float(val)))
     except ValueError:
         return False
@@ -43,7 +45,7 @@ CLI_MAP = [
     ("certify", "--samples", "cvxrelu_certify_settings", "samples"),
     ("certify", "--seed", "cvxrelu_certify_settings", "seed"),
     ("certify", "--tol", "cvxrelu_certify_settings", "tol"),
-    ("certify", "--relaxation-eps", "cvxrelu_sdp_settings", "tol"),
+    ("certify", "--relaxation-eps", "cvxrelu_certify_run_settings", "relaxation_tol"),
 ]
 
 

@@ -157,5 +157,17 @@ int main(void)
     PP("cvxrelu_train_settings", g, callback_data);
     PP("cvxrelu_train_settings", g, on_phase);
     PP("cvxrelu_train_settings", g, phase_data);
+    PD("cvxrelu_train_settings", g, threads);
+    cvxrelu_certify_run_settings cr;
+    cvxrelu_certify_run_settings_default(&cr);
+    cvxrelu_certify_settings cb;
+    cvxrelu_certify_settings_default(&cb);
+    printf("cvxrelu_certify_run_settings bounds %s\n",
+           memcmp(&cb, &cr.bounds, sizeof cb) == 0 ? "cvxrelu_certify_settings_default" : "other");
+    PD("cvxrelu_certify_run_settings", cr, lambda);
+    PD("cvxrelu_certify_run_settings", cr, relaxation);
+    PD("cvxrelu_certify_run_settings", cr, relaxation_tol);
+    PD("cvxrelu_certify_run_settings", cr, max_memory_bytes);
+    PD("cvxrelu_certify_run_settings", cr, threads);
     return 0;
 }

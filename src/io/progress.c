@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,32 @@ void cvxrelu_progress_init(cvxrelu_progress *pg, FILE *out, int verbose, const c
     pg->settings = s;
     pg->relu3 = s->program == CVXRELU_TRAIN_RELU3;
     pg->last_print = -1e9;
+}
+
+cvxrelu_status cvxrelu_progress_trace_open(cvxrelu_progress *pg, const char *path,
+                                           cvxrelu_error *err)
+{
+    if (!(pg->trace = fopen(path, "w")))
+        return cr_fail(err, CVXRELU_ERR_IO, "%s: cannot open for writing: %s", path,
+                       strerror(errno));
+    pg->trace_path = path;
+    pg->trace_errno = 0;
+    fprintf(pg->trace, "iter,objective,dual,gap,step,active,time_s,restart,violation\n");
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_progress_trace_close(cvxrelu_progress *pg, cvxrelu_error *err)
+{
+    if (!pg->trace) return CVXRELU_OK;
+    int eno = pg->trace_errno;
+    if (!eno && ferror(pg->trace)) eno = EIO;
+    if (fflush(pg->trace) != 0 && !eno) eno = errno ? errno : EIO;
+    if (fclose(pg->trace) != 0 && !eno) eno = errno ? errno : EIO;
+    pg->trace = NULL;
+    if (eno)
+        return cr_fail(err, CVXRELU_ERR_IO, "%s: write failed: %s", pg->trace_path,
+                       strerror(eno));
+    return CVXRELU_OK;
 }
 
 static void say(cvxrelu_progress *pg, const char *fmt, ...)
@@ -52,6 +79,10 @@ static void log_row(cvxrelu_progress *pg, const cvxrelu_iterate_info *it, const 
 void cvxrelu_progress_iterate(const cvxrelu_iterate_info *it, void *progress)
 {
     cvxrelu_progress *pg = progress;
+    if (pg->trace && fprintf(pg->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n",
+                             it->iter, it->objective, it->dual, it->gap, it->step, it->active,
+                             it->time_s, it->restart, it->violation) < 0 && !pg->trace_errno)
+        pg->trace_errno = errno ? errno : EIO;
     if (!pg->out) return;
     /* iterations 0-9, then 10, 20, ..., 100, 200, ..., and at least every 5 s */
     size_t every = 1;

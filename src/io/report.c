@@ -427,3 +427,76 @@ void cvxrelu_train_report_json(cvxrelu_json *j, const cvxrelu_train_report *r,
     cvxrelu_json_str(j, "blas", r->blas[0] ? r->blas : cvxrelu_blas_info());
     cvxrelu_json_int(j, "threads", r->blas[0] ? r->threads : cvxrelu_blas_threads());
 }
+
+/* The pattern statistics of a local run as CSV. */
+static cvxrelu_status write_records(FILE *f, void *user, cvxrelu_error *err)
+{
+    const cvxrelu_local_result *r = user;
+    (void)err;
+    fprintf(f, "step,objective,changed_neurons,mean_hamming,time_s\n");
+    for (size_t i = 0; i < r->n_records; i++) {
+        const cvxrelu_local_record *q = r->records + i;
+        fprintf(f, "%zu,%.17g,%zu,%.17g,%.6f\n", q->step, q->objective, q->changed_neurons,
+                q->mean_hamming, q->time_s);
+    }
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_local_records_write(const char *path, const cvxrelu_local_result *r,
+                                           cvxrelu_error *err)
+{
+    return cvxrelu_write_atomic(path, write_records, (void *)r, err);
+}
+
+/* A summary number, or "not recorded" where the model file leaves it out. */
+static const char *num_or_missing(char *b, size_t cap, const char *fmt, double v)
+{
+    if (isnan(v)) snprintf(b, cap, "not recorded");
+    else snprintf(b, cap, fmt, v);
+    return b;
+}
+
+void cvxrelu_model_print(FILE *f, const cvxrelu_model *m)
+{
+    char b1[64], b2[64];
+    const cvxrelu_encoding *e = m->enc;
+    fprintf(f, "model       %s (format %d)\n",
+           m->kind == CVXRELU_MODEL_GATED ? "gated ReLU"
+           : m->kind == CVXRELU_MODEL_RELU3 ? "three-layer parallel ReLU network [EP21]"
+           : m->V ? "ReLU, dense second layer (read out of the SDP relaxation)"
+                  : "ReLU",
+           CVXRELU_MODEL_FORMAT_VERSION);
+    fprintf(f, "task        %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    fprintf(f, "inputs      %zu raw features -> %zu (%s, %s)\n", e->d_raw, e->d,
+           e->standardize ? "standardized" : "as given", e->bias ? "bias column" : "no bias");
+    if (e->from_csv)
+        fprintf(f, "layout      CSV, label in column %zu (counting from 0) of %zu, %s\n", e->label_col,
+               e->d_raw + 1, e->header ? "a header row of feature names" : "no header row");
+    else
+        fprintf(f, "layout      not recorded (a label column counts as the last)%s\n",
+               e->header ? "; feature names" : "");
+    fprintf(f, "outputs     %zu\n", e->c);
+    if (e->n_classes) {
+        fprintf(f, "classes     %zu:", e->n_classes);
+        for (size_t i = 0; i < e->n_classes; i++) fprintf(f, " %s", e->classes[i]);
+        fputc('\n', f);
+    }
+    if (m->kind == CVXRELU_MODEL_RELU3) {
+        fprintf(f, "sub-networks %zu of %zu first-layer neurons (from %zu configurations)\n", m->m,
+               m->width1, m->patterns);
+        fprintf(f, "lambda      %.6g\n", m->lambda);
+        fprintf(f, "objective   %s (path form; duality gap %s at training time)\n",
+               num_or_missing(b1, sizeof b1, "%.10e", m->objective), num_or_missing(b2, sizeof b2, "%.3e", m->gap));
+    } else if (m->V) {
+        fprintf(f, "neurons     %zu, each feeding all %zu outputs\n", m->m, e->c);
+        fprintf(f, "lambda      %.6g\n", m->lambda);
+        fprintf(f, "objective   %s (above the certified lower bound of the SDP relaxation by "
+               "%s at training time)\n", num_or_missing(b1, sizeof b1, "%.10e", m->objective),
+               num_or_missing(b2, sizeof b2, "%.3e", m->gap));
+    } else {
+        fprintf(f, "neurons     %zu (from %zu patterns)\n", m->m, m->patterns);
+        fprintf(f, "lambda      %.6g\n", m->lambda);
+        fprintf(f, "objective   %s (duality gap %s at training time)\n",
+               num_or_missing(b1, sizeof b1, "%.10e", m->objective), num_or_missing(b2, sizeof b2, "%.3e", m->gap));
+    }
+}
