@@ -150,5 +150,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_certify(int argc, char **argv);
+int cmd_path(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static void usage(FILE *f)
             "\n"
             "Commands:\n"
             "  train    fit a model to a data file and certify it by a duality gap\n"
+            "  path     the regularization path: objective, gap, neurons and metrics\n"
+            "           at each lambda from lambda_max down (warm-started solves)\n"
             "  predict  predictions of a saved model on new data\n"
             "  eval     accuracy / mean squared error of a saved model on labelled data\n"
             "  certify  upper and certified lower bounds on the global optimum for a\n"
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(cmd, "train") == 0) return cmd_train(sub_argc, sub_argv);
+    if (strcmp(cmd, "path") == 0) return cmd_path(sub_argc, sub_argv);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(sub_argc, sub_argv);
     if (strcmp(cmd, "eval") == 0) return cmd_eval(sub_argc, sub_argv);
     if (strcmp(cmd, "certify") == 0) return cmd_certify(sub_argc, sub_argv);

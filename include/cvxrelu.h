@@ -937,6 +937,61 @@ CVXRELU_API cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, cons
 /* A deep copy (NULL on allocation failure). */
 CVXRELU_API cvxrelu_encoding *cvxrelu_encoding_copy(const cvxrelu_encoding *enc);
 
+/* How cross-validation picks lambda on the grid (docs/algorithms.md, "Choosing lambda"). */
+typedef enum {
+    CVXRELU_CV_ONE_SE = 0, /* the largest lambda whose mean validation error is within one
+                              standard error of the best mean (a simpler network, as good
+                              within the noise of the folds) */
+    CVXRELU_CV_MIN         /* the lambda of the best mean validation error */
+} cvxrelu_cv_rule;
+
+/* One lambda of a regularization path (cvxrelu_path). */
+typedef struct {
+    double lambda, objective, dual, gap; /* the convex program's, as cvxrelu_result */
+    cvxrelu_exit exit;
+    size_t iterations;
+    size_t active;           /* non-zero groups */
+    size_t neurons;          /* of the network recovered at this lambda */
+    double time_s;           /* of this solve (warm-started from the one before) */
+    cvxrelu_metrics train, test; /* the network's (test: NAN without test data) */
+} cvxrelu_path_point;
+
+/* The grid of a regularization path and of cross-validation. */
+typedef struct {
+    size_t lambdas;          /* grid points, geometric from lambda_max down; default 20 */
+    double min_ratio;        /* the last is min_ratio * lambda_max; default 1e-3 */
+    size_t folds;            /* cross-validation folds (lambda_auto); default 5 */
+    cvxrelu_cv_rule rule;    /* default CVXRELU_CV_ONE_SE */
+    double cv_tol;           /* cross-validation's solves stop at this relative gap (or
+                                at tol when that is looser): the validation error needs
+                                no more; default 1e-4 */
+    int early_stop;          /* cross-validation ends once 3 lambdas in a row bring no new
+                                best mean validation error; default 1 */
+    void (*on_point)(const cvxrelu_path_point *p, size_t k, void *user); /* cvxrelu_path:
+                                after each lambda; default NULL */
+    void *point_data;
+} cvxrelu_path_settings;
+
+CVXRELU_API void cvxrelu_path_settings_default(cvxrelu_path_settings *s);
+
+/* What cross-validation found (cvxrelu_train with lambda_auto). */
+typedef struct {
+    int run;                 /* 1 when lambda was chosen by cross-validation */
+    size_t lambdas, folds;
+    size_t lambdas_done;     /* grid points validated on every fold */
+    int early_stop;          /* 1: ended early, 3 lambdas having brought no new best */
+    double lambda_max;       /* of the training rows, on the sampled patterns */
+    double *grid;            /* lambdas values, from lambda_max down (owned) */
+    double *mean, *se;       /* validation error at each (1 - accuracy for
+                                classification, mse for regression) and its standard
+                                error over the folds (owned) */
+    size_t best, chosen;     /* index of the best mean; of the lambda chosen by rule */
+    cvxrelu_cv_rule rule;
+    double lambda;           /* grid[chosen] */
+    double time_s;
+    cvxrelu_exit exit;       /* CONVERGED: every fold done; else the stop that ended it */
+} cvxrelu_cv_report;
+
 /* Which convex program cvxrelu_train solves (docs/algorithms.md). */
 typedef enum {
     CVXRELU_TRAIN_GATED = 0, /* the gated ReLU group lasso; a gated network, or a ReLU
@@ -970,7 +1025,9 @@ typedef enum {
     CVXRELU_PHASE_DECOMPOSING, /* the cone decomposition starts */
     CVXRELU_PHASE_DECOMPOSED,  /* sharpness, decomposition_* */
     CVXRELU_PHASE_RECOVERED,   /* the network: network_objective, train metrics */
-    CVXRELU_PHASE_CERTIFYING   /* the certificate of the ReLU network starts */
+    CVXRELU_PHASE_CERTIFYING,  /* the certificate of the ReLU network starts */
+    CVXRELU_PHASE_VALIDATING   /* lambda_auto: a fold of the cross-validation is done
+                                  (cv.folds_done of cv.folds) */
 } cvxrelu_train_phase;
 
 typedef struct cvxrelu_train_report cvxrelu_train_report;
@@ -995,6 +1052,10 @@ typedef struct {
     const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
                                   its weights); default NULL */
     double lambda;           /* regularization, canonical scale; default 1e-3 */
+    int lambda_auto;         /* GATED, RELU: choose lambda by cross-validation over the
+                                path's grid (path), then fit on all rows; default 0 */
+    cvxrelu_path_settings path; /* the grid and the folds, as cvxrelu_path_settings_default
+                                   sets them */
     double lambda_ratio;     /* > 0: lambda = lambda_ratio * lambda_max of the sampled
                                 program, overriding lambda; default 0 */
     double beta;             /* > 0: lambda = beta / (n c) (the unnormalized scale),
@@ -1058,6 +1119,7 @@ struct cvxrelu_train_report {
     size_t patterns_asked;   /* P asked for (0: the given gates' only) */
     cvxrelu_exit sampling_exit; /* CONVERGED, or INTERRUPTED / TIME_LIMIT while sampling */
     int preconditioned_possible; /* GATED: the d x d metric can be built for this data */
+    cvxrelu_cv_report cv;    /* lambda_auto: the grid, the fold scores and the choice */
     cvxrelu_result convex;   /* the convex solve: objective, dual, gap, exit, ... */
     cvxrelu_exit exit;       /* of the whole call (the solve's, or the sampling's) */
     int no_result;           /* stopped before the first iteration with nothing to show:
@@ -1126,6 +1188,31 @@ CVXRELU_API cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvx
                              const cvxrelu_train_settings *s, cvxrelu_model **model_out,
                              cvxrelu_train_report *report, cvxrelu_error *err);
 
+/* What cvxrelu_path did. */
+typedef struct {
+    cvxrelu_train_program program; /* GATED or RELU */
+    size_t n, d, c, patterns;
+    cvxrelu_task task;
+    double lambda_max;       /* on the sampled patterns */
+    size_t n_points;         /* lambdas solved (fewer than asked after a stop) */
+    cvxrelu_path_point *points; /* owned: cvxrelu_path_report_free */
+    cvxrelu_exit exit;
+    double time_s;
+} cvxrelu_path_report;
+
+/*
+ * The regularization path of the gated or the exact ReLU program (s->program): the
+ * encoding and the patterns as cvxrelu_train makes them, then s->path.lambdas values
+ * of lambda geometric from lambda_max down to s->path.min_ratio lambda_max, each solve
+ * warm-started from the previous one, each to s->tol.  Per lambda the objective, the
+ * certified gap, the active groups, the network's train and test metrics.  A stop
+ * request or s->time_limit_s ends the path: the lambdas solved so far are reported.
+ */
+CVXRELU_API cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
+                                        const cvxrelu_train_settings *s, cvxrelu_path_report *r,
+                                        cvxrelu_error *err);
+CVXRELU_API void cvxrelu_path_report_free(cvxrelu_path_report *r);
+
 /* ------------------------------------------------- reports: JSON and text */
 
 /*
@@ -1144,6 +1231,8 @@ typedef struct {
 CVXRELU_API void cvxrelu_json_open(cvxrelu_json *j);
 CVXRELU_API void cvxrelu_json_num(cvxrelu_json *j, const char *key, double v);
 CVXRELU_API void cvxrelu_json_int(cvxrelu_json *j, const char *key, long long v);
+/* An array of n numbers (NaN and infinities as null). */
+CVXRELU_API void cvxrelu_json_nums(cvxrelu_json *j, const char *key, const double *v, size_t n);
 CVXRELU_API void cvxrelu_json_bool(cvxrelu_json *j, const char *key, int v);
 CVXRELU_API void cvxrelu_json_str(cvxrelu_json *j, const char *key, const char *v);
 /* Closes the object (no keys after this); NULL when memory ran out. */
@@ -1172,6 +1261,8 @@ CVXRELU_API const char *cvxrelu_optimizer_string(cvxrelu_optimizer o);
 CVXRELU_API void cvxrelu_bounds_json(cvxrelu_json *j, double objective, double lower_bound);
 /* A certificate's own keys (the bound used, the s-bounds, feasibility, exit). */
 CVXRELU_API void cvxrelu_certificate_json(cvxrelu_json *j, const cvxrelu_certificate *c);
+/* The path as JSON keys: the run's, then one array per column (docs/cli.md, "path"). */
+CVXRELU_API void cvxrelu_path_report_json(cvxrelu_json *j, const cvxrelu_path_report *r);
 /* A certificate as the text block the CLI shows (n: the rows it was computed on). */
 CVXRELU_API void cvxrelu_certificate_print(FILE *f, const cvxrelu_certificate *c, size_t n);
 

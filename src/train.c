@@ -37,30 +37,14 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->width1 = 3;
     s->subnets = 20;
     cvxrelu_relu3_settings_default(&s->relu3);
+    cvxrelu_path_settings_default(&s->path);
 }
 
 void cvxrelu_train_report_free(cvxrelu_train_report *r)
 {
     if (!r) return;
     cvxrelu_local_result_free(&r->local);
-}
-
-cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
-                                   const double *Y, size_t n)
-{
-    cvxrelu_metrics mt = {NAN, NAN};
-    const size_t c = enc->c;
-    double se = 0.0;
-    for (size_t i = 0; i < n * c; i++) se += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
-    mt.mse = n ? se / (double)(n * c) : NAN;
-    if (enc->task == CVXRELU_TASK_CLASSIFICATION && n) {
-        size_t ok = 0;
-        for (size_t i = 0; i < n; i++)
-            ok += cvxrelu_encoding_decide(enc, Yhat + i * c) ==
-                  cvxrelu_encoding_decide(enc, Y + i * c);
-        mt.accuracy = (double)ok / (double)n;
-    }
-    return mt;
+    cr_cv_report_free(&r->cv);
 }
 
 /* ------------------------------------------------------------ the pipeline */
@@ -99,6 +83,9 @@ static void choose_threads(const train_ctx *t, cvxrelu_train_phase p)
     else if (p == CVXRELU_PHASE_CERTIFYING)
         cvxrelu_blas_set_threads(0);
 }
+
+static void phase(train_ctx *t, cvxrelu_train_phase p);
+static void on_cv_lambda(void *user) { phase(user, CVXRELU_PHASE_VALIDATING); }
 
 static void phase(train_ctx *t, cvxrelu_train_phase p)
 {
@@ -759,7 +746,18 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     }
     phase(t, CVXRELU_PHASE_SAMPLED);
 
-    if (s->lambda_ratio > 0.0) {
+    if (s->lambda_auto) { /* cross-validation over the path's grid picks lambda */
+        if (s->threads == 0)
+            cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(t->pb.n, t->pb.d, t->pat->P * t->pb.c));
+        /* under a time limit, cross-validation gets three quarters of what is left and
+           the final fit the rest */
+        const double dl = t->whole.stop.deadline;
+        const double cv_deadline = dl > 0.0 ? cr_now() + 0.75 * fmax(dl - cr_now(), 0.0) : 0.0;
+        if ((st = cr_cv_lambda(&t->pb, t->enc, t->pat, s, cv_deadline, &r->cv,
+                               on_cv_lambda, t, err)))
+            return st;
+        if (r->cv.lambdas_done) r->lambda = r->cv.lambda;
+    } else if (s->lambda_ratio > 0.0) {
         double lmax = cvxrelu_lambda_max(&t->pb, t->pat);
         if (!isfinite(lmax)) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory computing lambda_max");
         r->lambda = s->lambda_ratio * lmax;
@@ -841,6 +839,10 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
         s->program != CVXRELU_TRAIN_SDP && s->program != CVXRELU_TRAIN_LOCAL &&
         s->program != CVXRELU_TRAIN_RELU3)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: unknown program %d", (int)s->program);
+    if (s->lambda_auto && s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU)
+        return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
+                       "train: lambda by cross-validation is for the gated and the exact ReLU "
+                       "programs");
     if (s->gates && !s->n_gates)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");
     memset(report, 0, sizeof *report);

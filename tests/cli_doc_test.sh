@@ -22,7 +22,7 @@ opts() {
 
 : >"$T/help.txt"
 "$BIN" --help >>"$T/help.txt" || { echo "FAIL: cvxrelu --help exited $?"; exit 1; }
-for cmd in train predict eval certify info demo; do
+for cmd in train path predict eval certify info demo; do
   "$BIN" "$cmd" --help >>"$T/help.txt" || { echo "FAIL: cvxrelu $cmd --help exited $?"; exit 1; }
 done
 opts "$T/help.txt" >"$T/help.opts"

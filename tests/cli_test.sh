@@ -109,7 +109,7 @@ expect_error "unknown command" 1 "frobnicate" -- frobnicate
 expect_error "predict without data" 1 "MODEL and DATA" -- predict "$T/good.model"
 
 # ---- help and version
-for c in train predict eval info demo; do
+for c in train path predict eval info demo; do
   $W "$BIN" $c --help >"$T/help" 2>&1 && grep -q "Usage: cvxrelu $c" "$T/help" && grep -q "Exit codes" "$T/help" \
     && pass "$c --help" || fail "$c --help"
 done
@@ -362,6 +362,24 @@ $W "$BIN" predict "$T/v1.model" "$FIX/good.csv" -o "$T/v1.pred" && cmp -s "$T/p1
   && $W "$BIN" info "$T/v1.model" | grep -q "layout      not recorded" \
   && $W "$BIN" info "$T/w0.model" | grep -q "label in column 0 (counting from 0) of 14, a header row" \
   && pass "a version-1 model loads and predicts as the version-2 one" || fail "version-1 model"
+
+# ---- the regularization path and --lambda auto
+$W "$BIN" path -q "$DATA/iris.csv" --lambdas 6 --lambda-min-ratio 0.01 --patterns 20 --csv "$T/path.csv" \
+  --json "$T/path.json" && [ "$(wc -l <"$T/path.csv")" = 7 ] && head -1 "$T/path.csv" | grep -q '^lambda,objective,gap,' \
+  && grep -q '"points": 6' "$T/path.json" && grep -q '"test_accuracy": \[' "$T/path.json" \
+  && awk -F, 'NR > 1 && $3 > 1e-6 * ($2 > 1 ? $2 : 1) { bad = 1 } END { exit bad }' "$T/path.csv" \
+  && pass "path: one CSV row per lambda, every gap within --eps, JSON arrays" || fail "path CSV / JSON"
+$W "$BIN" train -q "$DATA/iris.csv" --patterns 20 --lambdas 8 --json "$T/auto.json" \
+  && grep -q '"cv_rule": "one-se"' "$T/auto.json" && grep -q '"cv_error": \[' "$T/auto.json" \
+  && /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["lambda"] in j["cv_lambdas"]; assert len(j["cv_error"]) == j["cv_lambdas_done"]' "$T/auto.json" \
+  && pass "train: lambda by cross-validation by default, a grid point, recorded in the JSON" || fail "train --lambda auto"
+$W "$BIN" train -q "$DATA/iris.csv" --patterns 20 --lambda 1e-3 --json "$T/fixed.json" && ! grep -q '"cv_' "$T/fixed.json" \
+  && pass "train --lambda L: no cross-validation" || fail "train --lambda L"
+expect_error "path refuses --lambda" 1 "--lambda" "cvxrelu path" -- path "$DATA/iris.csv" --lambda 0.1
+expect_error "path refuses --model sdp" 1 "gated or the exact ReLU" -- path "$DATA/iris.csv" --model sdp
+expect_error "--folds without --lambda auto" 1 "--lambda auto" -- train -q "$DATA/iris.csv" --lambda 0.1 --folds 3 -o "$T/out.model"
+expect_error "--lambda auto with --model sdp" 1 "--lambda auto" -- train -q "$DATA/iris.csv" --model sdp --lambda auto -o "$T/out.model"
+expect_error "bad --lambda" 1 "--lambda" "auto" -- train -q "$DATA/iris.csv" --lambda often -o "$T/out.model"
 
 echo "$fails failure(s)"
 [ $fails = 0 ]

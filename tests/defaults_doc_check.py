@@ -33,7 +33,6 @@ def same(doc, val):
 # library's default
 CLI_MAP = [
     ("train", "--patterns", "cvxrelu_train_settings", "patterns"),
-    ("train", "--lambda", "cvxrelu_train_settings", "lambda"),
     ("train", "--eps", "cvxrelu_train_settings", "tol"),
     ("train", "--eps-feas", "cvxrelu_train_settings", "tol_feas"),
     ("train", "--max-iter", "cvxrelu_train_settings", "max_iter"),

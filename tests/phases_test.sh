@@ -34,7 +34,10 @@ awk 'BEGIN { srand(7); for (i = 0; i < 1200; i++) { s = 0; line = "";
 stop_phase() {
   name=$1; sig=$2; waitfor=$3; want_model=$4; shift 5
   rm -f "$T/m.model"
-  "$BIN" train "$@" -o "$T/m.model" 2>"$T/err" >/dev/null &
+  # a fixed lambda unless the case names one (cross-validation has its own case)
+  case " $* " in *" --lambda "*|*" --beta "*) lam= ;; *) lam="--lambda 1e-3" ;; esac
+  # shellcheck disable=SC2086
+  "$BIN" train "$@" $lam -o "$T/m.model" 2>"$T/err" >/dev/null &
   pid=$!
   k=0
   while ! grep -qF -- "$waitfor" "$T/err" 2>/dev/null && [ $k -lt 600 ]; do
@@ -77,6 +80,10 @@ stop_phase "SDP read-out" TERM "sdp admm:" 1 -- \
   "$DATA/iris.csv" --model sdp --max-iter 300 --width 1000
 stop_phase "relu3 sampling of configurations" TERM "width1" 0 -- \
   "$T/wide.csv" --model relu3 --subnets 400000 --max-memory 100000
+# cross-validation over the path (--lambda auto, the default) stops between and inside
+# its solves; stopped, nothing has been fitted on all rows, so no model is written
+stop_phase "cross-validation (--lambda auto)" TERM "cross-validation: lambda 3 of" 0 -- \
+  "$T/digits.csv" --patterns 150 --lambda auto
 # gated sampling of many patterns stops between its blocks of gates
 stop_phase "sampling of patterns" INT "memory:" 0 -- \
   "$T/wide.csv" --patterns 4000000 --max-memory 100000 -v
@@ -125,7 +132,7 @@ stop_certify() {
 
 # certify: a signal skips the bounds not yet computed; the report and JSON of the
 # bounds already computed are written (valid, looser), exit 130
-"$BIN" train -q "$T/digits.csv" --patterns 100 --decompose closed --no-certify -o "$T/dig.model"
+"$BIN" train -q "$T/digits.csv" --patterns 100 --lambda 1e-3 --decompose closed --no-certify -o "$T/dig.model"
 for sig in TERM INT; do
   stop_certify "$sig" "$T/dig.model" "$T/digits.csv" --samples 20000 --subsets-max-rows 26 \
     --sdp-max-rows 2000
@@ -140,7 +147,7 @@ done
 awk 'BEGIN { srand(3); print "x,y"; for (i = 0; i < 150000; i++) { x = rand() * 6 - 3;
   printf "%.6f,%.6f\n", x, sin(2 * x) + 0.1 * (rand() - 0.5) } }' >"$T/oned.csv"
 head -n 2001 "$T/oned.csv" >"$T/oned2k.csv"
-"$BIN" train -q "$T/oned2k.csv" --patterns 50 --decompose closed --no-certify -o "$T/oned.model"
+"$BIN" train -q "$T/oned2k.csv" --patterns 50 --lambda 1e-3 --decompose closed --no-certify -o "$T/oned.model"
 for sig in TERM INT; do
   stop_certify "$sig" "$T/oned.model" "$T/oned.csv" --bounds exact
   [ $rc = 130 ] && [ "$el" -le $((2000 * S)) ] && grep -q '"exit": "interrupted"' "$T/c.json" \
@@ -160,7 +167,7 @@ grep -q "interrupted inside the SDP relaxation" "$T/err" \
   || fail "the SDP watchdog's message (stderr: $(tail -1 "$T/err"))"
 
 # a second signal ends the process at once, whatever it is doing
-"$BIN" train "$T/digits.csv" --patterns 150 --decompose min-norm -o "$T/m2.model" 2>"$T/err" &
+"$BIN" train "$T/digits.csv" --patterns 150 --lambda 1e-3 --decompose min-norm -o "$T/m2.model" 2>"$T/err" &
 pid=$!
 k=0
 while ! grep -qF "decomposition: the min-norm split" "$T/err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done

@@ -158,6 +158,20 @@ int main(void)
     PP("cvxrelu_train_settings", g, on_phase);
     PP("cvxrelu_train_settings", g, phase_data);
     PD("cvxrelu_train_settings", g, threads);
+    PD("cvxrelu_train_settings", g, lambda_auto);
+    cvxrelu_path_settings gp;
+    cvxrelu_path_settings_default(&gp);
+    printf("cvxrelu_train_settings path %s\n",
+           memcmp(&gp, &g.path, sizeof gp) == 0 ? "cvxrelu_path_settings_default" : "other");
+    PZ("cvxrelu_path_settings", gp, lambdas);
+    PD("cvxrelu_path_settings", gp, min_ratio);
+    PZ("cvxrelu_path_settings", gp, folds);
+    printf("cvxrelu_path_settings rule %s\n",
+           gp.rule == CVXRELU_CV_ONE_SE ? "CVXRELU_CV_ONE_SE" : "other");
+    PD("cvxrelu_path_settings", gp, cv_tol);
+    PD("cvxrelu_path_settings", gp, early_stop);
+    PP("cvxrelu_path_settings", gp, on_point);
+    PP("cvxrelu_path_settings", gp, point_data);
     cvxrelu_certify_run_settings cr;
     cvxrelu_certify_run_settings_default(&cr);
     cvxrelu_certify_settings cb;

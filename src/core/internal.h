@@ -132,4 +132,14 @@ double cr_loop_elapsed(const cr_loop *l);
 /* Parse a double from the whole of [s, end); 0 on success. */
 int cr_parse_double(const char *s, const char *end, double *out);
 
+/* src/path.c: choose lambda by K-fold cross-validation over the path's grid on the
+   encoded training problem pb with its patterns (the gates are reused on each fold);
+   on_lambda after each lambda.  deadline: cr_now() based, 0 = none.  Fills cv (its arrays
+   owned: cr_cv_report_free). */
+cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *enc,
+                            const cvxrelu_patterns *pat, const cvxrelu_train_settings *s,
+                            double deadline, cvxrelu_cv_report *cv,
+                            void (*on_lambda)(void *user), void *user, cvxrelu_error *err);
+void cr_cv_report_free(cvxrelu_cv_report *cv);
+
 #endif

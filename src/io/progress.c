@@ -168,8 +168,32 @@ static void convex_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxr
             say(pg, "note: only %zu distinct patterns found in %zu draws (asked for %zu)\n",
                  r->patterns, r->gates_drawn, r->patterns_asked);
         break;
+    case CVXRELU_PHASE_VALIDATING:
+        say(pg, "cross-validation: lambda %zu of %zu (%.6g): mean validation %s %.4g +- %.2g over "
+                "%zu folds (%.2f s)\n", r->cv.lambdas_done, r->cv.lambdas,
+            r->cv.grid[r->cv.lambdas_done - 1],
+            r->task == CVXRELU_TASK_CLASSIFICATION ? "error" : "mse",
+            r->cv.mean[r->cv.lambdas_done - 1], r->cv.se[r->cv.lambdas_done - 1], r->cv.folds,
+            r->cv.time_s);
+        break;
     case CVXRELU_PHASE_SOLVING:
         pg->violation_column = relu;
+        if (r->cv.run && r->cv.lambdas_done) {
+            const cvxrelu_cv_report *cv = &r->cv;
+            say(pg, "lambda %.6g chosen by %zu-fold cross-validation (%s rule) over %zu lambdas "
+                    "from lambda_max %.6g: validation %s %.4g +- %.2g (best %.4g at lambda "
+                    "%.6g)%s\n", cv->lambda, cv->folds,
+                cv->rule == CVXRELU_CV_ONE_SE ? "one-standard-error" : "minimum", cv->lambdas,
+                cv->lambda_max, r->task == CVXRELU_TASK_CLASSIFICATION ? "error" : "mse",
+                cv->mean[cv->chosen], cv->se[cv->chosen], cv->mean[cv->best], cv->grid[cv->best],
+                cv->early_stop ? "; the grid ended early, 3 lambdas bringing no new best"
+                : cv->lambdas_done < cv->lambdas ? "; cut short" : "");
+        } else if (r->cv.run && r->cv.exit == CVXRELU_EXIT_STALLED) {
+            say(pg, "cross-validation skipped: lambda_max %.6g leaves nothing to validate; "
+                    "lambda %.6g\n", r->cv.lambda_max, r->lambda);
+        } else if (r->cv.run) {
+            say(pg, "cross-validation stopped before its first lambda: lambda %.6g\n", r->lambda);
+        }
         if (relu && s->single_precision)
             say(pg, "note: --precision single applies to the gated program; the ReLU program runs "
                  "in double\n");

@@ -54,6 +54,19 @@ void cvxrelu_json_num(cvxrelu_json *j, const char *k, double v)
     put(j, b, strlen(b));
 }
 
+void cvxrelu_json_nums(cvxrelu_json *j, const char *k, const double *v, size_t n)
+{
+    char b[64];
+    key(j, k);
+    put(j, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(v[i])) snprintf(b, sizeof b, "%s%.17g", i ? ", " : "", v[i]);
+        else snprintf(b, sizeof b, "%snull", i ? ", " : "");
+        put(j, b, strlen(b));
+    }
+    put(j, "]", 1);
+}
+
 void cvxrelu_json_int(cvxrelu_json *j, const char *k, long long v)
 {
     char b[32];
@@ -298,6 +311,21 @@ static void shared_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
     if (!isnan(viol)) cvxrelu_json_num(j, "constraint_violation", viol);
     cvxrelu_json_int(j, "iterations", (long long)iters);
     cvxrelu_json_num(j, "solve_time_s", secs);
+    if (!r->cv.run) return;
+    const cvxrelu_cv_report *cv = &r->cv; /* lambda chosen by cross-validation */
+    cvxrelu_json_str(j, "cv_rule", cv->rule == CVXRELU_CV_ONE_SE ? "one-se" : "min");
+    cvxrelu_json_int(j, "cv_folds", (long long)cv->folds);
+    cvxrelu_json_int(j, "cv_lambdas_done", (long long)cv->lambdas_done);
+    cvxrelu_json_bool(j, "cv_early_stop", cv->early_stop);
+    cvxrelu_json_num(j, "cv_lambda_max", cv->lambda_max);
+    if (cv->grid) cvxrelu_json_nums(j, "cv_lambdas", cv->grid, cv->lambdas);
+    if (cv->lambdas_done) {
+        cvxrelu_json_nums(j, "cv_error", cv->mean, cv->lambdas_done);
+        cvxrelu_json_nums(j, "cv_error_se", cv->se, cv->lambdas_done);
+        cvxrelu_json_num(j, "cv_best_lambda", cv->grid[cv->best]);
+    }
+    cvxrelu_json_num(j, "cv_time_s", cv->time_s);
+    cvxrelu_json_str(j, "cv_exit", cvxrelu_exit_string(cv->exit));
 }
 
 /* The two-layer convex programs' own keys. */
@@ -499,4 +527,60 @@ void cvxrelu_model_print(FILE *f, const cvxrelu_model *m)
         fprintf(f, "objective   %s (duality gap %s at training time)\n",
                num_or_missing(b1, sizeof b1, "%.10e", m->objective), num_or_missing(b2, sizeof b2, "%.3e", m->gap));
     }
+}
+
+/* ------------------------------------------------------------ the path */
+
+/* Column get of a path point. */
+typedef double (*point_col)(const cvxrelu_path_point *q);
+static double col_lambda(const cvxrelu_path_point *q) { return q->lambda; }
+static double col_objective(const cvxrelu_path_point *q) { return q->objective; }
+static double col_dual(const cvxrelu_path_point *q) { return q->dual; }
+static double col_gap(const cvxrelu_path_point *q) { return q->gap; }
+static double col_iterations(const cvxrelu_path_point *q) { return (double)q->iterations; }
+static double col_active(const cvxrelu_path_point *q) { return (double)q->active; }
+static double col_neurons(const cvxrelu_path_point *q) { return (double)q->neurons; }
+static double col_time(const cvxrelu_path_point *q) { return q->time_s; }
+static double col_train_mse(const cvxrelu_path_point *q) { return q->train.mse; }
+static double col_test_mse(const cvxrelu_path_point *q) { return q->test.mse; }
+static double col_train_acc(const cvxrelu_path_point *q) { return q->train.accuracy; }
+static double col_test_acc(const cvxrelu_path_point *q) { return q->test.accuracy; }
+
+void cvxrelu_path_report_json(cvxrelu_json *j, const cvxrelu_path_report *r)
+{
+    static const struct {
+        const char *key;
+        point_col get;
+        int classification_only;
+    } cols[] = {
+        {"lambda", col_lambda, 0},         {"objective", col_objective, 0},
+        {"dual_value", col_dual, 0},       {"gap", col_gap, 0},
+        {"iterations", col_iterations, 0}, {"active_groups", col_active, 0},
+        {"neurons", col_neurons, 0},       {"solve_time_s", col_time, 0},
+        {"train_mse", col_train_mse, 0},   {"test_mse", col_test_mse, 0},
+        {"train_accuracy", col_train_acc, 1}, {"test_accuracy", col_test_acc, 1},
+    };
+    cvxrelu_json_str(j, "command", "path");
+    cvxrelu_json_str(j, "model", r->program == CVXRELU_TRAIN_RELU ? "relu" : "gated");
+    cvxrelu_json_str(j, "task", r->task == CVXRELU_TASK_CLASSIFICATION ? "classification"
+                                                                      : "regression");
+    cvxrelu_json_int(j, "n", (long long)r->n);
+    cvxrelu_json_int(j, "d", (long long)r->d);
+    cvxrelu_json_int(j, "c", (long long)r->c);
+    cvxrelu_json_int(j, "patterns", (long long)r->patterns);
+    cvxrelu_json_num(j, "lambda_max", r->lambda_max);
+    cvxrelu_json_int(j, "points", (long long)r->n_points);
+    cvxrelu_json_str(j, "exit", cvxrelu_exit_string(r->exit));
+    cvxrelu_json_num(j, "time_s", r->time_s);
+    double *v = r->n_points ? malloc(r->n_points * sizeof *v) : NULL;
+    if (r->n_points && !v) {
+        j->failed = 1;
+        return;
+    }
+    for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+        if (cols[c].classification_only && r->task != CVXRELU_TASK_CLASSIFICATION) continue;
+        for (size_t k = 0; k < r->n_points; k++) v[k] = cols[c].get(r->points + k);
+        cvxrelu_json_nums(j, cols[c].key, v, r->n_points);
+    }
+    free(v);
 }

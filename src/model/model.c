@@ -448,3 +448,21 @@ nomem:
     cvxrelu_encoding_free(enc);
     return cr_fail(err, CVXRELU_ERR_NOMEM, "model: out of memory");
 }
+
+cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yhat,
+                                   const double *Y, size_t n)
+{
+    cvxrelu_metrics mt = {NAN, NAN};
+    const size_t c = enc->c;
+    double se = 0.0;
+    for (size_t i = 0; i < n * c; i++) se += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
+    mt.mse = n ? se / (double)(n * c) : NAN;
+    if (enc->task == CVXRELU_TASK_CLASSIFICATION && n) {
+        size_t ok = 0;
+        for (size_t i = 0; i < n; i++)
+            ok += cvxrelu_encoding_decide(enc, Yhat + i * c) ==
+                  cvxrelu_encoding_decide(enc, Y + i * c);
+        mt.accuracy = (double)ok / (double)n;
+    }
+    return mt;
+}

@@ -34,7 +34,7 @@ def cli_run(tmp_path_factory):
     """The CLI's model, JSON report and predictions on breast_cancer.csv."""
     d = tmp_path_factory.mktemp("cli")
     model, report = str(d / "M"), str(d / "J")
-    cli("train", CSV, "--patterns", "50", "--seed", "0", "-o", model, "--json", report, "-q")
+    cli("train", CSV, "--patterns", "50", "--seed", "0", "--lambda", "1e-3", "-o", model, "--json", report, "-q")
     with open(report) as f:
         rep = json.load(f)
     return model, rep, cli("predict", model, CSV).split()
