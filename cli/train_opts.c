@@ -112,8 +112,9 @@ static const opt_def train_table[] = {
      1000, 0, NULL, 0, "--lambda auto: cross-validation folds, stratified by class for "
      "classification, seeded by --seed (default 5)"},
     {"--cv-rule", M_GATED | M_RELU, NULL, "R", OPT_CHOICE, F(s.path.rule), G(path_given), NB,
-     "one-se|min", CVXRELU_CV_ONE_SE, "--lambda auto: one-se (default): the largest lambda whose "
-     "mean validation error is within one standard error of the best; min: the best"},
+     "one-se|min", CVXRELU_CV_ONE_SE, "--lambda auto: min (default): the lambda of the best mean "
+     "validation error; one-se: the largest lambda whose mean is within one standard error of "
+     "the best (a simpler network)"},
     {"--lambdas", M_GATED | M_RELU | M_PATH, NULL, "K", OPT_SIZE, F(s.path.lambdas), G(path_given),
      1, 10000, 0, NULL, 0, "--lambda auto and path: grid points, geometric from lambda_max down "
      "(default 20)"},

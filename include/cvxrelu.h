@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define CVXRELU_VERSION "0.1.0"
-#define CVXRELU_MODEL_FORMAT_VERSION 2
+#define CVXRELU_MODEL_FORMAT_VERSION 3
 
 /* ------------------------------------------------------------------ status */
 
@@ -143,6 +143,11 @@ typedef struct {
     int bias;              /* 1: append a column of ones */
     double *mean;          /* d_raw */
     double *scale;         /* d_raw; 1 for constant columns */
+    /* Regression targets standardized (cvxrelu_train and cvxrelu_path with standardize):
+       the program fits (y - y_mean) / y_scale; cvxrelu_model_predict undoes it and
+       cvxrelu_metrics_of reports the mse in the targets' units.  0 / 0 / 1: as given. */
+    int standardize_y;
+    double y_mean, y_scale;
     size_t n_classes;      /* 0 for regression */
     char **classes;        /* n_classes label strings, sorted (numerically if all numeric) */
     /* The layout of the training file (model format 2), for reading later data the same
@@ -961,7 +966,7 @@ typedef struct {
     size_t lambdas;          /* grid points, geometric from lambda_max down; default 20 */
     double min_ratio;        /* the last is min_ratio * lambda_max; default 1e-3 */
     size_t folds;            /* cross-validation folds (lambda_auto); default 5 */
-    cvxrelu_cv_rule rule;    /* default CVXRELU_CV_ONE_SE */
+    cvxrelu_cv_rule rule;    /* default CVXRELU_CV_MIN */
     double cv_tol;           /* cross-validation's solves stop at this relative gap (or
                                 at tol when that is looser): the validation error needs
                                 no more; default 1e-4 */

@@ -22,7 +22,7 @@ void cvxrelu_path_settings_default(cvxrelu_path_settings *s)
     s->lambdas = 20;
     s->min_ratio = 1e-3;
     s->folds = 5;
-    s->rule = CVXRELU_CV_ONE_SE;
+    s->rule = CVXRELU_CV_MIN;
     s->cv_tol = 1e-4;
     s->early_stop = 1;
 }
@@ -192,6 +192,7 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     cvxrelu_patterns *pat = NULL;
     cvxrelu_status st;
     if ((st = cvxrelu_encoding_fit(train, s->task, s->standardize, s->bias, &enc, err)) ||
+        (s->standardize && (cr_encoding_fit_targets(enc, train), 0)) ||
         (st = cvxrelu_encoding_features(enc, train, &X, err)) ||
         (st = cvxrelu_encoding_targets(enc, train, &Y, err)))
         goto done;

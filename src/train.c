@@ -690,6 +690,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     if (!train->has_labels)
         return cr_fail(err, CVXRELU_ERR_INVALID, "training data needs a label column");
     if ((st = cvxrelu_encoding_fit(train, s->task, s->standardize, s->bias, &t->enc, err)) ||
+        (s->standardize && (cr_encoding_fit_targets(t->enc, train), 0)) ||
         (st = cvxrelu_encoding_features(t->enc, train, &t->X, err)) ||
         (st = cvxrelu_encoding_targets(t->enc, train, &t->Y, err)))
         return st;

@@ -370,7 +370,7 @@ $W "$BIN" path -q "$DATA/iris.csv" --lambdas 6 --lambda-min-ratio 0.01 --pattern
   && awk -F, 'NR > 1 && $3 > 1e-6 * ($2 > 1 ? $2 : 1) { bad = 1 } END { exit bad }' "$T/path.csv" \
   && pass "path: one CSV row per lambda, every gap within --eps, JSON arrays" || fail "path CSV / JSON"
 $W "$BIN" train -q "$DATA/iris.csv" --patterns 20 --lambdas 8 --json "$T/auto.json" \
-  && grep -q '"cv_rule": "one-se"' "$T/auto.json" && grep -q '"cv_error": \[' "$T/auto.json" \
+  && grep -q '"cv_rule": "min"' "$T/auto.json" && grep -q '"cv_error": \[' "$T/auto.json" \
   && /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["lambda"] in j["cv_lambdas"]; assert len(j["cv_error"]) == j["cv_lambdas_done"]' "$T/auto.json" \
   && pass "train: lambda by cross-validation by default, a grid point, recorded in the JSON" || fail "train --lambda auto"
 $W "$BIN" train -q "$DATA/iris.csv" --patterns 20 --lambda 1e-3 --json "$T/fixed.json" && ! grep -q '"cv_' "$T/fixed.json" \

@@ -33,7 +33,9 @@ case_ "a single class" 2 "only one class" -- train "$T/oneclass.csv" $M
 printf 'a,b,y\n1e300,-1e300,1\n-1e300,1e300,2\n1e-300,5e307,3\n1.7e308,-1.7e308,4\n' >"$T/huge.csv"
 case_ "features near the limits of double" 0 "" -- train "$T/huge.csv" --patterns 20 $M
 printf 'a,y\n1,1e200\n2,3\n3,4\n' >"$T/hugey.csv"
-case_ "targets beyond 1e150" 3 "below 1e150" -- train "$T/hugey.csv" $M
+# standardized (the default), huge targets are fine; as given, they are refused
+case_ "targets beyond 1e150, standardized" 0 "" -- train "$T/hugey.csv" $M
+case_ "targets beyond 1e150, as given" 3 "below 1e150" -- train "$T/hugey.csv" --no-standardize $M
 case_ "raw features near 1e300" 3 "standardize them" -- train "$T/huge.csv" --raw $M
 printf 'a,b,y\n1,2,1\n1,2,2\n1,2,3\n' >"$T/zeroraw.csv"
 printf 'a,b,y\n0,0,1\n0,0,2\n0,0,3\n' >"$T/zeros.csv"

@@ -167,7 +167,7 @@ int main(void)
     PD("cvxrelu_path_settings", gp, min_ratio);
     PZ("cvxrelu_path_settings", gp, folds);
     printf("cvxrelu_path_settings rule %s\n",
-           gp.rule == CVXRELU_CV_ONE_SE ? "CVXRELU_CV_ONE_SE" : "other");
+           gp.rule == CVXRELU_CV_MIN ? "CVXRELU_CV_MIN" : "other");
     PD("cvxrelu_path_settings", gp, cv_tol);
     PD("cvxrelu_path_settings", gp, early_stop);
     PP("cvxrelu_path_settings", gp, on_point);

@@ -78,11 +78,16 @@ static void path_against_cold(cvxrelu_train_program program)
     assert_int_equal(points_seen, 7);
     assert_int_equal(r.exit, CVXRELU_EXIT_CONVERGED);
     assert_true(r.lambda_max > 0.0);
-    /* lambda_max: the zero network, its objective (1/(2n)) ||y||^2 */
+    /* lambda_max: the zero network, its objective (1/(2n)) ||y||^2 = 1/2 on the
+       standardized targets (mean 0, variance 1), its mse the targets' variance */
     assert_true(fabs(r.points[0].lambda - r.lambda_max) <= 1e-15 * r.lambda_max);
     assert_int_equal(r.points[0].active, 0);
-    assert_true(fabs(r.points[0].objective - r.points[0].train.mse / 2.0) <=
-                1e-12 * r.points[0].objective);
+    assert_true(fabs(r.points[0].objective - 0.5) <= 1e-12);
+    double ym = 0.0, yv = 0.0;
+    for (size_t i = 0; i < ds->n; i++) ym += ds->label_value[i] / (double)ds->n;
+    for (size_t i = 0; i < ds->n; i++) yv += (ds->label_value[i] - ym) * (ds->label_value[i] - ym);
+    yv /= (double)ds->n;
+    assert_true(fabs(r.points[0].train.mse - yv) <= 1e-12 * yv);
     for (size_t k = 0; k < r.n_points; k++) {
         const cvxrelu_path_point *p = r.points + k;
         assert_int_equal(p->exit, CVXRELU_EXIT_CONVERGED);

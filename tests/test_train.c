@@ -112,7 +112,10 @@ static void test_gated_exact_recovery(void **state)
     /* the balanced recovery of a gated solution has the convex objective */
     assert_true(fabs(def - r.convex.objective) <= 1e-10 * fmax(1.0, def));
     assert_true(fabs(def - r.network_objective) <= 1e-12 * fmax(1.0, def));
-    assert_true(fabs(mse - r.train_metrics.mse) <= 1e-12 * fmax(1.0, mse));
+    /* the targets were standardized: the report's mse is in the targets' units */
+    assert_int_equal(m->enc->standardize_y, 1);
+    const double s2 = m->enc->y_scale * m->enc->y_scale;
+    assert_true(fabs(mse * s2 - r.train_metrics.mse) <= 1e-12 * fmax(1.0, mse * s2));
     assert_true(isnan(r.train_metrics.accuracy)); /* regression */
     assert_true(r.recovery_max_abs_diff <= 1e-10);
     assert_int_equal(r.neurons, m->m);
@@ -416,6 +419,83 @@ static void test_encoding_copy(void **state)
     cvxrelu_dataset_free(ds);
 }
 
+/* Standardized regression targets: the encoding's y_mean and y_scale are the mean and
+   the (population) standard deviation of y, and training on a y + b (a > 0) at the
+   same lambda gives the same program (same objective) and predictions a f + b. */
+static void test_target_standardization(void **state)
+{
+    (void)state;
+    const size_t n = 90, d = 3;
+    double *X = NULL, *Y = NULL;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, 1, 3, 0.05, 4, &X, &Y, NULL), CVXRELU_OK);
+    double *Y2 = malloc(n * sizeof(double));
+    double ym = 0.0, yv = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        Y2[i] = 3.0 * Y[i] + 7.0;
+        ym += Y[i] / (double)n;
+    }
+    for (size_t i = 0; i < n; i++) yv += (Y[i] - ym) * (Y[i] - ym) / (double)n;
+    cvxrelu_dataset *a = NULL, *b = NULL;
+    assert_int_equal(cvxrelu_dataset_from_arrays(n, d, X, Y, &a, NULL), CVXRELU_OK);
+    assert_int_equal(cvxrelu_dataset_from_arrays(n, d, X, Y2, &b, NULL), CVXRELU_OK);
+    cvxrelu_train_settings s;
+    cvxrelu_train_settings_default(&s);
+    s.patterns = 20;
+    s.lambda = 1e-2;
+    s.tol = 1e-10;
+    cvxrelu_model *ma = NULL, *mb = NULL;
+    cvxrelu_train_report ra, rb;
+    assert_int_equal(cvxrelu_train(a, NULL, &s, &ma, &ra, NULL), CVXRELU_OK);
+    assert_int_equal(cvxrelu_train(b, NULL, &s, &mb, &rb, NULL), CVXRELU_OK);
+    assert_int_equal(ma->enc->standardize_y, 1);
+    assert_true(fabs(ma->enc->y_mean - ym) <= 1e-12 * fmax(1.0, fabs(ym)));
+    assert_true(fabs(ma->enc->y_scale - sqrt(yv)) <= 1e-12 * sqrt(yv));
+    assert_true(fabs(ra.convex.objective - rb.convex.objective) <=
+                ra.convex.gap + rb.convex.gap + 1e-12);
+    double *pa = NULL, *pb = NULL;
+    assert_int_equal(cvxrelu_model_predict(ma, a, &pa, NULL), CVXRELU_OK);
+    assert_int_equal(cvxrelu_model_predict(mb, b, &pb, NULL), CVXRELU_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_true(fabs(pb[i] - (3.0 * pa[i] + 7.0)) <= 1e-6 * fmax(1.0, fabs(pb[i])));
+    /* the mse in the targets' units: 9 times as large for 3 y + 7 */
+    assert_true(fabs(rb.train_metrics.mse - 9.0 * ra.train_metrics.mse) <=
+                1e-5 * rb.train_metrics.mse);
+    /* saved and loaded, the model predicts the same */
+    assert_int_equal(cvxrelu_model_save(mb, "target_std.model", NULL), CVXRELU_OK);
+    cvxrelu_model *mc = NULL;
+    assert_int_equal(cvxrelu_model_load("target_std.model", &mc, NULL), CVXRELU_OK);
+    double *pc = NULL;
+    assert_int_equal(cvxrelu_model_predict(mc, b, &pc, NULL), CVXRELU_OK);
+    for (size_t i = 0; i < n; i++) assert_true(pc[i] == pb[i]);
+    remove("target_std.model");
+    /* without standardization the program sees y itself: the zero network's loss is
+       (1/(2n)) ||y||^2, not 1/2 */
+    s.standardize = 0;
+    s.lambda = 1e9;
+    cvxrelu_model *md = NULL;
+    cvxrelu_train_report rd;
+    assert_int_equal(cvxrelu_train(b, NULL, &s, &md, &rd, NULL), CVXRELU_OK);
+    assert_int_equal(md->enc->standardize_y, 0);
+    double sq = 0.0;
+    for (size_t i = 0; i < n; i++) sq += Y2[i] * Y2[i];
+    assert_true(fabs(rd.convex.objective - sq / (2.0 * (double)n)) <= 1e-12 * sq);
+    free(pa);
+    free(pb);
+    free(pc);
+    free(X);
+    free(Y);
+    free(Y2);
+    cvxrelu_model_free(ma);
+    cvxrelu_model_free(mb);
+    cvxrelu_model_free(mc);
+    cvxrelu_model_free(md);
+    cvxrelu_train_report_free(&ra);
+    cvxrelu_train_report_free(&rb);
+    cvxrelu_train_report_free(&rd);
+    cvxrelu_dataset_free(a);
+    cvxrelu_dataset_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_sdp_local_relu3),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_encoding_copy),
+        cmocka_unit_test(test_target_standardization),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,4 +142,10 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
                             void (*on_lambda)(void *user), void *user, cvxrelu_error *err);
 void cr_cv_report_free(cvxrelu_cv_report *cv);
 
+/* Regression: fit the targets' standardization on train into enc (a constant or
+   non-finite target leaves them as given); decode: encoded outputs (n x c) to the
+   targets' units, in place. */
+void cr_encoding_fit_targets(cvxrelu_encoding *enc, const cvxrelu_dataset *train);
+void cr_encoding_decode(const cvxrelu_encoding *enc, double *Yhat, size_t n);
+
 #endif

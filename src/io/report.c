@@ -493,8 +493,11 @@ void cvxrelu_model_print(FILE *f, const cvxrelu_model *m)
            : m->kind == CVXRELU_MODEL_RELU3 ? "three-layer parallel ReLU network [EP21]"
            : m->V ? "ReLU, dense second layer (read out of the SDP relaxation)"
                   : "ReLU",
-           CVXRELU_MODEL_FORMAT_VERSION);
+           e->standardize_y ? CVXRELU_MODEL_FORMAT_VERSION : 2);
     fprintf(f, "task        %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    if (e->standardize_y)
+        fprintf(f, "targets     standardized: fitted as (y - %.6g) / %.6g, predicted in y's units\n",
+                e->y_mean, e->y_scale);
     fprintf(f, "inputs      %zu raw features -> %zu (%s, %s)\n", e->d_raw, e->d,
            e->standardize ? "standardized" : "as given", e->bias ? "bias column" : "no bias");
     if (e->from_csv)

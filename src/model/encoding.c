@@ -194,6 +194,7 @@ cvxrelu_status cvxrelu_encoding_fit(const cvxrelu_dataset *train, cvxrelu_task t
     enc->d = train->d + (bias ? 1 : 0);
     enc->standardize = standardize ? 1 : 0;
     enc->bias = bias ? 1 : 0;
+    enc->y_scale = 1.0;
     enc->mean = cr_malloc(train->d, sizeof *enc->mean);
     enc->scale = cr_malloc(train->d, sizeof *enc->scale);
     if (!enc->mean || !enc->scale) goto nomem;
@@ -290,6 +291,37 @@ cvxrelu_status cvxrelu_encoding_features(const cvxrelu_encoding *enc,
     return CVXRELU_OK;
 }
 
+void cr_encoding_fit_targets(cvxrelu_encoding *enc, const cvxrelu_dataset *train)
+{
+    enc->standardize_y = 0;
+    enc->y_mean = 0.0;
+    enc->y_scale = 1.0;
+    if (enc->task != CVXRELU_TASK_REGRESSION || enc->c != 1 || train->n == 0) return;
+    /* in units of the largest magnitude, as the features (no overflow near 1e308) */
+    const size_t n = train->n;
+    double amax = 0.0;
+    for (size_t i = 0; i < n; i++) amax = fmax(amax, fabs(train->label_value[i]));
+    if (!(amax > 0.0) || !isfinite(amax)) return;
+    double mean = 0.0, var = 0.0;
+    for (size_t i = 0; i < n; i++) mean += train->label_value[i] / amax;
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        const double t = train->label_value[i] / amax - mean;
+        var += t * t;
+    }
+    const double sd = sqrt(var / (double)n);
+    if (sd <= 1e-12 * fmax(1.0, fabs(mean)) || !(sd * amax >= DBL_MIN)) return; /* constant */
+    enc->standardize_y = 1;
+    enc->y_mean = mean * amax;
+    enc->y_scale = sd * amax;
+}
+
+void cr_encoding_decode(const cvxrelu_encoding *enc, double *Yhat, size_t n)
+{
+    if (!enc->standardize_y) return;
+    for (size_t i = 0; i < n * enc->c; i++) Yhat[i] = Yhat[i] * enc->y_scale + enc->y_mean;
+}
+
 cvxrelu_status cvxrelu_encoding_targets(const cvxrelu_encoding *enc,
                                         const cvxrelu_dataset *ds, double **Y_out,
                                         cvxrelu_error *err)
@@ -307,6 +339,7 @@ cvxrelu_status cvxrelu_encoding_targets(const cvxrelu_encoding *enc,
     for (size_t i = 0; i < ds->n && st == CVXRELU_OK; i++) {
         if (enc->task == CVXRELU_TASK_REGRESSION) {
             st = regression_value(ds, i, &Y[i], err);
+            if (enc->standardize_y) Y[i] = (Y[i] - enc->y_mean) / enc->y_scale;
             continue;
         }
         size_t k = 0;

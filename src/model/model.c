@@ -188,6 +188,7 @@ cvxrelu_status cvxrelu_model_predict(const cvxrelu_model *m, const cvxrelu_datas
         return cr_fail(err, CVXRELU_ERR_NOMEM, "predict: out of memory");
     }
     cvxrelu_model_forward(m, X, ds->n, Yhat);
+    cr_encoding_decode(m->enc, Yhat, ds->n);
     free(X);
     *Yhat_out = Yhat;
     return CVXRELU_OK;
@@ -457,6 +458,7 @@ cvxrelu_metrics cvxrelu_metrics_of(const cvxrelu_encoding *enc, const double *Yh
     double se = 0.0;
     for (size_t i = 0; i < n * c; i++) se += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
     mt.mse = n ? se / (double)(n * c) : NAN;
+    if (enc->standardize_y) mt.mse *= enc->y_scale * enc->y_scale; /* the targets' units */
     if (enc->task == CVXRELU_TASK_CLASSIFICATION && n) {
         size_t ok = 0;
         for (size_t i = 0; i < n; i++)

@@ -156,7 +156,9 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
 {
     const cvxrelu_model *m = user;
     const cvxrelu_encoding *e = m->enc;
-    fprintf(f, "cvxrelu-model %d\n", CVXRELU_MODEL_FORMAT_VERSION);
+    /* version 3 only where it adds something (the targets' standardization), so that
+       other models stay readable by version-2 readers */
+    fprintf(f, "cvxrelu-model %d\n", e->standardize_y ? CVXRELU_MODEL_FORMAT_VERSION : 2);
     fprintf(f, "kind %s\n", kind_name(m->kind));
     fprintf(f, "task %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     fprintf(f, "d_raw %zu\nd %zu\noutputs %zu\n", e->d_raw, e->d, e->c);
@@ -186,6 +188,7 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
     put_vec(f, e->mean, e->d_raw);
     fputs("\nscale", f);
     put_vec(f, e->scale, e->d_raw);
+    if (e->standardize_y) fprintf(f, "\ntarget_mean %.17g\ntarget_scale %.17g", e->y_mean, e->y_scale);
     if (m->kind == CVXRELU_MODEL_RELU3) {
         /* one line per sub-network: output, third-layer weight, second layer, first layer */
         fprintf(f, "\nsubnets %zu width1 %zu\n", m->m, m->width1);
@@ -564,6 +567,22 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
         goto fail;
     for (size_t k = 0; k < e->d_raw; k++)
         if (!(e->scale[k] > 0.0)) { st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: scale %zu must be > 0", path, r.line, k + 1); goto fail; }
+    e->y_mean = NAN;
+    e->y_scale = NAN;
+    if (version >= 3 && ((st = opt_key_double(&r, "target_mean", &e->y_mean)) ||
+                         (st = opt_key_double(&r, "target_scale", &e->y_scale))))
+        goto fail;
+    e->standardize_y = !isnan(e->y_mean) || !isnan(e->y_scale);
+    if (e->standardize_y && (e->task != CVXRELU_TASK_REGRESSION || !isfinite(e->y_mean) ||
+                             !(e->y_scale > 0.0) || !isfinite(e->y_scale))) {
+        st = cr_fail(err, CVXRELU_ERR_FORMAT, "%s:%zu: expected target_mean (finite) and "
+                     "target_scale (> 0, finite) together, for a regression model", path, r.line);
+        goto fail;
+    }
+    if (!e->standardize_y) {
+        e->y_mean = 0.0;
+        e->y_scale = 1.0;
+    }
     if (m->kind == CVXRELU_MODEL_RELU3) {
         if ((st = read_subnets(&r, m))) goto fail;
         goto done;
