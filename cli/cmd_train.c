@@ -131,8 +131,16 @@ int load_inputs(const train_opts *o, run_ctx *x)
     if (!o->test_path && o->test_frac > 0) {
         cvxrelu_dataset *all = x->train;
         x->train = NULL;
-        st = cvxrelu_dataset_split(all, o->test_frac, o->s.seed, &x->train, &x->test, &err);
+        st = cvxrelu_dataset_split(all, o->test_frac, o->split_seed_given ? o->split_seed : o->s.seed,
+                                   &x->train, &x->test, &err);
         cvxrelu_dataset_free(all);
+        if (!st && o->write_split) {
+            char p[4096];
+            snprintf(p, sizeof p, "%s.train.csv", o->write_split);
+            st = cvxrelu_dataset_write_csv(x->train, p, &err);
+            snprintf(p, sizeof p, "%s.test.csv", o->write_split);
+            if (!st) st = cvxrelu_dataset_write_csv(x->test, p, &err);
+        }
     }
     if (!st && o->warm_path) st = cvxrelu_model_load(o->warm_path, &x->warm, &err);
     if (!st && o->configs_from) st = cvxrelu_model_load(o->configs_from, &x->from, &err);

@@ -129,10 +129,17 @@ static const opt_def train_table[] = {
      0, "lambda = R * lambda_max, the smallest lambda giving the zero network on these "
         "patterns (scale-free; e.g. 0.01)"},
     {"--seed", 0, NULL, "S", OPT_U64, F(s.seed), OPT_NONE, NB, NULL, 0,
-     "seed for gates and the train/test split (default 0)"},
+     "seed for the gates, the cross-validation folds and (without --split-seed) the "
+     "train/test split (default 0)"},
     {"--test", 0, NULL, "FILE", OPT_STR, F(test_path), OPT_NONE, NB, NULL, 0, "evaluate on this file"},
     {"--test-frac", 0, NULL, "F", OPT_DOUBLE, F(test_frac), OPT_NONE, 0, 1, OPT_HI_OPEN, NULL, 0,
      "hold out this fraction of TRAIN_FILE for testing (default 0)"},
+    {"--split-seed", 0, NULL, "S", OPT_U64, F(split_seed), G(split_seed_given), NB, NULL, 0,
+     "--test-frac: seed of the split alone (default: --seed), so that the gates and the "
+     "split can be varied one at a time"},
+    {"--write-split", 0, NULL, "PREFIX", OPT_STR, F(write_split), OPT_NONE, NB, NULL, 0,
+     "--test-frac: write the two parts as PREFIX.train.csv and PREFIX.test.csv (atomically; "
+     "the same layout; every number reads back the same)"},
     {"--task", 0, NULL, "T", OPT_CHOICE, F(s.task), OPT_NONE, NB, "regression|classification",
      CVXRELU_TASK_REGRESSION, "regression | classification (default: guessed from labels)"},
     {"--raw", 0, NULL, NULL, OPT_FLAG, F(raw), OPT_NONE, NB, NULL, 1,
@@ -173,6 +180,8 @@ static const opt_exclusive train_exclusive[] = {
     {{"--lambda", "--beta", "--lambda-ratio"},
      "give one of --lambda, --beta and --lambda-ratio, not several"},
     {{"--test", "--test-frac"}, "give --test or --test-frac, not both"},
+    {{"--test", "--split-seed"}, "--split-seed seeds the --test-frac split: not with --test"},
+    {{"--test", "--write-split"}, "--write-split writes the --test-frac split: not with --test"},
     {{"--width", "--patterns"},
      "--width M samples M/2 gates: give --width or --patterns, not both"},
 };
@@ -290,6 +299,12 @@ static int check_train(train_opts *o, const unsigned char *seen, int need_file, 
     if (!o->lambda_given && !o->beta_given && !o->ratio_given && !sdp && !relu3 && !o->optimizer &&
         !path)
         o->s.lambda_auto = 1;
+    if ((o->write_split || o->split_seed_given) && !(o->test_frac > 0.0)) {
+        die_msg("%s goes with --test-frac (it %s the held-out split)",
+                o->write_split ? "--write-split" : "--split-seed",
+                o->write_split ? "writes" : "seeds");
+        return -1;
+    }
     if (o->path_given && !o->s.lambda_auto && !path) {
         die_msg("--folds, --cv-rule, --lambdas and --lambda-min-ratio go with --lambda auto");
         return -1;

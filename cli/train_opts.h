@@ -18,6 +18,9 @@ typedef struct {
     int patterns_given, lambda_given, beta_given, ratio_given, eps_given, max_iter_given;
     int subnets_given, sdp_solver_given, local_given, batch_given, path_given;
     const char *csv_out;      /* path --csv */
+    uint64_t split_seed;      /* --split-seed (split_seed_given), else --seed */
+    int split_seed_given;
+    const char *write_split;  /* --write-split PREFIX */
     double eps, time_limit;   /* routed to the program's solver (train_settings) */
     size_t max_iter;
     double max_memory_gb;     /* 0: the machine's physical memory */

@@ -120,6 +120,12 @@ CVXRELU_API cvxrelu_status cvxrelu_dataset_split(const cvxrelu_dataset *src, dou
                                      uint64_t seed, cvxrelu_dataset **train,
                                      cvxrelu_dataset **test, cvxrelu_error *err);
 CVXRELU_API void cvxrelu_dataset_free(cvxrelu_dataset *ds);
+/* Writes ds as CSV, atomically: numbers with 15 significant digits, or 17 where 15
+   would not read back the same double, the label text in its column (label_col, else last; fields quoted
+   where needed), a header row (the label's column named "label") when ds has
+   feature names. */
+CVXRELU_API cvxrelu_status cvxrelu_dataset_write_csv(const cvxrelu_dataset *ds, const char *path,
+                                                     cvxrelu_error *err);
 
 /* ----------------------------------------------------- tasks and encodings */
 

@@ -381,5 +381,21 @@ expect_error "--folds without --lambda auto" 1 "--lambda auto" -- train -q "$DAT
 expect_error "--lambda auto with --model sdp" 1 "--lambda auto" -- train -q "$DATA/iris.csv" --model sdp --lambda auto -o "$T/out.model"
 expect_error "bad --lambda" 1 "--lambda" "auto" -- train -q "$DATA/iris.csv" --lambda often -o "$T/out.model"
 
+# ---- --write-split and --split-seed: the split written reproduces the run; the split's
+# seed moves the split and not the gates, --seed the gates and not the split
+$W "$BIN" train -q "$DATA/wine.csv" --test-frac 0.25 --split-seed 3 --seed 1 --lambda 0.01 \
+  --write-split "$T/sp" --json "$T/sp1.json" \
+  && $W "$BIN" train -q "$T/sp.train.csv" --test "$T/sp.test.csv" --seed 1 --lambda 0.01 --json "$T/sp2.json" \
+  && [ "$(grep '"objective"' "$T/sp1.json")" = "$(grep '"objective"' "$T/sp2.json")" ] \
+  && [ "$(grep '"test_accuracy"' "$T/sp1.json")" = "$(grep '"test_accuracy"' "$T/sp2.json")" ] \
+  && [ "$(($(wc -l <"$T/sp.train.csv") + $(wc -l <"$T/sp.test.csv")))" = 180 ] \
+  && pass "--write-split: the written parts give the same objective and test accuracy" || fail "--write-split"
+$W "$BIN" train -q "$DATA/wine.csv" --test-frac 0.25 --split-seed 3 --seed 2 --lambda 0.01 --write-split "$T/sq" \
+  && cmp -s "$T/sp.test.csv" "$T/sq.test.csv" \
+  && $W "$BIN" train -q "$DATA/wine.csv" --test-frac 0.25 --split-seed 4 --seed 1 --lambda 0.01 --write-split "$T/sr" \
+  && ! cmp -s "$T/sp.test.csv" "$T/sr.test.csv" \
+  && pass "--split-seed moves the split, --seed does not" || fail "--split-seed"
+expect_error "--write-split without --test-frac" 1 "--test-frac" -- train -q "$DATA/wine.csv" --write-split "$T/x" -o "$T/out.model"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

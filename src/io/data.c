@@ -1077,3 +1077,65 @@ fail:
     free(out);
     return st;
 }
+
+/* ------------------------------------------------------------ writing CSV */
+
+/* A CSV field: quoted when it holds a comma, a quote, a line break or edge blanks. */
+static void put_field(FILE *f, const char *s)
+{
+    const size_t l = strlen(s);
+    if (!strpbrk(s, ",\"\r\n") && !(l && (isspace((unsigned char)s[0]) ||
+                                          isspace((unsigned char)s[l - 1])))) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static cvxrelu_status write_csv(FILE *f, void *user, cvxrelu_error *err)
+{
+    const cvxrelu_dataset *ds = user;
+    (void)err;
+    /* the label where it was read from (else last), the header when there was one */
+    const size_t d = ds->d;
+    const size_t lc = !ds->has_labels ? d + 1
+                      : ds->label_col >= 0 && (size_t)ds->label_col <= d ? (size_t)ds->label_col
+                                                                         : d;
+    const size_t cols = d + (ds->has_labels ? 1 : 0);
+    if (ds->feature_names) {
+        for (size_t j = 0, k = 0; j < cols; j++) {
+            if (j) fputc(',', f);
+            put_field(f, j == lc ? "label" : ds->feature_names[k++]);
+        }
+        fputc('\n', f);
+    }
+    char b[40];
+    for (size_t i = 0; i < ds->n; i++) {
+        for (size_t j = 0, k = 0; j < cols; j++) {
+            if (j) fputc(',', f);
+            if (j == lc) {
+                put_field(f, ds->label_text[i]);
+            } else {
+                /* the shortest of 15 and 17 digits that reads back the same double */
+                const double v = ds->X[i * d + k++];
+                snprintf(b, sizeof b, "%.15g", v);
+                if (strtod(b, NULL) != v) snprintf(b, sizeof b, "%.17g", v);
+                fputs(b, f);
+            }
+        }
+        fputc('\n', f);
+    }
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_dataset_write_csv(const cvxrelu_dataset *ds, const char *path,
+                                         cvxrelu_error *err)
+{
+    if (!ds || !path) return cr_fail(err, CVXRELU_ERR_INVALID, "dataset_write_csv: NULL argument");
+    return cvxrelu_write_atomic(path, write_csv, (void *)ds, err);
+}
