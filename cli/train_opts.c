@@ -96,6 +96,10 @@ static const opt_def train_table[] = {
      "distinct activation patterns to sample (default 100); 'all' enumerates every pattern "
      "(data spanning at most 2 dimensions, e.g. one feature + bias): the program is then the "
      "global optimum of the network of any width"},
+    {"--prune", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.prune), OPT_NONE, NB, NULL, 1,
+     "move the solution within the optimal set to one whose active neurons have linearly "
+     "independent fits (at most n per output), same fit, penalty not larger "
+     "(docs/algorithms.md, \"Pruning\")"},
     {"--decompose", M_GATED, NULL, "[closed|min-norm]", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "gated: turn the solution into a ReLU network with exactly the same fit (cone "
      "decomposition, docs/algorithms.md, \"Cone decomposition\"; default min-norm where its "

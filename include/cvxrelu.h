@@ -393,6 +393,10 @@ CVXRELU_API cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *pb,
 CVXRELU_API cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                                     cvxrelu_error *err);
 CVXRELU_API cvxrelu_status cvxrelu_solver_set_lambda(cvxrelu_solver *s, double lambda);
+/* The certificate (objective, dual value, gap, active groups) at the current weights,
+   without an iteration (res->iterations 0, exit MAX_ITER unless the gap meets tol). */
+CVXRELU_API cvxrelu_status cvxrelu_solver_certify(cvxrelu_solver *s, cvxrelu_result *res,
+                                                  cvxrelu_error *err);
 /* Copy in / out the weights U ((P c) x d, row-major). */
 CVXRELU_API cvxrelu_status cvxrelu_solver_set_weights(cvxrelu_solver *s, const double *U);
 CVXRELU_API const double *cvxrelu_solver_weights(const cvxrelu_solver *s);
@@ -409,6 +413,18 @@ CVXRELU_API void cvxrelu_solver_free(cvxrelu_solver *s);
    it may be built (2 <= d <= min(n, CVXRELU_PRECOND_MAX_D)).  For refusing a
    problem before any work starts. */
 CVXRELU_API size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind);
+
+/*
+ * Optimal pruning (docs/algorithms.md, "Pruning"): moves a solution U of the gated
+ * (kind RFISTA) or the exact ReLU program (kind RELU; U as cvxrelu_solver_weights)
+ * within the set of points with the same fit and no larger penalty, keeping every
+ * group's direction (so the cones), until the active groups of each output have
+ * linearly independent fits: at most n per output.  At an optimum the result is an
+ * optimum.  *before, *after: the active groups.
+ */
+CVXRELU_API cvxrelu_status cvxrelu_prune(const cvxrelu_problem *pb, const cvxrelu_patterns *pat,
+                                         cvxrelu_solver_kind kind, double *U, size_t *before,
+                                         size_t *after, cvxrelu_error *err);
 
 /* lambda_max = max_{i,k} ||X^T D_i Y_k|| / N: the zero network is optimal for lambda >= it. */
 CVXRELU_API double cvxrelu_lambda_max(const cvxrelu_problem *pb, const cvxrelu_patterns *patterns);
@@ -1081,6 +1097,8 @@ typedef struct {
     int screening;           /* GATED: gap-safe screening; default 1 */
     int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
     cvxrelu_train_decompose decompose; /* GATED: default NONE */
+    int prune;               /* GATED, RELU: cvxrelu_prune the solution before the network
+                                is recovered (same fit, penalty not larger); default 0 */
     int certify;             /* bound the non-convex optimum for a ReLU network; default 1 */
     unsigned bounds;         /* the certificate's s-bounds (cvxrelu_certify_settings); default all */
     double max_memory_bytes; /* refuse what needs more; 0 = the machine's memory; default 0 */
@@ -1138,6 +1156,11 @@ struct cvxrelu_train_report {
     cvxrelu_train_decompose decomposed; /* NONE, CLOSED or MIN_NORM (AUTO resolved) */
     double sharpness;        /* decomposition: sum(||v|| + ||w||) / sum ||u|| */
     double decomposition_max_abs_diff; /* max |ReLU - gated| on the training rows */
+    /* prune: the active groups before and after, the convex objective before (convex
+       then holds the certificate at the pruned point), its time */
+    int pruned;
+    size_t prune_before, prune_after;
+    double prune_objective_before, prune_time_s;
     cvxrelu_exit decomposition_exit;
     double network_objective;     /* the returned network's objective on the training rows */
     double recovery_max_abs_diff; /* max |network - convex fit| on the training rows */

@@ -98,6 +98,37 @@ static void phase(train_ctx *t, cvxrelu_train_phase p)
     }
 }
 
+/* Prune the solution (settings.prune), then the certificate at the pruned point: the
+   solver's finish at its weights, no iteration (an iteration could revive groups). */
+static cvxrelu_status prune(train_ctx *t, cvxrelu_solver_kind kind, cvxrelu_error *err)
+{
+    cvxrelu_train_report *r = t->r;
+    const double t0 = cr_now();
+    const size_t m = cvxrelu_solver_weights(t->solver) ? t->pat->P * t->pb.c *
+                                                             (kind == CVXRELU_SOLVER_RELU ? 2 : 1)
+                                                       : 0;
+    double *U = cr_malloc(m ? m : 1, t->pb.d * sizeof(double));
+    if (!U) return cr_fail(err, CVXRELU_ERR_NOMEM, "prune: out of memory");
+    memcpy(U, cvxrelu_solver_weights(t->solver), m * t->pb.d * sizeof(double));
+    cvxrelu_status st = cvxrelu_prune(&t->pb, t->pat, kind, U, &r->prune_before,
+                                      &r->prune_after, err);
+    if (!st) st = cvxrelu_solver_set_weights(t->solver, U);
+    free(U);
+    if (st) return st;
+    cvxrelu_result before = r->convex, res;
+    if ((st = cvxrelu_solver_certify(t->solver, &res, err))) return st;
+    /* the solve's own record (iterations, time, exit) with the new certificate */
+    r->convex.objective = res.objective;
+    r->convex.dual = fmax(res.dual, before.dual);
+    r->convex.gap = r->convex.objective - r->convex.dual;
+    r->convex.active_groups = res.active_groups;
+    r->convex.violation = res.violation;
+    r->pruned = 1;
+    r->prune_objective_before = before.objective;
+    r->prune_time_s = cr_now() - t0;
+    return CVXRELU_OK;
+}
+
 /* What is left of the time limit (a tiny positive time once it is spent, so the
    phase stops at its first check; 0 = no limit). */
 static double time_left(const train_ctx *t)
@@ -785,6 +816,9 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     cvxrelu_result *res = &r->convex;
     if ((st = cvxrelu_solver_solve(t->solver, res, err))) return st;
     r->exit = res->exit;
+    if (s->prune && res->active_groups > 1 && !stop_asked(t) &&
+        (st = prune(t, set.solver, err)))
+        return st;
     phase(t, CVXRELU_PHASE_SOLVED);
 
     /* the network, and a check that it reproduces the convex fit */

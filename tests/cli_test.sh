@@ -397,5 +397,10 @@ $W "$BIN" train -q "$DATA/wine.csv" --test-frac 0.25 --split-seed 3 --seed 2 --l
   && pass "--split-seed moves the split, --seed does not" || fail "--split-seed"
 expect_error "--write-split without --test-frac" 1 "--test-frac" -- train -q "$DATA/wine.csv" --write-split "$T/x" -o "$T/out.model"
 
+# ---- --prune: neurons not more, same objective (the JSON's before and after)
+$W "$BIN" train -q "$DATA/iris.csv" --model relu --patterns 40 --lambda 1e-3 --prune --json "$T/pr.json" \
+  && /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["prune_after"] <= j["prune_before"]; assert j["active_neurons"] == j["prune_after"]; assert abs(j["convex_objective"] - j["prune_objective_before"]) <= 1e-9 * j["convex_objective"]' "$T/pr.json" \
+  && pass "--prune: neurons not more, the objective kept" || fail "--prune"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

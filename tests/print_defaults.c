@@ -132,6 +132,7 @@ int main(void)
     PD("cvxrelu_train_settings", g, precondition);
     printf("cvxrelu_train_settings decompose %s\n",
            g.decompose == CVXRELU_TRAIN_DECOMPOSE_NONE ? "CVXRELU_TRAIN_DECOMPOSE_NONE" : "other");
+    PD("cvxrelu_train_settings", g, prune);
     PD("cvxrelu_train_settings", g, certify);
     printf("cvxrelu_train_settings bounds %s\n",
            g.bounds == (1u << CVXRELU_SBOUND_COUNT) - 1u ? "all" : "other");

@@ -213,6 +213,10 @@ static void convex_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxr
              (relu ? 2 : 1) * r->patterns * c);
         say(pg, "time: solve %.3f s, of which BLAS %.3f s (%zu passes over X) | lambda_max %.6g\n",
              res->solve_time_s, res->gemm_time_s, res->matvecs, res->lambda_max);
+        if (r->pruned)
+            say(pg, "prune: %zu -> %zu active groups in %.3f s | objective %.10e -> %.10e | "
+                    "gap %.3e at the pruned point\n", r->prune_before, r->prune_after,
+                r->prune_time_s, r->prune_objective_before, res->objective, res->gap);
         break;
     case CVXRELU_PHASE_DECOMPOSING:
         if (s->decompose == CVXRELU_TRAIN_DECOMPOSE_AUTO &&

@@ -356,6 +356,12 @@ static void convex_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
         cvxrelu_json_int(j, "preconditioned", res->preconditioned);
     }
     cvxrelu_json_int(j, "active_neurons", (long long)r->neurons);
+    if (r->pruned) {
+        cvxrelu_json_int(j, "prune_before", (long long)r->prune_before);
+        cvxrelu_json_int(j, "prune_after", (long long)r->prune_after);
+        cvxrelu_json_num(j, "prune_objective_before", r->prune_objective_before);
+        cvxrelu_json_num(j, "prune_time_s", r->prune_time_s);
+    }
     if (s->decompose) {
         cvxrelu_json_str(j, "decomposition",
                          r->decomposed == CVXRELU_TRAIN_DECOMPOSE_CLOSED ? "closed" : "min-norm");

@@ -270,6 +270,18 @@ double cvxrelu_lambda_max(const cvxrelu_problem *pb, const cvxrelu_patterns *pat
 
 /* ------------------------------------------------------------ the driver */
 
+cvxrelu_status cvxrelu_solver_certify(cvxrelu_solver *s, cvxrelu_result *res, cvxrelu_error *err)
+{
+    if (!s || !res) return cr_fail(err, CVXRELU_ERR_INVALID, "certify: missing argument");
+    const cvxrelu_settings keep = s->set;
+    s->set.max_iter = 0;
+    s->set.warm_start = 1;
+    s->set.callback = NULL;
+    cvxrelu_status st = cvxrelu_solver_solve(s, res, err);
+    s->set = keep;
+    return st;
+}
+
 cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                                     cvxrelu_error *err)
 {
