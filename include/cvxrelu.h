@@ -1006,6 +1006,8 @@ typedef struct {
     int run;                 /* 1 when lambda was chosen by cross-validation */
     size_t lambdas, folds;
     size_t lambdas_done;     /* grid points validated on every fold */
+    size_t folds_at;         /* while a grid point is under way: its folds solved (the
+                                VALIDATING phase is reported after each fold too) */
     int early_stop;          /* 1: ended early, 3 lambdas having brought no new best */
     double lambda_max;       /* of the training rows, on the sampled patterns */
     double *grid;            /* lambdas values, from lambda_max down (owned) */
@@ -1317,6 +1319,7 @@ typedef struct {
     const cvxrelu_train_settings *settings;
     int relu3, violation_column;           /* kept between calls */
     double last_print;
+    double cv_last;                        /* cross-validation's last line (its clock) */
     size_t local_seen, local_printed, local_every;
     FILE *trace;                           /* cvxrelu_progress_trace_open */
     int trace_errno;

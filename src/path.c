@@ -401,7 +401,11 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
                 break;
             }
             st = fold_error(fo + f, enc, cv->grid[k], relu, E + k * F + f, err);
+            cv->folds_at = f + 1; /* a heartbeat: one fold can take minutes on big data */
+            cv->time_s = cr_now() - t0;
+            if (!st && f + 1 < F && on_lambda) on_lambda(user);
         }
+        cv->folds_at = 0;
         if (st || cv->exit != CVXRELU_EXIT_CONVERGED) break;
         double m = 0.0, v = 0.0;
         for (size_t f = 0; f < F; f++) m += E[k * F + f];

@@ -169,6 +169,16 @@ static void convex_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxr
                  r->patterns, r->gates_drawn, r->patterns_asked);
         break;
     case CVXRELU_PHASE_VALIDATING:
+        if (r->cv.folds_at) { /* inside a grid point: a line every 10 s at most */
+            if (r->cv.time_s - pg->cv_last >= 10.0) {
+                say(pg, "cross-validation: lambda %zu of %zu (%.6g): fold %zu of %zu solved "
+                        "(%.2f s)\n", r->cv.lambdas_done + 1, r->cv.lambdas,
+                    r->cv.grid[r->cv.lambdas_done], r->cv.folds_at, r->cv.folds, r->cv.time_s);
+                pg->cv_last = r->cv.time_s;
+            }
+            break;
+        }
+        pg->cv_last = r->cv.time_s;
         say(pg, "cross-validation: lambda %zu of %zu (%.6g): mean validation %s %.4g +- %.2g over "
                 "%zu folds (%.2f s)\n", r->cv.lambdas_done, r->cv.lambdas,
             r->cv.grid[r->cv.lambdas_done - 1],
