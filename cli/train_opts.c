@@ -96,6 +96,15 @@ static const opt_def train_table[] = {
      "distinct activation patterns to sample (default 100); 'all' enumerates every pattern "
      "(data spanning at most 2 dimensions, e.g. one feature + bias): the program is then the "
      "global optimum of the network of any width"},
+    {"--grow", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.grow), OPT_NONE, NB, NULL, 1,
+     "after the solve, search for neurons that violate the dual, add their patterns and "
+     "re-solve warm-started, round after round (docs/algorithms.md, \"Growing the patterns\")"},
+    {"--grow-rounds", M_GATED | M_RELU, NULL, "K", OPT_SIZE, F(s.grow_rounds), OPT_NONE, 1,
+     100000, 0, NULL, 0, "--grow: at most K rounds (default 20)"},
+    {"--grow-batch", M_GATED | M_RELU, NULL, "B", OPT_SIZE, F(s.grow_batch), OPT_NONE, 1,
+     100000, 0, NULL, 0, "--grow: at most B patterns added per round (default 10)"},
+    {"--grow-max", M_GATED | M_RELU, NULL, "P", OPT_SIZE, F(s.grow_max), OPT_NONE, 1, 1e9, 0,
+     NULL, 0, "--grow: stop at P patterns (default 10 x --patterns, at least 100)"},
     {"--prune", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.prune), OPT_NONE, NB, NULL, 1,
      "move the solution within the optimal set to one whose active neurons have linearly "
      "independent fits (at most n per output), same fit, penalty not larger "

@@ -1055,8 +1055,9 @@ typedef enum {
     CVXRELU_PHASE_DECOMPOSED,  /* sharpness, decomposition_* */
     CVXRELU_PHASE_RECOVERED,   /* the network: network_objective, train metrics */
     CVXRELU_PHASE_CERTIFYING,  /* the certificate of the ReLU network starts */
-    CVXRELU_PHASE_VALIDATING   /* lambda_auto: a fold of the cross-validation is done
-                                  (cv.folds_done of cv.folds) */
+    CVXRELU_PHASE_VALIDATING,  /* lambda_auto: a grid point (cv.lambdas_done), or a fold
+                                  inside one (cv.folds_at), of the cross-validation is done */
+    CVXRELU_PHASE_GROWN        /* grow: a round is done (convex, patterns, grow_*) */
 } cvxrelu_train_phase;
 
 typedef struct cvxrelu_train_report cvxrelu_train_report;
@@ -1099,6 +1100,13 @@ typedef struct {
     int screening;           /* GATED: gap-safe screening; default 1 */
     int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
     cvxrelu_train_decompose decompose; /* GATED: default NONE */
+    int grow;                /* GATED, RELU: after the solve, add the patterns of neurons
+                                that violate the dual (a heuristic search) and re-solve,
+                                warm-started, round after round; default 0 */
+    size_t grow_rounds;      /* at most this many rounds; default 20 */
+    size_t grow_batch;       /* patterns added per round at most; default 10 */
+    size_t grow_max;         /* stop growing at this many patterns; 0 = 10 patterns
+                                (at least 100); default 0 */
     int prune;               /* GATED, RELU: cvxrelu_prune the solution before the network
                                 is recovered (same fit, penalty not larger); default 0 */
     int certify;             /* bound the non-convex optimum for a ReLU network; default 1 */
@@ -1160,6 +1168,13 @@ struct cvxrelu_train_report {
     double decomposition_max_abs_diff; /* max |ReLU - gated| on the training rows */
     /* prune: the active groups before and after, the convex objective before (convex
        then holds the certificate at the pruned point), its time */
+    /* grow: the rounds done, the patterns added, the largest violation of the last search
+       (max ||X^T D R_k|| / N over the patterns it tried, over lambda: <= 1 when it found
+       none) and why growing ended ("none found", "rounds", "patterns", "stopped") */
+    size_t grow_rounds_done, grow_added;
+    double grow_violation;
+    double grow_objective0, grow_gap0; /* the first solve's, before any round */
+    const char *grow_end;
     int pruned;
     size_t prune_before, prune_after;
     double prune_objective_before, prune_time_s;

@@ -38,6 +38,8 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->subnets = 20;
     cvxrelu_relu3_settings_default(&s->relu3);
     cvxrelu_path_settings_default(&s->path);
+    s->grow_rounds = 20;
+    s->grow_batch = 10;
 }
 
 void cvxrelu_train_report_free(cvxrelu_train_report *r)
@@ -98,6 +100,110 @@ static void phase(train_ctx *t, cvxrelu_train_phase p)
     }
 }
 
+/* What is left of the time limit (a tiny positive time once it is spent, so the
+   phase stops at its first check; 0 = no limit). */
+static double time_left(const train_ctx *t)
+{
+    const double deadline = t->whole.stop.deadline;
+    if (!(deadline > 0.0)) return 0.0;
+    double left = deadline - cr_now();
+    return left > 1e-9 ? left : 1e-9;
+}
+
+/* A stop request (the deadline is each phase's own business). */
+static int stop_asked(const train_ctx *t)
+{
+    return t->whole.stop.interrupt && *t->whole.stop.interrupt;
+}
+
+/* Growing (settings.grow): rounds of a search for patterns that violate the dual at
+   the current solution, each followed by a warm-started solve over the larger set. */
+static cvxrelu_status grow(train_ctx *t, const cvxrelu_settings *set0, int relu,
+                           cvxrelu_error *err)
+{
+    const cvxrelu_train_settings *s = t->s;
+    cvxrelu_train_report *r = t->r;
+    const size_t n = t->pb.n, d = t->pb.d, c = t->pb.c, per = relu ? 2 : 1;
+    const size_t P0 = t->pat->P, cap = s->grow_max ? s->grow_max : (P0 < 10 ? 100 : 10 * P0);
+    double *R = cr_malloc(n, c * sizeof(double));
+    if (!R) return cr_fail(err, CVXRELU_ERR_NOMEM, "grow: out of memory");
+    cvxrelu_status st = CVXRELU_OK;
+    r->grow_end = "rounds";
+    r->grow_objective0 = r->convex.objective;
+    r->grow_gap0 = r->convex.gap;
+    for (size_t round = 1; round <= s->grow_rounds; round++) {
+        if (stop_asked(t) || (t->whole.stop.deadline > 0.0 && cr_now() >= t->whole.stop.deadline)) {
+            r->grow_end = "stopped";
+            break;
+        }
+        const size_t P = t->pat->P;
+        if (P >= cap) {
+            r->grow_end = "patterns";
+            break;
+        }
+        const size_t want = s->grow_batch < cap - P ? s->grow_batch : cap - P;
+        if ((st = cvxrelu_solver_predict_train(t->solver, R))) break;
+        for (size_t i = 0; i < n * c; i++) R[i] -= t->Y[i];
+        double *Gn = NULL, maxs = 0.0;
+        size_t mn = 0;
+        if ((st = cr_grow_search(&t->pb, R, t->pat, relu, want, r->lambda, s->seed + round, &Gn,
+                                 &mn, &maxs, err)))
+            break;
+        r->grow_violation = maxs / r->lambda;
+        if (!mn) {
+            free(Gn);
+            r->grow_end = "none found";
+            break;
+        }
+        /* the larger set: the current gates, then the new ones; the weights carried over */
+        double *Ga = cr_malloc(P + mn, d * sizeof(double));
+        double *U = cr_calloc(per * (P + mn) * c, d * sizeof(double));
+        cvxrelu_patterns *np = NULL;
+        cvxrelu_solver *ns = NULL;
+        if (!Ga || !U) st = cr_fail(err, CVXRELU_ERR_NOMEM, "grow: out of memory");
+        if (!st) {
+            memcpy(Ga, t->pat->gates, P * d * sizeof(double));
+            memcpy(Ga + P * d, Gn, mn * d * sizeof(double));
+            st = cvxrelu_patterns_from_gates(t->X, n, d, Ga, P + mn, &np, err);
+        }
+        free(Gn);
+        if (!st && np->P < P) st = cr_fail(err, CVXRELU_ERR_NUMERIC, "grow: patterns lost");
+        if (!st) { /* the old patterns come first, in their order */
+            const double *Uo = cvxrelu_solver_weights(t->solver);
+            memcpy(U, Uo, per * P * c * d * sizeof(double));
+            cvxrelu_settings set = *set0;
+            set.time_limit_s = time_left(t);
+            st = cvxrelu_solver_new(&t->pb, np, &set, &ns, err);
+        }
+        if (!st) st = cvxrelu_solver_set_weights(ns, U);
+        free(Ga);
+        free(U);
+        cvxrelu_result res;
+        if (!st) st = cvxrelu_solver_solve(ns, &res, err);
+        if (st) {
+            cvxrelu_solver_free(ns);
+            cvxrelu_patterns_free(np);
+            break;
+        }
+        cvxrelu_solver_free(t->solver);
+        cvxrelu_patterns_free(t->pat);
+        t->solver = ns;
+        t->pat = np;
+        r->convex = res;
+        r->exit = res.exit;
+        r->patterns = np->P;
+        r->grow_rounds_done = round;
+        r->grow_added += np->P - P;
+        phase(t, CVXRELU_PHASE_GROWN);
+        if (res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT) {
+            r->grow_end = "stopped";
+            break;
+        }
+    }
+    free(R);
+    return st;
+}
+
 /* Prune the solution (settings.prune), then the certificate at the pruned point: the
    solver's finish at its weights, no iteration (an iteration could revive groups). */
 static cvxrelu_status prune(train_ctx *t, cvxrelu_solver_kind kind, cvxrelu_error *err)
@@ -129,21 +235,6 @@ static cvxrelu_status prune(train_ctx *t, cvxrelu_solver_kind kind, cvxrelu_erro
     return CVXRELU_OK;
 }
 
-/* What is left of the time limit (a tiny positive time once it is spent, so the
-   phase stops at its first check; 0 = no limit). */
-static double time_left(const train_ctx *t)
-{
-    const double deadline = t->whole.stop.deadline;
-    if (!(deadline > 0.0)) return 0.0;
-    double left = deadline - cr_now();
-    return left > 1e-9 ? left : 1e-9;
-}
-
-/* A stop request (the deadline is each phase's own business). */
-static int stop_asked(const train_ctx *t)
-{
-    return t->whole.stop.interrupt && *t->whole.stop.interrupt;
-}
 
 /* The network's objective from its predictions Yhat on the training rows (the sums
    of cvxrelu_model_objective, without its forward pass). */
@@ -816,6 +907,9 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     cvxrelu_result *res = &r->convex;
     if ((st = cvxrelu_solver_solve(t->solver, res, err))) return st;
     r->exit = res->exit;
+    if (s->grow && res->exit != CVXRELU_EXIT_INTERRUPTED && res->exit != CVXRELU_EXIT_TIME_LIMIT &&
+        (st = grow(t, &set, relu, err)))
+        return st;
     if (s->prune && res->active_groups > 1 && !stop_asked(t) &&
         (st = prune(t, set.solver, err)))
         return st;

@@ -132,6 +132,10 @@ int main(void)
     PD("cvxrelu_train_settings", g, precondition);
     printf("cvxrelu_train_settings decompose %s\n",
            g.decompose == CVXRELU_TRAIN_DECOMPOSE_NONE ? "CVXRELU_TRAIN_DECOMPOSE_NONE" : "other");
+    PD("cvxrelu_train_settings", g, grow);
+    PZ("cvxrelu_train_settings", g, grow_rounds);
+    PZ("cvxrelu_train_settings", g, grow_batch);
+    PZ("cvxrelu_train_settings", g, grow_max);
     PD("cvxrelu_train_settings", g, prune);
     PD("cvxrelu_train_settings", g, certify);
     printf("cvxrelu_train_settings bounds %s\n",

@@ -142,6 +142,16 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
                             void (*on_lambda)(void *user), void *user, cvxrelu_error *err);
 void cr_cv_report_free(cvxrelu_cv_report *cv);
 
+/* Growing (src/grow.c): up to want new gates (allocated, *m_out x d) whose distinct new
+   patterns have ||X^T D R_k|| / N (relu: |<X^T D R_k, g>| / (N ||g||)) above threshold
+   for some output k, most violated first,
+   found by a seeded heuristic search; R = Yhat - Y (n x c); *max_score: the largest
+   ||X^T D R_k|| / N seen. */
+cvxrelu_status cr_grow_search(const cvxrelu_problem *pb, const double *R,
+                              const cvxrelu_patterns *pat, int relu, size_t want,
+                              double threshold, uint64_t seed, double **G_out, size_t *m_out,
+                              double *max_score, cvxrelu_error *err);
+
 /* Regression: fit the targets' standardization on train into enc (a constant or
    non-finite target leaves them as given); decode: encoded outputs (n x c) to the
    targets' units, in place. */

@@ -168,6 +168,12 @@ static void convex_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxr
             say(pg, "note: only %zu distinct patterns found in %zu draws (asked for %zu)\n",
                  r->patterns, r->gates_drawn, r->patterns_asked);
         break;
+    case CVXRELU_PHASE_GROWN:
+        say(pg, "grow: round %zu: %zu patterns (+%zu so far) | objective %.10e | gap %.3e | "
+                "largest violation found %.4g lambda | %zu iterations, %.3f s\n",
+            r->grow_rounds_done, r->patterns, r->grow_added, res->objective, res->gap,
+            r->grow_violation, res->iterations, res->solve_time_s);
+        break;
     case CVXRELU_PHASE_VALIDATING:
         if (r->cv.folds_at) { /* inside a grid point: a line every 10 s at most */
             if (r->cv.time_s - pg->cv_last >= 10.0) {
@@ -223,6 +229,10 @@ static void convex_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxr
              (relu ? 2 : 1) * r->patterns * c);
         say(pg, "time: solve %.3f s, of which BLAS %.3f s (%zu passes over X) | lambda_max %.6g\n",
              res->solve_time_s, res->gemm_time_s, res->matvecs, res->lambda_max);
+        if (r->grow_end)
+            say(pg, "grow: ended (%s) after %zu rounds: %zu patterns added, the last search's "
+                    "largest violation %.4g lambda (a search, not a proof)\n", r->grow_end,
+                r->grow_rounds_done, r->grow_added, r->grow_violation);
         if (r->pruned)
             say(pg, "prune: %zu -> %zu active groups in %.3f s | objective %.10e -> %.10e | "
                     "gap %.3e at the pruned point\n", r->prune_before, r->prune_after,

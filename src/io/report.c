@@ -356,6 +356,13 @@ static void convex_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
         cvxrelu_json_int(j, "preconditioned", res->preconditioned);
     }
     cvxrelu_json_int(j, "active_neurons", (long long)r->neurons);
+    if (r->grow_end) {
+        cvxrelu_json_int(j, "grow_rounds", (long long)r->grow_rounds_done);
+        cvxrelu_json_int(j, "grow_added", (long long)r->grow_added);
+        cvxrelu_json_num(j, "grow_violation", r->grow_violation);
+        cvxrelu_json_str(j, "grow_end", r->grow_end);
+        cvxrelu_json_num(j, "grow_objective0", r->grow_objective0);
+    }
     if (r->pruned) {
         cvxrelu_json_int(j, "prune_before", (long long)r->prune_before);
         cvxrelu_json_int(j, "prune_after", (long long)r->prune_after);
