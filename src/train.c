@@ -289,10 +289,15 @@ static cvxrelu_status certify_network(train_ctx *t, cvxrelu_error *err)
 static cvxrelu_status check_warm(const cvxrelu_model *w, const cvxrelu_encoding *enc,
                                  cvxrelu_error *err)
 {
-    if (w->kind != CVXRELU_MODEL_GATED || w->d != enc->d || w->enc->c != enc->c)
+    if ((w->kind != CVXRELU_MODEL_GATED && (w->kind != CVXRELU_MODEL_RELU || w->V)) ||
+        w->d != enc->d || w->enc->c != enc->c)
         return cr_fail(err, CVXRELU_ERR_INVALID,
-                       "cannot warm-start: model has %zu inputs and %zu outputs, this run %zu "
-                       "and %zu", w->d, w->enc->c, enc->d, enc->c);
+                       "cannot warm-start: expected a gated or a two-layer ReLU model with %zu "
+                       "inputs and %zu outputs, got a %s model with %zu and %zu", enc->d, enc->c,
+                       w->kind == CVXRELU_MODEL_GATED ? "gated" : w->kind == CVXRELU_MODEL_RELU3
+                                                                     ? "relu3"
+                                                       : w->V ? "dense-output" : "ReLU",
+                       w->d, w->enc->c);
     for (size_t k = 0; k < w->enc->d_raw; k++) {
         if (w->enc->standardize != enc->standardize || w->enc->bias != enc->bias ||
             (enc->standardize &&
@@ -325,14 +330,20 @@ static cvxrelu_status warm_weights(train_ctx *t, cvxrelu_error *err)
 {
     const cvxrelu_model *w = t->s->warm;
     const size_t d = t->r->d, c = t->r->c;
-    size_t md = t->pat->P * c * d;
+    /* the exact program has two groups per pattern and output: v (a > 0) and w (a < 0) */
+    const int relu = t->s->program == CVXRELU_TRAIN_RELU;
+    const size_t per = relu ? 2 : 1;
+    size_t md = per * t->pat->P * c * d;
     t->U0 = calloc(md ? md : 1, sizeof(double));
     if (!t->U0) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    const double *gates = w->G ? w->G : w->W; /* a ReLU neuron is its own gate */
     for (size_t j = 0; j < w->m; j++) {
-        const size_t i = pattern_of_gate(t, t->pat, w->G + j * d);
+        const size_t i = pattern_of_gate(t, t->pat, gates + j * d);
         if (i == SIZE_MAX) continue;
-        double *u = t->U0 + (i * c + w->out[j]) * d;
-        for (size_t k = 0; k < d; k++) u[k] += w->a[j] * w->W[j * d + k];
+        const size_t row = per * (i * c + w->out[j]) + (relu && w->a[j] < 0.0 ? 1 : 0);
+        const double a = relu ? fabs(w->a[j]) : w->a[j];
+        double *u = t->U0 + row * d;
+        for (size_t k = 0; k < d; k++) u[k] += a * w->W[j * d + k];
     }
     return cvxrelu_solver_set_weights(t->solver, t->U0);
 }
@@ -842,7 +853,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     if (m0) {
         if (!(t->G0 = malloc(m0 * d * sizeof(double))))
             return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
-        if (mw) memcpy(t->G0, w->G, mw * d * sizeof(double));
+        if (mw) memcpy(t->G0, w->G ? w->G : w->W, mw * d * sizeof(double));
         if (mg) memcpy(t->G0 + mw * d, s->gates, mg * d * sizeof(double));
     }
     const size_t P = s->patterns;

@@ -160,12 +160,61 @@ static void test_grow_1d_optimal(void **state)
     free(Y);
 }
 
+/* The exact program started from a trained ReLU network (its neurons as the gates and
+   the start): no worse than the network, and growing from there no worse again. */
+static void test_grow_from_network(void **state)
+{
+    (void)state;
+    double *X = NULL, *Y = NULL;
+    const size_t n = 120, d = 3;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, 1, 4, 0.05, 8, &X, &Y, NULL), CVXRELU_OK);
+    cvxrelu_dataset *ds = NULL;
+    assert_int_equal(cvxrelu_dataset_from_arrays(n, d, X, Y, &ds, NULL), CVXRELU_OK);
+    cvxrelu_train_settings s;
+    cvxrelu_train_settings_default(&s);
+    s.lambda = 1e-3;
+    s.certify = 0;
+    s.program = CVXRELU_TRAIN_LOCAL;
+    s.local.method = CVXRELU_OPT_ADAM;
+    s.width = s.local.width = 12;
+    s.local.steps = 1500;
+    s.local.lr = 1e-2;
+    s.stationarity = 0;
+    cvxrelu_model *net = NULL;
+    cvxrelu_train_report rn;
+    assert_int_equal(cvxrelu_train(ds, NULL, &s, &net, &rn, NULL), CVXRELU_OK);
+    assert_int_equal(net->kind, CVXRELU_MODEL_RELU);
+    cvxrelu_train_settings g;
+    cvxrelu_train_settings_default(&g);
+    g.program = CVXRELU_TRAIN_RELU;
+    g.lambda = 1e-3;
+    g.certify = 0;
+    g.patterns = 0; /* the network's patterns only */
+    g.warm = net;
+    g.grow = 1;
+    g.grow_rounds = 3;
+    cvxrelu_model *m = NULL;
+    cvxrelu_train_report r;
+    assert_int_equal(cvxrelu_train(ds, NULL, &g, &m, &r, NULL), CVXRELU_OK);
+    assert_true(r.grow_objective0 <= rn.network_objective + r.grow_gap0 + 1e-12);
+    assert_true(r.convex.objective <= r.grow_objective0 + r.convex.gap + 1e-12);
+    assert_true(fabs(r.network_objective - r.convex.objective) <= 1e-9 * r.convex.objective);
+    cvxrelu_model_free(m);
+    cvxrelu_model_free(net);
+    cvxrelu_train_report_free(&r);
+    cvxrelu_train_report_free(&rn);
+    cvxrelu_dataset_free(ds);
+    free(X);
+    free(Y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grow_gated),
         cmocka_unit_test(test_grow_relu),
         cmocka_unit_test(test_grow_1d_optimal),
+        cmocka_unit_test(test_grow_from_network),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
