@@ -905,7 +905,23 @@ static PyObject *py_arrays(PyObject *self, PyObject *args)
     return d;
 }
 
+/* ------------------------------------------------------------------ BLAS */
+
+PyDoc_STRVAR(blas_doc,
+"blas() -> (info, better_core): cvxrelu_blas_info() and cvxrelu_blas_better_core()\n"
+"(the OpenBLAS kernel this CPU should use when the one running is slower, else None;\n"
+"OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded: set it before Python starts).");
+
+static PyObject *py_blas(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    const char *better = cvxrelu_blas_better_core();
+    return Py_BuildValue("(sz)", cvxrelu_blas_info(), better);
+}
+
 static PyMethodDef core_methods[] = {
+    {"blas", py_blas, METH_NOARGS, blas_doc},
     {"train", py_train, METH_VARARGS, train_doc},
     {"path", py_path, METH_VARARGS, path_doc},
     {"certify", py_certify, METH_VARARGS, certify_doc},

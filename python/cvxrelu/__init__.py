@@ -14,6 +14,19 @@ from ._base import Model
 from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._functions import certify, load, path
 
-__all__ = ["ConvexReLUClassifier", "ConvexReLURegressor", "Model", "certify", "load",
-           "path", "__version__"]
+__all__ = ["ConvexReLUClassifier", "ConvexReLURegressor", "Model", "blas_better_core",
+           "blas_info", "certify", "load", "path", "__version__"]
 __version__ = _core.version
+
+
+def blas_info():
+    """The BLAS in use, its kernel and threads (cvxrelu_blas_info)."""
+    return _core.blas()[0]
+
+
+def blas_better_core():
+    """The OpenBLAS kernel this CPU should use when the running one is slower (Debian's
+    OpenBLAS 0.3.21 misdetects recent CPUs), else None.  OpenBLAS reads
+    OPENBLAS_CORETYPE only when it is loaded, so set it before Python starts, as
+    `cvxrelu` (the CLI) does for itself: docs/python.md, "Speed"."""
+    return _core.blas()[1]
