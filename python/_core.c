@@ -448,6 +448,7 @@ static PyObject *cv_dict(const cvxrelu_cv_report *cv)
 
 PyDoc_STRVAR(train_doc,
 "train(X, y, texts, gates, warm, handle_sigint, settings) -> (model, report_json, cv)\n\n"
+"report_json: `cvxrelu train --json`'s keys and time_s (the whole call).\n"
 "cvxrelu_train on (X, y): y holds one number per row; texts (a list of str, or None)\n"
 "replaces them as text labels; gates (None, or m x encoded-columns) and warm (None, or\n"
 "a gated model) as cvxrelu_train_settings has them; settings a dict of settings keys\n"
@@ -511,6 +512,7 @@ static PyObject *py_train(PyObject *self, PyObject *args)
     cvxrelu_json j;
     cvxrelu_json_open(&j);
     cvxrelu_train_report_json(&j, &r, &s, 0);
+    cvxrelu_json_num(&j, "time_s", r.time_s); /* the whole call (not in the CLI's JSON) */
     PyObject *report = json_str(&j);
     PyObject *cv = report ? cv_dict(&r.cv) : NULL;
     PyObject *cap = cv ? wrap_model(m) : NULL;

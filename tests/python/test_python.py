@@ -51,11 +51,11 @@ def test_classifier_equals_cli(cli_run, fitted):
 
 def test_regressor_equals_cli(diabetes, tmp_path):
     X, y = diabetes
-    cli("train", data_path("diabetes.csv"), "--patterns", 40, "--seed", 3, "--lambda", "1e-2",
+    cli("train", data_path("diabetes.csv"), "--patterns", 40, "--seed", 3, "--lambda", "1",
         "-o", tmp_path / "M", "-q", "--json", tmp_path / "J")
     cli_pred = np.array(cli("predict", tmp_path / "M", data_path("diabetes.csv")).split(),
                         dtype=float)
-    reg = cvxrelu.ConvexReLURegressor(patterns=40, seed=3, lam=1e-2).fit(X, y)
+    reg = cvxrelu.ConvexReLURegressor(patterns=40, seed=3, lam=1.0).fit(X, y)
     assert rel(reg.predict(X), cli_pred) <= 1e-12
     rep = json.loads((tmp_path / "J").read_text())
     assert rel(reg.report_["objective"], rep["objective"]) <= 1e-12
