@@ -1,7 +1,7 @@
 /*
  * cvxrelu._core: the Python binding of libcvxrelu over the public header only.
  *
- *   train(X, y, texts, gates, warm, handle_sigint, settings) -> (model, report_json, cv)
+ *   train(X, y, texts, names, gates, warm, handle_sigint, settings) -> (model, report, cv)
  *   path(X, y, texts, X_test, y_test, texts_test, handle_sigint, settings) -> dict
  *   certify(model, X, y, texts, W, a, out, handle_sigint, settings) -> report_json
  *   predict(model, X) -> (Yhat, class_index or None)
@@ -174,6 +174,32 @@ static int set_text_labels(cvxrelu_dataset *ds, PyObject *texts)
         free(ds->label_text[i]);
         ds->label_text[i] = copy;
         ds->label_value[i] = text_number(s, (size_t)len);
+    }
+    return 0;
+}
+
+/* The data set's feature names (a list of d str), as a CSV header gives them. */
+static int set_feature_names(cvxrelu_dataset *ds, PyObject *names)
+{
+    if (!PyList_Check(names) || (size_t)PyList_GET_SIZE(names) != ds->d) {
+        PyErr_SetString(PyExc_ValueError, "names must be a list of one str per column");
+        return -1;
+    }
+    if (!(ds->feature_names = calloc(ds->d, sizeof *ds->feature_names))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t j = 0; j < ds->d; j++) { /* a partial list is freed with the data set */
+        PyObject *t = PyList_GET_ITEM(names, (Py_ssize_t)j);
+        const char *s = PyUnicode_Check(t) ? PyUnicode_AsUTF8(t) : NULL;
+        if (!s) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "names must hold str");
+            return -1;
+        }
+        if (!(ds->feature_names[j] = strdup(s))) {
+            PyErr_NoMemory();
+            return -1;
+        }
     }
     return 0;
 }
@@ -447,20 +473,22 @@ static PyObject *cv_dict(const cvxrelu_cv_report *cv)
 }
 
 PyDoc_STRVAR(train_doc,
-"train(X, y, texts, gates, warm, handle_sigint, settings) -> (model, report_json, cv)\n\n"
+"train(X, y, texts, names, gates, warm, handle_sigint, settings)\n"
+"    -> (model, report_json, cv)\n\n"
 "report_json: `cvxrelu train --json`'s keys and time_s (the whole call).\n"
 "cvxrelu_train on (X, y): y holds one number per row; texts (a list of str, or None)\n"
-"replaces them as text labels; gates (None, or m x encoded-columns) and warm (None, or\n"
+"replaces them as text labels; names (None, or one str per column) the feature names\n"
+"the model records; gates (None, or m x encoded-columns) and warm (None, or\n"
 "a gated model) as cvxrelu_train_settings has them; settings a dict of settings keys\n"
 "(program, task, patterns, lam, lambda_auto, lambdas, min_ratio, folds, cv_rule, ...),\n"
 "the rest cvxrelu_train_settings_default's.  cv: the cross-validation's dict, or None.");
 
 static PyObject *py_train(PyObject *self, PyObject *args)
 {
-    PyObject *Xo, *yo, *texts, *gates_o, *warm_o, *settings;
+    PyObject *Xo, *yo, *texts, *names, *gates_o, *warm_o, *settings;
     int handle_sigint;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOOOpO!", &Xo, &yo, &texts, &gates_o, &warm_o,
+    if (!PyArg_ParseTuple(args, "OOOOOOpO!", &Xo, &yo, &texts, &names, &gates_o, &warm_o,
                           &handle_sigint, &PyDict_Type, &settings))
         return NULL;
     cvxrelu_train_settings s;
@@ -478,7 +506,7 @@ static PyObject *py_train(PyObject *self, PyObject *args)
     cvxrelu_train_report r;
     memset(&r, 0, sizeof r);
     cvxrelu_dataset *ds = dataset_of(Xo, yo, texts, "X");
-    if (!ds) goto done;
+    if (!ds || (names != Py_None && set_feature_names(ds, names))) goto done;
     if (gates && (size_t)PyArray_DIM(gates, 1) != ds->d + (s.bias ? 1 : 0)) {
         PyErr_Format(PyExc_ValueError, "gates have %zd columns; they act on the encoded "
                      "inputs: %zu here (the features%s)", (Py_ssize_t)PyArray_DIM(gates, 1),
@@ -831,6 +859,7 @@ static const char *kind_name(const cvxrelu_model *m)
 
 PyDoc_STRVAR(info_doc,
 "info(model) -> dict: kind, task, classes (list of str, empty for regression),\n"
+"feature_names (list of str, or None),\n"
 "n_features (raw columns), inputs (encoded columns), outputs, neurons, lambda,\n"
 "patterns, objective, gap, standardize, bias.");
 
@@ -852,9 +881,27 @@ static PyObject *py_info(PyObject *self, PyObject *args)
         }
         PyList_SET_ITEM(classes, (Py_ssize_t)k, t);
     }
+    PyObject *names = Py_None;
+    Py_INCREF(names);
+    if (e->header && e->feature_names) {
+        Py_DECREF(names);
+        if (!(names = PyList_New((Py_ssize_t)e->d_raw))) {
+            Py_DECREF(classes);
+            return NULL;
+        }
+        for (size_t j = 0; j < e->d_raw; j++) {
+            PyObject *t = PyUnicode_FromString(e->feature_names[j] ? e->feature_names[j] : "");
+            if (!t) {
+                Py_DECREF(names);
+                Py_DECREF(classes);
+                return NULL;
+            }
+            PyList_SET_ITEM(names, (Py_ssize_t)j, t);
+        }
+    }
     const char *task = e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression";
-    return Py_BuildValue("{s:s,s:s,s:N,s:n,s:n,s:n,s:n,s:d,s:n,s:d,s:d,s:O,s:O}", "kind",
-                         kind_name(m), "task", task, "classes", classes, "n_features",
+    return Py_BuildValue("{s:s,s:s,s:N,s:N,s:n,s:n,s:n,s:n,s:d,s:n,s:d,s:d,s:O,s:O}", "kind",
+                         kind_name(m), "task", task, "classes", classes, "feature_names", names, "n_features",
                          (Py_ssize_t)e->d_raw, "inputs", (Py_ssize_t)e->d, "outputs",
                          (Py_ssize_t)e->c, "neurons", (Py_ssize_t)m->m, "lambda", m->lambda,
                          "patterns", (Py_ssize_t)m->patterns, "objective", m->objective, "gap",

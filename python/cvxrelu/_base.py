@@ -78,6 +78,22 @@ def blas_threads():
     return 0
 
 
+def check_feature_names(est, X, reset):
+    """scikit-learn's feature-name rule: fit on a table with str column names (a pandas
+    DataFrame) sets feature_names_in_; later calls with other names are refused
+    (ValueError), without names warned about.  Nothing without scikit-learn."""
+    if not HAVE_SKLEARN:
+        return
+    try:
+        from sklearn.utils.validation import _check_feature_names  # scikit-learn >= 1.6
+    except ImportError:
+        _check_feature_names = None
+    if _check_feature_names is None:
+        est._check_feature_names(X, reset=reset)  # the method before 1.6
+    else:
+        _check_feature_names(est, X, reset=reset)
+
+
 def check_X(X, n_features=None, what="X", name="the model"):
     """X as a C-contiguous float64 matrix (no copy when it is one): finite, at least
     one row and one column, n_features columns when given; else ValueError."""

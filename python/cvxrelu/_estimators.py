@@ -7,7 +7,8 @@ import numpy as np
 
 from . import _core
 from ._base import (BaseEstimator, ClassifierMixin, Model, NotFittedError, RegressorMixin,
-                    blas_threads, check_classification_targets, check_X, check_y,
+                    blas_threads, check_classification_targets, check_feature_names,
+                    check_X, check_y,
                     classes_in_library_order, encode_labels, handle_sigint)
 
 
@@ -72,7 +73,10 @@ class _ConvexReLUBase(BaseEstimator):
         if self.warm_start and hasattr(self, "model_"):
             warm = self.model_._handle
         gates = None if self.gates is None else np.asarray(self.gates, dtype=np.float64)
-        handle, report, cv = _core.train(X, y, texts, gates, warm, handle_sigint(), settings)
+        names = getattr(self, "feature_names_in_", None)
+        names = None if names is None else [str(v) for v in names]
+        handle, report, cv = _core.train(X, y, texts, names, gates, warm, handle_sigint(),
+                                         settings)
         return Model(handle), json.loads(report), _cv_attribute(cv)
 
     def _set_fitted(self, model, report, cv, classes):
@@ -94,6 +98,7 @@ class _ConvexReLUBase(BaseEstimator):
 
     def _X(self, X):
         self._check_fitted()
+        check_feature_names(self, X, reset=False)
         return check_X(X, self.n_features_in_, name=type(self).__name__)
 
     @property
@@ -133,6 +138,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
 
     def fit(self, X, y):
         """Train on rows X (n x features) with class labels y (numbers or strings)."""
+        check_feature_names(self, X, reset=True)
         X = check_X(X)
         y = check_y(y, X.shape[0], regression=False)
         check_classification_targets(y)
@@ -180,6 +186,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
 
     def fit(self, X, y):
         """Train on rows X (n x features) with real targets y (n)."""
+        check_feature_names(self, X, reset=True)
         X = check_X(X)
         y = check_y(y, X.shape[0], regression=True)
         model, report, cv = self._fit(X, y, None)

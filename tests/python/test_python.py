@@ -298,3 +298,41 @@ def test_params_and_clone():
     twin = base.clone(clf)
     assert twin is not clf and twin.get_params() == clf.get_params()
     assert not hasattr(twin, "model_")
+
+
+class Table:
+    """The part of a pandas DataFrame that scikit-learn's feature-name rule reads."""
+
+    def __init__(self, values, columns):
+        self.values, self.columns = np.asarray(values), np.array(columns, dtype=object)
+        self.shape = self.values.shape
+
+    def __array__(self, dtype=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+    def __len__(self):
+        return len(self.values)
+
+
+def test_feature_names_reach_the_model_file(tmp_path):
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 2))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    clf = cvxrelu.ConvexReLUClassifier(patterns=10).fit(Table(X, ["u", "v"]), y)
+    assert list(clf.feature_names_in_) == ["u", "v"]
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(Table(X, ["v", "u"]))
+    clf.save(tmp_path / "M")
+    assert cvxrelu.load(tmp_path / "M").model_.info["feature_names"] == ["u", "v"]
+    for header, ok in [("u,v", True), ("v,u", False)]:
+        with open(tmp_path / "d.csv", "w") as f:
+            f.write(header + ",label\n")
+            for (a, b), lab in zip(X, y):
+                f.write(f"{a!r},{b!r},{lab}\n")
+        if ok:
+            assert cli("predict", tmp_path / "M", tmp_path / "d.csv").split() == \
+                list(clf.predict(Table(X, ["u", "v"])))
+        else:
+            with pytest.raises(AssertionError, match="named \"v\" where the model expects"):
+                cli("predict", tmp_path / "M", tmp_path / "d.csv")
