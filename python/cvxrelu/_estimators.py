@@ -79,6 +79,24 @@ class _ConvexReLUBase(BaseEstimator):
                                          settings)
         return Model(handle), json.loads(report), _cv_attribute(cv)
 
+    def _guarded_fit(self, X, y, prepare):
+        """fit's common part: feature names, checks, prepare(X, y) -> (values, texts,
+        classes), the training.  A failure (or Ctrl-C) leaves the estimator as it was."""
+        before = {k: self.__dict__[k] for k in ("feature_names_in_",) if k in self.__dict__}
+        try:
+            check_feature_names(self, X, reset=True)
+            X = check_X(X)
+            values, texts, classes = prepare(X, y)
+            model, report, cv = self._fit(X, values, texts)
+        except BaseException:
+            self.__dict__.pop("feature_names_in_", None)
+            self.__dict__.update(before)
+            raise
+        if classes is not None:
+            classes = classes_in_library_order(classes, model.info["classes"])
+        self._set_fitted(model, report, cv, classes)
+        return self
+
     def _set_fitted(self, model, report, cv, classes):
         self.model_ = model
         self.report_ = report
@@ -138,15 +156,12 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
 
     def fit(self, X, y):
         """Train on rows X (n x features) with class labels y (numbers or strings)."""
-        check_feature_names(self, X, reset=True)
-        X = check_X(X)
-        y = check_y(y, X.shape[0], regression=False)
-        check_classification_targets(y)
-        classes, values, texts = encode_labels(y)
-        model, report, cv = self._fit(X, values, texts)
-        self._set_fitted(model, report, cv,
-                         classes_in_library_order(classes, model.info["classes"]))
-        return self
+        def prepare(X, y):
+            y = check_y(y, X.shape[0], regression=False)
+            check_classification_targets(y)
+            classes, values, texts = encode_labels(y)
+            return values, texts, classes
+        return self._guarded_fit(X, y, prepare)
 
     def decision_function(self, X):
         """The network's outputs: n values (two classes: > 0 for classes_[1]) or
@@ -186,12 +201,8 @@ class ConvexReLURegressor(RegressorMixin, _ConvexReLUBase):
 
     def fit(self, X, y):
         """Train on rows X (n x features) with real targets y (n)."""
-        check_feature_names(self, X, reset=True)
-        X = check_X(X)
-        y = check_y(y, X.shape[0], regression=True)
-        model, report, cv = self._fit(X, y, None)
-        self._set_fitted(model, report, cv, None)
-        return self
+        return self._guarded_fit(
+            X, y, lambda X, y: (check_y(y, X.shape[0], regression=True), None, None))
 
     def predict(self, X):
         """The network's value at each row of X."""

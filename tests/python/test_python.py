@@ -2,7 +2,10 @@
 (docs/python.md): predictions, reports, model files both ways, the path,
 cross-validated lambda and certificates."""
 
+import inspect
 import json
+import os
+import re
 
 import numpy as np
 import pytest
@@ -336,3 +339,51 @@ def test_feature_names_reach_the_model_file(tmp_path):
         else:
             with pytest.raises(AssertionError, match="named \"v\" where the model expects"):
                 cli("predict", tmp_path / "M", tmp_path / "d.csv")
+
+
+DOC = data_path(os.path.join("..", "docs", "python.md"))
+
+
+def test_doc_quick_start_runs(tmp_path, monkeypatch):
+    """docs/python.md's quick start, as printed there."""
+    text = open(DOC).read()
+    code = re.search(r"## Quick start\n\n```python\n(.*?)```", text, re.S).group(1)
+    assert len(code.strip().split("\n")) == 5
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "quick start", "exec"), {})
+    assert cli("predict", tmp_path / "xor.model", CSV_XOR(tmp_path)).strip()
+
+
+def CSV_XOR(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((5, 5))
+    path = tmp_path / "x.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c,d,e\n")
+        for row in X:
+            f.write(",".join(repr(float(v)) for v in row) + "\n")
+    return path
+
+
+def test_doc_parameter_table_is_the_signature():
+    """The parameter table of docs/python.md lists every parameter with its default."""
+    text = open(DOC).read()
+    table = text.split("<!-- python parameters -->", 1)[1].split("\n\n", 1)[0]
+    rows = [r.split("|")[1:3] for r in table.strip().split("\n")[2:]]
+    documented = {n.strip().strip("`"): d.strip().strip("`") for n, d in rows}
+    for cls in (cvxrelu.ConvexReLUClassifier, cvxrelu.ConvexReLURegressor):
+        sig = inspect.signature(cls.__init__).parameters
+        actual = {k: p.default for k, p in sig.items() if k != "self"}
+        assert set(documented) == set(actual)
+        for k, v in actual.items():
+            assert documented[k] == (f'"{v}"' if isinstance(v, str) else repr(v)), k
+
+
+def test_failed_fit_leaves_estimator(fitted):
+    clf, X, y = fitted
+    import copy
+    twin = copy.deepcopy(clf)
+    with pytest.raises(ValueError):
+        twin.fit(X[:, :3], np.zeros(len(y)))  # one class
+    assert twin.n_features_in_ == X.shape[1]
+    assert np.array_equal(twin.predict(X), clf.predict(X))
