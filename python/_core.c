@@ -543,8 +543,11 @@ static PyObject *py_train(PyObject *self, PyObject *args)
     cvxrelu_json_num(&j, "time_s", r.time_s); /* the whole call (not in the CLI's JSON) */
     PyObject *report = json_str(&j);
     PyObject *cv = report ? cv_dict(&r.cv) : NULL;
-    PyObject *cap = cv ? wrap_model(m) : NULL;
-    m = NULL; /* the capsule owns it (or freed it) */
+    PyObject *cap = NULL;
+    if (cv) {
+        cap = wrap_model(m);
+        m = NULL; /* the capsule owns it (or freed it) */
+    }
     if (cap) result = Py_BuildValue("(NNN)", cap, report, cv);
     else {
         Py_XDECREF(report);
@@ -610,7 +613,9 @@ static PyObject *py_path(PyObject *self, PyObject *args)
                                       (double)p->neurons, p->time_s, p->train.mse,
                                       p->train.accuracy, p->test.mse, p->test.accuracy};
             for (size_t c = 0; c < NCOL; c++) v[c * k + i] = row[c];
-            PyList_SET_ITEM(exits, (Py_ssize_t)i, PyUnicode_FromString(cvxrelu_exit_string(p->exit)));
+            PyObject *e = PyUnicode_FromString(cvxrelu_exit_string(p->exit));
+            if (!e) break;
+            PyList_SET_ITEM(exits, (Py_ssize_t)i, e);
         }
         for (size_t c = 0; c < NCOL; c++) cols[c] = doubles_list(v + c * k, k);
     }

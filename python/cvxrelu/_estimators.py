@@ -68,7 +68,7 @@ class _ConvexReLUBase(BaseEstimator):
         if settings["lambda_auto"] and X.shape[0] < 2:
             raise ValueError(f"lam=\"auto\" chooses lambda by cross-validation over "
                              f"{settings['folds']} folds of the rows: it needs at least 2 "
-                             f"rows, got {X.shape[0]}")
+                             f"samples, got {X.shape[0]} sample")
         warm = None
         if self.warm_start and hasattr(self, "model_"):
             warm = self.model_._handle

@@ -23,6 +23,15 @@ def test_estimator_checks(estimator, check):
     check(estimator)
 
 
+if os.environ.get("CVXRELU_SLOW_CHECKS"):  # the ctest python_sklearn_slow (label slow)
+    @parametrize_with_checks([cvxrelu.ConvexReLUClassifier(lam="auto"),
+                              cvxrelu.ConvexReLURegressor(lam="auto"),
+                              cvxrelu.ConvexReLUClassifier(model="relu"),
+                              cvxrelu.ConvexReLURegressor(model="relu")])
+    def test_estimator_checks_variants(estimator, check):
+        check(estimator)
+
+
 def test_grid_search():
     X, y = read_csv(data_path("iris.csv"))
     grid = GridSearchCV(cvxrelu.ConvexReLUClassifier(patterns=20),
