@@ -906,8 +906,9 @@ static PyObject *py_info(PyObject *self, PyObject *args)
     }
     const char *task = e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression";
     return Py_BuildValue("{s:s,s:s,s:N,s:N,s:n,s:n,s:n,s:n,s:d,s:n,s:d,s:d,s:O,s:O}", "kind",
-                         kind_name(m), "task", task, "classes", classes, "feature_names", names, "n_features",
-                         (Py_ssize_t)e->d_raw, "inputs", (Py_ssize_t)e->d, "outputs",
+                         kind_name(m), "task", task, "classes", classes, "feature_names",
+                         names, "n_features", (Py_ssize_t)e->d_raw, "inputs",
+                         (Py_ssize_t)e->d, "outputs",
                          (Py_ssize_t)e->c, "neurons", (Py_ssize_t)m->m, "lambda", m->lambda,
                          "patterns", (Py_ssize_t)m->patterns, "objective", m->objective, "gap",
                          m->gap, "standardize", e->standardize ? Py_True : Py_False, "bias",

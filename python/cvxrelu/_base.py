@@ -2,6 +2,7 @@
 handle, the stop and thread rules, and stand-ins when scikit-learn is absent."""
 
 import os
+import signal
 import tempfile
 import threading
 
@@ -64,8 +65,11 @@ except ImportError:  # the estimators work without scikit-learn, with fewer extr
 
 
 def handle_sigint():
-    """Whether a call may catch Ctrl-C: signal handlers belong to the main thread."""
-    return threading.current_thread() is threading.main_thread()
+    """Whether a call may catch Ctrl-C itself: in the main thread (signal handlers belong
+    to it) while Python's default handler (KeyboardInterrupt) is the one installed; a
+    program with a handler of its own keeps it."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
 
 
 def blas_threads():

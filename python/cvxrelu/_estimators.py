@@ -130,9 +130,6 @@ class _ConvexReLUBase(BaseEstimator):
         self._check_fitted()
         self.model_.save(path)
 
-    def _more_tags(self):
-        return {"poor_score": False}
-
 
 class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
     """A two-layer ReLU network classifier trained by convex optimization.
@@ -176,15 +173,15 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
         with predict, but not calibrated probabilities (the network is fitted to +-1
         or one-hot targets by least squares): wrap the estimator in
         sklearn.calibration.CalibratedClassifierCV for those."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict_log_proba(self, X):
+        """log of predict_proba (computed as a log-softmax: finite however large the
+        outputs)."""
         f = self.decision_function(X)
         z = 2.0 * (np.column_stack([-f, f]) if f.ndim == 1 else f)
         z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X):
-        """log of predict_proba."""
-        return np.log(self.predict_proba(X))
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
     def predict(self, X):
         """The class of each row of X (from classes_)."""
