@@ -8,8 +8,8 @@ import numpy as np
 from . import _core
 from ._base import (BaseEstimator, ClassifierMixin, Model, NotFittedError, RegressorMixin,
                     blas_threads, check_classification_targets, check_feature_names,
-                    check_X, check_y,
-                    classes_in_library_order, encode_labels, handle_sigint)
+                    check_X, check_y, classes_in_library_order, encode_labels,
+                    handle_sigint)
 
 
 def _cv_attribute(cv):
@@ -71,6 +71,11 @@ class _ConvexReLUBase(BaseEstimator):
                              f"samples, got {X.shape[0]} sample")
         warm = None
         if self.warm_start and hasattr(self, "model_"):
+            kind = self.model_.info["kind"]
+            if kind != "gated":
+                raise ValueError(f"warm_start: the previous fit's network is a {kind} "
+                                 f"network, and warm starts begin from a gated one (fit "
+                                 f"first with model=\"gated\" and decompose=None)")
             warm = self.model_._handle
         gates = None if self.gates is None else np.asarray(self.gates, dtype=np.float64)
         names = getattr(self, "feature_names_in_", None)

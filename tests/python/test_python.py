@@ -231,6 +231,11 @@ def test_warm_start(breast):
     assert warm.n_iter_ < cold.n_iter_
     assert abs(warm.report_["convex_objective"] - cold.report_["convex_objective"]) <= \
         2e-6 * cold.report_["convex_objective"]
+    relu = cvxrelu.ConvexReLUClassifier(model="relu", patterns=5, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm starts begin from a gated"):
+        relu.fit(X, y)
+    with pytest.raises(ValueError, match="warm-start"):  # other data: the library refuses
+        warm.fit(X[:100], y[:100])
 
 
 def test_predict_proba(fitted):
