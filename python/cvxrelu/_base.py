@@ -210,6 +210,11 @@ class Model:
         self._handle = handle
         self.info = _core.info(handle)
 
+    def __repr__(self):
+        i = self.info
+        return (f"<cvxrelu.Model {i['kind']} {i['task']}: {i['n_features']} features, "
+                f"{i['outputs']} outputs, {i['neurons']} neurons, lambda {i['lambda']:g}>")
+
     def outputs(self, X):
         """The network's outputs on raw rows X: an n x outputs array."""
         return _core.predict(self._handle, check_X(X, self.info["n_features"]))[0]

@@ -10,8 +10,6 @@ import time
 
 import numpy as np
 
-import cvxrelu
-
 # a fit that takes several seconds (capped by its time limit, so it cannot hang)
 LONG = ("import numpy as np, cvxrelu\n"
         "rng = np.random.default_rng(0)\n"
