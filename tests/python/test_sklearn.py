@@ -18,13 +18,17 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 
-@parametrize_with_checks([cvxrelu.ConvexReLUClassifier(), cvxrelu.ConvexReLURegressor()])
+# 20 patterns keep the fast suite fast (the conventions checked do not depend on them);
+# python_sklearn_slow checks the defaults and the variants below
+@parametrize_with_checks([cvxrelu.ConvexReLUClassifier(patterns=20),
+                          cvxrelu.ConvexReLURegressor(patterns=20)])
 def test_estimator_checks(estimator, check):
     check(estimator)
 
 
 if os.environ.get("CVXRELU_SLOW_CHECKS"):  # the ctest python_sklearn_slow (label slow)
-    @parametrize_with_checks([cvxrelu.ConvexReLUClassifier(lam="auto"),
+    @parametrize_with_checks([cvxrelu.ConvexReLUClassifier(), cvxrelu.ConvexReLURegressor(),
+                              cvxrelu.ConvexReLUClassifier(lam="auto"),
                               cvxrelu.ConvexReLURegressor(lam="auto"),
                               cvxrelu.ConvexReLUClassifier(model="relu"),
                               cvxrelu.ConvexReLURegressor(model="relu")])
