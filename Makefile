@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build python test test-slow test-all demo bench clean install
+.PHONY: all deps build python wheel test test-slow test-all demo bench clean install
 
 all: build
 
@@ -23,6 +23,12 @@ python: build
 	@[ -x $(BUILD)/python-env/bin/python ] || $(PYTHON) -m venv --system-site-packages $(BUILD)/python-env
 	@$(BUILD)/python-env/bin/python -c 'import site, sys; open(site.getsitepackages()[0] + "/cvxrelu.pth", "w").write(sys.argv[1] + "\n")' "$(abspath $(BUILD))/python"
 	@$(BUILD)/python-env/bin/python -c 'import cvxrelu; print("cvxrelu", cvxrelu.__version__, "in $(BUILD)/python-env/bin/python")'
+
+# a wheel of the package for this Python and platform, made without network or build
+# tools (python/build_wheel.py): $(BUILD)/dist/cvxrelu-VERSION-TAG.whl
+wheel: build
+	@[ -d $(BUILD)/python/cvxrelu ] || { echo "make wheel: no module built (need python3-dev and python3-numpy: make deps)" >&2; exit 1; }
+	@$(PYTHON) python/build_wheel.py $(BUILD)/python $(BUILD)/dist
 
 # the fast suite (under 30 s on 2 cores); test-slow runs the cases labelled slow
 test: build
