@@ -275,6 +275,19 @@ typedef enum {
                                   indicator (shrinkage of the cone projection) */
 } cvxrelu_solver_kind;
 
+/* How CVXRELU_SOLVER_RELU solves the exact program (docs/algorithms.md, "Solvers of the
+   exact program"). */
+typedef enum {
+    CVXRELU_RELU_AUTO = 0,  /* cvxrelu_relu_method_for(n, d, c, P) picks one of the two */
+    CVXRELU_RELU_PROJECTED, /* R-FISTA with the exact prox (cone projections) */
+    CVXRELU_RELU_ADMM       /* ADMM with slacks for the cone constraints: GEMMs, one d x d
+                               factor of I + X^T X / sigma^2 and one n x n factor */
+} cvxrelu_relu_method;
+
+/* The method CVXRELU_RELU_AUTO picks for n x d data, c outputs and P patterns
+   (never AUTO). */
+CVXRELU_API cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t P);
+
 /* One row of the iteration log / trace file. */
 typedef struct {
     size_t iter;
@@ -327,6 +340,7 @@ typedef struct {
                                    unevenly scaled.  Used when 2 <= d <= min(n, 4096)
                                    (CVXRELU_PRECOND_MAX_D) and cond(X^T X) > 10.
                                    Default 1 */
+    cvxrelu_relu_method relu_method; /* RELU: default CVXRELU_RELU_AUTO */
 } cvxrelu_settings;
 
 /* The largest d for which the gated solver builds the d x d metric of X^T X
@@ -351,6 +365,7 @@ typedef struct {
     size_t matvecs;         /* GEMM passes over X (products X U and X^T M) */
     size_t screened;        /* groups removed by gap-safe screening (0 without it) */
     int preconditioned;     /* gated: 1 when the steps used the metric of X^T X */
+    cvxrelu_relu_method relu_method; /* RELU: the method that ran (PROJECTED or ADMM) */
     double solve_time_s;
     double gemm_time_s;     /* of which inside BLAS */
 } cvxrelu_result;
@@ -1008,6 +1023,7 @@ typedef struct {
     int single_precision;    /* GATED: float products, certificates in double; default 0 */
     int screening;           /* GATED: gap-safe screening; default 1 */
     int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
+    cvxrelu_relu_method relu_method; /* RELU: the exact program's solver; default AUTO */
     cvxrelu_train_decompose decompose; /* GATED: default NONE */
     int certify;             /* bound the non-convex optimum for a ReLU network; default 1 */
     unsigned bounds;         /* the certificate's s-bounds (cvxrelu_certify_settings); default all */

@@ -407,10 +407,30 @@ double cr_relu_violation(const cvxrelu_solver *s, const cr_relu_cert *ct, const 
 }
 
 cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z, double *Yk,
-                                 double *R, int exact_if_needed, cvxrelu_result *res)
+                                 double *R, int exact_dual, int want_lambda_max,
+                                 cvxrelu_result *res)
 {
     const size_t n = s->n, d = s->d, m = s->m, nc = n * s->c;
     res->violation = cr_relu_violation(s, ct, s->U, Z);
+    /* A violation beyond rounding (a splitting method's iterate): project the groups
+       that have one onto their cones first (the gate move below is sized for ulps: along
+       a gate nearly parallel to a violated row it would be long).  It runs after a stop
+       request too (at most m projections of 4 d + 20 active-set steps): the returned
+       network must reproduce a fit near the convex one. */
+    if (res->violation > 1e-12) {
+        for (size_t g = 0; g < m; g++) {
+            double *u = s->U + g * d, *z = Z + g * n;
+            double nu = cblas_dnrm2((int)d, u, 1), worst = 0.0;
+            const double *a = ct->sign + (g / (2 * s->c)) * n;
+            for (size_t j = 0; j < n; j++) worst = fmax(worst, -a[j] * z[j]);
+            if (nu == 0.0 || worst <= 1e-12 * ct->xmax * nu) continue;
+            cr_cone k = cone_of(s, ct, g);
+            size_t ns = 0;
+            cr_cone_project(&k, u, z, ct->uscr, ct->zscr, ct->dset + g * d, &ns, ct->work);
+            memcpy(u, ct->uscr, d * sizeof(double));
+            memcpy(z, ct->zscr, n * sizeof(double));
+        }
+    }
     /* Move each group strictly inside its cone along the pattern's interior gate
        (a_j x_j . g_i > 0): this repairs what violation the iterate has left, and
        rounding leaves active constraints at a few ulps on either side of 0, so a
@@ -442,10 +462,11 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
     res->objective = res->loss + res->penalty;
     /* the final certificate at the returned weights (the cone-projected gradient);
        after a stop request the best bound found so far stands (every dual value
-       stays valid); with exact_if_needed, only when the bound found so far does not
-       already certify the tolerance */
-    int need = !exact_if_needed ||
-               res->objective - ct->best_dual > s->set.tol * fmax(1.0, fabs(res->objective));
+       stays valid); exact_dual 1: only when the bound found so far does not already
+       certify the tolerance, 0: never */
+    int need = exact_dual == 2 ||
+               (exact_dual == 1 &&
+                res->objective - ct->best_dual > s->set.tol * fmax(1.0, fabs(res->objective)));
     if (!s->stopped && need) {
         if (!cr_relu_loss_gradient(s, ct, R)) cr_relu_dual_update(s, ct, R);
     }
@@ -455,7 +476,7 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
     res->active_groups = active;
     s->kept_dual = ct->best_dual;
     s->kept_lambda = s->set.lambda;
-    if (s->lambda_max < 0.0 && !s->stopped) {
+    if (s->lambda_max < 0.0 && !s->stopped && want_lambda_max) {
         /* warm start: the projected gradient at U = 0, i.e. at residual -Y */
         for (size_t i = 0; i < nc; i++) R[i] = -s->Y[i];
         if (!cr_relu_loss_gradient(s, ct, R)) {
@@ -470,7 +491,8 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
 static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result *res)
 {
     relu_state *st = state;
-    return cr_relu_finish_at(s, &st->cert, st->Zk, st->Yk, st->R, 0, res);
+    res->relu_method = CVXRELU_RELU_PROJECTED;
+    return cr_relu_finish_at(s, &st->cert, st->Zk, st->Yk, st->R, 2, 1, res);
 }
 
 void cr_relu_predict(cvxrelu_solver *s, double *Yhat)

@@ -36,11 +36,14 @@ double cr_relu_dual_update(cvxrelu_solver *s, cr_relu_cert *c, const double *R);
 /* Largest cone violation of U (products Z = U X^T) relative to max_j ||x_j|| max_g ||u_g||. */
 double cr_relu_violation(const cvxrelu_solver *s, const cr_relu_cert *c, const double *U,
                          const double *Z);
-/* The end of a solve at s->U with products Z (updated): the violation, the repair along the
-   interior gates (s->U then satisfies every cone constraint with a margin), objective, the
-   cone-projected dual at the repaired point (with exact_if_needed: only when c->best_dual
-   does not already certify settings.tol), lambda_max when unknown.  Yk and R: n c scratch. */
+/* The end of a solve at s->U with products Z (updated): the violation, the repair (groups
+   violated beyond rounding projected onto their cones, then every group moved along its
+   interior gate: s->U then satisfies every cone constraint with a margin), objective, the
+   cone-projected dual at the repaired point (exact_dual 2: always, 1: only when
+   c->best_dual does not already certify settings.tol, 0: never), lambda_max when unknown
+   and want_lambda_max.  Yk and R: n c scratch. */
 cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *c, double *Z, double *Yk,
-                                 double *R, int exact_if_needed, cvxrelu_result *res);
+                                 double *R, int exact_dual, int want_lambda_max,
+                                 cvxrelu_result *res);
 
 #endif
