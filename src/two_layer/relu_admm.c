@@ -40,7 +40,6 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
-#include <stdlib.h>
 
 /* LAPACK (provided by OpenBLAS), Fortran calling convention. */
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t);
@@ -48,9 +47,9 @@ extern void dpotri_(const char *uplo, const int *n, double *a, const int *lda, i
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
                     const int *lda, double *b, const int *ldb, int *info, size_t);
 
-#define ADMM_ALPHA (getenv("ADMM_A") ? atof(getenv("ADMM_A")) : 1.6)
+#define ADMM_ALPHA 1.6      /* over-relaxation */
 #define ADMM_CHECK_EVERY 10 /* iterations between certificates and rho updates */
-#define ADMM_RHO_JUMP (getenv("ADMM_J") ? atof(getenv("ADMM_J")) : 5.0)
+#define ADMM_RHO_JUMP 5.0   /* refactor T when rho would move by more than this */
 #define ADMM_MAX_REFACTOR 30
 #define ADMM_EXACT_NEAR 100.0
 
@@ -237,7 +236,6 @@ static cvxrelu_status admm_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     double fro = 0.0;
     for (size_t i = 0; i < n * d; i++) fro += s->X[i] * s->X[i];
     st->sigma = fro > 0.0 ? sqrt(fro / (double)d) : 1.0;
-    if (getenv("ADMM_SIG")) st->sigma *= atof(getenv("ADMM_SIG"));
     const double is2 = 1.0 / (st->sigma * st->sigma);
     double t0 = cr_now();
     cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)n, is2, s->X, (int)d, 0.0,
