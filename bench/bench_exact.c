@@ -46,17 +46,29 @@ static const char *method_name(cvxrelu_relu_method m)
     return m == CVXRELU_RELU_ADMM ? "admm" : m == CVXRELU_RELU_PROJECTED ? "projected" : "auto";
 }
 
-/* The first time a certified row of the log meets the targets; then the solve is stopped. */
+/* The first time a certified row of the log meets the targets (then the solve is stopped),
+   and the times of the first and last rows (the iterations' time, without the setup and the
+   final repair). */
 typedef struct {
     double ref, t_hit;
     size_t it_hit;
     volatile sig_atomic_t stop;
+    double t_first, t_last;
+    size_t it_first, it_last;
+    int seen;
 } watch;
 
 static void on_iter(const cvxrelu_iterate_info *info, void *user)
 {
     watch *w = user;
-    if (info->uncertified || w->t_hit >= 0.0) return;
+    if (!w->seen) {
+        w->seen = 1;
+        w->t_first = info->time_s;
+        w->it_first = info->iter;
+    }
+    w->t_last = info->time_s;
+    w->it_last = info->iter;
+    if (info->uncertified || w->t_hit >= 0.0 || isnan(w->ref)) return;
     if (info->violation <= 1e-6 && fabs(info->objective - w->ref) <= 1e-6 * fabs(w->ref)) {
         w->t_hit = info->time_s;
         w->it_hit = info->iter;
@@ -64,12 +76,37 @@ static void on_iter(const cvxrelu_iterate_info *info, void *user)
     }
 }
 
-static void print_timing(const char *tag, const cvxrelu_result *r)
+/* Time per iteration (from the log's rows: setup and final repair left out) against the BLAS
+   time per iteration (the difference of two runs' BLAS time, k iterations apart, over k). */
+static void print_timing(const char *tag, const watch *w, double blas_per_iter)
 {
-    double it = r->iterations ? (double)r->iterations : 1.0;
-    printf("%s_time_per_iter_s %.6f\n", tag, r->solve_time_s / it);
-    printf("%s_blas_per_iter_s %.6f\n", tag, r->gemm_time_s / it);
-    printf("%s_iter_over_blas %.2f\n", tag, r->gemm_time_s > 0 ? r->solve_time_s / r->gemm_time_s : NAN);
+    double it = w->it_last > w->it_first ? (double)(w->it_last - w->it_first) : NAN;
+    double per = (w->t_last - w->t_first) / it;
+    printf("%s_time_per_iter_s %.6f\n", tag, per);
+    printf("%s_blas_per_iter_s %.6f\n", tag, blas_per_iter);
+    printf("%s_iter_over_blas %.2f\n", tag, per / blas_per_iter);
+}
+
+/* BLAS seconds per iteration: two solves, 5 and 5 + k iterations */
+static double solver_blas_per_iter(const cvxrelu_problem *pb, const cvxrelu_patterns *pat,
+                                   cvxrelu_settings set, size_t k)
+{
+    double g[2];
+    for (int r = 0; r < 2; r++) {
+        cvxrelu_error err;
+        cvxrelu_solver *s;
+        cvxrelu_result res;
+        set.tol = 1e-14;
+        set.max_iter = 5 + (r ? k : 0);
+        set.callback = NULL;
+        set.interrupt = NULL;
+        set.time_limit_s = 0.0;
+        if (cvxrelu_solver_new(pb, pat, &set, &s, &err)) die("solver", &err);
+        if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
+        g[r] = res.gemm_time_s;
+        cvxrelu_solver_free(s);
+    }
+    return (g[1] - g[0]) / (double)k;
 }
 
 static int bench_teacher(int argc, char **argv)
@@ -112,7 +149,7 @@ static int bench_teacher(int argc, char **argv)
     const cvxrelu_relu_method methods[] = {CVXRELU_RELU_PROJECTED, CVXRELU_RELU_ADMM};
     for (int k = 0; k < 2; k++) {
         const char *tag = method_name(methods[k]);
-        watch w = {ref.objective, -1.0, 0, 0};
+        watch w = {ref.objective, -1.0, 0, 0, 0.0, 0.0, 0, 0, 0};
         set.relu_method = methods[k];
         set.tol = 1e-12; /* run on until the targets are met (the callback stops it) */
         set.time_limit_s = limit;
@@ -137,7 +174,7 @@ static int bench_teacher(int argc, char **argv)
         printf("%s_final_rel_diff %.3e\n", tag, fabs(r.objective - ref.objective) / fabs(ref.objective));
         printf("%s_final_violation_before_repair %.3e\n", tag, r.violation);
         printf("%s_final_gap %.3e\n", tag, r.gap);
-        print_timing(tag, &r);
+        print_timing(tag, &w, solver_blas_per_iter(&pb, pat, set, methods[k] == CVXRELU_RELU_ADMM ? 500 : 200));
     }
     cvxrelu_patterns_free(pat);
     free(X);
@@ -177,6 +214,7 @@ static int bench_digits(int argc, char **argv)
                 {CVXRELU_TRAIN_RELU, CVXRELU_RELU_PROJECTED, "projected"},
                 {CVXRELU_TRAIN_RELU, CVXRELU_RELU_ADMM, "admm"}};
     for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+        watch w = {NAN, -1.0, 0, 0, 0.0, 0.0, 0, 0, 0};
         cvxrelu_train_settings ts;
         cvxrelu_train_settings_default(&ts);
         ts.program = runs[k].program;
@@ -187,8 +225,24 @@ static int bench_digits(int argc, char **argv)
         ts.time_limit_s = limit;
         ts.max_iter = 10000000;
         ts.certify = 0;
+        ts.callback = on_iter;
+        ts.callback_data = &w;
         cvxrelu_model *m = NULL;
         cvxrelu_train_report rep;
+        /* BLAS time per iteration: two runs, 5 and 5 + kk iterations */
+        const size_t kk = runs[k].method == CVXRELU_RELU_PROJECTED ? 2 : 50;
+        double g[2];
+        for (int r = 0; r < 2; r++) {
+            cvxrelu_train_settings t2 = ts;
+            t2.callback = NULL;
+            t2.max_iter = 5 + (r ? kk : 0);
+            t2.tol = 1e-14;
+            if (cvxrelu_train(train, test, &t2, &m, &rep, &err)) die("train", &err);
+            g[r] = rep.convex.gemm_time_s;
+            cvxrelu_model_free(m);
+            cvxrelu_train_report_free(&rep);
+            m = NULL;
+        }
         double t0 = now();
         if (cvxrelu_train(train, test, &ts, &m, &rep, &err)) die("train", &err);
         double wall = now() - t0;
@@ -203,7 +257,7 @@ static int bench_digits(int argc, char **argv)
         printf("%s_test_accuracy %.4f\n", tag, rep.test_metrics.accuracy);
         printf("%s_neurons %zu\n", tag, rep.neurons);
         printf("%s_wall_s %.3f\n", tag, wall);
-        print_timing(tag, r);
+        print_timing(tag, &w, (g[1] - g[0]) / (double)kk);
         cvxrelu_model_free(m);
         cvxrelu_train_report_free(&rep);
     }
