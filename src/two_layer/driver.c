@@ -268,14 +268,15 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
 
 size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind)
 {
-    /* the exact program: the larger of its two methods where AUTO may pick ADMM */
+    /* the exact program: the larger of its two methods where AUTO picks ADMM */
     const cr_solver_type *type = solver_type(kind, CVXRELU_RELU_PROJECTED, n, d, c, P);
     size_t m, md, nc;
     if (!type || cr_mul_ok(P, c * type->per_pattern, &m) || cr_mul_ok(m, d, &md) ||
         cr_mul_ok(n, c, &nc))
         return SIZE_MAX;
     size_t doubles = type->doubles(n, d, m, nc, P);
-    if (kind == CVXRELU_SOLVER_RELU && n <= RELU_ADMM_MAX_N) {
+    if (kind == CVXRELU_SOLVER_RELU &&
+        cvxrelu_relu_method_for(n, d, c, P) == CVXRELU_RELU_ADMM) {
         size_t da = cr_relu_admm_type.doubles(n, d, m, nc, P);
         if (da > doubles) doubles = da;
     }

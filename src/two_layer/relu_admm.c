@@ -372,9 +372,22 @@ static cvxrelu_status admm_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             aa += a[l] * a[l];
         }
     }
-    /* the slacks: one pass over m x n */
-    double rp2 = 0.0, rd2 = 0.0, azz = 0.0, ss = 0.0, bb = 0.0, worst = 0.0;
-    for (size_t g = 0; g < m; g++) {
+    /* the slacks: one pass over m x n; the residuals' norms (for rho) only before a check */
+    const int check = st->since_check + 1 >= ADMM_CHECK_EVERY;
+    double rp2 = 0.0, rd2 = 0.0, azz = 0.0, ss = 0.0, bb = 0.0;
+    for (size_t g = 0; g < m && !check; g++) {
+        const double *restrict a = ct->sign + (g / (2 * c)) * n, *restrict zu = st->Zu + g * n;
+        double *restrict e = st->E + g * n, *restrict b = st->B + g * n;
+        for (size_t j = 0; j < n; j++) {
+            double az = a[j] * zu[j], sold = a[j] * e[j] + b[j];
+            double gh = al * az + (1.0 - al) * sold;
+            double sn = fmax(gh + b[j], 0.0);
+            double bn = b[j] + gh - sn;
+            b[j] = bn;
+            e[j] = a[j] * (sn - bn);
+        }
+    }
+    for (size_t g = 0; g < m && check; g++) {
         const double *a = ct->sign + (g / (2 * c)) * n, *zu = st->Zu + g * n;
         double *e = st->E + g * n, *b = st->B + g * n;
         for (size_t j = 0; j < n; j++) {
@@ -390,7 +403,6 @@ static cvxrelu_status admm_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             azz += az * az;
             ss += sn * sn;
             bb += bn * bn;
-            if (-az > worst) worst = -az;
         }
     }
     /* the u iterate's figures (free: its predictions are N t) */
@@ -400,10 +412,9 @@ static cvxrelu_status admm_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             double r = s->N * st->t[k * n + j] - s->Y[j * c + k];
             loss += r * r;
         }
-    double umax = 0.0;
-    for (size_t g = 0; g < m; g++) umax = fmax(umax, cblas_dnrm2((int)d, st->Uu + g * d, 1));
+    /* between checks the row shows the u iterate's objective (uncertified) and the
+       violation of the last check */
     info->objective = loss / (2.0 * s->N) + s->set.lambda * unorm;
-    info->violation = umax > 0.0 ? worst * sigma / (ct->xmax * umax) : 0.0;
     info->dual = ct->best_dual;
     info->gap = info->objective - ct->best_dual;
     info->uncertified = 1;
