@@ -77,7 +77,8 @@ static void on_iter(const cvxrelu_iterate_info *info, void *user)
 }
 
 /* Time per iteration (from the log's rows: setup and final repair left out) against the BLAS
-   time per iteration (the difference of two runs' BLAS time, k iterations apart, over k). */
+   time per iteration of the same run (its BLAS time less that of a run stopped after one
+   iteration, which holds the setup's and the finish's, over its iterations less one). */
 static void print_timing(const char *tag, const watch *w, double blas_per_iter)
 {
     double it = w->it_last > w->it_first ? (double)(w->it_last - w->it_first) : NAN;
@@ -87,26 +88,22 @@ static void print_timing(const char *tag, const watch *w, double blas_per_iter)
     printf("%s_iter_over_blas %.2f\n", tag, per / blas_per_iter);
 }
 
-/* BLAS seconds per iteration: two solves, 5 and 5 + k iterations */
-static double solver_blas_per_iter(const cvxrelu_problem *pb, const cvxrelu_patterns *pat,
-                                   cvxrelu_settings set, size_t k)
+/* BLAS seconds of a solve stopped after one iteration (setup, one iteration, finish) */
+static double solver_blas_one(const cvxrelu_problem *pb, const cvxrelu_patterns *pat,
+                              cvxrelu_settings set)
 {
-    double g[2];
-    for (int r = 0; r < 2; r++) {
-        cvxrelu_error err;
-        cvxrelu_solver *s;
-        cvxrelu_result res;
-        set.tol = 1e-14;
-        set.max_iter = 5 + (r ? k : 0);
-        set.callback = NULL;
-        set.interrupt = NULL;
-        set.time_limit_s = 0.0;
-        if (cvxrelu_solver_new(pb, pat, &set, &s, &err)) die("solver", &err);
-        if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
-        g[r] = res.gemm_time_s;
-        cvxrelu_solver_free(s);
-    }
-    return (g[1] - g[0]) / (double)k;
+    cvxrelu_error err;
+    cvxrelu_solver *s;
+    cvxrelu_result res;
+    set.tol = 1e-14;
+    set.max_iter = 1;
+    set.callback = NULL;
+    set.interrupt = NULL;
+    set.time_limit_s = 0.0;
+    if (cvxrelu_solver_new(pb, pat, &set, &s, &err)) die("solver", &err);
+    if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
+    cvxrelu_solver_free(s);
+    return res.gemm_time_s;
 }
 
 static int bench_teacher(int argc, char **argv)
@@ -174,7 +171,8 @@ static int bench_teacher(int argc, char **argv)
         printf("%s_final_rel_diff %.3e\n", tag, fabs(r.objective - ref.objective) / fabs(ref.objective));
         printf("%s_final_violation_before_repair %.3e\n", tag, r.violation);
         printf("%s_final_gap %.3e\n", tag, r.gap);
-        print_timing(tag, &w, solver_blas_per_iter(&pb, pat, set, methods[k] == CVXRELU_RELU_ADMM ? 500 : 200));
+        double g1 = solver_blas_one(&pb, pat, set);
+        print_timing(tag, &w, (r.gemm_time_s - g1) / (double)(r.iterations > 1 ? r.iterations - 1 : 1));
     }
     cvxrelu_patterns_free(pat);
     free(X);
@@ -229,20 +227,17 @@ static int bench_digits(int argc, char **argv)
         ts.callback_data = &w;
         cvxrelu_model *m = NULL;
         cvxrelu_train_report rep;
-        /* BLAS time per iteration: two runs, 5 and 5 + kk iterations */
-        const size_t kk = runs[k].method == CVXRELU_RELU_PROJECTED ? 2 : 50;
-        double g[2];
-        for (int r = 0; r < 2; r++) {
-            cvxrelu_train_settings t2 = ts;
-            t2.callback = NULL;
-            t2.max_iter = 5 + (r ? kk : 0);
-            t2.tol = 1e-14;
-            if (cvxrelu_train(train, test, &t2, &m, &rep, &err)) die("train", &err);
-            g[r] = rep.convex.gemm_time_s;
-            cvxrelu_model_free(m);
-            cvxrelu_train_report_free(&rep);
-            m = NULL;
-        }
+        /* the BLAS time of setup, one iteration and finish */
+        cvxrelu_train_settings t1 = ts;
+        t1.callback = NULL;
+        t1.max_iter = 1;
+        t1.tol = 1e-14;
+        t1.time_limit_s = 0.0;
+        if (cvxrelu_train(train, test, &t1, &m, &rep, &err)) die("train", &err);
+        const double g1 = rep.convex.gemm_time_s;
+        cvxrelu_model_free(m);
+        cvxrelu_train_report_free(&rep);
+        m = NULL;
         double t0 = now();
         if (cvxrelu_train(train, test, &ts, &m, &rep, &err)) die("train", &err);
         double wall = now() - t0;
@@ -257,7 +252,8 @@ static int bench_digits(int argc, char **argv)
         printf("%s_test_accuracy %.4f\n", tag, rep.test_metrics.accuracy);
         printf("%s_neurons %zu\n", tag, rep.neurons);
         printf("%s_wall_s %.3f\n", tag, wall);
-        print_timing(tag, &w, (g[1] - g[0]) / (double)kk);
+        print_timing(tag, &w, (r->gemm_time_s - g1) /
+                                  (double)(r->iterations > 1 ? r->iterations - 1 : 1));
         cvxrelu_model_free(m);
         cvxrelu_train_report_free(&rep);
     }
