@@ -302,7 +302,9 @@ typedef struct {
     int uncertified;   /* gated with single precision or screening: objective, dual and
                           gap are the running ones (float products, or the screened
                           program); the solve stops only on a certified gap, evaluated
-                          in double over every group */
+                          in double over every group.  ReLU by ADMM: rows between its
+                          checks (every 10 iterations) show the u iterate's objective
+                          and the last check's violation */
 } cvxrelu_iterate_info;
 
 typedef void (*cvxrelu_callback)(const cvxrelu_iterate_info *info, void *user);
