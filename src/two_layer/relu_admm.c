@@ -30,10 +30,11 @@
  * Certificate: the slacks' multipliers mu_g = -rho b_g / sigma >= 0 make
  * h_g = sg X^T D_i Theta_k + tau_g X^T A_i mu_g (Theta = -R / N, tau_g >= 0 chosen per
  * group to minimize ||h_g||) a dual-feasible direction once Theta is scaled so that
- * max_g ||h_g|| <= lambda: a dual bound from two GEMMs.  The final certificate, the
- * repair along the interior gates and lambda_max are those of projected R-FISTA
- * (src/two_layer/relu.h), the cone-projected dual being computed only when the bound
- * from the multipliers does not certify the tolerance.
+ * max_g ||h_g|| <= lambda: a dual bound from two GEMMs.  The final certificate and the
+ * repair (projection of the violated groups, then the move along the interior gates) are
+ * those of projected R-FISTA (src/two_layer/relu.h); its cone-projected dual is computed
+ * at the end only when the multipliers' bound came within ADMM_EXACT_NEAR times the
+ * tolerance without certifying it, and lambda_max is not computed (NaN).
  */
 #include "relu.h"
 
