@@ -414,16 +414,24 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
     res->violation = cr_relu_violation(s, ct, s->U, Z);
     /* A violation beyond rounding (a splitting method's iterate): project the groups
        that have one onto their cones first (the gate move below is sized for ulps: along
-       a gate nearly parallel to a violated row it would be long).  It runs after a stop
-       request too (at most m projections of 4 d + 20 active-set steps): the returned
-       network must reproduce a fit near the convex one. */
+       a gate nearly parallel to a violated row it would be long).  After a stop request
+       the projections get a budget, max(2 s, half the solve so far): the groups still
+       violated when it runs out are set to zero (feasible; the fit loses their part), so a
+       stopped solve ends within that. */
     if (res->violation > 1e-12) {
+        const double t0 = cr_now();
+        const double budget = fmax(2.0, 0.5 * cr_loop_elapsed(&s->loop));
         for (size_t g = 0; g < m; g++) {
             double *u = s->U + g * d, *z = Z + g * n;
             double nu = cblas_dnrm2((int)d, u, 1), worst = 0.0;
             const double *a = ct->sign + (g / (2 * s->c)) * n;
             for (size_t j = 0; j < n; j++) worst = fmax(worst, -a[j] * z[j]);
             if (nu == 0.0 || worst <= 1e-12 * ct->xmax * nu) continue;
+            if (s->stopped && cr_now() - t0 > budget) { /* out of time: the group leaves */
+                memset(u, 0, d * sizeof(double));
+                memset(z, 0, n * sizeof(double));
+                continue;
+            }
             cr_cone k = cone_of(s, ct, g);
             size_t ns = 0;
             cr_cone_project(&k, u, z, ct->uscr, ct->zscr, ct->dset + g * d, &ns, ct->work);
