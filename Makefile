@@ -44,7 +44,7 @@ demo: build
 	@./$(BUILD)/cvxrelu demo
 
 bench: build
-	@cmake --build $(BUILD) -j2 --target bench_gated
+	@cmake --build $(BUILD) -j2 --target bench_gated bench_exact
 	@./bench/run
 
 install: build

@@ -286,6 +286,19 @@ typedef enum {
                                   indicator (shrinkage of the cone projection) */
 } cvxrelu_solver_kind;
 
+/* How CVXRELU_SOLVER_RELU solves the exact program (docs/algorithms.md, "Solvers of the
+   exact program"). */
+typedef enum {
+    CVXRELU_RELU_AUTO = 0,  /* cvxrelu_relu_method_for(n, d, c, P) picks one of the two */
+    CVXRELU_RELU_PROJECTED, /* R-FISTA with the exact prox (cone projections) */
+    CVXRELU_RELU_ADMM       /* ADMM with slacks for the cone constraints: GEMMs, one d x d
+                               factor of I + X^T X / sigma^2 and one n x n factor */
+} cvxrelu_relu_method;
+
+/* The method CVXRELU_RELU_AUTO picks for n x d data, c outputs and P patterns
+   (never AUTO). */
+CVXRELU_API cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t P);
+
 /* One row of the iteration log / trace file. */
 typedef struct {
     size_t iter;
@@ -300,7 +313,9 @@ typedef struct {
     int uncertified;   /* gated with single precision or screening: objective, dual and
                           gap are the running ones (float products, or the screened
                           program); the solve stops only on a certified gap, evaluated
-                          in double over every group */
+                          in double over every group.  ReLU by ADMM: rows between its
+                          checks (every 10 iterations) show the u iterate's objective
+                          and the last check's violation */
 } cvxrelu_iterate_info;
 
 typedef void (*cvxrelu_callback)(const cvxrelu_iterate_info *info, void *user);
@@ -338,6 +353,7 @@ typedef struct {
                                    unevenly scaled.  Used when 2 <= d <= min(n, 4096)
                                    (CVXRELU_PRECOND_MAX_D) and cond(X^T X) > 10.
                                    Default 1 */
+    cvxrelu_relu_method relu_method; /* RELU: default CVXRELU_RELU_AUTO */
 } cvxrelu_settings;
 
 /* The largest d for which the gated solver builds the d x d metric of X^T X
@@ -362,6 +378,7 @@ typedef struct {
     size_t matvecs;         /* GEMM passes over X (products X U and X^T M) */
     size_t screened;        /* groups removed by gap-safe screening (0 without it) */
     int preconditioned;     /* gated: 1 when the steps used the metric of X^T X */
+    cvxrelu_relu_method relu_method; /* RELU: the method that ran (PROJECTED or ADMM) */
     double solve_time_s;
     double gemm_time_s;     /* of which inside BLAS */
 } cvxrelu_result;
@@ -1099,6 +1116,7 @@ typedef struct {
     int single_precision;    /* GATED: float products, certificates in double; default 0 */
     int screening;           /* GATED: gap-safe screening; default 1 */
     int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
+    cvxrelu_relu_method relu_method; /* RELU: the exact program's solver; default AUTO */
     cvxrelu_train_decompose decompose; /* GATED: default NONE */
     int grow;                /* GATED, RELU: after the solve, add the patterns of neurons
                                 that violate the dual (a heuristic search) and re-solve,

@@ -54,11 +54,12 @@ static double *make_grid(double lmax, const cvxrelu_path_settings *ps)
     return g;
 }
 
-/* The solver settings of a train settings (program GATED or RELU). */
-static void solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings *set)
+void cr_train_solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings *set)
 {
     cvxrelu_settings_default(set);
     set->solver = s->program == CVXRELU_TRAIN_RELU ? CVXRELU_SOLVER_RELU : CVXRELU_SOLVER_RFISTA;
+    set->relu_method = s->relu_method;
+    set->lambda = s->lambda;
     set->tol = s->tol;
     set->tol_feas = s->tol_feas;
     set->single_precision = s->single_precision;
@@ -223,7 +224,7 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     const size_t K = s->path.lambdas ? s->path.lambdas : 1;
     for (size_t k = 0; k < K; k++) r->points[k].lambda = grid[k];
     cvxrelu_settings set;
-    solver_settings(s, &set);
+    cr_train_solver_settings(s, &set);
     /* the BLAS threads as cvxrelu_train chooses them for the solve */
     cvxrelu_blas_set_threads(s->threads > 0 ? s->threads
                              : s->threads < 0 ? threads0
@@ -339,7 +340,7 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
     assign_folds(enc, pb->Y, n, F, s->seed, fold, order);
     /* the folds' solves need only the validation error: a looser gap will do */
     cvxrelu_settings set;
-    solver_settings(s, &set);
+    cr_train_solver_settings(s, &set);
     if (s->path.cv_tol > set.tol) set.tol = s->path.cv_tol;
     set.lambda = cv->grid[0];
     for (size_t f = 0; f < F && !st; f++) {

@@ -27,6 +27,7 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->time_limit_s = set.time_limit_s;
     s->screening = set.screening;
     s->precondition = set.precondition;
+    s->relu_method = set.relu_method;
     s->single_precision = set.single_precision;
     s->decompose = CVXRELU_TRAIN_DECOMPOSE_NONE;
     s->certify = 1;
@@ -536,6 +537,7 @@ static cvxrelu_status stationarity(train_ctx *t, const double *W, const double *
     cvxrelu_settings set;
     cvxrelu_settings_default(&set);
     set.solver = CVXRELU_SOLVER_RELU;
+    set.relu_method = s->relu_method;
     set.lambda = r->lambda;
     set.tol = s->tol;
     set.max_iter = s->max_iter;
@@ -898,15 +900,9 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     }
     const double lambda = r->lambda;
     cvxrelu_settings set;
-    cvxrelu_settings_default(&set);
+    cr_train_solver_settings(s, &set);
     set.lambda = lambda;
-    set.tol = s->tol;
-    set.tol_feas = s->tol_feas;
-    set.single_precision = s->single_precision;
-    set.screening = s->screening;
-    set.precondition = precondition;
-    if (relu) set.solver = CVXRELU_SOLVER_RELU;
-    set.max_iter = s->max_iter;
+    set.precondition = precondition; /* may have been declined for memory */
     set.time_limit_s = time_left(t);
     set.callback = s->callback;
     set.callback_data = s->callback_data;

@@ -180,6 +180,11 @@ $W "$BIN" train -q "$DATA/breast_cancer.csv" --model relu --patterns 10 --lambda
   && awk -F': ' '/"objective":/ {o=$2} /"network_objective":/ {w=$2} END {sub(",","",o); sub(",","",w); o += 0; w += 0; d=o-w; if (d<0) d=-d; exit !(d <= 1e-6*(o>1?o:1))}' "$T/relu.json" \
   && $W "$BIN" info "$T/relu.model" | grep -q "ReLU" && $W "$BIN" predict "$T/relu.model" "$DATA/breast_cancer.csv" -o "$T/relu.pred" \
   && pass "relu: trains, network objective = convex objective, predicts" || fail "relu train / predict"
+$W "$BIN" train "$DATA/breast_cancer.csv" --model relu --relu-solver admm --patterns 10 --lambda 1e-3 --max-iter 300 -o "$T/relua.model" --json "$T/relua.json" 2>"$T/relua.err" \
+  && grep -q "ADMM with cone slacks" "$T/relua.err" \
+  && awk -F': ' '/"objective":/ {o=$2} /"network_objective":/ {w=$2} END {sub(",","",o); sub(",","",w); o += 0; w += 0; d=o-w; if (d<0) d=-d; exit !(d <= 1e-6*(o>1?o:1))}' "$T/relua.json" \
+  && pass "relu --relu-solver admm: network objective = convex objective after the repair" || fail "relu --relu-solver admm"
+expect_error "--relu-solver with a bad value" 1 "--relu-solver: expected one of auto,projected,admm" -- train -q "$FIX/good.csv" --model relu --relu-solver newton -o "$T/out.model"
 $W "$BIN" train -q "$DATA/breast_cancer.csv" --patterns 8 --lambda 1e-3 --decompose --json "$T/dec.json" \
   && awk -F': ' '/"sharpness_ratio":/ {sub(",","",$2); r=$2} /"decomposition_max_abs_diff":/ {sub(",","",$2); e=$2} END {exit !(r + 0 >= 1 && e + 0 <= 1e-9)}' "$T/dec.json" \
   && pass "decomposition: same fit, sharpness >= 1" || fail "decomposition"

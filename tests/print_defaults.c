@@ -45,6 +45,8 @@ int main(void)
     PD("cvxrelu_settings", s, single_precision);
     PD("cvxrelu_settings", s, screening);
     PD("cvxrelu_settings", s, precondition);
+    printf("cvxrelu_settings relu_method %s\n",
+           s.relu_method == CVXRELU_RELU_AUTO ? "CVXRELU_RELU_AUTO" : "other");
 
     cvxrelu_sdp_settings p;
     cvxrelu_sdp_settings_default(&p);
@@ -130,6 +132,8 @@ int main(void)
     PD("cvxrelu_train_settings", g, single_precision);
     PD("cvxrelu_train_settings", g, screening);
     PD("cvxrelu_train_settings", g, precondition);
+    printf("cvxrelu_train_settings relu_method %s\n",
+           g.relu_method == CVXRELU_RELU_AUTO ? "CVXRELU_RELU_AUTO" : "other");
     printf("cvxrelu_train_settings decompose %s\n",
            g.decompose == CVXRELU_TRAIN_DECOMPOSE_NONE ? "CVXRELU_TRAIN_DECOMPOSE_NONE" : "other");
     PD("cvxrelu_train_settings", g, grow);

@@ -27,7 +27,7 @@ class _ConvexReLUBase(BaseEstimator):
 
     def __init__(self, model="gated", patterns=100, lam=1e-3, seed=0, tol=1e-6,
                  max_iter=10000, time_limit=0.0, decompose=None, certify=True,
-                 standardize=True, bias=True, folds=5, cv_rule="one-se", lambdas=20,
+                 standardize=True, bias=True, folds=5, cv_rule="min", lambdas=20,
                  lambda_min_ratio=1e-3, gates=None, warm_start=False):
         self.model = model
         self.patterns = patterns
@@ -142,7 +142,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
     Parameters (defaults are the library's, cvxrelu_train_settings_default):
     model ("gated", "relu", "relu3", "sdp", "local"), patterns, lam (the
     regularization lambda, or "auto": chosen by cross-validation with folds,
-    cv_rule ("one-se" or "min"), lambdas, lambda_min_ratio), seed, tol, max_iter,
+    cv_rule ("min", the default, or "one-se"), lambdas, lambda_min_ratio), seed, tol, max_iter,
     time_limit (seconds, 0 = none), decompose (None, "closed", "min-norm", "auto":
     gated to ReLU), certify, standardize, bias, gates (None, or gates whose patterns
     come first: m x (features + bias), on the standardized features), warm_start

@@ -141,6 +141,10 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
                             double deadline, cvxrelu_cv_report *cv,
                             void (*on_lambda)(void *user), void *user, cvxrelu_error *err);
 void cr_cv_report_free(cvxrelu_cv_report *cv);
+/* The solver settings of a train settings (program GATED or RELU): its solver, tol,
+   tol_feas, precision, screening, preconditioning, relu_method, max_iter, interrupt and
+   lambda (as given); no callback, no time limit. */
+void cr_train_solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings *set);
 
 /* Growing (src/grow.c): up to want new gates (allocated, *m_out x d) whose distinct new
    patterns have ||X^T D R_k|| / N (relu: |<X^T D R_k, g>| / (N ||g||)) above threshold

@@ -115,9 +115,12 @@ static void convex_banner(cvxrelu_progress *pg, const cvxrelu_train_report *r)
 {
     const cvxrelu_train_settings *s = pg->settings;
     const int relu = r->program == CVXRELU_TRAIN_RELU;
+    cvxrelu_relu_method rm = s->relu_method;
+    if (rm == CVXRELU_RELU_AUTO) rm = cvxrelu_relu_method_for(r->n, r->d, r->c, r->patterns);
     say(pg, "cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
-         relu ? "exact ReLU (cone-constrained), R-FISTA with cone-projection prox"
-              : "gated ReLU group lasso, R-FISTA",
+         !relu ? "gated ReLU group lasso, R-FISTA"
+         : rm == CVXRELU_RELU_ADMM ? "exact ReLU (cone-constrained), ADMM with cone slacks"
+                                   : "exact ReLU (cone-constrained), R-FISTA with cone-projection prox",
          cvxrelu_blas_info());
     say(pg, "data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
          pg->data_name, r->n, r->d_raw, s->bias ? " (+bias)" : "", r->c,

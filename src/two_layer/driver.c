@@ -22,14 +22,41 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->single_precision = 0;
     s->screening = 1;
     s->precondition = 1;
+    s->relu_method = CVXRELU_RELU_AUTO;
 }
 
-/* The registry: one entry per cvxrelu_solver_kind. */
-static const cr_solver_type *solver_type(cvxrelu_solver_kind k)
+/* The largest n for which the ADMM solver of the exact program is picked by AUTO: it holds
+   two n x n matrices (2 x 128 MB at n = 4000) and factors one (n^3 / 3). */
+#define RELU_ADMM_MAX_N 4000
+/* The smallest d for which AUTO picks ADMM. */
+#define RELU_ADMM_MIN_D 48
+
+cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t P)
+{
+    (void)c;
+    (void)P;
+    /* ADMM's iterations are GEMMs over all groups but it needs many of them; projected
+       R-FISTA pays an NNLS projection per group and iteration whose active-set steps
+       grow with d.  Measured (docs/algorithms.md, "Solvers of the exact program"):
+       d = 20 (planted teacher) projected wins by far, d = 65 (digits) ADMM does. */
+    if (n > RELU_ADMM_MAX_N || d < RELU_ADMM_MIN_D) return CVXRELU_RELU_PROJECTED;
+    return CVXRELU_RELU_ADMM;
+}
+
+/* The registry: one entry per cvxrelu_solver_kind (and exact-program method). */
+static const cr_solver_type *solver_type(cvxrelu_solver_kind k, cvxrelu_relu_method method,
+                                         size_t n, size_t d, size_t c, size_t P)
 {
     switch (k) {
     case CVXRELU_SOLVER_RFISTA: return &cr_rfista_type;
-    case CVXRELU_SOLVER_RELU: return &cr_relu_type;
+    case CVXRELU_SOLVER_RELU:
+        if (method == CVXRELU_RELU_AUTO) method = cvxrelu_relu_method_for(n, d, c, P);
+        switch (method) {
+        case CVXRELU_RELU_PROJECTED: return &cr_relu_type;
+        case CVXRELU_RELU_ADMM: return &cr_relu_admm_type;
+        case CVXRELU_RELU_AUTO: break;
+        }
+        return NULL;
     }
     return NULL;
 }
@@ -65,8 +92,9 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: lambda must be a finite number >= 0");
     if (!(settings->tol > 0.0))
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: tol must be > 0");
-    const cr_solver_type *type = solver_type(settings->solver);
-    if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind");
+    const cr_solver_type *type = solver_type(settings->solver, settings->relu_method, n, d, c,
+                                             patterns->P);
+    if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind or method");
     size_t m, md, nc;
     const size_t per_group = type->per_pattern;
     if (cr_mul_ok(patterns->P, c, &m) || cr_mul_ok(m, per_group, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc) ||
@@ -240,12 +268,18 @@ cvxrelu_status cvxrelu_solver_gradient(const cvxrelu_solver *s_, double *G, doub
 
 size_t cvxrelu_solver_memory(size_t n, size_t d, size_t c, size_t P, cvxrelu_solver_kind kind)
 {
-    const cr_solver_type *type = solver_type(kind);
+    /* the exact program: the larger of its two methods where AUTO picks ADMM */
+    const cr_solver_type *type = solver_type(kind, CVXRELU_RELU_PROJECTED, n, d, c, P);
     size_t m, md, nc;
     if (!type || cr_mul_ok(P, c * type->per_pattern, &m) || cr_mul_ok(m, d, &md) ||
         cr_mul_ok(n, c, &nc))
         return SIZE_MAX;
     size_t doubles = type->doubles(n, d, m, nc, P);
+    if (kind == CVXRELU_SOLVER_RELU &&
+        cvxrelu_relu_method_for(n, d, c, P) == CVXRELU_RELU_ADMM) {
+        size_t da = cr_relu_admm_type.doubles(n, d, m, nc, P);
+        if (da > doubles) doubles = da;
+    }
     size_t words = cr_sat_muladd(n, (P + 63) / 64, 0); /* transposed pattern bits */
     size_t total = cr_sat_muladd(doubles, sizeof(double), 0);
     return cr_sat_muladd(words, sizeof(uint64_t), total);

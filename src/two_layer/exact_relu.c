@@ -20,6 +20,7 @@
  * minus the gradient, so one product and one projection per group give the bound.
  */
 #include "cone.h"
+#include "relu.h"
 #include "two_layer.h"
 
 #include <cblas.h>
@@ -29,14 +30,12 @@
 #define DUAL_EVERY 10
 
 typedef struct {
-    double *Uprev, *V, *Unew, *Grad, *Ytr;  /* m x d */
-    double *Zk, *Znew, *Zy, *Mt;             /* m x n (group-major) */
+    cr_relu_cert cert;                       /* signs, gradient, dual bound (relu.h) */
+    double *Uprev, *V, *Unew;                /* m x d */
+    double *Zk, *Znew;                       /* m x n (group-major) */
     double *Yk, *Yprev, *Yv, *Ynew, *R;      /* n x c */
-    double *sign;                            /* P x n: +1 inside pattern i, -1 outside */
-    size_t *set, *nset, *dset, *ndset;       /* warm active sets per group (d each) */
-    double *work, *uscr, *zscr;
-    double xmax;
-    double beta, mom, best_dual;
+    size_t *set, *nset;                      /* warm active sets of the steps (d each) */
+    double beta, mom;
     size_t since_dual;
 } relu_state;
 
@@ -44,17 +43,53 @@ static void relu_free(void *p)
 {
     relu_state *st = p;
     if (!st) return;
-    void *bufs[] = {st->Uprev, st->V, st->Unew, st->Grad, st->Ytr, st->Zk, st->Znew, st->Zy,
-                    st->Mt, st->Yk, st->Yprev, st->Yv, st->Ynew, st->R, st->sign, st->set,
-                    st->nset, st->dset, st->ndset, st->work, st->uscr, st->zscr};
+    cr_relu_cert_free(&st->cert);
+    void *bufs[] = {st->Uprev, st->V, st->Unew, st->Zk, st->Znew, st->Yk, st->Yprev,
+                    st->Yv, st->Ynew, st->R, st->set, st->nset};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(st);
 }
 
+cvxrelu_status cr_relu_cert_init(cvxrelu_solver *s, cr_relu_cert *c)
+{
+    const size_t n = s->n, d = s->d, m = s->m, P = s->P;
+    memset(c, 0, sizeof *c);
+    int ok = 1;
+    ok &= (c->Grad = cr_malloc(m, d * sizeof(double))) != NULL;
+    ok &= (c->Ytr = cr_malloc(m, d * sizeof(double))) != NULL;
+    ok &= (c->Zy = cr_malloc(m, n * sizeof(double))) != NULL;
+    ok &= (c->Mt = cr_malloc(m, n * sizeof(double))) != NULL;
+    ok &= (c->sign = cr_malloc(P ? P : 1, n * sizeof(double))) != NULL;
+    ok &= (c->dset = cr_malloc(m, d * sizeof(size_t))) != NULL;
+    ok &= (c->ndset = cr_calloc(m, sizeof(size_t))) != NULL;
+    ok &= (c->work = cr_malloc(CR_CONE_WORK(n, d), sizeof(double))) != NULL;
+    ok &= (c->uscr = cr_malloc(d, sizeof(double))) != NULL;
+    ok &= (c->zscr = cr_malloc(n, sizeof(double))) != NULL;
+    if (!ok) {
+        cr_relu_cert_free(c);
+        return CVXRELU_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < P; i++)
+        for (size_t j = 0; j < n; j++) c->sign[i * n + j] = cvxrelu_pattern_bit(s->pat, i, j) ? 1.0 : -1.0;
+    c->xmax = 0.0;
+    for (size_t j = 0; j < n; j++) c->xmax = fmax(c->xmax, cblas_dnrm2((int)d, s->X + j * d, 1));
+    if (!(c->xmax > 0.0)) c->xmax = 1.0;
+    c->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
+    return CVXRELU_OK;
+}
+
+void cr_relu_cert_free(cr_relu_cert *c)
+{
+    void *bufs[] = {c->Grad, c->Ytr, c->Zy, c->Mt, c->sign, c->dset, c->ndset, c->work,
+                    c->uscr, c->zscr};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
+    memset(c, 0, sizeof *c);
+}
+
 /* predictions from the group-major products Z of the first groups groups
    (the rest are zero) */
-static void predictions_upto(const cvxrelu_solver *s, const double *Z, double *Yhat,
-                             size_t groups)
+void cr_relu_predictions_upto(const cvxrelu_solver *s, const double *Z, double *Yhat,
+                              size_t groups)
 {
     const size_t n = s->n, c = s->c, nw = s->pat->words_per_pattern;
     memset(Yhat, 0, n * c * sizeof(double));
@@ -75,7 +110,7 @@ static void predictions_upto(const cvxrelu_solver *s, const double *Z, double *Y
 /* predictions from group-major products Z (m x n) */
 static void predictions(const cvxrelu_solver *s, const double *Z, double *Yhat)
 {
-    predictions_upto(s, Z, Yhat, s->m);
+    cr_relu_predictions_upto(s, Z, Yhat, s->m);
 }
 
 /* Rows of one GEMM block: about 2^26 multiply-adds, so that a stop request is
@@ -90,8 +125,8 @@ static size_t block_rows(const cvxrelu_solver *s, size_t inner)
 /* Zt (rows x n) = U X^T for the first rows rows of U, by blocks of rows; with
    checked set, a stop request between blocks sets s->stopped and leaves Zt
    partial (returns nonzero).  Unchecked calls always complete. */
-static int products_rows_chk(cvxrelu_solver *s, const double *U, size_t rows, double *Zt,
-                             int checked)
+int cr_relu_products(cvxrelu_solver *s, const double *U, size_t rows, double *Zt,
+                     int checked)
 {
     const size_t blk = block_rows(s, s->d);
     double t0 = cr_now();
@@ -108,19 +143,19 @@ static int products_rows_chk(cvxrelu_solver *s, const double *U, size_t rows, do
 
 static void products_rows(cvxrelu_solver *s, const double *U, size_t rows, double *Zt)
 {
-    products_rows_chk(s, U, rows, Zt, 0);
+    cr_relu_products(s, U, rows, Zt, 0);
 }
 
 /* Zt (m x n) = U X^T; stoppable (nonzero when cut short, Zt then partial) */
 static int products(cvxrelu_solver *s, const double *U, double *Zt)
 {
-    return products_rows_chk(s, U, s->m, Zt, 1);
+    return cr_relu_products(s, U, s->m, Zt, 1);
 }
 
 /* Grad (m x d) = X^T s D_i R_k / N per group, by blocks of groups; a stop
    request between blocks sets s->stopped and leaves Grad partial (returns
    nonzero). */
-static int loss_gradient(cvxrelu_solver *s, relu_state *st, const double *R)
+int cr_relu_loss_gradient(cvxrelu_solver *s, cr_relu_cert *st, const double *R)
 {
     const size_t n = s->n, c = s->c, d = s->d, nw = s->pat->words_per_pattern;
     const double invN = 1.0 / s->N;
@@ -150,7 +185,7 @@ static int loss_gradient(cvxrelu_solver *s, relu_state *st, const double *R)
     return 0;
 }
 
-static cr_cone cone_of(const cvxrelu_solver *s, const relu_state *st, size_t g)
+static cr_cone cone_of(const cvxrelu_solver *s, const cr_relu_cert *st, size_t g)
 {
     cr_cone k = {s->X, st->sign + (g / (2 * s->c)) * s->n, s->n, s->d, st->xmax, NULL};
     return k;
@@ -158,7 +193,7 @@ static cr_cone cone_of(const cvxrelu_solver *s, const relu_state *st, size_t g)
 
 /* The largest cone-projected gradient norm max_g ||P_{K_g}(-Grad_g)|| (Grad
    the loss gradient at residual R); products of -Grad with X go to Zy. */
-static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
+double cr_relu_projected_gradient_max(cvxrelu_solver *s, cr_relu_cert *st)
 {
     const size_t m = s->m, d = s->d, n = s->n;
     /* h_g = -Grad_g; products of h with X go to Zy */
@@ -183,13 +218,12 @@ static double projected_gradient_max(cvxrelu_solver *s, relu_state *st)
 /* The dual bound at residual R, with Grad the loss gradient there; returns
    the largest projected gradient norm it used (NaN when a stop request cut it
    short: s->stopped is then set and the bound unchanged). */
-static double dual_update(cvxrelu_solver *s, relu_state *st, const double *R)
+double cr_relu_dual_update(cvxrelu_solver *s, cr_relu_cert *st, const double *R)
 {
-    double gmax = projected_gradient_max(s, st);
+    double gmax = cr_relu_projected_gradient_max(s, st);
     if (s->stopped) return NAN; /* cut short: no new bound */
     double dual = cr_dual_value(R, s->Y, s->n * s->c, gmax * s->N, s->set.lambda);
     if (dual > st->best_dual) st->best_dual = dual;
-    st->since_dual = 0;
     return gmax;
 }
 
@@ -199,36 +233,24 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     const size_t n = s->n, d = s->d, m = s->m, P = s->P, nc = n * s->c;
     relu_state *st = calloc(1, sizeof *st);
     if (!st) return CVXRELU_ERR_NOMEM;
-    int ok = 1;
-    double **md_b[] = {&st->Uprev, &st->V, &st->Unew, &st->Grad, &st->Ytr};
-    double **mn_b[] = {&st->Znew, &st->Zy, &st->Mt};
+    int ok = cr_relu_cert_init(s, &st->cert) == CVXRELU_OK;
+    double **md_b[] = {&st->Uprev, &st->V, &st->Unew};
     double **nc_b[] = {&st->Yk, &st->Yprev, &st->Yv, &st->Ynew, &st->R};
-    for (size_t i = 0; i < 5; i++) ok &= (*md_b[i] = cr_malloc(m, d * sizeof(double))) != NULL;
-    for (size_t i = 0; i < 3; i++) ok &= (*mn_b[i] = cr_malloc(m, n * sizeof(double))) != NULL;
+    for (size_t i = 0; i < 3; i++) ok &= (*md_b[i] = cr_malloc(m, d * sizeof(double))) != NULL;
+    ok &= (st->Znew = cr_malloc(m, n * sizeof(double))) != NULL;
     ok &= (st->Zk = cr_calloc(m, n * sizeof(double))) != NULL; /* zero: groups not projected */
     for (size_t i = 0; i < 5; i++) ok &= (*nc_b[i] = cr_malloc(nc, sizeof(double))) != NULL;
-    ok &= (st->sign = cr_malloc(P, n * sizeof(double))) != NULL;
     ok &= (st->set = cr_malloc(m, d * sizeof(size_t))) != NULL;
-    ok &= (st->dset = cr_malloc(m, d * sizeof(size_t))) != NULL;
     ok &= (st->nset = cr_calloc(m, sizeof(size_t))) != NULL;
-    ok &= (st->ndset = cr_calloc(m, sizeof(size_t))) != NULL;
-    ok &= (st->work = cr_malloc(CR_CONE_WORK(n, d), sizeof(double))) != NULL;
-    ok &= (st->uscr = cr_malloc(d, sizeof(double))) != NULL;
-    ok &= (st->zscr = cr_malloc(n, sizeof(double))) != NULL;
     if (!ok) {
         relu_free(st);
         return CVXRELU_ERR_NOMEM;
     }
-    for (size_t i = 0; i < P; i++)
-        for (size_t j = 0; j < n; j++) st->sign[i * n + j] = cvxrelu_pattern_bit(s->pat, i, j) ? 1.0 : -1.0;
-    st->xmax = 0.0;
-    for (size_t j = 0; j < n; j++) st->xmax = fmax(st->xmax, cblas_dnrm2((int)d, s->X + j * d, 1));
-    if (!(st->xmax > 0.0)) st->xmax = 1.0;
-    st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
+    cr_relu_cert *ct = &st->cert;
 
     /* start from the projection of the given weights (feasible from the start);
        a stop request leaves the groups not yet projected at zero, also feasible */
-    products(s, s->U, st->Zy);
+    products(s, s->U, ct->Zy);
     size_t done = 0; /* groups projected; the rest stay zero in Unew and Zk */
     for (size_t g = 0; g < m; g++, done++) {
         if (!s->stopped) s->stopped = cr_loop_check(&s->loop);
@@ -236,20 +258,20 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
             memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
             break;
         }
-        cr_cone k = cone_of(s, st, g);
+        cr_cone k = cone_of(s, ct, g);
         k.loop = &s->loop; /* a long projection (d active rows) stops too */
-        if (cr_cone_project(&k, s->U + g * d, st->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
-                            st->set + g * d, &st->nset[g], st->work)) {
+        if (cr_cone_project(&k, s->U + g * d, ct->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
+                            st->set + g * d, &st->nset[g], ct->work)) {
             s->stopped = cr_loop_check(&s->loop);
             memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
             break;
         }
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));
-    predictions_upto(s, st->Zk, st->Yk, done);
+    cr_relu_predictions_upto(s, st->Zk, st->Yk, done);
     double loss = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
-    if (!s->stopped) loss_gradient(s, st, st->R);
-    double g0 = s->stopped ? NAN : dual_update(s, st, st->R);
+    if (!s->stopped) cr_relu_loss_gradient(s, ct, st->R);
+    double g0 = s->stopped ? NAN : cr_relu_dual_update(s, ct, st->R);
     /* at a zero start R = -Y: the projected gradient norm is then lambda_max, the
        smallest lambda for which U = 0 is optimal (its dual point Y/N is feasible) */
     if (!s->stopped && s->lambda_max < 0.0 && cr_group_norm_sum(s->U, m, d, NULL) == 0.0)
@@ -262,7 +284,7 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
         size_t maxcount = 0;
         for (size_t j = 0; j < n; j++) {
             size_t cnt = 0;
-            for (size_t i = 0; i < P; i++) cnt += st->sign[i * n + j] > 0.0;
+            for (size_t i = 0; i < P; i++) cnt += ct->sign[i * n + j] > 0.0;
             if (cnt > maxcount) maxcount = cnt;
         }
         double fro = 0.0;
@@ -275,45 +297,47 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     st->mom = 1.0;
     size_t active;
     info->objective = loss + s->set.lambda * cr_group_norm_sum(s->U, m, d, &active);
-    info->dual = st->best_dual;
-    info->gap = info->objective - st->best_dual;
+    info->dual = ct->best_dual;
+    info->gap = info->objective - ct->best_dual;
     info->step = s->step;
     info->active = active;
     *state = st;
     return CVXRELU_OK;
 }
 
-static double violation(const cvxrelu_solver *s, const relu_state *st, const double *U,
-                        const double *Z);
 
 static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_iterate_info *info,
                                    int *stalled)
 {
     relu_state *st = state;
+    cr_relu_cert *ct = &st->cert;
     const size_t n = s->n, d = s->d, m = s->m, md = m * d, nc = n * s->c;
     const double lambda = s->set.lambda, b = st->beta;
 
     cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
     cr_sq_residual(st->Yv, s->Y, st->R, nc);
-    if (loss_gradient(s, st, st->R)) return CVXRELU_OK; /* stopped: the iterate is unchanged */
-    if (++st->since_dual >= DUAL_EVERY) dual_update(s, st, st->R);
+    if (cr_relu_loss_gradient(s, ct, st->R)) return CVXRELU_OK; /* stopped: the iterate is unchanged */
+    if (++st->since_dual >= DUAL_EVERY) {
+        cr_relu_dual_update(s, ct, st->R);
+        st->since_dual = 0;
+    }
     if (s->stopped) return CVXRELU_OK; /* the iterate is unchanged */
 
     double t = s->step, tcurv = 0.0;
     int tries = 0;
     for (;;) {
-        for (size_t i = 0; i < md; i++) st->Ytr[i] = st->V[i] - t * st->Grad[i];
-        if (products(s, st->Ytr, st->Zy)) return CVXRELU_OK; /* stopped: unchanged */
+        for (size_t i = 0; i < md; i++) ct->Ytr[i] = st->V[i] - t * ct->Grad[i];
+        if (products(s, ct->Ytr, ct->Zy)) return CVXRELU_OK; /* stopped: unchanged */
         for (size_t g = 0; g < m; g++) {
             /* a stop request abandons the trial step: U, V and the momentum are as
                they were, so the last iterate is returned */
             if ((s->stopped = cr_loop_check(&s->loop))) return CVXRELU_OK;
-            cr_cone k = cone_of(s, st, g);
+            cr_cone k = cone_of(s, ct, g);
             k.loop = &s->loop;
             double *u = st->Unew + g * d, *z = st->Znew + g * n;
-            if (cr_cone_project(&k, st->Ytr + g * d, st->Zy + g * n, u, z, st->set + g * d,
-                                &st->nset[g], st->work)) {
+            if (cr_cone_project(&k, ct->Ytr + g * d, ct->Zy + g * n, u, z, st->set + g * d,
+                                &st->nset[g], ct->work)) {
                 s->stopped = cr_loop_check(&s->loop);
                 return CVXRELU_OK; /* abandoned like the trial step: unchanged */
             }
@@ -348,9 +372,9 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     size_t active;
     double loss = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
     info->objective = loss + lambda * cr_group_norm_sum(s->U, m, d, &active);
-    info->dual = st->best_dual;
-    info->violation = violation(s, st, s->U, st->Zk);
-    info->gap = info->violation <= s->set.tol_feas ? info->objective - st->best_dual : INFINITY;
+    info->dual = ct->best_dual;
+    info->violation = cr_relu_violation(s, ct, s->U, st->Zk);
+    info->gap = info->violation <= s->set.tol_feas ? info->objective - ct->best_dual : INFINITY;
     info->step = t;
     info->active = active;
     info->restart = restart;
@@ -365,42 +389,70 @@ static int cr_is_zero(const double *u, size_t d)
 }
 
 /* Largest violation relative to max_j ||x_j|| max_g ||u_g||. */
-static double violation(const cvxrelu_solver *s, const relu_state *st, const double *U,
-                        const double *Z)
+double cr_relu_violation(const cvxrelu_solver *s, const cr_relu_cert *ct, const double *U,
+                         const double *Z)
 {
     double worst = 0.0, umax = 0.0;
     for (size_t g = 0; g < s->m; g++) umax = fmax(umax, cblas_dnrm2((int)s->d, U + g * s->d, 1));
     if (umax == 0.0) return 0.0;
     for (size_t g = 0; g < s->m; g++) {
         if (cr_is_zero(U + g * s->d, s->d)) continue; /* X 0 = 0: nothing violated */
-        const double *a = st->sign + (g / (2 * s->c)) * s->n, *z = Z + g * s->n;
+        const double *a = ct->sign + (g / (2 * s->c)) * s->n, *z = Z + g * s->n;
         for (size_t j = 0; j < s->n; j++) {
             double e = -a[j] * z[j];
             worst = e > worst ? e : worst;
         }
     }
-    return worst / (st->xmax * umax);
+    return worst / (ct->xmax * umax);
 }
 
-static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result *res)
+cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z, double *Yk,
+                                 double *R, int exact_dual, int want_lambda_max,
+                                 cvxrelu_result *res)
 {
-    relu_state *st = state;
     const size_t n = s->n, d = s->d, m = s->m, nc = n * s->c;
-    res->violation = violation(s, st, s->U, st->Zk);
-    /* Rounding leaves active constraints at a few ulps on either side of 0, so
-       move each group strictly inside its cone along the pattern's interior
-       gate (a_j x_j . g_i > 0): every row then keeps its sign under any
-       summation order, and the ReLU network's pattern is the program's. */
+    res->violation = cr_relu_violation(s, ct, s->U, Z);
+    /* A violation beyond rounding (a splitting method's iterate): project the groups
+       that have one onto their cones first (the gate move below is sized for ulps: along
+       a gate nearly parallel to a violated row it would be long).  After a stop request
+       the projections get a budget, max(2 s, half the solve so far): the groups still
+       violated when it runs out are set to zero (feasible; the fit loses their part), so a
+       stopped solve ends within that. */
+    if (res->violation > 1e-12) {
+        const double t0 = cr_now();
+        const double budget = fmax(2.0, 0.5 * cr_loop_elapsed(&s->loop));
+        for (size_t g = 0; g < m; g++) {
+            double *u = s->U + g * d, *z = Z + g * n;
+            double nu = cblas_dnrm2((int)d, u, 1), worst = 0.0;
+            const double *a = ct->sign + (g / (2 * s->c)) * n;
+            for (size_t j = 0; j < n; j++) worst = fmax(worst, -a[j] * z[j]);
+            if (nu == 0.0 || worst <= 1e-12 * ct->xmax * nu) continue;
+            if (s->stopped && cr_now() - t0 > budget) { /* out of time: the group leaves */
+                memset(u, 0, d * sizeof(double));
+                memset(z, 0, n * sizeof(double));
+                continue;
+            }
+            cr_cone k = cone_of(s, ct, g);
+            size_t ns = 0;
+            cr_cone_project(&k, u, z, ct->uscr, ct->zscr, ct->dset + g * d, &ns, ct->work);
+            memcpy(u, ct->uscr, d * sizeof(double));
+            memcpy(z, ct->zscr, n * sizeof(double));
+        }
+    }
+    /* Move each group strictly inside its cone along the pattern's interior gate
+       (a_j x_j . g_i > 0): this repairs what violation the iterate has left, and
+       rounding leaves active constraints at a few ulps on either side of 0, so a
+       margin makes every row keep its sign under any summation order, and the ReLU
+       network's pattern is the program's. */
     /* X g_i for the P gates (P rows of gates, not m): Zy[i n + j] */
-    products_rows(s, s->pat->gates, s->P, st->Zy);
-    int moved = 0;
+    products_rows(s, s->pat->gates, s->P, ct->Zy);
     for (size_t g = 0; g < m; g++) {
         double nu = cblas_dnrm2((int)d, s->U + g * d, 1);
         if (nu == 0.0) continue;
-        const double margin = 1e-12 * st->xmax * nu;
+        const double margin = 1e-12 * ct->xmax * nu;
         size_t i = g / (2 * s->c);
-        const double *a = st->sign + i * n, *xg = st->Zy + i * n;
-        double *z = st->Zk + g * n, tt = 0.0;
+        const double *a = ct->sign + i * n, *xg = ct->Zy + i * n;
+        double *z = Z + g * n, tt = 0.0;
         for (size_t j = 0; j < n; j++) {
             double az = a[j] * z[j], ag = a[j] * xg[j];
             if (az < margin && ag > 0.0) tt = fmax(tt, (margin - az) / ag);
@@ -408,36 +460,47 @@ static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result
         if (tt > 0.0) {
             cblas_daxpy((int)d, tt, s->pat->gates + i * d, 1, s->U + g * d, 1);
             cblas_daxpy((int)n, tt, xg, 1, z, 1); /* X u_g moves by tt X g_i */
-            moved = 1;
         }
     }
-    if (moved) predictions(s, st->Zk, st->Yk);
-    double rr = cr_sq_residual(st->Yk, s->Y, st->R, nc);
-    if (!s->stopped) {
-        /* the final certificate at the returned weights; after a stop request the
-           best bound found so far stands (every dual value stays valid) */
-        if (!loss_gradient(s, st, st->R)) dual_update(s, st, st->R);
-    }
+    predictions(s, Z, Yk);
+    double rr = cr_sq_residual(Yk, s->Y, R, nc);
     size_t active;
     res->loss = rr / (2.0 * s->N);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, m, d, &active);
     res->objective = res->loss + res->penalty;
-    res->dual = st->best_dual;
+    /* the final certificate at the returned weights (the cone-projected gradient);
+       after a stop request the best bound found so far stands (every dual value
+       stays valid); exact_dual 1: only when the bound found so far does not already
+       certify the tolerance, 0: never */
+    int need = exact_dual == 2 ||
+               (exact_dual == 1 &&
+                res->objective - ct->best_dual > s->set.tol * fmax(1.0, fabs(res->objective)));
+    if (!s->stopped && need) {
+        if (!cr_relu_loss_gradient(s, ct, R)) cr_relu_dual_update(s, ct, R);
+    }
+    res->dual = ct->best_dual;
     res->gap = res->objective - res->dual;
     if (res->gap < 0.0 && res->gap > -1e-12 * fmax(1.0, fabs(res->objective))) res->gap = 0.0;
     res->active_groups = active;
-    s->kept_dual = st->best_dual;
+    s->kept_dual = ct->best_dual;
     s->kept_lambda = s->set.lambda;
-    if (s->lambda_max < 0.0 && !s->stopped) {
+    if (s->lambda_max < 0.0 && !s->stopped && want_lambda_max) {
         /* warm start: the projected gradient at U = 0, i.e. at residual -Y */
-        for (size_t i = 0; i < nc; i++) st->R[i] = -s->Y[i];
-        if (!loss_gradient(s, st, st->R)) {
-            double lm = projected_gradient_max(s, st);
+        for (size_t i = 0; i < nc; i++) R[i] = -s->Y[i];
+        if (!cr_relu_loss_gradient(s, ct, R)) {
+            double lm = cr_relu_projected_gradient_max(s, ct);
             if (!s->stopped) s->lambda_max = lm;
         }
     }
     res->lambda_max = s->lambda_max >= 0.0 ? s->lambda_max : NAN;
     return CVXRELU_OK;
+}
+
+static cvxrelu_status relu_finish(cvxrelu_solver *s, void *state, cvxrelu_result *res)
+{
+    relu_state *st = state;
+    res->relu_method = CVXRELU_RELU_PROJECTED;
+    return cr_relu_finish_at(s, &st->cert, st->Zk, st->Yk, st->R, 2, 1, res);
 }
 
 void cr_relu_predict(cvxrelu_solver *s, double *Yhat)

@@ -38,7 +38,8 @@ static inline size_t cr_sat_muladd(size_t a, size_t b, size_t c)
 }
 
 extern const cr_solver_type cr_rfista_type;
-extern const cr_solver_type cr_relu_type;
+extern const cr_solver_type cr_relu_type;      /* projected R-FISTA (exact_relu.c) */
+extern const cr_solver_type cr_relu_admm_type; /* ADMM (relu_admm.c) */
 
 struct cvxrelu_solver {
     const double *X;

@@ -13,6 +13,7 @@ from conftest import data_path, read_csv
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
+from sklearn.compose import TransformedTargetRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
@@ -50,13 +51,17 @@ def test_grid_search():
 
 def test_pipeline_and_cross_val_score(diabetes):
     X, y = diabetes
-    pipe = make_pipeline(StandardScaler(), cvxrelu.ConvexReLURegressor(patterns=20, lam=10.0,
-                                                                       standardize=False))
+    # the features and (as the library does inside) the targets standardized outside
+    pipe = TransformedTargetRegressor(
+        regressor=make_pipeline(StandardScaler(),
+                                cvxrelu.ConvexReLURegressor(patterns=20, lam=0.05,
+                                                            standardize=False)),
+        transformer=StandardScaler())
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and np.all(scores > 0.3)
     pipe.fit(X, y)
     # standardizing outside or inside gives the same network
-    inside = cvxrelu.ConvexReLURegressor(patterns=20, lam=10.0).fit(X, y)
+    inside = cvxrelu.ConvexReLURegressor(patterns=20, lam=0.05).fit(X, y)
     assert np.allclose(pipe.predict(X), inside.predict(X), rtol=1e-6, atol=1e-6 * np.std(y))
 
 
