@@ -313,6 +313,15 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
     size_t F = s->path.folds < 2 ? 2 : s->path.folds;
     if (F > n) F = n;
     const int relu = s->program == CVXRELU_TRAIN_RELU;
+    if (n < 2) { /* no fold would keep a training row */
+        cv->run = 1;
+        cv->folds = F;
+        cv->lambdas = K;
+        cv->rule = s->path.rule;
+        cv->exit = CVXRELU_EXIT_STALLED;
+        cv->lambda_max = NAN;
+        return CVXRELU_OK;
+    }
     cv->run = 1;
     cv->lambdas = K;
     cv->folds = F;

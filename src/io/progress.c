@@ -208,8 +208,9 @@ static void convex_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxr
                 cv->early_stop ? "; the grid ended early, 3 lambdas bringing no new best"
                 : cv->lambdas_done < cv->lambdas ? "; cut short" : "");
         } else if (r->cv.run && r->cv.exit == CVXRELU_EXIT_STALLED) {
-            say(pg, "cross-validation skipped: lambda_max %.6g leaves nothing to validate; "
-                    "lambda %.6g\n", r->cv.lambda_max, r->lambda);
+            say(pg, "cross-validation skipped (%s): lambda %.6g\n",
+                r->n < 2 ? "a single training row" : "lambda_max leaves nothing to validate",
+                r->lambda);
         } else if (r->cv.run) {
             say(pg, "cross-validation stopped before its first lambda: lambda %.6g\n", r->lambda);
         }
