@@ -1319,7 +1319,7 @@ CVXRELU_API void cvxrelu_json_free(cvxrelu_json *j);
 CVXRELU_API void cvxrelu_train_report_json(cvxrelu_json *j, const cvxrelu_train_report *r,
                                const cvxrelu_train_settings *s, int model_written);
 /* The name of the model kind ("gated", "gated+decompose", "relu", "sdp", "relu3")
-   and of the solver ("rfista", "rfista-cone", "admm", "dsdp", "gd", "sgd", "adam",
+   and of the solver ("rfista", "rfista-cone", "admm-cone", "admm", "dsdp", "gd", "sgd", "adam",
    "augmented-lagrangian") of a report, as the JSON gives them. */
 CVXRELU_API const char *cvxrelu_train_model_string(const cvxrelu_train_report *r,
                                        const cvxrelu_train_settings *s);

@@ -233,7 +233,8 @@ const char *cvxrelu_train_solver_string(const cvxrelu_train_report *r,
 {
     switch (r->program) {
     case CVXRELU_TRAIN_GATED: return "rfista";
-    case CVXRELU_TRAIN_RELU: return "rfista-cone";
+    case CVXRELU_TRAIN_RELU: return r->convex.relu_method == CVXRELU_RELU_ADMM ? "admm-cone"
+                                                                             : "rfista-cone";
     case CVXRELU_TRAIN_SDP: return s->sdp.method == CVXRELU_SDP_DSDP ? "dsdp" : "admm";
     case CVXRELU_TRAIN_LOCAL: return cvxrelu_optimizer_string(s->local.method);
     case CVXRELU_TRAIN_RELU3:
