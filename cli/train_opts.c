@@ -271,7 +271,8 @@ static int train_special(void *opts, const opt_def *row, int argc, char **argv, 
 /* What cvxrelu path does not take from train's options. */
 static const char *const not_path[] = {"--output", "--trace", "--stats", "--bounds", "--max-memory",
     "--no-certify", "--lambda", "--beta", "--lambda-ratio", "--width", "--via", "--decompose",
-    "--warm-start", "--folds", "--cv-rule", "--optimizer", NULL};
+    "--warm-start", "--folds", "--cv-rule", "--optimizer", "--grow", "--grow-rounds",
+    "--grow-batch", "--grow-max", "--prune", NULL};
 
 static int check_train(train_opts *o, const unsigned char *seen, int need_file, int path)
 {
