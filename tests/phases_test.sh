@@ -43,7 +43,7 @@ stop_phase() {
   while ! grep -qF -- "$waitfor" "$T/err" 2>/dev/null && [ $k -lt 600 ]; do
     sleep 0.1; k=$((k + 1))
   done
-  sleep 0.5
+  sleep "${DELAY:-0.5}"
   t0=$(now)
   kill -"$sig" $pid 2>/dev/null
   wait $pid
@@ -72,8 +72,10 @@ stop_phase "stationarity re-solve after --optimizer" TERM "local adam:" 1 -- \
   "$T/digits.csv" --optimizer adam --width 400 --steps 300 --eps 1e-12 --max-iter 1000000
 stop_phase "relu3 program after --optimizer" INT "program:" 1 -- \
   "$T/digits.csv" --model relu3 --optimizer adam --steps 300
-stop_phase "exact program's start at d=300" TERM "lambda" 0 -- \
-  "$T/wide.csv" --model relu --patterns 300
+stop_phase "exact program's start at d=300 (projected)" TERM "lambda" 0 -- \
+  "$T/wide.csv" --model relu --relu-solver projected --patterns 300
+stop_phase "exact program by ADMM, d=300" TERM "  iter      objective" 1 -- \
+  "$T/wide.csv" --model relu --relu-solver admm --patterns 300 --eps 1e-12 --max-iter 1000000
 stop_phase "SDP read-out" INT "sdp admm:" 1 -- \
   "$DATA/iris.csv" --model sdp --max-iter 300 --width 1000
 stop_phase "SDP read-out" TERM "sdp admm:" 1 -- \
@@ -104,12 +106,15 @@ stop_phase "SDP ADMM iterations" INT "     100 " 1 -- \
 # train's certificate of the ReLU network (after "certificate: the sampled convex
 # program's optimum"): 740 rows of digits keep each sign class of every output's
 # residual within the SDP bound's 400 rows, so the 10 outputs' SDP bounds take
-# seconds; the network is written, the certificate skipped or partial
+# about a second (the signal goes 0.1 s after the line); the network is written, the
+# certificate skipped or partial
 head -n 741 "$T/digits.csv" >"$T/dig740.csv"
+DELAY=0.1
 stop_phase "train's certificate (SDP bounds)" TERM "certificate: the sampled convex" 1 -- \
   "$T/dig740.csv" --patterns 100 --decompose closed
 stop_phase "train's certificate (SDP bounds)" INT "certificate: the sampled convex" 1 -- \
   "$T/dig740.csv" --patterns 100 --decompose closed
+DELAY=0.5
 # DSDP cannot stop inside its setup or an iteration: a watchdog ends the process
 # 1.5 s after the signal, with nothing written (there is no network yet)
 stop_phase "DSDP's setup" TERM "canonical scale" 0 -- \

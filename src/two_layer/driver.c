@@ -34,12 +34,14 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
 cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t P)
 {
     (void)c;
-    (void)P;
     /* ADMM's iterations are GEMMs over all groups but it needs many of them; projected
        R-FISTA pays an NNLS projection per group and iteration whose active-set steps
        grow with d.  Measured (docs/algorithms.md, "Solvers of the exact program"):
        d = 20 (planted teacher) projected wins by far, d = 65 (digits) ADMM does. */
     if (n > RELU_ADMM_MAX_N || d < RELU_ADMM_MIN_D) return CVXRELU_RELU_PROJECTED;
+    /* its setup forms S S^T (n x n over the P patterns) in one product that cannot stop:
+       beyond about 2e9 multiply-adds (seconds) projected R-FISTA, which can, is used */
+    if ((double)n * (double)n * (double)P > 2e9) return CVXRELU_RELU_PROJECTED;
     return CVXRELU_RELU_ADMM;
 }
 
