@@ -329,15 +329,15 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
     cv->exit = CVXRELU_EXIT_CONVERGED;
     const double t0 = cr_now();
     cv->lambda_max = cvxrelu_lambda_max(pb, pat);
-    size_t *fold = cr_malloc(n, sizeof(size_t)), *order = cr_malloc(n, sizeof(size_t));
-    double *E = cr_malloc(F * K, sizeof(double)); /* lambda x fold errors */
-    cv_fold *fo = calloc(F, sizeof *fo);
     if (!isfinite(cv->lambda_max) || !(cv->lambda_max > 0.0)) {
         /* nothing to validate (the data overflow, or no pattern can help): the solve
            after this reports why, at the lambda given */
         cv->exit = CVXRELU_EXIT_STALLED;
         return CVXRELU_OK;
     }
+    size_t *fold = cr_malloc(n, sizeof(size_t)), *order = cr_malloc(n, sizeof(size_t));
+    double *E = cr_malloc(F * K, sizeof(double)); /* lambda x fold errors */
+    cv_fold *fo = calloc(F, sizeof *fo);
     cv->grid = make_grid(cv->lambda_max, &s->path);
     cv->mean = cr_malloc(K, sizeof(double));
     cv->se = cr_malloc(K, sizeof(double));
