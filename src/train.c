@@ -510,6 +510,10 @@ static cvxrelu_status run_sdp(train_ctx *t, const cvxrelu_dataset *test, cvxrelu
         r->train_metrics = cvxrelu_metrics_of(t->model->enc, Yn, t->Y, n);
         st = test_metrics(t, test, err);
     }
+    /* stopped before the relaxation's first iteration: its read-out is no network to keep
+       (as for the two-layer programs) */
+    r->no_result = (r->sdp_exit == CVXRELU_EXIT_INTERRUPTED ||
+                    r->sdp_exit == CVXRELU_EXIT_TIME_LIMIT) && r->sdp_iterations == 0;
     if (!st) phase(t, CVXRELU_PHASE_RECOVERED);
     free(U);
     free(V);
