@@ -99,6 +99,30 @@ static cvxrelu_status metrics_on(const cvxrelu_model *m, const double *X, const 
 typedef cvxrelu_status (*point_fn)(void *user, size_t k, const cvxrelu_solver *sv,
                                    const cvxrelu_result *res, cvxrelu_error *err);
 
+/* One grid point on a warm solver: the stop request and the deadline (cr_now() based,
+   0 = none) checked first and passed on; *stop: INTERRUPTED or TIME_LIMIT when the point
+   was not solved in full (before or inside the solve), else CONVERGED. */
+static cvxrelu_status solve_at(cvxrelu_solver *sv, double lambda, double deadline,
+                               cvxrelu_result *res, cvxrelu_exit *stop, cvxrelu_error *err)
+{
+    *stop = CVXRELU_EXIT_CONVERGED;
+    if (sv->set.interrupt && *sv->set.interrupt) {
+        *stop = CVXRELU_EXIT_INTERRUPTED;
+        return CVXRELU_OK;
+    }
+    const double left = deadline > 0.0 ? deadline - cr_now() : 0.0;
+    if (deadline > 0.0 && left <= 0.0) {
+        *stop = CVXRELU_EXIT_TIME_LIMIT;
+        return CVXRELU_OK;
+    }
+    sv->set.time_limit_s = deadline > 0.0 ? left : 0.0;
+    cvxrelu_status st = cvxrelu_solver_set_lambda(sv, lambda);
+    if (!st) st = cvxrelu_solver_solve(sv, res, err);
+    if (!st && (res->exit == CVXRELU_EXIT_INTERRUPTED || res->exit == CVXRELU_EXIT_TIME_LIMIT))
+        *stop = res->exit;
+    return st;
+}
+
 /* Solve at grid[0..K-1] in turn on one solver (warm starts); *done: the lambdas
    solved before a stop request or the deadline (cr_now() based; 0 = none). */
 static cvxrelu_status walk(const cvxrelu_problem *pb, const cvxrelu_patterns *pat,
@@ -113,24 +137,10 @@ static cvxrelu_status walk(const cvxrelu_problem *pb, const cvxrelu_patterns *pa
     cvxrelu_solver *sv = NULL;
     cvxrelu_status st = cvxrelu_solver_new(pb, pat, &set, &sv, err);
     for (size_t k = 0; k < K && !st; k++) {
-        if (set.interrupt && *set.interrupt) {
-            *exit = CVXRELU_EXIT_INTERRUPTED;
-            break;
-        }
-        double left = deadline > 0.0 ? deadline - cr_now() : 0.0;
-        if (deadline > 0.0 && left <= 0.0) {
-            *exit = CVXRELU_EXIT_TIME_LIMIT;
-            break;
-        }
-        sv->set.time_limit_s = deadline > 0.0 ? left : 0.0;
         cvxrelu_result res;
-        if ((st = cvxrelu_solver_set_lambda(sv, grid[k])) ||
-            (st = cvxrelu_solver_solve(sv, &res, err)))
+        if ((st = solve_at(sv, grid[k], deadline, &res, exit, err)) ||
+            *exit != CVXRELU_EXIT_CONVERGED) /* a lambda cut short is not reported */
             break;
-        if (res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT) {
-            *exit = res.exit; /* a lambda cut short is not reported */
-            break;
-        }
         if ((st = point(user, k, sv, &res, err))) break;
         *done = k + 1;
     }
@@ -392,24 +402,10 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
     size_t best = 0;
     for (size_t k = 0; k < K && !st && cv->exit == CVXRELU_EXIT_CONVERGED; k++) {
         for (size_t f = 0; f < F && !st; f++) {
-            if (set.interrupt && *set.interrupt) {
-                cv->exit = CVXRELU_EXIT_INTERRUPTED;
-                break;
-            }
-            double left = deadline > 0.0 ? deadline - cr_now() : 0.0;
-            if (deadline > 0.0 && left <= 0.0) {
-                cv->exit = CVXRELU_EXIT_TIME_LIMIT;
-                break;
-            }
-            fo[f].sv->set.time_limit_s = deadline > 0.0 ? left : 0.0;
             cvxrelu_result res;
-            if ((st = cvxrelu_solver_set_lambda(fo[f].sv, cv->grid[k])) ||
-                (st = cvxrelu_solver_solve(fo[f].sv, &res, err)))
+            if ((st = solve_at(fo[f].sv, cv->grid[k], deadline, &res, &cv->exit, err)) ||
+                cv->exit != CVXRELU_EXIT_CONVERGED) /* cut short in any fold: not counted */
                 break;
-            if (res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT) {
-                cv->exit = res.exit; /* a lambda cut short in any fold is not counted */
-                break;
-            }
             st = fold_error(fo + f, enc, cv->grid[k], relu, E + k * F + f, err);
             cv->folds_at = f + 1; /* a heartbeat: one fold can take minutes on big data */
             cv->time_s = cr_now() - t0;

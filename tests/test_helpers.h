@@ -5,6 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A planted-teacher regression set (n x d, one output, 3 teacher neurons, noise 0.05)
+   with its labels. */
+static inline cvxrelu_dataset *teacher_set(size_t n, size_t d, uint64_t seed)
+{
+    double *X = NULL, *Y = NULL;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, 1, 3, 0.05, seed, &X, &Y, NULL), CVXRELU_OK);
+    cvxrelu_dataset *ds = NULL;
+    assert_int_equal(cvxrelu_dataset_from_arrays(n, d, X, Y, &ds, NULL), CVXRELU_OK);
+    free(X);
+    free(Y);
+    return ds;
+}
+
 /* An identity encoding (no standardization, no bias) for models built in tests. */
 static inline cvxrelu_encoding *plain_encoding(size_t d, size_t c)
 {

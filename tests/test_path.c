@@ -19,17 +19,7 @@
 #include <stdlib.h>
 
 #include "cvxrelu.h"
-
-static cvxrelu_dataset *teacher_set(size_t n, size_t d, uint64_t seed)
-{
-    double *X = NULL, *Y = NULL;
-    assert_int_equal(cvxrelu_synthetic_teacher(n, d, 1, 3, 0.05, seed, &X, &Y, NULL), CVXRELU_OK);
-    cvxrelu_dataset *ds = NULL;
-    assert_int_equal(cvxrelu_dataset_from_arrays(n, d, X, Y, &ds, NULL), CVXRELU_OK);
-    free(X);
-    free(Y);
-    return ds;
-}
+#include "test_helpers.h"
 
 /* Two classes by a noisy ReLU-shaped boundary in three features. */
 static cvxrelu_dataset *class_set(size_t n, uint64_t s)

@@ -21,18 +21,8 @@
 #include <string.h>
 
 #include "cvxrelu.h"
+#include "test_helpers.h"
 
-/* A planted-teacher regression set (n x d) and its labels. */
-static cvxrelu_dataset *teacher_set(size_t n, size_t d, uint64_t seed)
-{
-    double *X = NULL, *Y = NULL;
-    assert_int_equal(cvxrelu_synthetic_teacher(n, d, 1, 3, 0.05, seed, &X, &Y, NULL), CVXRELU_OK);
-    cvxrelu_dataset *ds = NULL;
-    assert_int_equal(cvxrelu_dataset_from_arrays(n, d, X, Y, &ds, NULL), CVXRELU_OK);
-    free(X);
-    free(Y);
-    return ds;
-}
 
 /* Three classes by the sign pattern of two features. */
 static cvxrelu_dataset *class_set(size_t n)
