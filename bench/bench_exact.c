@@ -121,7 +121,7 @@ static int bench_teacher(int argc, char **argv)
     cvxrelu_patterns *pat;
     if (cvxrelu_patterns_sample(X, n, d, P, 7, 0, &pat, &err)) die("patterns", &err);
     cvxrelu_blas_set_threads(cvxrelu_blas_threads_for(n, d, pat->P)); /* as the CLI does */
-    cvxrelu_problem pb = {X, n, d, Y, 1};
+    cvxrelu_problem pb = {X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 0.0};
     printf("problem teacher n=%zu d=%zu P=%zu lambda=%g\n", n, d, pat->P, lambda);
     printf("blas %s\n", cvxrelu_blas_info());
     printf("auto_method %s\n", method_name(cvxrelu_relu_method_for(n, d, 1, pat->P)));

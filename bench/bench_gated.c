@@ -154,7 +154,7 @@ static int bench_teacher(int argc, char **argv, int relu)
         set.precondition = precond;
         if (relu) set.solver = CVXRELU_SOLVER_RELU;
         cvxrelu_solver *s;
-        if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, 1}, pat, &set, &s, &err)) die("solver", &err);
+        if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, &err)) die("solver", &err);
         double t0 = now();
         if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
         times[r] = now() - t0;
@@ -264,7 +264,7 @@ static int bench_fmnist(int argc, char **argv)
     set.callback = on_iter;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;
-    if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c}, pat, &set, &s, &err)) die("solver", &err);
+    if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, &err)) die("solver", &err);
     cvxrelu_result res;
     if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
     cvxrelu_model *model;
@@ -377,7 +377,7 @@ static int bench_synth(int argc, char **argv)
     set.precondition = precond;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;
-    if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c}, pat, &set, &s, &err)) die("solver", &err);
+    if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, &err)) die("solver", &err);
     cvxrelu_result res;
     if (cvxrelu_solver_solve(s, &res, &err)) die("solve", &err);
     const double peak = peak_rss();

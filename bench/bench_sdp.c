@@ -119,7 +119,7 @@ static void run(const char *name, const double *X, const double *Y, size_t n, si
     cvxrelu_sdp_result r;
     cvxrelu_error err;
     double rss0 = max_rss_mb();
-    if (cvxrelu_sdp_solve(&(cvxrelu_problem){X, n, d, Y, c}, lambda, &s, &r, &err)) {
+    if (cvxrelu_sdp_solve(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, lambda, &s, &r, &err)) {
         fprintf(stderr, "%s: %s\n", name, err.msg);
         free(tr.rows);
         return;
@@ -142,7 +142,7 @@ static void run(const char *name, const double *X, const double *Y, size_t n, si
     cvxrelu_sdp_result r4;
     double t4 = NAN, err4 = NAN;
     size_t it4 = 0;
-    if (cvxrelu_sdp_solve(&(cvxrelu_problem){X, n, d, Y, c}, lambda, &s4, &r4, &err) == CVXRELU_OK) {
+    if (cvxrelu_sdp_solve(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, lambda, &s4, &r4, &err) == CVXRELU_OK) {
         t4 = r4.time_s;
         it4 = r4.iterations;
         err4 = fabs(r4.value - ref) / fabs(ref);

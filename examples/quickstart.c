@@ -19,7 +19,7 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    const cvxrelu_problem pb = {X, n, d, Y, 1}; /* borrows X and Y */
+    const cvxrelu_problem pb = {X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 0.0}; /* borrows X and Y */
     cvxrelu_patterns *pat = NULL;
     cvxrelu_solver *solver = NULL;
     int rc = 1;

@@ -26,7 +26,7 @@ int main(void)
     cvxrelu_sdp_result res = {0};
     cvxrelu_sdp_settings s;
     cvxrelu_sdp_settings_default(&s); /* ADMM, relative accuracy 1e-4 */
-    const cvxrelu_problem pb = {X, n, d, Y, c}; /* borrows X and Y */
+    const cvxrelu_problem pb = {X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}; /* borrows X and Y */
     if (cvxrelu_sdp_solve(&pb, lambda, &s, &res, &err)) goto out;
     printf("relaxation: %s after %zu iterations, value %.8g, rank %zu\n",
            cvxrelu_exit_string(res.exit), res.iterations, res.value, res.rank);

@@ -383,14 +383,39 @@ typedef struct {
     double gemm_time_s;     /* of which inside BLAS */
 } cvxrelu_result;
 
+/* The data term's loss (docs/algorithms.md, "Losses"): the data term is the sum of
+   the per-entry losses (per-row for CE) divided by n c.
+   SQUARED   (yhat - y)^2 / 2, any targets;
+   LOGISTIC  log(1 + exp(-y yhat)), one output, targets -1 / +1;
+   CE        log sum_k exp(yhat_k) - yhat_y, c >= 2 outputs, one-hot target rows;
+   HUBER     (yhat - y)^2 / 2 where |yhat - y| <= delta, else delta |yhat - y| - delta^2 / 2.
+   Losses other than SQUARED are solved by the gated program (CVXRELU_SOLVER_RFISTA)
+   only so far. */
+typedef enum {
+    CVXRELU_LOSS_SQUARED = 0,
+    CVXRELU_LOSS_LOGISTIC,
+    CVXRELU_LOSS_CE,
+    CVXRELU_LOSS_HUBER
+} cvxrelu_loss;
+
 /* A training problem: X (n x d, row-major) and Y (n x c, row-major), both
-   borrowed (the struct owns nothing; the caller keeps the arrays alive). */
+   borrowed (the struct owns nothing; the caller keeps the arrays alive), and the
+   loss (zero-initialised: squared; huber_delta 0 means 1). */
 typedef struct {
     const double *X;
     size_t n, d;
     const double *Y;
     size_t c;
+    cvxrelu_loss loss;
+    double huber_delta;
 } cvxrelu_problem;
+
+/* The data term of pb's loss at the predictions Yhat (n x c): the sum of the losses
+   over n c.  R, when not NULL (n x c), receives each entry's derivative of its loss
+   (unscaled: Yhat - Y for squared loss). */
+CVXRELU_API double cvxrelu_loss_eval(const cvxrelu_problem *pb, const double *Yhat, double *R);
+/* "squared", "logistic", "ce", "huber" */
+CVXRELU_API const char *cvxrelu_loss_name(cvxrelu_loss loss);
 
 /*
  * A solver bound to one problem: X (n x d), Y (n x c), the patterns.  X, Y and
@@ -1098,6 +1123,9 @@ typedef struct {
     size_t n_gates;
     const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
                                   its weights); default NULL */
+    cvxrelu_loss loss;       /* the data term's loss (GATED solves any, the others
+                                squared only); default 0 (SQUARED) */
+    double huber_delta;      /* HUBER: delta; default 1 (in standardized target units) */
     double lambda;           /* regularization, canonical scale; default 1e-3 */
     int lambda_auto;         /* GATED, RELU: choose lambda by cross-validation over the
                                 path's grid (path), then fit on all rows; default 0 */

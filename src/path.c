@@ -224,7 +224,7 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     r->exit = pex;
     if (!pat) goto done;
     r->patterns = pat->P;
-    const cvxrelu_problem pb = {X, n, d, Y, c};
+    const cvxrelu_problem pb = {X, n, d, Y, c, s->loss, s->huber_delta};
     r->lambda_max = cvxrelu_lambda_max(&pb, pat);
     if (!isfinite(r->lambda_max) || !(grid = make_grid(r->lambda_max, &s->path)) ||
         !(r->points = calloc(s->path.lambdas ? s->path.lambdas : 1, sizeof *r->points))) {
@@ -382,7 +382,7 @@ cvxrelu_status cr_cv_lambda(const cvxrelu_problem *pb, const cvxrelu_encoding *e
             if (val) nv++;
             else na++;
         }
-        q->pa = (cvxrelu_problem){q->Xa, q->na, d, q->Ya, c};
+        q->pa = (cvxrelu_problem){q->Xa, q->na, d, q->Ya, c, pb->loss, pb->huber_delta};
         /* the full data's gates, their patterns on this fold's training rows */
         if ((st = cvxrelu_patterns_from_gates(q->Xa, q->na, d, pat->gates, pat->P, &q->pat, err)))
             break;

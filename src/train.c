@@ -20,6 +20,8 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->standardize = 1;
     s->bias = 1;
     s->patterns = 100;
+    s->loss = CVXRELU_LOSS_SQUARED;
+    s->huber_delta = 1.0;
     s->lambda = set.lambda;
     s->tol = set.tol;
     s->tol_feas = set.tol_feas;
@@ -241,10 +243,7 @@ static cvxrelu_status prune(train_ctx *t, cvxrelu_solver_kind kind, cvxrelu_erro
    of cvxrelu_model_objective, without its forward pass). */
 static double objective_at(const train_ctx *t, const double *Yhat)
 {
-    const size_t N = t->r->n * t->r->c;
-    double loss = 0.0;
-    for (size_t i = 0; i < N; i++) loss += (Yhat[i] - t->Y[i]) * (Yhat[i] - t->Y[i]);
-    return loss / (2.0 * (double)N) + cr_model_penalty(t->model, t->r->lambda);
+    return cvxrelu_loss_eval(&t->pb, Yhat, NULL) + cr_model_penalty(t->model, t->r->lambda);
 }
 
 /* The network's metrics on the test rows (NAN without them). */
@@ -273,6 +272,8 @@ static cvxrelu_status certify_network(train_ctx *t, cvxrelu_error *err)
         return CVXRELU_OK;
     }
     if (!(r->lambda > 0.0) || r->no_result) return CVXRELU_OK;
+    /* the [KP24] bounds are derived for squared loss */
+    if (t->pb.loss != CVXRELU_LOSS_SQUARED) return CVXRELU_OK;
     cvxrelu_certify_settings cs;
     cvxrelu_certify_settings_default(&cs);
     cs.bounds = s->bounds;
@@ -840,7 +841,7 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     r->n = n;
     r->d = d;
     r->c = c;
-    t->pb = (cvxrelu_problem){t->X, n, d, t->Y, c};
+    t->pb = (cvxrelu_problem){t->X, n, d, t->Y, c, t->s->loss, t->s->huber_delta};
     r->d_raw = t->enc->d_raw;
     r->task = t->enc->task;
     r->lambda = s->beta > 0.0 ? s->beta / (double)(n * c) : s->lambda;
@@ -985,6 +986,15 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
                        "programs");
     if (s->gates && !s->n_gates)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");
+    if (s->loss != CVXRELU_LOSS_SQUARED && s->program != CVXRELU_TRAIN_GATED)
+        return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
+                       "train: the %s loss is built for the gated program only; the exact ReLU, "
+                       "SDP, three-layer programs and the local optimizers are squared loss",
+                       cvxrelu_loss_name(s->loss));
+    if (s->loss != CVXRELU_LOSS_SQUARED && (s->grow || s->prune))
+        return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
+                       "train: --grow and --prune are squared loss only so far (the %s loss "
+                       "was asked for)", cvxrelu_loss_name(s->loss));
     memset(report, 0, sizeof *report);
     const double t0 = cr_now();
     train_ctx t;

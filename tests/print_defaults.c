@@ -168,6 +168,8 @@ int main(void)
     PP("cvxrelu_train_settings", g, phase_data);
     PD("cvxrelu_train_settings", g, threads);
     PD("cvxrelu_train_settings", g, lambda_auto);
+    PD("cvxrelu_train_settings", g, loss);
+    PD("cvxrelu_train_settings", g, huber_delta);
     cvxrelu_path_settings gp;
     cvxrelu_path_settings_default(&gp);
     printf("cvxrelu_train_settings path %s\n",

@@ -282,7 +282,7 @@ static void cross_methods(size_t c)
         double *W, *a;
         cvxrelu_local_result lr;
         cvxrelu_error err = {{0}};
-        cvxrelu_status st = cvxrelu_local_train(&(cvxrelu_problem){X, n, d, Y, c}, &ls, &W, &a, &lr, &err);
+        cvxrelu_status st = cvxrelu_local_train(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, &ls, &W, &a, &lr, &err);
         if (st) printf("# %s\n", err.msg);
         assert_int_equal(st, 0);
         size_t *out = malloc(8 * c * sizeof(size_t));

@@ -46,7 +46,7 @@ static inline cvxrelu_solver *solve(const double *X, size_t n, size_t d, const d
     set.max_iter = 300000;
     cvxrelu_solver *s;
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c}, pat, &set, &s, &err);
+    cvxrelu_status st = cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, 0);
     assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);

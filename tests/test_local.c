@@ -44,7 +44,7 @@ static void train_ok(const double *X, size_t n, size_t d, const double *Y, size_
                      cvxrelu_local_result *res)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_local_train(&(cvxrelu_problem){X, n, d, Y, c}, s, W, a, res, &err);
+    cvxrelu_status st = cvxrelu_local_train(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, s, W, a, res, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, CVXRELU_OK);
     assert_non_null(*W);
@@ -268,7 +268,7 @@ static void expect_fail_pb(const cvxrelu_problem *pb, const cvxrelu_local_settin
 static void expect_fail(const double *X, size_t n, size_t d, const double *Y, size_t c,
                         const cvxrelu_local_settings *s, cvxrelu_status want, const char *text)
 {
-    expect_fail_pb(&(cvxrelu_problem){X, n, d, Y, c}, s, want, text);
+    expect_fail_pb(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, s, want, text);
 }
 
 static void test_errors_and_interrupt(void **state)

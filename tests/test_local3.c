@@ -109,7 +109,7 @@ static void train_ok(const double *X, size_t n, size_t d, const double *Y, size_
                      size_t w1, const cvxrelu_local_settings *s, run3 *r)
 {
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_local3_train(&(cvxrelu_problem){X, n, d, Y, c}, K, w1, s, &r->W1, &r->W2, &r->a,
+    cvxrelu_status st = cvxrelu_local3_train(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, K, w1, s, &r->W1, &r->W2, &r->a,
                                              &r->res, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, CVXRELU_OK);
@@ -434,7 +434,7 @@ static void expect_fail(const double *X, size_t n, size_t d, const double *Y, si
                         size_t K, size_t w1, const cvxrelu_local_settings *s, cvxrelu_status want,
                         const char *text)
 {
-    expect_fail_pb(&(cvxrelu_problem){X, n, d, Y, c}, K, w1, s, want, text);
+    expect_fail_pb(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, K, w1, s, want, text);
 }
 
 static void test_errors_and_interrupt(void **state)

@@ -34,7 +34,7 @@ static void solve(solved *q, size_t n, size_t d, size_t c, size_t P, double lamb
     assert_int_equal(cvxrelu_synthetic_teacher(n, d, c, 4, 0.1, seed, &q->X, &q->Y, NULL),
                      CVXRELU_OK);
     for (size_t i = 0; i < n; i++) q->X[i * d + d - 1] = 1.0; /* a bias column */
-    q->pb = (cvxrelu_problem){q->X, n, d, q->Y, c};
+    q->pb = (cvxrelu_problem){q->X, n, d, q->Y, c, CVXRELU_LOSS_SQUARED, 0.0};
     assert_int_equal(cvxrelu_patterns_build(q->X, n, d, NULL, 0, P, seed, 0, NULL, &q->pat, NULL,
                                             NULL),
                      CVXRELU_OK);

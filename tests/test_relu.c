@@ -31,7 +31,7 @@ static void test_relu_recovery_and_certificate(void **state)
         for (size_t j = 0; j < n; j++) X[j * d + d - 1] = 1.0;
         cvxrelu_patterns *pat;
         assert_int_equal(cvxrelu_patterns_sample(X, n, d, 12, 9 + (uint64_t)t, 0, &pat, NULL), 0);
-        double lambda = 0.05 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c}, pat);
+        double lambda = 0.05 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat);
         cvxrelu_result rr, rg;
         cvxrelu_solver *sr = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, lambda, 1e-8, &rr);
         cvxrelu_solver *sg = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RFISTA, lambda, 1e-8, &rg);
@@ -87,7 +87,7 @@ static void test_decomposition(void **state)
     for (size_t j = 0; j < n; j++) X[j * d + d - 1] = 1.0;
     cvxrelu_patterns *pat;
     assert_int_equal(cvxrelu_patterns_sample(X, n, d, 15, 3, 0, &pat, NULL), 0);
-    double lambda = 0.03 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c}, pat);
+    double lambda = 0.03 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat);
     cvxrelu_result rg, rr;
     cvxrelu_solver *sg = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RFISTA, lambda, 1e-9, &rg);
     cvxrelu_solver *sr = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, lambda, 1e-9, &rr);
@@ -160,10 +160,10 @@ static void test_relu_lambda_max(void **state)
     cvxrelu_result r0, r1, r2;
     cvxrelu_solver *s0 = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, 1e-2, 1e-8, &r0);
     double lmax = r0.lambda_max;
-    printf("# relu lambda_max %.10g (gated %.10g)\n", lmax, cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c}, pat));
+    printf("# relu lambda_max %.10g (gated %.10g)\n", lmax, cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat));
     assert_true(isfinite(lmax) && lmax > 0.0);
     /* the cone-projected gradient is no larger than the plain one */
-    assert_true(lmax <= cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c}, pat) * (1.0 + 1e-12));
+    assert_true(lmax <= cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat) * (1.0 + 1e-12));
     cvxrelu_solver *s1 = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, 1.001 * lmax, 1e-10, &r1);
     assert_int_equal(r1.active_groups, 0);
     assert_true(r1.gap <= 1e-10 * fmax(1.0, r1.objective));
@@ -198,7 +198,7 @@ static void test_relu_stop_at_start(void **state)
         set.interrupt = &flag;
         set.time_limit_s = mode == 1 ? 1e-12 : 0.0;
         cvxrelu_solver *s;
-        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c}, pat, &set, &s, NULL), 0);
+        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, NULL), 0);
         cvxrelu_result res;
         assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
         printf("# stop before the start (%s): exit %s, %zu iterations, objective %.6g\n",

@@ -51,7 +51,7 @@ static double *solve3(const double *X, size_t n, size_t d, const double *Y, size
     s.max_iter = 200000;
     double *W = NULL;
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_relu3_solve(&(cvxrelu_problem){X, n, d, Y, c}, cf, &s, &W, res, &err);
+    cvxrelu_status st = cvxrelu_relu3_solve(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, cf, &s, &W, res, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, 0);
     printf("# P=%zu m1=%zu c=%zu lambda=%g: objective %.12g dual %.12g gap %.2e, %zu it / %zu outer, "
@@ -150,7 +150,7 @@ static void test_relu3_local_network_configurations(void **state)
         ls.seed = 5 + (uint64_t)t;
         double *W1, *W2, *a;
         cvxrelu_local_result lr;
-        assert_int_equal(cvxrelu_local3_train(&(cvxrelu_problem){X, n, d, Y, c}, K, m1, &ls, &W1, &W2, &a, &lr, NULL), 0);
+        assert_int_equal(cvxrelu_local3_train(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, K, m1, &ls, &W1, &W2, &a, &lr, NULL), 0);
         size_t *out = malloc(K * c * sizeof(size_t)), *idx = malloc(K * c * sizeof(size_t));
         for (size_t j = 0; j < K * c; j++) out[j] = j / K;
         cvxrelu_model *net;
@@ -201,7 +201,7 @@ static void test_relu3_local_network_configurations(void **state)
         cvxrelu_relu3_result res2;
         double *Wws = NULL;
         s.start = W0;
-        assert_int_equal(cvxrelu_relu3_solve(&(cvxrelu_problem){X, n, d, Y, c}, cf, &s, &Wws, &res2, NULL), 0);
+        assert_int_equal(cvxrelu_relu3_solve(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, cf, &s, &Wws, &res2, NULL), 0);
         free(Wws);
         assert_true(res2.converged);
         assert_true(fabs(res2.objective - res.objective) <= res.gap + res2.gap + 1e-12);
@@ -243,7 +243,7 @@ static void test_relu3_width1_is_two_layer(void **state)
         assert_int_equal(cvxrelu_configs_sample(X, n, d, 1, 0, 1, &cf, NULL), 0);
         assert_int_equal(cvxrelu_configs_add_network(cf, X, P, G, ones, NULL, NULL), 0);
         assert_int_equal(cf->P, pat->P);
-        double lambda = 0.02 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c}, pat);
+        double lambda = 0.02 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat);
         cvxrelu_result r2;
         cvxrelu_solver *s2 = solve(X, n, d, Y, c, pat, CVXRELU_SOLVER_RELU, lambda, 1e-10, &r2);
         cvxrelu_relu3_result r3;
@@ -355,7 +355,7 @@ static void test_relu3_problem_required(void **state)
     double *W = NULL;
     assert_int_equal(cvxrelu_relu3_solve(NULL, cf, &s, &W, &res, &err), CVXRELU_ERR_INVALID);
     assert_non_null(strstr(err.msg, "problem"));
-    assert_int_equal(cvxrelu_relu3_solve(&(cvxrelu_problem){X, n, d, NULL, c}, cf, &s, &W, &res,
+    assert_int_equal(cvxrelu_relu3_solve(&(cvxrelu_problem){X, n, d, NULL, c, CVXRELU_LOSS_SQUARED, 0.0}, cf, &s, &W, &res,
                                          &err),
                      CVXRELU_ERR_INVALID);
     assert_null(W);

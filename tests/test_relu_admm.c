@@ -35,7 +35,7 @@ static cvxrelu_solver *solve_method(const double *X, size_t n, size_t d, const d
     set.max_iter = max_iter;
     cvxrelu_solver *s;
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c}, pat, &set, &s, &err);
+    cvxrelu_status st = cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, 0);
     assert_int_equal(cvxrelu_solver_solve(s, res, NULL), 0);
@@ -109,7 +109,7 @@ static void test_admm_random(void **state)
         for (size_t j = 0; j < n; j++) X[j * d + d - 1] = 1.0;
         cvxrelu_patterns *pat;
         assert_int_equal(cvxrelu_patterns_sample(X, n, d, 10, 3 + (uint64_t)t, 0, &pat, NULL), 0);
-        double lambda = (t == 2 ? 0.3 : 0.05) * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c}, pat);
+        double lambda = (t == 2 ? 0.3 : 0.05) * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat);
         compare(X, n, d, Y, c, pat, lambda, "random");
         cvxrelu_patterns_free(pat);
         free(X);
@@ -130,7 +130,7 @@ static void test_admm_1d_all_patterns(void **state)
     }
     cvxrelu_patterns *pat;
     assert_int_equal(cvxrelu_patterns_enumerate(X, n, d, &pat, NULL), 0);
-    double lambda = 0.05 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, 1}, pat);
+    double lambda = 0.05 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 0.0}, pat);
     compare(X, n, d, Y, 1, pat, lambda, "1-D, all patterns");
     cvxrelu_patterns_free(pat);
 }
@@ -182,7 +182,7 @@ static void test_admm_warm_start(void **state)
     assert_int_equal(cvxrelu_synthetic_teacher(n, d, c, 3, 0.1, 21, &X, &Y, NULL), 0);
     cvxrelu_patterns *pat;
     assert_int_equal(cvxrelu_patterns_sample(X, n, d, 10, 8, 0, &pat, NULL), 0);
-    const double lambda = 0.05 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c}, pat);
+    const double lambda = 0.05 * cvxrelu_lambda_max(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat);
     cvxrelu_result r0, r1, r2;
     cvxrelu_solver *s0 = solve_method(X, n, d, Y, c, pat, CVXRELU_RELU_ADMM, lambda, 1e-6,
                                       200000, &r0);
@@ -197,7 +197,7 @@ static void test_admm_warm_start(void **state)
     set.relu_method = CVXRELU_RELU_ADMM;
     set.lambda = lambda;
     cvxrelu_solver *s2;
-    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c}, pat, &set, &s2, NULL), 0);
+    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s2, NULL), 0);
     assert_int_equal(cvxrelu_solver_set_weights(s2, cvxrelu_solver_weights(s0)), 0);
     assert_int_equal(cvxrelu_solver_solve(s2, &r2, NULL), 0);
     printf("# warm start: cold %zu iterations; again %zu (%s); new solver %zu (%s)\n",
@@ -233,7 +233,7 @@ static void test_admm_stop_at_start(void **state)
         set.interrupt = &flag;
         set.time_limit_s = mode == 1 ? 1e-12 : 0.0;
         cvxrelu_solver *s;
-        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c}, pat, &set, &s, NULL), 0);
+        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, NULL), 0);
         cvxrelu_result res;
         assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
         printf("# admm stopped before the start (%s): exit %s, %zu iterations, objective %.6g\n",
@@ -273,14 +273,14 @@ static void test_auto_method(void **state)
     set.solver = CVXRELU_SOLVER_RELU;
     set.max_iter = 5;
     cvxrelu_solver *s;
-    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, 1}, pat, &set, &s, NULL), 0);
+    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, NULL), 0);
     cvxrelu_result res;
     assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
     assert_int_equal(res.relu_method, cvxrelu_relu_method_for(n, d, 1, pat->P));
     cvxrelu_solver_free(s);
     set.relu_method = (cvxrelu_relu_method)7;
     cvxrelu_error err = {{0}};
-    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, 1}, pat, &set, &s, &err),
+    assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, &err),
                      CVXRELU_ERR_INVALID);
     assert_null(s);
     cvxrelu_patterns_free(pat);

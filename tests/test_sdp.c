@@ -110,7 +110,7 @@ static cvxrelu_sdp_result solve_sdp(const inst *I, double lambda, cvxrelu_sdp_me
     s.max_iter = m == CVXRELU_SDP_ADMM ? 200000 : 0;
     cvxrelu_sdp_result r;
     cvxrelu_error err = {{0}};
-    cvxrelu_status st = cvxrelu_sdp_solve(&(cvxrelu_problem){I->X, I->n, I->d, I->Y, I->c}, lambda, &s, &r, &err);
+    cvxrelu_status st = cvxrelu_sdp_solve(&(cvxrelu_problem){I->X, I->n, I->d, I->Y, I->c, CVXRELU_LOSS_SQUARED, 0.0}, lambda, &s, &r, &err);
     if (st) printf("# %s\n", err.msg);
     assert_int_equal(st, CVXRELU_OK);
     assert_true(r.lower_bound <= r.value * (1.0 + 1e-9) + 1e-12);
@@ -191,7 +191,7 @@ static void check_instance(size_t n, size_t d, size_t c, double lambda, uint64_t
             ls.seed = sd;
             double *W = NULL, *a = NULL;
             cvxrelu_local_result lr;
-            assert_int_equal(cvxrelu_local_train(&(cvxrelu_problem){I.X, n, d, I.Y, c}, &ls, &W, &a, &lr, NULL), 0);
+            assert_int_equal(cvxrelu_local_train(&(cvxrelu_problem){I.X, n, d, I.Y, c, CVXRELU_LOSS_SQUARED, 0.0}, &ls, &W, &a, &lr, NULL), 0);
             printf("#   %s seed %llu width %zu: network %.10g >= sdp %.10g\n",
                    meth ? "adam" : "gd", (unsigned long long)sd, ls.width, lr.objective, sdp);
             assert_true(lb <= lr.objective);
@@ -215,7 +215,7 @@ static void check_instance(size_t n, size_t d, size_t c, double lambda, uint64_t
     /* the read-out network */
     double *Uo = NULL, *Vo = NULL;
     size_t R = ra.rank ? ra.rank : 1;
-    assert_int_equal(cvxrelu_sdp_readout(&(cvxrelu_problem){I.X, n, d, I.Y, c}, lambda, &ra, R, 0, 1, NULL, &Uo, &Vo, NULL, NULL),
+    assert_int_equal(cvxrelu_sdp_readout(&(cvxrelu_problem){I.X, n, d, I.Y, c, CVXRELU_LOSS_SQUARED, 0.0}, lambda, &ra, R, 0, 1, NULL, &Uo, &Vo, NULL, NULL),
                      0);
     double ro = net_objective(&I, R, Uo, Vo, lambda);
     printf("#   read-out width %zu: %.10g\n", R, ro);
@@ -332,12 +332,12 @@ static void test_bad_arguments(void **state)
     inst I = make_inst(5, 2, 1, 1);
     cvxrelu_sdp_result r;
     cvxrelu_error err = {{0}};
-    assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){I.X, 5, 2, I.Y, 1}, 0.0, NULL, &r, &err),
+    assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){I.X, 5, 2, I.Y, 1, CVXRELU_LOSS_SQUARED, 0.0}, 0.0, NULL, &r, &err),
                      CVXRELU_ERR_INVALID);
     assert_non_null(strstr(err.msg, "lambda"));
-    assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){I.X, 0, 2, I.Y, 1}, 0.1, NULL, &r, &err),
+    assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){I.X, 0, 2, I.Y, 1, CVXRELU_LOSS_SQUARED, 0.0}, 0.1, NULL, &r, &err),
                      CVXRELU_ERR_INVALID);
-    assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){NULL, 5, 2, I.Y, 1}, 0.1, NULL, &r, &err),
+    assert_int_equal(cvxrelu_sdp_solve(&(cvxrelu_problem){NULL, 5, 2, I.Y, 1, CVXRELU_LOSS_SQUARED, 0.0}, 0.1, NULL, &r, &err),
                      CVXRELU_ERR_INVALID);
     assert_int_equal(cvxrelu_sdp_solve(NULL, 0.1, NULL, &r, &err), CVXRELU_ERR_INVALID);
     assert_non_null(strstr(err.msg, "problem"));

@@ -36,7 +36,7 @@ static void problem_make(problem *p, size_t n, size_t d, size_t c, size_t P, uin
                      CVXRELU_OK);
     /* a bias-like column so patterns are not symmetric */
     for (size_t i = 0; i < n; i++) p->X[i * d + d - 1] = 1.0;
-    p->pb = (cvxrelu_problem){p->X, n, d, p->Y, c};
+    p->pb = (cvxrelu_problem){p->X, n, d, p->Y, c, CVXRELU_LOSS_SQUARED, 0.0};
     assert_int_equal(cvxrelu_patterns_sample(p->X, n, d, P, seed + 1, 0, &p->pat, NULL),
                      CVXRELU_OK);
 }
@@ -80,7 +80,7 @@ static void test_gradient_finite_differences(void **state)
         cvxrelu_settings_default(&set);
         set.lambda = 0.0; /* the data term alone */
         cvxrelu_solver *s;
-        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, c}, p.pat, &set, &s, NULL), 0);
+        assert_int_equal(cvxrelu_solver_new(&(cvxrelu_problem){p.X, p.n, p.d, p.Y, c, CVXRELU_LOSS_SQUARED, 0.0}, p.pat, &set, &s, NULL), 0);
         size_t md = p.pat->P * c * p.d;
         double *U = malloc(md * sizeof(double)), *G = malloc(md * sizeof(double));
         for (size_t i = 0; i < md; i++) U[i] = 0.3 * sin(1.0 + (double)i);

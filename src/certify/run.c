@@ -153,7 +153,7 @@ cvxrelu_status cvxrelu_certify_run(const cvxrelu_model *m, const cvxrelu_dataset
         if (s->threads == 0) cvxrelu_blas_set_threads(n < 150 ? 1 : 0);
         cvxrelu_sdp_result sres;
         memset(&sres, 0, sizeof sres);
-        if ((st = cvxrelu_sdp_solve(&(cvxrelu_problem){X, n, d, Y, c}, r->lambda, &ss, &sres,
+        if ((st = cvxrelu_sdp_solve(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, r->lambda, &ss, &sres,
                                     err)))
             goto done;
         r->relaxed = 1;

@@ -97,6 +97,8 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
     const cr_solver_type *type = solver_type(settings->solver, settings->relu_method, n, d, c,
                                              patterns->P);
     if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind or method");
+    cvxrelu_status lst = cr_loss_check(problem, type == &cr_rfista_type, err);
+    if (lst) return lst;
     size_t m, md, nc;
     const size_t per_group = type->per_pattern;
     if (cr_mul_ok(patterns->P, c, &m) || cr_mul_ok(m, per_group, &m) || cr_mul_ok(m, d, &md) || cr_mul_ok(n, c, &nc) ||
@@ -121,6 +123,8 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
     s->d = d;
     s->Y = Y;
     s->c = c;
+    s->loss = problem->loss;
+    s->delta = problem->huber_delta > 0.0 ? problem->huber_delta : 1.0;
     s->pat = patterns;
     s->P = patterns->P;
     s->m = m;
@@ -295,10 +299,15 @@ double cvxrelu_lambda_max(const cvxrelu_problem *pb, const cvxrelu_patterns *pat
     const size_t d = pb->d;
     double *G = cr_malloc(s->m, d * sizeof(double));
     double lm = NAN;
-    if (G) {
-        cr_backward(s, Y, G);
+    /* the largest group gradient at zero weights (squared loss: R = -Y) */
+    double *R0 = cr_calloc(pb->n * pb->c, 2 * sizeof(double));
+    if (G && R0) {
+        double *Z = R0 + pb->n * pb->c;
+        cr_loss_residual(s->loss, s->delta, Z, Y, R0, pb->n, pb->c);
+        cr_backward(s, R0, G);
         lm = cr_max_group_norm(G, s->m, d) / s->N;
     }
+    free(R0);
     free(G);
     cvxrelu_solver_free(s);
     return lm;

@@ -62,6 +62,12 @@ static void rfista_free(void *p)
 }
 
 /* Power iteration for ||X||_2^2 (matrix-vector products only). */
+/* The data term at the predictions Yhat (R: each entry's loss derivative). */
+static double data_term(const cvxrelu_solver *s, const double *Yhat, double *R)
+{
+    return cr_loss_residual(s->loss, s->delta, Yhat, s->Y, R, s->n, s->c) / s->N;
+}
+
 static double spectral_norm_sq(const double *X, size_t n, size_t d)
 {
     double *v = cr_malloc(d, sizeof(double)), *w = cr_malloc(n, sizeof(double));
@@ -139,7 +145,7 @@ static double gradient_and_dual(cvxrelu_solver *s, rfista_state *st, const doubl
     size_t md = s->m * s->d;
     cr_backward(s, R, st->Grad);
     double gmax = cr_max_group_norm(st->Grad, s->m, s->d);
-    double dual = cr_dual_value(R, s->Y, s->n * s->c, gmax, s->set.lambda);
+    double dual = cr_loss_dual(s->loss, R, s->Y, s->n, s->c, gmax, s->set.lambda);
     st->alpha = gmax > s->set.lambda * s->N ? s->set.lambda * s->N / gmax : 1.0;
     st->last_dual = dual;
     if (dual > st->run_dual) st->run_dual = dual;
@@ -155,15 +161,15 @@ static double gradient_and_dual(cvxrelu_solver *s, rfista_state *st, const doubl
  */
 static double certify_full(cvxrelu_solver *s, rfista_state *st)
 {
-    const size_t nc = s->n * s->c, ma = s->ma;
+    const size_t ma = s->ma;
     const int single = s->single_active;
     s->single_active = 0;
     s->ma = s->m;
     cr_forward(s, s->U, st->Yk);
-    st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    st->fk = data_term(s, st->Yk, st->R);
     cr_backward(s, st->R, st->Grad);
     double gmax = cr_max_group_norm(st->Grad, s->m, s->d);
-    double dual = cr_dual_value(st->R, s->Y, nc, gmax, s->set.lambda);
+    double dual = cr_loss_dual(s->loss, st->R, s->Y, s->n, s->c, gmax, s->set.lambda);
     if (dual > st->best_dual) st->best_dual = dual;
     if (dual > st->run_dual) st->run_dual = dual;
     s->single_active = single;
@@ -181,11 +187,11 @@ static double certify_full(cvxrelu_solver *s, rfista_state *st)
 static void after_certificate(cvxrelu_solver *s, rfista_state *st, double objective)
 {
     if (!s->live) return;
-    const size_t d = s->d, nc = s->n * s->c;
+    const size_t d = s->d;
     const double N = s->N, lam = s->set.lambda;
     double gmax = cr_max_group_norm(st->Grad, s->m, d);
     double alpha = gmax > lam * N ? lam * N / gmax : 1.0;
-    double dual = cr_dual_value(st->R, s->Y, nc, gmax, lam);
+    double dual = cr_loss_dual(s->loss, st->R, s->Y, s->n, s->c, gmax, lam);
     int touched = 0;
     const int single = s->single_active;
     s->single_active = 0; /* the margin of exact products */
@@ -195,7 +201,7 @@ static void after_certificate(cvxrelu_solver *s, rfista_state *st, double object
         zero_screened(s, st);
         cr_forward(s, s->U, st->Yk);
         cr_forward(s, st->Uprev, st->Yprev);
-        st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+        st->fk = data_term(s, st->Yk, st->R);
         st->yk_exact = st->cert_at_U = 0;
     }
 }
@@ -233,7 +239,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         else
             memset(st->Yk, 0, nc * sizeof(double));
         st->yk_exact = 1;
-        st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+        st->fk = data_term(s, st->Yk, st->R);
         st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
         info->iter = 0;
         info->objective = st->fk + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
@@ -289,7 +295,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         memset(st->Yk, 0, nc * sizeof(double));
     st->yk_exact = exact_mode(s);
     st->cert_at_U = 0;
-    st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    st->fk = data_term(s, st->Yk, st->R);
     gradient_and_dual(s, st, st->R);
     st->grad_at_U = 1;
     st->last_full_gap = INFINITY;
@@ -326,7 +332,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     else
         cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    cr_sq_residual(st->Yv, s->Y, st->R, nc);
+    data_term(s, st->Yv, st->R);
     if (!(b == 0.0 && st->grad_at_U)) gradient_and_dual(s, st, st->R);
     st->grad_at_U = 0;
     const double *ps = st->pre ? s->ps : NULL;
@@ -349,9 +355,9 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
             for (size_t g = 0; g < m; g++) cvxrelu_prox_group(st->Unew + g * d, d, t * lambda);
         }
         cr_forward(s, st->Unew, st->Ynew);
-        fnew = cr_sq_residual(st->Ynew, s->Y, st->R, nc) / (2.0 * s->N);
+        fnew = data_term(s, st->Ynew, st->R);
         tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->pre ? st->Wt : st->Unew, st->V, md, t,
-                              s->N, ps, d);
+                              s->N, ps, d) * cr_loss_smoothness(s->loss);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -387,7 +393,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
             cr_forward(s, s->U, st->Yk);
             cr_forward(s, st->Uprev, st->Yprev);
             st->yk_exact = 0;
-            st->fk = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+            st->fk = data_term(s, st->Yk, st->R);
             pen = lambda * cr_group_norm_sum(s->U, m, d, &active);
             info->objective = st->fk + pen;
             st->grad_at_U = 0;
@@ -437,9 +443,8 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     s->single_active = 0;
     cr_unscreen(s);
     if (!st->yk_exact) cr_forward(s, s->U, st->Yk);
-    double rr = cr_sq_residual(st->Yk, s->Y, st->R, nc);
+    res->loss = data_term(s, st->Yk, st->R);
     if (!st->cert_at_U && !st->cut) gradient_and_dual(s, st, st->R);
-    res->loss = rr / (2.0 * s->N);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
     res->objective = res->loss + res->penalty;
     res->dual = st->best_dual;
@@ -451,7 +456,10 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     res->active_groups = active;
     res->preconditioned = st->pre;
     if (s->lambda_max < 0.0 && !st->cut) {
-        cr_backward(s, s->Y, st->Grad);
+        /* the gradient at zero weights (squared loss: -Y) */
+        memset(st->Ynew, 0, nc * sizeof(double));
+        data_term(s, st->Ynew, st->R);
+        cr_backward(s, st->R, st->Grad);
         s->lambda_max = cr_max_group_norm(st->Grad, s->m, s->d) / s->N;
     }
     res->lambda_max = s->lambda_max >= 0.0 ? s->lambda_max : NAN;

@@ -46,6 +46,8 @@ struct cvxrelu_solver {
     size_t n, d;
     const double *Y;
     size_t c;
+    cvxrelu_loss loss;    /* the data term's (squared unless the problem says) */
+    double delta;         /* Huber's */
     const cvxrelu_patterns *pat;
     size_t P, m;          /* m groups: P c (gated) or 2 P c (ReLU) */
     double N;             /* n c */
@@ -106,6 +108,15 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
 /* Dual value of docs/algorithms.md, "The certificate: the duality gap" from a residual R = Yhat - Y (N entries) and
    gmax = max_{i,k} ||X^T D_i R_k||. */
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
+/* loss.c: the sum of the losses at Yhat, R (may be NULL) their derivatives; the dual
+   value at the scaled derivatives R; the loss's largest second derivative; the check
+   of a problem's targets against its loss (gated: the program solves any loss). */
+double cr_loss_residual(cvxrelu_loss loss, double delta, const double *Yhat, const double *Y,
+                        double *R, size_t n, size_t c);
+double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
+                    double gmax, double lambda);
+double cr_loss_smoothness(cvxrelu_loss loss);
+cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int gated, cvxrelu_error *err);
 
 /* Preconditioning (src/two_layer/precond.c).  Setup: 0 when the metric is ready, -1 when it is
    not used (d above the limit or above n, no memory, LAPACK failure). */
