@@ -295,18 +295,11 @@ double cvxrelu_lambda_max(const cvxrelu_problem *pb, const cvxrelu_patterns *pat
 {
     cvxrelu_solver *s;
     if (cvxrelu_solver_new(pb, patterns, NULL, &s, NULL)) return NAN;
-    const double *Y = pb->Y;
     const size_t d = pb->d;
     double *G = cr_malloc(s->m, d * sizeof(double));
     double lm = NAN;
-    /* the largest group gradient at zero weights (squared loss: R = -Y) */
     double *R0 = cr_calloc(pb->n * pb->c, 2 * sizeof(double));
-    if (G && R0) {
-        double *Z = R0 + pb->n * pb->c;
-        cr_loss_residual(s->loss, s->delta, Z, Y, R0, pb->n, pb->c);
-        cr_backward(s, R0, G);
-        lm = cr_max_group_norm(G, s->m, d) / s->N;
-    }
+    if (G && R0) lm = cr_lambda_max_at_zero(s, R0 + pb->n * pb->c, R0, G);
     free(R0);
     free(G);
     cvxrelu_solver_free(s);

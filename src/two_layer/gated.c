@@ -436,7 +436,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
 static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_result *res)
 {
     rfista_state *st = state;
-    size_t nc = s->n * s->c, active;
+    size_t active;
     /* exact certificate at the returned weights: double products over every group
        (already there when the last whole-program certificate was taken at U; the
        predictions already there when the last products were exact) */
@@ -456,11 +456,7 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     res->active_groups = active;
     res->preconditioned = st->pre;
     if (s->lambda_max < 0.0 && !st->cut) {
-        /* the gradient at zero weights (squared loss: -Y) */
-        memset(st->Ynew, 0, nc * sizeof(double));
-        data_term(s, st->Ynew, st->R);
-        cr_backward(s, st->R, st->Grad);
-        s->lambda_max = cr_max_group_norm(st->Grad, s->m, s->d) / s->N;
+        s->lambda_max = cr_lambda_max_at_zero(s, st->Ynew, st->R, st->Grad);
     }
     res->lambda_max = s->lambda_max >= 0.0 ? s->lambda_max : NAN;
     return CVXRELU_OK;

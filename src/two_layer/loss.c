@@ -137,6 +137,15 @@ double cr_loss_smoothness(cvxrelu_loss loss)
     return 1.0;
 }
 
+double cr_lambda_max_at_zero(cvxrelu_solver *s, double *Z, double *R, double *G)
+{
+    /* the largest group gradient at zero predictions (squared loss: R = -Y) */
+    memset(Z, 0, s->n * s->c * sizeof(double));
+    cr_loss_residual(s->loss, s->delta, Z, s->Y, R, s->n, s->c);
+    cr_backward(s, R, G);
+    return cr_max_group_norm(G, s->m, s->d) / s->N;
+}
+
 double cvxrelu_loss_eval(const cvxrelu_problem *pb, const double *Yhat, double *R)
 {
     if (!pb || !Yhat || !pb->Y || pb->n == 0 || pb->c == 0) return NAN;
