@@ -986,10 +986,17 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
                        "programs");
     if (s->gates && !s->n_gates)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");
-    if (s->loss != CVXRELU_LOSS_SQUARED && s->program != CVXRELU_TRAIN_GATED)
+    if (s->loss != CVXRELU_LOSS_SQUARED && s->program != CVXRELU_TRAIN_GATED &&
+        s->program != CVXRELU_TRAIN_RELU)
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
-                       "train: the %s loss is built for the gated program only; the exact ReLU, "
-                       "SDP, three-layer programs and the local optimizers are squared loss",
+                       "train: the %s loss is built for the gated and the exact ReLU programs; "
+                       "the SDP and three-layer programs are squared loss (as in their papers), "
+                       "and so are the local optimizers for now", cvxrelu_loss_name(s->loss));
+    if (s->loss != CVXRELU_LOSS_SQUARED && s->program == CVXRELU_TRAIN_RELU &&
+        s->relu_method == CVXRELU_RELU_ADMM)
+        return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
+                       "train: the exact program's ADMM method is squared loss only; the %s "
+                       "loss is solved by the projected method (--relu-solver projected or auto)",
                        cvxrelu_loss_name(s->loss));
     if (s->loss != CVXRELU_LOSS_SQUARED && (s->grow || s->prune))
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,

@@ -87,40 +87,47 @@ static void test_gap(void **state)
         cvxrelu_problem pb = {X, n, d, Y, c, losses[li], 0.5};
         double lmax = cvxrelu_lambda_max(&pb, pat);
         assert_true(lmax > 0.0 && isfinite(lmax));
-        for (int k = 0; k < 3; k++) {
-            cvxrelu_settings set;
-            cvxrelu_settings_default(&set);
-            set.lambda = k == 0 ? lmax * 1.0000001 : lmax * (k == 1 ? 0.1 : 0.01);
-            set.tol = 1e-9;
-            set.max_iter = 200000;
-            cvxrelu_solver *s = NULL;
-            cvxrelu_error err = {{0}};
-            cvxrelu_result res;
-            assert_int_equal(cvxrelu_solver_new(&pb, pat, &set, &s, &err), 0);
-            assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
-            printf("# %s lambda %.3g: objective %.12g dual %.12g gap %.2e active %zu\n",
-                   cvxrelu_loss_name(losses[li]), set.lambda, res.objective, res.dual, res.gap,
-                   res.active_groups);
-            /* weak duality and a closed gap */
-            assert_true(res.dual <= res.objective + 1e-12);
-            assert_true(res.gap <= 1e-6 * fmax(1.0, fabs(res.objective)));
-            if (k == 0) assert_int_equal(res.active_groups, 0);
-            else assert_true(res.active_groups > 0);
-            /* the objective is the loss of the solver's predictions plus the penalty:
-               the loss at zero predictions bounds it from above */
-            double Z[180] = {0};
-            assert_true(res.objective <= cvxrelu_loss_eval(&pb, Z, NULL) + 1e-12);
-            cvxrelu_solver_free(s);
-        }
-        /* the exact ReLU program refuses the losses it does not solve yet */
+        for (int prog = 0; prog < 2; prog++)
+            for (int k = 0; k < 3; k++) {
+                cvxrelu_settings set;
+                cvxrelu_settings_default(&set);
+                set.solver = prog ? CVXRELU_SOLVER_RELU : CVXRELU_SOLVER_RFISTA;
+                /* at the gated lambda_max the exact program's weights are zero too (its
+                   cone-projected gradients are no longer than the gated ones) */
+                set.lambda = k == 0 ? lmax * 1.0000001 : lmax * (k == 1 ? 0.1 : 0.01);
+                set.tol = 1e-9;
+                set.max_iter = 200000;
+                cvxrelu_solver *s = NULL;
+                cvxrelu_error err = {{0}};
+                cvxrelu_result res;
+                assert_int_equal(cvxrelu_solver_new(&pb, pat, &set, &s, &err), 0);
+                assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
+                printf("# %s %s lambda %.3g: objective %.12g dual %.12g gap %.2e active %zu "
+                       "iterations %zu\n", prog ? "relu" : "gated", cvxrelu_loss_name(losses[li]),
+                       set.lambda, res.objective, res.dual, res.gap, res.active_groups,
+                       res.iterations);
+                /* weak duality and a closed gap */
+                assert_true(res.dual <= res.objective + 1e-12);
+                assert_true(res.gap <= 1e-6 * fmax(1.0, fabs(res.objective)));
+                if (k == 0) assert_int_equal(res.active_groups, 0);
+                else assert_true(res.active_groups > 0);
+                if (prog) assert_true(res.violation <= 1e-9);
+                /* the objective is the loss of the solver's predictions plus the penalty:
+                   the loss at zero predictions bounds it from above */
+                double Z[180] = {0};
+                assert_true(res.objective <= cvxrelu_loss_eval(&pb, Z, NULL) + 1e-12);
+                cvxrelu_solver_free(s);
+            }
+        /* the exact program's ADMM method refuses the losses it does not solve */
         if (losses[li] != CVXRELU_LOSS_SQUARED) {
             cvxrelu_settings set;
             cvxrelu_settings_default(&set);
             set.solver = CVXRELU_SOLVER_RELU;
+            set.relu_method = CVXRELU_RELU_ADMM;
             cvxrelu_solver *s = NULL;
             cvxrelu_error err = {{0}};
             assert_int_equal(cvxrelu_solver_new(&pb, pat, &set, &s, &err), CVXRELU_ERR_INVALID);
-            assert_non_null(strstr(err.msg, "gated program only"));
+            assert_non_null(strstr(err.msg, "ADMM method is squared loss only"));
         }
     }
     /* wrong targets for the loss are named */

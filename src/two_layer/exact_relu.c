@@ -29,6 +29,13 @@
 
 #define DUAL_EVERY 10
 
+/* The data term at the predictions Yhat (R: each entry's loss derivative;
+   squared loss: the residual Yhat - Y). */
+static double data_term(const cvxrelu_solver *s, const double *Yhat, double *R)
+{
+    return cr_loss_residual(s->loss, s->delta, Yhat, s->Y, R, s->n, s->c) / s->N;
+}
+
 typedef struct {
     cr_relu_cert cert;                       /* signs, gradient, dual bound (relu.h) */
     double *Uprev, *V, *Unew;                /* m x d */
@@ -222,7 +229,7 @@ double cr_relu_dual_update(cvxrelu_solver *s, cr_relu_cert *st, const double *R)
 {
     double gmax = cr_relu_projected_gradient_max(s, st);
     if (s->stopped) return NAN; /* cut short: no new bound */
-    double dual = cr_dual_value(R, s->Y, s->n * s->c, gmax * s->N, s->set.lambda);
+    double dual = cr_loss_dual(s->loss, R, s->Y, s->n, s->c, gmax * s->N, s->set.lambda);
     if (dual > st->best_dual) st->best_dual = dual;
     return gmax;
 }
@@ -269,10 +276,10 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));
     cr_relu_predictions_upto(s, st->Zk, st->Yk, done);
-    double loss = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    double loss = data_term(s, st->Yk, st->R);
     if (!s->stopped) cr_relu_loss_gradient(s, ct, st->R);
     double g0 = s->stopped ? NAN : cr_relu_dual_update(s, ct, st->R);
-    /* at a zero start R = -Y: the projected gradient norm is then lambda_max, the
+    /* at a zero start R is the loss derivative at zero predictions: the projected gradient norm is then lambda_max, the
        smallest lambda for which U = 0 is optimal (its dual point Y/N is feasible) */
     if (!s->stopped && s->lambda_max < 0.0 && cr_group_norm_sum(s->U, m, d, NULL) == 0.0)
         s->lambda_max = g0;
@@ -316,7 +323,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
 
     cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    cr_sq_residual(st->Yv, s->Y, st->R, nc);
+    data_term(s, st->Yv, st->R);
     if (cr_relu_loss_gradient(s, ct, st->R)) return CVXRELU_OK; /* stopped: the iterate is unchanged */
     if (++st->since_dual >= DUAL_EVERY) {
         cr_relu_dual_update(s, ct, st->R);
@@ -354,7 +361,8 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             }
         }
         predictions(s, st->Znew, st->Ynew);
-        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N, NULL, 0);
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N, NULL, 0) *
+                cr_loss_smoothness(s->loss);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -370,7 +378,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
     s->step = cr_next_step(t, tcurv);
     size_t active;
-    double loss = cr_sq_residual(st->Yk, s->Y, st->R, nc) / (2.0 * s->N);
+    double loss = data_term(s, st->Yk, st->R);
     info->objective = loss + lambda * cr_group_norm_sum(s->U, m, d, &active);
     info->dual = ct->best_dual;
     info->violation = cr_relu_violation(s, ct, s->U, st->Zk);
@@ -463,9 +471,8 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
         }
     }
     predictions(s, Z, Yk);
-    double rr = cr_sq_residual(Yk, s->Y, R, nc);
     size_t active;
-    res->loss = rr / (2.0 * s->N);
+    res->loss = data_term(s, Yk, R);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, m, d, &active);
     res->objective = res->loss + res->penalty;
     /* the final certificate at the returned weights (the cone-projected gradient);
@@ -485,8 +492,10 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
     s->kept_dual = ct->best_dual;
     s->kept_lambda = s->set.lambda;
     if (s->lambda_max < 0.0 && !s->stopped && want_lambda_max) {
-        /* warm start: the projected gradient at U = 0, i.e. at residual -Y */
-        for (size_t i = 0; i < nc; i++) R[i] = -s->Y[i];
+        /* warm start: the projected gradient at U = 0, i.e. at the loss derivative at
+           zero predictions (squared loss: -Y); Zy (m x n >= n x c) holds them */
+        memset(ct->Zy, 0, nc * sizeof(double));
+        data_term(s, ct->Zy, R);
         if (!cr_relu_loss_gradient(s, ct, R)) {
             double lm = cr_relu_projected_gradient_max(s, ct);
             if (!s->stopped) s->lambda_max = lm;

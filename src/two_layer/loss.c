@@ -153,7 +153,7 @@ double cvxrelu_loss_eval(const cvxrelu_problem *pb, const double *Yhat, double *
            (double)(pb->n * pb->c);
 }
 
-cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int gated, cvxrelu_error *err)
+cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int any_solver, cvxrelu_error *err)
 {
     const size_t n = pb->n, c = pb->c;
     switch (pb->loss) {
@@ -193,9 +193,10 @@ cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int gated, cvxrelu_error
         break;
     default: return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown loss %d", (int)pb->loss);
     }
-    if (!gated)
+    if (!any_solver)
         return cr_fail(err, CVXRELU_ERR_INVALID,
-                       "solver: the %s loss is solved by the gated program only; the exact ReLU "
-                       "program is squared loss for now", cvxrelu_loss_name(pb->loss));
+                       "solver: the exact program's ADMM method is squared loss only (its "
+                       "linear systems are); the %s loss is solved by the projected method",
+                       cvxrelu_loss_name(pb->loss));
     return CVXRELU_OK;
 }

@@ -116,7 +116,7 @@ double cr_loss_residual(cvxrelu_loss loss, double delta, const double *Yhat, con
 double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
                     double gmax, double lambda);
 double cr_loss_smoothness(cvxrelu_loss loss);
-cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int gated, cvxrelu_error *err);
+cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int any_solver, cvxrelu_error *err);
 /* loss.c: lambda_max, the largest group norm of the loss derivative at zero predictions
    over N (Z, R: n c scratch, G: m d scratch; cr_backward's products, any loss) */
 double cr_lambda_max_at_zero(cvxrelu_solver *s, double *Z, double *R, double *G);
