@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define CVXRELU_VERSION "0.1.0"
-#define CVXRELU_MODEL_FORMAT_VERSION 3
+#define CVXRELU_MODEL_FORMAT_VERSION 4
 
 /* ------------------------------------------------------------------ status */
 
@@ -508,6 +508,10 @@ typedef struct {
     size_t patterns;
     double objective;
     double gap;
+    /* the loss it was trained with (zero: squared): the data term of its objective and
+       certificate, and what predict --scores turns its outputs into (format 4) */
+    cvxrelu_loss loss;
+    double huber_delta;      /* HUBER: delta (0: 1) */
 } cvxrelu_model;
 
 /*
@@ -559,7 +563,8 @@ CVXRELU_API void cvxrelu_model_forward(const cvxrelu_model *m, const double *X, 
 /* Encode raw rows and run the network: Yhat n x c (allocated). */
 CVXRELU_API cvxrelu_status cvxrelu_model_predict(const cvxrelu_model *m, const cvxrelu_dataset *ds,
                                      double **Yhat_out, cvxrelu_error *err);
-/* Non-convex objective (1/(2N))||f(X)-Y||^2 + (lambda/2) sum (||w_j||^2 + a_j^2). */
+/* Non-convex objective L(f(X), Y) + (lambda/2) sum (||w_j||^2 + a_j^2), L the data term
+   of the model's loss (squared: (1/(2N))||f(X)-Y||^2; docs/algorithms.md, "Losses"). */
 CVXRELU_API double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const double *Y,
                                size_t n, double lambda);
 CVXRELU_API cvxrelu_status cvxrelu_model_save(const cvxrelu_model *m, const char *path,

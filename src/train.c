@@ -272,8 +272,6 @@ static cvxrelu_status certify_network(train_ctx *t, cvxrelu_error *err)
         return CVXRELU_OK;
     }
     if (!(r->lambda > 0.0) || r->no_result) return CVXRELU_OK;
-    /* the [KP24] bounds are derived for squared loss */
-    if (t->pb.loss != CVXRELU_LOSS_SQUARED) return CVXRELU_OK;
     cvxrelu_certify_settings cs;
     cvxrelu_certify_settings_default(&cs);
     cs.bounds = s->bounds;
@@ -942,6 +940,8 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     r->decomposition_exit = CVXRELU_EXIT_CONVERGED;
     if (!relu && s->decompose != CVXRELU_TRAIN_DECOMPOSE_NONE && (st = decompose(t, err)))
         return st;
+    t->model->loss = t->pb.loss; /* its objective, certificate and scores follow it */
+    t->model->huber_delta = t->pb.huber_delta;
     double *Yc = malloc(n * c * sizeof(double)), *Yn = malloc(n * c * sizeof(double));
     if (!Yc || !Yn) {
         free(Yc);

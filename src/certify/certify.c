@@ -16,6 +16,7 @@
  * exact  s(v) itself over the arcs of the arrangement when rank X <= 2.
  */
 #include "internal.h"
+#include "two_layer.h" /* the losses (src/two_layer/loss.c) */
 
 #include <cblas.h>
 #include <float.h>
@@ -708,15 +709,18 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         st = cr_fail(err, CVXRELU_ERR_NOMEM, "certify: out of memory (n = %zu, d = %zu)", n, d);
         goto done;
     }
-    cvxrelu_model_forward(m, X, n, F);
-    /* UB = the network's objective, from the residual already at hand (same sums as
-       cvxrelu_model_objective, without a second forward pass) */
-    double sq = 0.0;
-    for (size_t i = 0; i < n * c; i++) {
-        V[i] = Y[i] - F[i];
-        sq += (F[i] - Y[i]) * (F[i] - Y[i]);
+    {
+        cvxrelu_problem pb = {X, n, d, Y, c, m->loss, m->huber_delta};
+        if ((st = cr_loss_check(&pb, 1, err))) goto done;
     }
-    cert->upper_bound = sq / (2.0 * (double)N) + cr_model_penalty(m, lambda);
+    cvxrelu_model_forward(m, X, n, F);
+    /* UB = the network's objective, from the loss derivative R at hand (same sums as
+       cvxrelu_model_objective, without a second forward pass); v = -R is the dual
+       direction (squared loss: the residual Y - f(X)) */
+    const double delta = m->huber_delta > 0.0 ? m->huber_delta : 1.0;
+    const double data = cr_loss_residual(m->loss, delta, F, Y, V, n, c) / (double)N;
+    for (size_t i = 0; i < n * c; i++) V[i] = -V[i];
+    cert->upper_bound = data + cr_model_penalty(m, lambda);
     if (!isfinite(cert->upper_bound)) {
         st = cr_fail(err, CVXRELU_ERR_NUMERIC, "certify: the network's objective is not finite");
         goto done;
@@ -780,7 +784,10 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     }
 
     cert_ctx cx = {X, n, d, rownorm, Gall, X2, resid, buf, bs, G1, M, &loop};
-    double lb = 0.0, worst = 0.0;
+    /* squared loss: the outputs decouple, each gets its own scale a of v_k; the other
+       losses couple the outputs (ce) or bound the scale (<= 1, the conjugate's domain):
+       one scale alpha <= beta / max_k sbar_k for every output, the best on that range */
+    double lb = 0.0, worst = 0.0, amax = INFINITY;
     unsigned used_count[CVXRELU_SBOUND_COUNT] = {0};
     int feasible = 1;
     for (size_t k = 0; k < c; k++) {
@@ -810,7 +817,8 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
         double sbar = sb[used];
         worst = fmax(worst, sbar / beta);
         if (sbar > beta) feasible = 0;
-        if (vv > 0.0 && yv > 0.0) {
+        if (sbar > 0.0) amax = fmin(amax, beta / sbar);
+        if (m->loss == CVXRELU_LOSS_SQUARED && vv > 0.0 && yv > 0.0) {
             double a = yv / vv;
             if (sbar > 0.0 && beta / sbar < a) a = beta / sbar;
             lb += a * yv - 0.5 * a * a * vv;
@@ -820,7 +828,13 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     for (int b = 0; b < CVXRELU_SBOUND_COUNT; b++)
         if (used_count[b] > used_count[cert->used]) cert->used = (cvxrelu_sbound)b;
     cert->s_over_beta = worst;
-    cert->lower_bound = lb / (double)N;
+    if (m->loss == CVXRELU_LOSS_SQUARED) {
+        cert->lower_bound = lb / (double)N;
+    } else { /* V = -R: the derivative back in place for the conjugates */
+        for (size_t i = 0; i < n * c; i++) V[i] = -V[i];
+        cert->lower_bound = cr_loss_dual_best(m->loss, V, Y, n, c, amax);
+        for (size_t i = 0; i < n * c; i++) V[i] = -V[i];
+    }
     cert->ratio = cert->lower_bound > 0.0 ? cert->upper_bound / cert->lower_bound : INFINITY;
     cert->dual_feasible = feasible;
     /* LB is valid whether or not v itself is dual feasible (a scales it) */

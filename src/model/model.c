@@ -201,10 +201,10 @@ double cvxrelu_model_objective(const cvxrelu_model *m, const double *X, const do
     double *Yhat = cr_malloc(n, c * sizeof(double));
     if (!Yhat) return NAN;
     cvxrelu_model_forward(m, X, n, Yhat);
-    double loss = 0.0;
-    for (size_t i = 0; i < n * c; i++) loss += (Yhat[i] - Y[i]) * (Yhat[i] - Y[i]);
+    cvxrelu_problem pb = {X, n, m->d, Y, c, m->loss, m->huber_delta};
+    double loss = cvxrelu_loss_eval(&pb, Yhat, NULL);
     free(Yhat);
-    return loss / (2.0 * (double)(n * c)) + cr_model_penalty(m, lambda);
+    return loss + cr_model_penalty(m, lambda);
 }
 
 double cr_model_penalty(const cvxrelu_model *m, double lambda)

@@ -156,9 +156,11 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
 {
     const cvxrelu_model *m = user;
     const cvxrelu_encoding *e = m->enc;
-    /* version 3 only where it adds something (the targets' standardization), so that
-       other models stay readable by version-2 readers */
-    fprintf(f, "cvxrelu-model %d\n", e->standardize_y ? CVXRELU_MODEL_FORMAT_VERSION : 2);
+    /* the oldest version that holds what the model has: 4 with a loss other than
+       squared, 3 with standardized targets, else 2 (older readers keep reading the
+       models they can) */
+    const int version = m->loss != CVXRELU_LOSS_SQUARED ? 4 : e->standardize_y ? 3 : 2;
+    fprintf(f, "cvxrelu-model %d\n", version);
     fprintf(f, "kind %s\n", kind_name(m->kind));
     fprintf(f, "task %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     fprintf(f, "d_raw %zu\nd %zu\noutputs %zu\n", e->d_raw, e->d, e->c);
@@ -189,6 +191,10 @@ static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
     fputs("\nscale", f);
     put_vec(f, e->scale, e->d_raw);
     if (e->standardize_y) fprintf(f, "\ntarget_mean %.17g\ntarget_scale %.17g", e->y_mean, e->y_scale);
+    if (m->loss == CVXRELU_LOSS_HUBER)
+        fprintf(f, "\nloss huber %.17g", m->huber_delta > 0.0 ? m->huber_delta : 1.0);
+    else if (m->loss != CVXRELU_LOSS_SQUARED)
+        fprintf(f, "\nloss %s", cvxrelu_loss_name(m->loss));
     if (m->kind == CVXRELU_MODEL_RELU3) {
         /* one line per sub-network: output, third-layer weight, second layer, first layer */
         fprintf(f, "\nsubnets %zu width1 %zu\n", m->m, m->width1);
@@ -378,6 +384,47 @@ static cvxrelu_status opt_key_double(reader *r, const char *key, double *v)
     r->again = 1;
     if (strncmp(l, key, kl) != 0 || (l[kl] != ' ' && l[kl] != '\0')) return CVXRELU_OK;
     return key_double(r, key, v);
+}
+
+/* The optional "loss NAME [DELTA]" line (format 4; absent: squared). */
+static cvxrelu_status read_loss(reader *r, cvxrelu_model *m)
+{
+    m->loss = CVXRELU_LOSS_SQUARED;
+    char *l = next_line(r);
+    if (!l) return r->st;
+    r->again = 1;
+    if (strncmp(l, "loss ", 5) != 0) return CVXRELU_OK;
+    r->again = 0;
+    const char *v = l + 5;
+    static const cvxrelu_loss named[] = {CVXRELU_LOSS_SQUARED, CVXRELU_LOSS_LOGISTIC,
+                                         CVXRELU_LOSS_CE};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        if (strcmp(v, cvxrelu_loss_name(named[i])) == 0) {
+            m->loss = named[i];
+            goto check;
+        }
+    if (strncmp(v, "huber ", 6) == 0) {
+        char *end = NULL;
+        m->huber_delta = strtod(v + 6, &end);
+        if (end != v + 6 && !*end && m->huber_delta > 0.0 && isfinite(m->huber_delta)) {
+            m->loss = CVXRELU_LOSS_HUBER;
+            return CVXRELU_OK;
+        }
+    }
+    return cr_fail(r->err, CVXRELU_ERR_FORMAT,
+                   "%s:%zu: loss: expected squared, logistic, ce or 'huber DELTA' (DELTA > 0), "
+                   "got \"%s\"", r->path, r->line, v);
+check:
+    /* logistic: one output of two classes; ce: one output per class */
+    if ((m->loss == CVXRELU_LOSS_LOGISTIC && (m->enc->task != CVXRELU_TASK_CLASSIFICATION ||
+                                              m->enc->c != 1)) ||
+        (m->loss == CVXRELU_LOSS_CE && (m->enc->task != CVXRELU_TASK_CLASSIFICATION ||
+                                        m->enc->c < 2)))
+        return cr_fail(r->err, CVXRELU_ERR_FORMAT,
+                       "%s:%zu: the %s loss needs a classification model with %s", r->path,
+                       r->line, v, m->loss == CVXRELU_LOSS_CE ? "three or more classes"
+                                                               : "two classes");
+    return CVXRELU_OK;
 }
 
 /* Undo put_escaped in place. */
@@ -583,6 +630,7 @@ cvxrelu_status cvxrelu_model_load(const char *path, cvxrelu_model **out, cvxrelu
         e->y_mean = 0.0;
         e->y_scale = 1.0;
     }
+    if (version >= 4 && (st = read_loss(&r, m))) goto fail;
     if (m->kind == CVXRELU_MODEL_RELU3) {
         if ((st = read_subnets(&r, m))) goto fail;
         goto done;

@@ -95,17 +95,24 @@ double cr_loss_residual(cvxrelu_loss loss, double delta, const double *Yhat, con
 
 static double xlogx(double p) { return p > 0.0 ? p * log(p) : 0.0; }
 
-double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
-                    double gmax, double lambda)
+double cr_loss_dual_at(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
+                       double alpha)
 {
     const size_t N = n * c;
     const double Nd = (double)N;
-    double alpha = 1.0;
-    if (gmax > 0.0 && lambda * Nd < gmax) alpha = lambda * Nd / gmax;
     double acc = 0.0;
     switch (loss) {
     case CVXRELU_LOSS_SQUARED:
-    case CVXRELU_LOSS_HUBER: return cr_dual_value(R, Y, N, gmax, lambda);
+    case CVXRELU_LOSS_HUBER: {
+        /* -(1/N) sum (s^2/2 + s y) at s = alpha R (Huber: |alpha R| <= delta for
+           alpha <= 1, R being clipped to [-delta, delta]) */
+        double ry = 0.0, rr = 0.0;
+        for (size_t i = 0; i < N; i++) {
+            ry += R[i] * Y[i];
+            rr += R[i] * R[i];
+        }
+        return -alpha * ry / Nd - alpha * alpha * rr / (2.0 * Nd);
+    }
     case CVXRELU_LOSS_LOGISTIC:
         for (size_t i = 0; i < N; i++) {
             double y = Y[i] > 0.0 ? 1.0 : -1.0;
@@ -122,6 +129,49 @@ double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t 
         return acc / Nd;
     }
     return NAN;
+}
+
+double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
+                    double gmax, double lambda)
+{
+    const double Nd = (double)(n * c);
+    double alpha = 1.0;
+    if (gmax > 0.0 && lambda * Nd < gmax) alpha = lambda * Nd / gmax;
+    if (loss == CVXRELU_LOSS_SQUARED || loss == CVXRELU_LOSS_HUBER)
+        return cr_dual_value(R, Y, n * c, gmax, lambda);
+    return cr_loss_dual_at(loss, R, Y, n, c, alpha);
+}
+
+double cr_loss_dual_best(cvxrelu_loss loss, const double *R, const double *Y, size_t n,
+                         size_t c, double amax)
+{
+    /* the dual value is concave in alpha (minus a convex conjugate along a ray):
+       golden-section search, then the best point seen (every one is a valid bound) */
+    if (loss != CVXRELU_LOSS_SQUARED) amax = fmin(amax, 1.0); /* the conjugates' domains */
+    if (!(amax > 0.0)) return cr_loss_dual_at(loss, R, Y, n, c, 0.0);
+    const double gr = 0.5 * (sqrt(5.0) - 1.0);
+    double a = 0.0, b = amax, x1 = b - gr * (b - a), x2 = a + gr * (b - a);
+    double f1 = cr_loss_dual_at(loss, R, Y, n, c, x1), f2 = cr_loss_dual_at(loss, R, Y, n, c, x2);
+    double best = fmax(fmax(f1, f2), fmax(cr_loss_dual_at(loss, R, Y, n, c, 0.0),
+                                          cr_loss_dual_at(loss, R, Y, n, c, amax)));
+    for (int it = 0; it < 80; it++) {
+        if (f1 < f2) {
+            a = x1;
+            x1 = x2;
+            f1 = f2;
+            x2 = a + gr * (b - a);
+            f2 = cr_loss_dual_at(loss, R, Y, n, c, x2);
+            best = fmax(best, f2);
+        } else {
+            b = x2;
+            x2 = x1;
+            f2 = f1;
+            x1 = b - gr * (b - a);
+            f1 = cr_loss_dual_at(loss, R, Y, n, c, x1);
+            best = fmax(best, f1);
+        }
+    }
+    return best;
 }
 
 double cr_loss_smoothness(cvxrelu_loss loss)

@@ -110,9 +110,17 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
 /* loss.c: the sum of the losses at Yhat, R (may be NULL) their derivatives; the dual
    value at the scaled derivatives R; the loss's largest second derivative; the check
-   of a problem's targets against its loss (gated: the program solves any loss). */
+   of a problem's targets against its loss (any_solver 0: the ADMM method, squared only). */
 double cr_loss_residual(cvxrelu_loss loss, double delta, const double *Yhat, const double *Y,
                         double *R, size_t n, size_t c);
+/* -(1/N) sum_i l_i*(alpha R_i): the dual value at the point alpha R (R the loss
+   derivative at some predictions; valid for alpha in [0, 1], any alpha for squared
+   loss) */
+double cr_loss_dual_at(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
+                       double alpha);
+/* the largest of those values over alpha in [0, amax] (concave in alpha) */
+double cr_loss_dual_best(cvxrelu_loss loss, const double *R, const double *Y, size_t n,
+                         size_t c, double amax);
 double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
                     double gmax, double lambda);
 double cr_loss_smoothness(cvxrelu_loss loss);
