@@ -52,7 +52,8 @@ static const opt_def train_table[] = {
      CVXRELU_SDP_ADMM,
      "admm (default; first-order, larger n) | dsdp (interior point, Debian's DSDP; small n)"},
     {"--relu-solver", M_RELU, NULL, "S", OPT_CHOICE, F(s.relu_method), OPT_NONE, NB, "auto|projected|admm", 0,
-     "relu: the exact program's solver: auto (default: admm for n <= 4000, n^2 P <= 2e9 and "
+     "relu: the exact program's solver: auto (default: projected for losses other than "
+     "squared, else admm for n <= 4000, n^2 P <= 2e9 and "
      "d >= 48, else projected) | projected (R-FISTA with cone projections) | admm (splitting whose "
      "iterations are GEMMs)"},
     {"--eps-feas", 0, NULL, "E", OPT_DOUBLE, F(s.tol_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
@@ -121,6 +122,12 @@ static const opt_def train_table[] = {
      "CSV of gate vectors (one per row, d values in the transformed input space; d = features "
      "+ 1 with the bias column, features with --raw); used first, then sampling fills up to "
      "--patterns if that option is also given"},
+    {"--loss", M_GATED | M_RELU | M_PATH, NULL, "L", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+     "the data term's loss: auto (default: logistic for two classes, ce for more, squared "
+     "for regression) | squared | logistic (two classes) | ce (cross-entropy of the softmax, "
+     "three or more classes) | huber[:DELTA] (regression; DELTA in standardized target units, "
+     "default 1); the exact program's admm solver is squared only (docs/algorithms.md, "
+     "\"Losses\"); --model sdp and relu3 and the local optimizers are squared loss"},
     {"--lambda", 0, NULL, "L", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "regularization on the canonical scale, or auto: chosen by K-fold cross-validation over "
      "the regularization path, then a fit on all training rows (docs/algorithms.md, "
@@ -219,7 +226,7 @@ void train_help(void)
            "130 interrupted by SIGINT/SIGTERM (the model of the last iterate is written).\n");
 }
 
-/* The rows parsed here: --decompose [closed|min-norm], --patterns P|all, --bounds. */
+/* The rows parsed here: --decompose [closed|min-norm], --patterns P|all, --bounds, --loss. */
 static int train_special(void *opts, const opt_def *row, int argc, char **argv, int *i)
 {
     train_opts *o = opts;
@@ -243,6 +250,28 @@ static int train_special(void *opts, const opt_def *row, int argc, char **argv, 
         o->s.lambda = strtod(v, &end);
         if (end != v && !*end && isfinite(o->s.lambda) && o->s.lambda >= 0.0) return 0;
         die_msg("--lambda: expected a number >= 0 or auto, got \"%s\"", v);
+        return -1;
+    }
+    if (strcmp(row->name, "--loss") == 0) {
+        static const cvxrelu_loss named[] = {CVXRELU_LOSS_AUTO, CVXRELU_LOSS_SQUARED,
+                                             CVXRELU_LOSS_LOGISTIC, CVXRELU_LOSS_CE,
+                                             CVXRELU_LOSS_HUBER};
+        for (size_t k = 0; k < sizeof named / sizeof *named; k++)
+            if (strcmp(v, cvxrelu_loss_name(named[k])) == 0) {
+                o->s.loss = named[k];
+                return 0;
+            }
+        if (strncmp(v, "huber:", 6) == 0) {
+            char *end = NULL;
+            double dl = strtod(v + 6, &end);
+            if (end != v + 6 && !*end && isfinite(dl) && dl > 0.0) {
+                o->s.loss = CVXRELU_LOSS_HUBER;
+                o->s.huber_delta = dl;
+                return 0;
+            }
+        }
+        die_msg("--loss: expected auto, squared, logistic, ce, huber or huber:DELTA (DELTA > 0), "
+                "got \"%s\"", v);
         return -1;
     }
     if (strcmp(row->name, "--bounds") == 0) {

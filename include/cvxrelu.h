@@ -389,9 +389,11 @@ typedef struct {
    LOGISTIC  log(1 + exp(-y yhat)), one output, targets -1 / +1;
    CE        log sum_k exp(yhat_k) - yhat_y, c >= 2 outputs, one-hot target rows;
    HUBER     (yhat - y)^2 / 2 where |yhat - y| <= delta, else delta |yhat - y| - delta^2 / 2.
-   Losses other than SQUARED are solved by the gated program (CVXRELU_SOLVER_RFISTA)
-   only so far. */
+   Every loss is solved by the gated program and by the exact program's projected
+   method; the exact program's ADMM method is SQUARED only.  AUTO is for
+   cvxrelu_train_settings only (cvxrelu_train_loss resolves it). */
 typedef enum {
+    CVXRELU_LOSS_AUTO = -1,
     CVXRELU_LOSS_SQUARED = 0,
     CVXRELU_LOSS_LOGISTIC,
     CVXRELU_LOSS_CE,
@@ -1128,8 +1130,10 @@ typedef struct {
     size_t n_gates;
     const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
                                   its weights); default NULL */
-    cvxrelu_loss loss;       /* the data term's loss (GATED solves any, the others
-                                squared only); default 0 (SQUARED) */
+    cvxrelu_loss loss;       /* the data term's loss (GATED and RELU solve any, the
+                                others squared only); default -1 (AUTO: logistic for
+                                two classes, ce for more, squared for regression and
+                                for the programs that are squared only) */
     double huber_delta;      /* HUBER: delta; default 1 (in standardized target units) */
     double lambda;           /* regularization, canonical scale; default 1e-3 */
     int lambda_auto;         /* GATED, RELU: choose lambda by cross-validation over the
@@ -1193,10 +1197,16 @@ typedef struct {
 } cvxrelu_train_settings;
 
 CVXRELU_API void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
+/* The loss a run of s trains with on data of this task and c outputs: s->loss, or for
+   AUTO logistic (classification, c = 1) or ce (classification, c >= 2) on the GATED
+   and RELU programs (not the RELU ADMM method), else squared. */
+CVXRELU_API cvxrelu_loss cvxrelu_train_loss(const cvxrelu_train_settings *s, cvxrelu_task task,
+                                            size_t c);
 
 /* What cvxrelu_train did, filled in as it goes (on_phase sees it partly filled). */
 struct cvxrelu_train_report {
     cvxrelu_train_program program;
+    cvxrelu_loss loss;       /* the data term's loss it trained with (AUTO resolved) */
     size_t n, d, c;          /* training rows, encoded columns (bias included), outputs */
     size_t d_raw;            /* raw feature columns */
     cvxrelu_task task;
@@ -1295,6 +1305,7 @@ typedef struct {
     cvxrelu_train_program program; /* GATED or RELU */
     size_t n, d, c, patterns;
     cvxrelu_task task;
+    cvxrelu_loss loss;       /* the data term's loss (AUTO resolved) */
     double lambda_max;       /* on the sampled patterns */
     size_t n_points;         /* lambdas solved (fewer than asked after a stop) */
     cvxrelu_path_point *points; /* owned: cvxrelu_path_report_free */

@@ -1,6 +1,7 @@
 /*
  * Growing the pattern set from the dual (docs/algorithms.md, "Growing the patterns"):
- * at a solution of the sampled program with residual R = Yhat - Y, a pattern D whose
+ * at a solution of the sampled program with loss derivative R (squared loss: the
+ * residual Yhat - Y; docs/algorithms.md, "Losses"), a pattern D whose
  * block ||X^T D R_k|| / N exceeds lambda violates the dual constraint of the gated
  * program over all patterns, and adding it lowers the optimum; for the exact program a
  * neuron g in the cone of its own pattern with |<X^T D R_k, g>| / (N ||g||) > lambda does.  The search is a heuristic

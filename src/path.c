@@ -215,6 +215,7 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     r->d = d;
     r->c = c;
     r->task = enc->task;
+    r->loss = cvxrelu_train_loss(s, enc->task, c);
     cvxrelu_limits lim = {s->time_limit_s, s->interrupt};
     cvxrelu_exit pex = CVXRELU_EXIT_CONVERGED;
     st = s->all_patterns ? cvxrelu_patterns_enumerate(X, n, d, &pat, err)
@@ -224,7 +225,7 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     r->exit = pex;
     if (!pat) goto done;
     r->patterns = pat->P;
-    const cvxrelu_problem pb = {X, n, d, Y, c, s->loss, s->huber_delta};
+    const cvxrelu_problem pb = {X, n, d, Y, c, r->loss, s->huber_delta};
     r->lambda_max = cvxrelu_lambda_max(&pb, pat);
     if (!isfinite(r->lambda_max) || !(grid = make_grid(r->lambda_max, &s->path)) ||
         !(r->points = calloc(s->path.lambdas ? s->path.lambdas : 1, sizeof *r->points))) {

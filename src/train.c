@@ -20,7 +20,7 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->standardize = 1;
     s->bias = 1;
     s->patterns = 100;
-    s->loss = CVXRELU_LOSS_SQUARED;
+    s->loss = CVXRELU_LOSS_AUTO;
     s->huber_delta = 1.0;
     s->lambda = set.lambda;
     s->tol = set.tol;
@@ -128,8 +128,12 @@ static cvxrelu_status grow(train_ctx *t, const cvxrelu_settings *set0, int relu,
     cvxrelu_train_report *r = t->r;
     const size_t n = t->pb.n, d = t->pb.d, c = t->pb.c, per = relu ? 2 : 1;
     const size_t P0 = t->pat->P, cap = s->grow_max ? s->grow_max : (P0 < 10 ? 100 : 10 * P0);
-    double *R = cr_malloc(n, c * sizeof(double));
-    if (!R) return cr_fail(err, CVXRELU_ERR_NOMEM, "grow: out of memory");
+    double *R = cr_malloc(n, c * sizeof(double)), *Yhat = cr_malloc(n, c * sizeof(double));
+    if (!R || !Yhat) {
+        free(R);
+        free(Yhat);
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "grow: out of memory");
+    }
     cvxrelu_status st = CVXRELU_OK;
     r->grow_end = "rounds";
     r->grow_objective0 = r->convex.objective;
@@ -145,8 +149,9 @@ static cvxrelu_status grow(train_ctx *t, const cvxrelu_settings *set0, int relu,
             break;
         }
         const size_t want = s->grow_batch < cap - P ? s->grow_batch : cap - P;
-        if ((st = cvxrelu_solver_predict_train(t->solver, R))) break;
-        for (size_t i = 0; i < n * c; i++) R[i] -= t->Y[i];
+        /* R: the loss derivative at the predictions (squared loss: Yhat - Y) */
+        if ((st = cvxrelu_solver_predict_train(t->solver, Yhat))) break;
+        cvxrelu_loss_eval(&t->pb, Yhat, R);
         double *Gn = NULL, maxs = 0.0;
         size_t mn = 0;
         if ((st = cr_grow_search(&t->pb, R, t->pat, relu, want, r->lambda, s->seed + round, &Gn,
@@ -204,6 +209,7 @@ static cvxrelu_status grow(train_ctx *t, const cvxrelu_settings *set0, int relu,
         }
     }
     free(R);
+    free(Yhat);
     return st;
 }
 
@@ -839,7 +845,9 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
     r->n = n;
     r->d = d;
     r->c = c;
-    t->pb = (cvxrelu_problem){t->X, n, d, t->Y, c, t->s->loss, t->s->huber_delta};
+    t->pb = (cvxrelu_problem){t->X, n, d, t->Y, c, cvxrelu_train_loss(s, t->enc->task, c),
+                              t->s->huber_delta};
+    r->loss = t->pb.loss;
     r->d_raw = t->enc->d_raw;
     r->task = t->enc->task;
     r->lambda = s->beta > 0.0 ? s->beta / (double)(n * c) : s->lambda;
@@ -986,22 +994,18 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
                        "programs");
     if (s->gates && !s->n_gates)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");
-    if (s->loss != CVXRELU_LOSS_SQUARED && s->program != CVXRELU_TRAIN_GATED &&
-        s->program != CVXRELU_TRAIN_RELU)
+    if (s->loss != CVXRELU_LOSS_SQUARED && s->loss != CVXRELU_LOSS_AUTO &&
+        s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU)
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
                        "train: the %s loss is built for the gated and the exact ReLU programs; "
                        "the SDP and three-layer programs are squared loss (as in their papers), "
                        "and so are the local optimizers for now", cvxrelu_loss_name(s->loss));
-    if (s->loss != CVXRELU_LOSS_SQUARED && s->program == CVXRELU_TRAIN_RELU &&
-        s->relu_method == CVXRELU_RELU_ADMM)
+    if (s->loss != CVXRELU_LOSS_SQUARED && s->loss != CVXRELU_LOSS_AUTO &&
+        s->program == CVXRELU_TRAIN_RELU && s->relu_method == CVXRELU_RELU_ADMM)
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
                        "train: the exact program's ADMM method is squared loss only; the %s "
                        "loss is solved by the projected method (--relu-solver projected or auto)",
                        cvxrelu_loss_name(s->loss));
-    if (s->loss != CVXRELU_LOSS_SQUARED && (s->grow || s->prune))
-        return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
-                       "train: --grow and --prune are squared loss only so far (the %s loss "
-                       "was asked for)", cvxrelu_loss_name(s->loss));
     memset(report, 0, sizeof *report);
     const double t0 = cr_now();
     train_ctx t;

@@ -26,7 +26,7 @@ import tempfile
 SHARED = {"version": str, "model": str, "exit": str, "task": str, "n": int, "d": int,
           "outputs": int, "lambda": float, "beta": float, "neurons": int, "objective": float,
           "seed": int, "blas": str, "threads": int}
-TRAIN_ONLY = {"model_written": int, "solver": str, "iterations": int, "solve_time_s": float,
+TRAIN_ONLY = {"model_written": int, "solver": str, "loss_function": str, "iterations": int, "solve_time_s": float,
               "train_mse": float}
 
 

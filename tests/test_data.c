@@ -972,12 +972,12 @@ static void test_model_version1_loads(void **state)
             fail_msg("case %zu: %s", i, err.msg);
     }
     snprintf(text2, sizeof text2, "%s", v1);
-    text2[14] = '4';
+    text2[14] = '5';
     cvxrelu_model *bad = (cvxrelu_model *)&bad;
-    assert_int_equal(cvxrelu_model_load(write_text("v4.model", text2), &bad, &err),
+    assert_int_equal(cvxrelu_model_load(write_text("v5.model", text2), &bad, &err),
                      CVXRELU_ERR_FORMAT);
     assert_null(bad);
-    assert_non_null(strstr(err.msg, "unsupported model format version 4"));
+    assert_non_null(strstr(err.msg, "unsupported model format version 5"));
 }
 
 int main(void)

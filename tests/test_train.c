@@ -46,6 +46,9 @@ static cvxrelu_dataset *class_set(size_t n)
 /* The network's objective by its definition, on the encoded training rows:
    (1/(2 n c)) ||f(X) - Y||^2 + (lambda/2) sum_j (||w_j||^2 + a_j^2), with
    f_k(x) = sum_{out(j) = k} a_j s_j(x) x.w_j, s_j the gate or the ReLU's. */
+/* The network's objective written out from its definition, under the model's loss
+   (squared, logistic or ce; docs/algorithms.md, "Losses"); mse: the mean squared
+   error of its outputs. */
 static double objective_by_definition(const cvxrelu_model *m, const cvxrelu_dataset *ds,
                                       double lambda, double *mse)
 {
@@ -53,10 +56,12 @@ static double objective_by_definition(const cvxrelu_model *m, const cvxrelu_data
     assert_int_equal(cvxrelu_encoding_features(m->enc, ds, &X, NULL), CVXRELU_OK);
     assert_int_equal(cvxrelu_encoding_targets(m->enc, ds, &Y, NULL), CVXRELU_OK);
     const size_t n = ds->n, d = m->d, c = m->enc->c;
-    double se = 0.0;
+    assert_true(c <= 16);
+    double se = 0.0, data = 0.0;
     for (size_t i = 0; i < n; i++) {
+        double f[16], norm = 0.0, fy = 0.0;
         for (size_t k = 0; k < c; k++) {
-            double f = 0.0;
+            f[k] = 0.0;
             for (size_t j = 0; j < m->m; j++) {
                 if (m->out[j] != k) continue;
                 double z = 0.0, g = 0.0;
@@ -65,11 +70,18 @@ static double objective_by_definition(const cvxrelu_model *m, const cvxrelu_data
                     if (m->G) g += X[i * d + t] * m->G[j * d + t];
                 }
                 const int on = m->G ? g > 0.0 : z > 0.0;
-                if (on) f += m->a[j] * z;
+                if (on) f[k] += m->a[j] * z;
             }
-            se += (f - Y[i * c + k]) * (f - Y[i * c + k]);
+            const double y = Y[i * c + k];
+            se += (f[k] - y) * (f[k] - y);
+            norm += exp(f[k]);
+            if (y == 1.0) fy = f[k];
+            if (m->loss == CVXRELU_LOSS_LOGISTIC) data += log(1.0 + exp(-y * f[k]));
         }
+        if (m->loss == CVXRELU_LOSS_CE) data += log(norm) - fy;
     }
+    if (m->loss == CVXRELU_LOSS_SQUARED) data = se / 2.0;
+    else assert_true(m->loss == CVXRELU_LOSS_LOGISTIC || m->loss == CVXRELU_LOSS_CE);
     double pen = 0.0;
     for (size_t j = 0; j < m->m; j++) {
         for (size_t t = 0; t < d; t++) pen += m->W[j * d + t] * m->W[j * d + t];
@@ -78,7 +90,7 @@ static double objective_by_definition(const cvxrelu_model *m, const cvxrelu_data
     free(X);
     free(Y);
     if (mse) *mse = se / (double)(n * c);
-    return se / (2.0 * (double)(n * c)) + 0.5 * lambda * pen;
+    return data / (double)(n * c) + 0.5 * lambda * pen;
 }
 
 static void test_gated_exact_recovery(void **state)
@@ -192,6 +204,9 @@ static void test_relu_program_and_phases(void **state)
     assert_int_equal(m->kind, CVXRELU_MODEL_RELU);
     assert_int_equal(r.task, CVXRELU_TASK_CLASSIFICATION);
     assert_int_equal(r.c, 3);
+    /* the default loss of three classes: cross-entropy, kept in the model */
+    assert_int_equal(r.loss, CVXRELU_LOSS_CE);
+    assert_int_equal(m->loss, CVXRELU_LOSS_CE);
     assert_true(r.convex.violation <= s.tol_feas);
     assert_true(r.recovery_max_abs_diff <= 1e-8);
     assert_true(r.train_metrics.accuracy == r.test_metrics.accuracy);

@@ -56,7 +56,8 @@ def run_case(name, n, d, P, kind, lam, seed, tmp):
     out = os.path.join(tmp, name + ".json")
     task = "regression" if kind == "regression" else "classification"
     cmd = [BIN, "train", data, "--raw", "--gates", gates, "--lambda", repr(lam), "--eps",
-           "1e-10", "--max-iter", "200000", "--task", task, "-q", "--json", out]
+           "1e-10", "--max-iter", "200000", "--task", task, "--loss", "squared", "-q",
+           "--json", out]
     subprocess.run(cmd, check=True)
     with open(out) as f:
         ours = json.load(f)

@@ -117,17 +117,17 @@ static void convex_banner(cvxrelu_progress *pg, const cvxrelu_train_report *r)
     const int relu = r->program == CVXRELU_TRAIN_RELU;
     cvxrelu_relu_method rm = s->relu_method;
     if (rm == CVXRELU_RELU_AUTO)
-        rm = s->loss != CVXRELU_LOSS_SQUARED ? CVXRELU_RELU_PROJECTED
+        rm = r->loss != CVXRELU_LOSS_SQUARED ? CVXRELU_RELU_PROJECTED
                                              : cvxrelu_relu_method_for(r->n, r->d, r->c, r->patterns);
     say(pg, "cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
          !relu ? "gated ReLU group lasso, R-FISTA"
          : rm == CVXRELU_RELU_ADMM ? "exact ReLU (cone-constrained), ADMM with cone slacks"
                                    : "exact ReLU (cone-constrained), R-FISTA with cone-projection prox",
          cvxrelu_blas_info());
-    say(pg, "data %s: n=%zu d=%zu%s c=%zu task=%s | patterns %zu of %zu gates drawn\n",
+    say(pg, "data %s: n=%zu d=%zu%s c=%zu task=%s loss=%s | patterns %zu of %zu gates drawn\n",
          pg->data_name, r->n, r->d_raw, s->bias ? " (+bias)" : "", r->c,
-         r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression", r->patterns,
-         r->gates_drawn);
+         r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression",
+         cvxrelu_loss_name(r->loss), r->patterns, r->gates_drawn);
     say(pg, "lambda %.6g (beta = lambda n c = %.6g) | eps_gap %.1e | seed %llu", r->lambda,
          r->lambda * (double)(r->n * r->c), s->tol, (unsigned long long)s->seed);
     if (!relu) {

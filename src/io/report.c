@@ -296,6 +296,7 @@ static void shared_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
     cvxrelu_json_str(j, "exit", cvxrelu_exit_string(ex));
     cvxrelu_json_str(j, "task",
                      r->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    cvxrelu_json_str(j, "loss_function", cvxrelu_loss_name(r->loss));
     cvxrelu_json_int(j, "n", (long long)n);
     cvxrelu_json_int(j, "d", (long long)r->d_raw);
     cvxrelu_json_int(j, "outputs", (long long)c);
@@ -581,6 +582,7 @@ void cvxrelu_path_report_json(cvxrelu_json *j, const cvxrelu_path_report *r)
     cvxrelu_json_str(j, "model", r->program == CVXRELU_TRAIN_RELU ? "relu" : "gated");
     cvxrelu_json_str(j, "task", r->task == CVXRELU_TASK_CLASSIFICATION ? "classification"
                                                                       : "regression");
+    cvxrelu_json_str(j, "loss_function", cvxrelu_loss_name(r->loss));
     cvxrelu_json_int(j, "n", (long long)r->n);
     cvxrelu_json_int(j, "d", (long long)r->d);
     cvxrelu_json_int(j, "c", (long long)r->c);

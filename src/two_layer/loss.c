@@ -22,6 +22,7 @@ const char *cvxrelu_loss_name(cvxrelu_loss loss)
     case CVXRELU_LOSS_LOGISTIC: return "logistic";
     case CVXRELU_LOSS_CE: return "ce";
     case CVXRELU_LOSS_HUBER: return "huber";
+    case CVXRELU_LOSS_AUTO: return "auto";
     }
     return "unknown";
 }
@@ -89,6 +90,7 @@ double cr_loss_residual(cvxrelu_loss loss, double delta, const double *Yhat, con
             }
         }
         return acc;
+    case CVXRELU_LOSS_AUTO: break; /* not a loss of a problem */
     }
     return NAN;
 }
@@ -127,6 +129,7 @@ double cr_loss_dual_at(cvxrelu_loss loss, const double *R, const double *Y, size
                 acc -= xlogx(fmax(0.0, alpha * R[i * c + k] + (k == y)));
         }
         return acc / Nd;
+    case CVXRELU_LOSS_AUTO: break;
     }
     return NAN;
 }
@@ -182,7 +185,8 @@ double cr_loss_smoothness(cvxrelu_loss loss)
     case CVXRELU_LOSS_LOGISTIC: return 0.25;
     case CVXRELU_LOSS_CE: return 0.5;
     case CVXRELU_LOSS_SQUARED:
-    case CVXRELU_LOSS_HUBER: break;
+    case CVXRELU_LOSS_HUBER:
+    case CVXRELU_LOSS_AUTO: break;
     }
     return 1.0;
 }
@@ -249,4 +253,13 @@ cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int any_solver, cvxrelu_
                        "linear systems are); the %s loss is solved by the projected method",
                        cvxrelu_loss_name(pb->loss));
     return CVXRELU_OK;
+}
+
+cvxrelu_loss cvxrelu_train_loss(const cvxrelu_train_settings *s, cvxrelu_task task, size_t c)
+{
+    if (s->loss != CVXRELU_LOSS_AUTO) return s->loss;
+    const int any = s->program == CVXRELU_TRAIN_GATED ||
+                    (s->program == CVXRELU_TRAIN_RELU && s->relu_method != CVXRELU_RELU_ADMM);
+    if (!any || task != CVXRELU_TASK_CLASSIFICATION) return CVXRELU_LOSS_SQUARED;
+    return c == 1 ? CVXRELU_LOSS_LOGISTIC : CVXRELU_LOSS_CE;
 }
