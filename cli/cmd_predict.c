@@ -9,7 +9,7 @@
 
 typedef struct {
     const char *out_path, *json_path;
-    int quiet;
+    int quiet, scores;
     cvxrelu_read_opts data;
 } predict_opts;
 
@@ -18,6 +18,10 @@ typedef struct {
 static const opt_def predict_table[] = {
     {"--output", 0, "-o", "FILE", OPT_STR, F(out_path), OPT_NONE, NB, NULL, 0,
      "write the predictions to FILE (atomically; default: stdout)"},
+    {"--scores", 0, NULL, NULL, OPT_FLAG, F(scores), OPT_NONE, NB, NULL, 1,
+     "CSV of scores instead of labels: class probabilities for a model trained with the "
+     "logistic or ce loss (a header of the class labels; each row sums to 1), the raw "
+     "outputs for the other losses (docs/formats.md, \"Scores\")"},
     {"--quiet", 0, "-q", NULL, OPT_FLAG, F(quiet), OPT_NONE, NB, NULL, 1, "no notes on stderr"},
 };
 static const opt_def eval_table[] = {
@@ -29,10 +33,11 @@ static const opt_def eval_table[] = {
 #undef NB
 
 static const char *const predict_about =
-    "Usage: cvxrelu predict MODEL DATA [-o PREDICTIONS]\n\n"
+    "Usage: cvxrelu predict MODEL DATA [-o PREDICTIONS] [--scores]\n\n"
     "One prediction per line (to stdout without -o): the class label for\n"
-    "classification, the value for regression.  DATA may have the label\n"
-    "column or not; it is ignored.  DATA is read as the training file was:\n"
+    "classification, the value for regression (--scores: probabilities or\n"
+    "raw outputs).  DATA may have the label column or not; it is ignored.\n"
+    "DATA is read as the training file was:\n"
     "the label in the model's label column (unless --label-col is given),\n"
     "the same number of feature columns and, when both have a header, the\n"
     "same feature names in the same order.  Raw features: the model applies\n"
@@ -52,7 +57,7 @@ static int setup(const char *cmd, int argc, char **argv, predict_opts *o, cvxrel
     const opt_def *tab = eval ? eval_table : predict_table;
     if (opt_wants_help(argc, argv)) {
         fputs(eval ? eval_about : predict_about, stdout);
-        opt_help(tab, 2, NULL);
+        opt_help(tab, eval ? 2 : 3, NULL);
         data_help();
         printf("\nExit codes: 0 success, 1 usage error, 2 data or file error, 3 a prediction\n"
                "that is not finite (features beyond what the network can evaluate).\n");
@@ -61,7 +66,7 @@ static int setup(const char *cmd, int argc, char **argv, predict_opts *o, cvxrel
     memset(o, 0, sizeof *o);
     cvxrelu_read_opts_default(&o->data);
     const char *pos[2] = {NULL, NULL};
-    if (opt_parse_args(cmd, tab, 2, o, &o->data, NULL, pos, 2, NULL, argc, argv))
+    if (opt_parse_args(cmd, tab, eval ? 2 : 3, o, &o->data, NULL, pos, 2, NULL, argc, argv))
         return EXIT_USAGE;
     g_quiet = o->quiet;
     if (!pos[1]) {
@@ -89,7 +94,9 @@ int cmd_predict(int argc, char **argv)
     if (rc == 0) {
         cvxrelu_status st = cvxrelu_model_predict(m, ds, &Yhat, &err);
         if (!st) st = cvxrelu_predictions_check(ds, Yhat, m->enc->c, &err);
-        if (!st) st = cvxrelu_predictions_write(o.out_path, m, Yhat, ds->n, &err);
+        if (!st)
+            st = o.scores ? cvxrelu_scores_write(o.out_path, m, Yhat, ds->n, &err)
+                          : cvxrelu_predictions_write(o.out_path, m, Yhat, ds->n, &err);
         if (st) rc = lib_error(st, &err);
     }
     free(Yhat);

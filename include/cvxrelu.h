@@ -1448,6 +1448,19 @@ CVXRELU_API cvxrelu_status cvxrelu_predictions_check(const cvxrelu_dataset *ds,
 CVXRELU_API cvxrelu_status cvxrelu_predictions_write(const char *path, const cvxrelu_model *m,
                                                      const double *Yhat, size_t n,
                                                      cvxrelu_error *err);
+/* Scores of decoded predictions Yhat (n x c, as cvxrelu_model_predict gives them) into
+   S (n x cvxrelu_model_score_columns(m)): class probabilities for a model trained with
+   the logistic loss (two columns: the first class, the second) or the ce loss (softmax,
+   one column per class; each row sums to 1); the raw outputs for any other loss. */
+CVXRELU_API size_t cvxrelu_model_score_columns(const cvxrelu_model *m);
+CVXRELU_API void cvxrelu_model_scores(const cvxrelu_model *m, const double *Yhat, size_t n,
+                                      double *S);
+/* Those scores as CSV (`cvxrelu predict --scores`): a header of the class labels ("value"
+   for regression; the second class for the one raw output of two classes), one row per
+   prediction; to path atomically, or to stdout when path is NULL. */
+CVXRELU_API cvxrelu_status cvxrelu_scores_write(const char *path, const cvxrelu_model *m,
+                                                const double *Yhat, size_t n,
+                                                cvxrelu_error *err);
 /* A model on labelled data (what `cvxrelu eval` reports). */
 typedef struct {
     size_t n;

@@ -984,6 +984,8 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
     if (model_out) *model_out = NULL;
     if (!train || !s || !model_out || !report)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: missing argument");
+    /* first: a refused run leaves an empty report, which cvxrelu_train_report_free takes */
+    memset(report, 0, sizeof *report);
     if (s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU &&
         s->program != CVXRELU_TRAIN_SDP && s->program != CVXRELU_TRAIN_LOCAL &&
         s->program != CVXRELU_TRAIN_RELU3)
@@ -1006,7 +1008,6 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
                        "train: the exact program's ADMM method is squared loss only; the %s "
                        "loss is solved by the projected method (--relu-solver projected or auto)",
                        cvxrelu_loss_name(s->loss));
-    memset(report, 0, sizeof *report);
     const double t0 = cr_now();
     train_ctx t;
     memset(&t, 0, sizeof t);

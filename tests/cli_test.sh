@@ -408,5 +408,54 @@ $W "$BIN" train -q "$DATA/iris.csv" --model relu --patterns 40 --lambda 1e-3 --p
   && /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["prune_after"] <= j["prune_before"]; assert j["active_neurons"] == j["prune_after"]; assert abs(j["convex_objective"] - j["prune_objective_before"]) <= 1e-9 * j["convex_objective"]' "$T/pr.json" \
   && pass "--prune: neurons not more, the objective kept" || fail "--prune"
 
+# ---- losses (docs/algorithms.md, "Losses"): the default for classification, the model's
+# loss line (format 4), predict --scores, certify and the refusals
+$W "$BIN" train -q "$DATA/iris.csv" --patterns 30 --lambda 1e-3 -o "$T/ce.model" --json "$T/ce.json" \
+  && grep -q '"loss_function": "ce"' "$T/ce.json" && grep -q '^cvxrelu-model 4$' "$T/ce.model" \
+  && grep -q '^loss ce$' "$T/ce.model" && pass "iris trains with the ce loss by default (format 4, loss ce)" \
+  || fail "default ce loss"
+$W "$BIN" predict "$T/ce.model" "$DATA/iris.csv" --scores -o "$T/ce.scores" \
+  && $W "$BIN" predict "$T/ce.model" "$DATA/iris.csv" -o "$T/ce.pred" \
+  && /usr/bin/python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+labels = [l.strip() for l in open(sys.argv[2])]
+head, body = rows[0], [[float(x) for x in r] for r in rows[1:]]
+assert head == ["setosa", "versicolor", "virginica"], head
+assert len(body) == 150 == len(labels)
+for r, l in zip(body, labels):
+    assert abs(sum(r) - 1.0) <= 1e-12 and min(r) > 0.0, r
+    assert head[r.index(max(r))] == l, (r, l)
+' "$T/ce.scores" "$T/ce.pred" && pass "predict --scores (ce): rows sum to 1, the argmax is the predicted label" \
+  || fail "predict --scores (ce)"
+$W "$BIN" train -q "$DATA/breast_cancer.csv" --patterns 20 --lambda 1e-3 -o "$T/lg.model" \
+  && grep -q '^loss logistic$' "$T/lg.model" && $W "$BIN" predict "$T/lg.model" "$DATA/breast_cancer.csv" --scores -o "$T/lg.scores" \
+  && /usr/bin/python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert len(rows[0]) == 2 and len(rows) == 570
+assert all(abs(float(a) + float(b) - 1.0) <= 1e-12 for a, b in rows[1:])
+' "$T/lg.scores" && pass "two classes: logistic by default, two probability columns" || fail "logistic scores"
+$W "$BIN" train -q "$DATA/iris.csv" --loss squared --patterns 30 --lambda 1e-3 -o "$T/sqi.model" \
+  && grep -q '^cvxrelu-model 2$' "$T/sqi.model" && ! grep -q '^loss' "$T/sqi.model" \
+  && $W "$BIN" predict "$T/sqi.model" "$DATA/iris.csv" --scores | head -1 | grep -q '^setosa,versicolor,virginica$' \
+  && pass "--loss squared: version 2, no loss line, raw scores" || fail "--loss squared"
+$W "$BIN" train -q "$DATA/iris.csv" --model relu --patterns 20 --lambda 1e-2 -o "$T/rce.model" --json "$T/rce.json" \
+  && grep -q '"loss_function": "ce"' "$T/rce.json" \
+  && $W "$BIN" certify "$T/rce.model" "$DATA/iris.csv" -q --json "$T/rcec.json" \
+  && /usr/bin/python3 -c '
+import json, sys
+t, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert 0.0 < c["lower_bound"] <= c["upper_bound"] * (1 + 1e-12), c
+assert abs(c["upper_bound"] - t["objective"]) <= 1e-9 * t["objective"], (c, t["objective"])
+' "$T/rce.json" "$T/rcec.json" && pass "exact ReLU under ce: certify bounds the network's ce objective" || fail "relu ce certify"
+expect_error "--loss: an unknown loss" 1 "--loss" "hinge" -- train -q "$DATA/iris.csv" --loss hinge -o "$T/out.model"
+expect_error "--loss huber:0" 1 "huber:DELTA" -- train -q "$DATA/iris.csv" --loss huber:0 -o "$T/out.model"
+expect_error "--loss ce on two classes" 2 "ce loss" "logistic" -- train -q "$DATA/breast_cancer.csv" --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"
+expect_error "--loss with --model sdp" 1 "--loss" -- train -q "$DATA/iris.csv" --model sdp --loss ce -o "$T/out.model"
+expect_error "--loss ce with the ADMM method" 2 "ADMM" "projected" -- train -q "$DATA/iris.csv" --model relu --relu-solver admm --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"
+sed 's/^loss ce$/loss hinge/' "$T/ce.model" >"$T/badloss.model"
+expect_error "a model file with an unknown loss" 2 "badloss.model:" "loss: expected" "hinge" -- predict "$T/badloss.model" "$DATA/iris.csv" -o "$T/out.pred"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

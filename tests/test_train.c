@@ -389,6 +389,21 @@ static void test_errors(void **state)
     double G[3] = {1, 0, 0};
     s.gates = G; /* n_gates 0 */
     assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_ERR_INVALID);
+    /* a run refused before any work leaves a report that can be freed (it held
+       garbage before the call) */
+    cvxrelu_train_settings_default(&s);
+    s.program = CVXRELU_TRAIN_RELU;
+    s.relu_method = CVXRELU_RELU_ADMM;
+    s.loss = CVXRELU_LOSS_HUBER;
+    memset(&r, 0x1a, sizeof r);
+    cvxrelu_error err0 = {{0}};
+    assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, &err0), CVXRELU_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err0.msg, "ADMM"));
+    cvxrelu_train_report_free(&r);
+    s.program = CVXRELU_TRAIN_SDP;
+    memset(&r, 0x1a, sizeof r);
+    assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_ERR_UNSUPPORTED);
+    cvxrelu_train_report_free(&r);
     cvxrelu_train_settings_default(&s);
     cvxrelu_dataset *nolab = NULL;
     assert_int_equal(cvxrelu_dataset_from_arrays(20, 2, ds->X, NULL, &nolab, NULL), CVXRELU_OK);

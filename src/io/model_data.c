@@ -167,6 +167,89 @@ cvxrelu_status cvxrelu_predictions_write(const char *path, const cvxrelu_model *
     return CVXRELU_OK;
 }
 
+size_t cvxrelu_model_score_columns(const cvxrelu_model *m)
+{
+    return m->loss == CVXRELU_LOSS_LOGISTIC ? 2 : m->enc->c;
+}
+
+void cvxrelu_model_scores(const cvxrelu_model *m, const double *Yhat, size_t n, double *S)
+{
+    const size_t c = m->enc->c;
+    for (size_t i = 0; i < n; i++) {
+        const double *f = Yhat + i * c;
+        if (m->loss == CVXRELU_LOSS_LOGISTIC) {
+            /* P(second class) = sigma(f), the +1 target; P(first) = sigma(-f) */
+            const double e = exp(-fabs(f[0])), hi = 1.0 / (1.0 + e), lo = e / (1.0 + e);
+            S[2 * i] = f[0] >= 0.0 ? lo : hi;
+            S[2 * i + 1] = f[0] >= 0.0 ? hi : lo;
+        } else if (m->loss == CVXRELU_LOSS_CE) { /* softmax, shifted by the largest output */
+            double mx = f[0], z = 0.0;
+            for (size_t k = 1; k < c; k++) mx = fmax(mx, f[k]);
+            for (size_t k = 0; k < c; k++) z += (S[i * c + k] = exp(f[k] - mx));
+            for (size_t k = 0; k < c; k++) S[i * c + k] /= z;
+        } else {
+            memcpy(S + i * c, f, c * sizeof(double));
+        }
+    }
+}
+
+/* A CSV field: quoted (quotes doubled) when it holds a comma, a quote, a blank or a
+   line break, else as is. */
+static void put_field(FILE *f, const char *s)
+{
+    if (!s[strcspn(s, ",\" \t\r\n")]) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static cvxrelu_status write_scores(FILE *f, void *user, cvxrelu_error *err)
+{
+    const pred_out *p = user;
+    const cvxrelu_model *m = p->m;
+    const cvxrelu_encoding *e = m->enc;
+    const size_t k = cvxrelu_model_score_columns(m);
+    double *S = cr_malloc(k, sizeof(double));
+    if (!S) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    /* the header: the classes (probabilities, or one raw output per class), the
+       second class for the one raw output of two classes, "value" for regression */
+    if (e->task != CVXRELU_TASK_CLASSIFICATION) {
+        fputs("value", f);
+    } else if (k == 1) {
+        put_field(f, e->classes[1]);
+    } else {
+        for (size_t j = 0; j < k; j++) {
+            if (j) fputc(',', f);
+            put_field(f, e->classes[j]);
+        }
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < p->n; i++) {
+        cvxrelu_model_scores(m, p->Yhat + i * e->c, 1, S);
+        for (size_t j = 0; j < k; j++) fprintf(f, j ? ",%.17g" : "%.17g", S[j]);
+        fputc('\n', f);
+    }
+    free(S);
+    return CVXRELU_OK;
+}
+
+cvxrelu_status cvxrelu_scores_write(const char *path, const cvxrelu_model *m, const double *Yhat,
+                                    size_t n, cvxrelu_error *err)
+{
+    pred_out p = {m, Yhat, n};
+    if (path) return cvxrelu_write_atomic(path, write_scores, &p, err);
+    cvxrelu_status st = write_scores(stdout, &p, err);
+    if (!st && (fflush(stdout) != 0 || ferror(stdout)))
+        return cr_fail(err, CVXRELU_ERR_IO, "writing the scores to stdout failed");
+    return st;
+}
+
 cvxrelu_status cvxrelu_model_evaluate(const cvxrelu_model *m, const cvxrelu_dataset *ds,
                                       cvxrelu_evaluation *ev, cvxrelu_error *err)
 {
