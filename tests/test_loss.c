@@ -1,8 +1,10 @@
 /*
- * The losses of the gated program (docs/api.md, cvxrelu_problem.loss): each loss's
- * derivative against central differences of its value; the dual value below the
- * objective (weak duality) at every solve and the gap closed to 1e-6; lambda at
- * lambda_max gives zero weights; the programs that are squared loss only refuse.
+ * The losses (docs/api.md, cvxrelu_problem.loss): each loss's derivative against
+ * central differences of its value; for the gated and the exact program the dual
+ * value below the objective (weak duality) at every solve and the gap closed to 1e-6;
+ * lambda at lambda_max gives zero weights; the ADMM method refuses.  The network
+ * certificate under each classification loss on one feature (every pattern, the exact
+ * bound on s(v)): a lower bound on perturbed networks, and tight at the optimum.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -141,11 +143,70 @@ static void test_gap(void **state)
     cvxrelu_patterns_free(pat);
 }
 
+/* One feature (+ bias): the exact program over every pattern is the network problem
+   itself, so at its optimum the certificate's lower bound must meet the network's
+   objective; and it must stay below the objective of any other network. */
+static void test_certificate(void **state)
+{
+    (void)state;
+    enum { n = 60 };
+    double x[n], lab[n];
+    uint64_t seed = 11;
+    for (int li = 0; li < 2; li++) {
+        const int three = li == 1;
+        for (size_t i = 0; i < n; i++) {
+            x[i] = 4.0 * urand(&seed) - 2.0;
+            lab[i] = three ? (x[i] < -0.7 ? 0 : x[i] < 0.6 ? 1 : 2) : x[i] > 0.0;
+            if (urand(&seed) < 0.1) lab[i] = three ? (double)(size_t)(3.0 * urand(&seed)) : 1 - lab[i];
+        }
+        cvxrelu_dataset *ds = NULL;
+        assert_int_equal(cvxrelu_dataset_from_arrays(n, 1, x, lab, &ds, NULL), CVXRELU_OK);
+        cvxrelu_train_settings s;
+        cvxrelu_train_settings_default(&s);
+        s.program = CVXRELU_TRAIN_RELU;
+        s.task = CVXRELU_TASK_CLASSIFICATION;
+        s.all_patterns = 1;
+        s.lambda = 1e-3;
+        s.tol = 1e-10;
+        s.max_iter = 200000;
+        cvxrelu_model *m = NULL;
+        cvxrelu_train_report r;
+        cvxrelu_error err = {{0}};
+        assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, &err), CVXRELU_OK);
+        assert_int_equal(r.loss, three ? CVXRELU_LOSS_CE : CVXRELU_LOSS_LOGISTIC);
+        assert_int_equal(r.certified, 1);
+        const double ub = r.certificate.upper_bound, lb = r.certificate.lower_bound;
+        printf("# %s: network objective %.12g, certificate [%.12g, %.12g], exact s/beta %.9f\n",
+               cvxrelu_loss_name(r.loss), r.network_objective, lb, ub,
+               r.certificate.sbar[CVXRELU_SBOUND_EXACT]);
+        assert_true(fabs(ub - r.network_objective) <= 1e-12 * ub);
+        assert_true(lb <= ub * (1.0 + 1e-12));
+        assert_true(ub - lb <= 1e-6 * ub); /* the optimum is certified */
+        /* any other network: the same neurons perturbed */
+        double *X = NULL, *Y = NULL;
+        assert_int_equal(cvxrelu_encoding_features(m->enc, ds, &X, NULL), CVXRELU_OK);
+        assert_int_equal(cvxrelu_encoding_targets(m->enc, ds, &Y, NULL), CVXRELU_OK);
+        for (int t = 0; t < 20; t++) {
+            for (size_t j = 0; j < m->m; j++) {
+                m->a[j] *= 1.0 + 0.2 * (urand(&seed) - 0.5);
+                for (size_t k = 0; k < m->d; k++) m->W[j * m->d + k] += 0.05 * (urand(&seed) - 0.5);
+            }
+            assert_true(cvxrelu_model_objective(m, X, Y, n, s.lambda) >= lb);
+        }
+        free(X);
+        free(Y);
+        cvxrelu_train_report_free(&r);
+        cvxrelu_model_free(m);
+        cvxrelu_dataset_free(ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_derivative),
         cmocka_unit_test(test_gap),
+        cmocka_unit_test(test_certificate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
