@@ -11,7 +11,7 @@ typedef struct {
     cvxrelu_read_opts data;
     cvxrelu_certify_run_settings rs;
     double beta;
-    int bias, standardize, relax, relax_given, task, quiet;
+    int bias, standardize, relax, relax_given, task, quiet, loss;
 } cert_opts;
 
 #define F(x) offsetof(cert_opts, x)
@@ -54,6 +54,10 @@ static const opt_def cert_table[] = {
      "(--weights) the weights act on standardized columns"},
     {"--task", 0, NULL, "T", OPT_CHOICE, F(task), OPT_NONE, NB, "regression|classification",
      CVXRELU_TASK_REGRESSION, "(--weights) classification|regression (default: guess)"},
+    {"--loss", 0, NULL, "L", OPT_CHOICE, F(loss), OPT_NONE, NB, "squared|logistic|ce|huber",
+     CVXRELU_LOSS_SQUARED, "(--weights) the data term's loss of the objective: squared "
+     "(default), logistic (two classes), ce (three or more), huber (delta 1); a model file "
+     "records its own (docs/algorithms.md, \"Losses\")"},
     {"--quiet", 0, "-q", NULL, OPT_FLAG, F(quiet), OPT_NONE, NB, NULL, 1, "no report on stdout"},
 };
 #undef F
@@ -79,7 +83,8 @@ static void certify_help(void)
            "Bounds on the global optimum of the two-layer ReLU network with weight decay\n"
            "on DATA (docs/algorithms.md, \"Certificates for the non-convex problem\"):\n"
            "the upper bound UB is the network's objective, the lower bound LB comes\n"
-           "from weak duality with v = Y - f(X) and an upper bound on\n"
+           "from weak duality with v = minus the loss derivative at f(X) (Y - f(X)\n"
+           "for squared loss) and an upper bound on\n"
            "s(v) = max_{||u||<=1} |v.(X u)_+|.  Every computed bound is valid; the\n"
            "tightest is used.  'certified optimal' means LB = UB to --tol.  A search\n"
            "over sampled directions is reported separately: it can show that the\n"
@@ -128,9 +133,12 @@ static int check_args(cert_opts *o, const char **model, const char **data, const
         err = "certify: --weights needs --lambda (or --beta)";
     else if (!isnan(o->rs.lambda) && !isnan(o->beta))
         err = "certify: give --lambda or --beta, not both";
-    else if (!o->weights && (o->bias || o->standardize || o->task != CVXRELU_TASK_AUTO))
-        err = "certify: --bias, --standardize and --task apply to --weights only (a model "
-              "file records its encoding)";
+    else if (!o->weights && (o->bias || o->standardize || o->task != CVXRELU_TASK_AUTO ||
+                             o->loss != CVXRELU_LOSS_SQUARED))
+        err = "certify: --bias, --standardize, --task and --loss apply to --weights only (a "
+              "model file records its encoding and its loss)";
+    else if (o->loss != CVXRELU_LOSS_SQUARED && o->relax_given)
+        err = "certify: --relaxation bounds the squared-loss problem only; not with --loss";
     if (err) {
         die_msg("%s", err);
         return EXIT_USAGE;
@@ -171,9 +179,11 @@ int cmd_certify(int argc, char **argv)
     if (!st) st = m ? cvxrelu_dataset_read_for_model(data_path, &o.data, m->enc, 1, "certify",
                                                      &ds, &err)
                     : cvxrelu_dataset_read(data_path, &o.data, &ds, &err);
-    if (!st && !m)
-        st = cvxrelu_model_from_weights_file(o.weights, ds, (cvxrelu_task)o.task, o.standardize,
-                                             o.bias, &m, &err);
+    if (!st && !m &&
+        !(st = cvxrelu_model_from_weights_file(o.weights, ds, (cvxrelu_task)o.task,
+                                               o.standardize, o.bias, &m, &err))) {
+        m->loss = (cvxrelu_loss)o.loss;
+    }
     if (st) {
         rc = lib_error(st, &err);
         goto done;

@@ -252,7 +252,8 @@ $W "$BIN" predict "$T/sdp.model" "$T/three.csv" -o "$T/sdp.pred" && [ "$(wc -l <
 $W "$BIN" certify "$T/sdp.model" "$T/three.csv" -q --relaxation admm --relaxation-eps 1e-3 --json "$T/sdpc.json" \
   && awk -F': ' '/"best_lower_bound":/ {sub(",","",$2); l=$2} /"network_objective":/ {sub(",","",$2); o=$2} END {exit !(l + 0 <= o + 0)}' "$T/sdpc.json" \
   && pass "certify --relaxation on a dense model" || fail "certify --relaxation"
-$W "$BIN" certify "$T/kp.model" "$FIX/good.csv" -q --relaxation dsdp --json "$T/kpc.json" \
+$W "$BIN" train -q "$FIX/good.csv" --model relu --width 8 --lambda 1e-2 --loss squared -o "$T/kpsq.model" \
+  && $W "$BIN" certify "$T/kpsq.model" "$FIX/good.csv" -q --relaxation dsdp --json "$T/kpc.json" \
   && grep -q '"relaxation_solver": "dsdp"' "$T/kpc.json" && grep -q '"upper_bound":' "$T/kpc.json" \
   && awk -F': ' '/"sdp_lower_bound":/ {sub(",","",$2); l=$2} /"upper_bound":/ {sub(",","",$2); u=$2} /"best_lower_bound":/ {sub(",","",$2); b=$2} END {exit !(l + 0 <= u + 0 && b + 0 <= u + 0)}' "$T/kpc.json" \
   && pass "certify --relaxation dsdp beside the KP24 bound, both below the network" || fail "certify --relaxation dsdp"
@@ -454,6 +455,8 @@ expect_error "--loss huber:0" 1 "huber:DELTA" -- train -q "$DATA/iris.csv" --los
 expect_error "--loss ce on two classes" 2 "ce loss" "logistic" -- train -q "$DATA/breast_cancer.csv" --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"
 expect_error "--loss with --model sdp" 1 "--loss" -- train -q "$DATA/iris.csv" --model sdp --loss ce -o "$T/out.model"
 expect_error "--loss ce with the ADMM method" 2 "ADMM" "projected" -- train -q "$DATA/iris.csv" --model relu --relu-solver admm --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"
+expect_error "certify --relaxation on a ce model" 2 "rce.model" "ce loss" "squared-loss" -- certify "$T/rce.model" "$DATA/iris.csv" --relaxation admm --json "$T/out.json"
+expect_error "certify --loss without --weights" 1 "--loss apply to --weights only" -- certify "$T/rce.model" "$DATA/iris.csv" --loss ce --json "$T/out.json"
 sed 's/^loss ce$/loss hinge/' "$T/ce.model" >"$T/badloss.model"
 expect_error "a model file with an unknown loss" 2 "badloss.model:" "loss: expected" "hinge" -- predict "$T/badloss.model" "$DATA/iris.csv" -o "$T/out.pred"
 

@@ -65,6 +65,11 @@ cvxrelu_status cvxrelu_certify_check(const cvxrelu_model *m, int relaxation, cvx
                        "read out of the SDP relaxation); the [KP24] certificate is for one "
                        "output per neuron: give --relaxation admm (or dsdp) for the [PBY24] "
                        "lower bound");
+    if (relaxation && m->loss != CVXRELU_LOSS_SQUARED)
+        return cr_fail(err, CVXRELU_ERR_INVALID,
+                       "trained with the %s loss, and the [PBY24] relaxation bounds the "
+                       "squared-loss problem only: certify without --relaxation (the [KP24] "
+                       "bound holds for every loss)", cvxrelu_loss_name(m->loss));
     return CVXRELU_OK;
 }
 
