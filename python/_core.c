@@ -299,6 +299,10 @@ static const choice decompositions[] = {
     {NULL, 0}};
 static const choice cv_rules[] = {{"one-se", CVXRELU_CV_ONE_SE}, {"min", CVXRELU_CV_MIN},
                                   {NULL, 0}};
+static const choice losses[] = {
+    {"auto", CVXRELU_LOSS_AUTO}, {"squared", CVXRELU_LOSS_SQUARED},
+    {"logistic", CVXRELU_LOSS_LOGISTIC}, {"ce", CVXRELU_LOSS_CE}, {"huber", CVXRELU_LOSS_HUBER},
+    {NULL, 0}};
 static const choice relaxations[] = {
     {"none", 0}, {"admm", 1 + CVXRELU_SDP_ADMM}, {"dsdp", 1 + CVXRELU_SDP_DSDP}, {NULL, 0}};
 
@@ -311,6 +315,8 @@ static const field train_fields[] = {
     {"patterns", F_SIZE, TS(patterns), NULL},
     {"all_patterns", F_BOOL, TS(all_patterns), NULL},
     {"width", F_SIZE, TS(width), NULL},
+    {"loss", F_CHOICE, TS(loss), losses},
+    {"huber_delta", F_DOUBLE, TS(huber_delta), NULL},
     {"lam", F_DOUBLE, TS(lambda), NULL},
     {"lambda_auto", F_BOOL, TS(lambda_auto), NULL},
     {"lambdas", F_SIZE, TS(path.lambdas), NULL},
@@ -866,7 +872,7 @@ PyDoc_STRVAR(info_doc,
 "info(model) -> dict: kind, task, classes (list of str, empty for regression),\n"
 "feature_names (list of str, or None),\n"
 "n_features (raw columns), inputs (encoded columns), outputs, neurons, lambda,\n"
-"patterns, objective, gap, standardize, bias.");
+"patterns, objective, gap, standardize, bias, loss (the loss it was trained with).");
 
 static PyObject *py_info(PyObject *self, PyObject *args)
 {
@@ -905,14 +911,14 @@ static PyObject *py_info(PyObject *self, PyObject *args)
         }
     }
     const char *task = e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression";
-    return Py_BuildValue("{s:s,s:s,s:N,s:N,s:n,s:n,s:n,s:n,s:d,s:n,s:d,s:d,s:O,s:O}", "kind",
+    return Py_BuildValue("{s:s,s:s,s:N,s:N,s:n,s:n,s:n,s:n,s:d,s:n,s:d,s:d,s:O,s:O,s:s}", "kind",
                          kind_name(m), "task", task, "classes", classes, "feature_names",
                          names, "n_features", (Py_ssize_t)e->d_raw, "inputs",
                          (Py_ssize_t)e->d, "outputs",
                          (Py_ssize_t)e->c, "neurons", (Py_ssize_t)m->m, "lambda", m->lambda,
                          "patterns", (Py_ssize_t)m->patterns, "objective", m->objective, "gap",
                          m->gap, "standardize", e->standardize ? Py_True : Py_False, "bias",
-                         e->bias ? Py_True : Py_False);
+                         e->bias ? Py_True : Py_False, "loss", cvxrelu_loss_name(m->loss));
 }
 
 PyDoc_STRVAR(arrays_doc,

@@ -28,7 +28,8 @@ class _ConvexReLUBase(BaseEstimator):
     def __init__(self, model="gated", patterns=100, lam=1e-3, seed=0, tol=1e-6,
                  max_iter=10000, time_limit=0.0, decompose=None, certify=True,
                  standardize=True, bias=True, folds=5, cv_rule="min", lambdas=20,
-                 lambda_min_ratio=1e-3, gates=None, warm_start=False):
+                 lambda_min_ratio=1e-3, gates=None, warm_start=False, loss="auto",
+                 huber_delta=1.0):
         self.model = model
         self.patterns = patterns
         self.lam = lam
@@ -46,6 +47,8 @@ class _ConvexReLUBase(BaseEstimator):
         self.lambda_min_ratio = lambda_min_ratio
         self.gates = gates
         self.warm_start = warm_start
+        self.loss = loss
+        self.huber_delta = huber_delta
 
     def _settings(self):
         auto = isinstance(self.lam, str)
@@ -54,6 +57,7 @@ class _ConvexReLUBase(BaseEstimator):
         if not auto and not (isinstance(self.lam, numbers.Real) and self.lam > 0):
             raise ValueError(f"lam must be a number > 0 or \"auto\", got {self.lam!r}")
         return dict(program=str(self.model), task=self._task, patterns=int(self.patterns),
+                    loss=str(self.loss), huber_delta=float(self.huber_delta),
                     lam=1e-3 if auto else float(self.lam), lambda_auto=auto,
                     folds=int(self.folds), cv_rule=str(self.cv_rule),
                     lambdas=int(self.lambdas), min_ratio=float(self.lambda_min_ratio),
@@ -146,7 +150,9 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
     time_limit (seconds, 0 = none), decompose (None, "closed", "min-norm", "auto":
     gated to ReLU), certify, standardize, bias, gates (None, or gates whose patterns
     come first: m x (features + bias), on the standardized features), warm_start
-    (refit from the previous gated model).
+    (refit from the previous gated model), loss ("auto": logistic for two classes,
+    "ce" for more, "squared" for regression and the squared-only programs; or
+    "squared", "logistic", "ce", "huber" with huber_delta).
 
     Fitted attributes: classes_, n_features_in_, lambda_ (the lambda used), cv_
     (lam="auto": grid, mean, se, chosen, lambda, ...; else None), n_iter_, report_
@@ -173,18 +179,24 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLUBase):
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
-        """Class scores in [0, 1] summing to 1: a softmax of 2 x the network's outputs
-        (two classes: of -f and f).  Monotone in decision_function and consistent
-        with predict, but not calibrated probabilities (the network is fitted to +-1
-        or one-hot targets by least squares): wrap the estimator in
-        sklearn.calibration.CalibratedClassifierCV for those."""
+        """Class probabilities summing to 1.  A network trained with the logistic or
+        the ce loss (the default for classification) models them: sigma(f) for
+        classes_[1] (two classes), the softmax of the outputs (more), as `cvxrelu
+        predict --scores` writes them.  Trained with squared or Huber loss (fitted to
+        +-1 or one-hot targets), the scores are a softmax of 2 x the outputs (two
+        classes: of -f and f): monotone in decision_function and consistent with
+        predict, but not calibrated (sklearn.calibration.CalibratedClassifierCV)."""
         return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X):
         """log of predict_proba (computed as a log-softmax: finite however large the
         outputs)."""
         f = self.decision_function(X)
-        z = 2.0 * (np.column_stack([-f, f]) if f.ndim == 1 else f)
+        scale = 1.0 if self.model_.info["loss"] in ("logistic", "ce") else 2.0
+        if f.ndim == 1 and scale == 1.0:  # sigma(f) = softmax of (0, f)
+            z = np.column_stack([np.zeros_like(f), f])
+        else:
+            z = scale * (np.column_stack([-f, f]) if f.ndim == 1 else f)
         z -= z.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 

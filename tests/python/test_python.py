@@ -251,6 +251,32 @@ def test_predict_proba(fitted):
     assert np.array_equal(three.classes_[np.argmax(f3, axis=1)], three.predict(Xi))
 
 
+def test_losses_and_probabilities(fitted):
+    """The classifier's default loss is logistic (two classes) or ce (more): its
+    probabilities are sigma(f) and the softmax of the outputs, those of
+    `cvxrelu predict --scores`; loss="squared" keeps the uncalibrated scores."""
+    clf, X, _ = fitted
+    assert clf.model_.info["loss"] == "logistic" and clf.report_["loss_function"] == "logistic"
+    f = clf.decision_function(X)
+    p = clf.predict_proba(X)
+    assert rel(p[:, 1], 1.0 / (1.0 + np.exp(-f))) <= 1e-12
+    Xi, yi = read_csv(data_path("iris.csv"))
+    three = cvxrelu.ConvexReLUClassifier(patterns=20, lam=1e-3).fit(Xi, yi)
+    assert three.model_.info["loss"] == "ce"
+    f3 = three.decision_function(Xi)
+    e = np.exp(f3 - f3.max(axis=1, keepdims=True))
+    assert rel(three.predict_proba(Xi), e / e.sum(axis=1, keepdims=True)) <= 1e-12
+    sq = cvxrelu.ConvexReLUClassifier(patterns=20, lam=1e-3, loss="squared").fit(Xi, yi)
+    assert sq.model_.info["loss"] == "squared"
+    e2 = np.exp(2 * (sq.decision_function(Xi) - sq.decision_function(Xi).max(axis=1, keepdims=True)))
+    assert rel(sq.predict_proba(Xi), e2 / e2.sum(axis=1, keepdims=True)) <= 1e-12
+    hub = cvxrelu.ConvexReLURegressor(patterns=20, lam=1e-3, loss="huber", huber_delta=0.5)
+    hub.fit(Xi[:, :3], Xi[:, 3])
+    assert hub.model_.info["loss"] == "huber"
+    with pytest.raises(ValueError):
+        cvxrelu.ConvexReLUClassifier(loss="hinge").fit(Xi, yi)
+
+
 def test_pickle(fitted):
     import pickle
     clf, X, _ = fitted
