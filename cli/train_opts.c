@@ -122,12 +122,13 @@ static const opt_def train_table[] = {
      "CSV of gate vectors (one per row, d values in the transformed input space; d = features "
      "+ 1 with the bias column, features with --raw); used first, then sampling fills up to "
      "--patterns if that option is also given"},
-    {"--loss", M_GATED | M_RELU | M_PATH, NULL, "L", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
+    {"--loss", M_GATED | M_RELU | M_PATH | M_LOCAL, NULL, "L", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "the data term's loss: auto (default: logistic for two classes, ce for more, squared "
      "for regression) | squared | logistic (two classes) | ce (cross-entropy of the softmax, "
      "three or more classes) | huber[:DELTA] (regression; DELTA in standardized target units, "
      "default 1); the exact program's admm solver is squared only (docs/algorithms.md, "
-     "\"Losses\"); --model sdp and relu3 and the local optimizers are squared loss"},
+     "\"Losses\"); --optimizer trains on the same loss; --model sdp and relu3 are squared "
+     "loss"},
     {"--lambda", 0, NULL, "L", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,
      "regularization on the canonical scale, or auto: chosen by K-fold cross-validation over "
      "the regularization path, then a fit on all training rows (docs/algorithms.md, "

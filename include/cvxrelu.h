@@ -1130,8 +1130,8 @@ typedef struct {
     size_t n_gates;
     const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
                                   its weights); default NULL */
-    cvxrelu_loss loss;       /* the data term's loss (GATED and RELU solve any, the
-                                others squared only); default -1 (AUTO: logistic for
+    cvxrelu_loss loss;       /* the data term's loss (GATED, RELU and LOCAL take any,
+                                the others squared only); default -1 (AUTO: logistic for
                                 two classes, ce for more, squared for regression and
                                 for the programs that are squared only) */
     double huber_delta;      /* HUBER: delta; default 1 (in standardized target units) */
@@ -1198,8 +1198,8 @@ typedef struct {
 
 CVXRELU_API void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
 /* The loss a run of s trains with on data of this task and c outputs: s->loss, or for
-   AUTO logistic (classification, c = 1) or ce (classification, c >= 2) on the GATED
-   and RELU programs (not the RELU ADMM method), else squared. */
+   AUTO logistic (classification, c = 1) or ce (classification, c >= 2) on the GATED,
+   RELU (not its ADMM method) and LOCAL programs, else squared. */
 CVXRELU_API cvxrelu_loss cvxrelu_train_loss(const cvxrelu_train_settings *s, cvxrelu_task task,
                                             size_t c);
 

@@ -619,6 +619,8 @@ static cvxrelu_status run_local(train_ctx *t, const cvxrelu_dataset *test, cvxre
                                         &t->model, err)))
         goto out;
     t->model->objective = r->local.objective;
+    t->model->loss = t->pb.loss;
+    t->model->huber_delta = t->pb.huber_delta;
     if (s->stationarity && (st = stationarity(t, W, a, outi, m * c, err))) goto out;
     cvxrelu_model_forward(t->model, t->X, n, Yn);
     r->train_metrics = cvxrelu_metrics_of(t->model->enc, Yn, t->Y, n);
@@ -997,11 +999,12 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
     if (s->gates && !s->n_gates)
         return cr_fail(err, CVXRELU_ERR_INVALID, "train: gates given with n_gates = 0");
     if (s->loss != CVXRELU_LOSS_SQUARED && s->loss != CVXRELU_LOSS_AUTO &&
-        s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU)
+        s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU &&
+        s->program != CVXRELU_TRAIN_LOCAL)
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
-                       "train: the %s loss is built for the gated and the exact ReLU programs; "
-                       "the SDP and three-layer programs are squared loss (as in their papers), "
-                       "and so are the local optimizers for now", cvxrelu_loss_name(s->loss));
+                       "train: the %s loss is built for the gated and the exact ReLU programs "
+                       "and the two-layer local optimizers; the SDP and three-layer programs "
+                       "are squared loss (as in their papers)", cvxrelu_loss_name(s->loss));
     if (s->loss != CVXRELU_LOSS_SQUARED && s->loss != CVXRELU_LOSS_AUTO &&
         s->program == CVXRELU_TRAIN_RELU && s->relu_method == CVXRELU_RELU_ADMM)
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,

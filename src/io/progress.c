@@ -383,9 +383,10 @@ static void local_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxre
     case CVXRELU_PHASE_SOLVING:
         say(pg, "cvxrelu %s | non-convex ReLU network, %s, %zu neurons per output | BLAS: %s\n",
              CVXRELU_VERSION, cvxrelu_optimizer_string((cvxrelu_optimizer)method), m, cvxrelu_blas_info());
-        say(pg, "data %s: n=%zu d=%zu%s c=%zu | lambda %.6g (beta %.6g) | steps %zu, lr %g, batch "
-             "%zu, seed %llu\n",
-             pg->data_name, r->n, r->d_raw, s->bias ? " (+bias)" : "", r->c, r->lambda,
+        say(pg, "data %s: n=%zu d=%zu%s c=%zu loss=%s | lambda %.6g (beta %.6g) | steps %zu, lr "
+             "%g, batch %zu, seed %llu\n",
+             pg->data_name, r->n, r->d_raw, s->bias ? " (+bias)" : "", r->c,
+             cvxrelu_loss_name(r->loss), r->lambda,
              r->lambda * (double)(r->n * r->c), s->local.steps,
              s->local.lr > 0 ? s->local.lr : (method == CVXRELU_OPT_ADAM ? 1e-3 : 0.1),
              method == CVXRELU_OPT_GD ? 0 : s->local.batch, (unsigned long long)s->seed);

@@ -8,6 +8,7 @@
  * scalar loops touch only rows x neurons.
  */
 #include "local.h"
+#include "two_layer.h" /* the losses (src/two_layer/loss.c) */
 
 #include <cblas.h>
 #include <math.h>
@@ -18,14 +19,18 @@ typedef struct {
     size_t d, c, width, cm;
     size_t nb;   /* rows per block of a full-data pass */
     double *Z;   /* rows x cm: pre-activations, then the back-propagated signal */
-    double *R;   /* rows x c: residuals */
+    double *R;   /* rows x c: the loss derivatives (squared loss: residuals) */
+    double *F;   /* rows x c: the outputs */
+    cvxrelu_loss loss;
+    double delta;
 } net;
 
 /*
- * One block of `rows` rows at theta = [W (cm x d); a (cm)]: Z = Xb W^T,
- * R = f - Yb; returns ||R||^2.  With grad = [gW; ga], adds gscale times the
- * gradient of (1/2)||R||^2: ga_j += gscale sum_r (z_rj)_+ R_{r,k(j)} and
- * gW += gscale G^T Xb with G_rj = 1[z_rj > 0] R_{r,k(j)} a_j (G overwrites Z).
+ * One block of `rows` rows at theta = [W (cm x d); a (cm)]: Z = Xb W^T, the
+ * outputs f and R = the loss derivative at f (squared loss: f - Yb); returns twice
+ * the sum of the losses (squared loss: ||f - Yb||^2).  With grad = [gW; ga], adds
+ * gscale times the gradient of that sum: ga_j += gscale sum_r (z_rj)_+ R_{r,k(j)}
+ * and gW += gscale G^T Xb with G_rj = 1[z_rj > 0] R_{r,k(j)} a_j (G overwrites Z).
  * Without grad, Z keeps the pre-activations.
  */
 static double block_pass(const void *p, const double *Xb, const double *Yb, size_t rows,
@@ -34,21 +39,19 @@ static double block_pass(const void *p, const double *Xb, const double *Yb, size
     const net *nt = p;
     const size_t d = nt->d, c = nt->c, width = nt->width, cm = nt->cm;
     const double *W = theta, *a = theta + cm * d;
-    double *Z = nt->Z, *R = nt->R;
+    double *Z = nt->Z, *R = nt->R, *F = nt->F;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)cm, (int)d, 1.0, Xb,
                 (int)d, W, (int)d, 0.0, Z, (int)cm);
-    double sq = 0.0;
     for (size_t r = 0; r < rows; r++) {
         const double *z = Z + r * cm;
         for (size_t k = 0; k < c; k++) {
             double f = 0.0;
             for (size_t j = k * width; j < (k + 1) * width; j++)
                 if (z[j] > 0.0) f += a[j] * z[j];
-            double e = f - Yb[r * c + k];
-            R[r * c + k] = e;
-            sq += e * e;
+            F[r * c + k] = f;
         }
     }
+    const double sq = 2.0 * cr_loss_residual(nt->loss, nt->delta, F, Yb, R, rows, c);
     if (!grad) return sq;
     double *gW = grad, *ga = grad + cm * d;
     for (size_t r = 0; r < rows; r++) {
@@ -98,11 +101,13 @@ cvxrelu_status cr_local_objective_grad(const double *X, const double *Y, size_t 
                                        double *penalty)
 {
     const size_t cm = c * width, cmd = cm * d;
-    net nt = {d, c, width, cm, cr_local_block_rows(n, cm), NULL, NULL};
+    net nt = {d, c, width, cm, cr_local_block_rows(n, cm), NULL, NULL, NULL,
+              CVXRELU_LOSS_SQUARED, 1.0};
     nt.Z = cr_malloc(nt.nb, cm * sizeof(double));
     nt.R = cr_malloc(nt.nb, c * sizeof(double));
+    nt.F = cr_malloc(nt.nb, c * sizeof(double));
     cvxrelu_status st = CVXRELU_ERR_NOMEM;
-    if (nt.Z && nt.R) {
+    if (nt.Z && nt.R && nt.F) {
         const cr_local_net ln = as_local_net(&nt);
         const double *const part[2] = {W, a};
         double *const gpart[2] = {gW, ga};
@@ -112,6 +117,7 @@ cvxrelu_status cr_local_objective_grad(const double *X, const double *Y, size_t 
     }
     free(nt.Z);
     free(nt.R);
+    free(nt.F);
     return st;
 }
 
@@ -145,17 +151,20 @@ cvxrelu_status cvxrelu_local_train(const cvxrelu_problem *pb, const cvxrelu_loca
                        "local: problem dimensions overflow (n=%zu, d=%zu, c=%zu, width=%zu)", n,
                        d, c, s->width);
     st = cr_local_check_data(X, Y, n, d, c, "local", err);
+    if (!st) st = cr_loss_check(pb, 1, err); /* the targets the loss needs */
     if (st) return st;
 
     const size_t b = cr_local_minibatch(s, n);
     cr_loop loop; /* one iteration per step, from here (the setup counts) */
     cr_loop_start(&loop, s->interrupt, s->time_limit_s, s->steps);
-    net nt = {d, c, s->width, cm, cr_local_block_rows(n, cm), NULL, NULL};
+    net nt = {d, c, s->width, cm, cr_local_block_rows(n, cm), NULL, NULL, NULL, pb->loss,
+              pb->huber_delta > 0.0 ? pb->huber_delta : 1.0};
     const size_t wrows = b > nt.nb ? b : nt.nb; /* a minibatch may exceed a block */
     nt.Z = cr_malloc(wrows, cm * sizeof(double));
     nt.R = cr_malloc(wrows, c * sizeof(double));
+    nt.F = cr_malloc(wrows, c * sizeof(double));
     st = CVXRELU_ERR_NOMEM;
-    if (nt.Z && nt.R) {
+    if (nt.Z && nt.R && nt.F) {
         const cr_local_net ln = as_local_net(&nt);
         double **const out[2] = {W_out, a_out};
         const size_t len[2] = {cmd, cm};
@@ -163,6 +172,7 @@ cvxrelu_status cvxrelu_local_train(const cvxrelu_problem *pb, const cvxrelu_loca
     }
     free(nt.Z);
     free(nt.R);
+    free(nt.F);
     if (st == CVXRELU_ERR_NOMEM)
         return cr_fail(err, CVXRELU_ERR_NOMEM, "local: out of memory (n=%zu, d=%zu, %zu neurons)",
                        n, d, cm);

@@ -258,7 +258,7 @@ cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int any_solver, cvxrelu_
 cvxrelu_loss cvxrelu_train_loss(const cvxrelu_train_settings *s, cvxrelu_task task, size_t c)
 {
     if (s->loss != CVXRELU_LOSS_AUTO) return s->loss;
-    const int any = s->program == CVXRELU_TRAIN_GATED ||
+    const int any = s->program == CVXRELU_TRAIN_GATED || s->program == CVXRELU_TRAIN_LOCAL ||
                     (s->program == CVXRELU_TRAIN_RELU && s->relu_method != CVXRELU_RELU_ADMM);
     if (!any || task != CVXRELU_TASK_CLASSIFICATION) return CVXRELU_LOSS_SQUARED;
     return c == 1 ? CVXRELU_LOSS_LOGISTIC : CVXRELU_LOSS_CE;
