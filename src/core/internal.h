@@ -68,6 +68,10 @@ double cr_model_penalty(const cvxrelu_model *m, double lambda);
 /* Wall clock in seconds. */
 double cr_now(void);
 
+/* One CSV field (src/io/data.c): quoted, quotes doubled, when it holds a comma, a
+   quote, a line break or blanks at its edges; else as is. */
+void cr_csv_put_field(FILE *f, const char *s);
+
 /* A stop request for a long phase: an interrupt flag (set from a signal
    handler) and a deadline on the cr_now() clock (0 = none). */
 typedef struct {

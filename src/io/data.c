@@ -1081,7 +1081,7 @@ fail:
 /* ------------------------------------------------------------ writing CSV */
 
 /* A CSV field: quoted when it holds a comma, a quote, a line break or edge blanks. */
-static void put_field(FILE *f, const char *s)
+void cr_csv_put_field(FILE *f, const char *s)
 {
     const size_t l = strlen(s);
     if (!strpbrk(s, ",\"\r\n") && !(l && (isspace((unsigned char)s[0]) ||
@@ -1110,7 +1110,7 @@ static cvxrelu_status write_csv(FILE *f, void *user, cvxrelu_error *err)
     if (ds->feature_names) {
         for (size_t j = 0, k = 0; j < cols; j++) {
             if (j) fputc(',', f);
-            put_field(f, j == lc ? "label" : ds->feature_names[k++]);
+            cr_csv_put_field(f, j == lc ? "label" : ds->feature_names[k++]);
         }
         fputc('\n', f);
     }
@@ -1119,7 +1119,7 @@ static cvxrelu_status write_csv(FILE *f, void *user, cvxrelu_error *err)
         for (size_t j = 0, k = 0; j < cols; j++) {
             if (j) fputc(',', f);
             if (j == lc) {
-                put_field(f, ds->label_text[i]);
+                cr_csv_put_field(f, ds->label_text[i]);
             } else {
                 /* the shortest of 15 and 17 digits that reads back the same double */
                 const double v = ds->X[i * d + k++];

@@ -193,22 +193,6 @@ void cvxrelu_model_scores(const cvxrelu_model *m, const double *Yhat, size_t n, 
     }
 }
 
-/* A CSV field: quoted (quotes doubled) when it holds a comma, a quote, a blank or a
-   line break, else as is. */
-static void put_field(FILE *f, const char *s)
-{
-    if (!s[strcspn(s, ",\" \t\r\n")]) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static cvxrelu_status write_scores(FILE *f, void *user, cvxrelu_error *err)
 {
     const pred_out *p = user;
@@ -222,11 +206,11 @@ static cvxrelu_status write_scores(FILE *f, void *user, cvxrelu_error *err)
     if (e->task != CVXRELU_TASK_CLASSIFICATION) {
         fputs("value", f);
     } else if (k == 1) {
-        put_field(f, e->classes[1]);
+        cr_csv_put_field(f, e->classes[1]);
     } else {
         for (size_t j = 0; j < k; j++) {
             if (j) fputc(',', f);
-            put_field(f, e->classes[j]);
+            cr_csv_put_field(f, e->classes[j]);
         }
     }
     fputc('\n', f);
