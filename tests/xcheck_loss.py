@@ -142,10 +142,11 @@ def run_case(name, n, d, P, kind, loss, exact, lam, seed, iters, tmp):
     rel = abs(obj - ref) / max(1.0, abs(ref))
     ok = (rel <= 1e-6 and ours["exit"] == "converged" and ours["loss_function"] == loss
           and dual <= ref + 1e-12)
-    print("%s %s: %s %s n=%d d=%d P=%d c=%d lambda=%g  cvxrelu %.12g (dual %.12g)  "
+    print("%s %s: %s %s n=%d d=%d P=%d c=%d lambda=%g  cvxrelu %.12g (dual %.12g, %s)  "
           "numpy %.12g  rel diff %.1e" % ("ok  " if ok else "FAIL", name,
                                           "relu" if exact else "gated", loss, n, d, P,
-                                          Y.shape[1], lam, obj, dual, ref, rel))
+                                          Y.shape[1], lam, obj, dual, ours["exit"], ref,
+                                          rel))
     return ok
 
 

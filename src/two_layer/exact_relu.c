@@ -41,6 +41,7 @@ typedef struct {
     double *Uprev, *V, *Unew;                /* m x d */
     double *Zk, *Znew;                       /* m x n (group-major) */
     double *Yk, *Yprev, *Yv, *Ynew, *R;      /* n x c */
+    double *Rv;                              /* n x c: the loss derivative at Yv (not squared) */
     size_t *set, *nset;                      /* warm active sets of the steps (d each) */
     double beta, mom;
     size_t since_dual;
@@ -52,7 +53,7 @@ static void relu_free(void *p)
     if (!st) return;
     cr_relu_cert_free(&st->cert);
     void *bufs[] = {st->Uprev, st->V, st->Unew, st->Zk, st->Znew, st->Yk, st->Yprev,
-                    st->Yv, st->Ynew, st->R, st->set, st->nset};
+                    st->Yv, st->Ynew, st->R, st->set, st->nset, st->Rv};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(st);
 }
@@ -247,6 +248,7 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     ok &= (st->Znew = cr_malloc(m, n * sizeof(double))) != NULL;
     ok &= (st->Zk = cr_calloc(m, n * sizeof(double))) != NULL; /* zero: groups not projected */
     for (size_t i = 0; i < 5; i++) ok &= (*nc_b[i] = cr_malloc(nc, sizeof(double))) != NULL;
+    if (s->loss != CVXRELU_LOSS_SQUARED) ok &= (st->Rv = cr_malloc(nc, sizeof(double))) != NULL;
     ok &= (st->set = cr_malloc(m, d * sizeof(size_t))) != NULL;
     ok &= (st->nset = cr_calloc(m, sizeof(size_t))) != NULL;
     if (!ok) {
@@ -323,7 +325,8 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
 
     cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    data_term(s, st->Yv, st->R);
+    const double fv = data_term(s, st->Yv, st->R);
+    if (st->Rv) memcpy(st->Rv, st->R, nc * sizeof(double));
     if (cr_relu_loss_gradient(s, ct, st->R)) return CVXRELU_OK; /* stopped: the iterate is unchanged */
     if (++st->since_dual >= DUAL_EVERY) {
         cr_relu_dual_update(s, ct, st->R);
@@ -363,6 +366,10 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
         predictions(s, st->Znew, st->Ynew);
         tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N, NULL, 0) *
                 cr_loss_smoothness(s->loss);
+        if (st->Rv) /* the loss's own curvature along the step (its values) */
+            tcurv = cr_step_ratio_loss(s->loss, tcurv, data_term(s, st->Ynew, st->R), fv, st->Rv,
+                                       st->Ynew, st->Yv, nc, t, s->N,
+                                       cr_step_length_sq(st->Unew, st->V, md, NULL, 0));
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -526,7 +533,7 @@ static size_t relu_doubles(size_t n, size_t d, size_t m, size_t nc, size_t P)
 {
     size_t doubles = cr_sat_muladd(m * d, 8, 0); /* m d checked by the caller */
     doubles = cr_sat_muladd(m, 4 * n, doubles);
-    doubles = cr_sat_muladd(nc, 5, doubles);
+    doubles = cr_sat_muladd(nc, 6, doubles); /* Rv: losses other than squared */
     return cr_sat_muladd(P, n, doubles);
 }
 

@@ -15,6 +15,7 @@
 typedef struct {
     double *Uprev, *V, *Unew, *Grad; /* m x d */
     double *Yk, *Yprev, *Yv, *Ynew, *R; /* n x c */
+    double *Rv;       /* n x c: the loss derivative at Yv (losses other than squared) */
     double fk;        /* data term at U */
     double beta;      /* extrapolation weight of the next iteration */
     double mom;       /* FISTA momentum parameter */
@@ -54,6 +55,7 @@ static void rfista_free(void *p)
     free(st->Yv);
     free(st->Ynew);
     free(st->R);
+    free(st->Rv);
     free(st->Ut);
     free(st->Utprev);
     free(st->Gt);
@@ -220,8 +222,9 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     st->Yv = cr_malloc(nc, sizeof(double));
     st->Ynew = cr_malloc(nc, sizeof(double));
     st->R = cr_malloc(nc, sizeof(double));
+    if (s->loss != CVXRELU_LOSS_SQUARED) st->Rv = cr_malloc(nc, sizeof(double));
     if (!st->Uprev || !st->V || !st->Unew || !st->Grad || !st->Yk || !st->Yprev || !st->Yv ||
-        !st->Ynew || !st->R) {
+        !st->Ynew || !st->R || (s->loss != CVXRELU_LOSS_SQUARED && !st->Rv)) {
         rfista_free(st);
         return CVXRELU_ERR_NOMEM;
     }
@@ -332,7 +335,8 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     else
         cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    data_term(s, st->Yv, st->R);
+    const double fv = data_term(s, st->Yv, st->R);
+    if (st->Rv) memcpy(st->Rv, st->R, nc * sizeof(double));
     if (!(b == 0.0 && st->grad_at_U)) gradient_and_dual(s, st, st->R);
     st->grad_at_U = 0;
     const double *ps = st->pre ? s->ps : NULL;
@@ -356,8 +360,12 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
         }
         cr_forward(s, st->Unew, st->Ynew);
         fnew = data_term(s, st->Ynew, st->R);
-        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->pre ? st->Wt : st->Unew, st->V, md, t,
-                              s->N, ps, d) * cr_loss_smoothness(s->loss);
+        const double *un = st->pre ? st->Wt : st->Unew;
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, un, st->V, md, t, s->N, ps, d) *
+                cr_loss_smoothness(s->loss);
+        if (st->Rv)
+            tcurv = cr_step_ratio_loss(s->loss, tcurv, fnew, fv, st->Rv, st->Ynew, st->Yv, nc, t,
+                                       s->N, cr_step_length_sq(un, st->V, md, ps, d));
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -472,7 +480,7 @@ static size_t rfista_doubles(size_t n, size_t d, size_t m, size_t nc, size_t P)
     size_t doubles = cr_sat_muladd(md, 9, 0);
     if (d >= 2 && d <= n && d <= CVXRELU_PRECOND_MAX_D) doubles = cr_sat_muladd(d, d + 1, doubles);
     doubles = cr_sat_muladd(cr_block_rows(n, d, m), m, doubles);
-    return cr_sat_muladd(nc, 5, doubles);
+    return cr_sat_muladd(nc, 6, doubles); /* Rv: losses other than squared */
 }
 
 const cr_solver_type cr_rfista_type = {"R-FISTA", rfista_init, rfista_iterate, rfista_finish,

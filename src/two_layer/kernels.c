@@ -4,6 +4,7 @@
 #include "two_layer.h"
 
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -341,6 +342,34 @@ double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const doub
     for (size_t i = 0; i < nc; i++) curv += (Ynew[i] - Yv[i]) * (Ynew[i] - Yv[i]);
     double quad = metric_dot(Unew, V, Unew, V, md, metric, d);
     return quad > 0.0 ? t * curv / (N * quad) : 0.0;
+}
+
+double cr_step_length_sq(const double *Unew, const double *V, size_t md, const double *metric,
+                         size_t d)
+{
+    return metric_dot(Unew, V, Unew, V, md, metric, d);
+}
+
+double cr_step_ratio_loss(cvxrelu_loss loss, double ratio, double fnew, double fv,
+                          const double *Rv, const double *Ynew, const double *Yv, size_t nc,
+                          double t, double N, double quad)
+{
+    /* squared loss: the quadratic model is exact */
+    if (loss == CVXRELU_LOSS_SQUARED || !(quad > 0.0)) return ratio;
+    /* the loss's own curvature along the step: its Bregman distance
+       f(Ynew) - f(Yv) - <f'(Yv), Ynew - Yv>; where rounding of the three terms could
+       account for it, the values cannot tell, and the quadratic model decides alone
+       (near the optimum, so that rounding never lets the step grow unchecked) */
+    double lin = 0.0, scale = 0.0;
+    for (size_t i = 0; i < nc; i++) {
+        lin += Rv[i] * (Ynew[i] - Yv[i]);
+        scale += fabs(Rv[i] * (Ynew[i] - Yv[i]));
+    }
+    lin /= N;
+    const double brg = fnew - fv - lin;
+    if (!(brg > 64.0 * DBL_EPSILON * (fabs(fnew) + fabs(fv) + scale / N))) return ratio;
+    const double fn = 2.0 * t * brg / quad;
+    return fn < ratio ? fn : ratio; /* either test suffices: the smaller */
 }
 
 int cr_fista_momentum(const double *U, const double *Unew, const double *V, size_t md,

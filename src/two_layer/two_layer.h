@@ -148,6 +148,17 @@ void cr_precond_prox(const double *sv, double smin, double smax, double *z, size
    ratio = t ||Ynew - Yv||^2 / (N ||D||^2), free of cancellation near the optimum.
    With metric (d weights, applied to every row of length d) the norm is
    sum w_j D_j^2 (the preconditioned solver's); NULL: Euclidean. */
+/* The step test for a loss other than squared: the smaller of ratio (the quadratic
+   model with the loss's largest curvature, always valid) and the test on the loss's
+   own values, 2 t (fnew - fv - <Rv, Ynew - Yv> / N) / quad, quad the squared (metric)
+   length of the step: both are sufficient-decrease conditions of the proximal
+   gradient step; the second accepts the longer steps where the loss is flatter. */
+double cr_step_ratio_loss(cvxrelu_loss loss, double ratio, double fnew, double fv,
+                          const double *Rv, const double *Ynew, const double *Yv, size_t nc,
+                          double t, double N, double quad);
+/* ||Unew - V||^2 in the metric (NULL: Euclidean), as cr_step_ratio takes it */
+double cr_step_length_sq(const double *Unew, const double *V, size_t md, const double *metric,
+                         size_t d);
 double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
                      const double *V, size_t md, double t, double N, const double *metric,
                      size_t d);
