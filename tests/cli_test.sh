@@ -450,6 +450,18 @@ t, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert 0.0 < c["lower_bound"] <= c["upper_bound"] * (1 + 1e-12), c
 assert abs(c["upper_bound"] - t["objective"]) <= 1e-9 * t["objective"], (c, t["objective"])
 ' "$T/rce.json" "$T/rcec.json" && pass "exact ReLU under ce: certify bounds the network's ce objective" || fail "relu ce certify"
+$W "$BIN" train -q "$DATA/diabetes.csv" --loss huber:0.5 --patterns 20 --lambda 1e-2 -o "$T/hub.model" --json "$T/hub.json" \
+  && grep -q '^loss huber 0.5$' "$T/hub.model" && grep -q '"loss_function": "huber"' "$T/hub.json" \
+  && $W "$BIN" predict "$T/hub.model" "$DATA/diabetes.csv" -o "$T/hub.pred" \
+  && $W "$BIN" predict "$T/hub.model" "$DATA/diabetes.csv" --scores -o "$T/hub.scores" \
+  && [ "$(head -1 "$T/hub.scores")" = value ] && tail -n +2 "$T/hub.scores" | cmp -s - "$T/hub.pred" \
+  && $W "$BIN" eval "$T/hub.model" "$DATA/diabetes.csv" --json "$T/hube.json" \
+  && /usr/bin/python3 -c '
+import json, sys
+t, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert abs(t["objective"] - e["objective"]) <= 1e-9 * t["objective"], (t["objective"], e["objective"])
+' "$T/hub.json" "$T/hube.json" && pass "--loss huber:0.5: the model line, scores = predictions, eval's objective = train's" \
+  || fail "huber regression"
 expect_error "--loss: an unknown loss" 1 "--loss" "hinge" -- train -q "$DATA/iris.csv" --loss hinge -o "$T/out.model"
 expect_error "--loss huber:0" 1 "huber:DELTA" -- train -q "$DATA/iris.csv" --loss huber:0 -o "$T/out.model"
 expect_error "--loss ce on two classes" 2 "ce loss" "logistic" -- train -q "$DATA/breast_cancer.csv" --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"
