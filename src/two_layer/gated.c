@@ -29,6 +29,8 @@ typedef struct {
     int yk_exact;     /* Yk is from double products over every group */
     int cert_at_U;    /* the whole-program certificate at U is in best_dual */
     int cut;          /* asked to stop before the start: no pass over the patterns */
+    double single_best; /* single precision: the best running gap, and the iterations */
+    size_t single_since; /* since it last fell by 10 % (a stall hands over to double) */
     /* preconditioned (src/two_layer/precond.c): the iterates in the eigenvector coordinates
        (U = Ut pq, Uprev = Utprev pq, V's rotation in V), the rotated gradient, the
        trial point */
@@ -415,7 +417,19 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     /* certify when the running gap is 10x below the last certified one (at once the
        first time), or small enough to finish */
     const double target = fmax(s->set.tol, s->single_active ? 1e-5 : 0.0) * scale;
-    if (info->uncertified && run_gap <= fmax(target, 0.1 * st->last_full_gap)) {
+    /* a float phase whose running gap has not fallen by 10 % in 500 iterations has met
+       its floor above the target (large outputs under logistic or ce): over to double */
+    int single_stall = 0;
+    if (s->single_active) {
+        if (!(run_gap >= 0.9 * st->single_best) || st->single_since == 0) {
+            st->single_best = run_gap;
+            st->single_since = 1;
+        } else {
+            single_stall = ++st->single_since > 500;
+        }
+    }
+    if (info->uncertified &&
+        (run_gap <= fmax(target, 0.1 * st->last_full_gap) || single_stall)) {
         /* certify the whole program in double */
         info->objective = certify_full(s, st);
         after_certificate(s, st, info->objective);
@@ -423,7 +437,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
         st->last_full_gap = full_gap;
         if (full_gap > s->set.tol * fmax(1.0, fabs(info->objective))) {
             /* not yet: in double once the running gap reached the float floor */
-            if (s->single_active && run_gap <= target) {
+            if (s->single_active && (run_gap <= target || single_stall)) {
                 s->single_active = 0;
                 cr_forward(s, st->Uprev, st->Yprev);
             }
