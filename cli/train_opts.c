@@ -126,7 +126,7 @@ static const opt_def train_table[] = {
      "the data term's loss: auto (default: logistic for two classes, ce for more, squared "
      "for regression) | squared | logistic (two classes) | ce (cross-entropy of the softmax, "
      "three or more classes) | huber[:DELTA] (regression; DELTA in standardized target units, "
-     "default 1); the exact program's admm solver is squared only (docs/algorithms.md, "
+     "default 1) (docs/algorithms.md, "
      "\"Losses\"); --optimizer trains on the same loss; --model sdp and relu3 are squared "
      "loss"},
     {"--lambda", 0, NULL, "L", OPT_SPECIAL, 0, OPT_NONE, NB, NULL, 0,

@@ -389,8 +389,9 @@ typedef struct {
    LOGISTIC  log(1 + exp(-y yhat)), one output, targets -1 / +1;
    CE        log sum_k exp(yhat_k) - yhat_y, c >= 2 outputs, one-hot target rows;
    HUBER     (yhat - y)^2 / 2 where |yhat - y| <= delta, else delta |yhat - y| - delta^2 / 2.
-   Every loss is solved by the gated program and by the exact program's projected
-   method; the exact program's ADMM method is SQUARED only.  AUTO is for
+   Every loss is solved by the gated program and by both methods of the exact
+   program (CVXRELU_RELU_AUTO picks the projected one for losses other than
+   SQUARED).  AUTO is for
    cvxrelu_train_settings only (cvxrelu_train_loss resolves it). */
 typedef enum {
     CVXRELU_LOSS_AUTO = -1,
@@ -1199,7 +1200,7 @@ typedef struct {
 CVXRELU_API void cvxrelu_train_settings_default(cvxrelu_train_settings *s);
 /* The loss a run of s trains with on data of this task and c outputs: s->loss, or for
    AUTO logistic (classification, c = 1) or ce (classification, c >= 2) on the GATED,
-   RELU (not its ADMM method) and LOCAL programs, else squared. */
+   RELU and LOCAL programs, else squared. */
 CVXRELU_API cvxrelu_loss cvxrelu_train_loss(const cvxrelu_train_settings *s, cvxrelu_task task,
                                             size_t c);
 

@@ -1005,12 +1005,6 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
                        "train: the %s loss is built for the gated and the exact ReLU programs "
                        "and the two-layer local optimizers; the SDP and three-layer programs "
                        "are squared loss (as in their papers)", cvxrelu_loss_name(s->loss));
-    if (s->loss != CVXRELU_LOSS_SQUARED && s->loss != CVXRELU_LOSS_AUTO &&
-        s->program == CVXRELU_TRAIN_RELU && s->relu_method == CVXRELU_RELU_ADMM)
-        return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
-                       "train: the exact program's ADMM method is squared loss only; the %s "
-                       "loss is solved by the projected method (--relu-solver projected or auto)",
-                       cvxrelu_loss_name(s->loss));
     const double t0 = cr_now();
     train_ctx t;
     memset(&t, 0, sizeof t);

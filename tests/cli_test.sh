@@ -475,7 +475,15 @@ expect_error "--loss: an unknown loss" 1 "--loss" "hinge" -- train -q "$DATA/iri
 expect_error "--loss huber:0" 1 "huber:DELTA" -- train -q "$DATA/iris.csv" --loss huber:0 -o "$T/out.model"
 expect_error "--loss ce on two classes" 2 "ce loss" "logistic" -- train -q "$DATA/breast_cancer.csv" --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"
 expect_error "--loss with --model sdp" 1 "--loss" -- train -q "$DATA/iris.csv" --model sdp --loss ce -o "$T/out.model"
-expect_error "--loss ce with the ADMM method" 2 "ADMM" "projected" -- train -q "$DATA/iris.csv" --model relu --relu-solver admm --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"
+$W "$BIN" train -q "$DATA/iris.csv" --model relu --relu-solver admm --patterns 10 --lambda 1e-2 --max-iter 40000 --no-certify --json "$T/rad.json" \
+  && $W "$BIN" train -q "$DATA/iris.csv" --model relu --relu-solver projected --patterns 10 --lambda 1e-2 --no-certify --json "$T/rpr.json" \
+  && /usr/bin/python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["loss_function"] == b["loss_function"] == "ce" and a["solver"] != b["solver"], (a["solver"], b["solver"])
+assert a["exit"] == b["exit"] == "converged"
+assert abs(a["convex_objective"] - b["convex_objective"]) <= a["duality_gap"] + b["duality_gap"]
+' "$T/rad.json" "$T/rpr.json" && pass "exact program under ce: ADMM and projected R-FISTA agree within their gaps" || fail "relu admm ce"
 expect_error "certify --relaxation on a ce model" 2 "rce.model" "ce loss" "squared-loss" -- certify "$T/rce.model" "$DATA/iris.csv" --relaxation admm --json "$T/out.json"
 expect_error "certify --loss without --weights" 1 "--loss apply to --weights only" -- certify "$T/rce.model" "$DATA/iris.csv" --loss ce --json "$T/out.json"
 sed 's/^loss ce$/loss hinge/' "$T/ce.model" >"$T/badloss.model"

@@ -89,15 +89,16 @@ static void test_gap(void **state)
         cvxrelu_problem pb = {X, n, d, Y, c, losses[li], 0.5};
         double lmax = cvxrelu_lambda_max(&pb, pat);
         assert_true(lmax > 0.0 && isfinite(lmax));
-        for (int prog = 0; prog < 2; prog++)
-            for (int k = 0; k < 3; k++) {
+        for (int prog = 0; prog < 3; prog++) /* gated, exact (projected), exact (ADMM) */
+            for (int k = 0; k < (prog == 2 ? 2 : 3); k++) { /* ADMM: slow at small lambda */
                 cvxrelu_settings set;
                 cvxrelu_settings_default(&set);
                 set.solver = prog ? CVXRELU_SOLVER_RELU : CVXRELU_SOLVER_RFISTA;
+                set.relu_method = prog == 2 ? CVXRELU_RELU_ADMM : CVXRELU_RELU_PROJECTED;
                 /* at the gated lambda_max the exact program's weights are zero too (its
                    cone-projected gradients are no longer than the gated ones) */
                 set.lambda = k == 0 ? lmax * 1.0000001 : lmax * (k == 1 ? 0.1 : 0.01);
-                set.tol = 1e-9;
+                set.tol = prog == 2 ? 1e-7 : 1e-9; /* ADMM: slower to high accuracy */
                 set.max_iter = 200000;
                 cvxrelu_solver *s = NULL;
                 cvxrelu_error err = {{0}};
@@ -105,7 +106,8 @@ static void test_gap(void **state)
                 assert_int_equal(cvxrelu_solver_new(&pb, pat, &set, &s, &err), 0);
                 assert_int_equal(cvxrelu_solver_solve(s, &res, NULL), 0);
                 printf("# %s %s lambda %.3g: objective %.12g dual %.12g gap %.2e active %zu "
-                       "iterations %zu\n", prog ? "relu" : "gated", cvxrelu_loss_name(losses[li]),
+                       "iterations %zu\n", prog == 2 ? "admm" : prog ? "relu" : "gated",
+                       cvxrelu_loss_name(losses[li]),
                        set.lambda, res.objective, res.dual, res.gap, res.active_groups,
                        res.iterations);
                 /* weak duality and a closed gap */
@@ -113,24 +115,13 @@ static void test_gap(void **state)
                 assert_true(res.gap <= 1e-6 * fmax(1.0, fabs(res.objective)));
                 if (k == 0) assert_int_equal(res.active_groups, 0);
                 else assert_true(res.active_groups > 0);
-                if (prog) assert_true(res.violation <= 1e-9);
+                if (prog) assert_true(res.violation <= (prog == 2 ? set.tol_feas : 1e-9));
                 /* the objective is the loss of the solver's predictions plus the penalty:
                    the loss at zero predictions bounds it from above */
                 double Z[180] = {0};
                 assert_true(res.objective <= cvxrelu_loss_eval(&pb, Z, NULL) + 1e-12);
                 cvxrelu_solver_free(s);
             }
-        /* the exact program's ADMM method refuses the losses it does not solve */
-        if (losses[li] != CVXRELU_LOSS_SQUARED) {
-            cvxrelu_settings set;
-            cvxrelu_settings_default(&set);
-            set.solver = CVXRELU_SOLVER_RELU;
-            set.relu_method = CVXRELU_RELU_ADMM;
-            cvxrelu_solver *s = NULL;
-            cvxrelu_error err = {{0}};
-            assert_int_equal(cvxrelu_solver_new(&pb, pat, &set, &s, &err), CVXRELU_ERR_INVALID);
-            assert_non_null(strstr(err.msg, "ADMM method is squared loss only"));
-        }
     }
     /* wrong targets for the loss are named */
     double Yb[60];
@@ -166,8 +157,8 @@ static void test_certificate(void **state)
         s.program = CVXRELU_TRAIN_RELU;
         s.task = CVXRELU_TASK_CLASSIFICATION;
         s.all_patterns = 1;
-        s.lambda = 1e-3;
-        s.tol = 1e-10;
+        s.lambda = 1e-2;
+        s.tol = 1e-8;
         s.max_iter = 200000;
         cvxrelu_model *m = NULL;
         cvxrelu_train_report r;

@@ -711,7 +711,7 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     }
     {
         cvxrelu_problem pb = {X, n, d, Y, c, m->loss, m->huber_delta};
-        if ((st = cr_loss_check(&pb, 1, err))) goto done;
+        if ((st = cr_loss_check(&pb, err))) goto done;
     }
     cvxrelu_model_forward(m, X, n, F);
     /* UB = the network's objective, from the loss derivative R at hand (same sums as

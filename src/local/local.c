@@ -151,7 +151,7 @@ cvxrelu_status cvxrelu_local_train(const cvxrelu_problem *pb, const cvxrelu_loca
                        "local: problem dimensions overflow (n=%zu, d=%zu, c=%zu, width=%zu)", n,
                        d, c, s->width);
     st = cr_local_check_data(X, Y, n, d, c, "local", err);
-    if (!st) st = cr_loss_check(pb, 1, err); /* the targets the loss needs */
+    if (!st) st = cr_loss_check(pb, err); /* the targets the loss needs */
     if (st) return st;
 
     const size_t b = cr_local_minibatch(s, n);

@@ -94,14 +94,14 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: lambda must be a finite number >= 0");
     if (!(settings->tol > 0.0))
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: tol must be > 0");
-    /* the ADMM method's linear systems are those of squared loss: any other loss
-       is solved by projected R-FISTA, which AUTO then picks */
+    /* ADMM solves the other losses through a majorizer of the loss, more slowly than
+       projected R-FISTA (tests/test_loss.c): AUTO picks projected for them */
     cvxrelu_relu_method method = settings->relu_method;
     if (problem->loss != CVXRELU_LOSS_SQUARED && method == CVXRELU_RELU_AUTO)
         method = CVXRELU_RELU_PROJECTED;
     const cr_solver_type *type = solver_type(settings->solver, method, n, d, c, patterns->P);
     if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind or method");
-    cvxrelu_status lst = cr_loss_check(problem, type != &cr_relu_admm_type, err);
+    cvxrelu_status lst = cr_loss_check(problem, err);
     if (lst) return lst;
     size_t m, md, nc;
     const size_t per_group = type->per_pattern;

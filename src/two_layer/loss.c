@@ -207,7 +207,7 @@ double cvxrelu_loss_eval(const cvxrelu_problem *pb, const double *Yhat, double *
            (double)(pb->n * pb->c);
 }
 
-cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int any_solver, cvxrelu_error *err)
+cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, cvxrelu_error *err)
 {
     const size_t n = pb->n, c = pb->c;
     switch (pb->loss) {
@@ -247,19 +247,14 @@ cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int any_solver, cvxrelu_
         break;
     default: return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown loss %d", (int)pb->loss);
     }
-    if (!any_solver)
-        return cr_fail(err, CVXRELU_ERR_INVALID,
-                       "solver: the exact program's ADMM method is squared loss only (its "
-                       "linear systems are); the %s loss is solved by the projected method",
-                       cvxrelu_loss_name(pb->loss));
     return CVXRELU_OK;
 }
 
 cvxrelu_loss cvxrelu_train_loss(const cvxrelu_train_settings *s, cvxrelu_task task, size_t c)
 {
     if (s->loss != CVXRELU_LOSS_AUTO) return s->loss;
-    const int any = s->program == CVXRELU_TRAIN_GATED || s->program == CVXRELU_TRAIN_LOCAL ||
-                    (s->program == CVXRELU_TRAIN_RELU && s->relu_method != CVXRELU_RELU_ADMM);
+    const int any = s->program == CVXRELU_TRAIN_GATED || s->program == CVXRELU_TRAIN_RELU ||
+                    s->program == CVXRELU_TRAIN_LOCAL;
     if (!any || task != CVXRELU_TASK_CLASSIFICATION) return CVXRELU_LOSS_SQUARED;
     return c == 1 ? CVXRELU_LOSS_LOGISTIC : CVXRELU_LOSS_CE;
 }

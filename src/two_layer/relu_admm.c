@@ -35,6 +35,13 @@
  * those of projected R-FISTA (src/two_layer/relu.h); its cone-projected dual is computed
  * at the end only when the multipliers' bound came within ADMM_EXACT_NEAR times the
  * tolerance without certifying it, and lambda_max is not computed (NaN).
+ *
+ * Losses other than squared (docs/algorithms.md, "Losses"): the u-step takes the loss's
+ * quadratic majorizer at the last u iterate's predictions z0 (its curvature L the loss's
+ * largest second derivative), (L / (2N)) ||F u - y0||^2 + const with y0 = z0 - R0 / L (R0
+ * the derivative at z0): the same linear system with T = N I + (2 L / rho) G, the
+ * correction scaled by L, and Fy = L F^T y0 / N formed again each iteration (one more
+ * product).  This is a majorized ADMM; the certificate does not depend on it.
  */
 #include "relu.h"
 
@@ -70,6 +77,8 @@ typedef struct {
     double *E, *B, *Zu;    /* m x n: A (s - b), b, Xs u */
     double *t;             /* c x n (output-major) */
     double *Yv, *R;        /* n x c */
+    double *Zp;            /* n x c: the u iterate's predictions (losses other than squared) */
+    double L;              /* the loss's largest second derivative (1: squared) */
     double *TX;            /* n x d scratch */
     double *H0, *Hq;       /* P c x d, m x d: the dual's directions */
     size_t since_check;
@@ -83,7 +92,7 @@ static void admm_free(void *p)
     cr_relu_cert_free(&st->cert);
     void *bufs[] = {st->Minv, st->G, st->T, st->S, st->Fy, st->V, st->Au, st->Uu, st->Rhs,
                     st->Vold, st->Q, st->DW, st->H, st->E, st->B, st->Zu, st->t, st->Yv,
-                    st->R, st->TX, st->H0, st->Hq};
+                    st->R, st->TX, st->H0, st->Hq, st->Zp};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(st);
 }
@@ -115,11 +124,11 @@ static void masked_xt(cvxrelu_solver *s, admm_state *st, const double *vec, doub
     }
 }
 
-/* T = chol(N I + (2 / rho) G); 0, or -1 when LAPACK fails */
+/* T = chol(N I + (2 L / rho) G); 0, or -1 when LAPACK fails */
 static int factor_T(cvxrelu_solver *s, admm_state *st)
 {
     const size_t n = s->n;
-    const double f = 2.0 / st->rho;
+    const double f = 2.0 * st->L / st->rho;
     double t0 = cr_now();
     for (size_t i = 0; i < n * n; i++) st->T[i] = f * st->G[i];
     for (size_t j = 0; j < n; j++) st->T[j * n + j] += s->N;
@@ -174,18 +183,41 @@ static void multiplier_dual(cvxrelu_solver *s, admm_state *st, const double *R)
         double v = sqrt(fmax(0.0, fmin(v2, hh)));
         if (v > gmax) gmax = v;
     }
-    double dual = cr_dual_value(R, s->Y, n * c, gmax * s->N, s->set.lambda);
+    double dual = cr_loss_dual(s->loss, R, s->Y, n, c, gmax * s->N, s->set.lambda);
     if (dual > ct->best_dual) ct->best_dual = dual;
+}
+
+/* Fy_g = sg X^T D_i Y0_k L / N for targets Y0 (n x c): the data term's linear part */
+static void form_fy(cvxrelu_solver *s, admm_state *st, const double *Y0)
+{
+    const size_t n = s->n, d = s->d, c = s->c, m = s->m;
+    for (size_t k = 0; k < c; k++)
+        for (size_t j = 0; j < n; j++) st->t[k * n + j] = Y0[j * c + k];
+    masked_xt(s, st, st->t, st->L / s->N, st->Q);
+    for (size_t g = 0; g < m; g++) {
+        const double sg = (g & 1) ? -1.0 : 1.0;
+        for (size_t l = 0; l < d; l++) st->Fy[g * d + l] = sg * st->Q[(g / 2) * d + l];
+    }
+}
+
+/* Losses other than squared: the majorizer's targets y0 = z0 - R0 / L at the u iterate's
+   predictions z0 (Zp), into R (scratch), then Fy from them. */
+static void majorize(cvxrelu_solver *s, admm_state *st)
+{
+    const size_t nc = s->n * s->c;
+    cr_loss_residual(s->loss, s->delta, st->Zp, s->Y, st->R, s->n, s->c);
+    for (size_t i = 0; i < nc; i++) st->R[i] = st->Zp[i] - st->R[i] / st->L;
+    form_fy(s, st, st->R);
 }
 
 /* Objective, violation and dual at the v iterate (Z = X V^T into cert.Zy). */
 static void evaluate_v(cvxrelu_solver *s, admm_state *st, cvxrelu_iterate_info *info)
 {
     cr_relu_cert *ct = &st->cert;
-    const size_t m = s->m, d = s->d, nc = s->n * s->c;
+    const size_t m = s->m, d = s->d;
     cr_relu_products(s, st->V, m, ct->Zy, 0);
     cr_relu_predictions_upto(s, ct->Zy, st->Yv, m);
-    double loss = cr_sq_residual(st->Yv, s->Y, st->R, nc) / (2.0 * s->N);
+    double loss = cr_loss_residual(s->loss, s->delta, st->Yv, s->Y, st->R, s->n, s->c) / s->N;
     multiplier_dual(s, st, st->R);
     size_t active;
     info->objective = loss + s->set.lambda * cr_group_norm_sum(st->V, m, d, &active);
@@ -220,6 +252,8 @@ static cvxrelu_status admm_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     ok &= (st->Yv = cr_malloc(nc, sizeof(double))) != NULL;
     ok &= (st->R = cr_malloc(nc, sizeof(double))) != NULL;
     ok &= (st->TX = cr_malloc(n, d * sizeof(double))) != NULL;
+    st->L = cr_loss_smoothness(s->loss);
+    if (s->loss != CVXRELU_LOSS_SQUARED) ok &= (st->Zp = cr_malloc(nc, sizeof(double))) != NULL;
     if (!ok) {
         admm_free(st);
         return CVXRELU_ERR_NOMEM;
@@ -273,13 +307,13 @@ static cvxrelu_status admm_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     st->rho0 = st->rho = s->set.step_init > 0.0 ? s->set.step_init : st->sigma * st->sigma / s->N;
     if (factor_T(s, st)) return CVXRELU_ERR_NUMERIC;
     if (stop_check(s)) return CVXRELU_OK;
-    /* Fy_g = sg X^T D_i Y_k / N */
-    for (size_t k = 0; k < c; k++)
-        for (size_t j = 0; j < n; j++) st->t[k * n + j] = s->Y[j * c + k];
-    masked_xt(s, st, st->t, 1.0 / s->N, st->Q);
-    for (size_t g = 0; g < m; g++) {
-        const double sg = (g & 1) ? -1.0 : 1.0;
-        for (size_t l = 0; l < d; l++) st->Fy[g * d + l] = sg * st->Q[(g / 2) * d + l];
+    /* Fy_g = sg X^T D_i Y_k / N (squared loss: once; the others: each iteration, from the
+       u iterate's predictions, here those of the start) */
+    if (st->Zp) {
+        cr_relu_products(s, st->Uu, m, ct->Zy, 0);
+        cr_relu_predictions_upto(s, ct->Zy, st->Zp, m);
+    } else {
+        form_fy(s, st, s->Y);
     }
     if (stop_check(s)) return CVXRELU_OK;
     /* a warm start gets the cone-projected certificate at once: a solution stops here */
@@ -308,6 +342,7 @@ static cvxrelu_status admm_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     const double rho = st->rho, sigma = st->sigma, al = ADMM_ALPHA;
     (void)stalled;
 
+    if (st->Zp) majorize(s, st); /* Fy of the loss's majorizer at the u iterate */
     /* r = rho (v - a) + rho Xs^T E + Fy, then w = M^{-1} r / rho */
     for (size_t i = 0; i < md; i++) st->Rhs[i] = rho * (st->V[i] - st->Au[i]) + st->Fy[i];
     gemm(s, CblasNoTrans, CblasNoTrans, m, d, n, rho / sigma, st->E, n, s->X, d, 1.0, st->Rhs,
@@ -332,9 +367,9 @@ static cvxrelu_status admm_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
         s->gemm_time += cr_now() - t0;
         if (inf) return CVXRELU_ERR_NUMERIC;
     }
-    /* u_g = w_g - sg M^{-1} X^T D_i t_k / rho */
+    /* u_g = w_g - L sg M^{-1} X^T D_i t_k / rho */
     masked_xt(s, st, st->t, 1.0, st->H0);
-    gemm(s, CblasNoTrans, CblasNoTrans, P * c, d, d, 1.0 / rho, st->H0, d, st->Minv, d, 0.0,
+    gemm(s, CblasNoTrans, CblasNoTrans, P * c, d, d, st->L / rho, st->H0, d, st->Minv, d, 0.0,
          st->Q, d);
     for (size_t g = 0; g < m; g++) {
         const double sg = (g & 1) ? -1.0 : 1.0;
@@ -408,14 +443,21 @@ static cvxrelu_status admm_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     }
     /* the u iterate's figures (free: its predictions are N t) */
     double loss = 0.0;
-    for (size_t j = 0; j < n; j++)
-        for (size_t k = 0; k < c; k++) {
-            double r = s->N * st->t[k * n + j] - s->Y[j * c + k];
-            loss += r * r;
-        }
+    if (st->Zp) {
+        for (size_t j = 0; j < n; j++)
+            for (size_t k = 0; k < c; k++) st->Zp[j * c + k] = s->N * st->t[k * n + j];
+        loss = cr_loss_residual(s->loss, s->delta, st->Zp, s->Y, NULL, n, c) / s->N;
+    } else {
+        for (size_t j = 0; j < n; j++)
+            for (size_t k = 0; k < c; k++) {
+                double r = s->N * st->t[k * n + j] - s->Y[j * c + k];
+                loss += r * r;
+            }
+        loss /= 2.0 * s->N;
+    }
     /* between checks the row shows the u iterate's objective (uncertified) and the
        violation of the last check */
-    info->objective = loss / (2.0 * s->N) + s->set.lambda * unorm;
+    info->objective = loss + s->set.lambda * unorm;
     info->dual = ct->best_dual;
     info->gap = info->objective - ct->best_dual;
     info->uncertified = 1;

@@ -110,7 +110,7 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
 /* loss.c: the sum of the losses at Yhat, R (may be NULL) their derivatives; the dual
    value at the scaled derivatives R; the loss's largest second derivative; the check
-   of a problem's targets against its loss (any_solver 0: the ADMM method, squared only). */
+   of a problem's targets against its loss. */
 double cr_loss_residual(cvxrelu_loss loss, double delta, const double *Yhat, const double *Y,
                         double *R, size_t n, size_t c);
 /* -(1/N) sum_i l_i*(alpha R_i): the dual value at the point alpha R (R the loss
@@ -124,7 +124,7 @@ double cr_loss_dual_best(cvxrelu_loss loss, const double *R, const double *Y, si
 double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t n, size_t c,
                     double gmax, double lambda);
 double cr_loss_smoothness(cvxrelu_loss loss);
-cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, int any_solver, cvxrelu_error *err);
+cvxrelu_status cr_loss_check(const cvxrelu_problem *pb, cvxrelu_error *err);
 /* loss.c: lambda_max, the largest group norm of the loss derivative at zero predictions
    over N (Z, R: n c scratch, G: m d scratch; cr_backward's products, any loss) */
 double cr_lambda_max_at_zero(cvxrelu_solver *s, double *Z, double *R, double *G);
