@@ -22,7 +22,7 @@
 /* ------------------------------------------------------------ helpers */
 
 static char tmpdir[256];
-static char created[64][512];
+static char created[128][512];
 static size_t n_created;
 
 static int group_setup(void **state)
@@ -43,7 +43,7 @@ static int group_teardown(void **state)
 /* Write len bytes (or, with gz, a gzip stream of them) to tmpdir/name. */
 static const char *write_tmp(const char *name, const void *data, size_t len, int gz)
 {
-    assert_true(n_created < 64);
+    assert_true(n_created < 128);
     char *path = created[n_created++];
     snprintf(path, sizeof created[0], "%s/%s", tmpdir, name);
     if (gz) {
@@ -835,7 +835,7 @@ static char *slurp_text(const char *path)
 
 static const char *tmp_path(const char *name)
 {
-    assert_true(n_created < 64);
+    assert_true(n_created < 128);
     char *path = created[n_created++];
     snprintf(path, sizeof created[0], "%s/%s", tmpdir, name);
     return path;
@@ -919,6 +919,56 @@ static void test_model_layout_roundtrip(void **state)
 }
 
 /* A version-1 file (no layout lines) still loads: label last, no names; saving writes v2. */
+/* The loss line of format 4: written only for a loss other than squared, read back
+   exactly (Huber's delta to the bit), and refused with the file's line where it does
+   not fit the model. */
+static void test_model_loss_line(void **state)
+{
+    (void)state;
+    const char *base = "cvxrelu-model 4\nkind relu\ntask %s\nd_raw 2\nd 2\noutputs %d\n"
+                       "standardize 0\nbias 0\nlabel_col none\nheader 0\nlambda 0.001\n"
+                       "patterns 3\nclasses %s\nmean 0 0\nscale 1 1\n%s"
+                       "neurons 1\nn 0 2 1 -1\nend\n";
+    char text[1024];
+    snprintf(text, sizeof text, base, "regression", 1, "0", "loss huber 0.37000000000000000555\n");
+    cvxrelu_model *m = NULL, *m2 = NULL;
+    cvxrelu_error err = {{0}};
+    cvxrelu_status st = cvxrelu_model_load(write_text("huber.model", text), &m, &err);
+    if (st) fail_msg("%s", err.msg);
+    assert_int_equal(m->loss, CVXRELU_LOSS_HUBER);
+    assert_true(m->huber_delta == 0.37);
+    const char *p = tmp_path("huber_resaved.model");
+    assert_int_equal(cvxrelu_model_save(m, p, &err), 0);
+    const char *saved = slurp_text(p);
+    assert_non_null(strstr(saved, "cvxrelu-model 4\n"));
+    assert_non_null(strstr(saved, "\nloss huber 0.37\n"));
+    assert_int_equal(cvxrelu_model_load(p, &m2, &err), 0);
+    assert_true(m2->loss == CVXRELU_LOSS_HUBER && m2->huber_delta == m->huber_delta);
+    cvxrelu_model_free(m2);
+    /* squared: the line is left out, and the version is the oldest that holds the model */
+    m->loss = CVXRELU_LOSS_SQUARED;
+    assert_int_equal(cvxrelu_model_save(m, p, &err), 0);
+    saved = slurp_text(p);
+    assert_non_null(strstr(saved, "cvxrelu-model 2\n"));
+    assert_null(strstr(saved, "\nloss"));
+    cvxrelu_model_free(m);
+    /* refused: each with the file and the line of the loss */
+    const char *cases[][4] = {
+        {"regression", "0", "loss ce\n", "huber.model:16: the ce loss needs a classification"},
+        {"regression", "0", "loss hinge\n", "huber.model:16: loss: expected squared"},
+        {"regression", "0", "loss huber -1\n", "huber.model:16: loss: expected"},
+        {"classification", "2\nclass a\nclass b", "loss ce\n", "three or more classes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, base, cases[i][0], 1, cases[i][1], cases[i][2]);
+        cvxrelu_model *bad = (cvxrelu_model *)&bad;
+        assert_int_equal(cvxrelu_model_load(write_text("huber.model", text), &bad, &err),
+                         CVXRELU_ERR_FORMAT);
+        assert_null(bad);
+        if (!strstr(err.msg, cases[i][3])) fail_msg("case %zu: %s", i, err.msg);
+    }
+}
+
 static void test_model_version1_loads(void **state)
 {
     (void)state;
@@ -1007,6 +1057,7 @@ int main(void)
         cmocka_unit_test(test_gates),
         cmocka_unit_test(test_model_layout_roundtrip),
         cmocka_unit_test(test_model_version1_loads),
+        cmocka_unit_test(test_model_loss_line),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
