@@ -62,6 +62,9 @@ void cr_chol_solve(const double *L, double *b, size_t k);
 /* Physical memory of this machine in bytes (a large value when unknown). */
 double cr_physical_memory(void);
 
+/* The format version a model file of m is written in (src/model/model_io.c). */
+int cr_model_format_version(const cvxrelu_model *m);
+
 /* The weight-decay term (lambda/2) sum_j (||w_j||^2 + a_j^2) of a network. */
 double cr_model_penalty(const cvxrelu_model *m, double lambda);
 

@@ -508,8 +508,14 @@ void cvxrelu_model_print(FILE *f, const cvxrelu_model *m)
            : m->kind == CVXRELU_MODEL_RELU3 ? "three-layer parallel ReLU network [EP21]"
            : m->V ? "ReLU, dense second layer (read out of the SDP relaxation)"
                   : "ReLU",
-           e->standardize_y ? CVXRELU_MODEL_FORMAT_VERSION : 2);
+           cr_model_format_version(m));
     fprintf(f, "task        %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
+    if (m->loss == CVXRELU_LOSS_HUBER)
+        fprintf(f, "loss        huber (delta %.6g)\n", m->huber_delta > 0.0 ? m->huber_delta : 1.0);
+    else
+        fprintf(f, "loss        %s%s\n", cvxrelu_loss_name(m->loss),
+                m->loss == CVXRELU_LOSS_LOGISTIC || m->loss == CVXRELU_LOSS_CE
+                    ? " (predict --scores gives class probabilities)" : "");
     if (e->standardize_y)
         fprintf(f, "targets     standardized: fitted as (y - %.6g) / %.6g, predicted in y's units\n",
                 e->y_mean, e->y_scale);

@@ -152,15 +152,19 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
+int cr_model_format_version(const cvxrelu_model *m)
+{
+    /* the oldest version that holds what the model has: 4 with a loss other than
+       squared, 3 with standardized targets, else 2 (older readers keep reading the
+       models they can) */
+    return m->loss != CVXRELU_LOSS_SQUARED ? 4 : m->enc->standardize_y ? 3 : 2;
+}
+
 static cvxrelu_status write_model(FILE *f, void *user, cvxrelu_error *err)
 {
     const cvxrelu_model *m = user;
     const cvxrelu_encoding *e = m->enc;
-    /* the oldest version that holds what the model has: 4 with a loss other than
-       squared, 3 with standardized targets, else 2 (older readers keep reading the
-       models they can) */
-    const int version = m->loss != CVXRELU_LOSS_SQUARED ? 4 : e->standardize_y ? 3 : 2;
-    fprintf(f, "cvxrelu-model %d\n", version);
+    fprintf(f, "cvxrelu-model %d\n", cr_model_format_version(m));
     fprintf(f, "kind %s\n", kind_name(m->kind));
     fprintf(f, "task %s\n", e->task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression");
     fprintf(f, "d_raw %zu\nd %zu\noutputs %zu\n", e->d_raw, e->d, e->c);
