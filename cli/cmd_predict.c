@@ -119,6 +119,8 @@ int cmd_eval(int argc, char **argv)
         const int cls = m->enc->task == CVXRELU_TASK_CLASSIFICATION;
         if (cls) printf("accuracy  %.6f\n", ev.metrics.accuracy);
         printf("mse       %.10g\n", ev.metrics.mse);
+        printf("loss      %.10g (the mean %s loss: the data term)\n", ev.loss,
+               cvxrelu_loss_name(m->loss));
         printf("objective %.10e (non-convex objective at lambda %g on these rows)\n",
                ev.objective, ev.lambda);
         printf("rows      %zu\n", ev.n);
@@ -128,6 +130,8 @@ int cmd_eval(int argc, char **argv)
             cvxrelu_json_int(&j, "n", (long long)ev.n);
             if (cls) cvxrelu_json_num(&j, "accuracy", ev.metrics.accuracy);
             cvxrelu_json_num(&j, "mse", ev.metrics.mse);
+            cvxrelu_json_num(&j, "loss", ev.loss);
+            cvxrelu_json_str(&j, "loss_function", cvxrelu_loss_name(m->loss));
             cvxrelu_json_num(&j, "objective", ev.objective);
             cvxrelu_json_num(&j, "lambda", ev.lambda);
             rc = json_write(&j, o.json_path);

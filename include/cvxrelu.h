@@ -1244,6 +1244,8 @@ struct cvxrelu_train_report {
     double network_objective;     /* the returned network's objective on the training rows */
     double recovery_max_abs_diff; /* max |network - convex fit| on the training rows */
     cvxrelu_metrics train_metrics, test_metrics; /* test: NAN without test data */
+    double test_loss;        /* the data term of the network's loss on the test rows (mean
+                                loss, as in the objective; NAN without test data) */
     size_t test_n;
     size_t neurons;          /* of the returned network */
     int certified;           /* certificate filled */
@@ -1468,6 +1470,7 @@ typedef struct {
     cvxrelu_metrics metrics;
     double objective; /* the network's objective on these rows at the model's lambda */
     double lambda;
+    double loss;      /* its data term: the mean of the model's loss on these rows */
 } cvxrelu_evaluation;
 /* Encode, predict, check that every output is finite (CVXRELU_ERR_NUMERIC otherwise),
    metrics and objective. */

@@ -256,12 +256,18 @@ static double objective_at(const train_ctx *t, const double *Yhat)
 static cvxrelu_status test_metrics(train_ctx *t, const cvxrelu_dataset *test, cvxrelu_error *err)
 {
     t->r->test_metrics = (cvxrelu_metrics){NAN, NAN};
+    t->r->test_loss = NAN;
     if (!test) return CVXRELU_OK;
     t->r->test_n = test->n;
     double *Yt = malloc((test->n ? test->n : 1) * t->r->c * sizeof(double));
     if (!Yt) return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
     cvxrelu_model_forward(t->model, t->Xt, test->n, Yt);
     t->r->test_metrics = cvxrelu_metrics_of(t->model->enc, Yt, t->Yt, test->n);
+    if (test->n) {
+        const cvxrelu_problem pt = {t->Xt, test->n, t->r->d, t->Yt, t->r->c, t->model->loss,
+                                    t->model->huber_delta};
+        t->r->test_loss = cvxrelu_loss_eval(&pt, Yt, NULL);
+    }
     free(Yt);
     return CVXRELU_OK;
 }
@@ -1015,6 +1021,7 @@ cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvxrelu_dataset
     report->program = s->program;
     report->sharpness = report->decomposition_max_abs_diff = NAN;
     report->train_metrics = report->test_metrics = (cvxrelu_metrics){NAN, NAN};
+    report->test_loss = NAN;
     const int threads0 = cvxrelu_blas_threads();
     cvxrelu_status st = run(&t, train, test, err);
     if (s->threads == 0) cvxrelu_blas_set_threads(threads0);

@@ -471,6 +471,14 @@ t, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert abs(t["objective"] - e["objective"]) <= 1e-9 * t["objective"], (t["objective"], e["objective"])
 ' "$T/hub.json" "$T/hube.json" && pass "--loss huber:0.5: the model line, scores = predictions, eval's objective = train's" \
   || fail "huber regression"
+$W "$BIN" train -q "$DATA/wine.csv" --test-frac 0.3 --write-split "$T/wl" --patterns 20 --lambda 1e-3 -o "$T/wl.model" --json "$T/wl.json" \
+  && $W "$BIN" eval "$T/wl.model" "$T/wl.test.csv" --json "$T/wle.json" >/dev/null \
+  && /usr/bin/python3 -c '
+import json, sys
+t, e = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert e["loss_function"] == "ce" and e["n"] == t["test_n"]
+assert abs(t["test_loss"] - e["loss"]) <= 1e-12 * e["loss"], (t["test_loss"], e["loss"])
+' "$T/wl.json" "$T/wle.json" && pass "train's test_loss = eval's loss on the written test part (ce)" || fail "test_loss"
 expect_error "--loss: an unknown loss" 1 "--loss" "hinge" -- train -q "$DATA/iris.csv" --loss hinge -o "$T/out.model"
 expect_error "--loss huber:0" 1 "huber:DELTA" -- train -q "$DATA/iris.csv" --loss huber:0 -o "$T/out.model"
 expect_error "--loss ce on two classes" 2 "ce loss" "logistic" -- train -q "$DATA/breast_cancer.csv" --loss ce --patterns 5 -o "$T/out.model" --json "$T/out.json"

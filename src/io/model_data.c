@@ -253,6 +253,7 @@ cvxrelu_status cvxrelu_model_evaluate(const cvxrelu_model *m, const cvxrelu_data
     if ((st = cvxrelu_predictions_check(ds, Yhat, m->enc->c, err))) goto done;
     ev->metrics = cvxrelu_metrics_of(m->enc, Yhat, Y, ds->n);
     ev->objective = cvxrelu_model_objective(m, X, Y, ds->n, m->lambda);
+    ev->loss = ev->objective - cr_model_penalty(m, m->lambda);
     if (!isfinite(ev->metrics.mse) || !isfinite(ev->objective))
         st = cr_fail(err, CVXRELU_ERR_NUMERIC,
                      "%s: the %s on these rows is not finite (%g): the predictions are too "

@@ -106,6 +106,8 @@ static void say_network(cvxrelu_progress *pg, const cvxrelu_train_report *r)
          cls ? mtr.accuracy : mtr.mse);
     if (r->test_n) say(pg, " | test %s %.6g (n=%zu)", cls ? "accuracy" : "mse",
                       cls ? mte.accuracy : mte.mse, r->test_n);
+    if (r->test_n && r->loss != CVXRELU_LOSS_SQUARED)
+        say(pg, ", mean %s loss %.6g", cvxrelu_loss_name(r->loss), r->test_loss);
     say(pg, "\n");
 }
 
@@ -273,9 +275,13 @@ static void convex_phase(cvxrelu_progress *pg, cvxrelu_train_phase p, const cvxr
         else
             say(pg, "network: %zu neurons | train mse %.6g%s", r->neurons, mtr.mse,
                  r->test_n ? "" : "\n");
-        if (r->test_n)
-            say(pg, cls ? " | test accuracy %.4f (n=%zu)\n" : " | test mse %.6g (n=%zu)\n",
+        if (r->test_n) {
+            say(pg, cls ? " | test accuracy %.4f (n=%zu)" : " | test mse %.6g (n=%zu)",
                  cls ? mte.accuracy : mte.mse, r->test_n);
+            if (r->loss != CVXRELU_LOSS_SQUARED)
+                say(pg, ", mean %s loss %.6g", cvxrelu_loss_name(r->loss), r->test_loss);
+            say(pg, "\n");
+        }
         say(pg, "certificate: the sampled convex program's optimum lies in [%.10e, %.10e]\n",
              res->dual, res->objective);
         if (pg->verbose)

@@ -465,6 +465,7 @@ void cvxrelu_train_report_json(cvxrelu_json *j, const cvxrelu_train_report *r,
     }
     cvxrelu_json_num(j, "train_mse", r->train_metrics.mse);
     if (test) cvxrelu_json_num(j, "test_mse", r->test_metrics.mse);
+    if (test) cvxrelu_json_num(j, "test_loss", r->test_loss);
     if (test) cvxrelu_json_int(j, "test_n", (long long)r->test_n);
     cvxrelu_json_int(j, "seed", (long long)s->seed);
     cvxrelu_json_str(j, "blas", r->blas[0] ? r->blas : cvxrelu_blas_info());
