@@ -486,6 +486,9 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
         sb[CVXRELU_SBOUND_CHEAP] = cheap_b;
         return;
     }
+    /* each side's best bound so far (cheap, then spectral): a side too large for the SDP
+       or subset bound keeps it, so that those bounds still tighten the other side */
+    double side_best[2] = {cheap[0] * (1.0 + 1e-13), cheap[1] * (1.0 + 1e-13)};
     if (s->bounds & (1u << CVXRELU_SBOUND_SPECTRAL)) {
         /* the smaller side by gathering; the other as the complement of it
            (rows with v_j = 0 join the complement: a superset only enlarges
@@ -509,24 +512,31 @@ static void output_bounds(const cert_ctx *cx, const double *v, const cvxrelu_cer
             spec[sd] = fmin(spec[sd], cheap[sd] * (1.0 + 1e-13)); /* never above cheap */
         }
         sb[CVXRELU_SBOUND_SPECTRAL] = fmax(spec[0], spec[1]);
+        for (int sd = 0; sd < 2; sd++) side_best[sd] = fmin(side_best[sd], spec[sd]);
     }
-    int want_sdp = (s->bounds & (1u << CVXRELU_SBOUND_SDP)) && cnt[0] <= s->sdp_max_rows &&
-                   cnt[1] <= s->sdp_max_rows;
-    int want_sub = (s->bounds & (1u << CVXRELU_SBOUND_SUBSETS)) &&
-                   cnt[0] <= s->subsets_max_rows && cnt[1] <= s->subsets_max_rows &&
+    /* per side: a side within the row limit gets the bound, a larger one keeps its best
+       cheaper bound (both sides too large: the bound is not computed) */
+    const int sdp_fits[2] = {cnt[0] <= s->sdp_max_rows, cnt[1] <= s->sdp_max_rows};
+    const int sub_fits[2] = {cnt[0] <= s->subsets_max_rows, cnt[1] <= s->subsets_max_rows};
+    int want_sdp = (s->bounds & (1u << CVXRELU_SBOUND_SDP)) && (sdp_fits[0] || sdp_fits[1]);
+    int want_sub = (s->bounds & (1u << CVXRELU_SBOUND_SUBSETS)) && (sub_fits[0] || sub_fits[1]) &&
                    s->subsets_max_rows <= 30;
     if (want_sdp || want_sub) {
         double vs[2] = {0, 0}, vb[2] = {0, 0};
         for (int sd = 0; sd < 2; sd++) {
+            const int do_sdp = want_sdp && sdp_fits[sd], do_sub = want_sub && sub_fits[sd];
+            if (want_sdp && !sdp_fits[sd]) vs[sd] = side_best[sd];
+            if (want_sub && !sub_fits[sd]) vb[sd] = side_best[sd];
+            if (!do_sdp && !do_sub) continue;
             size_t p = 0;
             for (size_t j = 0; j < n; j++)
                 if (sd == 0 ? v[j] > 0.0 : v[j] < 0.0) {
                     for (size_t k = 0; k < d; k++) cx->M[p * d + k] = fabs(v[j]) * cx->X[j * d + k];
                     p++;
                 }
-            if (want_sdp)
+            if (do_sdp)
                 vs[sd] = p ? sdp_subset_bound(cx->M, p, d, s->seed + (uint64_t)sd, cx->loop) : 0.0;
-            if (want_sub) vb[sd] = p ? subsets_max(cx->M, p, d, cx->G1, cx->loop) : 0.0;
+            if (do_sub) vb[sd] = p ? subsets_max(cx->M, p, d, cx->G1, cx->loop) : 0.0;
         }
         /* a side not computed (stopped, or out of memory) leaves the bound uncomputed:
            fmax would drop the NAN and bound one side only */
