@@ -108,8 +108,8 @@ stop_phase "SDP ADMM iterations" INT "     100 " 1 -- \
 # residual within the SDP bound's 400 rows, so the 10 outputs' SDP bounds take
 # about a second (the signal goes 0.1 s after the line); the network is written, the
 # certificate skipped or partial.  Squared loss: under ce every row of the other classes
-# joins one sign class of an output's dual direction (-softmax), past the 400 rows, and the
-# SDP bounds are skipped
+# joins one sign class of an output's dual direction (-softmax), past the 400 rows, and
+# only the small class gets an SDP bound (quick)
 head -n 741 "$T/digits.csv" >"$T/dig740.csv"
 DELAY=0.1
 stop_phase "train's certificate (SDP bounds)" TERM "certificate: the sampled convex" 1 -- \
