@@ -21,6 +21,7 @@ except ImportError as e:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import socp_check  # noqa: E402
+from xcheck_common import write_case  # noqa: E402
 
 BIN = sys.argv[1]
 
@@ -46,13 +47,7 @@ def run_case(name, n, d, P, kind, lam, seed, tmp):
         names = np.array(["a", "b", "c"])
         lab_text = list(names[cls])
         Y = np.eye(3)[cls]
-    data = os.path.join(tmp, name + ".csv")
-    with open(data, "w") as f:
-        f.write(",".join("x%d" % j for j in range(d)) + ",label\n")
-        for i in range(n):
-            f.write(",".join("%.17g" % v for v in X[i]) + "," + lab_text[i] + "\n")
-    gates = os.path.join(tmp, name + "_gates.csv")
-    np.savetxt(gates, G, delimiter=",", fmt="%.17g")
+    data, gates = write_case(tmp, name, X, lab_text, G)
     out = os.path.join(tmp, name + ".json")
     task = "regression" if kind == "regression" else "classification"
     cmd = [BIN, "train", data, "--raw", "--gates", gates, "--lambda", repr(lam), "--eps",

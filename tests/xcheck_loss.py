@@ -24,6 +24,9 @@ except ImportError as e:
     print("SKIP: numpy or scipy missing for /usr/bin/python3 (%s)" % e)
     sys.exit(77)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xcheck_common import write_case  # noqa: E402
+
 BIN = sys.argv[1]
 
 
@@ -118,13 +121,7 @@ def run_case(name, n, d, P, kind, loss, exact, lam, seed, iters, tmp):
         cls = np.argmax(z + 0.5 * rng.standard_normal(z.shape), axis=1)
         lab_text = list(np.array(["a", "b", "c"])[cls])
         Y = np.eye(3)[cls]
-    data = os.path.join(tmp, name + ".csv")
-    with open(data, "w") as f:
-        f.write(",".join("x%d" % j for j in range(d)) + ",label\n")
-        for i in range(n):
-            f.write(",".join("%.17g" % v for v in X[i]) + "," + lab_text[i] + "\n")
-    gates = os.path.join(tmp, name + "_gates.csv")
-    np.savetxt(gates, G, delimiter=",", fmt="%.17g")
+    data, gates = write_case(tmp, name, X, lab_text, G)
     out = os.path.join(tmp, name + ".json")
     delta = 0.5
     task = "regression" if kind == "regression" else "classification"

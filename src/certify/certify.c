@@ -729,7 +729,11 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
        direction (squared loss: the residual Y - f(X)) */
     const double delta = m->huber_delta > 0.0 ? m->huber_delta : 1.0;
     const double data = cr_loss_residual(m->loss, delta, F, Y, V, n, c) / (double)N;
-    for (size_t i = 0; i < n * c; i++) V[i] = -V[i];
+    /* F, no longer needed as the outputs, keeps R for the conjugates */
+    for (size_t i = 0; i < n * c; i++) {
+        F[i] = V[i];
+        V[i] = -V[i];
+    }
     cert->upper_bound = data + cr_model_penalty(m, lambda);
     if (!isfinite(cert->upper_bound)) {
         st = cr_fail(err, CVXRELU_ERR_NUMERIC, "certify: the network's objective is not finite");
@@ -840,10 +844,8 @@ cvxrelu_status cvxrelu_certify(const cvxrelu_model *m, const double *X, const do
     cert->s_over_beta = worst;
     if (m->loss == CVXRELU_LOSS_SQUARED) {
         cert->lower_bound = lb / (double)N;
-    } else { /* V = -R: the derivative back in place for the conjugates */
-        for (size_t i = 0; i < n * c; i++) V[i] = -V[i];
-        cert->lower_bound = cr_loss_dual_best(m->loss, V, Y, n, c, amax);
-        for (size_t i = 0; i < n * c; i++) V[i] = -V[i];
+    } else {
+        cert->lower_bound = cr_loss_dual_best(m->loss, F, Y, n, c, amax);
     }
     cert->ratio = cert->lower_bound > 0.0 ? cert->upper_bound / cert->lower_bound : INFINITY;
     cert->dual_feasible = feasible;

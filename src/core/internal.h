@@ -62,6 +62,11 @@ void cr_chol_solve(const double *L, double *b, size_t k);
 /* Physical memory of this machine in bytes (a large value when unknown). */
 double cr_physical_memory(void);
 
+/* The exact program's method a solve uses (src/two_layer/driver.c): method, or for AUTO
+   projected R-FISTA under a loss other than squared, else cvxrelu_relu_method_for. */
+cvxrelu_relu_method cr_relu_method_pick(cvxrelu_relu_method method, cvxrelu_loss loss, size_t n,
+                                        size_t d, size_t c, size_t P);
+
 /* The format version a model file of m is written in (src/model/model_io.c). */
 int cr_model_format_version(const cvxrelu_model *m);
 

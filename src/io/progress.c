@@ -117,10 +117,8 @@ static void convex_banner(cvxrelu_progress *pg, const cvxrelu_train_report *r)
 {
     const cvxrelu_train_settings *s = pg->settings;
     const int relu = r->program == CVXRELU_TRAIN_RELU;
-    cvxrelu_relu_method rm = s->relu_method;
-    if (rm == CVXRELU_RELU_AUTO)
-        rm = r->loss != CVXRELU_LOSS_SQUARED ? CVXRELU_RELU_PROJECTED
-                                             : cvxrelu_relu_method_for(r->n, r->d, r->c, r->patterns);
+    const cvxrelu_relu_method rm =
+        cr_relu_method_pick(s->relu_method, r->loss, r->n, r->d, r->c, r->patterns);
     say(pg, "cvxrelu %s | %s | BLAS: %s\n", CVXRELU_VERSION,
          !relu ? "gated ReLU group lasso, R-FISTA"
          : rm == CVXRELU_RELU_ADMM ? "exact ReLU (cone-constrained), ADMM with cone slacks"

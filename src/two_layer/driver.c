@@ -45,6 +45,16 @@ cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t
     return CVXRELU_RELU_ADMM;
 }
 
+cvxrelu_relu_method cr_relu_method_pick(cvxrelu_relu_method method, cvxrelu_loss loss, size_t n,
+                                        size_t d, size_t c, size_t P)
+{
+    if (method != CVXRELU_RELU_AUTO) return method;
+    /* ADMM solves the other losses through a majorizer of the loss, more slowly than
+       projected R-FISTA (tests/test_loss.c): projected for them */
+    if (loss != CVXRELU_LOSS_SQUARED) return CVXRELU_RELU_PROJECTED;
+    return cvxrelu_relu_method_for(n, d, c, P);
+}
+
 /* The registry: one entry per cvxrelu_solver_kind (and exact-program method). */
 static const cr_solver_type *solver_type(cvxrelu_solver_kind k, cvxrelu_relu_method method,
                                          size_t n, size_t d, size_t c, size_t P)
@@ -94,11 +104,8 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: lambda must be a finite number >= 0");
     if (!(settings->tol > 0.0))
         return cr_fail(err, CVXRELU_ERR_INVALID, "solver: tol must be > 0");
-    /* ADMM solves the other losses through a majorizer of the loss, more slowly than
-       projected R-FISTA (tests/test_loss.c): AUTO picks projected for them */
-    cvxrelu_relu_method method = settings->relu_method;
-    if (problem->loss != CVXRELU_LOSS_SQUARED && method == CVXRELU_RELU_AUTO)
-        method = CVXRELU_RELU_PROJECTED;
+    const cvxrelu_relu_method method =
+        cr_relu_method_pick(settings->relu_method, problem->loss, n, d, c, patterns->P);
     const cr_solver_type *type = solver_type(settings->solver, method, n, d, c, patterns->P);
     if (!type) return cr_fail(err, CVXRELU_ERR_INVALID, "solver: unknown solver kind or method");
     cvxrelu_status lst = cr_loss_check(problem, err);

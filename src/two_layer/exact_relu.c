@@ -29,12 +29,6 @@
 
 #define DUAL_EVERY 10
 
-/* The data term at the predictions Yhat (R: each entry's loss derivative;
-   squared loss: the residual Yhat - Y). */
-static double data_term(const cvxrelu_solver *s, const double *Yhat, double *R)
-{
-    return cr_loss_residual(s->loss, s->delta, Yhat, s->Y, R, s->n, s->c) / s->N;
-}
 
 typedef struct {
     cr_relu_cert cert;                       /* signs, gradient, dual bound (relu.h) */
@@ -278,7 +272,7 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));
     cr_relu_predictions_upto(s, st->Zk, st->Yk, done);
-    double loss = data_term(s, st->Yk, st->R);
+    double loss = cr_data_term(s, st->Yk, st->R);
     if (!s->stopped) cr_relu_loss_gradient(s, ct, st->R);
     double g0 = s->stopped ? NAN : cr_relu_dual_update(s, ct, st->R);
     /* at a zero start R is the loss derivative at zero predictions: the projected gradient norm is then lambda_max, the
@@ -325,7 +319,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
 
     cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    const double fv = data_term(s, st->Yv, st->R);
+    const double fv = cr_data_term(s, st->Yv, st->R);
     if (st->Rv) memcpy(st->Rv, st->R, nc * sizeof(double));
     if (cr_relu_loss_gradient(s, ct, st->R)) return CVXRELU_OK; /* stopped: the iterate is unchanged */
     if (++st->since_dual >= DUAL_EVERY) {
@@ -364,12 +358,12 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
             }
         }
         predictions(s, st->Znew, st->Ynew);
-        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N, NULL, 0) *
-                cr_loss_smoothness(s->loss);
+        double quad;
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, st->Unew, st->V, md, t, s->N, NULL, 0,
+                              &quad) * cr_loss_smoothness(s->loss);
         if (st->Rv) /* the loss's own curvature along the step (its values) */
-            tcurv = cr_step_ratio_loss(s->loss, tcurv, data_term(s, st->Ynew, st->R), fv, st->Rv,
-                                       st->Ynew, st->Yv, nc, t, s->N,
-                                       cr_step_length_sq(st->Unew, st->V, md, NULL, 0));
+            tcurv = cr_step_ratio_loss(s->loss, tcurv, cr_data_term(s, st->Ynew, st->R), fv, st->Rv,
+                                       st->Ynew, st->Yv, nc, t, s->N, quad);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -385,7 +379,7 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     cr_rotate(&st->Yprev, &st->Yk, &st->Ynew);
     s->step = cr_next_step(t, tcurv);
     size_t active;
-    double loss = data_term(s, st->Yk, st->R);
+    double loss = cr_data_term(s, st->Yk, st->R);
     info->objective = loss + lambda * cr_group_norm_sum(s->U, m, d, &active);
     info->dual = ct->best_dual;
     info->violation = cr_relu_violation(s, ct, s->U, st->Zk);
@@ -479,7 +473,7 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
     }
     predictions(s, Z, Yk);
     size_t active;
-    res->loss = data_term(s, Yk, R);
+    res->loss = cr_data_term(s, Yk, R);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, m, d, &active);
     res->objective = res->loss + res->penalty;
     /* the final certificate at the returned weights (the cone-projected gradient);
@@ -502,7 +496,7 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
         /* warm start: the projected gradient at U = 0, i.e. at the loss derivative at
            zero predictions (squared loss: -Y); Zy (m x n >= n x c) holds them */
         memset(ct->Zy, 0, nc * sizeof(double));
-        data_term(s, ct->Zy, R);
+        cr_data_term(s, ct->Zy, R);
         if (!cr_relu_loss_gradient(s, ct, R)) {
             double lm = cr_relu_projected_gradient_max(s, ct);
             if (!s->stopped) s->lambda_max = lm;

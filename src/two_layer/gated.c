@@ -66,12 +66,6 @@ static void rfista_free(void *p)
 }
 
 /* Power iteration for ||X||_2^2 (matrix-vector products only). */
-/* The data term at the predictions Yhat (R: each entry's loss derivative). */
-static double data_term(const cvxrelu_solver *s, const double *Yhat, double *R)
-{
-    return cr_loss_residual(s->loss, s->delta, Yhat, s->Y, R, s->n, s->c) / s->N;
-}
-
 static double spectral_norm_sq(const double *X, size_t n, size_t d)
 {
     double *v = cr_malloc(d, sizeof(double)), *w = cr_malloc(n, sizeof(double));
@@ -170,7 +164,7 @@ static double certify_full(cvxrelu_solver *s, rfista_state *st)
     s->single_active = 0;
     s->ma = s->m;
     cr_forward(s, s->U, st->Yk);
-    st->fk = data_term(s, st->Yk, st->R);
+    st->fk = cr_data_term(s, st->Yk, st->R);
     cr_backward(s, st->R, st->Grad);
     double gmax = cr_max_group_norm(st->Grad, s->m, s->d);
     double dual = cr_loss_dual(s->loss, st->R, s->Y, s->n, s->c, gmax, s->set.lambda);
@@ -205,7 +199,7 @@ static void after_certificate(cvxrelu_solver *s, rfista_state *st, double object
         zero_screened(s, st);
         cr_forward(s, s->U, st->Yk);
         cr_forward(s, st->Uprev, st->Yprev);
-        st->fk = data_term(s, st->Yk, st->R);
+        st->fk = cr_data_term(s, st->Yk, st->R);
         st->yk_exact = st->cert_at_U = 0;
     }
 }
@@ -244,7 +238,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         else
             memset(st->Yk, 0, nc * sizeof(double));
         st->yk_exact = 1;
-        st->fk = data_term(s, st->Yk, st->R);
+        st->fk = cr_data_term(s, st->Yk, st->R);
         st->best_dual = s->kept_lambda == s->set.lambda ? s->kept_dual : -INFINITY;
         info->iter = 0;
         info->objective = st->fk + s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
@@ -300,7 +294,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
         memset(st->Yk, 0, nc * sizeof(double));
     st->yk_exact = exact_mode(s);
     st->cert_at_U = 0;
-    st->fk = data_term(s, st->Yk, st->R);
+    st->fk = cr_data_term(s, st->Yk, st->R);
     gradient_and_dual(s, st, st->R);
     st->grad_at_U = 1;
     st->last_full_gap = INFINITY;
@@ -337,7 +331,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     else
         cr_extrapolate(st->V, s->U, st->Uprev, md, b);
     cr_extrapolate(st->Yv, st->Yk, st->Yprev, nc, b);
-    const double fv = data_term(s, st->Yv, st->R);
+    const double fv = cr_data_term(s, st->Yv, st->R);
     if (st->Rv) memcpy(st->Rv, st->R, nc * sizeof(double));
     if (!(b == 0.0 && st->grad_at_U)) gradient_and_dual(s, st, st->R);
     st->grad_at_U = 0;
@@ -361,13 +355,14 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
             for (size_t g = 0; g < m; g++) cvxrelu_prox_group(st->Unew + g * d, d, t * lambda);
         }
         cr_forward(s, st->Unew, st->Ynew);
-        fnew = data_term(s, st->Ynew, st->R);
+        fnew = cr_data_term(s, st->Ynew, st->R);
         const double *un = st->pre ? st->Wt : st->Unew;
-        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, un, st->V, md, t, s->N, ps, d) *
+        double quad;
+        tcurv = cr_step_ratio(st->Ynew, st->Yv, nc, un, st->V, md, t, s->N, ps, d, &quad) *
                 cr_loss_smoothness(s->loss);
         if (st->Rv)
             tcurv = cr_step_ratio_loss(s->loss, tcurv, fnew, fv, st->Rv, st->Ynew, st->Yv, nc, t,
-                                       s->N, cr_step_length_sq(un, st->V, md, ps, d));
+                                       s->N, quad);
         if (tcurv <= 1.0) break;
         t *= 0.8;
         if (++tries > 200 || t < 1e-30) {
@@ -403,7 +398,7 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
             cr_forward(s, s->U, st->Yk);
             cr_forward(s, st->Uprev, st->Yprev);
             st->yk_exact = 0;
-            st->fk = data_term(s, st->Yk, st->R);
+            st->fk = cr_data_term(s, st->Yk, st->R);
             pen = lambda * cr_group_norm_sum(s->U, m, d, &active);
             info->objective = st->fk + pen;
             st->grad_at_U = 0;
@@ -465,7 +460,7 @@ static cvxrelu_status rfista_finish(cvxrelu_solver *s, void *state, cvxrelu_resu
     s->single_active = 0;
     cr_unscreen(s);
     if (!st->yk_exact) cr_forward(s, s->U, st->Yk);
-    res->loss = data_term(s, st->Yk, st->R);
+    res->loss = cr_data_term(s, st->Yk, st->R);
     if (!st->cert_at_U && !st->cut) gradient_and_dual(s, st, st->R);
     res->penalty = s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
     res->objective = res->loss + res->penalty;

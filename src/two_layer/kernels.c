@@ -294,19 +294,25 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active)
     return sum;
 }
 
-double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda)
+double cr_sq_dual_at(const double *R, const double *Y, size_t N, double alpha)
 {
-    /* Theta = -alpha R / N with alpha = min(1, lambda N / gmax):
-       D = <Theta, Y> - (N/2)||Theta||^2 */
-    double Nd = (double)N;
-    double alpha = 1.0;
-    if (gmax > 0.0 && lambda * Nd < gmax) alpha = lambda * Nd / gmax;
+    /* Theta = -alpha R / N: D = <Theta, Y> - (N/2)||Theta||^2 */
+    const double Nd = (double)N;
     double ry = 0.0, rr = 0.0;
     for (size_t i = 0; i < N; i++) {
         ry += R[i] * Y[i];
         rr += R[i] * R[i];
     }
     return -alpha * ry / Nd - alpha * alpha * rr / (2.0 * Nd);
+}
+
+double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda)
+{
+    /* alpha = min(1, lambda N / gmax) */
+    double Nd = (double)N;
+    double alpha = 1.0;
+    if (gmax > 0.0 && lambda * Nd < gmax) alpha = lambda * Nd / gmax;
+    return cr_sq_dual_at(R, Y, N, alpha);
 }
 
 void cvxrelu_prox_group(double *u, size_t m, double t_lambda)
@@ -336,18 +342,13 @@ static double metric_dot(const double *a1, const double *a0, const double *b1, c
 
 double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
                      const double *V, size_t md, double t, double N, const double *metric,
-                     size_t d)
+                     size_t d, double *quad_out)
 {
     double curv = 0.0;
     for (size_t i = 0; i < nc; i++) curv += (Ynew[i] - Yv[i]) * (Ynew[i] - Yv[i]);
     double quad = metric_dot(Unew, V, Unew, V, md, metric, d);
+    if (quad_out) *quad_out = quad;
     return quad > 0.0 ? t * curv / (N * quad) : 0.0;
-}
-
-double cr_step_length_sq(const double *Unew, const double *V, size_t md, const double *metric,
-                         size_t d)
-{
-    return metric_dot(Unew, V, Unew, V, md, metric, d);
 }
 
 double cr_step_ratio_loss(cvxrelu_loss loss, double ratio, double fnew, double fv,

@@ -105,16 +105,10 @@ double cr_loss_dual_at(cvxrelu_loss loss, const double *R, const double *Y, size
     double acc = 0.0;
     switch (loss) {
     case CVXRELU_LOSS_SQUARED:
-    case CVXRELU_LOSS_HUBER: {
+    case CVXRELU_LOSS_HUBER:
         /* -(1/N) sum (s^2/2 + s y) at s = alpha R (Huber: |alpha R| <= delta for
            alpha <= 1, R being clipped to [-delta, delta]) */
-        double ry = 0.0, rr = 0.0;
-        for (size_t i = 0; i < N; i++) {
-            ry += R[i] * Y[i];
-            rr += R[i] * R[i];
-        }
-        return -alpha * ry / Nd - alpha * alpha * rr / (2.0 * Nd);
-    }
+        return cr_sq_dual_at(R, Y, N, alpha);
     case CVXRELU_LOSS_LOGISTIC:
         for (size_t i = 0; i < N; i++) {
             double y = Y[i] > 0.0 ? 1.0 : -1.0;
@@ -140,8 +134,6 @@ double cr_loss_dual(cvxrelu_loss loss, const double *R, const double *Y, size_t 
     const double Nd = (double)(n * c);
     double alpha = 1.0;
     if (gmax > 0.0 && lambda * Nd < gmax) alpha = lambda * Nd / gmax;
-    if (loss == CVXRELU_LOSS_SQUARED || loss == CVXRELU_LOSS_HUBER)
-        return cr_dual_value(R, Y, n * c, gmax, lambda);
     return cr_loss_dual_at(loss, R, Y, n, c, alpha);
 }
 
@@ -195,7 +187,7 @@ double cr_lambda_max_at_zero(cvxrelu_solver *s, double *Z, double *R, double *G)
 {
     /* the largest group gradient at zero predictions (squared loss: R = -Y) */
     memset(Z, 0, s->n * s->c * sizeof(double));
-    cr_loss_residual(s->loss, s->delta, Z, s->Y, R, s->n, s->c);
+    cr_data_term(s, Z, R);
     cr_backward(s, R, G);
     return cr_max_group_norm(G, s->m, s->d) / s->N;
 }

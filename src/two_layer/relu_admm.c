@@ -205,7 +205,7 @@ static void form_fy(cvxrelu_solver *s, admm_state *st, const double *Y0)
 static void majorize(cvxrelu_solver *s, admm_state *st)
 {
     const size_t nc = s->n * s->c;
-    cr_loss_residual(s->loss, s->delta, st->Zp, s->Y, st->R, s->n, s->c);
+    cr_data_term(s, st->Zp, st->R); /* R: the derivative at z0 */
     for (size_t i = 0; i < nc; i++) st->R[i] = st->Zp[i] - st->R[i] / st->L;
     form_fy(s, st, st->R);
 }
@@ -217,7 +217,7 @@ static void evaluate_v(cvxrelu_solver *s, admm_state *st, cvxrelu_iterate_info *
     const size_t m = s->m, d = s->d;
     cr_relu_products(s, st->V, m, ct->Zy, 0);
     cr_relu_predictions_upto(s, ct->Zy, st->Yv, m);
-    double loss = cr_loss_residual(s->loss, s->delta, st->Yv, s->Y, st->R, s->n, s->c) / s->N;
+    double loss = cr_data_term(s, st->Yv, st->R);
     multiplier_dual(s, st, st->R);
     size_t active;
     info->objective = loss + s->set.lambda * cr_group_norm_sum(st->V, m, d, &active);
@@ -446,7 +446,7 @@ static cvxrelu_status admm_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     if (st->Zp) {
         for (size_t j = 0; j < n; j++)
             for (size_t k = 0; k < c; k++) st->Zp[j * c + k] = s->N * st->t[k * n + j];
-        loss = cr_loss_residual(s->loss, s->delta, st->Zp, s->Y, NULL, n, c) / s->N;
+        loss = cr_data_term(s, st->Zp, NULL);
     } else {
         for (size_t j = 0; j < n; j++)
             for (size_t k = 0; k < c; k++) {

@@ -108,11 +108,19 @@ double cr_group_norm_sum(const double *U, size_t m, size_t d, size_t *active);
 /* Dual value of docs/algorithms.md, "The certificate: the duality gap" from a residual R = Yhat - Y (N entries) and
    gmax = max_{i,k} ||X^T D_i R_k||. */
 double cr_dual_value(const double *R, const double *Y, size_t N, double gmax, double lambda);
+/* the same at a given scale alpha of R (the squared-loss branch of cr_loss_dual_at) */
+double cr_sq_dual_at(const double *R, const double *Y, size_t N, double alpha);
 /* loss.c: the sum of the losses at Yhat, R (may be NULL) their derivatives; the dual
    value at the scaled derivatives R; the loss's largest second derivative; the check
    of a problem's targets against its loss. */
 double cr_loss_residual(cvxrelu_loss loss, double delta, const double *Yhat, const double *Y,
                         double *R, size_t n, size_t c);
+/* The solver's data term at predictions Yhat: the mean loss; R (may be NULL) each entry's
+   derivative (squared loss: the residual Yhat - Y). */
+static inline double cr_data_term(const cvxrelu_solver *s, const double *Yhat, double *R)
+{
+    return cr_loss_residual(s->loss, s->delta, Yhat, s->Y, R, s->n, s->c) / s->N;
+}
 /* -(1/N) sum_i l_i*(alpha R_i): the dual value at the point alpha R (R the loss
    derivative at some predictions; valid for alpha in [0, 1], any alpha for squared
    loss) */
@@ -156,12 +164,10 @@ void cr_precond_prox(const double *sv, double smin, double smax, double *z, size
 double cr_step_ratio_loss(cvxrelu_loss loss, double ratio, double fnew, double fv,
                           const double *Rv, const double *Ynew, const double *Yv, size_t nc,
                           double t, double N, double quad);
-/* ||Unew - V||^2 in the metric (NULL: Euclidean), as cr_step_ratio takes it */
-double cr_step_length_sq(const double *Unew, const double *V, size_t md, const double *metric,
-                         size_t d);
+/* quad_out (may be NULL): ||Unew - V||^2 in the metric, what cr_step_ratio_loss takes */
 double cr_step_ratio(const double *Ynew, const double *Yv, size_t nc, const double *Unew,
                      const double *V, size_t md, double t, double N, const double *metric,
-                     size_t d);
+                     size_t d, double *quad_out);
 /* Gradient-mapping restart test (in the same metric) and the momentum update;
    returns 1 on restart. */
 int cr_fista_momentum(const double *U, const double *Unew, const double *V, size_t md,
