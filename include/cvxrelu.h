@@ -1129,6 +1129,10 @@ typedef struct {
     size_t width;            /* [KP24] width M: at most M/2 gates drawn (0: no cap); default 0 */
     const double *gates;     /* n_gates x enc->d gates whose patterns come first; default NULL */
     size_t n_gates;
+    int linear_gate;         /* GATED, RELU: with the bias column, the gate along it comes
+                                before the sampled ones: its pattern is every row (a linear
+                                neuron, so every linear model is in the network family);
+                                not with patterns 0, width or all_patterns; default 1 */
     const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
                                   its weights); default NULL */
     cvxrelu_loss loss;       /* the data term's loss (GATED, RELU and LOCAL take any,

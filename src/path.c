@@ -69,6 +69,24 @@ void cr_train_solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings 
     set->interrupt = s->interrupt;
 }
 
+cvxrelu_status cr_train_gates(const cvxrelu_train_settings *s, const cvxrelu_encoding *enc,
+                              double **G0, size_t *m0, cvxrelu_error *err)
+{
+    const cvxrelu_model *w = s->warm;
+    const size_t d = enc->d, mw = w ? w->m : 0, mg = s->gates ? s->n_gates : 0;
+    const size_t ml =
+        s->linear_gate && enc->bias && s->patterns && !s->width && !s->all_patterns ? 1 : 0;
+    *G0 = NULL;
+    *m0 = mw + mg + ml;
+    if (!*m0) return CVXRELU_OK;
+    if (!(*G0 = calloc(*m0 * d, sizeof(double))))
+        return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+    if (mw) memcpy(*G0, w->G ? w->G : w->W, mw * d * sizeof(double));
+    if (mg) memcpy(*G0 + mw * d, s->gates, mg * d * sizeof(double));
+    if (ml) (*G0)[(mw + mg) * d + d - 1] = 1.0; /* the bias column is the last */
+    return CVXRELU_OK;
+}
+
 /* The network of the solver's weights at lambda (enc copied). */
 static cvxrelu_status network_of(const cvxrelu_solver *sv, const cvxrelu_patterns *pat, size_t c,
                                  double lambda, int relu, const cvxrelu_encoding *enc,
@@ -199,7 +217,7 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     const double deadline = s->time_limit_s > 0.0 ? t0 + s->time_limit_s : 0.0;
     const int threads0 = cvxrelu_blas_threads();
     cvxrelu_encoding *enc = NULL;
-    double *X = NULL, *Y = NULL, *Xt = NULL, *Yt = NULL, *grid = NULL;
+    double *X = NULL, *Y = NULL, *Xt = NULL, *Yt = NULL, *grid = NULL, *G0 = NULL;
     cvxrelu_patterns *pat = NULL;
     cvxrelu_status st;
     if ((st = cvxrelu_encoding_fit(train, s->task, s->standardize, s->bias, &enc, err)) ||
@@ -218,9 +236,11 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     r->loss = cvxrelu_train_loss(s, enc->task, c);
     cvxrelu_limits lim = {s->time_limit_s, s->interrupt};
     cvxrelu_exit pex = CVXRELU_EXIT_CONVERGED;
+    size_t m0 = 0;
+    if ((st = cr_train_gates(s, enc, &G0, &m0, err))) goto done;
     st = s->all_patterns ? cvxrelu_patterns_enumerate(X, n, d, &pat, err)
-                         : cvxrelu_patterns_build(X, n, d, s->gates, s->gates ? s->n_gates : 0,
-                                                  s->patterns, s->seed, 0, &lim, &pat, &pex, err);
+                         : cvxrelu_patterns_build(X, n, d, G0, m0, s->patterns, s->seed, 0, &lim,
+                                                  &pat, &pex, err);
     if (st) goto done;
     r->exit = pex;
     if (!pat) goto done;
@@ -256,6 +276,7 @@ done:
     free(Xt);
     free(Yt);
     free(grid);
+    free(G0);
     return st;
 }
 

@@ -43,6 +43,7 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     cvxrelu_path_settings_default(&s->path);
     s->grow_rounds = 20;
     s->grow_batch = 10;
+    s->linear_gate = 1;
 }
 
 void cvxrelu_train_report_free(cvxrelu_train_report *r)
@@ -870,13 +871,8 @@ static cvxrelu_status run(train_ctx *t, const cvxrelu_dataset *train,
         t->r->bad_input = "warm";
         return st;
     }
-    const size_t mw = w ? w->m : 0, mg = s->gates ? s->n_gates : 0, m0 = mw + mg;
-    if (m0) {
-        if (!(t->G0 = malloc(m0 * d * sizeof(double))))
-            return cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
-        if (mw) memcpy(t->G0, w->G ? w->G : w->W, mw * d * sizeof(double));
-        if (mg) memcpy(t->G0 + mw * d, s->gates, mg * d * sizeof(double));
-    }
+    size_t m0 = 0;
+    if ((st = cr_train_gates(s, t->enc, &t->G0, &m0, err))) return st;
     const size_t P = s->patterns;
     r->patterns_asked = P;
     int precondition = s->precondition;

@@ -116,6 +116,7 @@ int main(void)
     PD("cvxrelu_train_settings", g, bias);
     PZ("cvxrelu_train_settings", g, patterns);
     PD("cvxrelu_train_settings", g, all_patterns);
+    PD("cvxrelu_train_settings", g, linear_gate);
     PZ("cvxrelu_train_settings", g, width);
     PP("cvxrelu_train_settings", g, gates);
     PZ("cvxrelu_train_settings", g, n_gates);

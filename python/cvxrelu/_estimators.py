@@ -29,7 +29,7 @@ class _ConvexReLUBase(BaseEstimator):
                  max_iter=10000, time_limit=0.0, decompose=None, certify=True,
                  standardize=True, bias=True, folds=5, cv_rule="min", lambdas=20,
                  lambda_min_ratio=1e-3, gates=None, warm_start=False, loss="auto",
-                 huber_delta=1.0):
+                 huber_delta=1.0, linear_gate=True):
         self.model = model
         self.patterns = patterns
         self.lam = lam
@@ -49,6 +49,7 @@ class _ConvexReLUBase(BaseEstimator):
         self.warm_start = warm_start
         self.loss = loss
         self.huber_delta = huber_delta
+        self.linear_gate = linear_gate
 
     def _settings(self):
         auto = isinstance(self.lam, str)
@@ -65,7 +66,8 @@ class _ConvexReLUBase(BaseEstimator):
                     time_limit_s=float(self.time_limit),
                     decompose="none" if self.decompose is None else str(self.decompose),
                     certify=bool(self.certify), standardize=bool(self.standardize),
-                    bias=bool(self.bias), threads=blas_threads())
+                    bias=bool(self.bias), linear_gate=bool(self.linear_gate),
+                    threads=blas_threads())
 
     def _fit(self, X, y, texts):
         settings = self._settings()  # checks the parameters before any work

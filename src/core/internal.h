@@ -157,6 +157,12 @@ void cr_cv_report_free(cvxrelu_cv_report *cv);
    tol_feas, precision, screening, preconditioning, relu_method, max_iter, interrupt and
    lambda (as given); no callback, no time limit. */
 void cr_train_solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings *set);
+/* The gates whose patterns come before the sampled ones (program GATED or RELU): the
+   warm model's, the given ones, then the linear gate (settings.linear_gate, with a bias
+   column, patterns > 0, neither width nor all_patterns: the gate along the bias column, whose
+   pattern is every row).  *G0 (allocated, *m0 x enc->d; NULL when *m0 = 0). */
+cvxrelu_status cr_train_gates(const cvxrelu_train_settings *s, const cvxrelu_encoding *enc,
+                              double **G0, size_t *m0, cvxrelu_error *err);
 
 /* Growing (src/grow.c): up to want new gates (allocated, *m_out x d) whose distinct new
    patterns have ||X^T D R_k|| / N (relu: |<X^T D R_k, g>| / (N ||g||)) above threshold

@@ -418,3 +418,54 @@ def test_failed_fit_leaves_estimator(fitted):
         twin.fit(X[:, :3], np.zeros(len(y)))  # one class
     assert twin.n_features_in_ == X.shape[1]
     assert np.array_equal(twin.predict(X), clf.predict(X))
+
+
+def _linear_group_lasso(Z, y, lam):
+    """argmin_u (1/(2n)) ||Z u - y||^2 + lam ||u||, independently of the library: u = 0
+    when ||Z^T y / n|| <= lam, else u = (A + mu I)^-1 b with A = Z^T Z / n, b = Z^T y / n
+    and mu > 0 the root of mu ||u(mu)|| = lam (increasing in mu), found by bisection."""
+    n, d = Z.shape
+    A, b = Z.T @ Z / n, Z.T @ y / n
+    if np.linalg.norm(b) <= lam:
+        return np.zeros(d)
+    u = lambda mu: np.linalg.solve(A + mu * np.eye(d), b)
+    lo, hi = 0.0, 1.0
+    while hi * np.linalg.norm(u(hi)) < lam:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if mid * np.linalg.norm(u(mid)) < lam else (lo, mid)
+    return u(0.5 * (lo + hi))
+
+
+def test_linear_gate_is_the_linear_model(tmp_path):
+    """With one pattern, the default's only gate is the linear neuron (the gate along the
+    bias column, every row active): the gated program is then the group lasso of a linear
+    model, solved here in NumPy; the CLI's default gives the same network."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((200, 5))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.7 + 0.3 * rng.standard_normal(200)
+    lam = 0.05
+    reg = cvxrelu.ConvexReLURegressor(patterns=1, lam=lam, loss="squared", standardize=False,
+                                      tol=1e-12, max_iter=100000).fit(X, y)
+    w = reg.weights_
+    e = np.zeros(6)
+    e[-1] = 1.0
+    assert np.all(w["G"] == e)  # every neuron's gate is the bias direction
+    Z = np.hstack([X, np.ones((200, 1))])
+    u = _linear_group_lasso(Z, y, lam)
+    # a relative gap eps leaves the weights within about sqrt(eps) (the objective is
+    # quadratic near its minimum): the predictions to 1e-6, the objective to 1e-10
+    assert rel(reg.predict(X), Z @ u) <= 1e-6
+    obj = np.sum((Z @ u - y) ** 2) / 400 + lam * np.linalg.norm(u)
+    assert rel(reg.report_["objective"], obj) <= 1e-10
+    # the CLI's default has the same gate: the same predictions from its model file
+    f = tmp_path / "lin.csv"
+    np.savetxt(f, np.hstack([X, y[:, None]]), delimiter=",", fmt="%.17g")
+    cli("train", f, "--patterns", 1, "--lambda", lam, "--loss", "squared", "--no-standardize",
+        "--eps", "1e-12", "--max-iter", 100000, "-o", tmp_path / "M", "-q")
+    assert rel(cvxrelu.load(tmp_path / "M").predict(X), Z @ u) <= 1e-6
+    # left out: the one gate is then a sampled one, not the bias direction
+    off = cvxrelu.ConvexReLURegressor(patterns=1, lam=lam, loss="squared", standardize=False,
+                                      linear_gate=False).fit(X, y)
+    assert not np.all(off.weights_["G"] == e)
