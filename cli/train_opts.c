@@ -118,10 +118,10 @@ static const opt_def train_table[] = {
      "gated: turn the solution into a ReLU network with exactly the same fit (cone "
      "decomposition, docs/algorithms.md, \"Cone decomposition\"; default min-norm where its "
      "barrier method is affordable) and report the sharpness paid"},
-    {"--no-linear-gate", M_GATED | M_RELU | M_PATH, NULL, NULL, OPT_FLAG, F(s.linear_gate), OPT_NONE, NB,
-     NULL, 0, "no linear neuron (default: with the bias column, the gate along it, whose "
-              "pattern is every row, comes before the sampled gates, so that every linear "
-              "model is in the network family; never with --width or --patterns all)"},
+    {"--linear-gate", M_GATED | M_RELU | M_PATH, NULL, NULL, OPT_FLAG, F(s.linear_gate), OPT_NONE, NB,
+     NULL, 1, "the linear neuron: with the bias column, the gate along it (every row active) "
+              "comes before the sampled gates, so that every linear model is in the network "
+              "family; one of the --patterns; not with --width or --patterns all"},
     {"--gates", M_GATED | M_RELU, NULL, "FILE", OPT_STR, F(gates_path), OPT_NONE, NB, NULL, 0,
      "CSV of gate vectors (one per row, d values in the transformed input space; d = features "
      "+ 1 with the bias column, features with --raw); used first, then sampling fills up to "

@@ -1132,7 +1132,7 @@ typedef struct {
     int linear_gate;         /* GATED, RELU: with the bias column, the gate along it comes
                                 before the sampled ones: its pattern is every row (a linear
                                 neuron, so every linear model is in the network family);
-                                not with patterns 0, width or all_patterns; default 1 */
+                                not with patterns 0, width or all_patterns; default 0 */
     const cvxrelu_model *warm; /* a gated model to start from (its gates first, then
                                   its weights); default NULL */
     cvxrelu_loss loss;       /* the data term's loss (GATED, RELU and LOCAL take any,

@@ -29,7 +29,7 @@ class _ConvexReLUBase(BaseEstimator):
                  max_iter=10000, time_limit=0.0, decompose=None, certify=True,
                  standardize=True, bias=True, folds=5, cv_rule="min", lambdas=20,
                  lambda_min_ratio=1e-3, gates=None, warm_start=False, loss="auto",
-                 huber_delta=1.0, linear_gate=True):
+                 huber_delta=1.0, linear_gate=False):
         self.model = model
         self.patterns = patterns
         self.lam = lam

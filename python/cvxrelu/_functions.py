@@ -43,7 +43,7 @@ _PATH_COLUMNS = ("lambda", "objective", "dual", "gap", "iterations", "active", "
 
 def path(X, y, *, model="gated", task="auto", lambdas=20, min_ratio=1e-3, patterns=100,
          seed=0, tol=1e-6, max_iter=10000, time_limit=0.0, standardize=True, bias=True,
-         X_test=None, y_test=None, linear_gate=True):
+         X_test=None, y_test=None, linear_gate=False):
     """The regularization path (cvxrelu_path; `cvxrelu path`): lambdas values of lambda
     from lambda_max down to min_ratio * lambda_max, each solve warm-started from the one
     before.  Returns a dict: per-lambda numpy arrays lambda, objective, dual, gap,

@@ -439,15 +439,15 @@ def _linear_group_lasso(Z, y, lam):
 
 
 def test_linear_gate_is_the_linear_model(tmp_path):
-    """With one pattern, the default's only gate is the linear neuron (the gate along the
-    bias column, every row active): the gated program is then the group lasso of a linear
-    model, solved here in NumPy; the CLI's default gives the same network."""
+    """With one pattern and linear_gate, the only gate is the linear neuron (the gate along
+    the bias column, every row active): the gated program is then the group lasso of a
+    linear model, solved here in NumPy; the CLI's --linear-gate gives the same network."""
     rng = np.random.default_rng(5)
     X = rng.standard_normal((200, 5))
     y = X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.7 + 0.3 * rng.standard_normal(200)
     lam = 0.05
     reg = cvxrelu.ConvexReLURegressor(patterns=1, lam=lam, loss="squared", standardize=False,
-                                      tol=1e-12, max_iter=100000).fit(X, y)
+                                      tol=1e-12, max_iter=100000, linear_gate=True).fit(X, y)
     w = reg.weights_
     e = np.zeros(6)
     e[-1] = 1.0
@@ -459,13 +459,13 @@ def test_linear_gate_is_the_linear_model(tmp_path):
     assert rel(reg.predict(X), Z @ u) <= 1e-6
     obj = np.sum((Z @ u - y) ** 2) / 400 + lam * np.linalg.norm(u)
     assert rel(reg.report_["objective"], obj) <= 1e-10
-    # the CLI's default has the same gate: the same predictions from its model file
+    # the CLI's --linear-gate: the same predictions from its model file
     f = tmp_path / "lin.csv"
     np.savetxt(f, np.hstack([X, y[:, None]]), delimiter=",", fmt="%.17g")
     cli("train", f, "--patterns", 1, "--lambda", lam, "--loss", "squared", "--no-standardize",
-        "--eps", "1e-12", "--max-iter", 100000, "-o", tmp_path / "M", "-q")
+        "--eps", "1e-12", "--max-iter", 100000, "--linear-gate", "-o", tmp_path / "M", "-q")
     assert rel(cvxrelu.load(tmp_path / "M").predict(X), Z @ u) <= 1e-6
-    # left out: the one gate is then a sampled one, not the bias direction
-    off = cvxrelu.ConvexReLURegressor(patterns=1, lam=lam, loss="squared", standardize=False,
-                                      linear_gate=False).fit(X, y)
+    # by default left out: the one gate is then a sampled one, not the bias direction
+    off = cvxrelu.ConvexReLURegressor(patterns=1, lam=lam, loss="squared",
+                                      standardize=False).fit(X, y)
     assert not np.all(off.weights_["G"] == e)
