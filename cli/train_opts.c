@@ -384,6 +384,13 @@ static int check_train(train_opts *o, const unsigned char *seen, int need_file, 
         die_msg("--width: expected at least 2 (M/2 gates, two cone neurons each)");
         return -1;
     }
+    if (o->s.linear_gate && (o->width || o->s.all_patterns || !o->s.bias)) {
+        die_msg("--linear-gate adds the gate along the bias column to sampled patterns: not "
+                "with %s", o->width ? "--width (the [KP24] algorithm samples its gates alone)"
+                           : o->s.all_patterns ? "--patterns all (it holds that pattern already)"
+                                               : "--raw or --no-bias (there is no bias column)");
+        return -1;
+    }
     if (o->width) o->s.patterns = o->width / 2;
     if (o->s.all_patterns && (o->gates_path || o->warm_path)) { /* a value, not an option */
         die_msg("--patterns all already holds every pattern: no --gates or --warm-start");

@@ -104,6 +104,8 @@ expect_error "negative patterns" 1 "--patterns" -- train "$FIX/good.csv" --patte
 expect_error "bad lambda" 1 "--lambda" -- train "$FIX/good.csv" --lambda abc -o "$T/out.model"
 expect_error "negative lambda" 1 "--lambda" -- train "$FIX/good.csv" --lambda -1 -o "$T/out.model"
 expect_error "lambda and beta" 1 "not several" -- train "$FIX/good.csv" --lambda 1 --beta 1 -o "$T/out.model"
+expect_error "linear gate with --width" 1 "--width" -- train "$FIX/good.csv" --linear-gate --width 10 -o "$T/out.model"
+expect_error "linear gate without a bias" 1 "no bias column" -- train "$FIX/good.csv" --linear-gate --no-bias -o "$T/out.model"
 expect_error "no command" 1 "Usage" --
 expect_error "unknown command" 1 "frobnicate" -- frobnicate
 expect_error "predict without data" 1 "MODEL and DATA" -- predict "$T/good.model"
