@@ -57,6 +57,9 @@ class _ConvexReLUBase(BaseEstimator):
             raise ValueError(f"lam must be a number > 0 or \"auto\", got {self.lam!r}")
         if not auto and not (isinstance(self.lam, numbers.Real) and self.lam > 0):
             raise ValueError(f"lam must be a number > 0 or \"auto\", got {self.lam!r}")
+        if self.linear_gate and not self.bias:
+            raise ValueError("linear_gate=True adds the gate along the bias column: it needs "
+                             "bias=True")
         return dict(program=str(self.model), task=self._task, patterns=int(self.patterns),
                     loss=str(self.loss), huber_delta=float(self.huber_delta),
                     lam=1e-3 if auto else float(self.lam), lambda_auto=auto,

@@ -469,3 +469,5 @@ def test_linear_gate_is_the_linear_model(tmp_path):
     off = cvxrelu.ConvexReLURegressor(patterns=1, lam=lam, loss="squared",
                                       standardize=False).fit(X, y)
     assert not np.all(off.weights_["G"] == e)
+    with pytest.raises(ValueError, match="bias=True"):
+        cvxrelu.ConvexReLURegressor(linear_gate=True, bias=False).fit(X, y)
