@@ -131,7 +131,7 @@ typedef struct {
 
 static void predictor_start(cvxrelu_solver *sv, path_predictor *pr, double lambda)
 {
-    if (!pr || sv->set.solver != CVXRELU_SOLVER_RFISTA) return;
+    if (sv->set.solver != CVXRELU_SOLVER_RFISTA) return;
     const size_t md = sv->m * sv->d;
     if (pr->have == 2 && pr->lam_prev != pr->lam && lambda != pr->lam) {
         const double r = log(lambda / pr->lam) / log(pr->lam / pr->lam_prev);
@@ -152,7 +152,6 @@ static void predictor_start(cvxrelu_solver *sv, path_predictor *pr, double lambd
 /* After the solve at lambda: converged (ok) keeps the chain, anything else ends it. */
 static void predictor_end(path_predictor *pr, double lambda, int ok)
 {
-    if (!pr) return;
     pr->have = !ok ? 0 : pr->have >= 1 ? 2 : 1; /* prev holds the solution at lam */
     pr->lam_prev = pr->lam;
     pr->lam = lambda;
@@ -160,8 +159,8 @@ static void predictor_end(path_predictor *pr, double lambda, int ok)
 
 /* One grid point on a warm solver: the stop request and the deadline (cr_now() based,
    0 = none) checked first and passed on; *stop: INTERRUPTED or TIME_LIMIT when the point
-   was not solved in full (before or inside the solve), else CONVERGED.  pr (may be NULL):
-   the predicted start. */
+   was not solved in full (before or inside the solve), else CONVERGED.  pr: the
+   predicted start. */
 static cvxrelu_status solve_at(cvxrelu_solver *sv, double lambda, double deadline,
                                cvxrelu_result *res, cvxrelu_exit *stop, path_predictor *pr,
                                cvxrelu_error *err)

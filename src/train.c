@@ -43,7 +43,6 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     cvxrelu_path_settings_default(&s->path);
     s->grow_rounds = 20;
     s->grow_batch = 10;
-    s->linear_gate = 0;
 }
 
 void cvxrelu_train_report_free(cvxrelu_train_report *r)
