@@ -7,7 +7,7 @@
  *       so bench/run can give the identical problem to the NumPy baseline.
  *   bench_gated teacher-relu   the same problem, exact ReLU program (docs/algorithms.md, "The exact ReLU program")
  *   bench_gated fmnist [--relu] [--time-limit S] [--iters K] [--patterns P] [--lambda L] [--dir DIR]
- *                      [--eps E] [--precision single|double] [--screening 0|1] [--dump DIR]
+ *                      [--eps E] [--precision single|double] [--screening 0|1] [--working-set 0|1 (default: as --screening)] [--dump DIR]
  *       Fashion-MNIST (60000 x 784, 10 classes): time per R-FISTA iteration
  *       against the time of the two GEMMs one iteration needs (X U^T and
  *       M^T X at full size), measured in the same run; test accuracy.
@@ -191,7 +191,7 @@ static int bench_fmnist(int argc, char **argv)
     const char *dir = "/usr/share/datasets/fashion-mnist";
     size_t iters = 30, P = 100;
     double lambda = 1e-4, time_limit = 0.0, eps = 1e-6;
-    int relu = 0, single = 0, screening = 0, precond = 0;
+    int relu = 0, single = 0, screening = 0, precond = 0, ws = -1;
     const char *dump = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc) iters = (size_t)atol(argv[++i]);
@@ -203,6 +203,7 @@ static int bench_fmnist(int argc, char **argv)
         else if (strcmp(argv[i], "--eps") == 0 && i + 1 < argc) eps = atof(argv[++i]);
         else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) single = strcmp(argv[++i], "single") == 0;
         else if (strcmp(argv[i], "--screening") == 0 && i + 1 < argc) screening = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--working-set") == 0 && i + 1 < argc) ws = atoi(argv[++i]);
         else if (strcmp(argv[i], "--precondition") == 0 && i + 1 < argc) precond = atoi(argv[++i]);
         else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) dump = argv[++i];
     }
@@ -260,6 +261,7 @@ static int bench_fmnist(int argc, char **argv)
     set.tol = eps;
     set.single_precision = single;
     set.screening = screening;
+    set.working_set = ws < 0 ? screening : ws;
     set.precondition = precond;
     set.callback = on_iter;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
@@ -319,7 +321,7 @@ static int bench_fmnist(int argc, char **argv)
 
 /*
  * bench_gated synth --n N --d D --c C --P P --lambda L --eps E --max-iter K --seed S
- *                   [--precision single|double] [--screening 0|1] [--relu] [--dump DIR]
+ *                   [--precision single|double] [--screening 0|1] [--working-set 0|1 (default: as --screening)] [--relu] [--dump DIR]
  * A planted-teacher problem (10 hidden ReLUs, noise 0.1) with P sampled patterns, solved
  * once; prints time, iterations, the time of the GEMMs one iteration needs for the same
  * shapes (measured in this run, blocked as the solver blocks them), and peak memory
@@ -330,7 +332,7 @@ static int bench_synth(int argc, char **argv)
     size_t n = 10000, d = 50, c = 1, P = 100, iters = 100000;
     double lambda = 1e-3, eps = 1e-6, time_limit = 0.0;
     uint64_t seed = 1;
-    int single = 0, screening = 0, relu = 0, precond = 0;
+    int single = 0, screening = 0, relu = 0, precond = 0, ws = -1;
     const char *dump = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -345,6 +347,7 @@ static int bench_synth(int argc, char **argv)
         else if (strcmp(a, "--seed") == 0) seed = (uint64_t)atof(v), i++;
         else if (strcmp(a, "--precision") == 0) single = strcmp(v, "single") == 0, i++;
         else if (strcmp(a, "--screening") == 0) screening = atoi(v), i++;
+        else if (strcmp(a, "--working-set") == 0) ws = atoi(v), i++;
         else if (strcmp(a, "--precondition") == 0) precond = atoi(v), i++;
         else if (strcmp(a, "--dump") == 0) dump = v, i++;
         else if (strcmp(a, "--relu") == 0) relu = 1;
@@ -374,6 +377,7 @@ static int bench_synth(int argc, char **argv)
     set.time_limit_s = time_limit;
     set.single_precision = single;
     set.screening = screening;
+    set.working_set = ws < 0 ? screening : ws;
     set.precondition = precond;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;

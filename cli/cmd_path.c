@@ -21,7 +21,8 @@ static void path_help(void)
            "Options: those of 'cvxrelu train' for the data, the encoding, the patterns and\n"
            "the solver (--model gated|relu, --patterns, --gates, --seed, --eps, --max-iter,\n"
            "--time-limit, --test, --test-frac, --task, --raw, --no-standardize, --no-bias,\n"
-           "--precision, --no-screening, --no-precondition, --json, -q), and:\n");
+           "--precision, --no-screening, --no-working-set, --no-precondition, --json, -q),\n"
+           "and:\n");
     train_options_help(M_PATH);
     data_help();
     printf("\nExit codes: 0 success (also when a limit cut the path short), 1 usage error,\n"

@@ -64,6 +64,10 @@ static const opt_def train_table[] = {
     {"--no-screening", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.screening), OPT_NONE, NB, NULL, 0,
      "gated: every group in every product (default: gap-safe screening drops groups proven "
      "zero; the same answer)"},
+    {"--no-working-set", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.working_set), OPT_NONE, NB, NULL, 0,
+     "gated: start every solve with every group in the products (default: groups zero at "
+     "the start and not near violating the optimality conditions start outside, and come "
+     "back when a certificate says they could leave zero; the same certificate)"},
     {"--no-precondition", M_GATED | M_RELU, NULL, NULL, OPT_FLAG, F(s.precondition), OPT_NONE, NB, NULL, 0,
      "gated: plain steps (default: steps in the metric of X^T X, far fewer iterations on "
      "correlated or unevenly scaled columns; the same program and certificate)"},

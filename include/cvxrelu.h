@@ -345,6 +345,12 @@ typedef struct {
                                    the optimum leave the products for good); the solve still
                                    stops only on a certified gap of the whole program.
                                    Default 1 */
+    int working_set;            /* gated: 1 = a group zero at the start whose gradient norm
+                                   there is under 0.99 lambda starts outside the products;
+                                   each certificate of the whole program brings back those
+                                   whose gradient norm reaches lambda (a warm start along a
+                                   path then runs on the few groups that can be non-zero).
+                                   The same certificate. Default 1 */
     int precondition;           /* gated: 1 = steps in the metric of X^T X (its
                                    eigendecomposition, floored at 1e-6 of the largest
                                    eigenvalue; prox by a secular equation per group): the
@@ -377,6 +383,8 @@ typedef struct {
                                before the final rounding repair (after it: feasible) */
     size_t matvecs;         /* GEMM passes over X (products X U and X^T M) */
     size_t screened;        /* groups removed by gap-safe screening (0 without it) */
+    size_t ws_out;          /* gated: groups that started outside the working set ... */
+    size_t ws_back;         /* ... and those of them that certificates brought back */
     int preconditioned;     /* gated: 1 when the steps used the metric of X^T X */
     cvxrelu_relu_method relu_method; /* RELU: the method that ran (PROJECTED or ADMM) */
     double solve_time_s;
@@ -1157,6 +1165,7 @@ typedef struct {
     volatile sig_atomic_t *interrupt; /* stop soon when *interrupt != 0; default NULL */
     int single_precision;    /* GATED: float products, certificates in double; default 0 */
     int screening;           /* GATED: gap-safe screening; default 1 */
+    int working_set;         /* GATED: the working set of cvxrelu_settings; default 1 */
     int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
     cvxrelu_relu_method relu_method; /* RELU: the exact program's solver; default AUTO */
     cvxrelu_train_decompose decompose; /* GATED: default NONE */

@@ -334,6 +334,7 @@ static const field train_fields[] = {
     {"time_limit_s", F_DOUBLE, TS(time_limit_s), NULL},
     {"single_precision", F_BOOL, TS(single_precision), NULL},
     {"screening", F_BOOL, TS(screening), NULL},
+    {"working_set", F_BOOL, TS(working_set), NULL},
     {"linear_gate", F_BOOL, TS(linear_gate), NULL},
     {"precondition", F_BOOL, TS(precondition), NULL},
     {"decompose", F_CHOICE, TS(decompose), decompositions},

@@ -64,6 +64,7 @@ void cr_train_solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings 
     set->tol_feas = s->tol_feas;
     set->single_precision = s->single_precision;
     set->screening = s->screening;
+    set->working_set = s->working_set;
     set->precondition = s->precondition;
     set->max_iter = s->max_iter;
     set->interrupt = s->interrupt;

@@ -28,6 +28,7 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->max_iter = set.max_iter;
     s->time_limit_s = set.time_limit_s;
     s->screening = set.screening;
+    s->working_set = set.working_set;
     s->precondition = set.precondition;
     s->relu_method = set.relu_method;
     s->single_precision = set.single_precision;

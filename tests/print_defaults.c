@@ -44,6 +44,7 @@ int main(void)
     PD("cvxrelu_settings", s, step_growth);
     PD("cvxrelu_settings", s, single_precision);
     PD("cvxrelu_settings", s, screening);
+    PD("cvxrelu_settings", s, working_set);
     PD("cvxrelu_settings", s, precondition);
     printf("cvxrelu_settings relu_method %s\n",
            s.relu_method == CVXRELU_RELU_AUTO ? "CVXRELU_RELU_AUTO" : "other");
@@ -132,6 +133,7 @@ int main(void)
     PP("cvxrelu_train_settings", g, interrupt);
     PD("cvxrelu_train_settings", g, single_precision);
     PD("cvxrelu_train_settings", g, screening);
+    PD("cvxrelu_train_settings", g, working_set);
     PD("cvxrelu_train_settings", g, precondition);
     printf("cvxrelu_train_settings relu_method %s\n",
            g.relu_method == CVXRELU_RELU_AUTO ? "CVXRELU_RELU_AUTO" : "other");

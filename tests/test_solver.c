@@ -325,6 +325,67 @@ static void test_screening_and_single_precision(void **state)
 }
 
 /*
+ * The working set along a warm-started path (each lambda started from the solution at
+ * the one before, with steps of 0.7 and one of 0.1): every solve is certified over the
+ * whole program, its objective is the plain solve's (no working set, no screening)
+ * within the sum of their gaps, the optimality conditions of the whole program hold,
+ * groups did start outside the working set, and some came back when the optimum needed
+ * them.
+ */
+static void test_working_set_path(void **state)
+{
+    (void)state;
+    const size_t cs[] = {1, 3};
+    size_t out = 0, back = 0;
+    for (int t = 0; t < 2; t++) {
+        problem p;
+        problem_make(&p, 300, 8, cs[t], 200, 500 + (uint64_t)t);
+        const double lm = cvxrelu_lambda_max(&p.pb, p.pat);
+        cvxrelu_settings a, b;
+        cvxrelu_settings_default(&a);
+        a.tol = 1e-8;
+        a.max_iter = 200000;
+        a.lambda = lm;
+        b = a;
+        assert_int_equal(a.working_set, 1);
+        b.working_set = 0;
+        b.screening = 0;
+        cvxrelu_solver *sa, *sb;
+        assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &a, &sa, NULL), 0);
+        assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &b, &sb, NULL), 0);
+        double lambda = lm;
+        for (int k = 0; k < 9; k++) {
+            lambda *= k == 4 ? 0.1 : 0.7;
+            assert_int_equal(cvxrelu_solver_set_lambda(sa, lambda), 0);
+            assert_int_equal(cvxrelu_solver_set_lambda(sb, lambda), 0);
+            cvxrelu_result ra, rb;
+            assert_int_equal(cvxrelu_solver_solve(sa, &ra, NULL), 0);
+            assert_int_equal(cvxrelu_solver_solve(sb, &rb, NULL), 0);
+            printf("# c=%zu lambda=%.3g lambda_max: working set %.12g (gap %.1e, %zu it, %zu out, "
+                   "%zu back, %zu active), plain %.12g (gap %.1e, %zu it)\n",
+                   p.c, lambda / lm, ra.objective, ra.gap, ra.iterations, ra.ws_out, ra.ws_back,
+                   ra.active_groups, rb.objective, rb.gap, rb.iterations);
+            assert_int_equal(ra.exit, CVXRELU_EXIT_CONVERGED);
+            assert_int_equal(rb.exit, CVXRELU_EXIT_CONVERGED);
+            assert_true(ra.gap >= 0.0 && ra.gap <= 1e-8 * fmax(1.0, ra.objective));
+            assert_true(fabs(ra.objective - rb.objective) <= ra.gap + rb.gap + 1e-14);
+            assert_true(fabs(objective_at(&p, cvxrelu_solver_weights(sa), lambda) - ra.objective) <=
+                        1e-12 * fmax(1.0, ra.objective));
+            check_kkt(&p, sa, lambda, ra.gap, 1e-9);
+            assert_true(ra.ws_back <= ra.ws_out);
+            out += ra.ws_out;
+            back += ra.ws_back;
+        }
+        cvxrelu_solver_free(sa);
+        cvxrelu_solver_free(sb);
+        problem_free(&p);
+    }
+    printf("# working set: %zu groups left out in all, %zu brought back\n", out, back);
+    assert_true(out > 0);
+    assert_true(back > 0);
+}
+
+/*
  * The prox of the preconditioned step: w = argmin 1/2 sum_j s_j (w_j - z_j)^2 + tau ||w||
  * satisfies its optimality conditions: w = 0 exactly when ||s o z|| <= tau, otherwise
  * s o (w - z) + tau w / ||w|| = 0.  Metrics spread over 1..1e-8, tau on both sides of
@@ -689,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_lambda_max),
         cmocka_unit_test(test_random_problems_gap_and_kkt),
         cmocka_unit_test(test_screening_and_single_precision),
+        cmocka_unit_test(test_working_set_path),
         cmocka_unit_test(test_precond_prox_optimality),
         cmocka_unit_test(test_preconditioned_same_program),
         cmocka_unit_test(test_recovery_matches_convex),

@@ -143,7 +143,11 @@ static void convex_banner(cvxrelu_progress *pg, const cvxrelu_train_report *r)
             snprintf(steps, sizeof steps, "plain steps (d > %d: no d x d metric)",
                      CVXRELU_PRECOND_MAX_D);
         say(pg, " | products in %s, %s, %s", s->single_precision ? "float32 (certificate in double)" : "double",
-             !s->screening ? "every group" : "gap-safe screening", steps);
+             s->screening && s->working_set ? "gap-safe screening, working set"
+             : s->screening                 ? "gap-safe screening"
+             : s->working_set               ? "working set"
+                                            : "every group",
+             steps);
     }
     say(pg, "\n");
 }

@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cvxrelu_settings_default(cvxrelu_settings *s)
@@ -21,6 +22,7 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->interrupt = NULL;
     s->single_precision = 0;
     s->screening = 1;
+    s->working_set = 1;
     s->precondition = 1;
     s->relu_method = CVXRELU_RELU_AUTO;
 }
@@ -167,7 +169,7 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
         for (size_t i = 0; i < n * d; i++) s->Xf[i] = (float)X[i];
         s->single_active = 1;
     }
-    if (type->screening && settings->screening) {
+    if (type->screening && (settings->screening || settings->working_set)) {
         s->live = cr_malloc(m ? m : 1, 1);
         s->act = cr_malloc(m ? m : 1, sizeof(size_t));
         s->act_word = cr_malloc(m ? m : 1, sizeof(size_t));
@@ -181,6 +183,8 @@ cvxrelu_status cvxrelu_solver_new(const cvxrelu_problem *problem,
             !s->Ga || !s->patnorm)
             goto fail;
         cr_unscreen(s);
+        s->screen_on = settings->screening != 0;
+        s->ws_tau = settings->working_set ? CR_WORKING_SET_TAU : 0.0;
         for (size_t j = 0; j < n; j++) {
             double xn = cblas_ddot((int)d, X + j * d, 1, X + j * d, 1);
             const uint64_t *rb = s->rowbits + j * s->wr;
@@ -401,6 +405,8 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     res->iterations = it;
     res->matvecs = s->matvecs;
     res->screened = s->screened;
+    res->ws_out = s->ws_out;
+    res->ws_back = s->ws_back;
     res->gemm_time_s = s->gemm_time;
     res->solve_time_s = cr_loop_elapsed(loop);
     /* the final, exact certificate may prove convergence the running one missed */

@@ -24,6 +24,7 @@ typedef struct {
     double alpha;     /* dual scaling of the last gradient's residual ... */
     double last_dual; /* ... and the dual value there */
     size_t since_screen;
+    size_t ws_out;    /* groups outside the working set (live = 3) */
     double last_full_gap; /* of the last whole-program certificate (infinite: none yet) */
     int grad_at_U;    /* Grad holds the (scaled) gradient at U */
     int yk_exact;     /* Yk is from double products over every group */
@@ -190,10 +191,30 @@ static void after_certificate(cvxrelu_solver *s, rfista_state *st, double object
     double gmax = cr_max_group_norm(st->Grad, s->m, d);
     double alpha = gmax > lam * N ? lam * N / gmax : 1.0;
     double dual = cr_loss_dual(s->loss, st->R, s->Y, s->n, s->c, gmax, lam);
+    if (st->ws_out) {
+        /* the optimality test of the groups left out: one whose gradient norm reaches
+           lambda could leave zero, so it joins the products */
+        size_t back = 0;
+        for (size_t g = 0; g < s->m; g++)
+            if (s->live[g] == 3 && cblas_dnrm2((int)d, st->Grad + g * d, 1) >= lam * N * (1.0 - 1e-9)) {
+                s->live[g] = 1;
+                back++;
+            }
+        st->ws_out -= back;
+        s->ws_back += back;
+
+        if (back) cr_live_rebuild(s);
+    }
     int touched = 0;
     const int single = s->single_active;
     s->single_active = 0; /* the margin of exact products */
+    if (!s->screen_on) return;
+    size_t before = st->ws_out;
     cr_screen(s, st->Grad, alpha / N, objective - dual, &touched);
+    if (before) { /* left-out groups proven zero are screened now */
+        st->ws_out = 0;
+        for (size_t g = 0; g < s->m; g++) st->ws_out += s->live[g] == 3;
+    }
     s->single_active = single;
     if (touched) { /* predictions of the iterates without the screened rows */
         zero_screened(s, st);
@@ -209,6 +230,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     size_t md = s->m * s->d, nc = s->n * s->c;
     rfista_state *st = calloc(1, sizeof *st);
     if (!st) return CVXRELU_ERR_NOMEM;
+    s->ws_out = s->ws_back = 0;
     st->Uprev = cr_malloc(md, sizeof(double));
     st->V = cr_malloc(md, sizeof(double));
     st->Unew = cr_malloc(md, sizeof(double));
@@ -298,6 +320,28 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     gradient_and_dual(s, st, st->R);
     st->grad_at_U = 1;
     st->last_full_gap = INFINITY;
+    st->ws_out = 0;
+    /* the gradient just taken covers every group: a certificate of the whole program
+       at the start, also when the working set then leaves groups out */
+    const int certified_start = exact_mode(s);
+    if (s->live && s->ws_tau > 0.0) {
+        /* the working set: a group zero at the start whose gradient norm there is
+           under ws_tau lambda starts outside the products (a strong rule); the
+           certificates of the whole program bring back any that could leave zero */
+        for (size_t g = 0; g < s->m; g++) {
+            const double *u = s->U + g * s->d;
+            size_t k = 0;
+            while (k < s->d && u[k] == 0.0) k++;
+            if (k < s->d) continue;
+            if (cblas_dnrm2((int)s->d, st->Grad + g * s->d, 1) < s->ws_tau * s->set.lambda) {
+                s->live[g] = 3;
+                memset(st->Grad + g * s->d, 0, s->d * sizeof(double));
+                st->ws_out++;
+            }
+        }
+        if (st->ws_out) cr_live_rebuild(s);
+        s->ws_out = st->ws_out;
+    }
     memcpy(st->Uprev, s->U, md * sizeof(double));
     memcpy(st->Yprev, st->Yk, nc * sizeof(double));
     st->beta = 0.0;
@@ -307,7 +351,7 @@ static cvxrelu_status rfista_init(cvxrelu_solver *s, void **state, cvxrelu_itera
     double pen = s->set.lambda * cr_group_norm_sum(s->U, s->m, s->d, &active);
     info->iter = 0;
     info->objective = st->fk + pen;
-    info->uncertified = !exact_mode(s);
+    info->uncertified = !certified_start;
     info->dual = info->uncertified ? st->run_dual : st->best_dual;
     info->gap = info->objective - info->dual;
     info->step = s->step;
@@ -389,7 +433,8 @@ static cvxrelu_status rfista_iterate(cvxrelu_solver *s, void *state, cvxrelu_ite
     /* gap-safe screening every 10 iterations, with the dual point of this
        iteration's gradient (a bound of the screened program, whose optimum is the
        program's) and the new objective */
-    if (s->live && s->ma > 0 && !s->single_active && ++st->since_screen >= 10) {
+    if (s->screen_on && s->ma > 0 && !s->single_active && !st->ws_out &&
+        ++st->since_screen >= 10) {
         st->since_screen = 0;
         int touched = 0;
         if (cr_screen(s, st->Grad, st->alpha, info->objective - st->last_dual, &touched) &&

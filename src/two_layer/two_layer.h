@@ -27,6 +27,10 @@ typedef struct {
     size_t (*doubles)(size_t n, size_t d, size_t m, size_t nc, size_t P);
 } cr_solver_type;
 
+/* The working set's threshold (docs/algorithms.md, "The working set"): groups zero at the
+   start whose gradient norm is under this fraction of lambda start outside the products. */
+#define CR_WORKING_SET_TAU 0.99
+
 /* Rows per block of the masked products (about 8 M entries of work per block). */
 size_t cr_block_rows(size_t n, size_t d, size_t m);
 /* a*b + c with overflow saturating to SIZE_MAX */
@@ -74,8 +78,9 @@ struct cvxrelu_solver {
        makes the kernels compute in double (certificates) */
     float *Xf, *Uf, *workf, *Gf;
     int single_active;
-    /* gap-safe screening (gated, settings.screening): live[g] is 1 for the groups
-       in the products (act[0..ma)), 2 for those proven zero at the optimum */
+    /* gap-safe screening and the working set (gated, settings.screening and
+       working_set): live[g] is 1 for the groups in the products (act[0..ma)), 2 for
+       those proven zero at the optimum, 3 for those left out of the working set */
     unsigned char *live;
     size_t *act, ma;
     size_t *act_word;     /* ma: word of the live group's pattern bit in a rowbits row ... */
@@ -86,6 +91,12 @@ struct cvxrelu_solver {
     double *Ua, *Ga;      /* ma x d: live weights, live gradient */
     double *patnorm;      /* P: ||D_i X||_F, a bound on ||D_i X||_2 */
     size_t screened;      /* groups screened in this solve */
+    size_t ws_out, ws_back; /* this solve's: left out of the working set, brought back */
+    int screen_on;        /* settings.screening (live[] may exist for the working set alone) */
+    double ws_tau;        /* working set (settings.working_set): a group zero at the start
+                             whose gradient norm is under ws_tau lambda starts outside the
+                             products (live = 3) until a whole-program certificate finds
+                             that it could leave zero; 0 = none */
     int xnorm_done;       /* patnorm already capped by ||X||_2 */
     /* preconditioning (gated, settings.precondition; src/two_layer/precond.c): X^T X / n =
        pq^T diag(ev) pq with the eigenvectors in pq's rows (d x d), ps = the metric's
@@ -221,7 +232,8 @@ static inline void cr_rotate(double **prev, double **cur, double **next)
 size_t cr_screen(cvxrelu_solver *s, const double *G, double scale, double gap, int *touched);
 /* Every group back in the products. */
 void cr_unscreen(cvxrelu_solver *s);
-/* act[] and ma from live[] (1 = in the products, 2 = screened). */
+/* act[] and ma from live[] (1 = in the products, 2 = screened, 3 = outside the
+   working set). */
 void cr_live_rebuild(cvxrelu_solver *s);
 
 #endif
