@@ -11,15 +11,18 @@ static void path_help(void)
 {
     printf("Usage: cvxrelu path TRAIN_FILE [--test FILE | --test-frac F] [options]\n"
            "\n"
-           "The regularization path of the gated (or, with --model relu, the exact ReLU)\n"
-           "program: --lambdas values of lambda geometric from lambda_max (the smallest\n"
-           "giving the zero network) down to --lambda-min-ratio lambda_max, each solve\n"
-           "warm-started from the one before and stopped at a certified gap.  One row per\n"
-           "lambda: objective, gap, active neurons, train and test metrics, time\n"
+           "The regularization path of the gated program (or, with --model relu, of the\n"
+           "exact ReLU program; with --model relu3, of the three-layer program over\n"
+           "--subnets sampled sub-networks of --width1 neurons): --lambdas values of lambda\n"
+           "geometric from lambda_max (the zero network is optimal from there on) down to\n"
+           "--lambda-min-ratio lambda_max, each solve warm-started from the one before and\n"
+           "stopped at a certified gap.  One row per lambda: objective, gap, active neurons,\n"
+           "train and test metrics, time\n"
            "(docs/algorithms.md, \"Choosing lambda\").  scripts/plot_path.py plots the CSV.\n"
            "\n"
            "Options: those of 'cvxrelu train' for the data, the encoding, the patterns and\n"
-           "the solver (--model gated|relu, --patterns, --gates, --seed, --eps, --max-iter,\n"
+           "the solver (--model gated|relu|relu3, --patterns, --gates, --width1, --subnets,\n"
+           "--seed, --eps, --max-iter,\n"
            "--time-limit, --test, --test-frac, --task, --raw, --no-standardize, --no-bias,\n"
            "--precision, --no-screening, --no-working-set, --no-precondition, --json, -q),\n"
            "and:\n");
@@ -96,8 +99,9 @@ int cmd_path(int argc, char **argv)
             note("path %s after %zu of %zu lambdas\n", cvxrelu_exit_string(r.exit), r.n_points,
                  s.path.lambdas);
         if (!rc && !g_quiet)
-            printf("path: %zu lambdas from lambda_max %.6g, %zu patterns, in %.3f s\n",
-                   r.n_points, r.lambda_max, r.patterns, r.time_s);
+            printf("path: %zu lambdas from lambda_max %.6g, %zu %s, in %.3f s\n", r.n_points,
+                   r.lambda_max, r.patterns,
+                   r.program == CVXRELU_TRAIN_RELU3 ? "configurations" : "patterns", r.time_s);
         if (!rc && o.csv_out && (st = cvxrelu_write_atomic(o.csv_out, write_path_csv, &r, &err)))
             rc = lib_error(st, &err);
         if (!rc && o.json_out) {

@@ -312,6 +312,9 @@ static const char *const not_path[] = {"--output", "--trace", "--stats", "--boun
     "--warm-start", "--folds", "--cv-rule", "--optimizer", "--grow", "--grow-rounds",
     "--grow-batch", "--grow-max", "--prune", NULL};
 
+/* ... and what its three-layer path does not take of the rest. */
+static const char *const not_path_relu3[] = {"--linear-gate", "--loss", "--configs-from", NULL};
+
 static int check_train(train_opts *o, const unsigned char *seen, int need_file, int path)
 {
     for (size_t k = 0; path && k < NT; k++)
@@ -341,10 +344,18 @@ static int check_train(train_opts *o, const unsigned char *seen, int need_file, 
                            : sdp ? M_SDP : o->optimizer ? M_LOCAL : o->model == 1 ? M_RELU
                                                                             : M_GATED) |
                           (path ? M_PATH : 0);
-    if (path && (sdp || relu3)) {
-        die_msg("cvxrelu path walks the gated or the exact ReLU program (--model gated|relu)");
+    if (path && sdp) {
+        die_msg("cvxrelu path walks the gated, the exact ReLU or the three-layer program "
+                "(--model gated|relu|relu3)");
         return -1;
     }
+    for (size_t k = 0; path && relu3 && k < NT; k++) /* path options of the two-layer programs */
+        for (size_t j = 0; seen[k] && not_path_relu3[j]; j++)
+            if (strcmp(train_table[k].name, not_path_relu3[j]) == 0) {
+                die_msg("%s does not apply to cvxrelu path --model relu3 (squared loss, "
+                        "sampled sub-networks)", train_table[k].name);
+                return -1;
+            }
     if (opt_check_modes(train_table, NT, seen, mode, mode_names,
                         mode & (M_RELU3 | M_LOCAL3)
                             ? "--model relu3 samples whole sub-networks: give --width1 M "

@@ -1318,8 +1318,8 @@ CVXRELU_API cvxrelu_status cvxrelu_train(const cvxrelu_dataset *train, const cvx
 
 /* What cvxrelu_path did. */
 typedef struct {
-    cvxrelu_train_program program; /* GATED or RELU */
-    size_t n, d, c, patterns;
+    cvxrelu_train_program program; /* GATED, RELU or RELU3 */
+    size_t n, d, c, patterns; /* patterns: the configurations for RELU3 */
     cvxrelu_task task;
     cvxrelu_loss loss;       /* the data term's loss (AUTO resolved) */
     double lambda_max;       /* on the sampled patterns */
@@ -1330,10 +1330,11 @@ typedef struct {
 } cvxrelu_path_report;
 
 /*
- * The regularization path of the gated or the exact ReLU program (s->program): the
- * encoding and the patterns as cvxrelu_train makes them, then s->path.lambdas values
- * of lambda geometric from lambda_max down to s->path.min_ratio lambda_max, each solve
- * warm-started from the previous one, each to s->tol.  Per lambda the objective, the
+ * The regularization path of the gated, the exact ReLU or the three-layer program
+ * (s->program GATED, RELU or RELU3): the encoding and the patterns (the configurations)
+ * as cvxrelu_train makes them, then s->path.lambdas values of lambda geometric from
+ * lambda_max down to s->path.min_ratio lambda_max, each solve warm-started from the
+ * previous one, each to s->tol (RELU3: s->relu3.tol; squared loss only).  Per lambda the objective, the
  * certified gap, the active groups, the network's train and test metrics.  A stop
  * request or s->time_limit_s ends the path: the lambdas solved so far are reported.
  */

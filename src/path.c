@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "two_layer.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,14 +250,154 @@ static cvxrelu_status path_point(void *user, size_t k, const cvxrelu_solver *sv,
     return st;
 }
 
+/* ------------------------------------------------ the three-layer path */
+
+/* A lambda from which the zero network is optimal for the three-layer program: the
+   largest norm of the data term's gradient at zero over the blocks w_gl, ||X^T D1_pl
+   D2_p Y_k|| / N (the cones only take directions away, so zero may be optimal from a
+   smaller lambda, as for the exact two-layer program). */
+static double relu3_lambda_max(const cvxrelu_configs *cf, const cvxrelu_problem *pb)
+{
+    const size_t n = pb->n, d = pb->d, c = pb->c, m1 = cf->width1, w = cf->words;
+    double *g = cr_calloc(d, sizeof(double)), best = 0.0;
+    if (!g) return NAN;
+    for (size_t p = 0; p < cf->P; p++)
+        for (size_t l = 0; l < m1; l++)
+            for (size_t k = 0; k < c; k++) {
+                const uint64_t *b1 = cf->bits1 + (p * m1 + l) * w, *b2 = cf->bits2 + p * w;
+                memset(g, 0, d * sizeof(double));
+                for (size_t j = 0; j < n; j++)
+                    if ((b1[j / 64] & b2[j / 64]) >> (j % 64) & 1u)
+                        cblas_daxpy((int)d, pb->Y[j * c + k], pb->X + j * d, 1, g, 1);
+                const double v = cblas_dnrm2((int)d, g, 1);
+                if (v > best) best = v;
+            }
+    free(g);
+    return best / (double)(n * c);
+}
+
+/* The path of the three-layer program (s->program RELU3): the configurations sampled
+   once as cvxrelu_train samples them (s->subnets, s->width1, s->seed; refused before
+   any solve past the memory budget), then each lambda solved by the augmented
+   Lagrangian started at the solution before. */
+static cvxrelu_status relu3_path(const cvxrelu_train_settings *s, const cvxrelu_problem *pb,
+                                 const cvxrelu_encoding *enc, const double *Xt,
+                                 const double *Yt, size_t nt, double deadline,
+                                 cvxrelu_path_report *r, cvxrelu_error *err)
+{
+    const size_t n = pb->n, d = pb->d, c = pb->c, m1 = s->width1;
+    if (m1 == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: width1 must be >= 1");
+    if (s->subnets == 0)
+        return cr_fail(err, CVXRELU_ERR_INVALID, "relu3 path: subnets must be >= 1");
+    if (pb->loss != CVXRELU_LOSS_SQUARED)
+        return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
+                       "the three-layer program is solved under the squared loss only");
+    const double limit = s->max_memory_bytes > 0 ? s->max_memory_bytes : cr_physical_memory();
+    double b0, b1;
+    cvxrelu_relu3_cost(n, d, c, m1, 0, NULL, NULL, &b0);
+    cvxrelu_relu3_cost(n, d, c, m1, 1, NULL, NULL, &b1);
+    const size_t samples = (s->subnets + 1) / 2;
+    double fit = floor((limit - b0) / (b1 - b0));
+    if (fit < 0.0) fit = 0.0;
+    const size_t cap = fit >= (double)samples ? 0 : (size_t)fit + 1;
+    cvxrelu_limits lim = {deadline > 0.0 ? fmax(deadline - cr_now(), 1e-9) : 0.0, s->interrupt};
+    cvxrelu_exit cex = CVXRELU_EXIT_CONVERGED;
+    cvxrelu_configs *cf = NULL;
+    double *W = NULL, *grid = NULL;
+    cvxrelu_status st = cvxrelu_configs_sample_limited(pb->X, n, d, m1, samples, s->seed, cap,
+                                                       &lim, &cf, &cex, err);
+    if (st) goto out;
+    r->patterns = cf->P;
+    r->exit = cex;
+    if (cex != CVXRELU_EXIT_CONVERGED) goto out; /* stopped while sampling: no lambda */
+    if (cap && cf->P >= cap) {
+        st = cr_fail(err, CVXRELU_ERR_NOMEM,
+                     "the three-layer program needs more than the %.3g GiB available for the "
+                     "%zu configurations found (width1 %zu, n=%zu, d=%zu, c=%zu): refused "
+                     "before solving (ask for fewer sub-networks)",
+                     limit / 1073741824.0, cf->P, m1, n, d, c);
+        goto out;
+    }
+    if (cf->P == 0) {
+        st = cr_fail(err, CVXRELU_ERR_NUMERIC,
+                     "no configuration with an active second layer was found (%zu sub-networks "
+                     "asked): ask for more", s->subnets);
+        goto out;
+    }
+    r->lambda_max = relu3_lambda_max(cf, pb);
+    const size_t K = s->path.lambdas ? s->path.lambdas : 1;
+    if (!isfinite(r->lambda_max) || !(grid = make_grid(r->lambda_max, &s->path)) ||
+        !(r->points = calloc(K, sizeof *r->points))) {
+        st = cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < K; k++) r->points[k].lambda = grid[k];
+    for (size_t k = 0; k < K; k++) {
+        if (s->interrupt && *s->interrupt) {
+            r->exit = CVXRELU_EXIT_INTERRUPTED;
+            break;
+        }
+        const double left = deadline > 0.0 ? deadline - cr_now() : 0.0;
+        if (deadline > 0.0 && left <= 0.0) {
+            r->exit = CVXRELU_EXIT_TIME_LIMIT;
+            break;
+        }
+        cvxrelu_relu3_settings rs = s->relu3;
+        rs.lambda = grid[k];
+        rs.time_limit_s = left;
+        rs.interrupt = s->interrupt;
+        rs.callback = NULL;
+        rs.start = W; /* the solution at the lambda before (NULL: zero) */
+        cvxrelu_relu3_result res;
+        double *Wn = NULL;
+        st = cvxrelu_relu3_solve(pb, cf, &rs, &Wn, &res, err);
+        if (st) {
+            free(Wn);
+            break;
+        }
+        free(W);
+        W = Wn;
+        if (res.exit == CVXRELU_EXIT_INTERRUPTED || res.exit == CVXRELU_EXIT_TIME_LIMIT) {
+            r->exit = res.exit; /* a lambda cut short is not reported */
+            break;
+        }
+        cvxrelu_path_point *q = r->points + k;
+        q->objective = res.objective;
+        q->dual = res.dual;
+        q->gap = res.gap;
+        q->exit = res.exit;
+        q->iterations = res.iterations;
+        q->active = res.active;
+        q->time_s = res.time_s;
+        cvxrelu_model *m = NULL;
+        cvxrelu_encoding *e = cvxrelu_encoding_copy(enc);
+        st = e ? cvxrelu_model_from_relu3(cf, W, c, grid[k], e, &m, err)
+               : cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
+        if (!st) st = metrics_on(m, pb->X, pb->Y, n, &q->train, err);
+        if (!st) st = metrics_on(m, Xt, Yt, nt, &q->test, err);
+        if (!st) q->neurons = m->m;
+        cvxrelu_model_free(m);
+        if (st) break;
+        r->n_points = k + 1;
+        if (s->path.on_point) s->path.on_point(q, k, s->path.point_data);
+    }
+out:
+    cvxrelu_configs_free(cf);
+    free(W);
+    free(grid);
+    return st;
+}
+
 cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset *test,
                             const cvxrelu_train_settings *s, cvxrelu_path_report *r,
                             cvxrelu_error *err)
 {
     memset(r, 0, sizeof *r);
-    if (s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU)
+    if (s->program != CVXRELU_TRAIN_GATED && s->program != CVXRELU_TRAIN_RELU &&
+        s->program != CVXRELU_TRAIN_RELU3)
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
-                       "a regularization path is for the gated and the exact ReLU programs");
+                       "a regularization path is for the gated, the exact ReLU and the "
+                       "three-layer programs");
     if (!train->has_labels)
         return cr_fail(err, CVXRELU_ERR_INVALID, "training data needs a label column");
     r->program = s->program;
@@ -281,6 +422,11 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     r->c = c;
     r->task = enc->task;
     r->loss = cvxrelu_train_loss(s, enc->task, c);
+    if (s->program == CVXRELU_TRAIN_RELU3) {
+        const cvxrelu_problem pb3 = {X, n, d, Y, c, r->loss, s->huber_delta};
+        st = relu3_path(s, &pb3, enc, Xt, Yt, test ? test->n : 0, deadline, r, err);
+        goto done;
+    }
     cvxrelu_limits lim = {s->time_limit_s, s->interrupt};
     cvxrelu_exit pex = CVXRELU_EXIT_CONVERGED;
     size_t m0 = 0;

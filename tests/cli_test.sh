@@ -394,7 +394,13 @@ $W "$BIN" train -q "$DATA/iris.csv" --patterns 20 --lambdas 8 --json "$T/auto.js
 $W "$BIN" train -q "$DATA/iris.csv" --patterns 20 --lambda 1e-3 --json "$T/fixed.json" && ! grep -q '"cv_' "$T/fixed.json" \
   && pass "train --lambda L: no cross-validation" || fail "train --lambda L"
 expect_error "path refuses --lambda" 1 "--lambda" "cvxrelu path" -- path "$DATA/iris.csv" --lambda 0.1
-expect_error "path refuses --model sdp" 1 "gated or the exact ReLU" -- path "$DATA/iris.csv" --model sdp
+expect_error "path refuses --model sdp" 1 "gated, the exact ReLU or the three-layer" -- path "$DATA/iris.csv" --model sdp
+$W "$BIN" path -q "$DATA/iris.csv" --model relu3 --width1 2 --subnets 8 --lambdas 3 --lambda-min-ratio 0.2 \
+  --csv "$T/path3.csv" && [ "$(wc -l <"$T/path3.csv")" = 4 ] \
+  && awk -F, 'NR > 1 && ($3 > 1e-6 * ($2 > 1 ? $2 : 1) || $4 != "converged") { bad = 1 } END { exit bad }' "$T/path3.csv" \
+  && pass "path --model relu3: a row per lambda, every gap within --eps" || fail "path --model relu3"
+expect_error "path --model relu3 refuses --loss" 1 "--loss" "relu3" -- path "$DATA/iris.csv" --model relu3 --loss ce
+expect_error "path --model relu3 refuses --patterns" 1 "--patterns" -- path "$DATA/iris.csv" --model relu3 --patterns 10
 expect_error "--folds without --lambda auto" 1 "--lambda auto" -- train -q "$DATA/iris.csv" --lambda 0.1 --folds 3 -o "$T/out.model"
 expect_error "--lambda auto with --model sdp" 1 "--lambda auto" -- train -q "$DATA/iris.csv" --model sdp --lambda auto -o "$T/out.model"
 expect_error "bad --lambda" 1 "--lambda" "auto" -- train -q "$DATA/iris.csv" --lambda often -o "$T/out.model"

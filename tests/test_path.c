@@ -1,6 +1,6 @@
 /*
  * Regularization paths and the choice of lambda by cross-validation: every point
- * of a path meets its certified gap; a warm-started path reaches the objectives of
+ * of a path (gated, exact ReLU, three-layer) meets its certified gap; a warm-started path reaches the objectives of
  * cold solves at the same lambdas within the sum of the two gaps; the optimal value
  * does not increase as lambda falls; the zero network at lambda_max; the rules of
  * cross-validation (the grid, the best and the one-standard-error choice, the early
@@ -58,14 +58,24 @@ static void path_against_cold(cvxrelu_train_program program)
     s.program = program;
     s.patterns = 25;
     s.tol = 1e-8;
-    s.path.lambdas = 7;
-    s.path.min_ratio = 1e-2;
+    const int relu3 = program == CVXRELU_TRAIN_RELU3;
+    const double tol = relu3 ? 1e-6 : s.tol;
+    if (relu3) { /* 10 sampled sub-networks of 2 neurons, both signs */
+        s.width1 = 2;
+        s.subnets = 20;
+        s.relu3.tol = tol;
+        s.relu3.max_iter = 1000000;
+    }
+    const size_t K = relu3 ? 4 : 7; /* the three-layer solves are the slow ones */
+    const double ratio_min = relu3 ? 5e-2 : 1e-2;
+    s.path.lambdas = K;
+    s.path.min_ratio = ratio_min;
     s.path.on_point = count_point;
     points_seen = 0;
     cvxrelu_path_report r;
     assert_int_equal(cvxrelu_path(ds, NULL, &s, &r, NULL), CVXRELU_OK);
-    assert_int_equal(r.n_points, 7);
-    assert_int_equal(points_seen, 7);
+    assert_int_equal(r.n_points, K);
+    assert_int_equal(points_seen, K);
     assert_int_equal(r.exit, CVXRELU_EXIT_CONVERGED);
     assert_true(r.lambda_max > 0.0);
     /* lambda_max: the zero network, its objective (1/(2n)) ||y||^2 = 1/2 on the
@@ -82,11 +92,11 @@ static void path_against_cold(cvxrelu_train_program program)
         const cvxrelu_path_point *p = r.points + k;
         assert_int_equal(p->exit, CVXRELU_EXIT_CONVERGED);
         assert_true(p->gap >= 0.0);
-        assert_true(p->gap <= 1e-8 * fmax(1.0, fabs(p->objective)));
+        assert_true(p->gap <= tol * fmax(1.0, fabs(p->objective)));
         assert_true(p->dual <= p->objective);
         if (k) { /* geometric grid, optimal value non-increasing as lambda falls */
             const double ratio = p->lambda / r.points[k - 1].lambda;
-            assert_true(fabs(ratio - pow(1e-2, 1.0 / 6.0)) <= 1e-12);
+            assert_true(fabs(ratio - pow(ratio_min, 1.0 / (double)(K - 1))) <= 1e-12);
             assert_true(p->objective <= r.points[k - 1].objective + r.points[k - 1].gap);
         }
         /* a cold solve at the same lambda on the same patterns */
@@ -98,15 +108,26 @@ static void path_against_cold(cvxrelu_train_program program)
         cvxrelu_model *m = NULL;
         cvxrelu_train_report cr;
         assert_int_equal(cvxrelu_train(ds, NULL, &c, &m, &cr, NULL), CVXRELU_OK);
-        assert_int_equal(cr.patterns, r.patterns);
-        assert_int_equal(cr.convex.exit, CVXRELU_EXIT_CONVERGED);
-        assert_true(fabs(cr.convex.objective - p->objective) <=
-                    cr.convex.gap + p->gap + 1e-13 * p->objective);
+        if (relu3) { /* the same configurations, the program's own objective and gap */
+            assert_int_equal(cr.configurations, r.patterns);
+            assert_int_equal(cr.relu3.exit, CVXRELU_EXIT_CONVERGED);
+            assert_true(fabs(cr.relu3.objective - p->objective) <=
+                        cr.relu3.gap + p->gap + 1e-13 * p->objective);
+            printf("# relu3 lambda %.4g: path %.10g (gap %.1e, %zu it), cold %.10g (gap %.1e, "
+                   "%zu it)\n", p->lambda, p->objective, p->gap, p->iterations,
+                   cr.relu3.objective, cr.relu3.gap, cr.relu3.iterations);
+        } else {
+            assert_int_equal(cr.patterns, r.patterns);
+            assert_int_equal(cr.convex.exit, CVXRELU_EXIT_CONVERGED);
+            assert_true(fabs(cr.convex.objective - p->objective) <=
+                        cr.convex.gap + p->gap + 1e-13 * p->objective);
+        }
         cvxrelu_model_free(m);
         cvxrelu_train_report_free(&cr);
     }
-    /* the smallest lambda's fit is far better than the zero network's */
-    assert_true(r.points[6].train.mse < 0.5 * r.points[0].train.mse);
+    /* the smallest lambda's fit is far better than the zero network's (the three-layer
+       program over a few sampled sub-networks: better) */
+    assert_true(r.points[K - 1].train.mse < (relu3 ? 0.9 : 0.5) * r.points[0].train.mse);
     cvxrelu_path_report_free(&r);
     cvxrelu_dataset_free(ds);
 }
@@ -121,6 +142,12 @@ static void test_relu_path(void **state)
 {
     (void)state;
     path_against_cold(CVXRELU_TRAIN_RELU);
+}
+
+static void test_relu3_path(void **state)
+{
+    (void)state;
+    path_against_cold(CVXRELU_TRAIN_RELU3);
 }
 
 /* The reported choice follows its rule on the reported scores. */
@@ -239,6 +266,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gated_path),
         cmocka_unit_test(test_relu_path),
+        cmocka_unit_test(test_relu3_path),
         cmocka_unit_test(test_cross_validation),
         cmocka_unit_test(test_stopped),
     };

@@ -354,8 +354,8 @@ static void test_working_set_path(void **state)
         assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &a, &sa, NULL), 0);
         assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &b, &sb, NULL), 0);
         double lambda = lm;
-        for (int k = 0; k < 9; k++) {
-            lambda *= k == 4 ? 0.1 : 0.7;
+        for (int k = 0; k < 7; k++) {
+            lambda *= k == 3 ? 0.1 : 0.7;
             assert_int_equal(cvxrelu_solver_set_lambda(sa, lambda), 0);
             assert_int_equal(cvxrelu_solver_set_lambda(sb, lambda), 0);
             cvxrelu_result ra, rb;
