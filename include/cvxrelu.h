@@ -1342,6 +1342,8 @@ CVXRELU_API cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxr
                                         const cvxrelu_train_settings *s, cvxrelu_path_report *r,
                                         cvxrelu_error *err);
 CVXRELU_API void cvxrelu_path_report_free(cvxrelu_path_report *r);
+/* The program of a path report: "gated", "relu" or "relu3", as the JSON's "model". */
+CVXRELU_API const char *cvxrelu_path_model_string(const cvxrelu_path_report *r);
 
 /* ------------------------------------------------- reports: JSON and text */
 

@@ -502,6 +502,7 @@ static PyObject *py_train(PyObject *self, PyObject *args)
     cvxrelu_train_settings s;
     cvxrelu_train_settings_default(&s);
     if (set_fields(train_fields, settings, &s, "train")) return NULL;
+    s.relu3.tol = s.tol; /* tol is the relative gap of every program (as the CLI's --eps) */
     if (warm_o != Py_None && !(s.warm = unwrap_model(warm_o))) return NULL;
     PyArrayObject *gates = NULL;
     if (gates_o != Py_None) {
@@ -588,6 +589,7 @@ static PyObject *py_path(PyObject *self, PyObject *args)
     cvxrelu_train_settings s;
     cvxrelu_train_settings_default(&s);
     if (set_fields(train_fields, settings, &s, "path")) return NULL;
+    s.relu3.tol = s.tol;
     PyObject *result = NULL;
     cvxrelu_path_report r;
     memset(&r, 0, sizeof r);
@@ -638,7 +640,7 @@ static PyObject *py_path(PyObject *self, PyObject *args)
     Py_XDECREF(exits);
     PyObject *run = bad ? NULL : Py_BuildValue(
         "{s:s,s:s,s:n,s:n,s:n,s:n,s:d,s:s,s:d}", "model",
-        r.program == CVXRELU_TRAIN_RELU ? "relu" : "gated", "task",
+        cvxrelu_path_model_string(&r), "task",
         r.task == CVXRELU_TASK_CLASSIFICATION ? "classification" : "regression", "n",
         (Py_ssize_t)r.n, "d", (Py_ssize_t)r.d, "c", (Py_ssize_t)r.c, "patterns",
         (Py_ssize_t)r.patterns, "lambda_max", r.lambda_max, "exit", cvxrelu_exit_string(r.exit),

@@ -28,6 +28,13 @@ void cvxrelu_path_settings_default(cvxrelu_path_settings *s)
     s->early_stop = 1;
 }
 
+const char *cvxrelu_path_model_string(const cvxrelu_path_report *r)
+{
+    return r->program == CVXRELU_TRAIN_RELU    ? "relu"
+         : r->program == CVXRELU_TRAIN_RELU3 ? "relu3"
+                                             : "gated";
+}
+
 void cvxrelu_path_report_free(cvxrelu_path_report *r)
 {
     if (!r) return;

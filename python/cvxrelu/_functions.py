@@ -43,8 +43,9 @@ _PATH_COLUMNS = ("lambda", "objective", "dual", "gap", "iterations", "active", "
 
 def path(X, y, *, model="gated", task="auto", lambdas=20, min_ratio=1e-3, patterns=100,
          seed=0, tol=1e-6, max_iter=10000, time_limit=0.0, standardize=True, bias=True,
-         X_test=None, y_test=None, linear_gate=False):
-    """The regularization path (cvxrelu_path; `cvxrelu path`): lambdas values of lambda
+         X_test=None, y_test=None, linear_gate=False, width1=3, subnets=20):
+    """The regularization path (cvxrelu_path; `cvxrelu path`) of model "gated", "relu" or
+    "relu3" (over subnets sampled sub-networks of width1 neurons): lambdas values of lambda
     from lambda_max down to min_ratio * lambda_max, each solve warm-started from the one
     before.  Returns a dict: per-lambda numpy arrays lambda, objective, dual, gap,
     iterations, active (non-zero groups), neurons, time_each_s, train_mse,
@@ -61,7 +62,8 @@ def path(X, y, *, model="gated", task="auto", lambdas=20, min_ratio=1e-3, patter
                     min_ratio=float(min_ratio), patterns=int(patterns), seed=int(seed),
                     tol=float(tol), max_iter=int(max_iter), time_limit_s=float(time_limit),
                     standardize=bool(standardize), bias=bool(bias),
-                    linear_gate=bool(linear_gate), threads=blas_threads())
+                    linear_gate=bool(linear_gate), width1=int(width1), subnets=int(subnets),
+                    threads=blas_threads())
     r = _core.path(X, values, texts, Xt, yt, tt, handle_sigint(), settings)
     for k in _PATH_COLUMNS:
         r[k] = np.asarray(r[k], dtype=np.float64)

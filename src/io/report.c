@@ -587,7 +587,7 @@ void cvxrelu_path_report_json(cvxrelu_json *j, const cvxrelu_path_report *r)
         {"train_accuracy", col_train_acc, 1}, {"test_accuracy", col_test_acc, 1},
     };
     cvxrelu_json_str(j, "command", "path");
-    cvxrelu_json_str(j, "model", r->program == CVXRELU_TRAIN_RELU ? "relu" : "gated");
+    cvxrelu_json_str(j, "model", cvxrelu_path_model_string(r));
     cvxrelu_json_str(j, "task", r->task == CVXRELU_TASK_CLASSIFICATION ? "classification"
                                                                       : "regression");
     cvxrelu_json_str(j, "loss_function", cvxrelu_loss_name(r->loss));

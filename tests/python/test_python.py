@@ -163,6 +163,14 @@ def test_path_equals_cli(tmp_path):
     held = cvxrelu.path(X[::2], y[::2], lambdas=3, patterns=30, X_test=X[1::2],
                         y_test=y[1::2])
     assert np.all(np.isfinite(held["test_accuracy"])) and held["n"] == 75
+    # the three-layer program's path, as the CLI's
+    cli("path", data_path("iris.csv"), "--model", "relu3", "--width1", 2, "--subnets", 8,
+        "--lambdas", 3, "--lambda-min-ratio", 0.2, "--json", tmp_path / "J3", "-q")
+    rep3 = json.loads((tmp_path / "J3").read_text())
+    p3 = cvxrelu.path(X, y, model="relu3", width1=2, subnets=8, lambdas=3, min_ratio=0.2)
+    assert p3["model"] == rep3["model"] == "relu3" and p3["patterns"] == rep3["patterns"]
+    assert rel(p3["objective"], rep3["objective"]) <= 1e-12
+    assert np.all(p3["gap"] <= 1e-6 * np.maximum(1, p3["objective"]))
 
 
 def test_certify_equals_cli(tmp_path):
