@@ -326,9 +326,9 @@ static void test_screening_and_single_precision(void **state)
 
 /*
  * The working set along a warm-started path (each lambda started from the solution at
- * the one before, with steps of 0.7 and one of 0.1): every solve is certified over the
- * whole program, its objective is the plain solve's (no working set, no screening)
- * within the sum of their gaps, the optimality conditions of the whole program hold,
+ * the one before, with steps of 0.7 and one of 0.1), in double and with float products:
+ * every solve is certified over the whole program, its objective is the plain solve's
+ * (no working set, no screening) within the sum of their gaps, the optimality conditions of the whole program hold,
  * groups did start outside the working set, and some came back when the optimum needed
  * them.
  */
@@ -341,7 +341,7 @@ static void test_working_set_path(void **state)
         problem p;
         problem_make(&p, 300, 8, cs[t], 200, 500 + (uint64_t)t);
         const double lm = cvxrelu_lambda_max(&p.pb, p.pat);
-        cvxrelu_settings a, b;
+        cvxrelu_settings a, b, f;
         cvxrelu_settings_default(&a);
         a.tol = 1e-8;
         a.max_iter = 200000;
@@ -350,17 +350,22 @@ static void test_working_set_path(void **state)
         assert_int_equal(a.working_set, 1);
         b.working_set = 0;
         b.screening = 0;
-        cvxrelu_solver *sa, *sb;
+        f = a; /* the working set with float products */
+        f.single_precision = 1;
+        cvxrelu_solver *sa, *sb, *sf;
         assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &a, &sa, NULL), 0);
         assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &b, &sb, NULL), 0);
+        assert_int_equal(cvxrelu_solver_new(&p.pb, p.pat, &f, &sf, NULL), 0);
         double lambda = lm;
         for (int k = 0; k < 7; k++) {
             lambda *= k == 3 ? 0.1 : 0.7;
             assert_int_equal(cvxrelu_solver_set_lambda(sa, lambda), 0);
             assert_int_equal(cvxrelu_solver_set_lambda(sb, lambda), 0);
-            cvxrelu_result ra, rb;
+            assert_int_equal(cvxrelu_solver_set_lambda(sf, lambda), 0);
+            cvxrelu_result ra, rb, rf;
             assert_int_equal(cvxrelu_solver_solve(sa, &ra, NULL), 0);
             assert_int_equal(cvxrelu_solver_solve(sb, &rb, NULL), 0);
+            assert_int_equal(cvxrelu_solver_solve(sf, &rf, NULL), 0);
             printf("# c=%zu lambda=%.3g lambda_max: working set %.12g (gap %.1e, %zu it, %zu out, "
                    "%zu back, %zu active), plain %.12g (gap %.1e, %zu it)\n",
                    p.c, lambda / lm, ra.objective, ra.gap, ra.iterations, ra.ws_out, ra.ws_back,
@@ -369,15 +374,19 @@ static void test_working_set_path(void **state)
             assert_int_equal(rb.exit, CVXRELU_EXIT_CONVERGED);
             assert_true(ra.gap >= 0.0 && ra.gap <= 1e-8 * fmax(1.0, ra.objective));
             assert_true(fabs(ra.objective - rb.objective) <= ra.gap + rb.gap + 1e-14);
+            assert_int_equal(rf.exit, CVXRELU_EXIT_CONVERGED);
+            assert_true(rf.gap >= 0.0 && rf.gap <= 1e-8 * fmax(1.0, rf.objective));
+            assert_true(fabs(rf.objective - rb.objective) <= rf.gap + rb.gap + 1e-14);
             assert_true(fabs(objective_at(&p, cvxrelu_solver_weights(sa), lambda) - ra.objective) <=
                         1e-12 * fmax(1.0, ra.objective));
             check_kkt(&p, sa, lambda, ra.gap, 1e-9);
             assert_true(ra.ws_back <= ra.ws_out);
-            out += ra.ws_out;
-            back += ra.ws_back;
+            out += ra.ws_out + rf.ws_out;
+            back += ra.ws_back + rf.ws_back;
         }
         cvxrelu_solver_free(sa);
         cvxrelu_solver_free(sb);
+        cvxrelu_solver_free(sf);
         problem_free(&p);
     }
     printf("# working set: %zu groups left out in all, %zu brought back\n", out, back);

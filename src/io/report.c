@@ -355,6 +355,8 @@ static void convex_keys(cvxrelu_json *j, const cvxrelu_train_report *r,
         cvxrelu_json_str(j, "precision", s->single_precision ? "single" : "double");
         cvxrelu_json_int(j, "screening", s->screening != 0);
         cvxrelu_json_int(j, "working_set", s->working_set != 0);
+        cvxrelu_json_int(j, "working_set_left_out", (long long)res->ws_out);
+        cvxrelu_json_int(j, "working_set_brought_back", (long long)res->ws_back);
         cvxrelu_json_int(j, "screened_groups", (long long)res->screened);
         cvxrelu_json_int(j, "preconditioned", res->preconditioned);
     }
