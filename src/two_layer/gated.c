@@ -202,7 +202,6 @@ static void after_certificate(cvxrelu_solver *s, rfista_state *st, double object
             }
         st->ws_out -= back;
         s->ws_back += back;
-
         if (back) cr_live_rebuild(s);
     }
     int touched = 0;
