@@ -259,6 +259,18 @@ static cvxrelu_status path_point(void *user, size_t k, const cvxrelu_solver *sv,
 
 /* ------------------------------------------------ the three-layer path */
 
+size_t cr_relu3_sample_cap(size_t n, size_t d, size_t c, size_t width1, size_t samples,
+                           double extra, double limit)
+{
+    double b0, b1;
+    cvxrelu_relu3_cost(n, d, c, width1, 0, NULL, NULL, &b0);
+    cvxrelu_relu3_cost(n, d, c, width1, 1, NULL, NULL, &b1);
+    double fit = floor((limit - b0) / (b1 - b0)) - extra; /* sampled ones that fit */
+    if (fit < 0.0) fit = 0.0;
+    return fit >= (double)samples ? 0 : (size_t)fit + 1;
+}
+
+
 /* A lambda from which the zero network is optimal for the three-layer program: the
    largest norm of the data term's gradient at zero over the blocks w_gl, ||X^T D1_pl
    D2_p Y_k|| / N (the cones only take directions away, so zero may be optimal from a
@@ -300,13 +312,8 @@ static cvxrelu_status relu3_path(const cvxrelu_train_settings *s, const cvxrelu_
         return cr_fail(err, CVXRELU_ERR_UNSUPPORTED,
                        "the three-layer program is solved under the squared loss only");
     const double limit = s->max_memory_bytes > 0 ? s->max_memory_bytes : cr_physical_memory();
-    double b0, b1;
-    cvxrelu_relu3_cost(n, d, c, m1, 0, NULL, NULL, &b0);
-    cvxrelu_relu3_cost(n, d, c, m1, 1, NULL, NULL, &b1);
     const size_t samples = (s->subnets + 1) / 2;
-    double fit = floor((limit - b0) / (b1 - b0));
-    if (fit < 0.0) fit = 0.0;
-    const size_t cap = fit >= (double)samples ? 0 : (size_t)fit + 1;
+    const size_t cap = cr_relu3_sample_cap(n, d, c, m1, samples, 0.0, limit);
     cvxrelu_limits lim = {deadline > 0.0 ? fmax(deadline - cr_now(), 1e-9) : 0.0, s->interrupt};
     cvxrelu_exit cex = CVXRELU_EXIT_CONVERGED;
     cvxrelu_configs *cf = NULL;

@@ -700,13 +700,8 @@ static cvxrelu_status run_relu3(train_ctx *t, const cvxrelu_dataset *test, cvxre
            as those found (with the ones still to be added) would not fit */
         const double limit = s->max_memory_bytes > 0 ? s->max_memory_bytes : cr_physical_memory();
         r->memory_limit = limit;
-        double b0, b1;
-        cvxrelu_relu3_cost(n, d, c, m1, 0, NULL, NULL, &b0);
-        cvxrelu_relu3_cost(n, d, c, m1, 1, NULL, NULL, &b1);
         const double extra = (double)(from ? from->m : 0) + (local ? (double)(K * c) : 0.0);
-        double fit = floor((limit - b0) / (b1 - b0)) - extra; /* sampled ones that fit */
-        if (fit < 0.0) fit = 0.0;
-        const size_t cap = fit >= (double)samples ? 0 : (size_t)fit + 1;
+        const size_t cap = cr_relu3_sample_cap(n, d, c, m1, samples, extra, limit);
         cvxrelu_limits clim = {time_left(t), s->interrupt};
         cvxrelu_exit cex = CVXRELU_EXIT_CONVERGED;
         if ((st = cvxrelu_configs_sample_limited(t->X, n, d, m1, samples, s->seed, cap, &clim,

@@ -157,6 +157,11 @@ void cr_cv_report_free(cvxrelu_cv_report *cv);
    tol_feas, precision, screening, preconditioning, relu_method, max_iter, interrupt and
    lambda (as given); no callback, no time limit. */
 void cr_train_solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings *set);
+/* The bound on configurations that a three-layer sampling passes
+   (cvxrelu_configs_sample_limited's max_configs): one more than the sampled ones that fit
+   in limit bytes beside extra configurations added later, or 0 when all samples fit. */
+size_t cr_relu3_sample_cap(size_t n, size_t d, size_t c, size_t width1, size_t samples,
+                           double extra, double limit);
 /* The gates whose patterns come before the sampled ones (program GATED or RELU): the
    warm model's, the given ones, then the linear gate (settings.linear_gate, with a bias
    column, patterns > 0, neither width nor all_patterns: the gate along the bias column, whose
