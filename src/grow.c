@@ -59,7 +59,10 @@ cvxrelu_status cr_grow_search(const cvxrelu_problem *pb, const double *R,
     cvxrelu_patterns *every = NULL;
     if (d <= 2 && cvxrelu_patterns_enumerate(pb->X, n, d, &every, NULL) != CVXRELU_OK)
         every = NULL;
-    const size_t C = every ? every->P : 2 * S; /* both signs of each start */
+    /* both signs of each start; for the exact program the ascent runs on r and on -r
+       (neurons of positive and of negative output weight: the ascent on r alone turns
+       away from the second kind) */
+    const size_t C = every ? every->P : (relu ? 4 : 2) * S;
     const int steps = every ? 0 : ASCENT_STEPS;
     double *G = cr_malloc(C, d * sizeof(double)), *Z = cr_malloc(n, C * sizeof(double));
     double *M = cr_malloc(n, C * sizeof(double)), *all = cr_malloc(c * C, d * sizeof(double));
@@ -84,13 +87,16 @@ cvxrelu_status cr_grow_search(const cvxrelu_problem *pb, const double *R,
             memcpy(G + (ng + nr + j) * d, pat->gates + (j * pat->P / np) * d, d * sizeof(double));
         for (size_t j = 0; !every && j < S; j++)
             for (size_t t = 0; t < d; t++) G[(S + j) * d + t] = -G[j * d + t];
+        if (!every && relu) memcpy(G + 2 * S * d, G, 2 * S * d * sizeof(double));
+        const size_t Cpos = every || !relu ? C : 2 * S; /* columns from Cpos on ascend on -r */
         /* the ascent: Z = X G^T, M = D(g) r by columns, G = M^T X */
         for (int it = 0; it <= steps; it++) {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)C, (int)d, 1.0,
                         pb->X, (int)d, G, (int)d, 0.0, Z, (int)C);
             for (size_t i = 0; i < n; i++) {
                 const double r = R[i * c + k];
-                for (size_t j = 0; j < C; j++) M[i * C + j] = Z[i * C + j] > 0.0 ? r : 0.0;
+                for (size_t j = 0; j < C; j++)
+                    M[i * C + j] = Z[i * C + j] > 0.0 ? (j < Cpos ? r : -r) : 0.0;
             }
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)d, (int)n, 1.0, M,
                         (int)C, pb->X, (int)d, 0.0, all + k * C * d, (int)d);

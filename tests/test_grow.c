@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cvxrelu.h"
+#include "internal.h"
 
 static double round_obj[64], round_gap[64];
 static size_t rounds;
@@ -208,6 +209,48 @@ static void test_grow_from_network(void **state)
     free(Y);
 }
 
+/*
+ * The exact program's search looks for neurons of both output signs: with the residual
+ * r = -(X g*)_+ no neuron violates on the positive side (r^T (X g)_+ <= 0 for every g),
+ * and the neuron g* violates on the negative side by ||(X g*)_+||^2 / (N ||g*||); the
+ * search must find a violating pattern there (an ascent on r alone turns away from it).
+ */
+static void test_grow_search_negative_side(void **state)
+{
+    (void)state;
+    const size_t n = 80, d = 4;
+    double X[80 * 4], R[80], Y[80], g[4] = {0.8, -0.5, 0.3, 0.1};
+    uint64_t z = 12345;
+    for (size_t i = 0; i < n * d; i++) {
+        z = z * 6364136223846793005ULL + 1442695040888963407ULL;
+        X[i] = ((double)(z >> 11) / 9007199254740992.0) * 2.0 - 1.0;
+    }
+    double hit = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = 0.0;
+        for (size_t t = 0; t < d; t++) v += X[i * d + t] * g[t];
+        R[i] = -fmax(v, 0.0);
+        Y[i] = 0.0;
+        hit += v > 0.0 ? v * v : 0.0;
+    }
+    const double gn = sqrt(0.8 * 0.8 + 0.5 * 0.5 + 0.3 * 0.3 + 0.1 * 0.1);
+    const double value = hit / ((double)n * gn); /* -r^T (X g*)_+ / (N ||g*||) */
+    cvxrelu_patterns *pat = NULL;
+    assert_int_equal(cvxrelu_patterns_build(X, n, d, NULL, 0, 3, 7, 0, NULL, &pat, NULL, NULL),
+                     CVXRELU_OK);
+    const cvxrelu_problem pb = {X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 1.0};
+    double *G = NULL, best = 0.0;
+    size_t m = 0;
+    assert_int_equal(cr_grow_search(&pb, R, pat, 1, 5, 0.5 * value, 3, &G, &m, &best, NULL),
+                     CVXRELU_OK);
+    printf("# negative side: violation of g* %.4g, the search's best %.4g, %zu patterns\n",
+           value, best, m);
+    assert_true(m >= 1);
+    assert_true(best >= 0.9 * value);
+    free(G);
+    cvxrelu_patterns_free(pat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_grow_relu),
         cmocka_unit_test(test_grow_1d_optimal),
         cmocka_unit_test(test_grow_from_network),
+        cmocka_unit_test(test_grow_search_negative_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
