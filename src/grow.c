@@ -122,7 +122,6 @@ cvxrelu_status cr_grow_search(const cvxrelu_problem *pb, const double *R,
             pattern_of(Z, n, C, j, bits + (k * C + j) * words, words);
             memcpy(all + (k * C + j) * d, G + j * d, d * sizeof(double)); /* keep the gate */
             order[k * C + j] = (scored){sc[k * C + j], k * C + j};
-            if (sc[k * C + j] > *max_score) *max_score = sc[k * C + j];
         }
     }
     /* the best distinct new patterns, in order of violation */
@@ -139,7 +138,13 @@ cvxrelu_status cr_grow_search(const cvxrelu_problem *pb, const double *R,
         st = cr_fail(err, CVXRELU_ERR_NOMEM, "grow: out of memory");
         goto done;
     }
-    for (size_t q = 0; q < c * C && m < want && order[q].score > threshold; q++) {
+    /* the largest violation is that of the best candidate whose pattern is new (the
+       program's own patterns score up to lambda at its solution), looked for among the
+       first 4096 candidates in order */
+    int have_max = 0;
+    for (size_t q = 0;
+         q < c * C && ((!have_max && q < 4096) || (m < want && order[q].score > threshold));
+         q++) {
         const size_t j = order[q].cand;
         const uint64_t *b = bits + j * words;
         int zero = 1, dup = 0;
@@ -147,6 +152,11 @@ cvxrelu_status cr_grow_search(const cvxrelu_problem *pb, const double *R,
         if (zero) continue;
         for (size_t p = 0; p < pat->P && !dup; p++)
             dup = memcmp(b, pat->bits + p * pat->words_per_pattern, words * sizeof *b) == 0;
+        if (!dup && !have_max) {
+            *max_score = order[q].score;
+            have_max = 1;
+        }
+        if (m >= want || !(order[q].score > threshold)) continue;
         for (size_t p = 0; p < m && !dup; p++)
             dup = memcmp(b, bits + chosen[p] * words, words * sizeof *b) == 0;
         if (dup) continue;

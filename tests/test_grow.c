@@ -67,6 +67,8 @@ static void grow_teacher(cvxrelu_train_program program)
     assert_true(round_obj[rounds - 1] < 0.9 * round_obj[0]); /* growing helped */
     assert_int_equal(r.convex.exit, CVXRELU_EXIT_CONVERGED);
     assert_true(r.grow_end != NULL);
+    /* the reported largest violation is over new patterns: at most 1 when none was found */
+    if (strcmp(r.grow_end, "none found") == 0) assert_true(r.grow_violation <= 1.0);
     cvxrelu_model_free(m);
     cvxrelu_train_report_free(&r);
     cvxrelu_dataset_free(ds);
@@ -123,6 +125,9 @@ static void test_grow_1d_optimal(void **state)
     cvxrelu_train_report r;
     assert_int_equal(cvxrelu_train(ds, NULL, &s, &m, &r, NULL), CVXRELU_OK);
     assert_string_equal(r.grow_end, "none found");
+    printf("# 1-D: none found, the last search's largest violation over new patterns %.6g\n",
+           r.grow_violation);
+    assert_true(r.grow_violation <= 1.0);
     assert_true(r.patterns < ra.patterns); /* it did not need them all */
     /* no enumerated pattern violates the dual constraint at the final residual */
     double *Xe = NULL, *Ye = NULL;
