@@ -173,7 +173,8 @@ cvxrelu_status cr_train_gates(const cvxrelu_train_settings *s, const cvxrelu_enc
    patterns have ||X^T D R_k|| / N (relu: |<X^T D R_k, g>| / (N ||g||)) above threshold
    for some output k, most violated first,
    found by a seeded heuristic search; R = Yhat - Y (n x c); *max_score: the largest
-   ||X^T D R_k|| / N seen. */
+   score seen among candidates whose pattern is not in pat (looked for among the first
+   4096 in order; 0 when none is new). */
 cvxrelu_status cr_grow_search(const cvxrelu_problem *pb, const double *R,
                               const cvxrelu_patterns *pat, int relu, size_t want,
                               double threshold, uint64_t seed, double **G_out, size_t *m_out,
