@@ -315,15 +315,22 @@ static const char *const not_path[] = {"--output", "--trace", "--stats", "--boun
 /* ... and what its three-layer path does not take of the rest. */
 static const char *const not_path_relu3[] = {"--linear-gate", "--loss", "--configs-from", NULL};
 
+/* The first option given that is in list (NULL-terminated): its name, else NULL. */
+static const char *given_of(const unsigned char *seen, const char *const *list)
+{
+    for (size_t k = 0; k < NT; k++)
+        for (size_t j = 0; seen[k] && list[j]; j++)
+            if (strcmp(train_table[k].name, list[j]) == 0) return list[j];
+    return NULL;
+}
+
 static int check_train(train_opts *o, const unsigned char *seen, int need_file, int path)
 {
-    for (size_t k = 0; path && k < NT; k++)
-        for (size_t j = 0; seen[k] && not_path[j]; j++)
-            if (strcmp(train_table[k].name, not_path[j]) == 0) {
-                die_msg("%s does not apply to cvxrelu path (see cvxrelu path --help)",
-                        train_table[k].name);
-                return -1;
-            }
+    const char *bad = path ? given_of(seen, not_path) : NULL;
+    if (bad) {
+        die_msg("%s does not apply to cvxrelu path (see cvxrelu path --help)", bad);
+        return -1;
+    }
     const int relu3 = o->model == 3, sdp = o->model == 2;
     if (need_file && !o->train_path) {
         die_msg("train: expected a training file (see cvxrelu train --help)");
@@ -349,13 +356,11 @@ static int check_train(train_opts *o, const unsigned char *seen, int need_file, 
                 "(--model gated|relu|relu3)");
         return -1;
     }
-    for (size_t k = 0; path && relu3 && k < NT; k++) /* path options of the two-layer programs */
-        for (size_t j = 0; seen[k] && not_path_relu3[j]; j++)
-            if (strcmp(train_table[k].name, not_path_relu3[j]) == 0) {
-                die_msg("%s does not apply to cvxrelu path --model relu3 (squared loss, "
-                        "sampled sub-networks)", train_table[k].name);
-                return -1;
-            }
+    if (path && relu3 && (bad = given_of(seen, not_path_relu3))) {
+        die_msg("%s does not apply to cvxrelu path --model relu3 (squared loss, sampled "
+                "sub-networks)", bad);
+        return -1;
+    }
     if (opt_check_modes(train_table, NT, seen, mode, mode_names,
                         mode & (M_RELU3 | M_LOCAL3)
                             ? "--model relu3 samples whole sub-networks: give --width1 M "

@@ -170,21 +170,24 @@ static void predictor_end(path_predictor *pr, double lambda, int ok)
    0 = none) checked first and passed on; *stop: INTERRUPTED or TIME_LIMIT when the point
    was not solved in full (before or inside the solve), else CONVERGED.  pr: the
    predicted start. */
+/* Before a grid point: INTERRUPTED after a stop request, TIME_LIMIT past the deadline
+   (cr_now() based, 0 = none), else CONVERGED with *left the time left (0: no limit). */
+static cvxrelu_exit before_point(volatile sig_atomic_t *interrupt, double deadline,
+                                 double *left)
+{
+    if (interrupt && *interrupt) return CVXRELU_EXIT_INTERRUPTED;
+    *left = deadline > 0.0 ? deadline - cr_now() : 0.0;
+    return deadline > 0.0 && *left <= 0.0 ? CVXRELU_EXIT_TIME_LIMIT : CVXRELU_EXIT_CONVERGED;
+}
+
 static cvxrelu_status solve_at(cvxrelu_solver *sv, double lambda, double deadline,
                                cvxrelu_result *res, cvxrelu_exit *stop, path_predictor *pr,
                                cvxrelu_error *err)
 {
-    *stop = CVXRELU_EXIT_CONVERGED;
-    if (sv->set.interrupt && *sv->set.interrupt) {
-        *stop = CVXRELU_EXIT_INTERRUPTED;
+    double left = 0.0;
+    if ((*stop = before_point(sv->set.interrupt, deadline, &left)) != CVXRELU_EXIT_CONVERGED)
         return CVXRELU_OK;
-    }
-    const double left = deadline > 0.0 ? deadline - cr_now() : 0.0;
-    if (deadline > 0.0 && left <= 0.0) {
-        *stop = CVXRELU_EXIT_TIME_LIMIT;
-        return CVXRELU_OK;
-    }
-    sv->set.time_limit_s = deadline > 0.0 ? left : 0.0;
+    sv->set.time_limit_s = left;
     cvxrelu_status st = cvxrelu_solver_set_lambda(sv, lambda);
     if (!st) predictor_start(sv, pr, lambda);
     if (!st) st = cvxrelu_solver_solve(sv, res, err);
@@ -233,6 +236,21 @@ typedef struct {
     double t0;
 } path_ctx;
 
+/* Point k's network m (st: how making it went; m is freed): its train and test
+   metrics and neurons, then the caller's on_point. */
+static cvxrelu_status point_network(path_ctx *p, size_t k, cvxrelu_status st, cvxrelu_model *m,
+                                    cvxrelu_error *err)
+{
+    cvxrelu_path_point *q = p->r->points + k;
+    if (!st) st = metrics_on(m, p->X, p->Y, p->n, &q->train, err);
+    if (!st) st = metrics_on(m, p->Xt, p->Yt, p->nt, &q->test, err);
+    if (!st) q->neurons = m->m;
+    cvxrelu_model_free(m);
+    p->r->n_points = k + 1;
+    if (!st && p->s->path.on_point) p->s->path.on_point(q, k, p->s->path.point_data);
+    return st;
+}
+
 static cvxrelu_status path_point(void *user, size_t k, const cvxrelu_solver *sv,
                                  const cvxrelu_result *res, cvxrelu_error *err)
 {
@@ -248,13 +266,7 @@ static cvxrelu_status path_point(void *user, size_t k, const cvxrelu_solver *sv,
     q->time_s = res->solve_time_s;
     cvxrelu_model *m = NULL;
     cvxrelu_status st = network_of(sv, p->pat, p->enc->c, q->lambda, relu, p->enc, &m, err);
-    if (!st) st = metrics_on(m, p->X, p->Y, p->n, &q->train, err);
-    if (!st) st = metrics_on(m, p->Xt, p->Yt, p->nt, &q->test, err);
-    if (!st) q->neurons = m->m;
-    cvxrelu_model_free(m);
-    p->r->n_points = k + 1;
-    if (!st && p->s->path.on_point) p->s->path.on_point(q, k, p->s->path.point_data);
-    return st;
+    return point_network(p, k, st, m, err);
 }
 
 /* ------------------------------------------------ the three-layer path */
@@ -299,11 +311,11 @@ static double relu3_lambda_max(const cvxrelu_configs *cf, const cvxrelu_problem 
    once as cvxrelu_train samples them (s->subnets, s->width1, s->seed; refused before
    any solve past the memory budget), then each lambda solved by the augmented
    Lagrangian started at the solution before. */
-static cvxrelu_status relu3_path(const cvxrelu_train_settings *s, const cvxrelu_problem *pb,
-                                 const cvxrelu_encoding *enc, const double *Xt,
-                                 const double *Yt, size_t nt, double deadline,
-                                 cvxrelu_path_report *r, cvxrelu_error *err)
+static cvxrelu_status relu3_path(path_ctx *p, const cvxrelu_problem *pb, double deadline,
+                                 cvxrelu_error *err)
 {
+    const cvxrelu_train_settings *s = p->s;
+    cvxrelu_path_report *r = p->r;
     const size_t n = pb->n, d = pb->d, c = pb->c, m1 = s->width1;
     if (m1 == 0) return cr_fail(err, CVXRELU_ERR_INVALID, "relu3: width1 must be >= 1");
     if (s->subnets == 0)
@@ -347,13 +359,10 @@ static cvxrelu_status relu3_path(const cvxrelu_train_settings *s, const cvxrelu_
     }
     for (size_t k = 0; k < K; k++) r->points[k].lambda = grid[k];
     for (size_t k = 0; k < K; k++) {
-        if (s->interrupt && *s->interrupt) {
-            r->exit = CVXRELU_EXIT_INTERRUPTED;
-            break;
-        }
-        const double left = deadline > 0.0 ? deadline - cr_now() : 0.0;
-        if (deadline > 0.0 && left <= 0.0) {
-            r->exit = CVXRELU_EXIT_TIME_LIMIT;
+        double left = 0.0;
+        const cvxrelu_exit why = before_point(s->interrupt, deadline, &left);
+        if (why != CVXRELU_EXIT_CONVERGED) {
+            r->exit = why;
             break;
         }
         cvxrelu_relu3_settings rs = s->relu3;
@@ -384,16 +393,10 @@ static cvxrelu_status relu3_path(const cvxrelu_train_settings *s, const cvxrelu_
         q->active = res.active;
         q->time_s = res.time_s;
         cvxrelu_model *m = NULL;
-        cvxrelu_encoding *e = cvxrelu_encoding_copy(enc);
+        cvxrelu_encoding *e = cvxrelu_encoding_copy(p->enc);
         st = e ? cvxrelu_model_from_relu3(cf, W, c, grid[k], e, &m, err)
                : cr_fail(err, CVXRELU_ERR_NOMEM, "out of memory");
-        if (!st) st = metrics_on(m, pb->X, pb->Y, n, &q->train, err);
-        if (!st) st = metrics_on(m, Xt, Yt, nt, &q->test, err);
-        if (!st) q->neurons = m->m;
-        cvxrelu_model_free(m);
-        if (st) break;
-        r->n_points = k + 1;
-        if (s->path.on_point) s->path.on_point(q, k, s->path.point_data);
+        if ((st = point_network(p, k, st, m, err))) break;
     }
 out:
     cvxrelu_configs_free(cf);
@@ -438,7 +441,8 @@ cvxrelu_status cvxrelu_path(const cvxrelu_dataset *train, const cvxrelu_dataset 
     r->loss = cvxrelu_train_loss(s, enc->task, c);
     if (s->program == CVXRELU_TRAIN_RELU3) {
         const cvxrelu_problem pb3 = {X, n, d, Y, c, r->loss, s->huber_delta};
-        st = relu3_path(s, &pb3, enc, Xt, Yt, test ? test->n : 0, deadline, r, err);
+        path_ctx p3 = {r, s, NULL, enc, X, Y, Xt, Yt, n, test ? test->n : 0, t0};
+        st = relu3_path(&p3, &pb3, deadline, err);
         goto done;
     }
     cvxrelu_limits lim = {s->time_limit_s, s->interrupt};
