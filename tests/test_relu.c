@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cvxrelu.h"
+#include "cone.h"
 #include "test_helpers.h"
 
 
@@ -268,9 +269,144 @@ static void test_enumeration_1d(void **state)
     assert_non_null(strstr(err.msg, "at most 2"));
 }
 
+/* The closest point to y among the projections onto the subspaces {u : C_S u = 0}
+   (|S| <= d, C_S of full row rank) that lie in the cone: the projection onto the cone
+   is one of them (onto the subspace of its active rows), and every feasible one is at
+   least as far from y.  By enumeration of every subset of the n rows. */
+static void cone_project_enumerated(const double *X, const double *a, size_t n, size_t d,
+                                    const double *y, double *best)
+{
+    double best_dist = INFINITY, G[9], rhs[3], u[3];
+    assert_true(d <= 3);
+    for (unsigned mask = 0; mask < (1u << n); mask++) {
+        size_t S[3], ns = 0;
+        if ((size_t)__builtin_popcount(mask) > d) continue;
+        for (size_t j = 0; j < n; j++)
+            if (mask >> j & 1) S[ns++] = j;
+        /* (C_S C_S^T) w = C_S y by elimination with partial pivoting, u = y - C_S^T w */
+        for (size_t p = 0; p < ns; p++) {
+            rhs[p] = 0.0;
+            for (size_t l = 0; l < d; l++) rhs[p] += a[S[p]] * X[S[p] * d + l] * y[l];
+            for (size_t q = 0; q < ns; q++) {
+                G[p * 3 + q] = 0.0;
+                for (size_t l = 0; l < d; l++)
+                    G[p * 3 + q] += a[S[p]] * a[S[q]] * X[S[p] * d + l] * X[S[q] * d + l];
+            }
+        }
+        int singular = 0;
+        for (size_t c = 0; c < ns && !singular; c++) {
+            size_t piv = c;
+            for (size_t r = c + 1; r < ns; r++)
+                if (fabs(G[r * 3 + c]) > fabs(G[piv * 3 + c])) piv = r;
+            if (fabs(G[piv * 3 + c]) < 1e-10) {
+                singular = 1;
+                break;
+            }
+            for (size_t l = 0; l < ns; l++) {
+                double t = G[c * 3 + l];
+                G[c * 3 + l] = G[piv * 3 + l];
+                G[piv * 3 + l] = t;
+            }
+            double t = rhs[c];
+            rhs[c] = rhs[piv];
+            rhs[piv] = t;
+            for (size_t r = 0; r < ns; r++) {
+                if (r == c) continue;
+                double f = G[r * 3 + c] / G[c * 3 + c];
+                for (size_t l = 0; l < ns; l++) G[r * 3 + l] -= f * G[c * 3 + l];
+                rhs[r] -= f * rhs[c];
+            }
+        }
+        if (singular) continue;
+        memcpy(u, y, d * sizeof(double));
+        for (size_t p = 0; p < ns; p++)
+            for (size_t l = 0; l < d; l++) u[l] -= rhs[p] / G[p * 3 + p] * a[S[p]] * X[S[p] * d + l];
+        int feasible = 1;
+        for (size_t j = 0; j < n; j++) {
+            double v = 0.0;
+            for (size_t l = 0; l < d; l++) v += X[j * d + l] * u[l];
+            if (a[j] * v < -1e-12) feasible = 0;
+        }
+        double dist = 0.0;
+        for (size_t l = 0; l < d; l++) dist += (u[l] - y[l]) * (u[l] - y[l]);
+        if (feasible && dist < best_dist) {
+            best_dist = dist;
+            memcpy(best, u, d * sizeof(double));
+        }
+    }
+    assert_true(isfinite(best_dist)); /* u = 0 (S spanning) or y itself is always a candidate */
+}
+
+/* The active-set projection onto a pattern's cone against enumeration: from an empty
+   warm start, from the previous point's set with its kept Cholesky factor (updated as
+   rows enter and leave), and by the warm start alone where its point is feasible. */
+static void test_cone_projection_enumeration(void **state)
+{
+    (void)state;
+    const size_t n = 9, d = 3;
+    cr_rng rng;
+    cr_rng_seed(&rng, 12345);
+    double X[27], a[9], y[3], zy[9], u[3], z[9], ref[3], L[9];
+    double work[CR_CONE_WORK(9, 3)];
+    size_t S_cold[3], S_kept[3], ns_kept = 0, warm_used = 0, kept_nonempty = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        if (trial % 20 == 0) { /* a new cone every 20 points; the kept set starts empty */
+            for (size_t i = 0; i < n * d; i++) X[i] = cr_rng_normal(&rng);
+            for (size_t j = 0; j < n; j++) a[j] = cr_rng_uniform(&rng) < 0.5 ? 1.0 : -1.0;
+            ns_kept = 0;
+        }
+        for (size_t l = 0; l < d; l++) y[l] = cr_rng_normal(&rng);
+        double xmax = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            zy[j] = 0.0;
+            double nx = 0.0;
+            for (size_t l = 0; l < d; l++) {
+                zy[j] += X[j * d + l] * y[l];
+                nx += X[j * d + l] * X[j * d + l];
+            }
+            xmax = fmax(xmax, sqrt(nx));
+        }
+        cr_cone k = {X, a, n, d, xmax, NULL};
+        cone_project_enumerated(X, a, n, d, y, ref);
+        size_t ns = 0;
+        assert_int_equal(cr_cone_project(&k, y, zy, u, z, S_cold, &ns, NULL, work), 0);
+        for (size_t l = 0; l < d; l++) assert_true(fabs(u[l] - ref[l]) <= 1e-9);
+        for (size_t j = 0; j < n; j++) {
+            double v = 0.0;
+            for (size_t l = 0; l < d; l++) v += X[j * d + l] * u[l];
+            assert_true(fabs(z[j] - v) <= 1e-12 * (1.0 + fabs(v))); /* z = X u */
+        }
+        /* the warm start alone, with the kept factor: its point is the projection
+           whenever it is feasible */
+        size_t ns_w = ns_kept;
+        size_t S_w[3];
+        double Lw[9];
+        memcpy(S_w, S_kept, sizeof S_w);
+        memcpy(Lw, L, sizeof Lw);
+        if (cr_cone_warm(&k, y, u, S_w, &ns_w, Lw, work)) {
+            double zz[9];
+            for (size_t j = 0; j < n; j++) {
+                zz[j] = 0.0;
+                for (size_t l = 0; l < d; l++) zz[j] += X[j * d + l] * u[l];
+            }
+            if (cr_cone_worst(&k, zz) <= cr_cone_tol(&k, y)) {
+                warm_used++;
+                for (size_t l = 0; l < d; l++) assert_true(fabs(u[l] - ref[l]) <= 1e-9);
+            }
+        }
+        kept_nonempty += ns_kept > 0;
+        assert_int_equal(cr_cone_project(&k, y, zy, u, z, S_kept, &ns_kept, L, work), 0);
+        for (size_t l = 0; l < d; l++) assert_true(fabs(u[l] - ref[l]) <= 1e-9);
+    }
+    printf("# 400 projections: %zu from a kept non-empty set, %zu by the warm start alone\n",
+           kept_nonempty, warm_used);
+    assert_true(kept_nonempty > 50 && warm_used > 10); /* both paths were taken */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cone_projection_enumeration),
         cmocka_unit_test(test_relu_recovery_and_certificate),
         cmocka_unit_test(test_decomposition),
         cmocka_unit_test(test_enumeration_1d),

@@ -5,6 +5,12 @@
  * mu = argmin_{mu >= 0} ||y + C^T mu||, C = diag(a) X: a non-negative least
  * squares problem in n unknowns whose solution has at most d non-zeros, solved
  * by the Lawson-Hanson active-set method, warm-started from the previous set.
+ *
+ * The least-squares problems on the active set S share one Cholesky factor L of
+ * the set's Gram matrix C_S C_S^T, kept up to date as rows enter (one forward
+ * solve, O(|S| d)) and leave (a rank-one update of the trailing block, O(|S|^2)),
+ * so a step of the active-set method costs O(|S|^2) beside its one product X u,
+ * where a factorization from scratch costs O(|S|^2 d + |S|^3).
  */
 #include "cone.h"
 
@@ -19,140 +25,250 @@ static double dot(const double *x, const double *y, size_t d)
     return acc;
 }
 
-/* s_S = argmin ||y + sum_{l in S} s_l c_l||  (c_l = a_l x_l): (C_S C_S^T) s = -C_S y;
-   -1 when the rows of S are (numerically) dependent */
-static int ls_on_set(const cr_cone *k, const double *y, const size_t *S, size_t ns, double *s,
-                     double *gram)
+/* The active set with its factor: rows S[0..ns) of C, L (leading dimension d) the
+   Cholesky factor of their Gram matrix, b_p = -c_p . y the right-hand side. */
+typedef struct {
+    const cr_cone *k;
+    const double *y;
+    size_t *S, ns;
+    double *L, *b, *r;
+} aset;
+
+/* Append row j: 0, or -1 when it is (numerically) dependent on the set (then the set
+   is unchanged). */
+static int aset_add(aset *A, size_t j)
 {
-    const size_t d = k->d;
-    for (size_t p = 0; p < ns; p++) {
-        const double *xp = k->X + S[p] * d;
-        for (size_t q = 0; q <= p; q++) {
-            double v = k->a[S[p]] * k->a[S[q]] * dot(xp, k->X + S[q] * d, d);
-            gram[p * ns + q] = gram[q * ns + p] = v;
-        }
-        s[p] = -k->a[S[p]] * dot(xp, y, d);
+    const cr_cone *k = A->k;
+    const size_t d = k->d, ns = A->ns;
+    const double *xj = k->X + j * d;
+    double *l = A->L + ns * d;
+    const double xx = dot(xj, xj, d);
+    double rest = xx;
+    for (size_t q = 0; q < ns; q++) {
+        const size_t sq = A->S[q];
+        double v = k->a[j] * k->a[sq] * dot(xj, k->X + sq * d, d);
+        const double *Lq = A->L + q * d;
+        for (size_t t = 0; t < q; t++) v -= Lq[t] * l[t];
+        l[q] = v / Lq[q];
+        rest -= l[q] * l[q];
     }
-    if (cr_chol(gram, ns, 1e-13)) return -1;
-    cr_chol_solve(gram, s, ns);
+    if (!(rest > 1e-13 * xx)) return -1;
+    l[ns] = sqrt(rest);
+    A->S[ns] = j;
+    A->b[ns] = -k->a[j] * dot(xj, A->y, d);
+    A->ns = ns + 1;
     return 0;
 }
 
-/* u = y + sum_S mu_l a_l x_l and cz = a .* (X u) */
-static void assemble(const cr_cone *k, const double *y, const size_t *S, size_t ns,
-                     const double *mu, double *u, double *cz)
+/* Remove position p (the order of the others kept): the rows below p lose column p and
+   their trailing block takes the rank-one update by it. */
+static void aset_remove(aset *A, size_t p, double *mu)
 {
-    const size_t n = k->n, d = k->d;
+    const size_t d = A->k->d, ns = A->ns;
+    double *w = A->r;
+    for (size_t i = p + 1; i < ns; i++) w[i] = A->L[i * d + p];
+    for (size_t i = p + 1; i < ns; i++) {
+        double *dst = A->L + (i - 1) * d, *src = A->L + i * d;
+        memmove(dst, src, p * sizeof(double));
+        memmove(dst + p, src + p + 1, (i - 1 - p) * sizeof(double)); /* columns p+1..i-1, then i */
+        dst[i - 1] = src[i];
+    }
+    /* the trailing block T (rows and columns p..ns-2) gets T T^T + w w^T */
+    for (size_t j = p; j + 1 < ns; j++) {
+        double *Lj = A->L + j * d;
+        const double wj = w[j + 1], tjj = Lj[j];
+        const double rr = hypot(tjj, wj), c = rr / tjj, s = wj / tjj;
+        Lj[j] = rr;
+        for (size_t i = j + 1; i + 1 < ns; i++) {
+            double *Li = A->L + i * d;
+            Li[j] = (Li[j] + s * w[i + 1]) / c;
+            w[i + 1] = c * w[i + 1] - s * Li[j];
+        }
+    }
+    for (size_t i = p + 1; i < ns; i++) {
+        A->S[i - 1] = A->S[i];
+        A->b[i - 1] = A->b[i];
+        if (mu) mu[i - 1] = mu[i];
+    }
+    A->ns = ns - 1;
+}
+
+/* s_S = argmin ||y + sum_{p} s_p c_{S_p}||: L L^T s = b */
+static void aset_solve(const aset *A, double *s)
+{
+    const size_t d = A->k->d, ns = A->ns;
+    for (size_t i = 0; i < ns; i++) {
+        const double *Li = A->L + i * d;
+        double v = A->b[i];
+        for (size_t l = 0; l < i; l++) v -= Li[l] * s[l];
+        s[i] = v / Li[i];
+    }
+    for (size_t i = ns; i-- > 0;) {
+        double v = s[i];
+        for (size_t l = i + 1; l < ns; l++) v -= A->L[l * d + i] * s[l];
+        s[i] = v / A->L[i * d + i];
+    }
+}
+
+double cr_cone_tol(const cr_cone *k, const double *y)
+{
+    double ynorm = sqrt(dot(y, y, k->d));
+    return 1e-13 * k->xmax * (ynorm > 0.0 ? ynorm : 1.0);
+}
+
+double cr_cone_worst(const cr_cone *k, const double *z)
+{
+    const double *restrict a = k->a, *restrict zz = z;
+    const size_t n = k->n;
+    double w0 = 0.0, w1 = 0.0, w2 = 0.0, w3 = 0.0; /* four chains: vectorized, no stalls */
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const double v0 = -a[j] * zz[j], v1 = -a[j + 1] * zz[j + 1];
+        const double v2 = -a[j + 2] * zz[j + 2], v3 = -a[j + 3] * zz[j + 3];
+        w0 = v0 > w0 ? v0 : w0;
+        w1 = v1 > w1 ? v1 : w1;
+        w2 = v2 > w2 ? v2 : w2;
+        w3 = v3 > w3 ? v3 : w3;
+    }
+    for (; j < n; j++) {
+        const double v = -a[j] * zz[j];
+        w0 = v > w0 ? v : w0;
+    }
+    w0 = w1 > w0 ? w1 : w0;
+    w2 = w3 > w2 ? w3 : w2;
+    return w2 > w0 ? w2 : w0;
+}
+
+/* The warm start: the old set (its factor given in L, or built here from the rows that are
+   independent), least squares on it, dropping the most negative entry until all are
+   positive; mu = the result. */
+static void warm_start(aset *A, const double *L_given, double *mu, double *s)
+{
+    const cr_cone *k = A->k;
+    const size_t d = k->d, ns_in = A->ns;
+    if (L_given) {
+        for (size_t p = 0; p < ns_in; p++)
+            A->b[p] = -k->a[A->S[p]] * dot(k->X + A->S[p] * d, A->y, d);
+    } else {
+        A->ns = 0;
+        for (size_t q = 0; q < ns_in; q++) aset_add(A, A->S[q]); /* a dependent row is left out */
+    }
+    while (A->ns > 0) {
+        aset_solve(A, s);
+        size_t worst_p = A->ns;
+        double wv = 0.0;
+        for (size_t p = 0; p < A->ns; p++)
+            if (s[p] <= wv) {
+                wv = s[p];
+                worst_p = p;
+            }
+        if (worst_p == A->ns) break;
+        aset_remove(A, worst_p, NULL);
+    }
+    for (size_t p = 0; p < A->ns; p++) mu[p] = s[p];
+}
+
+static void combine(const cr_cone *k, const double *y, const size_t *S, size_t ns,
+                    const double *mu, double *u)
+{
+    const size_t d = k->d;
     memcpy(u, y, d * sizeof(double));
     for (size_t p = 0; p < ns; p++) {
         const double f = mu[p] * k->a[S[p]], *xp = k->X + S[p] * d;
         for (size_t i = 0; i < d; i++) u[i] += f * xp[i];
     }
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, k->X, (int)d, u, 1, 0.0, cz, 1);
-    for (size_t j = 0; j < n; j++) cz[j] *= k->a[j];
+}
+
+int cr_cone_warm(const cr_cone *k, const double *y, double *u, size_t *S, size_t *ns_io,
+                 double *L, double *work)
+{
+    const size_t d = k->d;
+    if (*ns_io == 0) return 0;
+    double *mu = work, *s = work + d, *b = work + 2 * d, *r = work + 3 * d;
+    aset A = {k, y, S, *ns_io, L ? L : work + 4 * d, b, r};
+    warm_start(&A, L, mu, s);
+    *ns_io = A.ns;
+    combine(k, y, S, A.ns, mu, u);
+    return 1;
 }
 
 int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double *u, double *z,
-                    size_t *S, size_t *ns_io, double *work)
+                    size_t *S, size_t *ns_io, double *L_cache, double *work)
 {
     const size_t n = k->n, d = k->d;
-    double *mu = work, *s = work + d, *gram = work + 2 * d, *cz = work + 2 * d + d * d;
-    double ynorm = sqrt(dot(y, y, d));
-    const double tol = 1e-13 * k->xmax * (ynorm > 0.0 ? ynorm : 1.0);
-    size_t ns = *ns_io;
+    double *mu = work, *s = work + d, *b = work + 2 * d, *r = work + 3 * d;
+    double *cz = work + 4 * d + d * d;
+    const double tol = cr_cone_tol(k, y);
     int iters = 0;
 
     /* inside already (checked on the given products): nothing to do */
-    double worst = 0.0;
-    for (size_t j = 0; j < n; j++) {
-        double v = k->a[j] * zy[j];
-        if (v < worst) worst = v;
-    }
-    if (worst >= -tol) {
+    if (cr_cone_worst(k, zy) <= tol) {
         memcpy(u, y, d * sizeof(double));
         memcpy(z, zy, n * sizeof(double));
-        *ns_io = 0;
+        if (!L_cache) *ns_io = 0; /* with a kept factor the set stays: the next warm start */
         return 0;
     }
-    /* warm start: least squares on the old set, dropping entries until all are positive */
-    while (ns > 0) {
-        if (ls_on_set(k, y, S, ns, s, gram) != 0) {
-            ns--; /* drop the last (most recently added) on rank trouble */
-            continue;
-        }
-        size_t worst_p = ns;
-        double wv = 0.0;
-        for (size_t p = 0; p < ns; p++)
-            if (s[p] <= wv) {
-                wv = s[p];
-                worst_p = p;
-            }
-        if (worst_p == ns) break;
-        S[worst_p] = S[--ns];
-    }
-    for (size_t p = 0; p < ns; p++) mu[p] = s[p];
+    aset A = {k, y, S, *ns_io, L_cache ? L_cache : work + 4 * d, b, r};
+    warm_start(&A, L_cache, mu, s);
 
     for (;;) {
         if (cr_loop_check(k->loop)) {
-            *ns_io = ns;
+            *ns_io = A.ns;
             return 1;
         }
-        assemble(k, y, S, ns, mu, u, cz);
+        combine(k, y, S, A.ns, mu, u);
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, k->X, (int)d, u, 1, 0.0,
+                    cz, 1); /* cz = X u */
         size_t jstar = n;
-        double best = -tol;
-        for (size_t j = 0; j < n; j++)
-            if (cz[j] < best) {
-                best = cz[j];
-                jstar = j;
-            }
+        if (cr_cone_worst(k, cz) > tol) { /* the argmin only where a row is violated */
+            double best = -tol;
+            for (size_t j = 0; j < n; j++)
+                if (k->a[j] * cz[j] < best) {
+                    best = k->a[j] * cz[j];
+                    jstar = j;
+                }
+        }
         /* rows of the set hold with equality; one chosen again means rounding
            has the last word: stop */
-        for (size_t p = 0; p < ns && jstar < n; p++)
+        for (size_t p = 0; p < A.ns && jstar < n; p++)
             if (S[p] == jstar) jstar = n;
-        if (jstar == n || ns >= d || ++iters > (int)(4 * d + 20)) break;
-        S[ns] = jstar;
-        mu[ns] = 0.0;
-        ns++;
+        if (jstar == n || A.ns >= d || ++iters > (int)(4 * d + 20)) break;
+        /* a row dependent on the set: rounding has the last word again */
+        if (aset_add(&A, jstar) != 0) break;
+        mu[A.ns - 1] = 0.0;
         /* Lawson-Hanson inner loop: keep mu >= 0 */
         for (int inner = 0; inner < (int)(2 * d + 5); inner++) {
-            if (ls_on_set(k, y, S, ns, s, gram) != 0) {
-                /* the new row is dependent on the set: give up on it */
-                ns--;
-                break;
-            }
+            aset_solve(&A, s);
             double alpha = 1.0;
-            int all_pos = 1;
-            for (size_t p = 0; p < ns; p++)
+            size_t blocking = A.ns;
+            for (size_t p = 0; p < A.ns; p++)
                 if (s[p] <= 0.0) {
-                    all_pos = 0;
-                    double r = mu[p] / (mu[p] - s[p]);
-                    if (r < alpha) alpha = r;
+                    double rr = mu[p] / (mu[p] - s[p]);
+                    if (blocking == A.ns || rr < alpha) {
+                        alpha = rr;
+                        blocking = p;
+                    }
                 }
-            if (all_pos) {
-                memcpy(mu, s, ns * sizeof(double));
+            if (blocking == A.ns) {
+                memcpy(mu, s, A.ns * sizeof(double));
                 break;
             }
-            for (size_t p = 0; p < ns; p++) mu[p] += alpha * (s[p] - mu[p]);
-            for (size_t p = 0; p < ns;) {
-                if (mu[p] <= 1e-300) {
-                    mu[p] = mu[ns - 1];
-                    S[p] = S[ns - 1];
-                    ns--;
-                } else {
-                    p++;
-                }
-            }
+            /* the blocking entry reaches zero and leaves; rounding may leave it at an
+               ulp above zero, so it is set to zero, not compared with it */
+            for (size_t p = 0; p < A.ns; p++) mu[p] += alpha * (s[p] - mu[p]);
+            mu[blocking] = 0.0;
+            for (size_t p = A.ns; p-- > 0;)
+                if (mu[p] <= 0.0) aset_remove(&A, p, mu);
         }
     }
-    /* z = X u from a ./ a */
-    for (size_t j = 0; j < n; j++) z[j] = k->a[j] * cz[j];
-    *ns_io = ns;
+    memcpy(z, cz, n * sizeof(double));
+    *ns_io = A.ns;
     return 0;
 }
 
 double cr_cone_project_norm(const cr_cone *k, const double *y, const double *zy, size_t *S,
                             size_t *ns_io, double *work, double *u_scratch, double *z_scratch)
 {
-    if (cr_cone_project(k, y, zy, u_scratch, z_scratch, S, ns_io, work)) return NAN;
+    if (cr_cone_project(k, y, zy, u_scratch, z_scratch, S, ns_io, NULL, work)) return NAN;
     return sqrt(dot(u_scratch, u_scratch, k->d));
 }

@@ -28,6 +28,14 @@
 #include <string.h>
 
 #define DUAL_EVERY 10
+/* The groups' Cholesky factors of their active sets are kept between iterations when they
+   take at most this many doubles (m d^2; 128 MiB) */
+#define FACTOR_CACHE_MAX ((size_t)1 << 24)
+
+static int factor_cache_fits(size_t m, size_t d)
+{
+    return d == 0 || (m <= FACTOR_CACHE_MAX / d / d);
+}
 
 
 typedef struct {
@@ -37,6 +45,8 @@ typedef struct {
     double *Yk, *Yprev, *Yv, *Ynew, *R;      /* n x c */
     double *Rv;                              /* n x c: the loss derivative at Yv (not squared) */
     size_t *set, *nset;                      /* warm active sets of the steps (d each) */
+    double *Lf;                              /* m x d x d: their factors (NULL: not kept) */
+    unsigned char *pend;                     /* m: 1 where a warm start's point awaits its check */
     double beta, mom;
     size_t since_dual;
 } relu_state;
@@ -47,7 +57,8 @@ static void relu_free(void *p)
     if (!st) return;
     cr_relu_cert_free(&st->cert);
     void *bufs[] = {st->Uprev, st->V, st->Unew, st->Zk, st->Znew, st->Yk, st->Yprev,
-                    st->Yv, st->Ynew, st->R, st->set, st->nset, st->Rv};
+                    st->Yv, st->Ynew, st->R, st->set, st->nset, st->Rv, st->Lf,
+                    st->pend};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(st);
 }
@@ -230,6 +241,11 @@ double cr_relu_dual_update(cvxrelu_solver *s, cr_relu_cert *st, const double *R)
 }
 
 
+static double *factor_of(relu_state *st, size_t g, size_t d)
+{
+    return st->Lf ? st->Lf + g * d * d : NULL;
+}
+
 static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate_info *info)
 {
     const size_t n = s->n, d = s->d, m = s->m, P = s->P, nc = n * s->c;
@@ -245,6 +261,10 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     if (s->loss != CVXRELU_LOSS_SQUARED) ok &= (st->Rv = cr_malloc(nc, sizeof(double))) != NULL;
     ok &= (st->set = cr_malloc(m, d * sizeof(size_t))) != NULL;
     ok &= (st->nset = cr_calloc(m, sizeof(size_t))) != NULL;
+    if (factor_cache_fits(m, d)) {
+        ok &= (st->Lf = cr_malloc(m * d, d * sizeof(double))) != NULL;
+    }
+    ok &= (st->pend = cr_calloc(m ? m : 1, 1)) != NULL;
     if (!ok) {
         relu_free(st);
         return CVXRELU_ERR_NOMEM;
@@ -264,7 +284,7 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
         cr_cone k = cone_of(s, ct, g);
         k.loop = &s->loop; /* a long projection (d active rows) stops too */
         if (cr_cone_project(&k, s->U + g * d, ct->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
-                            st->set + g * d, &st->nset[g], ct->work)) {
+                            st->set + g * d, &st->nset[g], factor_of(st, g, d), ct->work)) {
             s->stopped = cr_loop_check(&s->loop);
             memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
             break;
@@ -333,21 +353,53 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     for (;;) {
         for (size_t i = 0; i < md; i++) ct->Ytr[i] = st->V[i] - t * ct->Grad[i];
         if (products(s, ct->Ytr, ct->Zy)) return CVXRELU_OK; /* stopped: unchanged */
+        /* The prox of every group: zero when ||y|| <= t lambda; with kept factors and an
+           active set, the warm start's point, checked below on one product for all groups
+           (it is the projection when it satisfies every row); else y when it is inside its
+           cone, or its projection.  Then the shrinkage. */
         for (size_t g = 0; g < m; g++) {
             /* a stop request abandons the trial step: U, V and the momentum are as
                they were, so the last iterate is returned */
             if ((s->stopped = cr_loop_check(&s->loop))) return CVXRELU_OK;
             cr_cone k = cone_of(s, ct, g);
             k.loop = &s->loop;
+            const double *y = ct->Ytr + g * d;
             double *u = st->Unew + g * d, *z = st->Znew + g * n;
-            if (cr_cone_project(&k, ct->Ytr + g * d, ct->Zy + g * n, u, z, st->set + g * d,
-                                &st->nset[g], ct->work)) {
+            st->pend[g] = 0;
+            /* ||P_K(y)|| <= ||y|| (K a cone): the shrinkage zeroes the group when
+               ||y|| <= t lambda, without its projection (the warm set stays) */
+            if (cblas_dnrm2((int)d, y, 1) <= t * lambda) {
+                memset(u, 0, d * sizeof(double));
+                continue;
+            }
+            if (st->Lf && cr_cone_warm(&k, y, u, st->set + g * d, &st->nset[g],
+                                       factor_of(st, g, d), ct->work)) {
+                st->pend[g] = 1;
+                continue;
+            }
+            if (cr_cone_project(&k, y, ct->Zy + g * n, u, z, st->set + g * d, &st->nset[g],
+                                factor_of(st, g, d), ct->work)) {
                 s->stopped = cr_loop_check(&s->loop);
                 return CVXRELU_OK; /* abandoned like the trial step: unchanged */
             }
-            double nu = 0.0;
-            for (size_t l = 0; l < d; l++) nu += u[l] * u[l];
-            nu = sqrt(nu);
+        }
+        /* Znew = Unew X^T (the projected groups' products again: X u either way) */
+        if (products(s, st->Unew, st->Znew)) return CVXRELU_OK;
+        for (size_t g = 0; g < m; g++) {
+            double *u = st->Unew + g * d, *z = st->Znew + g * n;
+            if (st->pend[g]) {
+                cr_cone k = cone_of(s, ct, g);
+                k.loop = &s->loop;
+                const double *y = ct->Ytr + g * d;
+                if (cr_cone_worst(&k, z) > cr_cone_tol(&k, y) &&
+                    cr_cone_project(&k, y, ct->Zy + g * n, u, z, st->set + g * d,
+                                    &st->nset[g], factor_of(st, g, d), ct->work)) {
+                    s->stopped = cr_loop_check(&s->loop);
+                    return CVXRELU_OK;
+                }
+            }
+            double nu = cblas_dnrm2((int)d, u, 1);
+            if (nu == 0.0) continue;
             double f = nu > t * lambda ? 1.0 - t * lambda / nu : 0.0;
             if (f == 0.0) {
                 memset(u, 0, d * sizeof(double));
@@ -406,11 +458,8 @@ double cr_relu_violation(const cvxrelu_solver *s, const cr_relu_cert *ct, const 
     if (umax == 0.0) return 0.0;
     for (size_t g = 0; g < s->m; g++) {
         if (cr_is_zero(U + g * s->d, s->d)) continue; /* X 0 = 0: nothing violated */
-        const double *a = ct->sign + (g / (2 * s->c)) * s->n, *z = Z + g * s->n;
-        for (size_t j = 0; j < s->n; j++) {
-            double e = -a[j] * z[j];
-            worst = e > worst ? e : worst;
-        }
+        cr_cone k = cone_of(s, ct, g);
+        worst = fmax(worst, cr_cone_worst(&k, Z + g * s->n));
     }
     return worst / (ct->xmax * umax);
 }
@@ -443,7 +492,7 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *ct, double *Z,
             }
             cr_cone k = cone_of(s, ct, g);
             size_t ns = 0;
-            cr_cone_project(&k, u, z, ct->uscr, ct->zscr, ct->dset + g * d, &ns, ct->work);
+            cr_cone_project(&k, u, z, ct->uscr, ct->zscr, ct->dset + g * d, &ns, NULL, ct->work);
             memcpy(u, ct->uscr, d * sizeof(double));
             memcpy(z, ct->zscr, n * sizeof(double));
         }
@@ -522,10 +571,12 @@ void cr_relu_predict(cvxrelu_solver *s, double *Yhat)
     free(Z);
 }
 
-/* U + 5 (m x d), 4 (m x n) products, 5 (n x c), signs P x n, active sets 2 (m x d) */
+/* U + 5 (m x d), 4 (m x n) products, 5 (n x c), signs P x n, active sets 2 (m x d), the
+   kept factors m d^2 where they fit */
 static size_t relu_doubles(size_t n, size_t d, size_t m, size_t nc, size_t P)
 {
     size_t doubles = cr_sat_muladd(m * d, 8, 0); /* m d checked by the caller */
+    if (factor_cache_fits(m, d)) doubles = cr_sat_muladd(m * d, d, doubles);
     doubles = cr_sat_muladd(m, 4 * n, doubles);
     doubles = cr_sat_muladd(nc, 6, doubles); /* Rv: losses other than squared */
     return cr_sat_muladd(P, n, doubles);
