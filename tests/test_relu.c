@@ -339,7 +339,8 @@ static void cone_project_enumerated(const double *X, const double *a, size_t n, 
 
 /* The active-set projection onto a pattern's cone against enumeration: from an empty
    warm start, from the previous point's set with its kept Cholesky factor (updated as
-   rows enter and leave), and by the warm start alone where its point is feasible. */
+   rows enter and leave), step by step with the products formed outside; with the Gram
+   entries computed or read from X X^T. */
 static void test_cone_projection_enumeration(void **state)
 {
     (void)state;
@@ -366,7 +367,13 @@ static void test_cone_projection_enumeration(void **state)
             }
             xmax = fmax(xmax, sqrt(nx));
         }
-        cr_cone k = {X, a, n, d, xmax, NULL};
+        double G[81]; /* X X^T: odd trials take the Gram entries from it */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                G[i * n + j] = 0.0;
+                for (size_t l = 0; l < d; l++) G[i * n + j] += X[i * d + l] * X[j * d + l];
+            }
+        cr_cone k = {X, a, n, d, xmax, NULL, (trial & 1) ? G : NULL};
         cone_project_enumerated(X, a, n, d, y, ref);
         size_t ns = 0;
         assert_int_equal(cr_cone_project(&k, y, zy, u, z, S_cold, &ns, NULL, work), 0);
@@ -376,29 +383,30 @@ static void test_cone_projection_enumeration(void **state)
             for (size_t l = 0; l < d; l++) v += X[j * d + l] * u[l];
             assert_true(fabs(z[j] - v) <= 1e-12 * (1.0 + fabs(v))); /* z = X u */
         }
-        /* the warm start alone, with the kept factor: its point is the projection
-           whenever it is feasible */
-        size_t ns_w = ns_kept;
+        /* the method step by step from the kept set and factor (copies), the products
+           formed here, as a caller that forms those of many groups at once does; the
+           warm start's point alone is the projection when no row is violated */
         size_t S_w[3];
-        double Lw[9];
+        double Lw[9], bw[3], muw[3], zz[9];
         memcpy(S_w, S_kept, sizeof S_w);
         memcpy(Lw, L, sizeof Lw);
-        if (cr_cone_warm(&k, y, u, S_w, &ns_w, Lw, work)) {
-            double zz[9];
+        cr_cone_state cs = {S_w, ns_kept, Lw, bw, muw, 0};
+        cr_cone_begin(&k, y, &cs, 1, u, work);
+        int steps = 0;
+        for (;; steps++) {
             for (size_t j = 0; j < n; j++) {
                 zz[j] = 0.0;
                 for (size_t l = 0; l < d; l++) zz[j] += X[j * d + l] * u[l];
             }
-            if (cr_cone_worst(&k, zz) <= cr_cone_tol(&k, y)) {
-                warm_used++;
-                for (size_t l = 0; l < d; l++) assert_true(fabs(u[l] - ref[l]) <= 1e-9);
-            }
+            if (!cr_cone_next(&k, y, zz, &cs, u, work)) break;
         }
+        for (size_t l = 0; l < d; l++) assert_true(fabs(u[l] - ref[l]) <= 1e-9);
+        warm_used += ns_kept > 0 && steps == 0;
         kept_nonempty += ns_kept > 0;
         assert_int_equal(cr_cone_project(&k, y, zy, u, z, S_kept, &ns_kept, L, work), 0);
         for (size_t l = 0; l < d; l++) assert_true(fabs(u[l] - ref[l]) <= 1e-9);
     }
-    printf("# 400 projections: %zu from a kept non-empty set, %zu by the warm start alone\n",
+    printf("# 400 projections: %zu from a kept non-empty set, %zu of them by its warm start alone\n",
            kept_nonempty, warm_used);
     assert_true(kept_nonempty > 50 && warm_used > 10); /* both paths were taken */
 }

@@ -18,11 +18,19 @@
 #include <math.h>
 #include <string.h>
 
+/* four partial sums: the additions are not one chain of latencies */
 static double dot(const double *x, const double *y, size_t d)
 {
-    double acc = 0.0;
-    for (size_t i = 0; i < d; i++) acc += x[i] * y[i];
-    return acc;
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    size_t i = 0;
+    for (; i + 4 <= d; i += 4) {
+        a0 += x[i] * y[i];
+        a1 += x[i + 1] * y[i + 1];
+        a2 += x[i + 2] * y[i + 2];
+        a3 += x[i + 3] * y[i + 3];
+    }
+    for (; i < d; i++) a0 += x[i] * y[i];
+    return (a0 + a1) + (a2 + a3);
 }
 
 /* The active set with its factor: rows S[0..ns) of C, L (leading dimension d) the
@@ -42,14 +50,14 @@ static int aset_add(aset *A, size_t j)
     const size_t d = k->d, ns = A->ns;
     const double *xj = k->X + j * d;
     double *l = A->L + ns * d;
-    const double xx = dot(xj, xj, d);
+    const double *Gj = k->G ? k->G + j * k->n : NULL;
+    const double xx = Gj ? Gj[j] : dot(xj, xj, d);
     double rest = xx;
     for (size_t q = 0; q < ns; q++) {
         const size_t sq = A->S[q];
-        double v = k->a[j] * k->a[sq] * dot(xj, k->X + sq * d, d);
+        double v = k->a[j] * k->a[sq] * (Gj ? Gj[sq] : dot(xj, k->X + sq * d, d));
         const double *Lq = A->L + q * d;
-        for (size_t t = 0; t < q; t++) v -= Lq[t] * l[t];
-        l[q] = v / Lq[q];
+        l[q] = (v - dot(Lq, l, q)) / Lq[q];
         rest -= l[q] * l[q];
     }
     if (!(rest > 1e-13 * xx)) return -1;
@@ -99,14 +107,15 @@ static void aset_solve(const aset *A, double *s)
     const size_t d = A->k->d, ns = A->ns;
     for (size_t i = 0; i < ns; i++) {
         const double *Li = A->L + i * d;
-        double v = A->b[i];
-        for (size_t l = 0; l < i; l++) v -= Li[l] * s[l];
-        s[i] = v / Li[i];
+        s[i] = (A->b[i] - dot(Li, s, i)) / Li[i];
     }
+    /* L^T s = s by columns of L^T (rows of L, contiguous): each unknown, once found,
+       is taken out of the equations above it */
     for (size_t i = ns; i-- > 0;) {
-        double v = s[i];
-        for (size_t l = i + 1; l < ns; l++) v -= A->L[l * d + i] * s[l];
-        s[i] = v / A->L[i * d + i];
+        const double *Li = A->L + i * d;
+        const double si = s[i] / Li[i];
+        s[i] = si;
+        for (size_t l = 0; l < i; l++) s[l] -= Li[l] * si;
     }
 }
 
@@ -179,16 +188,61 @@ static void combine(const cr_cone *k, const double *y, const size_t *S, size_t n
     }
 }
 
-int cr_cone_warm(const cr_cone *k, const double *y, double *u, size_t *S, size_t *ns_io,
-                 double *L, double *work)
+void cr_cone_begin(const cr_cone *k, const double *y, cr_cone_state *cs, int factor_given,
+                   double *u, double *work)
 {
-    const size_t d = k->d;
-    if (*ns_io == 0) return 0;
-    double *mu = work, *s = work + d, *b = work + 2 * d, *r = work + 3 * d;
-    aset A = {k, y, S, *ns_io, L ? L : work + 4 * d, b, r};
-    warm_start(&A, L, mu, s);
-    *ns_io = A.ns;
-    combine(k, y, S, A.ns, mu, u);
+    aset A = {k, y, cs->S, cs->ns, cs->L, cs->b, work + k->d};
+    warm_start(&A, factor_given ? cs->L : NULL, cs->mu, work);
+    cs->ns = A.ns;
+    cs->iters = 0;
+    combine(k, y, cs->S, A.ns, cs->mu, u);
+}
+
+int cr_cone_next(const cr_cone *k, const double *y, const double *xu, cr_cone_state *cs,
+                 double *u, double *work)
+{
+    const size_t n = k->n, d = k->d;
+    const double tol = cr_cone_tol(k, y);
+    double *s = work, *mu = cs->mu;
+    aset A = {k, y, cs->S, cs->ns, cs->L, cs->b, work + d};
+    size_t jstar = n;
+    const double worst = cr_cone_worst(k, xu);
+    if (worst > tol) /* the most violated row: the first that attains the worst value */
+        for (jstar = 0; jstar < n && -k->a[jstar] * xu[jstar] != worst; jstar++) continue;
+    /* rows of the set hold with equality; one chosen again means rounding
+       has the last word: stop */
+    for (size_t p = 0; p < A.ns && jstar < n; p++)
+        if (A.S[p] == jstar) jstar = n;
+    if (jstar == n || A.ns >= d || ++cs->iters > (int)(4 * d + 20)) return 0;
+    /* a row dependent on the set: rounding has the last word again */
+    if (aset_add(&A, jstar) != 0) return 0;
+    mu[A.ns - 1] = 0.0;
+    /* Lawson-Hanson inner loop: keep mu >= 0 */
+    for (int inner = 0; inner < (int)(2 * d + 5); inner++) {
+        aset_solve(&A, s);
+        double alpha = 1.0;
+        size_t blocking = A.ns;
+        for (size_t p = 0; p < A.ns; p++)
+            if (s[p] <= 0.0) {
+                double rr = mu[p] / (mu[p] - s[p]);
+                if (blocking == A.ns || rr < alpha) {
+                    alpha = rr;
+                    blocking = p;
+                }
+            }
+        if (blocking == A.ns) {
+            memcpy(mu, s, A.ns * sizeof(double));
+            break;
+        }
+        /* the blocking entry reaches zero and leaves; rounding may leave it at an
+           ulp above zero, so it is set to zero, not compared with it */
+        for (size_t p = 0; p < A.ns; p++) mu[p] += alpha * (s[p] - mu[p]);
+        mu[blocking] = 0.0;
+        for (size_t p = A.ns; p-- > 0;)
+            if (mu[p] <= 0.0) aset_remove(&A, p, mu);
+    }
+    cs->ns = A.ns;
+    combine(k, y, A.S, A.ns, mu, u);
     return 1;
 }
 
@@ -196,73 +250,29 @@ int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double 
                     size_t *S, size_t *ns_io, double *L_cache, double *work)
 {
     const size_t n = k->n, d = k->d;
-    double *mu = work, *s = work + d, *b = work + 2 * d, *r = work + 3 * d;
-    double *cz = work + 4 * d + d * d;
-    const double tol = cr_cone_tol(k, y);
-    int iters = 0;
+    double *cz = work + CR_CONE_STEP_WORK(d);
+    double *mu = cz + n, *b = mu + d, *L = b + d;
 
     /* inside already (checked on the given products): nothing to do */
-    if (cr_cone_worst(k, zy) <= tol) {
+    if (cr_cone_worst(k, zy) <= cr_cone_tol(k, y)) {
         memcpy(u, y, d * sizeof(double));
         memcpy(z, zy, n * sizeof(double));
         if (!L_cache) *ns_io = 0; /* with a kept factor the set stays: the next warm start */
         return 0;
     }
-    aset A = {k, y, S, *ns_io, L_cache ? L_cache : work + 4 * d, b, r};
-    warm_start(&A, L_cache, mu, s);
-
+    cr_cone_state cs = {S, *ns_io, L_cache ? L_cache : L, b, mu, 0};
+    cr_cone_begin(k, y, &cs, L_cache != NULL, u, work);
     for (;;) {
         if (cr_loop_check(k->loop)) {
-            *ns_io = A.ns;
+            *ns_io = cs.ns;
             return 1;
         }
-        combine(k, y, S, A.ns, mu, u);
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)d, 1.0, k->X, (int)d, u, 1, 0.0,
                     cz, 1); /* cz = X u */
-        size_t jstar = n;
-        if (cr_cone_worst(k, cz) > tol) { /* the argmin only where a row is violated */
-            double best = -tol;
-            for (size_t j = 0; j < n; j++)
-                if (k->a[j] * cz[j] < best) {
-                    best = k->a[j] * cz[j];
-                    jstar = j;
-                }
-        }
-        /* rows of the set hold with equality; one chosen again means rounding
-           has the last word: stop */
-        for (size_t p = 0; p < A.ns && jstar < n; p++)
-            if (S[p] == jstar) jstar = n;
-        if (jstar == n || A.ns >= d || ++iters > (int)(4 * d + 20)) break;
-        /* a row dependent on the set: rounding has the last word again */
-        if (aset_add(&A, jstar) != 0) break;
-        mu[A.ns - 1] = 0.0;
-        /* Lawson-Hanson inner loop: keep mu >= 0 */
-        for (int inner = 0; inner < (int)(2 * d + 5); inner++) {
-            aset_solve(&A, s);
-            double alpha = 1.0;
-            size_t blocking = A.ns;
-            for (size_t p = 0; p < A.ns; p++)
-                if (s[p] <= 0.0) {
-                    double rr = mu[p] / (mu[p] - s[p]);
-                    if (blocking == A.ns || rr < alpha) {
-                        alpha = rr;
-                        blocking = p;
-                    }
-                }
-            if (blocking == A.ns) {
-                memcpy(mu, s, A.ns * sizeof(double));
-                break;
-            }
-            /* the blocking entry reaches zero and leaves; rounding may leave it at an
-               ulp above zero, so it is set to zero, not compared with it */
-            for (size_t p = 0; p < A.ns; p++) mu[p] += alpha * (s[p] - mu[p]);
-            mu[blocking] = 0.0;
-            for (size_t p = A.ns; p-- > 0;)
-                if (mu[p] <= 0.0) aset_remove(&A, p, mu);
-        }
+        if (!cr_cone_next(k, y, cz, &cs, u, work)) break;
     }
     memcpy(z, cz, n * sizeof(double));
-    *ns_io = A.ns;
+    *ns_io = cs.ns;
     return 0;
 }
 

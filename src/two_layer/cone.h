@@ -11,10 +11,35 @@ typedef struct {
     double xmax;      /* max_j ||x_j|| */
     cr_loop *loop;    /* NULL, or its stop checked at every active-set step: a stop request
                          abandons the projection (cr_cone_project returns 1) */
+    const double *G;  /* NULL, or X X^T (n x n): a row entering the active set then takes
+                         its Gram entries from it (O(|S|) instead of O(|S| d)) */
 } cr_cone;
 
-/* Doubles of workspace cr_cone_project needs. */
-#define CR_CONE_WORK(n, d) (4 * (d) + (d) * (d) + (n))
+/* Doubles of scratch cr_cone_begin and cr_cone_next need, and cr_cone_project. */
+#define CR_CONE_STEP_WORK(d) (2 * (d))
+#define CR_CONE_WORK(n, d) (CR_CONE_STEP_WORK(d) + (n) + 2 * (d) + (d) * (d))
+
+/* One projection in progress (the Lawson-Hanson method): the active rows S[0..ns)
+   (capacity d), L (d x d, leading dimension d) the Cholesky factor of their Gram
+   matrix, b (d) their right-hand sides -a_j x_j . y, mu (d) their multipliers. */
+typedef struct {
+    size_t *S, ns;
+    double *L, *b, *mu;
+    int iters;
+} cr_cone_state;
+
+/* The warm start from the set in cs (its factor in cs->L when factor_given, else built
+   here, leaving out dependent rows): least squares on it, the negative entries
+   dropped; u = its point y + sum_S mu_j a_j x_j. */
+void cr_cone_begin(const cr_cone *k, const double *y, cr_cone_state *cs, int factor_given,
+                   double *u, double *work);
+/* One step, given xu = X u of the current point u: 0 when u is P_K(y) (no row
+   violated beyond cr_cone_tol, or rounding has the last word); else the most
+   violated row enters, the multipliers are made positive again, u moves, and 1 says
+   that its products are needed again.  Splitting the method here lets a caller form
+   the products of many groups by one matrix product. */
+int cr_cone_next(const cr_cone *k, const double *y, const double *xu, cr_cone_state *cs,
+                 double *u, double *work);
 
 /*
  * u = P_K(y) and z = X u, given zy = X y.  S (capacity d) holds the active rows
@@ -28,12 +53,6 @@ typedef struct {
  */
 int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double *u, double *z,
                     size_t *S, size_t *ns_io, double *L_cache, double *work);
-/* The warm start alone: the least-squares point u on the set S (entries kept positive,
-   S and L_cache updated as by cr_cone_project); 0 when S is empty (u not set), else 1.
-   u is P_K(y) when a .* (X u) >= -cr_cone_tol(k, y) (cr_cone_worst): the caller can
-   check that on products formed for many groups at once. */
-int cr_cone_warm(const cr_cone *k, const double *y, double *u, size_t *S, size_t *ns_io,
-                 double *L_cache, double *work);
 /* The feasibility tolerance of a projection of y, and the largest violation
    max_j -a_j z_j (at least 0) of products z = X u. */
 double cr_cone_tol(const cr_cone *k, const double *y);

@@ -25,9 +25,15 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DUAL_EVERY 10
+
+struct cr_relu_rank { /* a group and its gradient norm */
+    double v;
+    size_t g;
+};
 /* The groups' Cholesky factors of their active sets are kept between iterations when they
    take at most this many doubles (m d^2; 128 MiB) */
 #define FACTOR_CACHE_MAX ((size_t)1 << 24)
@@ -46,9 +52,9 @@ typedef struct {
     double *Rv;                              /* n x c: the loss derivative at Yv (not squared) */
     size_t *set, *nset;                      /* warm active sets of the steps (d each) */
     double *Lf;                              /* m x d x d: their factors (NULL: not kept) */
-    unsigned char *pend;                     /* m: 1 where a warm start's point awaits its check */
     double beta, mom;
     size_t since_dual;
+    int seeded; /* the sets were seeded from the start's dual projections, without factors */
 } relu_state;
 
 static void relu_free(void *p)
@@ -58,9 +64,34 @@ static void relu_free(void *p)
     cr_relu_cert_free(&st->cert);
     void *bufs[] = {st->Uprev, st->V, st->Unew, st->Zk, st->Znew, st->Yk, st->Yprev,
                     st->Yv, st->Ynew, st->R, st->set, st->nset, st->Rv, st->Lf,
-                    st->pend};
+                    };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(st);
+}
+
+/* Groups per chunk of the batched projections: their scratch (factors, multipliers,
+   right-hand sides, points: d^2 + 3 d doubles each) within 2^22 doubles (32 MiB), at
+   least 16 and at most m. */
+static size_t batch_cap(size_t d, size_t m)
+{
+    size_t per = d * d + 3 * d, cap = per ? ((size_t)1 << 22) / per : m;
+    if (cap < 16) cap = 16;
+    if (cap > m) cap = m;
+    return cap ? cap : 1;
+}
+
+/* X X^T is kept for the cone projections when n <= 4096 (at most 128 MiB) and d >= 8
+   (below, the dot products it saves are as short as a lookup) */
+static int gram_fits(size_t n, size_t d)
+{
+    return n <= 4096 && d >= 8;
+}
+
+size_t cr_relu_cert_batch_doubles(size_t n, size_t d, size_t m)
+{
+    size_t cap = batch_cap(d, m);
+    size_t doubles = cr_sat_muladd(cap, d * d + 3 * d + 2, cr_sat_muladd(m, d + 2, 0));
+    return gram_fits(n, d) ? cr_sat_muladd(n, n, doubles) : doubles;
 }
 
 cvxrelu_status cr_relu_cert_init(cvxrelu_solver *s, cr_relu_cert *c)
@@ -78,6 +109,27 @@ cvxrelu_status cr_relu_cert_init(cvxrelu_solver *s, cr_relu_cert *c)
     ok &= (c->work = cr_malloc(CR_CONE_WORK(n, d), sizeof(double))) != NULL;
     ok &= (c->uscr = cr_malloc(d, sizeof(double))) != NULL;
     ok &= (c->zscr = cr_malloc(n, sizeof(double))) != NULL;
+    c->cap = batch_cap(d, m);
+    ok &= (c->bL = cr_malloc(c->cap * d, d * sizeof(double))) != NULL;
+    ok &= (c->bmu = cr_malloc(c->cap, d * sizeof(double))) != NULL;
+    ok &= (c->bb = cr_malloc(c->cap, d * sizeof(double))) != NULL;
+    ok &= (c->bU = cr_malloc(c->cap, d * sizeof(double))) != NULL;
+    ok &= (c->Ucert = cr_malloc(m, d * sizeof(double))) != NULL;
+    ok &= (c->rank = cr_malloc(m ? m : 1, sizeof(struct cr_relu_rank))) != NULL;
+    ok &= (c->list = cr_malloc(m ? m : 1, sizeof(size_t))) != NULL;
+    ok &= (c->act = cr_malloc(c->cap, sizeof(size_t))) != NULL;
+    ok &= (c->bstate = cr_malloc(c->cap, sizeof(cr_cone_state))) != NULL;
+    if (ok && gram_fits(n, d)) {
+        ok &= (c->G = cr_malloc(n, n * sizeof(double))) != NULL;
+        if (ok) {
+            double t0 = cr_now();
+            cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)n, (int)d, 1.0, s->X,
+                        (int)d, 0.0, c->G, (int)n);
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = i + 1; j < n; j++) c->G[i * n + j] = c->G[j * n + i];
+            s->gemm_time += cr_now() - t0;
+        }
+    }
     if (!ok) {
         cr_relu_cert_free(c);
         return CVXRELU_ERR_NOMEM;
@@ -94,7 +146,8 @@ cvxrelu_status cr_relu_cert_init(cvxrelu_solver *s, cr_relu_cert *c)
 void cr_relu_cert_free(cr_relu_cert *c)
 {
     void *bufs[] = {c->Grad, c->Ytr, c->Zy, c->Mt, c->sign, c->dset, c->ndset, c->work,
-                    c->uscr, c->zscr};
+                    c->uscr, c->zscr, c->bL, c->bmu, c->bb, c->bU, c->Ucert, c->rank,
+                    c->list, c->act, c->bstate, c->G};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     memset(c, 0, sizeof *c);
 }
@@ -200,32 +253,102 @@ int cr_relu_loss_gradient(cvxrelu_solver *s, cr_relu_cert *st, const double *R)
 
 static cr_cone cone_of(const cvxrelu_solver *s, const cr_relu_cert *st, size_t g)
 {
-    cr_cone k = {s->X, st->sign + (g / (2 * s->c)) * s->n, s->n, s->d, st->xmax, NULL};
+    cr_cone k = {s->X, st->sign + (g / (2 * s->c)) * s->n, s->n, s->d, st->xmax, NULL, st->G};
     return k;
 }
 
+static int by_norm_desc(const void *a, const void *b)
+{
+    double x = ((const struct cr_relu_rank *)a)->v, y = ((const struct cr_relu_rank *)b)->v;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
 /* The largest cone-projected gradient norm max_g ||P_{K_g}(-Grad_g)|| (Grad
-   the loss gradient at residual R); products of -Grad with X go to Zy. */
+   the loss gradient at residual R); products of -Grad with X go to Zy.  Since
+   ||P_K(h)|| <= ||h||, the groups are taken by decreasing ||h_g|| a chunk at a time,
+   and those with ||h_g|| at most the largest projected norm found are not projected. */
 double cr_relu_projected_gradient_max(cvxrelu_solver *s, cr_relu_cert *st)
 {
     const size_t m = s->m, d = s->d, n = s->n;
     /* h_g = -Grad_g; products of h with X go to Zy */
     for (size_t i = 0; i < m * d; i++) st->Ytr[i] = -st->Grad[i];
     if (products(s, st->Ytr, st->Zy)) return NAN;
-    double gmax = 0.0;
     for (size_t g = 0; g < m; g++) {
-        if ((s->stopped = cr_loop_check(&s->loop))) return NAN;
-        cr_cone k = cone_of(s, st, g);
-        k.loop = &s->loop;
-        double v = cr_cone_project_norm(&k, st->Ytr + g * d, st->Zy + g * n, st->dset + g * d,
-                                        &st->ndset[g], st->work, st->uscr, st->zscr);
-        if (isnan(v)) {
-            s->stopped = cr_loop_check(&s->loop);
-            return NAN;
-        }
-        if (v > gmax) gmax = v;
+        st->rank[g].v = cblas_dnrm2((int)d, st->Ytr + g * d, 1);
+        st->rank[g].g = g;
     }
+    qsort(st->rank, m, sizeof *st->rank, by_norm_desc);
+    for (size_t q = 0; q < m; q++) st->list[q] = st->rank[q].g;
+    double gmax = 0.0;
+    for (size_t q0 = 0; q0 < m && st->rank[q0].v > gmax;) {
+        size_t q1 = q0;
+        while (q1 < m && q1 - q0 < st->cap && st->rank[q1].v > gmax) q1++;
+        /* the products of the projections overwrite Zy's rows (not read again) */
+        if (cr_relu_project_groups(s, st, st->list + q0, q1 - q0, st->Ytr, st->Zy, st->Ucert,
+                                   st->Zy, st->dset, st->ndset, NULL, 0))
+            return NAN;
+        for (size_t q = q0; q < q1; q++)
+            gmax = fmax(gmax, cblas_dnrm2((int)d, st->Ucert + st->list[q] * d, 1));
+        q0 = q1;
+    }
+    (void)n;
     return gmax;
+}
+
+int cr_relu_project_groups(cvxrelu_solver *s, cr_relu_cert *c, const size_t *list, size_t cnt,
+                           const double *Y, const double *ZY, double *U, double *Z, size_t *S,
+                           size_t *nS, double *L_kept, int kept_valid)
+{
+    const size_t n = s->n, d = s->d;
+    cr_cone_state *cs = c->bstate;
+    for (size_t c0 = 0; c0 < cnt; c0 += c->cap) {
+        const size_t nc = cnt - c0 < c->cap ? cnt - c0 : c->cap;
+        size_t na = 0;
+        for (size_t q = 0; q < nc; q++) {
+            const size_t g = list[c0 + q];
+            cr_cone k = cone_of(s, c, g);
+            const double *y = Y + g * d, *zy = ZY + g * n;
+            double *u = U + g * d, *z = Z + g * n;
+            cr_cone_state st = {S + g * d, nS[g], L_kept ? L_kept + g * d * d : c->bL + q * d * d,
+                                c->bb + q * d, c->bmu + q * d, 0};
+            cs[q] = st;
+            if (cr_cone_worst(&k, zy) <= cr_cone_tol(&k, y)) { /* inside: y itself */
+                memcpy(u, y, d * sizeof(double));
+                if (z != zy) memcpy(z, zy, n * sizeof(double));
+                if (!kept_valid) cs[q].ns = 0; /* with a kept factor the set stays */
+                continue;
+            }
+            cr_cone_begin(&k, y, &cs[q], kept_valid, u, c->work);
+            if (cs[q].ns == 0 && !cr_cone_next(&k, y, zy, &cs[q], u, c->work)) {
+                if (z != zy) memcpy(z, zy, n * sizeof(double)); /* u = y: products known */
+                continue;
+            }
+            c->act[na++] = q;
+        }
+        while (na > 0) {
+            int stop = (s->stopped = cr_loop_check(&s->loop)) != 0;
+            for (size_t i = 0; i < na && !stop; i++)
+                memcpy(c->bU + i * d, U + list[c0 + c->act[i]] * d, d * sizeof(double));
+            /* Mt (scratch here) takes the round's products */
+            if (stop || cr_relu_products(s, c->bU, na, c->Mt, 1)) {
+                for (size_t q = 0; q < nc; q++) nS[list[c0 + q]] = cs[q].ns;
+                return 1;
+            }
+            size_t still = 0;
+            for (size_t i = 0; i < na; i++) {
+                const size_t q = c->act[i], g = list[c0 + q];
+                cr_cone k = cone_of(s, c, g);
+                const double *xu = c->Mt + i * n;
+                if (cr_cone_next(&k, Y + g * d, xu, &cs[q], U + g * d, c->work))
+                    c->act[still++] = q;
+                else
+                    memcpy(Z + g * n, xu, n * sizeof(double));
+            }
+            na = still;
+        }
+        for (size_t q = 0; q < nc; q++) nS[list[c0 + q]] = cs[q].ns;
+    }
+    return 0;
 }
 
 /* The dual bound at residual R, with Grad the loss gradient there; returns
@@ -241,10 +364,13 @@ double cr_relu_dual_update(cvxrelu_solver *s, cr_relu_cert *st, const double *R)
 }
 
 
-static double *factor_of(relu_state *st, size_t g, size_t d)
+static int cr_is_zero(const double *u, size_t d)
 {
-    return st->Lf ? st->Lf + g * d * d : NULL;
+    for (size_t l = 0; l < d; l++)
+        if (u[l] != 0.0) return 0;
+    return 1;
 }
+
 
 static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate_info *info)
 {
@@ -264,31 +390,27 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     if (factor_cache_fits(m, d)) {
         ok &= (st->Lf = cr_malloc(m * d, d * sizeof(double))) != NULL;
     }
-    ok &= (st->pend = cr_calloc(m ? m : 1, 1)) != NULL;
     if (!ok) {
         relu_free(st);
         return CVXRELU_ERR_NOMEM;
     }
     cr_relu_cert *ct = &st->cert;
 
-    /* start from the projection of the given weights (feasible from the start);
-       a stop request leaves the groups not yet projected at zero, also feasible */
+    /* start from the projection of the given weights (feasible from the start); a stop
+       request leaves every group at zero, also feasible */
+    size_t done = m, nz = 0; /* groups projected; zero groups stay zero in Unew and Zk */
     products(s, s->U, ct->Zy);
-    size_t done = 0; /* groups projected; the rest stay zero in Unew and Zk */
-    for (size_t g = 0; g < m; g++, done++) {
-        if (!s->stopped) s->stopped = cr_loop_check(&s->loop);
-        if (s->stopped) {
-            memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
-            break;
-        }
-        cr_cone k = cone_of(s, ct, g);
-        k.loop = &s->loop; /* a long projection (d active rows) stops too */
-        if (cr_cone_project(&k, s->U + g * d, ct->Zy + g * n, st->Unew + g * d, st->Zk + g * n,
-                            st->set + g * d, &st->nset[g], factor_of(st, g, d), ct->work)) {
-            s->stopped = cr_loop_check(&s->loop);
-            memset(st->Unew + g * d, 0, (m - g) * d * sizeof(double));
-            break;
-        }
+    for (size_t g = 0; g < m; g++) {
+        if (cr_is_zero(s->U + g * d, d))
+            memset(st->Unew + g * d, 0, d * sizeof(double));
+        else
+            ct->list[nz++] = g;
+    }
+    if (s->stopped || cr_relu_project_groups(s, ct, ct->list, nz, s->U, ct->Zy, st->Unew,
+                                             st->Zk, st->set, st->nset, st->Lf, st->Lf != NULL)) {
+        memset(st->Unew, 0, m * d * sizeof(double));
+        memset(st->Zk, 0, m * n * sizeof(double));
+        done = 0;
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));
     cr_relu_predictions_upto(s, st->Zk, st->Yk, done);
@@ -299,6 +421,14 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
        smallest lambda for which U = 0 is optimal (its dual point Y/N is feasible) */
     if (!s->stopped && s->lambda_max < 0.0 && cr_group_norm_sum(s->U, m, d, NULL) == 0.0)
         s->lambda_max = g0;
+    /* From zero, the first step's points are -t Grad: the directions the dual projected,
+       so their active sets are the first warm starts (the projection is positively
+       homogeneous) */
+    if (!s->stopped && nz == 0) {
+        memcpy(st->set, ct->dset, m * d * sizeof(size_t));
+        memcpy(st->nset, ct->ndset, m * sizeof(size_t));
+        st->seeded = 1;
+    }
 
     if (s->set.step_init > 0.0)
         s->step = s->set.step_init;
@@ -353,51 +483,28 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     for (;;) {
         for (size_t i = 0; i < md; i++) ct->Ytr[i] = st->V[i] - t * ct->Grad[i];
         if (products(s, ct->Ytr, ct->Zy)) return CVXRELU_OK; /* stopped: unchanged */
-        /* The prox of every group: zero when ||y|| <= t lambda; with kept factors and an
-           active set, the warm start's point, checked below on one product for all groups
-           (it is the projection when it satisfies every row); else y when it is inside its
-           cone, or its projection.  Then the shrinkage. */
+        /* The prox of every group: zero when ||y|| <= t lambda (||P_K(y)|| <= ||y||, K a
+           cone: the shrinkage zeroes it, without its projection; the warm set stays), else
+           the shrinkage of its projection, the projections formed together (a stop
+           request abandons the trial step: U, V and the momentum are as they were, so the
+           last iterate is returned) */
+        size_t cnt = 0;
         for (size_t g = 0; g < m; g++) {
-            /* a stop request abandons the trial step: U, V and the momentum are as
-               they were, so the last iterate is returned */
-            if ((s->stopped = cr_loop_check(&s->loop))) return CVXRELU_OK;
-            cr_cone k = cone_of(s, ct, g);
-            k.loop = &s->loop;
-            const double *y = ct->Ytr + g * d;
-            double *u = st->Unew + g * d, *z = st->Znew + g * n;
-            st->pend[g] = 0;
-            /* ||P_K(y)|| <= ||y|| (K a cone): the shrinkage zeroes the group when
-               ||y|| <= t lambda, without its projection (the warm set stays) */
-            if (cblas_dnrm2((int)d, y, 1) <= t * lambda) {
-                memset(u, 0, d * sizeof(double));
-                continue;
-            }
-            if (st->Lf && cr_cone_warm(&k, y, u, st->set + g * d, &st->nset[g],
-                                       factor_of(st, g, d), ct->work)) {
-                st->pend[g] = 1;
-                continue;
-            }
-            if (cr_cone_project(&k, y, ct->Zy + g * n, u, z, st->set + g * d, &st->nset[g],
-                                factor_of(st, g, d), ct->work)) {
-                s->stopped = cr_loop_check(&s->loop);
-                return CVXRELU_OK; /* abandoned like the trial step: unchanged */
+            if (cblas_dnrm2((int)d, ct->Ytr + g * d, 1) <= t * lambda) {
+                memset(st->Unew + g * d, 0, d * sizeof(double));
+                memset(st->Znew + g * n, 0, n * sizeof(double));
+                if (st->seeded) st->nset[g] = 0; /* its seed set has no factor */
+            } else {
+                ct->list[cnt++] = g;
             }
         }
-        /* Znew = Unew X^T (the projected groups' products again: X u either way) */
-        if (products(s, st->Unew, st->Znew)) return CVXRELU_OK;
-        for (size_t g = 0; g < m; g++) {
+        if (cr_relu_project_groups(s, ct, ct->list, cnt, ct->Ytr, ct->Zy, st->Unew, st->Znew,
+                                   st->set, st->nset, st->Lf, st->Lf && !st->seeded))
+            return CVXRELU_OK;
+        st->seeded = 0; /* the factors of the sets are built */
+        for (size_t q = 0; q < cnt; q++) { /* the shrinkage */
+            const size_t g = ct->list[q];
             double *u = st->Unew + g * d, *z = st->Znew + g * n;
-            if (st->pend[g]) {
-                cr_cone k = cone_of(s, ct, g);
-                k.loop = &s->loop;
-                const double *y = ct->Ytr + g * d;
-                if (cr_cone_worst(&k, z) > cr_cone_tol(&k, y) &&
-                    cr_cone_project(&k, y, ct->Zy + g * n, u, z, st->set + g * d,
-                                    &st->nset[g], factor_of(st, g, d), ct->work)) {
-                    s->stopped = cr_loop_check(&s->loop);
-                    return CVXRELU_OK;
-                }
-            }
             double nu = cblas_dnrm2((int)d, u, 1);
             if (nu == 0.0) continue;
             double f = nu > t * lambda ? 1.0 - t * lambda / nu : 0.0;
@@ -442,12 +549,6 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     return CVXRELU_OK;
 }
 
-static int cr_is_zero(const double *u, size_t d)
-{
-    for (size_t l = 0; l < d; l++)
-        if (u[l] != 0.0) return 0;
-    return 1;
-}
 
 /* Largest violation relative to max_j ||x_j|| max_g ||u_g||. */
 double cr_relu_violation(const cvxrelu_solver *s, const cr_relu_cert *ct, const double *U,
@@ -577,6 +678,7 @@ static size_t relu_doubles(size_t n, size_t d, size_t m, size_t nc, size_t P)
 {
     size_t doubles = cr_sat_muladd(m * d, 8, 0); /* m d checked by the caller */
     if (factor_cache_fits(m, d)) doubles = cr_sat_muladd(m * d, d, doubles);
+    doubles = cr_sat_muladd(1, cr_relu_cert_batch_doubles(n, d, m), doubles);
     doubles = cr_sat_muladd(m, 4 * n, doubles);
     doubles = cr_sat_muladd(nc, 6, doubles); /* Rv: losses other than squared */
     return cr_sat_muladd(P, n, doubles);

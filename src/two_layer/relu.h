@@ -15,6 +15,14 @@ typedef struct {
     size_t *dset, *ndset;     /* warm active sets of the dual's projections */
     double *work, *uscr, *zscr;
     double best_dual;         /* best dual value found (valid at any stop) */
+    /* batched projections (cr_relu_project_groups): cap groups at a time */
+    size_t cap;
+    double *bL, *bmu, *bb;    /* cap x d x d factors (when not kept), cap x d, cap x d */
+    double *bU, *Ucert;       /* cap x d gathered points; m x d the dual's projections */
+    struct cr_relu_rank *rank; /* m: groups by their gradient norms */
+    size_t *list, *act;       /* m, cap */
+    void *bstate;             /* cap cr_cone_state */
+    double *G;                /* NULL, or X X^T (n x n) where it fits (cr_cone.G) */
 } cr_relu_cert;
 
 /* Allocate and fill (signs, xmax, the bound kept by an earlier solve at this lambda). */
@@ -33,6 +41,18 @@ double cr_relu_projected_gradient_max(cvxrelu_solver *s, cr_relu_cert *c);
 /* The dual bound at residual R (Grad the gradient there) into c->best_dual; returns the
    projected gradient maximum used (NaN when cut short). */
 double cr_relu_dual_update(cvxrelu_solver *s, cr_relu_cert *c, const double *R);
+/* The projections of the rows list[0..cnt) of Y (m x d; their products ZY, m x n) onto
+   their groups' cones, into the same rows of U and Z (Z may be ZY), by the active-set
+   method with the products of all groups of a round formed by one matrix product (in
+   chunks of c->cap groups).  S, nS: the groups' warm sets (m x d, m); L_kept: NULL or
+   the groups' kept factors (m x d x d), which hold the factors of the sets when
+   kept_valid (else they are built there from the sets).  Returns nonzero when a stop request cut it
+   short (s->stopped set; the rows of U and Z then partial, the sets valid). */
+int cr_relu_project_groups(cvxrelu_solver *s, cr_relu_cert *c, const size_t *list, size_t cnt,
+                           const double *Y, const double *ZY, double *U, double *Z, size_t *S,
+                           size_t *nS, double *L_kept, int kept_valid);
+/* Doubles of the batch scratch of cr_relu_cert_init (for the memory estimates). */
+size_t cr_relu_cert_batch_doubles(size_t n, size_t d, size_t m);
 /* Largest cone violation of U (products Z = U X^T) relative to max_j ||x_j|| max_g ||u_g||. */
 double cr_relu_violation(const cvxrelu_solver *s, const cr_relu_cert *c, const double *U,
                          const double *Z);

@@ -520,6 +520,7 @@ static size_t admm_doubles(size_t n, size_t d, size_t m, size_t nc, size_t P)
     doubles = cr_sat_muladd(n, 2 * P + d, doubles);
     doubles = cr_sat_muladd(m / 2, 3 * d, doubles);
     doubles = cr_sat_muladd(nc, d + 4, doubles);
+    doubles = cr_sat_muladd(1, cr_relu_cert_batch_doubles(n, d, m), doubles); /* the cert's */
     return cr_sat_muladd(d, d, doubles);
 }
 
