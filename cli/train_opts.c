@@ -52,10 +52,8 @@ static const opt_def train_table[] = {
      CVXRELU_SDP_ADMM,
      "admm (default; first-order, larger n) | dsdp (interior point, Debian's DSDP; small n)"},
     {"--relu-solver", M_RELU, NULL, "S", OPT_CHOICE, F(s.relu_method), OPT_NONE, NB, "auto|projected|admm", 0,
-     "relu: the exact program's solver: auto (default: projected for losses other than "
-     "squared, else admm for n <= 4000, n^2 P <= 2e9 and "
-     "d >= 48, else projected) | projected (R-FISTA with cone projections) | admm (splitting whose "
-     "iterations are GEMMs)"},
+     "relu: the exact program's solver: auto (default: projected) | projected (R-FISTA with "
+     "cone projections) | admm (splitting whose iterations are GEMMs)"},
     {"--eps-feas", 0, NULL, "E", OPT_DOUBLE, F(s.tol_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,
      "relu: relative cone violation tolerance (default 1e-6)"},
     {"--precision", M_GATED | M_RELU, NULL, "P", OPT_CHOICE, F(s.single_precision), OPT_NONE, NB, "double|single", 0,

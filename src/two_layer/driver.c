@@ -26,24 +26,18 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->relu_method = CVXRELU_RELU_AUTO;
 }
 
-/* The largest n for which the ADMM solver of the exact program is picked by AUTO: it holds
-   two n x n matrices (2 x 128 MB at n = 4000) and factors one (n^3 / 3). */
-#define RELU_ADMM_MAX_N 4000
-/* The smallest d for which AUTO picks ADMM. */
-#define RELU_ADMM_MIN_D 48
-
 cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t P)
 {
+    (void)n;
+    (void)d;
     (void)c;
-    /* ADMM's iterations are GEMMs over all groups but it needs many of them; projected
-       R-FISTA pays an NNLS projection per group and iteration whose active-set steps
-       grow with d.  Measured (docs/algorithms.md, "Solvers of the exact program"):
-       d = 20 (planted teacher) projected wins by far, d = 65 (digits) ADMM does. */
-    if (n > RELU_ADMM_MAX_N || d < RELU_ADMM_MIN_D) return CVXRELU_RELU_PROJECTED;
-    /* its setup forms S S^T (n x n over the P patterns) in one product that cannot stop:
-       beyond about 2e9 multiply-adds (seconds) projected R-FISTA, which can, is used */
-    if ((double)n * (double)n * (double)P > 2e9) return CVXRELU_RELU_PROJECTED;
-    return CVXRELU_RELU_ADMM;
+    (void)P;
+    /* ADMM's iterations are GEMMs over all groups but it needs many of them.  Since the
+       projections of projected R-FISTA advance together by GEMMs (src/two_layer/cone.c),
+       projected R-FISTA wins on both measured problems (docs/algorithms.md, "Solvers of
+       the exact program"): the planted teacher (d = 20) and digits (d = 65, where ADMM
+       used to win).  ADMM stays available by name. */
+    return CVXRELU_RELU_PROJECTED;
 }
 
 cvxrelu_relu_method cr_relu_method_pick(cvxrelu_relu_method method, cvxrelu_loss loss, size_t n,
