@@ -148,14 +148,14 @@ double cr_cone_worst(const cr_cone *k, const double *z)
     return w2 > w0 ? w2 : w0;
 }
 
-/* The warm start: the old set (its factor given in L, or built here from the rows that are
+/* The warm start: the old set (its factor given in A->L, or built there from the rows that are
    independent), least squares on it, dropping the most negative entry until all are
    positive; mu = the result. */
-static void warm_start(aset *A, const double *L_given, double *mu, double *s)
+static void warm_start(aset *A, int factor_given, double *mu, double *s)
 {
     const cr_cone *k = A->k;
     const size_t d = k->d, ns_in = A->ns;
-    if (L_given) {
+    if (factor_given) {
         for (size_t p = 0; p < ns_in; p++)
             A->b[p] = -k->a[A->S[p]] * dot(k->X + A->S[p] * d, A->y, d);
     } else {
@@ -192,7 +192,7 @@ void cr_cone_begin(const cr_cone *k, const double *y, cr_cone_state *cs, int fac
                    double *u, double *work)
 {
     aset A = {k, y, cs->S, cs->ns, cs->L, cs->b, work + k->d};
-    warm_start(&A, factor_given ? cs->L : NULL, cs->mu, work);
+    warm_start(&A, factor_given, cs->mu, work);
     cs->ns = A.ns;
     cs->iters = 0;
     combine(k, y, cs->S, A.ns, cs->mu, u);
@@ -274,11 +274,4 @@ int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double 
     memcpy(z, cz, n * sizeof(double));
     *ns_io = cs.ns;
     return 0;
-}
-
-double cr_cone_project_norm(const cr_cone *k, const double *y, const double *zy, size_t *S,
-                            size_t *ns_io, double *work, double *u_scratch, double *z_scratch)
-{
-    if (cr_cone_project(k, y, zy, u_scratch, z_scratch, S, ns_io, NULL, work)) return NAN;
-    return sqrt(dot(u_scratch, u_scratch, k->d));
 }

@@ -57,8 +57,5 @@ int cr_cone_project(const cr_cone *k, const double *y, const double *zy, double 
    max_j -a_j z_j (at least 0) of products z = X u. */
 double cr_cone_tol(const cr_cone *k, const double *y);
 double cr_cone_worst(const cr_cone *k, const double *z);
-/* ||P_K(y)|| (scratch u: d, z: n); NAN when k->loop asked to stop. */
-double cr_cone_project_norm(const cr_cone *k, const double *y, const double *zy, size_t *S,
-                            size_t *ns_io, double *work, double *u_scratch, double *z_scratch);
 
 #endif

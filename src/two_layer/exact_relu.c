@@ -63,8 +63,7 @@ static void relu_free(void *p)
     if (!st) return;
     cr_relu_cert_free(&st->cert);
     void *bufs[] = {st->Uprev, st->V, st->Unew, st->Zk, st->Znew, st->Yk, st->Yprev,
-                    st->Yv, st->Ynew, st->R, st->set, st->nset, st->Rv, st->Lf,
-                    };
+                    st->Yv, st->Ynew, st->R, st->set, st->nset, st->Rv, st->Lf};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(st);
 }
@@ -269,7 +268,7 @@ static int by_norm_desc(const void *a, const void *b)
    and those with ||h_g|| at most the largest projected norm found are not projected. */
 double cr_relu_projected_gradient_max(cvxrelu_solver *s, cr_relu_cert *st)
 {
-    const size_t m = s->m, d = s->d, n = s->n;
+    const size_t m = s->m, d = s->d;
     /* h_g = -Grad_g; products of h with X go to Zy */
     for (size_t i = 0; i < m * d; i++) st->Ytr[i] = -st->Grad[i];
     if (products(s, st->Ytr, st->Zy)) return NAN;
@@ -291,7 +290,6 @@ double cr_relu_projected_gradient_max(cvxrelu_solver *s, cr_relu_cert *st)
             gmax = fmax(gmax, cblas_dnrm2((int)d, st->Ucert + st->list[q] * d, 1));
         q0 = q1;
     }
-    (void)n;
     return gmax;
 }
 
@@ -312,7 +310,8 @@ int cr_relu_project_groups(cvxrelu_solver *s, cr_relu_cert *c, const size_t *lis
             cr_cone_state st = {S + g * d, nS[g], L_kept ? L_kept + g * d * d : c->bL + q * d * d,
                                 c->bb + q * d, c->bmu + q * d, 0};
             cs[q] = st;
-            if (cr_cone_worst(&k, zy) <= cr_cone_tol(&k, y)) { /* inside: y itself */
+            /* y inside its cone: y itself (with an empty set the first step below tells) */
+            if (st.ns > 0 && cr_cone_worst(&k, zy) <= cr_cone_tol(&k, y)) {
                 memcpy(u, y, d * sizeof(double));
                 if (z != zy) memcpy(z, zy, n * sizeof(double));
                 if (!kept_valid) cs[q].ns = 0; /* with a kept factor the set stays */
@@ -326,11 +325,11 @@ int cr_relu_project_groups(cvxrelu_solver *s, cr_relu_cert *c, const size_t *lis
             c->act[na++] = q;
         }
         while (na > 0) {
-            int stop = (s->stopped = cr_loop_check(&s->loop)) != 0;
-            for (size_t i = 0; i < na && !stop; i++)
+            for (size_t i = 0; i < na; i++)
                 memcpy(c->bU + i * d, U + list[c0 + c->act[i]] * d, d * sizeof(double));
-            /* Mt (scratch here) takes the round's products */
-            if (stop || cr_relu_products(s, c->bU, na, c->Mt, 1)) {
+            /* Mt (scratch here) takes the round's products; the product checks the stop
+               request before it starts */
+            if (cr_relu_products(s, c->bU, na, c->Mt, 1)) {
                 for (size_t q = 0; q < nc; q++) nS[list[c0 + q]] = cs[q].ns;
                 return 1;
             }
