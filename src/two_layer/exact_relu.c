@@ -331,6 +331,7 @@ int cr_relu_project_groups(cvxrelu_solver *s, cr_relu_cert *c, const size_t *lis
                request before it starts */
             if (cr_relu_products(s, c->bU, na, c->Mt, 1)) {
                 for (size_t q = 0; q < nc; q++) nS[list[c0 + q]] = cs[q].ns;
+                c->touched = c0 + nc;
                 return 1;
             }
             size_t still = 0;
@@ -398,6 +399,7 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     /* start from the projection of the given weights (feasible from the start); a stop
        request leaves every group at zero, also feasible */
     size_t done = m, nz = 0; /* groups projected; zero groups stay zero in Unew and Zk */
+    ct->touched = 0;
     products(s, s->U, ct->Zy);
     for (size_t g = 0; g < m; g++) {
         if (cr_is_zero(s->U + g * d, d))
@@ -408,7 +410,10 @@ static cvxrelu_status relu_init(cvxrelu_solver *s, void **state, cvxrelu_iterate
     if (s->stopped || cr_relu_project_groups(s, ct, ct->list, nz, s->U, ct->Zy, st->Unew,
                                              st->Zk, st->set, st->nset, st->Lf, st->Lf != NULL)) {
         memset(st->Unew, 0, m * d * sizeof(double));
-        memset(st->Zk, 0, m * n * sizeof(double));
+        /* only the rows the projections may have written (Zk is m x n: touching all of
+           it would take seconds at large m) */
+        for (size_t q = 0; q < ct->touched; q++)
+            memset(st->Zk + ct->list[q] * n, 0, n * sizeof(double));
         done = 0;
     }
     memcpy(s->U, st->Unew, m * d * sizeof(double));

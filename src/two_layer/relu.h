@@ -22,6 +22,7 @@ typedef struct {
     struct cr_relu_rank *rank; /* m: groups by their gradient norms */
     size_t *list, *act;       /* m, cap */
     void *bstate;             /* cap cr_cone_state */
+    size_t touched;           /* after a stop: the list entries whose rows may be written */
     double *G;                /* NULL, or X X^T (n x n) where it fits (cr_cone.G) */
 } cr_relu_cert;
 
@@ -47,7 +48,8 @@ double cr_relu_dual_update(cvxrelu_solver *s, cr_relu_cert *c, const double *R);
    chunks of c->cap groups).  S, nS: the groups' warm sets (m x d, m); L_kept: NULL or
    the groups' kept factors (m x d x d), which hold the factors of the sets when
    kept_valid (else they are built there from the sets).  Returns nonzero when a stop request cut it
-   short (s->stopped set; the rows of U and Z then partial, the sets valid). */
+   short (s->stopped set; the rows of U and Z then partial, those of list[0..c->touched)
+   at most, the sets valid). */
 int cr_relu_project_groups(cvxrelu_solver *s, cr_relu_cert *c, const size_t *list, size_t cnt,
                            const double *Y, const double *ZY, double *U, double *Z, size_t *S,
                            size_t *nS, double *L_kept, int kept_valid);
