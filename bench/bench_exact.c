@@ -3,12 +3,14 @@
  * docs/algorithms.md, "Solvers of the exact program").
  *
  *   bench_exact teacher [--time-limit S] [--ref-eps E] [--ref OBJ] [--method projected|admm]
+ *       [--no-polish]
  *       planted teacher n=1000, d=20, P=100, lambda=1e-3 (the problem of bench_gated
  *       teacher-relu).  A reference optimum by projected R-FISTA to relative gap E (default
  *       1e-8), then each method until its iterate has relative cone violation <= 1e-6 and an
  *       objective within 1e-6 relative of the reference (the time that first happens), at
  *       most S seconds (default 120); the repaired final point's objective is printed too.
  *       --ref takes the reference objective of an earlier run; --method runs one method.
+ *       --no-polish (both problems): projected R-FISTA without its Newton steps on the face.
  *   bench_exact digits --csv FILE [--time-limit S] [--patterns P] [--lambda L]
  *       a labelled CSV (sklearn's digits: bench/run writes it), 80/20 split (seed 0), P=100
  *       patterns, each method of the exact program for S seconds (default 30) or to
@@ -113,11 +115,13 @@ static int bench_teacher(int argc, char **argv)
     const double lambda = 1e-3;
     double limit = 120.0, ref_eps = 1e-8, ref_given = NAN;
     const char *only = NULL;
+    int polish = 1;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--time-limit") == 0 && i + 1 < argc) limit = atof(argv[++i]);
         else if (strcmp(argv[i], "--ref-eps") == 0 && i + 1 < argc) ref_eps = atof(argv[++i]);
         else if (strcmp(argv[i], "--ref") == 0 && i + 1 < argc) ref_given = atof(argv[++i]);
         else if (strcmp(argv[i], "--method") == 0 && i + 1 < argc) only = argv[++i];
+        else if (strcmp(argv[i], "--no-polish") == 0) polish = 0;
     }
     cvxrelu_error err;
     double *X, *Y;
@@ -137,6 +141,7 @@ static int bench_teacher(int argc, char **argv)
     set.lambda = lambda;
     set.tol = ref_eps;
     set.max_iter = 10000000;
+    set.polish = polish; /* the reference solve too */
     cvxrelu_solver *s;
     cvxrelu_result ref;
     if (!isnan(ref_given)) { /* a reference from an earlier run (--ref) */
@@ -158,6 +163,7 @@ static int bench_teacher(int argc, char **argv)
         if (only && strcmp(only, tag) != 0) continue;
         watch w = {ref.objective, -1.0, 0, 0, 0.0, 0.0, 0, 0, 0};
         set.relu_method = methods[k];
+        set.polish = polish;
         set.tol = 1e-12; /* run on until the targets are met (the callback stops it) */
         set.time_limit_s = limit;
         set.callback = on_iter;
@@ -195,11 +201,13 @@ static int bench_digits(int argc, char **argv)
     const char *csv = NULL;
     double limit = 30.0, lambda = 1e-3;
     size_t P = 100;
+    int polish = 1;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) csv = argv[++i];
         else if (strcmp(argv[i], "--time-limit") == 0 && i + 1 < argc) limit = atof(argv[++i]);
         else if (strcmp(argv[i], "--patterns") == 0 && i + 1 < argc) P = (size_t)atol(argv[++i]);
         else if (strcmp(argv[i], "--lambda") == 0 && i + 1 < argc) lambda = atof(argv[++i]);
+        else if (strcmp(argv[i], "--no-polish") == 0) polish = 0;
     }
     if (!csv) {
         fprintf(stderr, "bench_exact digits: --csv FILE is required\n");
@@ -227,6 +235,7 @@ static int bench_digits(int argc, char **argv)
         cvxrelu_train_settings_default(&ts);
         ts.program = runs[k].program;
         ts.relu_method = runs[k].method;
+        ts.polish = polish;
         ts.task = CVXRELU_TASK_CLASSIFICATION;
         ts.patterns = P;
         ts.lambda = lambda;

@@ -360,6 +360,11 @@ typedef struct {
                                    (CVXRELU_PRECOND_MAX_D) and cond(X^T X) > 10.
                                    Default 1 */
     cvxrelu_relu_method relu_method; /* RELU: default CVXRELU_RELU_AUTO */
+    int polish;                 /* RELU, projected R-FISTA: 1 = once the gap is small, Newton
+                                   steps on the face of the iterate (its non-zero groups and
+                                   their tight cone rows; docs/algorithms.md, "Newton steps
+                                   on the face"), kept when they lower the objective; the
+                                   same program and certificate.  Default 1 */
 } cvxrelu_settings;
 
 /* The largest d for which the gated solver builds the d x d metric of X^T X
@@ -1168,6 +1173,7 @@ typedef struct {
     int working_set;         /* GATED: the working set of cvxrelu_settings; default 1 */
     int precondition;        /* GATED: the d x d metric where it can be built; default 1 */
     cvxrelu_relu_method relu_method; /* RELU: the exact program's solver; default AUTO */
+    int polish;              /* RELU: Newton steps on the face (cvxrelu_settings); default 1 */
     cvxrelu_train_decompose decompose; /* GATED: default NONE */
     int grow;                /* GATED, RELU: after the solve, add the patterns of neurons
                                 that violate the dual (a heuristic search) and re-solve,

@@ -67,6 +67,7 @@ void cr_train_solver_settings(const cvxrelu_train_settings *s, cvxrelu_settings 
     cvxrelu_settings_default(set);
     set->solver = s->program == CVXRELU_TRAIN_RELU ? CVXRELU_SOLVER_RELU : CVXRELU_SOLVER_RFISTA;
     set->relu_method = s->relu_method;
+    set->polish = s->polish;
     set->lambda = s->lambda;
     set->tol = s->tol;
     set->tol_feas = s->tol_feas;

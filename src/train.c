@@ -31,6 +31,7 @@ void cvxrelu_train_settings_default(cvxrelu_train_settings *s)
     s->working_set = set.working_set;
     s->precondition = set.precondition;
     s->relu_method = set.relu_method;
+    s->polish = set.polish;
     s->single_precision = set.single_precision;
     s->decompose = CVXRELU_TRAIN_DECOMPOSE_NONE;
     s->certify = 1;
@@ -554,6 +555,7 @@ static cvxrelu_status stationarity(train_ctx *t, const double *W, const double *
     cvxrelu_settings_default(&set);
     set.solver = CVXRELU_SOLVER_RELU;
     set.relu_method = s->relu_method;
+    set.polish = s->polish;
     set.lambda = r->lambda;
     set.tol = s->tol;
     set.max_iter = s->max_iter;

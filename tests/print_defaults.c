@@ -48,6 +48,7 @@ int main(void)
     PD("cvxrelu_settings", s, precondition);
     printf("cvxrelu_settings relu_method %s\n",
            s.relu_method == CVXRELU_RELU_AUTO ? "CVXRELU_RELU_AUTO" : "other");
+    printf("cvxrelu_settings polish %d\n", s.polish);
 
     cvxrelu_sdp_settings p;
     cvxrelu_sdp_settings_default(&p);
@@ -137,6 +138,7 @@ int main(void)
     PD("cvxrelu_train_settings", g, precondition);
     printf("cvxrelu_train_settings relu_method %s\n",
            g.relu_method == CVXRELU_RELU_AUTO ? "CVXRELU_RELU_AUTO" : "other");
+    printf("cvxrelu_train_settings polish %d\n", g.polish);
     printf("cvxrelu_train_settings decompose %s\n",
            g.decompose == CVXRELU_TRAIN_DECOMPOSE_NONE ? "CVXRELU_TRAIN_DECOMPOSE_NONE" : "other");
     PD("cvxrelu_train_settings", g, grow);

@@ -24,6 +24,7 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->working_set = 1;
     s->precondition = 1;
     s->relu_method = CVXRELU_RELU_AUTO;
+    s->polish = 1;
 }
 
 cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t P)

@@ -29,6 +29,9 @@
 #include <string.h>
 
 #define DUAL_EVERY 10
+/* Newton steps on the face (settings.polish) are tried once the relative gap is below
+   this, then again after 10, 20, 40, ... iterations */
+#define POLISH_GAP 1e-2
 
 struct cr_relu_rank { /* a group and its gradient norm */
     double v;
@@ -54,6 +57,7 @@ typedef struct {
     double *Lf;                              /* m x d x d: their factors (NULL: not kept) */
     double beta, mom;
     size_t since_dual;
+    size_t iter, polish_at, polish_wait; /* Newton steps on the face: when to try next */
     int seeded; /* the sets were seeded from the start's dual projections, without factors */
 } relu_state;
 
@@ -550,6 +554,32 @@ static cvxrelu_status relu_iterate(cvxrelu_solver *s, void *state, cvxrelu_itera
     info->step = t;
     info->active = active;
     info->restart = restart;
+    const double scale = fmax(1.0, fabs(info->objective));
+    if (s->set.polish && ++st->iter >= st->polish_at && info->gap <= POLISH_GAP * scale &&
+        info->gap > s->set.tol * scale) {
+        double obj = info->objective;
+        int moved = cr_relu_polish(s, ct, st->set, st->nset, s->U, st->Zk, st->Yk, st->R, &obj);
+        if (moved > 0) {
+            /* a restart from the polished point, and its certificate */
+            memcpy(st->Uprev, s->U, md * sizeof(double));
+            memcpy(st->Yprev, st->Yk, nc * sizeof(double));
+            st->beta = 0.0;
+            st->mom = 1.0;
+            if (!cr_relu_loss_gradient(s, ct, st->R)) cr_relu_dual_update(s, ct, st->R);
+            st->since_dual = 0;
+            info->objective = obj;
+            cr_group_norm_sum(s->U, m, d, &info->active);
+            info->dual = ct->best_dual;
+            info->violation = cr_relu_violation(s, ct, s->U, st->Zk);
+            info->gap = info->violation <= s->set.tol_feas ? obj - ct->best_dual : INFINITY;
+            info->restart = 1;
+        }
+        /* after an optimum over the support, the next try as soon as R-FISTA has moved the
+           support; else later and later */
+        st->polish_wait = moved == 2 || !st->polish_wait ? 10 : 2 * st->polish_wait;
+        if (st->polish_wait > 640) st->polish_wait = 640;
+        st->polish_at = st->iter + st->polish_wait;
+    }
     return CVXRELU_OK;
 }
 

@@ -68,4 +68,13 @@ cvxrelu_status cr_relu_finish_at(cvxrelu_solver *s, cr_relu_cert *c, double *Z, 
                                  double *R, int exact_dual, int want_lambda_max,
                                  cvxrelu_result *res);
 
+/* Newton steps on the face of the iterate U (products Z, predictions Yhat, objective
+   *obj): the non-zero groups, each restricted to the null space of the rows of its set
+   S (m x d; nS the sizes) that are tight at it (src/two_layer/relu_polish.c).  Returns 1
+   when the point moved to a lower objective (U, Z, Yhat, R = the loss derivative there,
+   *obj updated; every group in its cone), 0 when it did not (nothing changed), -1 on a
+   stop request or no memory (nothing changed). */
+int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *c, const size_t *S, const size_t *nS,
+                   double *U, double *Z, double *Yhat, double *R, double *obj);
+
 #endif
