@@ -309,7 +309,10 @@ typedef struct {
     size_t active;     /* non-zero groups */
     double time_s;     /* since solve start */
     int restart;       /* 1 if momentum was reset at this iteration */
-    double violation;  /* ReLU: relative cone violation of the iterate (0 for gated) */
+    double violation;  /* ReLU: relative cone violation of the iterate (0 for gated);
+                          projected R-FISTA measures it every 10 iterations and whenever
+                          the gap passes the tolerance (its iterates are in the cones up
+                          to rounding), the rows between show the last measure */
     int uncertified;   /* gated with single precision or screening: objective, dual and
                           gap are the running ones (float products, or the screened
                           program); the solve stops only on a certified gap, evaluated

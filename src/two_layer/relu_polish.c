@@ -86,13 +86,6 @@ static void loss_curvature(const cvxrelu_solver *s, const double *Yhat, double *
     for (size_t i = 0; i < N; i++) W[i] = 1.0;
 }
 
-/* in[j] when row j is in pattern i, else 0 */
-static int in_pattern(const cvxrelu_solver *s, size_t i, size_t j)
-{
-    const uint64_t *bits = s->pat->bits + i * s->pat->words_per_pattern;
-    return (int)((bits[j / 64] >> (j % 64)) & 1u);
-}
-
 /* The null space of the rows a_j x_j, j in S (k of them, independent) as r = d - k
    orthonormal rows of B (r x d); A: d x d scratch, tau d, work lw.  Returns r, or
    (size_t)-1 when LAPACK fails. */
@@ -214,13 +207,13 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
     double *Ul = cr_malloc(na, d * sizeof(double));
     double *Yl = cr_malloc(nc, sizeof(double)), *Rl = cr_malloc(nc, sizeof(double));
     double *dY = cr_malloc(nc, sizeof(double)), *Yt = cr_malloc(nc, sizeof(double));
-    double *W = cr_malloc(nc, sizeof(double));
+    double *W = cr_malloc(nc, sizeof(double)), *sw = cr_malloc(n, sizeof(double));
     double *A = cr_malloc(d, d * sizeof(double)), *tau = cr_malloc(d, sizeof(double));
     double *work = cr_malloc((size_t)lw, sizeof(double));
     size_t *Sf = cr_malloc(na, d * sizeof(size_t)), *nSf = cr_malloc(na, sizeof(size_t));
     int rc = -1;
     if (!fg || !Nb || !XN || !z || !dz || !gz || !Zl || !dZ || !Ul || !Yl || !Rl ||
-        !dY || !Yt || !W || !A || !tau || !work || !Sf || !nSf)
+        !dY || !Yt || !W || !sw || !A || !tau || !work || !Sf || !nSf)
         goto done;
 
     /* the non-zero groups, their weights and products, and their faces: the rows of
@@ -302,22 +295,27 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
                s_g N_g^T X^T D_g R_k / N + lambda z_g / ||z_g|| */
             size_t Kk = 0, ld = 0;
             for (size_t a = 0; a < na; a++) ld += fg[a].k == k ? fg[a].r : 0;
+            for (size_t j = 0; j < n; j++) sw[j] = sqrt(W[j * c + k] * invN);
             for (size_t a = 0; a < na; a++) {
                 if (fg[a].k != k) continue;
                 const size_t i = fg[a].g / (2 * c), r = fg[a].r;
+                const double *sgn = ct->sign + i * n;
                 double *gg = gz + fg[a].off;
                 const double nz = cblas_dnrm2((int)r, z + fg[a].off, 1);
                 for (size_t l = 0; l < r; l++) gg[l] = lambda * z[fg[a].off + l] / nz;
                 for (size_t j = 0; j < n; j++) {
                     const double *x = XN + j * K + fg[a].off;
                     double *b = Bw + j * ld + Kk;
-                    if (!in_pattern(s, i, j)) {
+                    if (sgn[j] < 0.0) {
                         memset(b, 0, r * sizeof(double));
                         continue;
                     }
-                    const double w = fg[a].sg * sqrt(W[j * c + k] * invN);
-                    for (size_t l = 0; l < r; l++) b[l] = w * x[l];
-                    cblas_daxpy((int)r, fg[a].sg * Rl[j * c + k] * invN, x, 1, gg, 1);
+                    const double w = fg[a].sg * sw[j];
+                    const double f = fg[a].sg * Rl[j * c + k] * invN;
+                    for (size_t l = 0; l < r; l++) {
+                        b[l] = w * x[l];
+                        gg[l] += f * x[l];
+                    }
                 }
                 Kk += r;
             }
@@ -392,11 +390,12 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
             const size_t *Sg = Sf + a * d;
             for (size_t j = 0; j < n; j++) {
                 const double rate = sgn[j] * dzg[j];
-                if (rate < 0.0) {
+                if (rate < 0.0 && fmax(0.0, sgn[j] * zg[j]) < amax * -rate) {
+                    const double at = fmax(0.0, sgn[j] * zg[j]) / -rate;
                     int tight = 0;
-                    for (size_t p = 0; p < nSf[a] && !tight; p++) tight = Sg[p] == j;
-                    double at = fmax(0.0, sgn[j] * zg[j]) / -rate;
-                    if (!tight && at < amax) {
+                    if (at < amax)
+                        for (size_t p = 0; p < nSf[a] && !tight; p++) tight = Sg[p] == j;
+                    if (at < amax && !tight) {
                         amax = at;
                         block_a = a;
                         block_j = j;
@@ -475,6 +474,7 @@ done:
     free(dY);
     free(Yt);
     free(W);
+    free(sw);
     free(A);
     free(tau);
     free(work);
