@@ -12,7 +12,8 @@
  *       against the time of the two GEMMs one iteration needs (X U^T and
  *       M^T X at full size), measured in the same run; test accuracy.
  *
- *   bench_gated synth --n N --d D --c C --P P ...   (see bench_synth)
+ *   bench_gated synth --n N --d D --c C --P P ...   (see bench_synth; plain by default, as the
+ *       peers: --screening 0, --precondition 0, and with --relu --polish 0: no Newton steps)
  *
  * --dump DIR writes the problem as raw binaries for the Python peers: X.f64 (n x d),
  * Y.f64 (n x c), S.u8 (n x P patterns), meta.txt "n d c P".
@@ -332,7 +333,7 @@ static int bench_synth(int argc, char **argv)
     size_t n = 10000, d = 50, c = 1, P = 100, iters = 100000;
     double lambda = 1e-3, eps = 1e-6, time_limit = 0.0;
     uint64_t seed = 1;
-    int single = 0, screening = 0, relu = 0, precond = 0, ws = -1;
+    int single = 0, screening = 0, relu = 0, precond = 0, ws = -1, polish = 0;
     const char *dump = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -351,6 +352,7 @@ static int bench_synth(int argc, char **argv)
         else if (strcmp(a, "--precondition") == 0) precond = atoi(v), i++;
         else if (strcmp(a, "--dump") == 0) dump = v, i++;
         else if (strcmp(a, "--relu") == 0) relu = 1;
+        else if (strcmp(a, "--polish") == 0) polish = atoi(v), i++;
         else {
             fprintf(stderr, "bench_gated synth: unknown option %s\n", a);
             return 1;
@@ -379,6 +381,7 @@ static int bench_synth(int argc, char **argv)
     set.screening = screening;
     set.working_set = ws < 0 ? screening : ws;
     set.precondition = precond;
+    set.polish = polish;
     if (relu) set.solver = CVXRELU_SOLVER_RELU;
     cvxrelu_solver *s;
     if (cvxrelu_solver_new(&(cvxrelu_problem){X, n, d, Y, c, CVXRELU_LOSS_SQUARED, 0.0}, pat, &set, &s, &err)) die("solver", &err);

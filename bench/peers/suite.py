@@ -248,6 +248,8 @@ def target_peers():
         common = ["--problem", pdir, "--lam", "1e-3", "--eps", str(eps_r), "--threads", T, "--model", "relu"]
         rows += interleaved(name, [
             (SAME, "float64", lambda: c_run(args)),
+            ("cvxrelu (C), library default (Newton steps on the face)", "float64",
+             lambda: c_run(args + ["--polish", "1"])),
             ("NumPy (+ NumPy cone projection)", "py", lambda: py_run("rfista_numpy.py", common)),
             ("PyTorch (+ NumPy cone projection)", "py", lambda: py_run("rfista_torch.py", common))],
             env("RELU_REPS", 1, int))
