@@ -182,7 +182,9 @@ static int bench_teacher(int argc, char **argv, int relu)
 static void on_iter(const cvxrelu_iterate_info *it, void *user)
 {
     (void)user;
-    if (it->iter % 10 == 0)
+    if (it->heartbeat)
+        fprintf(stderr, "  iteration %zu still running at %.1f s\n", it->iter, it->time_s);
+    else if (it->iter % 10 == 0)
         fprintf(stderr, "  iter %zu objective %.8e rel gap %.3e time %.1f s\n", it->iter,
                 it->objective, it->gap / fmax(1.0, fabs(it->objective)), it->time_s);
 }

@@ -319,7 +319,15 @@ typedef struct {
                           in double over every group.  ReLU by ADMM: rows between its
                           checks (every 10 iterations) show the u iterate's objective
                           and the last check's violation */
+    int heartbeat;     /* 1: not an iteration's end but a sign of life: iteration iter
+                          (0: the start) has run settings.heartbeat_s seconds without a
+                          report (the exact program's projections at d in the hundreds,
+                          say); time_s is now, the other fields are the last iteration's
+                          (NaN objective and gap before the first) */
 } cvxrelu_iterate_info;
+
+/* The default of cvxrelu_settings.heartbeat_s. */
+#define CVXRELU_HEARTBEAT_S 10.0
 
 typedef void (*cvxrelu_callback)(const cvxrelu_iterate_info *info, void *user);
 
@@ -368,6 +376,10 @@ typedef struct {
                                    their tight cone rows; docs/algorithms.md, "Newton steps
                                    on the face"), kept when they lower the objective; the
                                    same program and certificate.  Default 1 */
+    double heartbeat_s;         /* with a callback: when a step runs this many seconds
+                                   without a report (the exact program's start at d in the
+                                   hundreds, say), the callback is called with heartbeat = 1.
+                                   Default 10 (CVXRELU_HEARTBEAT_S); <= 0: never */
 } cvxrelu_settings;
 
 /* The largest d for which the gated solver builds the d x d metric of X^T X

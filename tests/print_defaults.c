@@ -49,6 +49,7 @@ int main(void)
     printf("cvxrelu_settings relu_method %s\n",
            s.relu_method == CVXRELU_RELU_AUTO ? "CVXRELU_RELU_AUTO" : "other");
     printf("cvxrelu_settings polish %d\n", s.polish);
+    printf("cvxrelu_settings heartbeat_s %g\n", s.heartbeat_s);
 
     cvxrelu_sdp_settings p;
     cvxrelu_sdp_settings_default(&p);

@@ -155,6 +155,73 @@ static void test_relu_polish_same_optimum(void **state)
     assert_true(it_on < it_off);
 }
 
+/* Heartbeats (settings.heartbeat_s): with a tiny interval every stop check inside a step
+   reports a sign of life; the iteration reports are those of a run without them (one per
+   iteration, plus the start's), the result is bit for bit the same, and a heartbeat
+   before the first report has a NaN objective and iteration 0. */
+typedef struct {
+    size_t rows, beats, beats_before_first, bad;
+    size_t last_iter;
+} beat_count;
+
+static void count_beats(const cvxrelu_iterate_info *it, void *user)
+{
+    beat_count *b = user;
+    if (it->heartbeat) {
+        b->beats++;
+        if (b->rows == 0) {
+            b->beats_before_first++;
+            if (!isnan(it->objective) || it->iter != 0) b->bad++;
+        } else if (it->iter < b->last_iter) {
+            b->bad++;
+        }
+        return;
+    }
+    b->rows++;
+    b->last_iter = it->iter;
+}
+
+static void test_relu_heartbeat(void **state)
+{
+    (void)state;
+    const size_t n = 200, d = 8;
+    double *X, *Y;
+    assert_int_equal(cvxrelu_synthetic_teacher(n, d, 1, 4, 0.1, 5, &X, &Y, NULL), 0);
+    cvxrelu_patterns *pat;
+    assert_int_equal(cvxrelu_patterns_sample(X, n, d, 30, 2, 0, &pat, NULL), 0);
+    cvxrelu_problem pb = {X, n, d, Y, 1, CVXRELU_LOSS_SQUARED, 0.0};
+    cvxrelu_result r[2];
+    beat_count bc[2];
+    memset(bc, 0, sizeof bc);
+    for (int k = 0; k < 2; k++) {
+        cvxrelu_settings set;
+        cvxrelu_settings_default(&set);
+        set.solver = CVXRELU_SOLVER_RELU;
+        set.lambda = 1e-3;
+        set.tol = 1e-8;
+        set.max_iter = 100000;
+        set.heartbeat_s = k == 0 ? 1e-300 : 0.0;
+        set.callback = count_beats;
+        set.callback_data = &bc[k];
+        cvxrelu_solver *s;
+        assert_int_equal(cvxrelu_solver_new(&pb, pat, &set, &s, NULL), 0);
+        assert_int_equal(cvxrelu_solver_solve(s, &r[k], NULL), 0);
+        cvxrelu_solver_free(s);
+    }
+    printf("# heartbeats %zu (%zu before the first report), reports %zu and %zu, iterations %zu\n",
+           bc[0].beats, bc[0].beats_before_first, bc[0].rows, bc[1].rows, r[0].iterations);
+    assert_true(bc[0].beats > 0 && bc[0].beats_before_first > 0);
+    assert_int_equal(bc[0].bad, 0);
+    assert_int_equal(bc[1].beats, 0);
+    assert_int_equal(bc[0].rows, bc[1].rows);
+    assert_int_equal(bc[0].rows, r[0].iterations + 1);
+    assert_int_equal(r[0].iterations, r[1].iterations);
+    assert_true(r[0].objective == r[1].objective && r[0].dual == r[1].dual);
+    cvxrelu_patterns_free(pat);
+    free(X);
+    free(Y);
+}
+
 static void test_decomposition(void **state)
 {
     (void)state;
@@ -493,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_cone_projection_enumeration),
         cmocka_unit_test(test_relu_recovery_and_certificate),
         cmocka_unit_test(test_relu_polish_same_optimum),
+        cmocka_unit_test(test_relu_heartbeat),
         cmocka_unit_test(test_decomposition),
         cmocka_unit_test(test_enumeration_1d),
         cmocka_unit_test(test_relu_lambda_max),

@@ -115,6 +115,12 @@ typedef struct {
     double last;        /* cr_now() when the last iteration began (with ahead) */
     int why;            /* 0 while running; else a cvxrelu_exit (INTERRUPTED, TIME_LIMIT,
                            MAX_ITER) that ended the loop, kept once set */
+    void (*beat)(void *user); /* NULL, or called by cr_loop_check once the cr_now() clock
+                                 passes beat_next, which then moves beat_every on (the
+                                 phase pushes beat_next on as it reports): a long step is
+                                 still running */
+    void *beat_user;
+    double beat_next, beat_every;
 } cr_loop;
 
 #define CR_LOOP_UNLIMITED ((size_t)-1)

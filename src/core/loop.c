@@ -14,6 +14,10 @@ void cr_loop_start(cr_loop *l, volatile sig_atomic_t *interrupt, double time_lim
     l->ahead = 0;
     l->last = 0.0;
     l->why = 0;
+    l->beat = NULL;
+    l->beat_user = NULL;
+    l->beat_next = 0.0;
+    l->beat_every = 0.0;
 }
 
 void cr_loop_start_limits(cr_loop *l, const cvxrelu_limits *limits, size_t max_iter)
@@ -50,6 +54,13 @@ int cr_loop_check(cr_loop *l)
     if (!l) return 0;
     int why = cr_loop_stopped(l);
     if (why) return why;
+    if (l->beat) {
+        const double now = cr_now();
+        if (now >= l->beat_next) {
+            l->beat_next = now + l->beat_every;
+            l->beat(l->beat_user);
+        }
+    }
     why = cr_stop_check(&l->stop);
     if (why && !l->why) l->why = why; /* after the iteration limit, a late stop is not it */
     return why;

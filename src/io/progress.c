@@ -79,6 +79,12 @@ static void log_row(cvxrelu_progress *pg, const cvxrelu_iterate_info *it, const 
 void cvxrelu_progress_iterate(const cvxrelu_iterate_info *it, void *progress)
 {
     cvxrelu_progress *pg = progress;
+    if (it->heartbeat) { /* a long step: say so, no trace row */
+        if (pg->out)
+            say(pg, "  ... %s still running at %.0f s\n",
+                it->iter ? "an iteration" : "the start (before iteration 0)", it->time_s);
+        return;
+    }
     if (pg->trace && fprintf(pg->trace, "%zu,%.17g,%.17g,%.17g,%.17g,%zu,%.6f,%d,%.6g\n",
                              it->iter, it->objective, it->dual, it->gap, it->step, it->active,
                              it->time_s, it->restart, it->violation) < 0 && !pg->trace_errno)

@@ -25,6 +25,7 @@ void cvxrelu_settings_default(cvxrelu_settings *s)
     s->precondition = 1;
     s->relu_method = CVXRELU_RELU_AUTO;
     s->polish = 1;
+    s->heartbeat_s = CVXRELU_HEARTBEAT_S;
 }
 
 cvxrelu_relu_method cvxrelu_relu_method_for(size_t n, size_t d, size_t c, size_t P)
@@ -329,6 +330,28 @@ cvxrelu_status cvxrelu_solver_certify(cvxrelu_solver *s, cvxrelu_result *res, cv
     return st;
 }
 
+/* A step has run settings.heartbeat_s seconds without a report: the last report again, marked
+   as a heartbeat, with the iteration in progress and the time now. */
+static void driver_beat(void *user)
+{
+    cvxrelu_solver *s = user;
+    cvxrelu_iterate_info b = s->beat_info;
+    b.heartbeat = 1;
+    b.iter = s->loop.iter;
+    b.time_s = cr_loop_elapsed(&s->loop);
+    s->set.callback(&b, s->set.callback_data);
+}
+
+/* The callback with an iteration's report; the next heartbeat is due heartbeat_s
+   seconds from now. */
+static void report(cvxrelu_solver *s, const cvxrelu_iterate_info *info)
+{
+    if (!s->set.callback) return;
+    s->set.callback(info, s->set.callback_data);
+    s->beat_info = *info;
+    s->loop.beat_next = cr_now() + s->loop.beat_every;
+}
+
 cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
                                     cvxrelu_error *err)
 {
@@ -337,6 +360,15 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     if (!s->set.warm_start) memset(s->U, 0, s->m * s->d * sizeof(double));
     cr_loop *loop = &s->loop;
     cr_loop_start(loop, s->set.interrupt, s->set.time_limit_s, s->set.max_iter);
+    if (s->set.callback && s->set.heartbeat_s > 0.0) { /* heartbeats while a step runs long */
+        memset(&s->beat_info, 0, sizeof s->beat_info);
+        s->beat_info.objective = s->beat_info.gap = NAN;
+        s->beat_info.dual = -INFINITY;
+        loop->beat = driver_beat;
+        loop->beat_user = s;
+        loop->beat_every = s->set.heartbeat_s;
+        loop->beat_next = loop->t0 + s->set.heartbeat_s;
+    }
     s->matvecs = 0;
     s->gemm_time = 0.0;
     s->stopped = 0;
@@ -346,7 +378,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     cvxrelu_status st = s->type->init(s, &state, &info);
     if (st) return cr_fail(err, st, "solve: %s", cvxrelu_status_string(st));
     info.time_s = cr_loop_elapsed(loop);
-    if (s->set.callback) s->set.callback(&info, s->set.callback_data);
+    report(s, &info);
 
     cvxrelu_exit ex = CVXRELU_EXIT_MAX_ITER;
     size_t it = 0;
@@ -373,7 +405,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
             }
             info.iter = it;
             info.time_s = cr_loop_elapsed(loop);
-            if (s->set.callback) s->set.callback(&info, s->set.callback_data);
+            report(s, &info);
             if (!isfinite(info.objective)) {
                 s->type->free(state);
                 return cr_fail(err, CVXRELU_ERR_NUMERIC,
@@ -393,6 +425,7 @@ cvxrelu_status cvxrelu_solver_solve(cvxrelu_solver *s, cvxrelu_result *res,
     }
     if (ex == CVXRELU_EXIT_INTERRUPTED || ex == CVXRELU_EXIT_TIME_LIMIT) s->stopped = (int)ex;
     st = s->type->finish(s, state, res);
+    loop->beat = NULL;
     s->type->free(state);
     if (st) return cr_fail(err, st, "solve: %s", cvxrelu_status_string(st));
     res->exit = ex;

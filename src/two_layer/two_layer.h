@@ -70,6 +70,7 @@ struct cvxrelu_solver {
     size_t matvecs;
     double gemm_time;
     cr_loop loop;         /* this solve's: interrupt flag, deadline, iteration limit */
+    cvxrelu_iterate_info beat_info; /* the last report, for the heartbeats (loop.beat) */
     int stopped;          /* set by a solver that cut a phase short (an outcome of
                              cr_loop_check on loop); the driver then ends the solve */
     const cr_solver_type *type;
