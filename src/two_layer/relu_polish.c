@@ -3,7 +3,9 @@
  * (docs/algorithms.md, "Newton steps on the face").
  *
  * At an iterate of projected R-FISTA every non-zero group u_g lies in its cone with the
- * rows S_g of its last projection's active set tight: a_j x_j . u_g = 0 for j in S_g.
+ * rows S_g of its last projection's active set tight: a_j x_j . u_g = 0 for j in S_g (the
+ * face starts from those; a row a step reaches joins it, a row whose multiplier is
+ * negative at the face's optimum leaves it, and a group with d tight rows is 0).
  * On that face, u_g = N_g z_g with N_g an orthonormal basis of the null space of those
  * rows, and the program restricted to the face and to the current support,
  *
@@ -260,11 +262,13 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
                 off += r;
             }
             K = off;
-            t0 = cr_now();
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)K, (int)d, 1.0,
-                        s->X, (int)d, Nb, (int)d, 0.0, XN, (int)K);
-            s->gemm_time += cr_now() - t0;
-            s->matvecs++;
+            if (K > 0) {
+                t0 = cr_now();
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)K, (int)d, 1.0,
+                            s->X, (int)d, Nb, (int)d, 0.0, XN, (int)K);
+                s->gemm_time += cr_now() - t0;
+                s->matvecs++;
+            }
             rebuild = 0;
             if (died) face_predictions(s, fg, na, Zl, Yl);
             died = 0;
@@ -404,8 +408,13 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
                 if (sgn[j] > 0.0) dY[j * c + k] += fg[a].sg * dzg[j];
             }
         }
+        if (amax == 0.0) { /* a row tight already blocks the step: it joins the face */
+            Sf[block_a * d + nSf[block_a]++] = block_j;
+            rebuild = 1;
+            continue;
+        }
         double alpha = fmin(1.0, amax), Fa = INFINITY;
-        for (int ls = 0; ls < 40 && alpha > 0.0; ls++) {
+        for (int ls = 0; ls < 40; ls++) {
             for (size_t l = 0; l < nc; l++) Yt[l] = Yl[l] + alpha * dY[l];
             double pa = 0.0;
             for (size_t a = 0; a < na; a++) {
