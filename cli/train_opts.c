@@ -55,7 +55,7 @@ static const opt_def train_table[] = {
      "relu: the exact program's solver: auto (default: projected) | projected (R-FISTA with "
      "cone projections) | admm (splitting whose iterations are GEMMs)"},
     {"--no-polish", M_RELU, NULL, NULL, OPT_FLAG, F(s.polish), OPT_NONE, NB, NULL, 0,
-     "relu: first-order steps only (default: once the gap is below 1e-2, Newton steps on the "
+     "relu: first-order steps only (default: once the gap is below 2e-2, Newton steps on the "
      "face of the iterate, kept when they lower the objective; docs/algorithms.md, \"Newton "
      "steps on the face\")"},
     {"--eps-feas", 0, NULL, "E", OPT_DOUBLE, F(s.tol_feas), OPT_NONE, 0, NAN, OPT_LO_OPEN, NULL, 0,

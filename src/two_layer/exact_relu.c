@@ -31,7 +31,7 @@
 #define DUAL_EVERY 10
 /* Newton steps on the face (settings.polish) are tried once the relative gap is below
    this, then again after 10, 20, 40, ... iterations */
-#define POLISH_GAP 1e-2
+#define POLISH_GAP 2e-2
 
 struct cr_relu_rank { /* a group and its gradient norm */
     double v;

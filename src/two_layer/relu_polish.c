@@ -42,7 +42,7 @@ extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const doubl
    so that a stop request is seen soon */
 #define POLISH_MAX_DOUBLES ((size_t)1 << 24)
 #define POLISH_MAX_WORK ((double)(1u << 30))
-#define POLISH_MAX_STEPS 50
+#define POLISH_MAX_STEPS 150
 
 typedef struct {
     size_t g, k, r, off; /* group, output, dimension of its face, offset in z */
@@ -169,6 +169,78 @@ static size_t drop_rows(const cvxrelu_solver *s, const cr_relu_cert *ct, const f
     return dropped;
 }
 
+/* Row j joins the face of group a (one output; the layout packed: group b's
+   coordinates at fg[b].off, K in all).  With w = N_a c_j (c_j = a_j x_j) and the
+   Householder reflection Q = I - beta v v^T that maps w to a multiple of e_0, the new
+   basis is the rows 1.. of Q N_a, the coordinates those of Q z_a, the products those
+   columns of (X N_a) Q, and the data Hessian Q Hd Q less row and column 0 of the group:
+   O((K + n + d) r) instead of a rebuild.  Returns 0 (nothing changed) when w is about 0
+   (the row is no constraint on the face).  work: >= d. */
+static int face_join(const cvxrelu_solver *s, const cr_relu_cert *ct, face_group *fg, size_t na,
+                     size_t a, size_t j, double *Nb, double *XN, double *z, double *Hd,
+                     size_t *Kio, double *work)
+{
+    const size_t n = s->n, d = s->d, K = *Kio, r = fg[a].r, off = fg[a].off;
+    const double sj = ct->sign[(fg[a].g / (2 * s->c)) * n + j];
+    double *v = work;
+    double wn = 0.0, bn = 0.0;
+    for (size_t l = 0; l < r; l++) {
+        v[l] = sj * cblas_ddot((int)d, Nb + (off + l) * d, 1, s->X + j * d, 1);
+        wn += v[l] * v[l];
+    }
+    for (size_t l = 0; l < d; l++) bn += s->X[j * d + l] * s->X[j * d + l];
+    wn = sqrt(wn);
+    if (!(wn > 1e-10 * sqrt(bn))) return 0;
+    v[0] += v[0] >= 0.0 ? wn : -wn;
+    double vv = 0.0;
+    for (size_t l = 0; l < r; l++) vv += v[l] * v[l];
+    const double beta = 2.0 / vv;
+    /* Q N_a, Q z_a */
+    for (size_t q = 0; q < d; q++) {
+        double t = 0.0;
+        for (size_t l = 0; l < r; l++) t += v[l] * Nb[(off + l) * d + q];
+        for (size_t l = 0; l < r; l++) Nb[(off + l) * d + q] -= beta * t * v[l];
+    }
+    double t = 0.0;
+    for (size_t l = 0; l < r; l++) t += v[l] * z[off + l];
+    for (size_t l = 0; l < r; l++) z[off + l] -= beta * t * v[l];
+    /* (X N_a) Q, Q Hd Q */
+    for (size_t jj = 0; jj < n; jj++) {
+        double *x = XN + jj * K + off;
+        double u = 0.0;
+        for (size_t l = 0; l < r; l++) u += x[l] * v[l];
+        for (size_t l = 0; l < r; l++) x[l] -= beta * u * v[l];
+    }
+    for (size_t q = 0; q < K; q++) {
+        double u = 0.0;
+        for (size_t l = 0; l < r; l++) u += v[l] * Hd[(off + l) * K + q];
+        for (size_t l = 0; l < r; l++) Hd[(off + l) * K + q] -= beta * u * v[l];
+    }
+    for (size_t p = 0; p < K; p++) {
+        double *h = Hd + p * K + off, u = 0.0;
+        for (size_t l = 0; l < r; l++) u += h[l] * v[l];
+        for (size_t l = 0; l < r; l++) h[l] -= beta * u * v[l];
+    }
+    /* coordinate off leaves (its direction is w's; z there is 0 up to rounding): every
+       array compacted in place, front to back */
+    memmove(Nb + off * d, Nb + (off + 1) * d, (K - off - 1) * d * sizeof(double));
+    memmove(z + off, z + off + 1, (K - off - 1) * sizeof(double));
+    for (size_t jj = 0; jj < n; jj++)
+        for (size_t q = 0; q < K; q++)
+            if (q != off) XN[jj * (K - 1) + (q < off ? q : q - 1)] = XN[jj * K + q];
+    for (size_t p = 0; p < K; p++) {
+        if (p == off) continue;
+        const size_t pp = p < off ? p : p - 1;
+        for (size_t q = 0; q < K; q++)
+            if (q != off) Hd[pp * (K - 1) + (q < off ? q : q - 1)] = Hd[p * K + q];
+    }
+    fg[a].r = r - 1;
+    for (size_t b = 0; b < na; b++)
+        if (fg[b].off > off) fg[b].off--;
+    *Kio = K - 1;
+    return 1;
+}
+
 /* Yhat (n x c) of the face's groups from their products Zl (na x n) */
 static void face_predictions(const cvxrelu_solver *s, const face_group *fg, size_t na,
                              const double *Zl, double *Yhat)
@@ -213,6 +285,10 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
     double *A = cr_malloc(d, d * sizeof(double)), *tau = cr_malloc(d, sizeof(double));
     double *work = cr_malloc((size_t)lw, sizeof(double));
     size_t *Sf = cr_malloc(na, d * sizeof(size_t)), *nSf = cr_malloc(na, sizeof(size_t));
+    /* squared loss, one output: the data part of the Hessian does not depend on the point,
+       so it is kept (Hd, K x K) and a row joining a face updates it (face_join) */
+    const int incr = c == 1 && s->loss == CVXRELU_LOSS_SQUARED;
+    double *Hd = incr && K * K <= POLISH_MAX_DOUBLES ? cr_malloc(K, K * sizeof(double)) : NULL;
     int rc = -1;
     if (!fg || !Nb || !XN || !z || !dz || !gz || !Zl || !dZ || !Ul || !Yl || !Rl ||
         !dY || !Yt || !W || !sw || !A || !tau || !work || !Sf || !nSf)
@@ -236,6 +312,7 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
     }
     memcpy(Yl, Yhat, nc * sizeof(double));
 
+    int hd_valid = 0;
     int rebuild = 1, died = 0, converged = 0;
     double t0;
     for (int it = 0; it < POLISH_MAX_STEPS; it++) {
@@ -270,6 +347,7 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
                 s->matvecs++;
             }
             rebuild = 0;
+            hd_valid = 0;
             if (died) face_predictions(s, fg, na, Zl, Yl);
             died = 0;
         }
@@ -309,26 +387,36 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
                 for (size_t l = 0; l < r; l++) gg[l] = lambda * z[fg[a].off + l] / nz;
                 for (size_t j = 0; j < n; j++) {
                     const double *x = XN + j * K + fg[a].off;
-                    double *b = Bw + j * ld + Kk;
                     if (sgn[j] < 0.0) {
-                        memset(b, 0, r * sizeof(double));
+                        if (!hd_valid) memset(Bw + j * ld + Kk, 0, r * sizeof(double));
                         continue;
                     }
-                    const double w = fg[a].sg * sw[j];
                     const double f = fg[a].sg * Rl[j * c + k] * invN;
-                    for (size_t l = 0; l < r; l++) {
-                        b[l] = w * x[l];
-                        gg[l] += f * x[l];
-                    }
+                    for (size_t l = 0; l < r; l++) gg[l] += f * x[l];
+                    if (hd_valid) continue;
+                    double *b = Bw + j * ld + Kk;
+                    const double w = fg[a].sg * sw[j];
+                    for (size_t l = 0; l < r; l++) b[l] = w * x[l];
                 }
                 Kk += r;
             }
             if (Kk == 0) continue;
-            /* H = Bw^T Bw + lambda (I - z z^T / ||z||^2) / ||z|| per group (row-major lower) */
-            t0 = cr_now();
-            cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)Kk, (int)n, 1.0, Bw, (int)ld,
-                        0.0, H, (int)Kk);
-            s->gemm_time += cr_now() - t0;
+            /* H = Bw^T Bw + lambda (I - z z^T / ||z||^2) / ||z|| per group (row-major lower);
+               the data part kept (Hd) where it does not change with the point */
+            if (hd_valid) {
+                memcpy(H, Hd, Kk * Kk * sizeof(double));
+            } else {
+                t0 = cr_now();
+                cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)Kk, (int)n, 1.0, Bw,
+                            (int)ld, 0.0, H, (int)Kk);
+                s->gemm_time += cr_now() - t0;
+                if (Hd) { /* the whole symmetric matrix, for the updates of the face */
+                    for (size_t l = 0; l < Kk; l++)
+                        for (size_t p2 = 0; p2 <= l; p2++)
+                            Hd[l * Kk + p2] = Hd[p2 * Kk + l] = H[l * Kk + p2];
+                    hd_valid = 1;
+                }
+            }
             double tr = 0.0;
             for (size_t l = 0; l < Kk; l++) tr += H[l * Kk + l];
             size_t col = 0;
@@ -410,7 +498,9 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
         }
         if (amax == 0.0) { /* a row tight already blocks the step: it joins the face */
             Sf[block_a * d + nSf[block_a]++] = block_j;
-            rebuild = 1;
+            if (!(hd_valid && fg[block_a].r > 1 &&
+                  face_join(s, ct, fg, na, block_a, block_j, Nb, XN, z, Hd, &K, work)))
+                rebuild = 1;
             continue;
         }
         double alpha = fmin(1.0, amax), Fa = INFINITY;
@@ -441,6 +531,9 @@ int cr_relu_polish(cvxrelu_solver *s, cr_relu_cert *ct, const size_t *S, const s
         if (alpha == amax) { /* a new row is tight: it joins its group's face */
             Sf[block_a * d + nSf[block_a]++] = block_j;
             Zl[block_a * n + block_j] = 0.0;
+            if (hd_valid && fg[block_a].r > 1 &&
+                face_join(s, ct, fg, na, block_a, block_j, Nb, XN, z, Hd, &K, work))
+                continue; /* the face, its products and the data Hessian updated */
             rebuild = 1;
         }
     }
@@ -489,5 +582,6 @@ done:
     free(work);
     free(Sf);
     free(nSf);
+    free(Hd);
     return rc;
 }
