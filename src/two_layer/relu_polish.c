@@ -19,7 +19,9 @@
  * still feasible and not worse, and R-FISTA goes on from it.  The Hessian is the exact
  * one per output (squared, Huber and logistic losses; for cross-entropy the blocks
  * coupling two outputs are left out, so the steps are not exact Newton steps there, and
- * the line search keeps them descent steps).
+ * the line search keeps them descent steps).  For the squared loss with one output its
+ * data part does not depend on the point: it is kept, and a joining row updates it with
+ * the face (face_join) instead of a new product.
  */
 #include "relu.h"
 #include "two_layer.h"
