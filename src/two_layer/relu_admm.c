@@ -49,11 +49,9 @@
 #include <math.h>
 #include <string.h>
 
-/* LAPACK (provided by OpenBLAS), Fortran calling convention. */
-extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t);
+/* LAPACK (provided by OpenBLAS), Fortran calling convention; dpotrf_ and dpotrs_ in
+   two_layer.h. */
 extern void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t);
-extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
-                    const int *lda, double *b, const int *ldb, int *info, size_t);
 
 #define ADMM_ALPHA 1.6      /* over-relaxation */
 #define ADMM_CHECK_EVERY 10 /* iterations between certificates and rho updates */

@@ -35,9 +35,6 @@ extern void dgeqrf_(const int *m, const int *n, double *a, const int *lda, doubl
                     double *work, const int *lwork, int *info);
 extern void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda,
                     const double *tau, double *work, const int *lwork, int *info);
-extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t);
-extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
-                    const int *lda, double *b, const int *ldb, int *info, size_t);
 
 /* the faces' products X N_g at most this many doubles, and a Newton step at most this
    many multiply-adds for its Hessians (n K_k^2 summed over the outputs; about 0.05 s),

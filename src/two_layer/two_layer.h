@@ -107,6 +107,12 @@ struct cvxrelu_solver {
     double bytebits[256][8]; /* bit t of byte b as 0.0 / 1.0: the mask loops' table */
 };
 
+/* LAPACK's Cholesky factorization and solve (provided by OpenBLAS; Fortran calling
+   convention), used by relu_admm.c and relu_polish.c. */
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t);
+extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
+                    const int *lda, double *b, const int *ldb, int *info, size_t);
+
 /* Yhat (n x c) = sum_i D_i X u_ik for the weights U (m x d). */
 void cr_forward(cvxrelu_solver *s, const double *U, double *Yhat);
 /* ReLU program: predictions (n x c) of the current weights. */
